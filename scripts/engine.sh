@@ -1,0 +1,446 @@
+#!/usr/bin/env bash
+# scripts/engine.sh up|down|status
+#
+# A local Docker engine for conda2docker's tests and CI, plus the local base images
+# that generated Dockerfiles name (Docker Hub is unreachable here, so nothing is pulled).
+#
+#   up      install docker.io + debootstrap if missing, start dockerd unless an engine
+#           already answers (then it is left alone and recorded as "reused"), and make
+#           sure the cached base images exist:
+#             debian:bookworm-slim      (= conda2docker-ci/debian-minbase:bookworm)
+#                                       debootstrap --variant=minbase, rootfs tarball cached
+#             buildpack-deps:bookworm   (= conda2docker-ci/buildpack-deps:bookworm)
+#                                       FROM debian:bookworm-slim + build-essential, git,
+#                                       ca-certificates; `docker save` cached
+#   down    stop the dockerd that `up` started (by its recorded pid, never by name) and
+#           wait for it to exit; an engine `up` merely reused is left running.
+#   status  engine, ownership, images and caches.
+#
+# Environment:
+#   C2D_STATE           state dir (default /var/tmp/conda2docker-ci): dockerd.log,
+#                       dockerd.pid, rootfs tarball, image caches, lock.
+#   C2D_ENGINE_RECEIPT  where `up` records what it did and `down` reads it
+#                       (default $C2D_STATE/up.receipt). CI uses its own receipt so it
+#                       never stops an engine somebody else started.
+#   C2D_ENGINE_TIMEOUT  seconds to wait for the socket to answer (default 60).
+#   C2D_DEBIAN_MIRROR   override the mirror (default: the one apt uses on this host).
+set -euo pipefail
+
+STATE="${C2D_STATE:-/var/tmp/conda2docker-ci}"
+RECEIPT="${C2D_ENGINE_RECEIPT:-$STATE/up.receipt}"
+PIDFILE="$STATE/dockerd.pid"
+LOG="$STATE/dockerd.log"
+START_TIMEOUT="${C2D_ENGINE_TIMEOUT:-60}"
+SOCK=/var/run/docker.sock
+
+SUITE=bookworm
+BASE_TAG=debian:bookworm-slim
+BASE_ALIAS=conda2docker-ci/debian-minbase:bookworm
+BUILD_TAG=buildpack-deps:bookworm
+BUILD_ALIAS=conda2docker-ci/buildpack-deps:bookworm
+ROOTFS_TAR="$STATE/debian-minbase-$SUITE.tar"
+
+# Everything this script does targets the local engine on the default socket.
+if [[ -n "${DOCKER_HOST:-}" && "${DOCKER_HOST}" != "unix://$SOCK" ]]; then
+    echo "[engine] note: DOCKER_HOST=$DOCKER_HOST is ignored here; this script manages unix://$SOCK" >&2
+fi
+export DOCKER_HOST="unix://$SOCK"
+export DEBIAN_FRONTEND=noninteractive
+
+log() { printf '[engine %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+die() {
+    printf 'engine.sh: ERROR: %s\n' "$*" >&2
+    exit 1
+}
+now() { printf '%s' "$EPOCHREALTIME"; }
+since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1fs", b - a }'; }
+is_root() { [[ "$(id -u)" -eq 0 ]]; }
+
+# The docker client: Debian's (20.10, matches the daemon's API 1.41) when present.
+docker_cli() {
+    if [[ -x /usr/bin/docker ]]; then
+        /usr/bin/docker "$@"
+    elif command -v docker >/dev/null 2>&1; then
+        docker "$@"
+    else
+        die "no docker client (install docker.io)"
+    fi
+}
+
+# Does an engine answer on the socket? (docker version via a client, else a python ping)
+engine_answers() {
+    [[ -S "$SOCK" ]] || return 1
+    if [[ -x /usr/bin/docker ]]; then
+        timeout 15 /usr/bin/docker version >/dev/null 2>&1
+        return
+    fi
+    timeout 15 python3 - "$SOCK" <<'EOF' >/dev/null 2>&1
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(10)
+s.connect(sys.argv[1])
+s.sendall(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n")
+data = b""
+while chunk := s.recv(4096):
+    data += chunk
+sys.exit(0 if data.startswith(b"HTTP/1.") and b" 200 " in data.split(b"\r\n", 1)[0] else 1)
+EOF
+}
+
+proc_start() { awk '{ print $22 }' "/proc/$1/stat" 2>/dev/null || true; }
+
+# Is "pid start" (as recorded) still the very dockerd we started?
+is_our_dockerd() {
+    local pid="$1" start="$2"
+    [[ -n "$pid" && -d "/proc/$pid" ]] || return 1
+    [[ "$(cat "/proc/$pid/comm" 2>/dev/null)" == dockerd ]] || return 1
+    [[ "$(proc_start "$pid")" == "$start" ]]
+}
+
+pkg_installed() {
+    [[ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true)" == installed ]]
+}
+
+ensure_packages() {
+    local missing=() p
+    for p in "$@"; do pkg_installed "$p" || missing+=("$p"); done
+    if ((${#missing[@]} == 0)); then
+        log "packages present: $*"
+        return 0
+    fi
+    is_root || die "packages missing (${missing[*]}) and installing them needs root (uid $(id -u))"
+    local t
+    t=$(now)
+    log "installing ${missing[*]} (apt-get update first)"
+    apt-get update -qq
+    apt-get install -y -qq "${missing[@]}" >/dev/null
+    log "timing: install ${missing[*]}: $(since "$t")"
+}
+
+# The Debian mirror apt uses on this host, for suite $SUITE (deb822 .sources or one-line .list).
+debian_mirror() {
+    if [[ -n "${C2D_DEBIAN_MIRROR:-}" ]]; then
+        printf '%s\n' "$C2D_DEBIAN_MIRROR"
+        return 0
+    fi
+    local f uri=""
+    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+        [[ -f "$f" ]] || continue
+        uri=$(awk -v suite="$SUITE" '
+            $1 == "deb" {
+                i = 2
+                if ($i ~ /^\[/) { while (i <= NF && $i !~ /\]$/) i++; i++ }
+                if ($i ~ /^https?:\/\// && $(i + 1) == suite) { print $i; exit }
+            }' "$f")
+        [[ -n "$uri" ]] && break
+    done
+    if [[ -z "$uri" ]]; then
+        for f in /etc/apt/sources.list.d/*.sources; do
+            [[ -f "$f" ]] || continue
+            uri=$(awk -v suite="$SUITE" '
+                function flush(   u) {
+                    if (!found && types ~ /(^|[ \t])deb([ \t]|$)/ && enabled != "no" \
+                        && (" " suites " ") ~ ("[ \t]" suite "[ \t]")) {
+                        split(uris, u, /[ \t]+/)
+                        if (u[1] ~ /^https?:\/\//) { print u[1]; found = 1 }
+                    }
+                    types = suites = uris = enabled = ""
+                }
+                /^[ \t]*#/ { next }
+                /^[ \t]*$/ { flush(); next }
+                {
+                    key = tolower($1); val = $0; sub(/^[^:]*:[ \t]*/, "", val)
+                    if (key == "types:") types = val
+                    else if (key == "uris:") uris = val
+                    else if (key == "suites:") suites = val
+                    else if (key == "enabled:") enabled = tolower(val)
+                }
+                END { flush() }' "$f")
+            [[ -n "$uri" ]] && break
+        done
+    fi
+    [[ -n "$uri" ]] || die "no http(s) Debian mirror for '$SUITE' in /etc/apt/sources.list{,.d/*}; set C2D_DEBIAN_MIRROR"
+    printf '%s\n' "${uri%/}"
+}
+
+write_receipt() { mkdir -p "$(dirname "$RECEIPT")" && printf '%s\n' "$*" >"$RECEIPT"; }
+
+start_engine() {
+    local t pid start deadline
+    t=$(now)
+    if engine_answers; then
+        local prev="" ppid="" pstart=""
+        [[ -f "$RECEIPT" ]] && read -r prev ppid pstart <"$RECEIPT" || true
+        if [[ "$prev" == started ]] && is_our_dockerd "$ppid" "$pstart"; then
+            log "engine already running, started by an earlier 'up' with this receipt (dockerd pid $ppid); still ours"
+        else
+            log "engine already running and answering on $SOCK: leaving it alone (not started by this 'up'; receipt $RECEIPT)"
+            write_receipt "reused $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+        fi
+        return 0
+    fi
+
+    # A dockerd we started earlier that is still coming up: wait for it instead of starting another.
+    if [[ -f "$PIDFILE" ]]; then
+        read -r pid start <"$PIDFILE" || true
+        if is_our_dockerd "${pid:-}" "${start:-}"; then
+            log "dockerd pid $pid (started by engine.sh) is alive but not answering yet; waiting"
+            wait_for_engine "$pid" "$t"
+            write_receipt "started $pid $start"
+            return 0
+        fi
+        rm -f "$PIDFILE"
+    fi
+
+    is_root || die "no engine answers on $SOCK and starting dockerd needs root (uid $(id -u))"
+    command -v dockerd >/dev/null 2>&1 || die "dockerd not found (docker.io not installed?)"
+    if [[ -f /var/run/docker.pid ]]; then
+        local other
+        other=$(cat /var/run/docker.pid 2>/dev/null || true)
+        if [[ -n "$other" && -d "/proc/$other" ]]; then
+            die "a dockerd (pid $other, /var/run/docker.pid) runs but does not answer on $SOCK; not starting a second one"
+        fi
+    fi
+    [[ -f "$LOG" ]] && mv -f "$LOG" "$LOG.1"
+    log "starting dockerd (log $LOG)"
+    # setsid: own session, so the daemon outlives the calling shell / CI job group.
+    setsid dockerd </dev/null >"$LOG" 2>&1 &
+    pid=$!
+    sleep 0.2
+    start=$(proc_start "$pid")
+    printf '%s %s\n' "$pid" "$start" >"$PIDFILE"
+    write_receipt "started $pid $start"
+    wait_for_engine "$pid" "$t"
+    log "timing: start dockerd: $(since "$t") (pid $pid, $(docker_cli version --format '{{.Server.Version}} API {{.Server.APIVersion}}' 2>/dev/null || echo '?'))"
+}
+
+wait_for_engine() {
+    local pid="$1" t="$2"
+    local deadline=$((SECONDS + START_TIMEOUT))
+    until engine_answers; do
+        if [[ ! -d "/proc/$pid" ]]; then
+            echo "---- tail of $LOG ----" >&2
+            tail -n 30 "$LOG" >&2 || true
+            rm -f "$PIDFILE" "$RECEIPT"
+            die "dockerd (pid $pid) exited before answering on $SOCK"
+        fi
+        if ((SECONDS >= deadline)); then
+            echo "---- tail of $LOG ----" >&2
+            tail -n 30 "$LOG" >&2 || true
+            die "dockerd (pid $pid) did not answer on $SOCK within ${START_TIMEOUT}s; it is left running (stop it with: scripts/engine.sh down)"
+        fi
+        sleep 0.5
+    done
+}
+
+image_exists() { docker_cli image inspect --format '{{.Id}}' "$1" >/dev/null 2>&1; }
+
+ensure_base_image() {
+    local t
+    t=$(now)
+    if image_exists "$BASE_ALIAS" && image_exists "$BASE_TAG"; then
+        log "image $BASE_TAG present (cached)"
+    elif image_exists "$BASE_ALIAS"; then
+        docker_cli tag "$BASE_ALIAS" "$BASE_TAG"
+        log "image $BASE_TAG tagged from $BASE_ALIAS"
+    elif image_exists "$BASE_TAG"; then
+        docker_cli tag "$BASE_TAG" "$BASE_ALIAS"
+        log "image $BASE_TAG present (not made here); tagged $BASE_ALIAS"
+    else
+        if [[ ! -s "$ROOTFS_TAR" ]]; then
+            build_rootfs_tar
+        else
+            log "rootfs tarball cached: $ROOTFS_TAR"
+        fi
+        local t2
+        t2=$(now)
+        docker_cli import --change 'CMD ["bash"]' \
+            --message "conda2docker-ci: debootstrap --variant=minbase $SUITE" \
+            - "$BASE_ALIAS" <"$ROOTFS_TAR" >/dev/null
+        docker_cli tag "$BASE_ALIAS" "$BASE_TAG"
+        log "timing: docker import $BASE_ALIAS: $(since "$t2")"
+    fi
+    log "timing: base image $BASE_TAG: $(since "$t")"
+}
+
+build_rootfs_tar() {
+    local t mirror tmp
+    is_root || die "debootstrap needs root (uid $(id -u))"
+    command -v debootstrap >/dev/null 2>&1 || die "debootstrap not installed"
+    mirror=$(debian_mirror)
+    tmp="$STATE/rootfs.tmp"
+    rm -rf "$tmp" "$ROOTFS_TAR.tmp"
+    t=$(now)
+    log "debootstrap --variant=minbase $SUITE from $mirror (about 30 s)"
+    if ! debootstrap --variant=minbase "$SUITE" "$tmp" "$mirror" >"$STATE/debootstrap.log" 2>&1; then
+        tail -n 20 "$STATE/debootstrap.log" >&2 || true
+        rm -rf "$tmp"
+        die "debootstrap failed (log $STATE/debootstrap.log)"
+    fi
+    log "timing: debootstrap: $(since "$t")"
+    rm -rf "$tmp"/var/cache/apt/archives/*.deb "$tmp"/var/cache/apt/*.bin "$tmp"/var/lib/apt/lists/*
+    mkdir -p "$tmp/var/lib/apt/lists/partial"
+    : >"$tmp/etc/resolv.conf"
+    t=$(now)
+    tar --numeric-owner -C "$tmp" -cf "$ROOTFS_TAR.tmp" .
+    mv -f "$ROOTFS_TAR.tmp" "$ROOTFS_TAR"
+    printf 'suite=%s variant=minbase mirror=%s created=%s\n' "$SUITE" "$mirror" \
+        "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$ROOTFS_TAR.info"
+    rm -rf "$tmp"
+    log "timing: rootfs tarball $ROOTFS_TAR ($(du -h "$ROOTFS_TAR" | cut -f1)): $(since "$t")"
+}
+
+build_dockerfile() {
+    cat <<EOF
+FROM $BASE_TAG
+RUN apt-get update \\
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \\
+        build-essential gcc g++ make libc6-dev git ca-certificates \\
+ && rm -rf /var/lib/apt/lists/*
+LABEL org.opencontainers.image.description="conda2docker CI stand-in for buildpack-deps:$SUITE (compile stage base)"
+CMD ["bash"]
+EOF
+}
+
+ensure_build_image() {
+    local t key cache ctx
+    t=$(now)
+    key=$(build_dockerfile | sha256sum | cut -c1-12)
+    cache="$STATE/buildpack-deps-$SUITE-$key.tar"
+    if image_exists "$BUILD_ALIAS" && image_exists "$BUILD_TAG"; then
+        log "image $BUILD_TAG present (cached)"
+    elif image_exists "$BUILD_ALIAS"; then
+        docker_cli tag "$BUILD_ALIAS" "$BUILD_TAG"
+        log "image $BUILD_TAG tagged from $BUILD_ALIAS"
+    elif image_exists "$BUILD_TAG"; then
+        docker_cli tag "$BUILD_TAG" "$BUILD_ALIAS"
+        log "image $BUILD_TAG present (not made here); tagged $BUILD_ALIAS"
+    elif [[ -s "$cache" ]]; then
+        docker_cli load -q -i "$cache" >/dev/null
+        log "image $BUILD_TAG loaded from $cache"
+    else
+        ctx="$STATE/buildpack-deps.ctx"
+        rm -rf "$ctx"
+        mkdir -p "$ctx"
+        build_dockerfile >"$ctx/Dockerfile"
+        log "building $BUILD_TAG from $BASE_TAG (apt-get inside the build)"
+        if ! DOCKER_BUILDKIT=0 docker_cli build --rm --force-rm -q \
+            -t "$BUILD_ALIAS" -t "$BUILD_TAG" "$ctx" >"$STATE/buildpack-deps.log" 2>&1; then
+            tail -n 30 "$STATE/buildpack-deps.log" >&2 || true
+            die "building $BUILD_TAG failed (log $STATE/buildpack-deps.log)"
+        fi
+        log "timing: docker build $BUILD_TAG: $(since "$t")"
+        local t2
+        t2=$(now)
+        rm -f "$STATE"/buildpack-deps-"$SUITE"-*.tar
+        docker_cli save -o "$cache.tmp" "$BUILD_ALIAS" "$BUILD_TAG"
+        mv -f "$cache.tmp" "$cache"
+        log "timing: docker save $cache ($(du -h "$cache" | cut -f1)): $(since "$t2")"
+    fi
+    log "timing: build image $BUILD_TAG: $(since "$t")"
+}
+
+lock_state() {
+    mkdir -p "$STATE"
+    exec 9>>"$STATE/engine.lock"
+    flock -w 1200 9 || die "could not lock $STATE/engine.lock within 20 min"
+}
+
+cmd_up() {
+    local t0
+    t0=$(now)
+    lock_state
+    if ! engine_answers || ! pkg_installed debootstrap; then
+        ensure_packages docker.io debootstrap
+    fi
+    start_engine
+    ensure_base_image
+    ensure_build_image
+    log "GPU bases (nvidia/cuda:*) are not available here and are not faked"
+    log "timing: up total: $(since "$t0")"
+}
+
+cmd_down() {
+    lock_state
+    if [[ ! -f "$RECEIPT" ]]; then
+        log "no receipt at $RECEIPT: this 'up' started no engine; nothing to stop"
+        return 0
+    fi
+    local what pid start
+    read -r what pid start <"$RECEIPT" || true
+    if [[ "$what" != started ]]; then
+        log "the engine was already running when 'up' ran ($what); leaving it running"
+        rm -f "$RECEIPT"
+        return 0
+    fi
+    if ! is_our_dockerd "$pid" "$start"; then
+        log "dockerd pid $pid (started by 'up') is already gone"
+    else
+        local t
+        t=$(now)
+        log "stopping dockerd pid $pid (SIGTERM)"
+        kill -TERM "$pid"
+        local deadline=$((SECONDS + 60))
+        while is_our_dockerd "$pid" "$start" && ((SECONDS < deadline)); do sleep 0.25; done
+        if is_our_dockerd "$pid" "$start"; then
+            log "dockerd pid $pid still running after 60 s: SIGKILL"
+            kill -KILL "$pid" 2>/dev/null || true
+            while [[ -d "/proc/$pid" ]] && ((SECONDS < deadline + 10)); do sleep 0.25; done
+        fi
+        log "timing: stop dockerd: $(since "$t")"
+    fi
+    rm -f "$RECEIPT"
+    if [[ -f "$PIDFILE" ]]; then
+        local ppid pstart
+        read -r ppid pstart <"$PIDFILE" || true
+        [[ "$ppid" == "$pid" ]] && rm -f "$PIDFILE"
+    fi
+}
+
+cmd_status() {
+    local rc=0
+    if engine_answers; then
+        log "engine: answering on $SOCK ($(docker_cli version --format 'server {{.Server.Version}}, API {{.Server.APIVersion}}' 2>/dev/null || echo '?'))"
+    else
+        log "engine: NOT answering on $SOCK"
+        rc=1
+    fi
+    if [[ -f "$PIDFILE" ]]; then
+        local pid start
+        read -r pid start <"$PIDFILE" || true
+        if is_our_dockerd "$pid" "$start"; then
+            log "dockerd pid $pid was started by engine.sh (pid file $PIDFILE)"
+        else
+            log "stale pid file $PIDFILE (pid $pid)"
+        fi
+    else
+        log "no dockerd started by engine.sh (no $PIDFILE)"
+    fi
+    [[ -f "$RECEIPT" ]] && log "receipt $RECEIPT: $(cat "$RECEIPT")"
+    if ((rc == 0)); then
+        local tag
+        for tag in "$BASE_TAG" "$BASE_ALIAS" "$BUILD_TAG" "$BUILD_ALIAS"; do
+            if image_exists "$tag"; then
+                log "image $tag: $(docker_cli image inspect --format '{{.Id}} {{.Size}}' "$tag" |
+                    awk '{ printf "%s, %.0f MB", substr($1, 8, 12), $2 / 1e6 }')"
+            else
+                log "image $tag: absent (scripts/engine.sh up creates it)"
+            fi
+        done
+    fi
+    local f
+    for f in "$ROOTFS_TAR" "$STATE"/buildpack-deps-"$SUITE"-*.tar; do
+        [[ -f "$f" ]] && log "cache $f ($(du -h "$f" | cut -f1))"
+    done
+    return "$rc"
+}
+
+case "${1:-}" in
+up) cmd_up ;;
+down) cmd_down ;;
+status) cmd_status ;;
+*)
+    echo "usage: $0 up|down|status" >&2
+    exit 2
+    ;;
+esac

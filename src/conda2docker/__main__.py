@@ -1,0 +1,5 @@
+import sys
+
+from conda2docker.cli import main
+
+sys.exit(main())

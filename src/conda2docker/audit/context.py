@@ -1,0 +1,142 @@
+"""What every audit rule reads: the spec, the lock, its graph, the resolution, the target."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from conda2docker.errors import SourceLocation
+from conda2docker.graph import DepGraph, build_graph, canonical
+from conda2docker.model import (
+    DEFAULT_PLATFORM,
+    EnvSpec,
+    Lock,
+    LockedPackage,
+    ReaderChange,
+    Resolution,
+    Unavailable,
+)
+
+DEFAULT_GLIBC = "2.36"
+"""glibc of the default runtime base (Debian bookworm-slim)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LocalFacts:
+    """What a local pip package's source tree needs to build (see :mod:`.local`)."""
+
+    path: Path
+    exists: bool = True
+    cuda_sources: bool = False
+    cpp_extension: bool = False
+    cuda_extension: bool = False
+    c_sources: bool = False
+    cython: bool = False
+    rust: bool = False
+    fortran: bool = False
+
+    @property
+    def cuda(self) -> bool:
+        return self.cuda_sources or self.cuda_extension
+
+    @property
+    def toolchains(self) -> tuple[str, ...]:
+        """Toolchains the tree needs (empty for a pure-Python tree)."""
+        chains: set[str] = set()
+        if self.cuda:
+            chains |= {"c++", "cuda"}
+        if self.cpp_extension:
+            chains.add("c++")
+        if self.c_sources:
+            chains.add("c")
+        if self.cython:
+            chains |= {"c", "cython"}
+        if self.rust:
+            chains.add("rust")
+        if self.fortran:
+            chains.add("fortran")
+        return tuple(sorted(chains))
+
+
+@dataclass(frozen=True)
+class AuditContext:
+    """Inputs of the audit; rules are pure functions of this value.
+
+    ``spec``, ``lock`` and ``resolution`` may each be absent: an environment file audited
+    without solving has only a spec; a foreign lock has only a lock. ``local`` holds facts
+    gathered beforehand about local pip paths (keyed by the path as written).
+    """
+
+    spec: EnvSpec | None = None
+    lock: Lock | None = None
+    graph: DepGraph | None = None
+    resolution: Resolution | None = None
+    platform: str = DEFAULT_PLATFORM
+    glibc: str = DEFAULT_GLIBC
+    gpu: bool = False
+    local: Mapping[str, LocalFacts] = field(default_factory=dict)
+    base_apt_packages: frozenset[str] = frozenset()
+    """apt packages the runtime base image already has (S303 skips them)."""
+
+    @classmethod
+    def build(
+        cls,
+        spec: EnvSpec | None = None,
+        resolution: Resolution | None = None,
+        *,
+        lock: Lock | None = None,
+        platform: str = DEFAULT_PLATFORM,
+        glibc: str = DEFAULT_GLIBC,
+        gpu: bool = False,
+        local: Mapping[str, LocalFacts] | None = None,
+        base_apt_packages: frozenset[str] = frozenset(),
+    ) -> AuditContext:
+        """A context from whatever is at hand; the lock's graph is built here."""
+        spec = spec or (resolution.spec if resolution else None)
+        lock = lock or (resolution.lock if resolution else None) or (spec.lock if spec else None)
+        graph = None
+        if lock is not None and lock.for_platform(platform):
+            roots = lock.roots or (spec.requested_names if spec else ())
+            graph = build_graph(lock, platform, roots)
+        return cls(spec, lock, graph, resolution, platform, glibc, gpu, dict(local or {}),
+                   base_apt_packages)
+
+    @cached_property
+    def packages(self) -> tuple[LockedPackage, ...]:
+        return self.lock.for_platform(self.platform) if self.lock else ()
+
+    @cached_property
+    def conda(self) -> dict[str, LockedPackage]:
+        """Locked conda packages for the platform, by lower-case name."""
+        return {p.name.lower(): p for p in self.packages if p.manager == "conda"}
+
+    @cached_property
+    def pip(self) -> dict[str, LockedPackage]:
+        """Locked pip packages for the platform, by canonical name."""
+        return {canonical(p.name): p for p in self.packages if p.manager == "pip"}
+
+    @cached_property
+    def changes(self) -> tuple[ReaderChange, ...]:
+        """What the reader and the resolver changed, in that order, without repeats."""
+        found = list(self.spec.changes if self.spec else ())
+        found += self.resolution.changes if self.resolution else ()
+        return tuple(dict.fromkeys(found))
+
+    @property
+    def unavailable(self) -> tuple[Unavailable, ...]:
+        return self.resolution.unavailable if self.resolution else ()
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        if self.spec and self.spec.channels:
+            return self.spec.channels
+        return self.lock.channels if self.lock else ()
+
+    @property
+    def lock_location(self) -> SourceLocation | None:
+        return SourceLocation(self.lock.path) if self.lock and self.lock.path else None
+
+    def changes_with(self, code: str) -> tuple[ReaderChange, ...]:
+        return tuple(c for c in self.changes if c.code == code)

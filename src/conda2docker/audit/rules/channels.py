@@ -1,0 +1,156 @@
+"""C1xx: where conda packages come from (or cannot)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+
+from conda2docker.audit.context import AuditContext
+from conda2docker.audit.knowledge.channels import channel_name, is_defaults, is_standard
+from conda2docker.audit.registry import Rule, rule
+from conda2docker.audit.rules._common import from_changes, listing
+from conda2docker.errors import SourceLocation
+from conda2docker.model import Finding, Severity
+
+
+def _channel_usage(ctx: AuditContext) -> Counter[str]:
+    """Packages per channel: from the lock when there is one, else from the spec."""
+    if ctx.conda:
+        return Counter(channel_name(p.channel or "") for p in ctx.conda.values())
+    usage: Counter[str] = Counter({channel_name(c): 0 for c in ctx.channels})
+    if ctx.spec:
+        usage.update(channel_name(d.channel) for d in ctx.spec.conda if d.channel)
+    return usage
+
+
+@rule(
+    "C101",
+    "missing-from-channels",
+    Severity.ERROR,
+    message="{subject} is not available for {platform} in any configured channel",
+    fix="add a channel that builds {subject} for {platform}, install it from PyPI in the "
+    "pip section, or remove it",
+    example="""
+channels: [conda-forge]
+dependencies:
+  - python=3.11
+  - pywin32        # Windows only: no linux-64 build in any channel
+""",
+)
+def missing_from_channels(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """A requested conda package that no configured channel has for the target platform
+    cannot be installed; the lock was solved without it, so the image would lack it."""
+    for missing in ctx.unavailable:
+        yield rule.finding(
+            missing.name,
+            evidence=(f"requested: {missing.spec}", f"searched: {', '.join(missing.channels)}"),
+            location=missing.location,
+            platform=missing.platform,
+        )
+
+
+@rule(
+    "C102",
+    "personal-or-label-channel",
+    Severity.WARNING,
+    message="{subject} is a personal or label channel ({what})",
+    fix="prefer a conda-forge or bioconda build; if you must keep {subject}, pin the "
+    "packages from it (channel::name=version=build) and mirror the channel",
+    example="""
+channels: [sleap-deps/label/dev, conda-forge]
+dependencies:
+  - sleap-deps/label/dev::tensorflow=2.9.2
+""",
+)
+def personal_channel(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """Personal channels and ``label/`` channels (development builds) are unreviewed,
+    can vanish or be overwritten, and often build against another ABI than conda-forge;
+    packages only they provide make the image hard to rebuild."""
+    locations: dict[str, SourceLocation] = {}
+    names: dict[str, list[str]] = {}
+    if ctx.conda:
+        for package in ctx.conda.values():
+            names.setdefault(channel_name(package.channel or ""), []).append(
+                f"{package.name} {package.version}"
+            )
+    elif ctx.spec:
+        for channel in ctx.channels:
+            names.setdefault(channel_name(channel), [])
+        for dep in ctx.spec.conda:
+            if dep.channel:
+                names.setdefault(channel_name(dep.channel), []).append(dep.name)
+                if dep.location and channel_name(dep.channel) not in locations:
+                    locations[channel_name(dep.channel)] = dep.location
+    for channel, packages in sorted(names.items()):
+        if not channel or is_standard(channel):
+            continue
+        what = f"{len(packages)} package(s) come from it" if packages else "listed in channels"
+        yield rule.finding(
+            channel,
+            evidence=listing(sorted(packages)),
+            location=locations.get(channel),
+            what=what,
+        )
+
+
+@rule(
+    "C103",
+    "mixed-defaults-conda-forge",
+    Severity.WARNING,
+    message="packages come from both {subject}",
+    fix="use conda-forge alone (channels: [conda-forge, nodefaults]); conda-forge builds "
+    "the same packages",
+    example="""
+channels: [conda-forge, defaults]
+dependencies: [python=3.11, numpy]
+""",
+)
+def mixed_channels(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """``defaults`` and ``conda-forge`` build against different library versions; mixing
+    them invites ABI breaks at import time, and the defaults part carries Anaconda's
+    licence terms."""
+    usage = _channel_usage(ctx)
+    defaults = sorted(c for c in usage if is_defaults(c))
+    if "conda-forge" in usage and defaults:
+        evidence = [f"{c}: {usage[c]} package(s)" if ctx.conda else c
+                    for c in ["conda-forge", *defaults]]
+        yield rule.finding(f"{' + '.join(defaults)} and conda-forge", evidence=evidence)
+
+
+@rule(
+    "C104",
+    "anaconda-licence",
+    Severity.INFO,
+    message="{subject} is an Anaconda channel: organisations of 200+ people need a paid licence",
+    fix="check your organisation's Anaconda licence, or switch to conda-forge "
+    "(channels: [conda-forge, nodefaults])",
+    example="""
+channels: [defaults]
+dependencies: [python=3.11]
+""",
+)
+def anaconda_licence(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """Anaconda's terms of service cover the ``defaults`` channels (``pkgs/main``,
+    ``pkgs/r``, ``anaconda``); using them in a company or large institution's images
+    requires a commercial licence."""
+    usage = _channel_usage(ctx)
+    for channel in sorted(c for c in usage if is_defaults(c)):
+        evidence = (f"{usage[channel]} package(s) from it",) if ctx.conda else ()
+        yield rule.finding(channel, evidence=evidence)
+
+
+@rule(
+    "C105",
+    "no-channels",
+    Severity.INFO,
+    message="no channel is named; {subject} is used",
+    fix="add channels: [conda-forge, nodefaults] (or your channels) to the environment file",
+    example="""
+name: sleap
+dependencies: [python=3.6, attrs]
+""",
+)
+def no_channels(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """Without ``channels:`` conda uses whatever the installing machine is configured
+    with (usually ``defaults``); the image needs one answer, so conda-forge is used."""
+    yield from from_changes(ctx, rule)

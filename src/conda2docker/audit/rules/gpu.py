@@ -1,0 +1,184 @@
+"""G4xx: CUDA packages, the driver they need, kernels to compile, CPU builds by mistake."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from conda2docker.audit.context import AuditContext
+from conda2docker.audit.knowledge import cuda
+from conda2docker.audit.registry import Rule, rule
+from conda2docker.audit.rules._common import listing, requirement_label
+from conda2docker.errors import SourceLocation
+from conda2docker.graph import canonical
+from conda2docker.model import Finding, Severity
+
+
+def cuda_packages(ctx: AuditContext) -> tuple[str, ...]:
+    """The packages that make this a GPU environment (lock first, else the spec)."""
+    if ctx.packages:
+        found = [f"{p.name} {p.version}" for p in ctx.packages
+                 if (p.manager == "conda" and cuda.is_cuda_conda(p.name, p.build))
+                 or (p.manager == "pip" and cuda.is_cuda_pip(p.name, p.version))]
+    elif ctx.spec is not None:
+        found = [d.raw or d.name for d in ctx.spec.conda if cuda.is_cuda_conda(d.name, d.build)]
+        found += [r.raw for r in ctx.spec.pip
+                  if r.name and cuda.is_cuda_pip(r.name, r.specifier)]
+    else:
+        found = []
+    return tuple(sorted(set(found)))
+
+
+def cuda_versions(ctx: AuditContext) -> tuple[cuda.CudaVersion, ...]:
+    """Every CUDA version the environment pins, highest first."""
+    found: list[cuda.CudaVersion | None] = []
+    if ctx.packages:
+        found = [cuda.version_from(p.name, p.version, p.build) for p in ctx.packages]
+    elif ctx.spec is not None:
+        found = [cuda.version_from(d.name, d.version, d.build) for d in ctx.spec.conda]
+        found += [cuda.version_from(r.name, r.specifier, None) for r in ctx.spec.pip if r.name]
+    versions = {v for v in found if v is not None}
+    return tuple(sorted(versions, key=lambda v: (v.version, v.source), reverse=True))
+
+
+@rule(
+    "G401",
+    "cuda-present",
+    Severity.INFO,
+    message="{count} CUDA package(s): a GPU variant of the image will be generated",
+    fix="run the GPU image with --gpus all on a host with the NVIDIA container toolkit; "
+    "the CPU image leaves the CUDA packages out where it can",
+    example="""
+channels: [pytorch, nvidia, conda-forge]
+dependencies:
+  - pytorch=2.1
+  - pytorch-cuda=11.8
+""",
+)
+def cuda_present(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """CUDA packages only work with an NVIDIA GPU and driver on the host; the Dockerfile
+    gets a GPU variant so the same environment also builds as a CPU image."""
+    packages = cuda_packages(ctx)
+    if packages:
+        yield rule.finding("cuda", evidence=listing(packages), count=len(packages))
+
+
+@rule(
+    "G402",
+    "cuda-driver",
+    Severity.WARNING,
+    message="CUDA {subject} needs an NVIDIA driver >= {driver} on the host",
+    fix="use GPU hosts with driver >= {driver} (>= {compat} works through CUDA "
+    "minor-version compatibility for most libraries), or pin an older CUDA",
+    example="""
+dependencies:
+  - cudatoolkit=11.8
+""",
+)
+def cuda_driver(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """The container brings the CUDA runtime, the host brings the kernel driver: a driver
+    older than the CUDA release fails at the first GPU call (``CUDA driver version is
+    insufficient``)."""
+    versions = cuda_versions(ctx)
+    if not versions:
+        return
+    top = versions[0]
+    evidence = [f"CUDA {v.text} from {v.source}" for v in versions]
+    if len({v.version for v in versions}) > 1:
+        evidence.append("several CUDA versions are pinned; the highest decides")
+    yield rule.finding(
+        top.text,
+        evidence=listing(evidence),
+        driver=cuda.min_driver(top.version),
+        compat=cuda.MINOR_COMPAT_DRIVER.get(top.version[0], cuda.min_driver(top.version)),
+    )
+
+
+def _is_extension_name(name: str) -> bool:
+    key = canonical(name)
+    return key in cuda.CUDA_EXTENSIONS or key.endswith("-cuda") or key.startswith("cuda-ext")
+
+
+def cuda_extensions(ctx: AuditContext) -> dict[str, tuple[str, SourceLocation | None]]:
+    """Packages that compile CUDA kernels when built: name → (evidence, location)."""
+    found: dict[str, tuple[str, SourceLocation | None]] = {}
+    for name, package in ctx.pip.items():
+        if package.artifact != "wheel" and _is_extension_name(name):
+            found[name] = (f"{package.artifact}: {package.url}", ctx.lock_location)
+    options = ctx.spec.pip_options if ctx.spec else None
+    may_find_wheels = bool(options and (options.find_links or options.extra_index_urls))
+    for requirement in ctx.spec.pip if ctx.spec else ():
+        label = requirement_label(requirement)
+        key = canonical(label)
+        if key in found or (requirement.name and canonical(requirement.name) in ctx.pip):
+            continue
+        facts = ctx.local.get(str(requirement.path)) if requirement.path else None
+        if requirement.kind == "path" and facts is not None and facts.cuda:
+            hit = True
+            why = "CUDA sources (.cu) or CUDAExtension in its source tree"
+        elif requirement.kind == "registry":
+            hit = _is_extension_name(label) and not may_find_wheels and not ctx.packages
+            why = "PyPI has only its source distribution"
+        else:
+            hit = _is_extension_name(label)
+            why = f"built from {requirement.kind}: {requirement.raw}"
+        if hit:
+            found[key] = (why, requirement.location)
+    return found
+
+
+@rule(
+    "G403",
+    "cuda-extension",
+    Severity.WARNING,
+    message="{subject} compiles CUDA kernels when it is built: the build needs nvcc",
+    fix="the Dockerfile builds it in a CUDA devel stage (nvcc, no GPU needed) with "
+    "TORCH_CUDA_ARCH_LIST set; set the architectures of your GPUs there",
+    example="""
+dependencies:
+  - pip:
+    - submodules/diff-gaussian-rasterization
+    - flash-attn==2.5.6
+""",
+)
+def cuda_extension(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """PyTorch CUDA extensions (``torch.utils.cpp_extension``) compile ``.cu`` files with
+    nvcc at install time; the runtime images have no nvcc, and without
+    ``TORCH_CUDA_ARCH_LIST`` a build on a machine without a GPU targets no architecture."""
+    for name, (why, location) in sorted(cuda_extensions(ctx).items()):
+        yield rule.finding(name, evidence=(why,), location=location)
+
+
+@rule(
+    "G404",
+    "cpu-build-selected",
+    Severity.ERROR,
+    message="{subject} is a CPU-only build, but the environment asks for CUDA",
+    fix="request the GPU build: pytorch-cuda=<version> (pytorch channel), "
+    "pytorch=*=cuda* (conda-forge), or a +cuXXX wheel; solve with a __cuda virtual package",
+    example="""
+channels: [pytorch, nvidia]
+dependencies:
+  - pytorch=2.1=py3.10_cpu_0
+  - pytorch-cuda=11.8
+""",
+)
+def cpu_build_selected(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """A solver without a ``__cuda`` virtual package, or an export from a machine without
+    a GPU, silently picks CPU builds of pytorch or tensorflow: the GPU image then never
+    uses the GPU."""
+    gpu_meant = ctx.gpu or bool(cuda_packages(ctx))
+    if not gpu_meant:
+        return
+    if ctx.packages:
+        for package in sorted(ctx.packages, key=lambda p: (p.name, p.manager)):
+            if cuda.is_cpu_build(package.name, package.build, package.version):
+                yield rule.finding(package.name, evidence=(f"{package.version} {package.build or ''}".strip(),),
+                                   location=ctx.lock_location, platform=ctx.platform)
+        return
+    for dep in ctx.spec.conda if ctx.spec else ():
+        if cuda.is_cpu_build(dep.name, dep.build, dep.version):
+            yield rule.finding(dep.name, evidence=(dep.raw or dep.matchspec,), location=dep.location)
+    for requirement in ctx.spec.pip if ctx.spec else ():
+        if requirement.name and cuda.is_cpu_build(requirement.name, None, requirement.specifier):
+            yield rule.finding(requirement.name, evidence=(requirement.raw,),
+                               location=requirement.location)

@@ -1,0 +1,248 @@
+"""R5xx: what makes a rebuild differ from this build, and what the reader ignored."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from conda2docker.audit.context import AuditContext
+from conda2docker.audit.registry import Rule, rule
+from conda2docker.audit.rules._common import change_evidence, from_changes, requirement_label
+from conda2docker.audit.rules.pip import COMMIT
+from conda2docker.errors import SourceLocation
+from conda2docker.model import Finding, Severity
+
+_UNPINNED = frozenset({"", "*"})
+
+
+@rule(
+    "R501",
+    "unpinned",
+    Severity.INFO,
+    message="{subject} has no version constraint",
+    fix="pin it (e.g. {subject}={example}) or keep the lock next to the environment file",
+    example="""
+dependencies:
+  - numpy
+  - pip:
+    - requests
+""",
+)
+def unpinned(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """Without a version a new solve can pick a newer release at any time; the lock pins
+    it for now, but re-locking after an unrelated change can move it too."""
+    if ctx.spec is None:
+        return
+    for dep in ctx.spec.conda:
+        if dep.version.strip() in _UNPINNED and not dep.build:
+            version = ctx.conda.get(dep.name.lower())
+            yield rule.finding(dep.name, evidence=(dep.raw or dep.name,), location=dep.location,
+                               example=version.version if version else "<version>")
+    for requirement in ctx.spec.pip:
+        if requirement.kind == "registry" and requirement.name and not requirement.specifier:
+            yield rule.finding(requirement.name, evidence=(requirement.raw,),
+                               location=requirement.location, example="=<version>")
+
+
+@rule(
+    "R502",
+    "vcs-branch-ref",
+    Severity.WARNING,
+    message="{subject} follows the branch or tag {ref}, not a commit",
+    fix="replace @{ref} with the commit it points to (git ls-remote {url} {ref})",
+    example="""
+dependencies:
+  - pip:
+    - -e git+https://github.com/CompVis/taming-transformers.git@master#egg=taming-transformers
+""",
+)
+def vcs_branch_ref(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """Branches move and tags can be re-pointed: the same requirement installs different
+    code over time. A commit hash cannot change."""
+    for requirement in ctx.spec.pip if ctx.spec else ():
+        if requirement.kind == "vcs" and requirement.ref and not COMMIT.match(requirement.ref):
+            yield rule.finding(requirement_label(requirement), evidence=(requirement.raw,),
+                               location=requirement.location, ref=requirement.ref,
+                               url=requirement.url or requirement.raw)
+
+
+@rule(
+    "R503",
+    "export-build-strings",
+    Severity.WARNING,
+    message="{subject} pins the build {build}, which is tied to the exporting platform",
+    fix="drop the build strings (conda env export --no-builds) and keep the lock instead",
+    example="""
+dependencies:
+  - numpy=1.26.4=py311h64a7726_0
+""",
+)
+def export_build_strings(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """Exact build strings from ``conda env export`` name one platform's builds; the
+    resolver relaxes them for the target platform, so the image may not hold the exported
+    builds."""
+    seen: set[str] = set()
+    builds = {d.name: d.build for d in ctx.spec.conda if d.build} if ctx.spec else {}
+    for change in ctx.changes_with(rule.code):
+        seen.add(change.subject)
+        yield rule.finding(change.subject, evidence=change_evidence(change),
+                           location=change.location,
+                           build=builds.get(change.subject) or change.detail or "(see evidence)")
+    for dep in ctx.spec.conda if ctx.spec else ():
+        if dep.build and "*" not in dep.build and dep.name not in seen:
+            yield rule.finding(dep.name, evidence=(dep.raw or dep.matchspec,),
+                               location=dep.location, build=dep.build)
+
+
+@rule(
+    "R504",
+    "no-lock",
+    Severity.INFO,
+    message="{subject} has no lock: every solve may give a different environment",
+    fix="commit the conda-lock.yml that conda2docker writes next to {subject}",
+    example="""
+# environment.yml alone, no conda-lock.yml beside it
+""",
+)
+def no_lock(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """An environment file is a wish list; only a lock (exact versions, URLs and hashes)
+    rebuilds the same image next month."""
+    spec = ctx.spec
+    if spec is None or spec.kind in ("conda-lock", "explicit") or spec.lock is not None:
+        return
+    if ctx.resolution is not None and ctx.resolution.reused:
+        return
+    yield rule.finding(spec.source.name, location=SourceLocation(spec.source))
+
+
+@rule(
+    "R505",
+    "template-placeholder",
+    Severity.WARNING,
+    message="{subject} looks like an unfilled template placeholder",
+    fix="substitute the placeholder before converting (the file is a template)",
+    example="""
+name: $condaEnvName
+dependencies:
+  - $tensorFlowDependency
+""",
+)
+def template_placeholder(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """Template files (``*.yml.template``) hold ``$VARIABLE`` placeholders that a script
+    fills in; converted as they are, those lines are dropped or misread."""
+    yield from from_changes(ctx, rule)
+
+
+@rule(
+    "R506",
+    "prefix-ignored",
+    Severity.INFO,
+    message="prefix: {subject} is ignored: the image installs to its own prefix",
+    fix="nothing to do; delete the prefix: line to silence this",
+    example="""
+prefix: /Users/me/miniconda3/envs/ml
+""",
+)
+def prefix_ignored(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """``conda env export`` writes the exporting machine's prefix; it means nothing inside
+    a container, where the environment lives at a fixed path."""
+    yield from from_changes(ctx, rule)
+
+
+@rule(
+    "R507",
+    "unknown-key",
+    Severity.WARNING,
+    message="the key {subject} is not part of an environment file and was ignored",
+    fix="check the spelling (name, channels, dependencies, variables, platforms) or "
+    "remove it",
+    example="""
+dependecies:   # misspelt: nothing gets installed
+  - numpy
+""",
+)
+def unknown_key(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """conda ignores keys it does not know, so a misspelt ``dependencies`` silently
+    yields an empty environment."""
+    yield from from_changes(ctx, rule)
+
+
+@rule(
+    "R508",
+    "pip-option",
+    Severity.INFO,
+    message="pip option {subject}: {reason}",
+    fix="check that the option still does what you want in the image build",
+    example="""
+dependencies:
+  - pip:
+    - --only-binary :all:
+    - -r requirements.txt
+""",
+)
+def pip_option(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """Option lines in a pip section apply to the whole pip install; the reader keeps
+    the ones the build can honour and reports the others."""
+    yield from from_changes(ctx, rule)
+
+
+@rule(
+    "R509",
+    "editable-install",
+    Severity.INFO,
+    message="{subject} is an editable install: the image installs it as a regular package",
+    fix="mount the source over the installed copy for development, or drop -e",
+    example="""
+dependencies:
+  - pip:
+    - -e .
+""",
+)
+def editable_install(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """Editable installs point into a working tree that the image does not have; the
+    Dockerfile installs a snapshot of the source instead."""
+    seen: set[object] = set()
+    for change in ctx.changes_with(rule.code):
+        seen |= {change.subject, change.location}
+        yield rule.finding(change.subject, evidence=change_evidence(change),
+                           location=change.location)
+    for requirement in ctx.spec.pip if ctx.spec else ():
+        label = requirement_label(requirement)
+        if requirement.editable and not seen & {label, requirement.raw.strip(), requirement.location}:
+            seen.add(label)
+            yield rule.finding(label, evidence=(requirement.raw,), location=requirement.location)
+
+
+@rule(
+    "R510",
+    "added-by-reader",
+    Severity.INFO,
+    message="{subject} was added: {reason}",
+    fix="list it in the environment file yourself to make the choice explicit",
+    example="""
+# requirements.txt (no environment.yml): python, pip and conda-forge are added
+numpy==1.26.4
+""",
+)
+def added_by_reader(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """What the file leaves implicit (a channel, pip for a pip section, a Python for a
+    requirements file) is added explicitly, so the image does not depend on the
+    installing machine's conda configuration."""
+    yield from from_changes(ctx, rule)
+
+
+@rule(
+    "R511",
+    "selector-undecided",
+    Severity.WARNING,
+    message="the selector on {subject} cannot be evaluated; the line is kept",
+    fix="use a selector conda2docker understands (linux, osx, win, unix, linux64, "
+    "aarch64, x86_64, arm64, py, with and/or/not), or remove it",
+    example="""
+dependencies:
+  - cudatoolkit  # [cuda_compiler_version != "None"]
+""",
+)
+def selector_undecided(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """conda-build selectors that name unknown variables cannot be decided for an
+    environment file; keeping the line may install something meant for another build."""
+    yield from from_changes(ctx, rule)

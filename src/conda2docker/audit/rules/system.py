@@ -1,0 +1,166 @@
+"""S3xx: what the target system (Linux, the base image) lacks or the reader changed."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from conda2docker.audit.context import AuditContext
+from conda2docker.audit.knowledge.syslibs import system_need
+from conda2docker.audit.knowledge.wheels import conda_glibc, parse_glibc, show, wheel_glibc
+from conda2docker.audit.registry import Rule, rule
+from conda2docker.audit.rules._common import change_evidence, from_changes
+from conda2docker.errors import SourceLocation
+from conda2docker.graph import canonical
+from conda2docker.model import Finding, Severity
+
+_NEEDS_GLIBC = re.compile(r"glibc >= ?([0-9.]+\d)")
+
+
+@rule(
+    "S301",
+    "platform-only-dropped",
+    Severity.WARNING,
+    message="{subject} was dropped: {reason}",
+    fix="nothing to do if it was only needed on that platform; otherwise add the Linux "
+    "package that provides the same feature",
+    example="""
+dependencies:
+  - python=3.11
+  - pywin32=306      # from a Windows export
+""",
+)
+def platform_only_dropped(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """Exports from macOS or Windows carry packages that exist only there (pywin32,
+    vc, ucrt, libcxx, appnope); the reader leaves them out of the Linux environment."""
+    yield from from_changes(ctx, rule)
+
+
+@rule(
+    "S302",
+    "mapped-to-linux",
+    Severity.WARNING,
+    message="{subject} was replaced for Linux: {detail}",
+    fix="check that the Linux package gives the same features; pin it explicitly to "
+    "silence this",
+    example="""
+dependencies:
+  - tensorflow-macos=2.9   # becomes tensorflow on Linux
+""",
+)
+def mapped_to_linux(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """Some packages have a different name or build on Linux (``tensorflow-macos`` →
+    ``tensorflow``, ``pytorch`` MPS builds → CPU/CUDA builds); the reader maps them, and
+    the mapping may not be exactly what the project needs."""
+    yield from from_changes(ctx, rule)
+
+
+@rule(
+    "S303",
+    "system-libraries",
+    Severity.WARNING,
+    message="{subject} needs system libraries the base image lacks: {libraries}",
+    fix="{alternative}add apt package(s) {apt} to the runtime stage",
+    example="""
+dependencies:
+  - pip:
+    - opencv-python==4.9.0.80   # needs libGL.so.1 and libgthread
+""",
+)
+def system_libraries(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """Some wheels load shared libraries from the operating system instead of bundling
+    them; on a slim base image the import fails with ``libGL.so.1: cannot open shared
+    object file``."""
+    names: dict[str, SourceLocation | None] = {name: ctx.lock_location for name in ctx.pip}
+    if not ctx.packages and ctx.spec is not None:
+        names = {canonical(r.name): r.location for r in ctx.spec.pip if r.name}
+    for name in sorted(names):
+        need = system_need(name)
+        if need is None:
+            continue
+        missing = tuple(a for a in need.apt if a not in ctx.base_apt_packages)
+        if not missing:
+            continue
+        yield rule.finding(
+            name,
+            evidence=(f"apt: {' '.join(missing)}",),
+            location=names[name],
+            libraries=need.libraries,
+            alternative=f"{need.alternative}, or " if need.alternative else "",
+            apt=" ".join(missing),
+        )
+
+
+@rule(
+    "S304",
+    "glibc-too-new",
+    Severity.WARNING,
+    message="{subject} needs glibc {needed}, the base image has {glibc}",
+    fix="use a base image with glibc >= {needed}, or pin an older {subject} built for "
+    "glibc {glibc}",
+    example="""
+# a lock pins a wheel tagged manylinux_2_39_x86_64 while the base image is
+# debian:bookworm-slim (glibc 2.36)
+""",
+)
+def glibc_too_new(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """Binary wheels (manylinux tags) and conda packages (``__glibc``) declare the oldest
+    glibc they run on; on an older base image they fail to install or to load. When the
+    resolver had to pick an older version or an sdist for this reason, that is reported
+    too."""
+    base = parse_glibc(ctx.glibc)
+    reported: set[str] = set()
+    for change in ctx.changes_with(rule.code):
+        reported.add(change.subject)
+        needed = _NEEDS_GLIBC.search(change.reason)
+        yield rule.finding(change.subject, evidence=change_evidence(change),
+                           location=change.location,
+                           needed=needed[1] if needed else "a newer glibc", glibc=ctx.glibc)
+    for package in sorted(ctx.packages, key=lambda p: (p.manager, p.name)):
+        if package.manager == "pip":
+            floor = wheel_glibc(package.file_name)
+            evidence = package.file_name
+        else:
+            spec = package.dependencies.get("__glibc")
+            floor = conda_glibc(spec) if spec else None
+            evidence = f"depends: __glibc {spec}"
+        if floor is None or floor <= base or package.name in reported:
+            continue
+        yield rule.finding(package.name, evidence=(evidence,), location=ctx.lock_location,
+                           platform=ctx.platform, needed=show(floor), glibc=ctx.glibc)
+
+
+@rule(
+    "S305",
+    "excluded-by-selector",
+    Severity.INFO,
+    message="{subject} was left out for this platform: {reason}",
+    fix="nothing to do if the selector or marker is right; otherwise edit it",
+    example="""
+dependencies:
+  - pywin32  # [win]
+  - pip:
+    - colorama; sys_platform == "win32"
+""",
+)
+def excluded_by_selector(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """Lines guarded by a conda selector (``# [win]``) or a pip environment marker that
+    does not match the target are skipped; the audit lists them so nothing disappears
+    silently."""
+    yield from from_changes(ctx, rule)
+
+
+@rule(
+    "S306",
+    "platform-not-a-target",
+    Severity.INFO,
+    message="platform {subject} is not a container target and was ignored",
+    fix="nothing to do; pass --platform linux-64 (or linux-aarch64) to choose targets",
+    example="""
+platforms: [linux-64, osx-arm64, win-64]
+""",
+)
+def platform_not_a_target(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """Containers run Linux: macOS and Windows entries of ``platforms:`` are skipped
+    when locking for the image."""
+    yield from from_changes(ctx, rule)

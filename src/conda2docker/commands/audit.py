@@ -1,0 +1,124 @@
+"""``conda2docker audit``: what the conda channels cannot provide for the image, and fixes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from conda2docker.commands._options import (
+    ChannelAliasOpt,
+    ChannelOpt,
+    CudaOpt,
+    EnvArg,
+    MirrorOpt,
+    OfflineOpt,
+    PlatformOpt,
+    PriorityOpt,
+    SolverOpt,
+)
+
+if TYPE_CHECKING:
+    from conda2docker.model import EnvSpec, Resolution
+    from conda2docker.resolve import ResolveOptions
+
+SelectOpt = Annotated[
+    Optional[list[str]],  # noqa: UP045 - typer needs Optional here
+    typer.Option("--select", help="Only these rules: codes or prefixes, comma-separated or "
+                 "repeated (C101, P2, G)."),
+]
+IgnoreOpt = Annotated[
+    Optional[list[str]],  # noqa: UP045
+    typer.Option("--ignore", help="Skip these rules: codes or prefixes (the more specific of "
+                 "--select/--ignore wins)."),
+]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("audit")(audit_command)
+
+
+def load(
+    env_file: Path, options: ResolveOptions, *, solve: bool = True
+) -> tuple[EnvSpec, Resolution | None]:
+    """Read the input; lock it unless ``solve`` is off (a lock input needs no solving)."""
+    from conda2docker.pipeline import read_spec
+    from conda2docker.resolve import resolve
+
+    platform = options.platforms[0] if options.platforms else "linux-64"
+    spec = read_spec(env_file, platform)
+    if spec.lock is None and not solve:
+        return spec, None
+    return spec, resolve(spec, options)
+
+
+def target_platforms(requested: list[str] | None, spec: EnvSpec,
+                     resolution: Resolution | None) -> tuple[str, ...]:
+    """``--platform`` values, else the lock's Linux platforms, else linux-64."""
+    if requested:
+        return tuple(dict.fromkeys(requested))
+    lock = resolution.lock if resolution else spec.lock
+    platforms = lock.platforms if lock else ()
+    linux = tuple(p for p in platforms if p.startswith("linux-"))
+    return linux or platforms[:1] or ("linux-64",)
+
+
+def audit_command(
+    env_file: EnvArg,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, json, markdown or sarif.")] = "table",
+    select: SelectOpt = None,
+    ignore: IgnoreOpt = None,
+    fail_on: Annotated[str, typer.Option("--fail-on", help="Exit 1 when a finding at or above "
+                                         "this severity remains: error, warning, info or never.")] = "error",
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report here "  # noqa: UP045
+                                                   "instead of stdout.")] = None,
+    no_lock: Annotated[bool, typer.Option("--no-lock", help="Audit the file as written, without "
+                                          "solving (rules that need a lock stay silent).")] = False,
+    gpu: Annotated[bool, typer.Option("--gpu", help="A GPU image is meant (G404 checks CPU builds).")] = False,
+    glibc: Annotated[Optional[str], typer.Option("--glibc", help="glibc of the runtime base image "  # noqa: UP045
+                                                 "(default: Debian bookworm's 2.36).")] = None,
+    platform: PlatformOpt = None,
+    channel: ChannelOpt = None,
+    channel_alias: ChannelAliasOpt = None,
+    mirror: MirrorOpt = None,
+    offline: OfflineOpt = False,
+    channel_priority: PriorityOpt = "strict",
+    solver: SolverOpt = "auto",
+    cuda: CudaOpt = None,
+) -> None:
+    """Audit ENV_FILE: what conda cannot provide for a Linux container, why, and the fix."""
+    from conda2docker.audit import DEFAULT_GLIBC, AuditContext, all_rules, audit, render_report
+    from conda2docker.audit.engine import sort_key
+    from conda2docker.audit.local import scan_local_paths
+    from conda2docker.audit.report import FORMATS
+    from conda2docker.audit.select import FAIL_LEVELS, enabled_codes, fails, parse_selectors
+    from conda2docker.commands._options import resolve_options_from_cli
+    from conda2docker.errors import InputError
+
+    if fmt not in FORMATS:
+        raise InputError(f"unknown --format {fmt!r}", fix=f"use {', '.join(FORMATS)}")
+    if fail_on not in FAIL_LEVELS:
+        raise InputError(f"unknown --fail-on level {fail_on!r}", fix="use error, warning, info or never")
+    selected, ignored = parse_selectors(select or ()), parse_selectors(ignore or ())
+    enabled_codes(all_rules(), selected, ignored)  # reject typos before solving
+    options = resolve_options_from_cli(
+        platforms=platform, channels=channel, channel_alias=channel_alias, mirrors=mirror,
+        offline=offline, priority=channel_priority, solver=solver, cuda=cuda,
+        lock_path=env_file.parent / "conda-lock.yml",
+    )
+    spec, resolution = load(env_file, options, solve=not no_lock)
+    local = scan_local_paths(spec)
+    findings = set()
+    for target in target_platforms(platform, spec, resolution):
+        ctx = AuditContext.build(spec, resolution, platform=target, glibc=glibc or DEFAULT_GLIBC,
+                                 gpu=gpu or cuda is not None, local=local)
+        findings.update(audit(ctx, select=selected, ignore=ignored))
+    ordered = sorted(findings, key=sort_key)
+    report = render_report(ordered, fmt, root=Path.cwd())
+    if output is None:
+        typer.echo(report, nl=False)
+    else:
+        output.write_text(report, encoding="utf-8")
+    if fails(ordered, fail_on):
+        raise typer.Exit(1)

@@ -1,0 +1,80 @@
+"""``conda2docker convert``: environment (or lock) → conda-lock.yml + Dockerfile + context."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from conda2docker.commands._options import (
+    ChannelAliasOpt,
+    ChannelOpt,
+    CudaOpt,
+    EnvArg,
+    ForceOpt,
+    MirrorOpt,
+    OfflineOpt,
+    PlatformOpt,
+    PriorityOpt,
+    SolverOpt,
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("convert")(convert_command)
+
+
+def convert_command(
+    env_file: EnvArg,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output directory (the build context).")] = Path(
+        "docker"
+    ),
+    installer: Annotated[
+        str, typer.Option("--installer", help="micromamba (default) or rattler: what installs the lock in the env stage.")
+    ] = "micromamba",
+    vendor: Annotated[
+        bool, typer.Option("--vendor", help="Copy every package file into the context (hash-checked): builds offline.")
+    ] = False,
+    platform: PlatformOpt = None,
+    channel: ChannelOpt = None,
+    channel_alias: ChannelAliasOpt = None,
+    mirror: MirrorOpt = None,
+    offline: OfflineOpt = False,
+    channel_priority: PriorityOpt = "strict",
+    solver: SolverOpt = "auto",
+    cuda: CudaOpt = None,
+    runtime_image: Annotated[str, typer.Option("--runtime-image", help="Base of the runtime stage (pin with @sha256:…).")] = "debian:bookworm-slim",
+    build_image: Annotated[str, typer.Option("--build-image", help="Base of the wheels (compile) stage.")] = "buildpack-deps:bookworm",
+    micromamba_image: Annotated[str, typer.Option("--micromamba-image", help="Image providing micromamba.")] = "mambaorg/micromamba:2.0.5-debian12-slim",
+    python_image: Annotated[str, typer.Option("--python-image", help="Image running the rattler installer (without --vendor).")] = "python:3.12-slim-bookworm",
+    uid: Annotated[int, typer.Option("--uid", help="UID of the runtime user.")] = 10001,
+    gid: Annotated[int, typer.Option("--gid", help="GID of the runtime user.")] = 10001,
+    buildkit: Annotated[bool, typer.Option("--buildkit", help="Use BuildKit cache mounts (needs DOCKER_BUILDKIT=1).")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if the files on disk differ.")] = False,
+    force: ForceOpt = False,
+) -> None:
+    """Lock ENV_FILE and write a multi-stage Dockerfile and its build context to OUTPUT."""
+    from conda2docker.convert import ConvertRequest, convert
+
+    request = ConvertRequest(
+        env_file=env_file, output=output, installer=installer, vendor=vendor,
+        platforms=tuple(platform or ()), channels=tuple(channel or ()), channel_alias=channel_alias,
+        mirrors=tuple(mirror or ()), offline=offline, priority=channel_priority, solver=solver,
+        cuda=cuda, runtime_image=runtime_image, build_image=build_image,
+        micromamba_image=micromamba_image, python_image=python_image, uid=uid, gid=gid,
+        buildkit=buildkit, check=check, force=force,
+    )
+    result = convert(request, echo=lambda line: typer.echo(line, err=True))
+    if check:
+        if result.differing:
+            for path in result.differing:
+                typer.echo(f"{path}: differs from what would be generated")
+            raise typer.Exit(1)
+        typer.echo(f"{output}: up to date")
+        return
+    for path in result.written:
+        typer.echo(f"wrote {path}")
+    if result.unchanged:
+        typer.echo(f"{len(result.unchanged)} file(s) already up to date")
+    typer.echo(f"next: conda2docker build {output} --tag IMAGE")

@@ -1,0 +1,77 @@
+"""``conda2docker lock``: environment file → conda-lock.yml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from conda2docker.commands._options import (
+    ChannelAliasOpt,
+    ChannelOpt,
+    CudaOpt,
+    EnvArg,
+    ForceOpt,
+    MirrorOpt,
+    OfflineOpt,
+    PlatformOpt,
+    PriorityOpt,
+    SolverOpt,
+    resolve_options_from_cli,
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("lock")(lock_command)
+
+
+def lock_command(
+    env_file: EnvArg,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the lock.")] = Path(
+        "conda-lock.yml"
+    ),
+    platform: PlatformOpt = None,
+    channel: ChannelOpt = None,
+    channel_alias: ChannelAliasOpt = None,
+    mirror: MirrorOpt = None,
+    offline: OfflineOpt = False,
+    channel_priority: PriorityOpt = "strict",
+    solver: SolverOpt = "auto",
+    cuda: CudaOpt = None,
+    update: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--update", help="Re-solve only this package (repeatable); keep the rest."),
+    ] = None,
+    force: ForceOpt = False,
+) -> None:
+    """Resolve ENV_FILE into a conda-lock.yml with the embedded solver (or conda-lock)."""
+    from conda2docker.errors import OutputConflict, SourceLocation
+    from conda2docker.lockfile import write_conda_lock
+    from conda2docker.pipeline import existing_lock, resolve_input
+    from conda2docker.resolve import require_complete
+
+    if output.exists() and existing_lock(output) is None and not force:
+        raise OutputConflict(
+            "exists and is not a conda-lock file; not overwritten",
+            fix="pass --force, or choose another --output",
+            location=SourceLocation(output),
+        )
+    options = resolve_options_from_cli(
+        platforms=platform, channels=channel, channel_alias=channel_alias, mirrors=mirror,
+        offline=offline, priority=channel_priority, solver=solver, cuda=cuda, update=update,
+        lock_path=output,
+    )
+    resolution = require_complete(resolve_input(env_file, options))
+    lock = resolution.lock
+    for change in (*resolution.spec.changes, *resolution.changes):
+        typer.echo(f"note: {change.subject}: {change.reason}", err=True)
+    if resolution.reused:
+        typer.echo(f"{output}: up to date (inputs unchanged)")
+        return
+    write_conda_lock(lock, output)
+    for platform_name in lock.platforms:
+        conda = len(lock.conda_packages(platform_name))
+        pip = len(lock.pip_packages(platform_name))
+        typer.echo(f"{platform_name}: {conda} conda + {pip} pip packages")
+    typer.echo(f"wrote {output}")

@@ -1,0 +1,126 @@
+"""Install exactly the packages of an explicit conda lock into a prefix, with py-rattler.
+
+Copied into the image build context by conda2docker and run in the ``env`` stage:
+
+    python install_lock.py LOCK PREFIX [--packages-dir DIR]
+
+No solve happens: every line of the lock is one package file, fetched (or taken from
+``--packages-dir``, the air-gapped mode), checked against the lock's hash, and linked
+into PREFIX. Runs on Python >= 3.8 with only the standard library and py-rattler.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+
+class LockEntry:
+    def __init__(self, url: str, md5: str | None, sha256: str | None) -> None:
+        self.url = url
+        self.md5 = md5
+        self.sha256 = sha256
+        parts = urlsplit(url).path.rstrip("/").split("/")
+        self.file_name = unquote(parts[-1])
+        self.subdir = parts[-2] if len(parts) >= 2 else ""
+        self.channel = url.rsplit("/", 2)[0]
+
+
+def read_explicit(path: Path) -> list[LockEntry]:
+    entries = []
+    seen_marker = False
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line == "@EXPLICIT":
+            seen_marker = True
+            continue
+        if not seen_marker:
+            sys.exit(f"{path}:{number}: package line before @EXPLICIT")
+        url, _, fragment = line.partition("#")
+        md5 = sha256 = None
+        if fragment.startswith("sha256:"):
+            sha256 = fragment[len("sha256:"):]
+        elif fragment:
+            md5 = fragment
+        entries.append(LockEntry(url, md5, sha256))
+    if not seen_marker:
+        sys.exit(f"{path}: not an explicit lock (no @EXPLICIT line)")
+    return entries
+
+
+def file_digests(path: Path) -> tuple[str, str]:
+    md5, sha256 = hashlib.md5(), hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            md5.update(block)
+            sha256.update(block)
+    return md5.hexdigest(), sha256.hexdigest()
+
+
+async def fetch(entry: LockEntry, packages_dir: Path | None, downloads: Path, client: Any) -> Path:
+    if packages_dir is not None:
+        local = packages_dir / entry.subdir / entry.file_name
+        if not local.is_file():
+            sys.exit(f"{entry.file_name}: not in {packages_dir / entry.subdir}; re-run conda2docker convert --vendor")
+        return local
+    if entry.url.startswith("file://"):
+        return Path(unquote(urlsplit(entry.url).path))
+    from rattler.package_streaming import download_to_path
+
+    target = downloads / entry.file_name
+    await download_to_path(client, entry.url, target)
+    return target
+
+
+async def install(lock: Path, prefix: Path, packages_dir: Path | None) -> int:
+    import rattler
+    from rattler import PackageRecord, RepoDataRecord
+    from rattler.networking import Client
+    from rattler.package_streaming import extract
+
+    entries = read_explicit(lock)
+    client = Client()
+    work = Path(tempfile.mkdtemp(prefix="c2d-install-"))
+    try:
+        records = []
+        for entry in entries:
+            archive = await fetch(entry, packages_dir, work, client)
+            md5, sha256 = file_digests(archive)
+            if entry.md5 and entry.md5 != md5:
+                sys.exit(f"{entry.file_name}: md5 {md5} does not match the lock's {entry.md5}")
+            if entry.sha256 and entry.sha256 != sha256:
+                sys.exit(f"{entry.file_name}: sha256 {sha256} does not match the lock's {entry.sha256}")
+            unpacked = work / "meta" / entry.file_name
+            extract(archive, unpacked)
+            record = PackageRecord.from_index_json(
+                unpacked / "info" / "index.json", size=archive.stat().st_size, sha256=sha256, md5=md5
+            )
+            records.append(RepoDataRecord(record, entry.file_name, archive.resolve().as_uri(), entry.channel))
+            shutil.rmtree(unpacked)
+        await rattler.install(records, target_prefix=prefix, cache_dir=work / "cache", show_progress=False)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"installed {len(records)} packages into {prefix}")
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("lock", type=Path)
+    parser.add_argument("prefix", type=Path)
+    parser.add_argument("--packages-dir", type=Path, default=None)
+    args = parser.parse_args()
+    return asyncio.run(install(args.lock, args.prefix, args.packages_dir))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""Errors a user can act on: one line, where it happened, what to do.
+
+Every failure the CLI reports goes through :class:`UserError`; anything else is a bug.
+Exit codes are part of the interface and documented in the README.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+EXIT_OK = 0
+EXIT_DIFFERS = 1
+EXIT_BAD_INPUT = 2
+EXIT_UNSOLVABLE = 3
+EXIT_ENGINE = 4
+
+
+@dataclass(frozen=True, slots=True)
+class SourceLocation:
+    """A place in a user's file; line and column are 1-based."""
+
+    file: Path
+    line: int | None = None
+    column: int | None = None
+
+    def __str__(self) -> str:
+        text = str(self.file)
+        if self.line is not None:
+            text += f":{self.line}"
+            if self.column is not None:
+                text += f":{self.column}"
+        return text
+
+
+class UserError(Exception):
+    """A problem with the user's input or machine, reported without a traceback."""
+
+    exit_code = EXIT_DIFFERS
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        fix: str | None = None,
+        location: SourceLocation | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fix = fix
+        self.location = location
+
+    def one_line(self) -> str:
+        """The whole error as a single line: ``file:line:col: message; fix: …``."""
+        prefix = f"{self.location}: " if self.location else ""
+        suffix = f"; fix: {self.fix}" if self.fix else ""
+        text = f"{prefix}{self.message}{suffix}"
+        return " ".join(text.split())
+
+
+class InputError(UserError):
+    """The input file cannot be read or is not a valid environment."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+class ResolveError(UserError):
+    """The environment cannot be resolved (unsolvable, missing packages, unreachable channel)."""
+
+    exit_code = EXIT_UNSOLVABLE
+
+
+class EngineError(UserError):
+    """The Docker engine is unreachable or a build failed."""
+
+    exit_code = EXIT_ENGINE
+
+
+class OutputConflict(UserError):
+    """An output file exists with different content and ``--force`` was not given."""
+
+    exit_code = EXIT_DIFFERS

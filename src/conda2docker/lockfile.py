@@ -1,0 +1,364 @@
+"""Lock files on disk: conda-lock.yml (v1) and explicit (``@EXPLICIT``) locks.
+
+Writing goes through conda-lock's own models and writer, so conda-lock (and micromamba)
+read what we write. Reading uses a small direct parser: it accepts old locks that
+conda-lock's models reject (pip entries without ``category``/``optional``), reports
+problems as one-line errors, and is several times faster than the pydantic models.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from conda2docker.errors import InputError, SourceLocation
+from conda2docker.model import Lock, LockedPackage
+
+GENERATOR = "conda2docker"
+ROOTS_KEY = "conda2docker.roots"
+INPUT_HASH_KEY = "conda2docker.input_hash"
+
+_CONDA_FILE = re.compile(r"^(?P<name>.+)-(?P<version>[^-]+)-(?P<build>[^-]+)\.(?:conda|tar\.bz2)$")
+
+
+def split_conda_file_name(file_name: str) -> tuple[str, str, str] | None:
+    """``numpy-1.26.4-py311h64a7726_0.conda`` → ``("numpy", "1.26.4", "py311h64a7726_0")``."""
+    match = _CONDA_FILE.match(file_name)
+    if match is None:
+        return None
+    return match["name"], match["version"], match["build"]
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _load_yaml(path: Path) -> Any:
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise InputError(f"cannot read lock file: {exc.strerror}", location=SourceLocation(path)) from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            "lock file is not UTF-8 text",
+            fix="regenerate it with `conda2docker lock` or `conda-lock`",
+            location=SourceLocation(path),
+        ) from exc
+    try:
+        return yaml.load(text, Loader=loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        location = SourceLocation(
+            path, mark.line + 1 if mark else None, mark.column + 1 if mark else None
+        )
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InputError(
+            f"invalid YAML in lock file: {problem}",
+            fix="restore the file from version control or regenerate it",
+            location=location,
+        ) from exc
+
+
+def _require(mapping: Mapping[str, Any], key: str, kind: type, path: Path, where: str) -> Any:
+    value = mapping.get(key)
+    if not isinstance(value, kind):
+        raise InputError(
+            f"{where}: '{key}' must be a {kind.__name__}, found {type(value).__name__}",
+            fix="regenerate the lock with `conda2docker lock`",
+            location=SourceLocation(path),
+        )
+    return value
+
+
+def lock_from_mapping(data: Any, path: Path) -> Lock:
+    """Build a :class:`Lock` from the parsed YAML of a conda-lock v1 file."""
+    if isinstance(data, dict) and "environments" in data and "packages" in data:
+        raise InputError(
+            f"this is a pixi.lock (version {data.get('version')}), not a conda-lock file",
+            fix="export an environment file with `pixi workspace export conda-environment` "
+            "and convert that",
+            location=SourceLocation(path),
+        )
+    if not isinstance(data, dict) or "package" not in data:
+        raise InputError(
+            "not a conda-lock file (no 'package' list)",
+            fix="pass an environment.yml, or a lock written by conda-lock or conda2docker",
+            location=SourceLocation(path),
+        )
+    version = data.get("version")
+    if version != 1:
+        raise InputError(
+            f"unsupported conda-lock file version {version!r} (supported: 1)",
+            fix="convert it with `conda-lock` (v1 format) or regenerate it",
+            location=SourceLocation(path),
+        )
+    meta = data.get("metadata") or {}
+    if not isinstance(meta, dict):
+        raise InputError("'metadata' must be a mapping", location=SourceLocation(path))
+    packages: list[LockedPackage] = []
+    raw_packages = _require(data, "package", list, path, "lock")
+    for index, entry in enumerate(raw_packages):
+        where = f"package #{index + 1}"
+        if not isinstance(entry, dict):
+            raise InputError(f"{where} is not a mapping", location=SourceLocation(path))
+        packages.append(_package_from_mapping(entry, path, where))
+    platforms = tuple(str(p) for p in meta.get("platforms") or sorted({p.platform for p in packages}))
+    channels = tuple(_channel_url(c) for c in meta.get("channels") or ())
+    custom = meta.get("custom_metadata") or {}
+    roots: tuple[str, ...] = ()
+    if isinstance(custom, dict) and isinstance(custom.get(ROOTS_KEY), str):
+        roots = tuple(json.loads(custom[ROOTS_KEY]))
+    content_hash = meta.get("content_hash") or {}
+    return Lock(
+        packages=tuple(packages),
+        platforms=platforms,
+        channels=channels,
+        content_hash={str(k): str(v) for k, v in content_hash.items()},
+        sources=tuple(str(s) for s in meta.get("sources") or ()),
+        roots=roots,
+        path=path,
+    )
+
+
+def _channel_url(channel: Any) -> str:
+    if isinstance(channel, dict):
+        return str(channel.get("url", ""))
+    return str(channel)
+
+
+def _package_from_mapping(entry: Mapping[str, Any], path: Path, where: str) -> LockedPackage:
+    name = _require(entry, "name", str, path, where)
+    where = f"package '{name}'"
+    manager = entry.get("manager", "conda")
+    if manager not in ("conda", "pip"):
+        raise InputError(
+            f"{where}: unknown manager {manager!r} (expected conda or pip)",
+            location=SourceLocation(path),
+        )
+    url = _require(entry, "url", str, path, where)
+    hashes = entry.get("hash") or {}
+    dependencies = entry.get("dependencies") or {}
+    if not isinstance(dependencies, dict):
+        raise InputError(f"{where}: 'dependencies' must be a mapping", location=SourceLocation(path))
+    build = entry.get("build")
+    if manager == "conda" and not build:
+        parts = split_conda_file_name(url.rsplit("/", 1)[-1])
+        build = parts[2] if parts else None
+    category = str(entry.get("category", "main"))
+    return LockedPackage(
+        name=name,
+        version=str(_require(entry, "version", (str, int, float), path, where)),  # type: ignore[arg-type]
+        manager=manager,
+        platform=str(_require(entry, "platform", str, path, where)),
+        url=url,
+        md5=hashes.get("md5"),
+        sha256=hashes.get("sha256"),
+        build=str(build) if build else None,
+        dependencies={str(k): "" if v is None else str(v) for k, v in dependencies.items()},
+        category=category,
+        optional=bool(entry.get("optional", category != "main")),
+    )
+
+
+def read_conda_lock(path: Path) -> Lock:
+    """Read a conda-lock v1 file (``conda-lock.yml``)."""
+    return lock_from_mapping(_load_yaml(path), path)
+
+
+_PIP_LINE = re.compile(r"^#\s*pip\s+(?P<name>[A-Za-z0-9._-]+)\s*@\s*(?P<url>\S+)$")
+
+
+def read_explicit(path: Path) -> Lock:
+    """Read an explicit lock (``@EXPLICIT`` followed by ``url#md5`` lines)."""
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read explicit lock: {exc}", location=SourceLocation(path)) from exc
+    platform = "linux-64"
+    seen_marker = False
+    packages: list[LockedPackage] = []
+    for number, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        if line.startswith("# platform:"):
+            platform = line.split(":", 1)[1].strip()
+            continue
+        pip = _PIP_LINE.match(line)
+        if pip:
+            url, _, fragment = pip["url"].partition("#")
+            sha256 = fragment.removeprefix("sha256=") if fragment.startswith("sha256=") else None
+            packages.append(
+                LockedPackage(
+                    name=pip["name"], version=_pip_version_from_url(url), manager="pip",
+                    platform=platform, url=url, sha256=sha256,
+                )
+            )
+            continue
+        if line.startswith("#"):
+            continue
+        if line == "@EXPLICIT":
+            seen_marker = True
+            continue
+        if not seen_marker:
+            raise InputError(
+                "package line before '@EXPLICIT'",
+                fix="an explicit lock starts with '@EXPLICIT'; put it before the first URL",
+                location=SourceLocation(path, number, 1),
+            )
+        packages.append(_explicit_package(line, platform, path, number))
+    if not seen_marker:
+        raise InputError(
+            "no '@EXPLICIT' line: not an explicit lock",
+            fix="write it with `conda list --explicit --md5` or `conda-lock render -k explicit`",
+            location=SourceLocation(path),
+        )
+    return Lock(packages=tuple(packages), platforms=(platform,), path=path,
+                channels=tuple(dict.fromkeys(p.channel for p in packages if p.channel)))
+
+
+def _explicit_package(line: str, platform: str, path: Path, number: int) -> LockedPackage:
+    url, _, fragment = line.partition("#")
+    md5 = sha256 = None
+    if fragment.startswith("sha256:"):
+        sha256 = fragment.removeprefix("sha256:")
+    elif fragment:
+        md5 = fragment
+    file_name = url.rsplit("/", 1)[-1]
+    parts = split_conda_file_name(file_name)
+    if parts is None or "/" not in url:
+        raise InputError(
+            f"not a conda package URL: {url!r}",
+            fix="each line must be '<channel>/<subdir>/<name>-<version>-<build>.conda#<md5>'",
+            location=SourceLocation(path, number, 1),
+        )
+    name, version, build = parts
+    return LockedPackage(name=name, version=version, manager="conda", platform=platform,
+                         url=url, md5=md5, sha256=sha256, build=build)
+
+
+def _pip_version_from_url(url: str) -> str:
+    file_name = url.rsplit("/", 1)[-1]
+    if file_name.endswith(".whl"):
+        return file_name.split("-")[1]
+    stem = re.sub(r"\.(tar\.gz|zip|tar\.bz2|tgz)$", "", file_name)
+    return stem.rsplit("-", 1)[-1] if "-" in stem else "0"
+
+
+def read_lock(path: Path) -> Lock:
+    """Read either lock format, chosen by content."""
+    try:
+        head = path.read_text(encoding="utf-8-sig", errors="replace")[:65536]
+    except OSError as exc:
+        raise InputError(f"cannot read lock: {exc.strerror}", location=SourceLocation(path)) from exc
+    if re.search(r"^@EXPLICIT\s*$", head, re.MULTILINE):
+        return read_explicit(path)
+    return read_conda_lock(path)
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def topological_order(packages: Iterable[LockedPackage]) -> list[LockedPackage]:
+    """Dependencies before dependents; ties (and cycles) broken by name, so output is stable."""
+    by_name = {p.name: p for p in packages}
+    order: list[LockedPackage] = []
+    state: dict[str, int] = {}
+
+    def visit(name: str) -> None:
+        stack: list[tuple[str, list[str]]] = [(name, sorted(by_name[name].dependencies))]
+        state[name] = 1
+        while stack:
+            current, pending = stack[-1]
+            while pending:
+                dep = pending.pop(0)
+                if dep in by_name and dep not in state:
+                    state[dep] = 1
+                    stack.append((dep, sorted(by_name[dep].dependencies)))
+                    break
+            else:
+                stack.pop()
+                state[current] = 2
+                order.append(by_name[current])
+
+    for name in sorted(by_name):
+        if name not in state:
+            visit(name)
+    return order
+
+
+def render_explicit(lock: Lock, platform: str) -> str:
+    """The conda packages of one platform as an explicit lock (conda, micromamba and
+    ``conda2docker``'s installer all read it); pip packages as ``# pip`` comment lines."""
+    conda = topological_order(lock.conda_packages(platform))
+    lines = [
+        f"# Generated by {GENERATOR} from {lock.path.name if lock.path else 'a lock'}; do not edit.",
+        f"# platform: {platform}",
+    ]
+    digest = lock.content_hash.get(platform)
+    if digest:
+        lines.append(f"# input_hash: {digest}")
+    lines.append("@EXPLICIT")
+    for package in conda:
+        if package.md5:
+            lines.append(f"{package.url}#{package.md5}")
+        elif package.sha256:
+            lines.append(f"{package.url}#sha256:{package.sha256}")
+        else:
+            lines.append(package.url)
+    for package in sorted(lock.pip_packages(platform), key=lambda p: p.name):
+        suffix = f"#sha256={package.sha256}" if package.sha256 else ""
+        lines.append(f"# pip {package.name} @ {package.url}{suffix}")
+    return "\n".join(lines) + "\n"
+
+
+def write_conda_lock(lock: Lock, path: Path) -> None:
+    """Write ``lock`` as a conda-lock v1 file through conda-lock's own models and writer."""
+    from conda_lock.lockfile import write_conda_lock_file
+    from conda_lock.lockfile.v2prelim.models import (
+        HashModel,
+        LockedDependency,
+        Lockfile,
+        LockMeta,
+    )
+
+    dependencies = []
+    for package in lock.packages:
+        if package.manager == "conda" and not package.md5:
+            raise InputError(
+                f"conda package '{package.name}' has no md5 hash; conda-lock requires one",
+                fix="re-solve the environment so every record carries its hashes",
+            )
+        dependencies.append(
+            LockedDependency(
+                name=package.name,
+                version=package.version,
+                manager=package.manager,
+                platform=package.platform,
+                dependencies=dict(package.dependencies),
+                url=package.url,
+                hash=HashModel(md5=package.md5, sha256=package.sha256),
+                build=package.build,
+                categories={package.category},
+            )
+        )
+    custom = {"generator": GENERATOR}
+    if lock.roots:
+        custom[ROOTS_KEY] = json.dumps(list(lock.roots))
+    lockfile = Lockfile(
+        package=dependencies,
+        metadata=LockMeta(
+            content_hash=dict(lock.content_hash),
+            channels=list(lock.channels),
+            platforms=list(lock.platforms),
+            sources=list(lock.sources),
+            custom_metadata=custom,
+        ),
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_conda_lock_file(lockfile, path, metadata_choices=None, include_help_text=True)

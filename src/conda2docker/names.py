@@ -1,0 +1,91 @@
+"""PyPI ↔ conda package names, from the grayskull mapping that conda-pypi ships.
+
+The table (``conda_pypi/grayskull_pypi_mapping.json``, about 12,000 entries) is keyed by
+canonical PyPI name; each entry gives the conda-forge name and the top-level import name.
+Names missing from it map to themselves: PyPI → conda lowercases and turns ``_`` into
+``-`` (dots kept, as conda-forge spells ``jaraco.tidelift``); conda → PyPI canonicalises.
+The table is loaded lazily, once per process.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from packaging.utils import canonicalize_name
+
+MAPPING_PACKAGE = "conda_pypi"
+MAPPING_FILE = "grayskull_pypi_mapping.json"
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    pypi_name: str
+    conda_name: str
+    import_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Mapping:
+    by_pypi: dict[str, _Entry]
+    by_conda: dict[str, _Entry]
+
+
+@cache
+def _mapping() -> _Mapping:
+    try:
+        text = (resources.files(MAPPING_PACKAGE) / MAPPING_FILE).read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError):  # pragma: no cover - a declared dependency
+        return _Mapping({}, {})
+    by_pypi: dict[str, _Entry] = {}
+    by_conda: dict[str, _Entry] = {}
+    for key, raw in json.loads(text).items():
+        entry = _Entry(
+            pypi_name=canonicalize_name(str(raw.get("pypi_name") or key)),
+            conda_name=str(raw.get("conda_name") or key),
+            import_name=str(raw.get("import_name") or ""),
+        )
+        by_pypi[canonicalize_name(key)] = entry
+        known = by_conda.get(entry.conda_name)
+        # conda → PyPI is n:1 (opencv ← opencv-python, opencv-python-headless): keep the
+        # first entry unless a later one spells the conda name itself.
+        if known is None or (
+            known.pypi_name != canonicalize_name(entry.conda_name)
+            and entry.pypi_name == canonicalize_name(entry.conda_name)
+        ):
+            by_conda[entry.conda_name] = entry
+    return _Mapping(by_pypi, by_conda)
+
+
+def pypi_to_conda(name: str) -> str:
+    """The conda-forge name of PyPI distribution ``name`` (``torch`` → ``pytorch``)."""
+    entry = _mapping().by_pypi.get(canonicalize_name(name))
+    if entry is not None:
+        return entry.conda_name
+    return name.strip().lower().replace("_", "-")
+
+
+def conda_to_pypi(name: str) -> str:
+    """The canonical PyPI name a conda package provides (``pytorch`` → ``torch``)."""
+    entry = _mapping().by_conda.get(name.strip().lower())
+    if entry is not None:
+        return entry.pypi_name
+    return canonicalize_name(name)
+
+
+def is_mapped_conda_name(name: str) -> bool:
+    """Whether the table lists conda package ``name`` as the build of a PyPI distribution."""
+    return name.strip().lower() in _mapping().by_conda
+
+
+def import_names(pypi_name: str) -> tuple[str, ...]:
+    """The top-level module(s) PyPI distribution ``pypi_name`` installs, best guess first.
+
+    From the table's ``import_name``; otherwise the canonical name with ``-`` → ``_``.
+    """
+    entry = _mapping().by_pypi.get(canonicalize_name(pypi_name))
+    if entry is not None and entry.import_name:
+        return tuple(dict.fromkeys(p.strip() for p in entry.import_name.split(",") if p.strip()))
+    return (canonicalize_name(pypi_name).replace("-", "_"),)

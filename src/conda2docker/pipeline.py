@@ -1,0 +1,43 @@
+"""The pipeline's composition: read → resolve, shared by every command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conda2docker.errors import InputError, SourceLocation
+from conda2docker.model import DEFAULT_PLATFORM, EnvSpec, Lock, Resolution
+from conda2docker.resolve import ResolveOptions, resolve
+
+
+def read_spec(path: Path, platform: str = DEFAULT_PLATFORM) -> EnvSpec:
+    """Read any supported input (environment.yml, conda-lock.yml, explicit lock, requirements)."""
+    if not path.exists():
+        raise InputError("no such file", fix="check the path", location=SourceLocation(path))
+    if path.is_dir():
+        raise InputError(
+            "is a directory, not an environment file",
+            fix="pass the environment.yml inside it (or use `conda2docker init` for a repository)",
+            location=SourceLocation(path),
+        )
+    from conda2docker.read import read_input
+
+    return read_input(path, platform=platform)
+
+
+def existing_lock(path: Path | None) -> Lock | None:
+    """An earlier lock at ``path`` to reuse, or None (a broken one is re-solved, not fatal)."""
+    if path is None or not path.is_file():
+        return None
+    from conda2docker.lockfile import read_conda_lock
+
+    try:
+        return read_conda_lock(path)
+    except InputError:
+        return None
+
+
+def resolve_input(path: Path, options: ResolveOptions) -> Resolution:
+    """Read ``path`` and resolve it (reusing ``options.existing`` when its inputs match)."""
+    platform = options.platforms[0] if options.platforms else DEFAULT_PLATFORM
+    spec = read_spec(path, platform)
+    return resolve(spec, options)

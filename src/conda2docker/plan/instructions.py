@@ -1,0 +1,148 @@
+"""Building blocks of a stage: small typed instructions, rendered by ``conda2docker.render``.
+
+User-derived values (package names, paths, variables) only ever enter through typed
+fields (argv lists, key/value pairs, paths); :class:`Shell` holds fixed text written by
+conda2docker itself and is validated to carry no interpolated user data.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from conda2docker.errors import InputError
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_LABEL_KEY = re.compile(r"^[a-z0-9][a-z0-9.\-]*$")
+_STAGE_NAME = re.compile(r"^[a-z][a-z0-9_.\-]*$")
+_IMAGE_REF = re.compile(
+    r"^(?:\$\{[A-Z_][A-Z0-9_]*\}|[a-z0-9]+(?:[._\-/:][a-z0-9]+)*(?::[\w][\w.\-]{0,127})?"
+    r"(?:@sha256:[a-f0-9]{64})?)$"
+)
+
+
+class PlanError(InputError):
+    """A value that cannot be placed into a build file safely."""
+
+
+def check_env_name(name: str) -> str:
+    if not _ENV_NAME.match(name):
+        raise PlanError(f"invalid environment variable name {name!r}")
+    return name
+
+
+def check_label_key(key: str) -> str:
+    if not _LABEL_KEY.match(key):
+        raise PlanError(f"invalid label key {key!r}")
+    return key
+
+
+def check_stage_name(name: str) -> str:
+    if not _STAGE_NAME.match(name):
+        raise PlanError(f"invalid stage name {name!r}")
+    return name
+
+
+def check_image(ref: str) -> str:
+    if not _IMAGE_REF.match(ref):
+        raise PlanError(
+            f"invalid image reference {ref!r}: expected NAME[:TAG][@sha256:DIGEST]"
+        )
+    return ref
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Arg:
+    name: str
+    default: str | None = None
+
+    def __post_init__(self) -> None:
+        check_env_name(self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class Env:
+    pairs: tuple[tuple[str, str], ...]
+
+    def __post_init__(self) -> None:
+        for name, _ in self.pairs:
+            check_env_name(name)
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    pairs: tuple[tuple[str, str], ...]
+
+    def __post_init__(self) -> None:
+        for key, _ in self.pairs:
+            check_label_key(key)
+
+
+@dataclass(frozen=True, slots=True)
+class Copy:
+    sources: tuple[str, ...]
+    dest: str
+    from_stage: str | None = None
+    chown: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AddArchive:
+    """``ADD`` of a local tar archive, which the builder unpacks into ``dest``."""
+
+    source: str
+    dest: str
+
+
+@dataclass(frozen=True, slots=True)
+class Shell:
+    """A fixed shell snippet written by conda2docker (may use ``${ARG}`` references)."""
+
+    text: str
+
+
+Command = tuple[str, ...] | Shell
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """Commands joined with ``&&`` into one layer; argv tuples are quoted word by word."""
+
+    commands: tuple[Command, ...]
+    cache_mounts: tuple[str, ...] = ()
+    """Targets for BuildKit cache mounts, rendered only when the plan enables BuildKit."""
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    user: str
+
+
+@dataclass(frozen=True, slots=True)
+class Workdir:
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class Entrypoint:
+    argv: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Cmd:
+    argv: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Expose:
+    port: int
+
+
+Instruction = (
+    Comment | Arg | Env | Label | Copy | AddArchive | Run | User | Workdir | Entrypoint | Cmd | Expose
+)

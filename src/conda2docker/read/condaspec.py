@@ -1,0 +1,185 @@
+"""One conda dependency string to a :class:`CondaDependency`, the way conda reads it.
+
+Follows conda's ``MatchSpec`` string parser (``conda/models/match_spec.py``): the channel
+before ``::``, the name up to the first operator or space, then version and build split on
+the last ``=`` or space (``numpy=1.26.4=py311h64a7726_0``), and ``=1.2`` meaning ``1.2.*``.
+It also accepts what conda accepts but stricter parsers reject: spaces around operators
+(``python >= 3.8``, ``gatk4 =4.6.1.0``), a build after a range (``pytorch>=2.7.0=cuda12*``),
+``=<``/``=>`` (``pandoc=<2.0.0``) and quoted versions (``python='3.10'``). Versions are
+validated and normalised by rattler's lenient ``VersionSpec``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+from conda2docker.errors import InputError, SourceLocation
+from conda2docker.model import CondaDependency
+
+NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
+_BUILD = re.compile(r"^[A-Za-z0-9_.*+!]+$")
+_CHANNEL = re.compile(r"^(?:[A-Za-z0-9_.\-]+(?:/[A-Za-z0-9_.\-]+)*|[a-z][a-z0-9+.\-]*://\S+)$")
+_NAME_AND_REST = re.compile(r"([^ =<>!~]+)?([><!=~ ].*)?$", re.DOTALL)
+_VERSION_PLUS_BUILD = re.compile(r"((?:.+?)[^><!,|]?)(?:(?<![=!|,<>~])(?:[ =])([^-=,|<>~]+?))?$")
+_PACKAGE_FILE = re.compile(
+    r"^(?P<name>.+)-(?P<version>[^-]+)-(?P<build>[^-]+)\.(?:conda|tar\.bz2)$"
+)
+_EXACT_PYTHON = re.compile(r"^(?:==)?(\d+\.\d+(?:\.\d+)?)(?:\.\*)?$")
+
+SPEC_FIX = "write it as `name`, `name=1.2`, `name>=1.2,<2`, `name=1.2=build` or `channel::name=1.2`"
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedSpec:
+    dependency: CondaDependency
+    rewrites: tuple[str, ...] = ()
+    """Lenient forms that were rewritten (for a ``relaxed`` change)."""
+
+
+def parse_conda_spec(text: str, location: SourceLocation | None = None) -> ParsedSpec:
+    """Parse one conda dependency; a spec conda could not parse is an :class:`InputError`."""
+    raw = text
+    spec = text.strip()
+    if not spec:
+        raise InputError(
+            "empty conda dependency", fix="remove the empty '-' entry", location=location
+        )
+    if re.match(r"^[a-z][a-z0-9+.\-]*://", spec) or spec.endswith((".conda", ".tar.bz2")):
+        return ParsedSpec(_from_package_url(spec, raw, location))
+    rewrites: list[str] = []
+    channel: str | None = None
+    if "::" in spec:
+        channel, _, spec = spec.rpartition("::")
+        channel, spec = channel.strip(), spec.strip()
+        if not _CHANNEL.match(channel):
+            raise _bad(raw, f"invalid channel {channel!r} before '::'", location)
+    bracket: dict[str, str] = {}
+    if spec.endswith("]") and "[" in spec:
+        spec, _, inner = spec[:-1].partition("[")
+        bracket = _bracket_items(inner, raw, location)
+    match = _NAME_AND_REST.match(spec)
+    name = match.group(1) if match else None
+    rest = (match.group(2) or "").strip() if match else ""
+    if not name:
+        raise _bad(raw, "no package name", location)
+    if not NAME.match(name):
+        raise _bad(
+            raw,
+            f"invalid package name {name!r} (letters, digits, '_', '.', '-' only)",
+            location,
+        )
+    if any(q in rest for q in "'\""):
+        rest = rest.replace("'", "").replace('"', "")
+        rewrites.append("quotes removed from the version")
+    version, build = _version_and_build(rest, raw, location, rewrites)
+    if "version" in bracket:
+        version = bracket["version"]
+    if "build" in bracket:
+        build = bracket["build"]
+    if "channel" in bracket:
+        channel = bracket["channel"]
+    version = normalise_version(version, raw, location)
+    if build is not None and not _BUILD.match(build):
+        raise _bad(raw, f"invalid build string {build!r}", location)
+    if build == "*":
+        build = None
+    dependency = CondaDependency(
+        name=name.lower(),
+        version=version,
+        build=build,
+        channel=channel or None,
+        raw=raw,
+        location=location,
+    )
+    return ParsedSpec(dependency, tuple(rewrites))
+
+
+def _version_and_build(
+    rest: str, raw: str, location: SourceLocation | None, rewrites: list[str]
+) -> tuple[str, str | None]:
+    if not rest:
+        return "", None
+    if "[" in rest or "]" in rest:
+        raise _bad(raw, "brackets are only allowed at the end, as `name[version=...]`", location)
+    for wrong, right in (("=<", "<="), ("=>", ">=")):
+        if rest.startswith(wrong):
+            rest = right + rest[len(wrong) :]
+            rewrites.append(f"'{wrong}' read as '{right}'")
+    found = _VERSION_PLUS_BUILD.search(rest)
+    if found is None:  # pragma: no cover - the pattern matches every non-empty string
+        raise _bad(raw, "cannot split version and build", location)
+    version = found.group(1).replace(" ", "")
+    build = found.group(2).strip() if found.group(2) else None
+    if version in ("=", "==") or re.fullmatch(r"[<>=!~]+", version):
+        raise _bad(raw, f"operator {version!r} without a version", location)
+    pinned = version[1:]
+    if version.startswith("=") and not any(c in pinned for c in "=,|"):
+        # conda: `=1.2` means 1.2.*, but `=1.2=build` means exactly 1.2
+        version = pinned + ".*" if build is None and not pinned.endswith("*") else pinned
+    return version, build
+
+
+def normalise_version(version: str, raw: str, location: SourceLocation | None) -> str:
+    """A conda version spec in rattler's canonical form; ``''`` for any version."""
+    if version in ("", "*"):
+        return ""
+    from rattler import VersionSpec
+
+    try:
+        canonical = str(VersionSpec(version, strict=False))
+    except Exception as exc:  # rattler raises its own InvalidVersionSpecError
+        reason = " ".join(str(exc).split()) or "not a conda version spec"
+        raise _bad(raw, f"invalid version {version!r} ({reason})", location) from exc
+    return "" if canonical == "*" else canonical
+
+
+def _bracket_items(inner: str, raw: str, location: SourceLocation | None) -> dict[str, str]:
+    items: dict[str, str] = {}
+    for part in re.split(r",(?=\s*[A-Za-z_]+\s*=)", inner):
+        key, sep, value = part.partition("=")
+        key, value = key.strip(), value.strip().strip("'\"")
+        if not sep or not key:
+            raise _bad(raw, f"invalid bracket item {part.strip()!r}", location)
+        if key not in ("version", "build", "channel"):
+            raise _bad(
+                raw, f"bracket key {key!r} is not supported (use version, build, channel)", location
+            )
+        items[key] = value
+    return items
+
+
+def _from_package_url(spec: str, raw: str, location: SourceLocation | None) -> CondaDependency:
+    path = unquote(urlsplit(spec).path)
+    parts = path.rstrip("/").split("/")
+    found = _PACKAGE_FILE.match(parts[-1])
+    if found is None or len(parts) < 3:
+        raise _bad(
+            raw,
+            "a URL dependency must point to a package file <channel>/<subdir>/<name>-<version>-<build>.conda",
+            location,
+        )
+    channel = spec.split("#", 1)[0].rsplit("/", 2)[0]
+    return CondaDependency(
+        name=found["name"].lower(),
+        version=normalise_version(found["version"], raw, location),
+        build=found["build"],
+        channel=channel,
+        raw=raw,
+        location=location,
+    )
+
+
+def _bad(raw: str, problem: str, location: SourceLocation | None) -> InputError:
+    return InputError(
+        f"cannot parse conda dependency {raw.strip()!r}: {problem}",
+        fix=SPEC_FIX,
+        location=location,
+    )
+
+
+def python_version_of(version: str) -> str | None:
+    """``3.10`` from an exact or ``3.10.*`` python pin; None for ranges or no pin."""
+    found = _EXACT_PYTHON.match(version)
+    return found.group(1) if found else None

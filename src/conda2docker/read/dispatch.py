@@ -1,0 +1,96 @@
+"""Pick the reader for an input: environment file, conda-lock.yml, explicit lock, requirements."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from conda2docker.errors import InputError, SourceLocation
+from conda2docker.model import DEFAULT_PLATFORM, EnvSpec, InputKind, Lock
+from conda2docker.read.decode import decode
+from conda2docker.read.environment import parse_environment, read_bytes
+from conda2docker.read.platforms import check_target
+from conda2docker.read.requirements import read_requirements
+
+FOLDER_CANDIDATES = (
+    "environment.yml",
+    "environment.yaml",
+    "conda-lock.yml",
+    "requirements.txt",
+)
+_EXPLICIT = re.compile(r"^[ \t]*@EXPLICIT[ \t]*$", re.MULTILINE)
+_CONDA_LOCK = (re.compile(r"^package:", re.MULTILINE), re.compile(r"^metadata:", re.MULTILINE))
+_PIXI_LOCK = (re.compile(r"^environments:", re.MULTILINE), re.compile(r"^packages:", re.MULTILINE))
+
+
+def detect_kind(path: Path, text: str) -> InputKind:
+    """What an input is, from its content first and its name second."""
+    if _EXPLICIT.search(text):
+        return "explicit"
+    if all(pattern.search(text) for pattern in _CONDA_LOCK):
+        return "conda-lock"
+    name = path.name.lower()
+    if path.suffix.lower() in (".txt", ".in") or name.startswith("requirements"):
+        return "requirements"
+    return "environment"
+
+
+def read_input(path: Path, *, platform: str = DEFAULT_PLATFORM) -> EnvSpec:
+    """Read any supported input for one Linux target platform.
+
+    ``path`` may be an environment file (``.yml``/``.yaml``, exports, templates), a
+    ``conda-lock.yml``, an explicit lock (``@EXPLICIT``), a requirements file, or a folder
+    holding one of ``environment.yml``, ``environment.yaml``, ``conda-lock.yml``,
+    ``requirements.txt`` (first found wins). Problems raise :class:`InputError`.
+    """
+    check_target(platform)
+    if path.is_dir():
+        path = _from_folder(path)
+    data = read_bytes(path)
+    text = decode(data, path).text
+    if all(pattern.search(text) for pattern in _PIXI_LOCK):
+        raise InputError(
+            "pixi.lock files are not supported",
+            fix="pass the pixi project's environment as an environment.yml "
+            "(`pixi project export conda-environment`)",
+            location=SourceLocation(path),
+        )
+    kind = detect_kind(path, text)
+    if kind == "requirements":
+        return read_requirements(path, platform=platform)
+    if kind == "environment":
+        return parse_environment(data, path, platform=platform)
+    from conda2docker.lockfile import read_conda_lock, read_explicit
+
+    lock = read_explicit(path) if kind == "explicit" else read_conda_lock(path)
+    _check_lock_platform(lock, path, platform)
+    return EnvSpec(
+        source=path,
+        kind=kind,
+        channels=lock.channels,
+        platforms=lock.platforms,
+        lock=lock,
+    )
+
+
+def _from_folder(folder: Path) -> Path:
+    for candidate in FOLDER_CANDIDATES:
+        if (folder / candidate).is_file():
+            return folder / candidate
+    raise InputError(
+        f"{folder} is a folder without an environment file",
+        fix="pass the file itself, or add one of " + ", ".join(FOLDER_CANDIDATES),
+        location=SourceLocation(folder),
+    )
+
+
+def _check_lock_platform(lock: Lock, path: Path, platform: str) -> None:
+    if platform in lock.platforms:
+        return
+    have = ", ".join(lock.platforms) or "none"
+    raise InputError(
+        f"the lock has no packages for {platform} (it covers: {have})",
+        fix=f"lock the environment for {platform} (e.g. `conda2docker lock --platform "
+        f"{platform}`), or pass --platform with one of the lock's platforms",
+        location=SourceLocation(path),
+    )

@@ -1,0 +1,142 @@
+"""YAML loading that keeps the line and column of every item, for one-line errors."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from conda2docker.errors import InputError, SourceLocation
+from conda2docker.model import ReaderChange
+
+_PY_TUPLE = re.compile(r"(:[ \t]+)!!python/tuple(?=[ \t]*(?:#|$))", re.MULTILINE)
+
+
+def load_yaml(text: str, source: Path) -> tuple[Any, tuple[ReaderChange, ...]]:
+    """Parse YAML text in round-trip mode (positions kept); errors become :class:`InputError`."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    changes: list[ReaderChange] = []
+    # Old `conda env export` wrote `channels: !!python/tuple`; ruamel keeps no positions for
+    # tagged sequences, so the tag is blanked out (same width, so columns stay right).
+    for match in _PY_TUPLE.finditer(text):
+        line = text.count("\n", 0, match.start()) + 1
+        column = match.end(1) - (text.rfind("\n", 0, match.start()) + 1) + 1
+        changes.append(
+            ReaderChange(
+                action="ignored",
+                subject="!!python/tuple",
+                reason="YAML tag written by old `conda env export`; read as a plain list",
+                location=SourceLocation(source, line, column),
+            )
+        )
+    text = _PY_TUPLE.sub(lambda m: m.group(1) + " " * len("!!python/tuple"), text)
+    yaml = YAML(typ="rt")
+    try:
+        return yaml.load(text), tuple(changes)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "malformed YAML"
+        location = SourceLocation(source)
+        if mark is not None:
+            location = SourceLocation(source, mark.line + 1, mark.column + 1)
+        raise InputError(
+            f"invalid YAML: {_one_line(problem)}",
+            fix=_yaml_fix(problem),
+            location=location,
+        ) from exc
+    # ruamel's constructors raise plain ValueError/TypeError (e.g. `!!int x`, a bad date),
+    # and deep nesting exhausts the recursion limit: all are the user's YAML, not our bug.
+    except (YAMLError, ValueError, TypeError, OverflowError, RecursionError) as exc:
+        raise InputError(
+            f"invalid YAML: {_one_line(str(exc)) or type(exc).__name__}",
+            fix="check the file with a YAML linter; quote values that are not plain text",
+            location=SourceLocation(source),
+        ) from exc
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _yaml_fix(problem: str) -> str:
+    if "duplicate key" in problem:
+        return "keep one of the two keys (merge their contents)"
+    if "tab" in problem:
+        return "indent with spaces, not tabs"
+    return "fix the YAML syntax at this position (check indentation, ':' and '-', and quotes)"
+
+
+def _at(source: Path, pair: Any, fallback: SourceLocation) -> SourceLocation:
+    if isinstance(pair, (list, tuple)) and len(pair) >= 2:
+        line, column = pair[0], pair[1]
+        if isinstance(line, int) and isinstance(column, int):
+            return SourceLocation(source, line + 1, column + 1)
+    return fallback
+
+
+def item_location(
+    seq: Sequence[Any], index: int, source: Path, fallback: SourceLocation
+) -> SourceLocation:
+    """Where item ``index`` of a loaded sequence starts (``fallback`` if unknown)."""
+    lc = getattr(seq, "lc", None)
+    data = getattr(lc, "data", None)
+    return _at(source, data.get(index) if isinstance(data, dict) else None, fallback)
+
+
+def key_location(
+    mapping: Mapping[Any, Any], key: Any, source: Path, fallback: SourceLocation
+) -> SourceLocation:
+    """Where ``key`` of a loaded mapping is written."""
+    lc = getattr(mapping, "lc", None)
+    data = getattr(lc, "data", None)
+    try:
+        pair = data.get(key) if isinstance(data, dict) else None
+    except TypeError:  # an unhashable key never has a position
+        pair = None
+    return _at(source, pair, fallback)
+
+
+def value_location(
+    mapping: Mapping[Any, Any], key: Any, source: Path, fallback: SourceLocation
+) -> SourceLocation:
+    """Where the value of ``key`` starts."""
+    lc = getattr(mapping, "lc", None)
+    data = getattr(lc, "data", None)
+    try:
+        pair = data.get(key) if isinstance(data, dict) else None
+    except TypeError:
+        pair = None
+    if isinstance(pair, (list, tuple)) and len(pair) >= 4:
+        return _at(source, pair[2:4], fallback)
+    return fallback
+
+
+def scalar_text(value: Any) -> str | None:
+    """The text of a YAML scalar (tagged scalars included), or None for other nodes."""
+    from ruamel.yaml.comments import TaggedScalar
+
+    if isinstance(value, TaggedScalar):
+        value = value.value
+    if isinstance(value, str):
+        return str(value)
+    return None
+
+
+def type_name(value: Any) -> str:
+    """How a YAML user would name the type of a loaded value."""
+    if value is None:
+        return "empty (null)"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, (list, tuple, set)):
+        return "a list"
+    return "a " + type(value).__name__

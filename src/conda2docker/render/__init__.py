@@ -1,0 +1,1 @@
+"""render: ``BuildPlan`` → files (Dockerfile, .dockerignore, compose, Apptainer definition)."""

@@ -1,0 +1,290 @@
+"""The embedded conda solver: py-rattler against the channels, for one target platform."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Literal, cast
+
+from conda2docker.errors import InputError, ResolveError
+from conda2docker.model import CondaDependency, LockedPackage, ReaderChange, Unavailable
+from conda2docker.resolve.channels import ChannelRef, canonical_url, expand_channel
+from conda2docker.resolve.virtual import VirtualTarget
+
+ChannelPriority = Literal["strict", "flexible", "disabled"]
+
+
+@dataclass(frozen=True, slots=True)
+class CondaSolveRequest:
+    dependencies: tuple[CondaDependency, ...]
+    channels: tuple[ChannelRef, ...]
+    target: VirtualTarget
+    priority: ChannelPriority = "strict"
+    channel_alias: str | None = None
+    mirrors: tuple[tuple[str, str], ...] = ()
+    preferred: tuple[LockedPackage, ...] = ()
+    """Packages of an earlier lock to keep where possible (``--update`` re-solves the rest)."""
+    offline: bool = False
+    cache_dir: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CondaSolveResult:
+    packages: tuple[LockedPackage, ...]
+    unavailable: tuple[Unavailable, ...]
+    changes: tuple[ReaderChange, ...]
+
+
+def default_cache_dir() -> Path:
+    return Path.home() / ".cache" / "conda2docker" / "rattler"
+
+
+def _gateway(request: CondaSolveRequest) -> Any:
+    from rattler import Gateway, SourceConfig
+
+    config = SourceConfig(cache_action="force-cache-only" if request.offline else "cache-or-fetch")
+    cache = request.cache_dir or default_cache_dir()
+    return Gateway(cache_dir=cache, default_config=config)
+
+
+def _dependency_channel(dep: CondaDependency, request: CondaSolveRequest) -> ChannelRef | None:
+    if not dep.channel:
+        return None
+    return expand_channel(
+        dep.channel, channel_alias=request.channel_alias, mirrors=dict(request.mirrors)
+    )[0]
+
+
+def _match_spec(dep: CondaDependency, channel: ChannelRef | None) -> Any:
+    from rattler import MatchSpec
+    from rattler.exceptions import InvalidMatchSpecError
+
+    text = replace(dep, channel=None).matchspec
+    if channel is not None:
+        text = f"{channel.source_url}::{text}"
+    try:
+        return MatchSpec(text, strict=False)
+    except InvalidMatchSpecError as exc:
+        raise InputError(
+            f"invalid conda spec {dep.raw or dep.matchspec!r}: {str(exc).splitlines()[0]}",
+            fix="write it as NAME, NAME=VERSION or NAME=VERSION=BUILD",
+            location=dep.location,
+        ) from exc
+
+
+def _to_locked(record: Any, platform: str, channels: Sequence[ChannelRef]) -> LockedPackage:
+    dependencies: dict[str, str] = {}
+    for spec in record.depends:
+        name, _, constraint = spec.strip().partition(" ")
+        constraint = constraint.strip()
+        if name in dependencies and dependencies[name] and constraint:
+            dependencies[name] = f"{dependencies[name]},{constraint}"
+        else:
+            dependencies[name] = constraint or dependencies.get(name, "")
+    return LockedPackage(
+        name=record.name.normalized,
+        version=str(record.version),
+        manager="conda",
+        platform=platform,
+        url=canonical_url(record.url, channels),
+        md5=record.md5.hex() if isinstance(record.md5, bytes) else record.md5,
+        sha256=record.sha256.hex() if isinstance(record.sha256, bytes) else record.sha256,
+        build=str(record.build),
+        dependencies=dependencies,
+        size=record.size,
+    )
+
+
+async def _available_names(
+    gateway: Any, sources: Sequence[Any], platform: str, names: Sequence[str]
+) -> set[str]:
+    from rattler import MatchSpec
+
+    if not names:
+        return set()
+    result = await gateway.query(
+        sources, [platform, "noarch"], [MatchSpec(n) for n in names], recursive=False
+    )
+    return {record.name.normalized for per_channel in result for record in per_channel}
+
+
+def _source_channels(request: CondaSolveRequest) -> list[ChannelRef]:
+    refs = list(request.channels)
+    for dep in request.dependencies:
+        ref = _dependency_channel(dep, request)
+        if ref is not None and all(r.source_url != ref.source_url for r in refs):
+            refs.append(ref)
+    return refs
+
+
+def _gateway_error(exc: Exception, refs: Sequence[ChannelRef], offline: bool) -> ResolveError:
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    channels = ", ".join(r.source_url for r in refs)
+    fix = (
+        "run once without --offline to fill the cache, or point --channel-alias/--mirror at a local copy"
+        if offline
+        else "check the network, or use --channel-alias/--mirror NAME=URL to read from a mirror or a local channel"
+    )
+    return ResolveError(f"cannot read channel repodata from {channels}: {first}", fix=fix)
+
+
+async def _solve_async(request: CondaSolveRequest) -> CondaSolveResult:
+    from rattler import Channel
+    from rattler import ChannelPriority as RattlerPriority
+    from rattler.exceptions import GatewayError, SolverError
+
+    gateway = _gateway(request)
+    refs = _source_channels(request)
+    sources = [Channel(ref.source_url) for ref in refs]
+    platform = request.target.platform
+
+    unavailable: list[Unavailable] = []
+    solvable: list[CondaDependency] = []
+    try:
+        by_channel: dict[str | None, list[CondaDependency]] = {}
+        for dep in request.dependencies:
+            by_channel.setdefault(dep.channel, []).append(dep)
+        for deps in by_channel.values():
+            ref = _dependency_channel(deps[0], request)
+            query_sources = [Channel(ref.source_url)] if ref else sources
+            found = await _available_names(
+                gateway, query_sources, platform, sorted({d.name for d in deps})
+            )
+            for dep in deps:
+                if dep.name in found or dep.name.startswith("__"):
+                    solvable.append(dep)
+                else:
+                    names = (ref.name,) if ref else tuple(r.name for r in refs)
+                    unavailable.append(
+                        Unavailable(dep.name, platform, dep.raw or dep.matchspec, names, dep.location)
+                    )
+    except GatewayError as exc:
+        raise _gateway_error(exc, refs, request.offline) from exc
+
+    priority = {
+        "strict": RattlerPriority.Strict,
+        "flexible": RattlerPriority.Flexible,
+        "disabled": RattlerPriority.Disabled,
+    }[request.priority]
+
+    async def attempt(deps: Sequence[CondaDependency]) -> list[Any]:
+        specs = [_match_spec(d, _dependency_channel(d, request)) for d in deps]
+        locked = await _preferred_records(request, gateway, sources)
+        return list(
+            await _solve_call(sources, specs, platform, request, gateway, priority, locked)
+        )
+
+    changes: list[ReaderChange] = []
+    try:
+        try:
+            records = await attempt(solvable)
+        except SolverError as first_error:
+            relaxed, relax_changes = _drop_foreign_builds(solvable, platform)
+            if not relax_changes:
+                raise _explain(first_error, solvable, platform) from first_error
+            try:
+                records = await attempt(relaxed)
+            except SolverError as second_error:
+                raise _explain(second_error, relaxed, platform) from second_error
+            changes.extend(relax_changes)
+    except GatewayError as exc:
+        raise _gateway_error(exc, refs, request.offline) from exc
+
+    packages = sorted(
+        (_to_locked(r, platform, refs) for r in records), key=lambda p: p.name
+    )
+    return CondaSolveResult(tuple(packages), tuple(unavailable), tuple(changes))
+
+
+async def _solve_call(
+    sources: Sequence[Any],
+    specs: Sequence[Any],
+    platform: str,
+    request: CondaSolveRequest,
+    gateway: Any,
+    priority: Any,
+    locked: Sequence[Any],
+) -> list[Any]:
+    import rattler
+
+    return list(
+        await rattler.solve(
+            sources=sources,
+            specs=specs,
+            gateway=gateway,
+            platforms=cast(Any, [platform, "noarch"]),
+            virtual_packages=request.target.rattler_packages(),
+            channel_priority=priority,
+            locked_packages=list(locked) or None,
+            timestamp_policy="allow-missing",
+        )
+    )
+
+
+async def _preferred_records(request: CondaSolveRequest, gateway: Any, sources: Sequence[Any]) -> list[Any]:
+    """Repodata records of the earlier lock's packages, so the solver keeps them if it can."""
+    from rattler import MatchSpec
+
+    if not request.preferred:
+        return []
+    wanted = {(p.name, p.version, p.build) for p in request.preferred}
+    specs = [MatchSpec(f"{p.name} =={p.version}") for p in request.preferred]
+    result = await gateway.query(sources, [request.target.platform, "noarch"], specs, recursive=False)
+    return [
+        record
+        for per_channel in result
+        for record in per_channel
+        if (record.name.normalized, str(record.version), record.build) in wanted
+    ]
+
+
+def _drop_foreign_builds(
+    deps: Sequence[CondaDependency], platform: str
+) -> tuple[list[CondaDependency], list[ReaderChange]]:
+    """Exports pin build strings of the machine they came from; keep the version, drop the build."""
+    relaxed: list[CondaDependency] = []
+    changes: list[ReaderChange] = []
+    for dep in deps:
+        if dep.build and not any(ch in dep.build for ch in "*?"):
+            relaxed.append(replace(dep, build=None))
+            changes.append(
+                ReaderChange(
+                    action="relaxed",
+                    subject=dep.name,
+                    reason=f"build string '{dep.build}' is not available for {platform}; "
+                    f"kept version {dep.version or '*'}",
+                    code="R503",
+                    detail=dep.raw,
+                    location=dep.location,
+                )
+            )
+        else:
+            relaxed.append(dep)
+    return relaxed, changes
+
+
+_NAME_IN_ERROR = re.compile(r"(?:^|[\s├└─│])([A-Za-z0-9_][A-Za-z0-9_.\-]*)\s+(?:[<>=!~*]|\d|cannot|would)")
+
+
+def _explain(error: Exception, deps: Sequence[CondaDependency], platform: str) -> ResolveError:
+    text = str(error).strip()
+    mentioned = set(_NAME_IN_ERROR.findall(text))
+    involved = [d for d in deps if d.name in mentioned]
+    tree = " | ".join(line.strip(" │") for line in text.splitlines() if line.strip())
+    if involved:
+        names = ", ".join(
+            f"{d.name} ({d.version or '*'}{' ' + d.build if d.build else ''})" for d in involved
+        )
+        fix = f"relax or remove the pins of: {names}"
+    else:
+        fix = "relax version pins, or add a channel that provides the missing packages"
+    location = involved[0].location if involved else None
+    return ResolveError(f"cannot solve for {platform}: {tree}", fix=fix, location=location)
+
+
+def solve_conda(request: CondaSolveRequest) -> CondaSolveResult:
+    """Solve ``request`` for its target platform."""
+    return asyncio.run(_solve_async(request))

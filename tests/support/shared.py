@@ -1,0 +1,35 @@
+"""Access to ../shared (read-only data beside the project); tests skip where it is absent."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED = Path(os.environ.get("CONDA2DOCKER_SHARED", REPO.parent / "shared"))
+
+
+def shared_path(*parts: str) -> Path:
+    """A path under ../shared, or skip the test with the reason."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is absent (the shared data sits beside the project checkout)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def snapshot_channels() -> Path:
+    """The offline snapshot of real conda channel metadata (channel_alias root)."""
+    return shared_path("channels", "snapshot")
+
+
+@pytest.fixture(scope="session")
+def corpus_envs() -> Path:
+    return shared_path("corpus", "envs")
+
+
+@pytest.fixture(scope="session")
+def shared_locks() -> Path:
+    return shared_path("locks")

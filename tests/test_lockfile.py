@@ -1,0 +1,154 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from support.locks import lock_pure_conda, lock_with_builds, lock_with_pip_wheels
+from support.shared import shared_path
+
+from conda2docker.errors import InputError
+from conda2docker.lockfile import (
+    read_conda_lock,
+    read_explicit,
+    read_lock,
+    render_explicit,
+    split_conda_file_name,
+    topological_order,
+    write_conda_lock,
+)
+from conda2docker.model import LockedPackage
+
+
+def _key(p: LockedPackage) -> tuple[object, ...]:
+    return (p.name, p.version, p.manager, p.platform, p.url, p.md5, p.sha256, p.build,
+            dict(p.dependencies))
+
+
+@pytest.mark.parametrize("make", [lock_pure_conda, lock_with_pip_wheels, lock_with_builds])
+def test_written_lock_is_read_back_by_conda_lock_and_by_us(tmp_path: Path, make) -> None:  # type: ignore[no-untyped-def]
+    from conda_lock.lockfile import parse_conda_lock_file
+
+    lock = make()
+    path = tmp_path / "conda-lock.yml"
+    write_conda_lock(lock, path)
+    assert "version: 1" in path.read_text()
+    theirs = parse_conda_lock_file(path)
+    assert sorted((p.name, p.version, p.manager, p.url) for p in theirs.package) == sorted(
+        (p.name, p.version, p.manager, p.url) for p in lock.packages
+    )
+    ours = read_conda_lock(path)
+    assert sorted(map(_key, ours.packages)) == sorted(map(_key, lock.packages))
+    assert ours.roots == lock.roots
+    assert ours.content_hash == lock.content_hash
+    assert ours.platforms == lock.platforms
+
+
+def test_writing_twice_gives_identical_bytes(tmp_path: Path) -> None:
+    first, second = tmp_path / "a" / "conda-lock.yml", tmp_path / "b" / "conda-lock.yml"
+    write_conda_lock(lock_with_builds(), first)
+    write_conda_lock(lock_with_builds(), second)
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_old_lock_without_category_or_optional_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "conda-lock.yml"
+    path.write_text(
+        "package:\n"
+        "- name: six\n  version: 1.16.0\n  manager: pip\n  platform: linux-64\n"
+        "  dependencies: {}\n  url: https://x.invalid/six-1.16.0-py2.py3-none-any.whl\n"
+        "  hash: {sha256: abc}\n"
+        "- name: zlib\n  version: 1.3.1\n  manager: conda\n  platform: linux-64\n"
+        "  dependencies: {}\n  url: https://conda.anaconda.org/conda-forge/linux-64/zlib-1.3.1-h4ab18f5_1.conda\n"
+        "  hash: {md5: d41d8cd98f00b204e9800998ecf8427e}\n"
+        "version: 1\n"
+    )
+    lock = read_conda_lock(path)
+    zlib = next(p for p in lock.packages if p.name == "zlib")
+    assert zlib.build == "h4ab18f5_1"
+    assert zlib.subdir == "linux-64"
+    assert zlib.channel == "https://conda.anaconda.org/conda-forge"
+    six = next(p for p in lock.packages if p.name == "six")
+    assert six.artifact == "wheel"
+    assert six.category == "main" and six.optional is False
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("package: [\n", "invalid YAML"),
+        ("version: 1\n", "not a conda-lock file"),
+        ("version: 2\npackage: []\n", "unsupported conda-lock file version"),
+        ("version: 1\npackage:\n- name: x\n  version: '1'\n  manager: npm\n  platform: linux-64\n  url: u\n", "unknown manager"),
+        ("version: 1\npackage:\n- version: '1'\n", "'name' must be a str"),
+    ],
+)
+def test_broken_locks_give_one_line_errors(tmp_path: Path, text: str, needle: str) -> None:
+    path = tmp_path / "conda-lock.yml"
+    path.write_text(text)
+    with pytest.raises(InputError) as info:
+        read_conda_lock(path)
+    assert needle in info.value.one_line()
+    assert str(path) in info.value.one_line()
+    assert "\n" not in info.value.one_line()
+
+
+def test_explicit_round_trip(tmp_path: Path) -> None:
+    lock = lock_with_pip_wheels()
+    text = render_explicit(lock, "linux-64")
+    assert text.index("libzlib") < text.index("/python-3.11.9")
+    assert "# pip six @ " in text
+    path = tmp_path / "conda-linux-64.lock"
+    path.write_text(text)
+    back = read_explicit(path)
+    assert {(p.name, p.version, p.build, p.md5) for p in back.conda_packages("linux-64")} == {
+        (p.name, p.version, p.build, p.md5) for p in lock.conda_packages("linux-64")
+    }
+    assert [p.name for p in back.pip_packages("linux-64")] == ["six"]
+    assert read_lock(path).platforms == ("linux-64",)
+
+
+def test_explicit_errors_name_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "env.lock"
+    path.write_text("# platform: linux-64\nhttps://x/linux-64/a-1-0.conda\n@EXPLICIT\n")
+    with pytest.raises(InputError) as info:
+        read_explicit(path)
+    assert f"{path}:2:1" in info.value.one_line()
+    path.write_text("@EXPLICIT\nhttps://x/linux-64/not-a-conda-file.txt\n")
+    with pytest.raises(InputError, match="not a conda package URL"):
+        read_explicit(path)
+
+
+def test_topological_order_puts_dependencies_first_and_survives_cycles() -> None:
+    from support.locks import conda
+
+    a = conda("a", "1", deps={"b": ""})
+    b = conda("b", "1", deps={"c": "", "a": ""})  # cycle a <-> b
+    c = conda("c", "1")
+    order = [p.name for p in topological_order([a, b, c])]
+    assert sorted(order) == ["a", "b", "c"]
+    assert order.index("c") < order.index("b")
+
+
+def test_split_conda_file_name() -> None:
+    assert split_conda_file_name("numpy-1.26.4-py311h64a7726_0.conda") == ("numpy", "1.26.4", "py311h64a7726_0")
+    assert split_conda_file_name("_libgcc_mutex-0.1-conda_forge.tar.bz2") == ("_libgcc_mutex", "0.1", "conda_forge")
+    assert split_conda_file_name("README.md") is None
+
+
+def test_every_shared_lock_reads_or_fails_clearly() -> None:
+    locks = shared_path("locks")
+    read = failed = 0
+    for path in sorted(locks.iterdir()):
+        if path.suffix not in (".yml", ".lock"):
+            continue
+        try:
+            lock = read_lock(path)
+        except InputError as error:
+            assert path.name.endswith("pixi.lock"), error.one_line()
+            assert "pixi" in error.one_line()
+            failed += 1
+            continue
+        assert lock.packages, path
+        assert all(p.manager == "pip" or p.md5 or p.sha256 for p in lock.packages)
+        read += 1
+    assert read >= 20

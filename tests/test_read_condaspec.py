@@ -1,0 +1,125 @@
+"""Conda dependency strings in every form conda accepts, and the ones it rejects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conda2docker.errors import InputError, SourceLocation
+from conda2docker.read.condaspec import parse_conda_spec, python_version_of
+
+AT = SourceLocation(Path("environment.yml"), 7, 5)
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "version", "build", "channel"),
+    [
+        ("scipy", "scipy", "", None, None),
+        ("scipy *", "scipy", "", None, None),
+        ("python=3.11", "python", "3.11.*", None, None),
+        ("python=3.11.*", "python", "3.11.*", None, None),
+        ("numpy==1.24", "numpy", "==1.24", None, None),
+        ("diffusers~=0.11", "diffusers", "~=0.11", None, None),
+        ("numpy>=1.20,<2", "numpy", ">=1.20,<2", None, None),
+        ("cmake>=3.26.4,!=3.30.0", "cmake", ">=3.26.4,!=3.30.0", None, None),
+        ("python >= 3.8", "python", ">=3.8", None, None),
+        ("gatk4 =4.6.1.0", "gatk4", "4.6.1.0.*", None, None),
+        ("pyside6 >=6.5.0", "pyside6", ">=6.5.0", None, None),
+        ("numpy=1.26.4=py311h64a7726_0", "numpy", "==1.26.4", "py311h64a7726_0", None),
+        ("numpy 1.8 py27_0", "numpy", "==1.8", "py27_0", None),
+        ("jpeg=9e=hcfcfb64_3", "jpeg", "==9e", "hcfcfb64_3", None),
+        ("libblas=*=*mkl", "libblas", "", "*mkl", None),
+        ("pytorch=2.0=*cuda*", "pytorch", "==2.0", "*cuda*", None),
+        ("pytorch>=2.7.0=cuda12*", "pytorch", ">=2.7.0", "cuda12*", None),
+        ("pytorch::pytorch 2.1.*", "pytorch", "2.1.*", None, "pytorch"),
+        ("bioconda::hmmer==3.3.2", "hmmer", "==3.3.2", None, "bioconda"),
+        ("conda-forge/label/dev::xyz >=1.0", "xyz", ">=1.0", None, "conda-forge/label/dev"),
+        ("PyYAML==5.4.1", "pyyaml", "==5.4.1", None, None),
+        ("pandoc=<2.0.0", "pandoc", "<=2.0.0", None, None),
+        ("tool=>1.0", "tool", ">=1.0", None, None),
+        ("python='3.10'", "python", "3.10.*", None, None),
+        ("numpy[version='>=1.0',build=py3*]", "numpy", ">=1.0", "py3*", None),
+        ("cuda-version>=12.9", "cuda-version", ">=12.9", None, None),
+        ("_openmp_mutex=4.5=2_gnu", "_openmp_mutex", "==4.5", "2_gnu", None),
+        (
+            "https://conda.anaconda.org/conda-forge/linux-64/zlib-1.3.1-h4ab18f5_1.conda",
+            "zlib",
+            "==1.3.1",
+            "h4ab18f5_1",
+            "https://conda.anaconda.org/conda-forge",
+        ),
+    ],
+)
+def test_conda_spec_forms(
+    text: str, name: str, version: str, build: str | None, channel: str | None
+) -> None:
+    dependency = parse_conda_spec(text, AT).dependency
+    assert (dependency.name, dependency.version, dependency.build, dependency.channel) == (
+        name,
+        version,
+        build,
+        channel,
+    )
+    assert dependency.raw == text
+    assert dependency.location == AT
+
+
+def test_lenient_rewrites_are_reported() -> None:
+    assert parse_conda_spec("pandoc=<2.0.0").rewrites == ("'=<' read as '<='",)
+    assert parse_conda_spec("python='3.10'").rewrites == ("quotes removed from the version",)
+    assert parse_conda_spec("python=3.10").rewrites == ()
+
+
+def test_matchspec_round_trips_through_the_parser() -> None:
+    for text in ("numpy=1.26.4=py311h_0", "pytorch::pytorch>=2.0", "libblas=*=*mkl", "scipy"):
+        first = parse_conda_spec(text).dependency
+        again = parse_conda_spec(first.matchspec).dependency
+        assert (again.name, again.version, again.build, again.channel) == (
+            first.name,
+            first.version,
+            first.build,
+            first.channel,
+        )
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("", "empty conda dependency"),
+        ("numpy>>1", "invalid version '>>1'"),
+        ("numpy=", "operator '=' without a version"),
+        ("numpy >=", "operator '>=' without a version"),
+        (">=1.0", "no package name"),
+        ("a::", "no package name"),
+        ("$x", "invalid package name '$x'"),
+        ("num/py", "invalid package name 'num/py'"),
+        ("numpy[md5=abc]", "bracket key 'md5' is not supported"),
+        ("numpy >=1.0 ,", "invalid version"),
+        ("numpy=1.0=bad build", "invalid build string"),
+        ("bad channel::numpy", "invalid channel"),
+        ("https://example.org/not-a-package.txt", "must point to a package file"),
+    ],
+)
+def test_unparsable_specs_are_input_errors_with_location(text: str, problem: str) -> None:
+    with pytest.raises(InputError) as caught:
+        parse_conda_spec(text, AT)
+    assert problem in caught.value.message
+    assert caught.value.location == AT
+    assert caught.value.fix
+    assert caught.value.one_line().startswith("environment.yml:7:5: ")
+
+
+@pytest.mark.parametrize(
+    ("version", "python"),
+    [
+        ("3.10.*", "3.10"),
+        ("==3.9.18", "3.9.18"),
+        ("==3.11", "3.11"),
+        (">=3.8", None),
+        ("", None),
+        (">=3.10.0,<3.11.0", None),
+    ],
+)
+def test_python_version_of_a_pin(version: str, python: str | None) -> None:
+    assert python_version_of(version) == python

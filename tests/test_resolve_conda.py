@@ -1,0 +1,143 @@
+"""The embedded solver against the shared snapshot of real channel metadata."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from conda2docker.errors import InputError, ResolveError
+from conda2docker.model import CondaDependency, EnvSpec
+from conda2docker.resolve import ResolveOptions, require_complete, resolve
+from conda2docker.resolve.channels import canonical_url, expand_channel, expand_channels, parse_mirror
+
+ENV = Path("/work/environment.yml")
+
+
+def spec(*deps: str, channels: tuple[str, ...] = ("conda-forge",)) -> EnvSpec:
+    parsed = []
+    for text in deps:
+        name, _, rest = text.partition(" ")
+        version, _, build = rest.partition(" ")
+        parsed.append(CondaDependency(name=name, version=version, build=build or None, raw=text))
+    return EnvSpec(source=ENV, channels=channels, conda=tuple(parsed))
+
+
+def alias(snapshot: Path) -> ResolveOptions:
+    return ResolveOptions(channel_alias=snapshot.as_uri())
+
+
+# ----------------------------------------------------------------- channel names
+
+
+def test_channel_alias_maps_names_like_conda() -> None:
+    [ref] = expand_channel("conda-forge", channel_alias="file:///srv/channels/")
+    assert ref.source_url == ref.canonical_url == "file:///srv/channels/conda-forge"
+    [plain] = expand_channel("bioconda")
+    assert plain.canonical_url == "https://conda.anaconda.org/bioconda"
+    assert [r.name for r in expand_channel("defaults")] == ["pkgs/main", "pkgs/r"]
+    assert expand_channel("https://example.org/chan/")[0].canonical_url == "https://example.org/chan"
+
+
+def test_mirror_reads_elsewhere_but_keeps_canonical_urls() -> None:
+    refs = expand_channels(["conda-forge", "nodefaults"], mirrors={"conda-forge": "file:///m/cf"})
+    assert [(r.canonical_url, r.source_url) for r in refs] == [
+        ("https://conda.anaconda.org/conda-forge", "file:///m/cf")
+    ]
+    assert canonical_url("file:///m/cf/noarch/x-1-0.conda", refs) == (
+        "https://conda.anaconda.org/conda-forge/noarch/x-1-0.conda"
+    )
+    assert parse_mirror("conda-forge=https://m.example/cf") == ("conda-forge", "https://m.example/cf")
+    with pytest.raises(InputError) as info:
+        parse_mirror("conda-forge")
+    assert "--mirror NAME=URL" in info.value.one_line()
+
+
+# ----------------------------------------------------------------- solving
+
+
+def test_solves_a_scientific_stack_on_the_snapshot(snapshot_channels: Path) -> None:
+    resolution = resolve(spec("python 3.11.*", "numpy", "pandas"), alias(snapshot_channels))
+    lock = resolution.lock
+    names = {p.name for p in lock.packages}
+    assert {"python", "numpy", "pandas", "libzlib"} <= names
+    python = next(p for p in lock.packages if p.name == "python")
+    assert python.version.startswith("3.11.")
+    assert all(p.md5 and p.sha256 for p in lock.packages)
+    assert all(p.url.startswith(snapshot_channels.as_uri() + "/conda-forge/") for p in lock.packages)
+    assert lock.roots == ("python", "numpy", "pandas")
+    assert not resolution.unavailable
+
+
+def test_mirror_solve_records_canonical_urls(snapshot_channels: Path) -> None:
+    options = ResolveOptions(mirrors=(("conda-forge", (snapshot_channels / "conda-forge").as_uri()),))
+    lock = resolve(spec("python 3.12.*"), options).lock
+    assert all(p.url.startswith("https://conda.anaconda.org/conda-forge/") for p in lock.packages)
+
+
+def test_missing_packages_are_named_not_crashed(snapshot_channels: Path) -> None:
+    resolution = resolve(spec("python 3.11.*", "no-such-package-xyz"), alias(snapshot_channels))
+    assert [u.name for u in resolution.unavailable] == ["no-such-package-xyz"]
+    assert any(p.name == "python" for p in resolution.lock.packages)
+    with pytest.raises(ResolveError, match="no-such-package-xyz"):
+        require_complete(resolution)
+
+
+def test_unsolvable_pins_are_explained_with_what_to_relax(snapshot_channels: Path) -> None:
+    with pytest.raises(ResolveError) as info:
+        resolve(spec("python 3.11.*", "numpy <1.24"), alias(snapshot_channels))
+    message = info.value.one_line()
+    assert "cannot solve for linux-64" in message
+    assert "numpy" in message and "relax" in message
+
+
+def test_foreign_build_strings_are_relaxed_with_a_change(snapshot_channels: Path) -> None:
+    exported = spec("python 3.11.*", "numpy * py311hdeadbeef_0")
+    resolution = resolve(exported, alias(snapshot_channels))
+    assert any(p.name == "numpy" for p in resolution.lock.packages)
+    [change] = [c for c in resolution.changes if c.code == "R503"]
+    assert change.subject == "numpy" and "py311hdeadbeef_0" in change.reason
+
+
+def test_several_platforms_in_one_lock(snapshot_channels: Path) -> None:
+    options = replace(alias(snapshot_channels), platforms=("linux-64", "linux-aarch64"))
+    lock = resolve(spec("python 3.12.*", "numpy"), options).lock
+    assert lock.platforms == ("linux-64", "linux-aarch64")
+    assert {p.platform for p in lock.packages} == {"linux-64", "linux-aarch64"}
+    arm = {p.subdir for p in lock.for_platform("linux-aarch64")}
+    assert "linux-aarch64" in arm and "linux-64" not in arm
+
+
+def test_cuda_virtual_package_selects_gpu_builds(snapshot_channels: Path) -> None:
+    gpu = replace(alias(snapshot_channels), cuda="12.4")
+    torch = next(p for p in resolve(spec("pytorch"), gpu).lock.packages if p.name == "pytorch")
+    assert "cuda" in (torch.build or "")
+    cpu_torch = next(p for p in resolve(spec("pytorch"), alias(snapshot_channels)).lock.packages
+                     if p.name == "pytorch")
+    assert "cuda" not in (cpu_torch.build or "")
+
+
+def test_unchanged_inputs_reuse_the_lock_and_update_resolves_again(snapshot_channels: Path) -> None:
+    options = alias(snapshot_channels)
+    first = resolve(spec("python 3.11.*", "numpy"), options)
+    again = resolve(spec("python 3.11.*", "numpy"), replace(options, existing=first.lock))
+    assert again.reused and again.lock.packages == first.lock.packages
+    changed = resolve(spec("python 3.11.*", "numpy", "scipy"), replace(options, existing=first.lock))
+    assert not changed.reused
+    kept = {p.name: p.version for p in changed.lock.packages}
+    assert kept["numpy"] == {p.name: p.version for p in first.lock.packages}["numpy"]
+    updated = resolve(spec("python 3.11.*", "numpy"),
+                      replace(options, existing=first.lock, update=("numpy",)))
+    assert not updated.reused
+
+
+def test_unreachable_channel_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ResolveError) as info:
+        resolve(spec("python"), ResolveOptions(channel_alias=(tmp_path / "nothing").as_uri()))
+    assert "--channel-alias" in info.value.one_line() or "channel" in info.value.one_line()
+
+
+def test_non_linux_platform_is_refused() -> None:
+    with pytest.raises(InputError, match="containers run Linux"):
+        resolve(spec("python"), ResolveOptions(platforms=("osx-arm64",)))
