@@ -20,7 +20,9 @@ def spec(*deps: str, channels: tuple[str, ...] = ("conda-forge",)) -> EnvSpec:
     for text in deps:
         name, _, rest = text.partition(" ")
         version, _, build = rest.partition(" ")
-        parsed.append(CondaDependency(name=name, version=version, build=build or None, raw=text))
+        channel, _, bare = name.rpartition("::")
+        parsed.append(CondaDependency(name=bare, version=version, build=build or None,
+                                      channel=channel or None, raw=text))
     return EnvSpec(source=ENV, channels=channels, conda=tuple(parsed))
 
 
@@ -141,3 +143,64 @@ def test_unreachable_channel_is_a_clear_error(tmp_path: Path) -> None:
 def test_non_linux_platform_is_refused() -> None:
     with pytest.raises(InputError, match="containers run Linux"):
         resolve(spec("python"), ResolveOptions(platforms=("osx-arm64",)))
+
+
+def test_offline_uses_local_channels_and_fails_fast_for_remote_ones(snapshot_channels: Path) -> None:
+    local = replace(alias(snapshot_channels), offline=True)
+    assert any(p.name == "python" for p in resolve(spec("python 3.11.*"), local).lock.packages)
+    with pytest.raises(ResolveError) as info:
+        resolve(spec("python"), ResolveOptions(offline=True, cache_dir=snapshot_channels.parent / "no-cache-here"))
+    assert "--offline" in info.value.one_line()
+
+
+def test_channel_specific_specs_come_from_that_channel(snapshot_channels: Path) -> None:
+    pytorch_stack = spec("python 3.10.*", "pytorch::pytorch 2.1.*", "pytorch::pytorch-cuda 11.8.*",
+                         channels=("pytorch", "nvidia/label/cuda-11.8.0", "nvidia", "conda-forge"))
+    lock = resolve(pytorch_stack, replace(alias(snapshot_channels), cuda="11.8")).lock
+    torch = next(p for p in lock.packages if p.name == "pytorch")
+    assert torch.url.startswith(snapshot_channels.as_uri() + "/pytorch/")
+    assert torch.version.startswith("2.1.")
+
+
+def test_strict_priority_refuses_what_disabled_priority_allows(snapshot_channels: Path) -> None:
+    mix = spec("python 3.10.*", "pytorch 2.1.*", "pytorch-cuda 11.8.*",
+               channels=("conda-forge", "pytorch", "nvidia"))
+    options = replace(alias(snapshot_channels), cuda="11.8")
+    with pytest.raises(ResolveError):
+        resolve(mix, options)
+    lock = resolve(mix, replace(options, priority="disabled")).lock
+    assert any(p.name == "pytorch-cuda" for p in lock.packages)
+
+
+def test_conda_lock_backend_needs_a_conda_binary(snapshot_channels: Path) -> None:
+    from conda2docker.resolve.condalock import find_conda
+
+    if find_conda() is not None:
+        lock = resolve(spec("python 3.11.*"), ResolveOptions(solver="conda-lock")).lock
+        assert any(p.name == "python" and p.md5 for p in lock.packages)
+        return
+    with pytest.raises(ResolveError) as info:
+        resolve(spec("python"), ResolveOptions(solver="conda-lock"))
+    assert "micromamba" in info.value.one_line()
+
+
+@pytest.mark.skipif(
+    __import__("shutil").which("micromamba") is None and __import__("shutil").which("conda") is None,
+    reason="no conda/mamba/micromamba binary on PATH: the conda-lock backend cannot run here",
+)
+def test_conda_lock_backend_gives_the_same_lock_format(tmp_path: Path) -> None:
+    from conda2docker.lockfile import read_conda_lock, write_conda_lock
+
+    lock = resolve(spec("python 3.11.*"), ResolveOptions(solver="conda-lock")).lock
+    write_conda_lock(lock, tmp_path / "conda-lock.yml")
+    assert read_conda_lock(tmp_path / "conda-lock.yml").packages
+
+
+def test_an_unknown_channel_is_left_out_and_its_packages_named(snapshot_channels: Path) -> None:
+    env = spec("python 3.11.*", "numpy", "rusty1s::pytorch-scatter",
+               channels=("rusty1s", "conda-forge"))
+    resolution = resolve(env, alias(snapshot_channels))
+    [change] = [c for c in resolution.changes if c.code == "C106"]
+    assert change.subject == "rusty1s"
+    assert [u.name for u in resolution.unavailable] == ["pytorch-scatter"]
+    assert any(p.name == "numpy" for p in resolution.lock.packages)

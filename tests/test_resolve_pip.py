@@ -123,6 +123,17 @@ def test_conda_package_satisfies_the_pip_requirement(local_pypi: LocalIndex, cli
     assert change.subject == "c2d-pure" and "1.0" in change.reason
 
 
+def test_dependency_satisfied_by_conda_is_not_an_audit_finding(
+    local_pypi: LocalIndex, client: IndexClient
+) -> None:
+    """Only pip: lines the user wrote get P204 (its fix is 'remove it from the pip section')."""
+    packages = (conda("c2d-pure", "1.1", "python"),)
+    result = lock(local_pypi, client, "c2d-needs", conda_packages=packages)
+    assert [p.name for p in result.packages] == ["c2d-needs"]
+    assert result.satisfied_by_conda == (("c2d-pure", "c2d-pure"),)
+    assert result.changes == ()
+
+
 def test_conda_version_conflict_names_both_sides(local_pypi: LocalIndex, client: IndexClient) -> None:
     packages = (conda("c2d-pure", "1.0", "python"),)
     with pytest.raises(ResolveError) as info:
@@ -152,7 +163,7 @@ def test_marker_false_for_target_is_dropped(local_pypi: LocalIndex, client: Inde
                   'c2d-pure; python_version >= "3.8"')
     assert [p.name for p in result.packages] == ["c2d-pure"]
     (change,) = result.changes
-    assert (change.code, change.action, change.subject) == ("P203", "dropped", "c2d-cext")
+    assert (change.code, change.action, change.subject) == ("S305", "dropped", "c2d-cext")
 
 
 def test_missing_version_lists_what_exists(local_pypi: LocalIndex, client: IndexClient) -> None:

@@ -22,7 +22,7 @@ from conda2docker.model import PipOptions
 from conda2docker.resolve.pip import PipResolution, PipTarget, resolve_pip
 from conda2docker.resolve.pypi import IndexClient
 from support.pypi_index import LocalIndex
-from test_resolve_pip import registry
+from test_resolve_pip import conda, registry
 
 
 def _record_hash(data: bytes) -> str:
@@ -221,3 +221,17 @@ def test_sdist_without_trusted_metadata_is_built(file_index: str, local_pypi: Lo
     assert dyn.artifact == "sdist" and dict(dyn.dependencies) == {"c2d-pure": "==1.0"}
     built = list((tmp_path / "cache" / "built").rglob("*"))
     assert [p for p in built if p.is_file()], "the built metadata is cached on disk"
+
+
+def test_extras_of_a_conda_provided_package_are_installed_by_pip(
+    file_index: str, local_pypi: LocalIndex, tmp_path: Path
+) -> None:
+    """conda has c2d-extra (and its base dependencies); pip adds only what [fast] needs."""
+    options = PipOptions(index_url=file_index, extra_index_urls=(local_pypi.url,))
+    result = resolve_pip(
+        [registry("c2d-extra[fast]")], options, PipTarget(),
+        conda_packages=(conda("c2d-extra", "1.0", "python"),), base_dir=tmp_path,
+        index=IndexClient(tmp_path / "cache"),
+    )
+    assert versions(result) == {"c2d-cext": "0.1"}
+    assert result.satisfied_by_conda == (("c2d-extra", "c2d-extra"),)

@@ -126,7 +126,9 @@ def test_git_without_metadata_gets_a_commit_version(
     (pkg,) = result.packages
     assert pkg.version == f"0+git{repo['docs_head'][:7]}"
     assert pkg.url == f"git+{repo['docs']}@{repo['docs_head']}"
-    assert {c.code for c in result.changes} == {"P206"}
+    assert [c.action for c in result.changes] == ["relaxed", "added"]
+    reason = result.changes[0].reason
+    assert "Directory is not installable" in reason and "/tmp/" not in reason
 
 
 def test_git_package_replaces_conda_copy(repo: dict[str, str], local_pypi: LocalIndex, tmp_path: Path) -> None:
@@ -204,3 +206,13 @@ def test_wheel_url_for_another_platform_is_refused(local_pypi: LocalIndex, tmp_p
     req = PipRequirement(kind="url", raw=url, name="c2d-linux", url=url)
     with pytest.raises(ResolveError, match=r"does not install on linux-64 cp311 glibc 2\.36"):
         lock(local_pypi, tmp_path, req)
+
+
+def test_dependency_on_a_git_url(repo: dict[str, str], local_pypi: LocalIndex, tmp_path: Path) -> None:
+    """``Requires-Dist: name @ git+…@tag`` inside a package is pinned like a direct one."""
+    wheel = make_wheel(tmp_path, "c2d-uses-git", "1.0",
+                       requires=(f"c2d-gitpkg @ git+{repo['url']}@v0.3#egg=c2d-gitpkg",))
+    pkgs = {p.name: p for p in lock(local_pypi, tmp_path, PipRequirement(
+        kind="path", raw=wheel.name, path=wheel)).packages}
+    assert set(pkgs) == {"c2d-uses-git", "c2d-gitpkg", "c2d-pure"}
+    assert pkgs["c2d-gitpkg"].url == f"git+{repo['url']}@{repo['tagged']}"

@@ -54,6 +54,8 @@ def test_platform_tags_follow_the_target_glibc_not_the_host() -> None:
         ("x-1-cp311-cp311-manylinux_2_39_x86_64.whl", PipTarget(glibc="2.39"), True, None),
         ("x-1-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl", PipTarget(), True, None),
         ("x-1-cp38-abi3-manylinux2014_x86_64.whl", PipTarget(), True, None),
+        ("x-1-cp38-abi3-manylinux2014_x86_64.whl", PipTarget(glibc="2.12"), False, "2.17"),
+        ("x-1-cp311-cp311-manylinux1_x86_64.whl", PipTarget(glibc="2.5"), True, None),
         ("x-1-cp312-cp312-manylinux_2_17_x86_64.whl", PipTarget(), False, None),  # other Python
         ("x-1-cp311-cp311-manylinux_2_39_x86_64.whl", PipTarget(platform="linux-aarch64"), False, None),
         ("x-1-cp311-cp311-musllinux_1_2_x86_64.whl", PipTarget(), False, None),

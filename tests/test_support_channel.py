@@ -28,7 +28,9 @@ from rattler import (
 from support.channel import (
     CHANNEL_NAME,
     RECIPES,
+    ChannelBuildError,
     TestChannel,
+    build_recipe,
     build_small_channel,
     host_glibc_version,
 )
@@ -158,6 +160,24 @@ def test_gpu_tool_without_glibc_is_unsatisfiable(small_channel: TestChannel) -> 
 def test_cuda_build_is_unsatisfiable_without_cuda(small_channel: TestChannel) -> None:
     with pytest.raises(Exception, match="__cuda"):
         solve(small_channel, ["gpu-tool=*=cuda12_0"], virtual(glibc="2.36"))
+
+
+def test_failed_build_shows_the_real_log(tmp_path: Path) -> None:
+    recipe = tmp_path / "broken"
+    recipe.mkdir()
+    (recipe / "recipe.yaml").write_text(
+        "package: {name: broken, version: '1.0'}\n"
+        "build:\n"
+        "  noarch: generic\n"
+        "  script:\n"
+        '    - "echo compiler says: missing-header.h not found"\n'
+        "    - exit 7\n"
+    )
+    with pytest.raises(ChannelBuildError) as err:
+        build_recipe(recipe, tmp_path / "out")
+    message = str(err.value)
+    assert "compiler says: missing-header.h not found" in message
+    assert "conda_build.log" in message
 
 
 def test_warm_cache_is_fast(small_channel: TestChannel) -> None:

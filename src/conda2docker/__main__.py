@@ -1,5 +1,3 @@
-import sys
+from conda2docker.cli import entry
 
-from conda2docker.cli import main
-
-sys.exit(main())
+entry()

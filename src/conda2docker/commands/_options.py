@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 EnvArg = Annotated[
     Path,
     typer.Argument(help="environment.yml, conda-lock.yml, an explicit lock or requirements.txt",
-                   show_default=False),
+                   show_default=False, metavar="ENV_FILE"),
 ]
 PlatformOpt = Annotated[
     Optional[list[str]],  # noqa: UP045 - typer needs Optional here

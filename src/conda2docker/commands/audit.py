@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -18,9 +19,10 @@ from conda2docker.commands._options import (
     PriorityOpt,
     SolverOpt,
 )
+from conda2docker.errors import UserError
 
 if TYPE_CHECKING:
-    from conda2docker.model import EnvSpec, Resolution
+    from conda2docker.model import EnvSpec, Finding, Resolution
     from conda2docker.resolve import ResolveOptions
 
 SelectOpt = Annotated[
@@ -33,6 +35,21 @@ IgnoreOpt = Annotated[
     typer.Option("--ignore", help="Skip these rules: codes or prefixes (the more specific of "
                  "--select/--ignore wins)."),
 ]
+
+
+class AuditFailed(UserError):
+    """Findings at or above ``--fail-on`` remain: exit 1 with a one-line summary on stderr."""
+
+    def __init__(self, findings: Sequence[Finding], fail_on: str) -> None:
+        from conda2docker.audit.report import summary
+        from conda2docker.model import Severity
+
+        threshold = Severity(fail_on).rank
+        worse = sum(1 for f in findings if f.severity.rank >= threshold)
+        super().__init__(
+            f"audit failed: {worse} finding(s) at or above {fail_on} ({summary(findings)})",
+            fix="apply the fixes above, or choose what fails with --ignore/--fail-on",
+        )
 
 
 def register(app: typer.Typer) -> None:
@@ -94,7 +111,7 @@ def audit_command(
     from conda2docker.audit.report import FORMATS
     from conda2docker.audit.select import FAIL_LEVELS, enabled_codes, fails, parse_selectors
     from conda2docker.commands._options import resolve_options_from_cli
-    from conda2docker.errors import InputError
+    from conda2docker.errors import InputError, ResolveError
 
     if fmt not in FORMATS:
         raise InputError(f"unknown --format {fmt!r}", fix=f"use {', '.join(FORMATS)}")
@@ -107,7 +124,12 @@ def audit_command(
         offline=offline, priority=channel_priority, solver=solver, cuda=cuda,
         lock_path=env_file.parent / "conda-lock.yml",
     )
-    spec, resolution = load(env_file, options, solve=not no_lock)
+    try:
+        spec, resolution = load(env_file, options, solve=not no_lock)
+    except ResolveError as error:
+        raise ResolveError(error.message, location=error.location,
+                           fix=f"{error.fix + '; or ' if error.fix else ''}audit the file as "
+                           "written, without solving: --no-lock") from error
     local = scan_local_paths(spec)
     findings = set()
     for target in target_platforms(platform, spec, resolution):
@@ -121,4 +143,4 @@ def audit_command(
     else:
         output.write_text(report, encoding="utf-8")
     if fails(ordered, fail_on):
-        raise typer.Exit(1)
+        raise AuditFailed(ordered, fail_on)

@@ -151,7 +151,10 @@ def _bracket_items(inner: str, raw: str, location: SourceLocation | None) -> dic
 
 
 def _from_package_url(spec: str, raw: str, location: SourceLocation | None) -> CondaDependency:
-    path = unquote(urlsplit(spec).path)
+    try:
+        path = unquote(urlsplit(spec).path)
+    except ValueError as exc:
+        raise _bad(raw, f"invalid URL ({exc})", location) from exc
     parts = path.rstrip("/").split("/")
     found = _PACKAGE_FILE.match(parts[-1])
     if found is None or len(parts) < 3:

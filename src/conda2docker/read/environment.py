@@ -296,14 +296,11 @@ class _EnvironmentReader:
     def _dependencies(
         self, document: Mapping[str, Any]
     ) -> tuple[list[CondaDependency], list[tuple[str, SourceLocation]]]:
-        if "dependencies" not in document or document["dependencies"] is None:
-            missing = "dependencies" not in document
+        if "dependencies" not in document:
             raise InputError(
-                "the environment has no `dependencies:`" if missing else "`dependencies:` is empty",
+                "the environment has no `dependencies:`",
                 fix="list the packages under `dependencies:`, one `- name` per line",
-                location=self.top
-                if missing
-                else key_location(document, "dependencies", self.source, self.top),
+                location=self.top,
             )
         items = self._list(document, "dependencies", "numpy=1.26")
         fallback = self._value_at(document, "dependencies")

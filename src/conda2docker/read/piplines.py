@@ -16,7 +16,7 @@ import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit, urlunsplit
 from urllib.request import url2pathname
 
 from conda2docker.errors import InputError, SourceLocation
@@ -403,7 +403,7 @@ def _vcs(
             fix=f"write it as {vcs}+https://host/path or {vcs}+ssh://user@host/path",
             location=location,
         )
-    parts = urlsplit(address)
+    parts = _urlsplit(address, raw, location)
     path, ref = parts.path, None
     if "@" in path:
         path, ref = path.rsplit("@", 1)
@@ -446,7 +446,7 @@ def _url(
     egg = next((v for k, v in params if k == "egg"), None)
     if egg is not None and name is None:
         name = _egg_name(egg, raw, location)
-    parts = urlsplit(address)
+    parts = _urlsplit(address, raw, location)
     if parts.scheme == "file":
         local = Path(url2pathname(unquote(parts.path)))
         return PipRequirement(
@@ -598,5 +598,16 @@ def _shlex(text: str, location: SourceLocation | None) -> list[str]:
         raise InputError(
             f"cannot split pip line {text!r}: {exc}",
             fix="balance the quotes on this line",
+            location=location,
+        ) from exc
+
+
+def _urlsplit(url: str, raw: str, location: SourceLocation | None) -> SplitResult:
+    try:
+        return urlsplit(url)
+    except ValueError as exc:
+        raise InputError(
+            f"invalid URL in {raw.strip()!r}: {exc}",
+            fix="check the URL (brackets are only valid around an IPv6 address)",
             location=location,
         ) from exc

@@ -352,4 +352,7 @@ def _content(line: str) -> str:
     if text.startswith("- "):
         text = text[2:]
     comment = re.search(r"\s#", text)
-    return text[: comment.start()].strip() if comment else text
+    text = text[: comment.start()].strip() if comment else text
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        text = text[1:-1]
+    return text

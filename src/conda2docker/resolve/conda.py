@@ -98,17 +98,60 @@ def _to_locked(record: Any, platform: str, channels: Sequence[ChannelRef]) -> Lo
     )
 
 
-async def _available_names(
-    gateway: Any, sources: Sequence[Any], platform: str, names: Sequence[str]
-) -> set[str]:
+def _availability_spec(dep: CondaDependency) -> str:
+    """The dependency without channel, and without an exact (exported) build string, which
+    the solve relaxes when it is not published (R503) rather than calling the package missing."""
+    build = dep.build if dep.build and not _exact_build(dep) else None
+    return replace(dep, channel=None, build=build).matchspec
+
+
+async def _available(
+    gateway: Any, sources: Sequence[Any], platform: str, deps: Sequence[CondaDependency]
+) -> tuple[set[str], set[str]]:
+    """``(names with any record, names with a record matching the requested version)``."""
     from rattler import MatchSpec
 
-    if not names:
-        return set()
-    result = await gateway.query(
+    if not deps or not sources:
+        return set(), set()
+    names = sorted({d.name for d in deps})
+    by_name = await gateway.query(
         sources, [platform, "noarch"], [MatchSpec(n) for n in names], recursive=False
     )
-    return {record.name.normalized for per_channel in result for record in per_channel}
+    records = [record for per_channel in by_name for record in per_channel]
+    present = {record.name.normalized for record in records}
+    matching: set[str] = set()
+    for dep in deps:
+        spec = MatchSpec(_availability_spec(dep), strict=False)
+        if any(spec.matches(record) for record in records if record.name.normalized == dep.name):
+            matching.add(dep.name)
+    return present, matching
+
+
+async def _readable_channels(
+    gateway: Any, refs: Sequence[ChannelRef], platform: str, offline: bool
+) -> tuple[list[ChannelRef], list[ReaderChange]]:
+    """Drop channels whose repodata cannot be read (each with a C106 change); fail only
+    when none is left."""
+    from rattler import Channel, MatchSpec
+    from rattler.exceptions import GatewayError
+
+    readable: list[ChannelRef] = []
+    changes: list[ReaderChange] = []
+    for ref in refs:
+        try:
+            await gateway.query([Channel(ref.source_url)], [platform, "noarch"],
+                                [MatchSpec("python")], recursive=False)
+        except GatewayError as exc:
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            changes.append(ReaderChange(
+                action="ignored", subject=ref.name, code="C106",
+                reason=f"cannot read {ref.source_url}: {first}",
+            ))
+            continue
+        readable.append(ref)
+    if not readable:
+        raise _gateway_error(RuntimeError(changes[0].reason if changes else "no channel"), refs, offline)
+    return readable, changes
 
 
 def _source_channels(request: CondaSolveRequest) -> list[ChannelRef]:
@@ -137,9 +180,10 @@ async def _solve_async(request: CondaSolveRequest) -> CondaSolveResult:
     from rattler.exceptions import GatewayError, SolverError
 
     gateway = _gateway(request)
-    refs = _source_channels(request)
-    sources = [Channel(ref.source_url) for ref in refs]
     platform = request.target.platform
+    refs, channel_changes = await _readable_channels(gateway, _source_channels(request), platform,
+                                                     request.offline)
+    sources = [Channel(ref.source_url) for ref in refs]
 
     unavailable: list[Unavailable] = []
     solvable: list[CondaDependency] = []
@@ -149,18 +193,20 @@ async def _solve_async(request: CondaSolveRequest) -> CondaSolveResult:
             by_channel.setdefault(dep.channel, []).append(dep)
         for deps in by_channel.values():
             ref = _dependency_channel(deps[0], request)
-            query_sources = [Channel(ref.source_url)] if ref else sources
-            found = await _available_names(
-                gateway, query_sources, platform, sorted({d.name for d in deps})
-            )
+            if ref is not None and all(r.source_url != ref.source_url for r in refs):
+                query_sources = []
+            else:
+                query_sources = [Channel(ref.source_url)] if ref else sources
+            present, matching = await _available(gateway, query_sources, platform, deps)
             for dep in deps:
-                if dep.name in found or dep.name.startswith("__"):
+                if dep.name in matching or dep.name.startswith("__"):
                     solvable.append(dep)
-                else:
-                    names = (ref.name,) if ref else tuple(r.name for r in refs)
-                    unavailable.append(
-                        Unavailable(dep.name, platform, dep.raw or dep.matchspec, names, dep.location)
-                    )
+                    continue
+                names = (ref.name,) if ref else tuple(r.name for r in refs)
+                spec = dep.raw or dep.matchspec
+                if dep.name in present:
+                    spec = f"{spec} (no version matches; the channels have other versions)"
+                unavailable.append(Unavailable(dep.name, platform, spec, names, dep.location))
     except GatewayError as exc:
         raise _gateway_error(exc, refs, request.offline) from exc
 
@@ -177,18 +223,26 @@ async def _solve_async(request: CondaSolveRequest) -> CondaSolveResult:
             await _solve_call(sources, specs, platform, request, gateway, priority, locked)
         )
 
-    changes: list[ReaderChange] = []
+    changes: list[ReaderChange] = list(channel_changes)
     try:
         try:
             records = await attempt(solvable)
         except SolverError as first_error:
-            relaxed, relax_changes = _drop_foreign_builds(solvable, platform)
+            unpublished = await _unpublished_builds(gateway, sources, platform, solvable)
+            relaxed, relax_changes = _drop_builds(solvable, platform, unpublished)
             if not relax_changes:
                 raise _explain(first_error, solvable, platform) from first_error
             try:
                 records = await attempt(relaxed)
             except SolverError as second_error:
-                raise _explain(second_error, relaxed, platform) from second_error
+                relaxed, more = _drop_builds(relaxed, platform, None)
+                if not more:
+                    raise _explain(second_error, relaxed, platform) from second_error
+                try:
+                    records = await attempt(relaxed)
+                except SolverError as third_error:
+                    raise _explain(third_error, relaxed, platform) from third_error
+                relax_changes += more
             changes.extend(relax_changes)
     except GatewayError as exc:
         raise _gateway_error(exc, refs, request.offline) from exc
@@ -241,23 +295,41 @@ async def _preferred_records(request: CondaSolveRequest, gateway: Any, sources: 
     ]
 
 
-def _drop_foreign_builds(
-    deps: Sequence[CondaDependency], platform: str
+def _exact_build(dep: CondaDependency) -> bool:
+    return bool(dep.build) and not any(ch in (dep.build or "") for ch in "*?")
+
+
+async def _unpublished_builds(
+    gateway: Any, sources: Sequence[Any], platform: str, deps: Sequence[CondaDependency]
+) -> set[str]:
+    """Names whose exact ``name=version=build`` pin has no record for ``platform``."""
+    from rattler import MatchSpec
+
+    exact = [d for d in deps if _exact_build(d)]
+    if not exact:
+        return set()
+    specs = [MatchSpec(replace(d, channel=None).matchspec, strict=False) for d in exact]
+    result = await gateway.query(sources, [platform, "noarch"], specs, recursive=False)
+    found = {(r.name.normalized, str(r.build)) for per_channel in result for r in per_channel}
+    return {d.name for d in exact if (d.name, d.build) not in found}
+
+
+def _drop_builds(
+    deps: Sequence[CondaDependency], platform: str, only: set[str] | None
 ) -> tuple[list[CondaDependency], list[ReaderChange]]:
-    """Exports pin build strings of the machine they came from; keep the version, drop the build."""
+    """Exports pin the build strings of the machine they came from: keep the version, drop the
+    build — for ``only`` the builds not published for ``platform``, or (None) every exact build."""
     relaxed: list[CondaDependency] = []
     changes: list[ReaderChange] = []
     for dep in deps:
-        if dep.build and not any(ch in dep.build for ch in "*?"):
+        if _exact_build(dep) and (only is None or dep.name in only):
             relaxed.append(replace(dep, build=None))
+            why = (f"build '{dep.build}' is not published for {platform}" if only is not None
+                   else f"build '{dep.build}' conflicts with the rest of the environment on {platform}")
             changes.append(
                 ReaderChange(
-                    action="relaxed",
-                    subject=dep.name,
-                    reason=f"build string '{dep.build}' is not available for {platform}; "
-                    f"kept version {dep.version or '*'}",
-                    code="R503",
-                    detail=dep.raw,
+                    action="relaxed", subject=dep.name, code="R503", detail=dep.raw,
+                    reason=f"{why}; kept version {dep.version or '*'} and let the solver pick the build",
                     location=dep.location,
                 )
             )

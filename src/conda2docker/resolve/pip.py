@@ -39,7 +39,7 @@ from resolvelib import (
 )
 from resolvelib.structs import RequirementInformation
 
-from conda2docker.errors import ResolveError
+from conda2docker.errors import ResolveError, SourceLocation
 from conda2docker.model import LockedPackage, PipOptions, PipRequirement, ReaderChange
 from conda2docker.names import conda_to_pypi, is_mapped_conda_name, pypi_to_conda
 from conda2docker.resolve.pypi import (
@@ -159,9 +159,9 @@ def glibc_needed(filename: str, target: PipTarget) -> str | None:
     for tag in tags:
         if tag not in relaxed:
             continue
-        legacy = tag.platform.rsplit("_", 1)[0] if tag.platform.count("_") else ""
-        if legacy in LEGACY_MANYLINUX:
-            needs.append(LEGACY_MANYLINUX[legacy])
+        legacy = [v for alias, v in LEGACY_MANYLINUX.items() if tag.platform.startswith(alias + "_")]
+        if legacy:
+            needs += legacy
         elif (m := re.match(r"manylinux_(\d+)_(\d+)_", tag.platform)) is not None:
             needs.append((int(m[1]), int(m[2])))
     if not needs:
@@ -436,6 +436,8 @@ class Context:
         self.index_urls = [options.index_url or DEFAULT_INDEX_URL, *options.extra_index_urls]
         self.find_links = [_absolute_link(link, base_dir) for link in options.find_links]
         self.directs: dict[NormalizedName, Direct] = {}
+        self.locations: dict[NormalizedName, SourceLocation | None] = {}
+        """Where each registry requirement of the pip: section was written."""
         self.environment = target.marker_environment()
         self._versions: dict[NormalizedName, list[VersionFiles]] = {}
         self._files: dict[NormalizedName, list[DistFile]] = {}
@@ -711,11 +713,11 @@ def tree_metadata(
     try:
         return build_metadata(tree, ctx.pip_args)
     except ValueError as exc:
-        reason = str(exc)
+        reason = str(exc).replace(f" '{tree}'", "")
     literal = setup_cfg_version(tree)
     changes.append(
         ReaderChange(
-            action="relaxed", subject=what, code="P206",
+            action="relaxed", subject=what,
             reason="its dependencies could not be read (the build backend failed: "
             f"{reason}); they are not locked and pip will resolve them at build time",
         )
@@ -741,7 +743,7 @@ def _direct(
     else:
         changes.append(
             ReaderChange(
-                action="added", subject=raw_name, code="P206",
+                action="added", subject=raw_name,
                 reason=f"the version of {req.raw} is unknown; recorded as {version}",
             )
         )
@@ -787,11 +789,14 @@ def archive_metadata(ctx: Context, data: bytes, filename: str, path: Path | None
         return ctx.build(archive, filename)
 
 
-def prepare_url(ctx: Context, name: str | None, url: str, raw: str) -> Direct:
+def prepare_url(
+    ctx: Context, name: str | None, url: str, raw: str, changes: list[ReaderChange] | None = None
+) -> Direct:
     """A requirement on an archive URL (or ``file:`` archive); ``git+`` URLs are cloned."""
-    changes: list[ReaderChange] = []
+    changes = [] if changes is None else changes
     if url.startswith("git+"):
-        base, _, ref = url[4:].partition("@") if "@" in url[4:].rsplit("/", 1)[-1] else (url[4:], "", "")
+        spec = url[4:].split("#", 1)[0]
+        base, ref = spec.rsplit("@", 1) if "@" in spec.rsplit("/", 1)[-1] else (spec, "")
         req = PipRequirement(kind="vcs", raw=raw, name=name, url=base, vcs="git", ref=ref or None)
         return prepare_vcs(ctx, req, changes)
     plain, _, fragment = url.partition("#")
@@ -861,7 +866,8 @@ def resolve_pip(
             f"pip: no consistent set of versions found within {MAX_ROUNDS} rounds",
             fix="pin the main pip requirements to versions known to work together",
         ) from None
-    return assemble(ctx, provider, result.mapping, changes)
+    requested = {n: loc for n, loc in ctx.locations.items() if n in ctx.conda}
+    return assemble(ctx, provider, result.mapping, changes, requested)
 
 
 def _pinned(specifier: SpecifierSet) -> bool:
@@ -877,7 +883,7 @@ def root_requirements(
         if req.marker and not _marker_true(ctx, req):
             changes.append(
                 ReaderChange(
-                    action="dropped", subject=req.name or req.raw, code="P203",
+                    action="dropped", subject=req.name or req.raw, code="S305",
                     reason=f"its marker ({req.marker}) is false for {ctx.target.describe()}",
                     location=req.location,
                 )
@@ -892,7 +898,7 @@ def root_requirements(
         elif req.kind == "path":
             direct = prepare_path(ctx, req, changes)
         else:
-            direct = prepare_url(ctx, req.name, req.url or req.raw, req.raw)
+            direct = prepare_url(ctx, req.name, req.url or req.raw, req.raw, changes)
         ctx.directs[direct.name] = direct
         provided = ctx.conda.pop(direct.name, None)
         if provided is not None:
@@ -922,6 +928,7 @@ def _registry_root(
             f"pip: invalid version specifier in {req.raw!r}: {exc}",
             fix="write it as e.g. name>=1.2,<2", location=req.location,
         ) from None
+    ctx.locations.setdefault(name, req.location)
     provided = ctx.conda.get(name)
     if provided is not None and not provided.satisfies(specifier):
         if not _pinned(specifier):
@@ -1028,8 +1035,10 @@ def _dependencies(ctx: Context, cand: Candidate, extras: frozenset[NormalizedNam
 
 
 def assemble(
-    ctx: Context, provider: Provider, mapping: Mapping[str, Candidate], changes: list[ReaderChange]
+    ctx: Context, provider: Provider, mapping: Mapping[str, Candidate],
+    changes: list[ReaderChange], requested: Mapping[NormalizedName, SourceLocation | None],
 ) -> PipResolution:
+    """The lock entries; ``requested`` names the pip: lines conda satisfies (audit P204)."""
     extras: dict[NormalizedName, frozenset[NormalizedName]] = defaultdict(frozenset)
     base: dict[NormalizedName, Candidate] = {}
     for cand in mapping.values():
@@ -1043,11 +1052,14 @@ def assemble(
         cand = base[name]
         if cand.kind == "conda":
             satisfied.append((name, cand.conda_name or name))
+            if name not in requested:
+                continue  # a dependency of a pip package: nothing the user should change
             changes.append(
                 ReaderChange(
                     action="mapped", subject=name, code="P204",
                     reason=f"pip requirement {name} is satisfied by conda package "
                     f"{cand.conda_name} {ctx.conda[name].version}; pip does not install it again",
+                    location=requested[name],
                 )
             )
             continue

@@ -444,8 +444,8 @@ class IndexClient:
 def _toml(path: Path) -> dict[str, Any] | None:
     try:
         loads = importlib.import_module("tomllib").loads  # Python >= 3.11
-    except ModuleNotFoundError:  # pragma: no cover - Python 3.10 without tomllib
-        return None
+    except ModuleNotFoundError:  # pragma: no cover - Python 3.10: the tomli backport
+        loads = importlib.import_module("tomli").loads
     try:
         data = loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -535,7 +535,8 @@ def build_metadata(source: Path, pip_args: Sequence[str], *, timeout: float = 60
         if done.returncode != 0 or not report.is_file():
             lines = [ln.strip() for ln in (done.stderr or done.stdout).splitlines() if ln.strip()]
             errors = [ln for ln in lines if ln.startswith("ERROR")] or lines
-            raise ValueError(errors[-1] if errors else f"pip exited with {done.returncode}")
+            last = errors[-1].removeprefix("ERROR:").strip() if errors else ""
+            raise ValueError(last or f"pip exited with {done.returncode}")
         installs = json.loads(report.read_text(encoding="utf-8")).get("install", [])
     if not installs:
         raise ValueError("pip reported no metadata")

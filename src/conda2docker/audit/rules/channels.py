@@ -154,3 +154,21 @@ def no_channels(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     """Without ``channels:`` conda uses whatever the installing machine is configured
     with (usually ``defaults``); the image needs one answer, so conda-forge is used."""
     yield from from_changes(ctx, rule)
+
+
+@rule(
+    "C106",
+    "unreadable-channel",
+    Severity.ERROR,
+    message="channel {subject} could not be read; what only it provides is missing",
+    fix="check the channel name and the network, or point --channel-alias/--mirror at a copy",
+    example="""
+channels: [rusty1s, conda-forge]   # a personal channel that no longer exists
+dependencies: [pytorch-scatter]
+""",
+)
+def unreadable_channel(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """A channel that does not exist (any more) or cannot be reached is left out of the
+    solve instead of failing it, so every other package can still be checked; the packages
+    only that channel would have provided are reported as missing (C101)."""
+    yield from from_changes(ctx, rule)

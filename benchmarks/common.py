@@ -1,0 +1,57 @@
+"""Shared helpers for the benchmarks: timing of whole commands, machine facts, paths."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("CONDA2DOCKER_SHARED", REPO.parent / "shared"))
+TESTS = REPO / "tests"
+BIN = Path(sys.executable).parent
+
+if str(TESTS) not in sys.path:
+    sys.path.insert(0, str(TESTS))
+
+
+def command_seconds(argv: Sequence[str], *, repeat: int = 5, cwd: Path | None = None) -> float:
+    """Median wall time of ``argv`` (a whole process, interpreter start-up included)."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = subprocess.run(list(argv), cwd=cwd, capture_output=True, text=True, check=False)
+        times.append(time.perf_counter() - start)
+        if result.returncode != 0:
+            raise RuntimeError(f"{' '.join(argv)} failed: {result.stderr.strip()[-500:]}")
+    return statistics.median(times)
+
+
+def call_seconds(function: Callable[[], object], *, repeat: int = 5) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def machine() -> str:
+    cores = os.cpu_count()
+    memory = ""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            kib = int(handle.readline().split()[1])
+        memory = f", {kib / 1024 / 1024:.0f} GiB"
+    except OSError:
+        pass
+    return f"{platform.platform()}, Python {platform.python_version()}, {cores} cores{memory}"
+
+
+def skipped(reason: str) -> dict[str, object]:
+    return {"skipped": reason}
