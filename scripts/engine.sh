@@ -48,10 +48,25 @@ export DOCKER_HOST="unix://$SOCK"
 export DEBIAN_FRONTEND=noninteractive
 
 log() { printf '[engine %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+DIED=0
 die() {
     printf 'engine.sh: ERROR: %s\n' "$*" >&2
+    DIED=1
     exit 1
 }
+# Any other failure (set -e) also ends with one "engine.sh: ERROR:" line naming the command,
+# which .ci/run passes on as the reason the engine tests skip.
+set -E
+FAILED_CMD=""
+FAILED_LINE=""
+trap 'FAILED_CMD=$BASH_COMMAND FAILED_LINE=$LINENO' ERR
+on_exit() {
+    local rc=$?
+    if ((rc != 0 && !DIED)) && [[ -n "$FAILED_CMD" ]]; then
+        printf "engine.sh: ERROR: line %s: '%s' failed (exit %s)\n" "$FAILED_LINE" "$FAILED_CMD" "$rc" >&2
+    fi
+}
+trap on_exit EXIT
 now() { printf '%s' "$EPOCHREALTIME"; }
 since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1fs", b - a }'; }
 is_root() { [[ "$(id -u)" -eq 0 ]]; }
@@ -204,7 +219,8 @@ start_engine() {
     [[ -f "$LOG" ]] && mv -f "$LOG" "$LOG.1"
     log "starting dockerd (log $LOG)"
     # setsid: own session, so the daemon outlives the calling shell / CI job group.
-    setsid dockerd </dev/null >"$LOG" 2>&1 &
+    # 9>&-: the daemon must not inherit (and so hold forever) the state lock on fd 9.
+    setsid dockerd </dev/null >"$LOG" 2>&1 9>&- &
     pid=$!
     sleep 0.2
     start=$(proc_start "$pid")
@@ -256,7 +272,8 @@ ensure_base_image() {
         t2=$(now)
         docker_cli import --change 'CMD ["bash"]' \
             --message "conda2docker-ci: debootstrap --variant=minbase $SUITE" \
-            - "$BASE_ALIAS" <"$ROOTFS_TAR" >/dev/null
+            - "$BASE_ALIAS" <"$ROOTFS_TAR" >/dev/null ||
+            die "docker import of $ROOTFS_TAR failed (is the engine healthy? see $LOG)"
         docker_cli tag "$BASE_ALIAS" "$BASE_TAG"
         log "timing: docker import $BASE_ALIAS: $(since "$t2")"
     fi
@@ -316,7 +333,8 @@ ensure_build_image() {
         docker_cli tag "$BUILD_TAG" "$BUILD_ALIAS"
         log "image $BUILD_TAG present (not made here); tagged $BUILD_ALIAS"
     elif [[ -s "$cache" ]]; then
-        docker_cli load -q -i "$cache" >/dev/null
+        docker_cli load -q -i "$cache" >/dev/null ||
+            die "docker load of $cache failed (is the engine healthy? see $LOG)"
         log "image $BUILD_TAG loaded from $cache"
     else
         ctx="$STATE/buildpack-deps.ctx"
@@ -333,23 +351,26 @@ ensure_build_image() {
         local t2
         t2=$(now)
         rm -f "$STATE"/buildpack-deps-"$SUITE"-*.tar
-        docker_cli save -o "$cache.tmp" "$BUILD_ALIAS" "$BUILD_TAG"
+        docker_cli save -o "$cache.tmp" "$BUILD_ALIAS" "$BUILD_TAG" || die "docker save to $cache failed"
         mv -f "$cache.tmp" "$cache"
         log "timing: docker save $cache ($(du -h "$cache" | cut -f1)): $(since "$t2")"
     fi
     log "timing: build image $BUILD_TAG: $(since "$t")"
 }
 
+# One up/down at a time per state dir (two CI runs must not debootstrap at once).
 lock_state() {
+    local wait="$1"
     mkdir -p "$STATE"
     exec 9>>"$STATE/engine.lock"
-    flock -w 1200 9 || die "could not lock $STATE/engine.lock within 20 min"
+    flock -w "$wait" 9 || die "could not lock $STATE/engine.lock within ${wait}s (held by: $(
+        fuser "$STATE/engine.lock" 2>/dev/null || echo '?'))"
 }
 
 cmd_up() {
     local t0
     t0=$(now)
-    lock_state
+    lock_state 1200
     if ! engine_answers || ! pkg_installed debootstrap; then
         ensure_packages docker.io debootstrap
     fi
@@ -361,7 +382,7 @@ cmd_up() {
 }
 
 cmd_down() {
-    lock_state
+    lock_state 120
     if [[ ! -f "$RECEIPT" ]]; then
         log "no receipt at $RECEIPT: this 'up' started no engine; nothing to stop"
         return 0
@@ -438,7 +459,7 @@ cmd_status() {
 case "${1:-}" in
 up) cmd_up ;;
 down) cmd_down ;;
-status) cmd_status ;;
+status) if cmd_status; then exit 0; else exit 1; fi ;; # exit 1: engine not answering
 *)
     echo "usage: $0 up|down|status" >&2
     exit 2

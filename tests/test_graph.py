@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-import time
 
 import networkx as nx
 import pytest
@@ -140,7 +139,8 @@ def test_node_key_canonicalises_pip_only() -> None:
     assert node_key("conda", "ruamel.yaml") == "conda:ruamel.yaml"
 
 
-def test_ten_thousand_nodes_build_in_well_under_a_second() -> None:
+def test_ten_thousand_nodes_and_their_sizes() -> None:
+    """Scale is measured in benchmarks/scale.py; here only that a large graph is right."""
     rng = random.Random(6)
     n = 10_000
     packages = [
@@ -148,12 +148,7 @@ def test_ten_thousand_nodes_build_in_well_under_a_second() -> None:
         for i in range(n)
     ]
     locked = lock(*packages)
-    build_graph(locked, PLATFORM)  # warm the name map
-    start = time.perf_counter()
     graph = build_graph(locked, PLATFORM)
-    elapsed = time.perf_counter() - start
     assert len(graph) == n and graph.graph.number_of_edges() > 3 * n
-    assert elapsed < 0.6, f"{elapsed:.2f}s"
-    start = time.perf_counter()
-    size_attribution(graph)
-    assert time.perf_counter() - start < 1.0
+    report = size_attribution(graph)
+    assert sum(report.per_root.values()) + report.shared + report.unreachable == report.total

@@ -94,7 +94,8 @@ def test_broken_locks_give_one_line_errors(tmp_path: Path, text: str, needle: st
 
 def test_explicit_round_trip(tmp_path: Path) -> None:
     lock = lock_with_pip_wheels()
-    text = render_explicit(lock, "linux-64")
+    assert "six" not in render_explicit(lock, "linux-64")
+    text = render_explicit(lock, "linux-64", include_pip=True)
     assert text.index("libzlib") < text.index("/python-3.11.9")
     assert "# pip six @ " in text
     path = tmp_path / "conda-linux-64.lock"
@@ -152,3 +153,54 @@ def test_every_shared_lock_reads_or_fails_clearly() -> None:
         assert all(p.manager == "pip" or p.md5 or p.sha256 for p in lock.packages)
         read += 1
     assert read >= 20
+
+
+def test_fast_reader_agrees_with_yaml_on_every_real_lock() -> None:
+    import yaml
+
+    from conda2docker.lockfile import fast_parse, lock_from_mapping
+
+    compared = declined = 0
+    for path in sorted(shared_path("locks").glob("*conda-lock*.yml")):
+        text = path.read_text(encoding="utf-8")
+        fast = fast_parse(text)
+        if fast is None:  # e.g. a folded multi-line scalar: YAML reads that file
+            declined += 1
+            assert read_conda_lock(path).packages
+            continue
+        slow = lock_from_mapping(yaml.load(text, Loader=yaml.CSafeLoader), path)
+        quick = lock_from_mapping(fast, path)
+        assert [_key(p) for p in quick.packages] == [_key(p) for p in slow.packages], path.name
+        assert quick.platforms == slow.platforms and quick.content_hash == slow.content_hash
+        compared += 1
+    assert compared >= 15 and declined <= 3
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        "package:\n- name: x\n  version: [1]\n",
+        "package:\n- name: x\n  dependencies: {a: b}\n",
+        "package:\n   - name: x\n",
+        "package:\n- name: x\n  url: |\n    https://x\n",
+    ],
+)
+def test_fast_reader_hands_unusual_layouts_to_yaml(odd: str) -> None:
+    from conda2docker.lockfile import fast_parse
+
+    assert fast_parse(odd) is None
+
+
+def test_fast_reader_keeps_version_strings_exact(tmp_path: Path) -> None:
+    path = tmp_path / "conda-lock.yml"
+    path.write_text(
+        "version: 1\nmetadata:\n  platforms: [linux-64]\npackage:\n"
+        "- name: x\n  version: 1.10\n  manager: conda\n  platform: linux-64\n"
+        "  dependencies:\n    '__glibc': '>=2.17'\n    b: ''\n"
+        "  url: https://c/linux-64/x-1.10-h_0.conda\n  hash:\n    md5: 'ab'\n    sha256: cd\n"
+        "  category: main\n  optional: false\n"
+    )
+    [package] = read_conda_lock(path).packages
+    assert package.version == "1.10"
+    assert dict(package.dependencies) == {"__glibc": ">=2.17", "b": ""}
+    assert (package.md5, package.sha256, package.build) == ("ab", "cd", "h_0")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from conda2docker.errors import InputError
+from conda2docker.errors import InputError, SourceLocation
 from conda2docker.model import EnvSpec
 from conda2docker.read import read_input
 from support.shared import SHARED
@@ -47,7 +48,18 @@ def test_corpus_file_reads_or_fails_actionably(corpus_envs: Path, name: str, pla
     for change in spec.changes:
         assert change.reason
         if change.code:
-            assert change.code in {"S301", "S302", "S305", "R505", "R506", "R507", "R508", "R509", "R510", "R511"}
+            assert change.code in {
+                "S301",
+                "S302",
+                "S305",
+                "R505",
+                "R506",
+                "R507",
+                "R508",
+                "R509",
+                "R510",
+                "R511",
+            }
 
 
 def test_windows_export(corpus_envs: Path) -> None:
@@ -62,17 +74,17 @@ def test_windows_export(corpus_envs: Path) -> None:
 def test_utf16_powershell_export_reads_like_the_utf8_original(corpus_envs: Path) -> None:
     utf8 = read(corpus_envs, "IDEA-Research__GroundingDINO__environment.yaml")
     utf16 = read(corpus_envs, "IDEA-Research__GroundingDINO__environment.powershell-utf16.yaml")
-    assert [d.matchspec for d in utf16.conda] == [d.matchspec for d in utf8.conda]
-    assert utf16.pip == tuple(
-        type(r)(**{**{f: getattr(r, f) for f in r.__slots__}, "location": _relocated(r.location, utf16.source)})  # type: ignore[attr-defined]
-        for r in utf8.pip
-    )
+
+    def moved(location: SourceLocation | None) -> SourceLocation | None:
+        return None if location is None else replace(location, file=utf16.source)
+
+    assert utf16.conda == tuple(replace(d, location=moved(d.location)) for d in utf8.conda)
+    assert utf16.pip == tuple(replace(r, location=moved(r.location)) for r in utf8.pip)
     assert utf16.changes[0].action == "decoded"
     assert "UTF-16 LE" in utf16.changes[0].reason and "CRLF" in utf16.changes[0].reason
-
-
-def _relocated(location, source):  # type: ignore[no-untyped-def]
-    return None if location is None else type(location)(source, location.line, location.column)
+    assert [replace(c, location=None) for c in utf16.changes[1:]] == [
+        replace(c, location=None) for c in utf8.changes
+    ]
 
 
 def test_macos_export_drops_libcxx(corpus_envs: Path) -> None:
@@ -82,7 +94,10 @@ def test_macos_export_drops_libcxx(corpus_envs: Path) -> None:
 
 
 def test_python_tuple_channels(corpus_envs: Path) -> None:
-    spec = read(corpus_envs, "microsoft__CNTK__Scripts__install__linux__conda-linux-cntk-py27-environment.yml")
+    spec = read(
+        corpus_envs,
+        "microsoft__CNTK__Scripts__install__linux__conda-linux-cntk-py27-environment.yml",
+    )
     assert spec.channels == ("defaults", "conda-forge")
 
 
@@ -93,15 +108,23 @@ def test_spec_forms_from_real_files(corpus_envs: Path) -> None:
 
     assert spec_of("NVlabs__stylegan3__environment.yml", "python") == "python >=3.8"
     assert (
-        spec_of("snakemake__snakemake-wrappers__bio__gatk__haplotypecaller__environment.yaml", "gatk4")
+        spec_of(
+            "snakemake__snakemake-wrappers__bio__gatk__haplotypecaller__environment.yaml", "gatk4"
+        )
         == "gatk4 4.6.1.0.*"
     )
     assert (
         spec_of("pangeo-data__pangeo-docker-images__pytorch-notebook__environment.yml", "pytorch")
         == "pytorch >=2.7.0 cuda12*"
     )
-    assert spec_of("rapidsai__cudf__conda__environments__cudf_dev_cuda10.1.yml", "pandoc") == "pandoc <=2.0.0"
-    assert spec_of("DeepLabCut__DeepLabCut__conda-environments__DEEPLABCUT.yaml", "python") == "python 3.10.*"
+    assert (
+        spec_of("rapidsai__cudf__conda__environments__cudf_dev_cuda10.1.yml", "pandoc")
+        == "pandoc <=2.0.0"
+    )
+    assert (
+        spec_of("DeepLabCut__DeepLabCut__conda-environments__DEEPLABCUT.yaml", "python")
+        == "python 3.10.*"
+    )
     assert (
         spec_of("talmolab__sleap__environment_mac.yml", "tensorflow")
         == "sleap-deps/label/dev::tensorflow ==2.9.2a0"
@@ -137,9 +160,13 @@ def test_pip_forms_from_real_files(corpus_envs: Path) -> None:
         "https://github.com/aqlaboratory/openfold.git",
         "4b41059694619831a7db195b7e0988fc4ff3a307",
     )
-    assert diffdock.pip_options.find_links == ("https://pytorch-geometric.com/whl/torch-1.13.1+cu117.html",)
+    assert diffdock.pip_options.find_links == (
+        "https://pytorch-geometric.com/whl/torch-1.13.1+cu117.html",
+    )
 
-    invoke = read(corpus_envs, "invoke-ai__InvokeAI__environments-and-requirements__environment-mac.yml")
+    invoke = read(
+        corpus_envs, "invoke-ai__InvokeAI__environments-and-requirements__environment-mac.yml"
+    )
     vcs = {r.name: r.ref for r in invoke.pip if r.kind == "vcs"}
     assert vcs == {
         "clip": "main",

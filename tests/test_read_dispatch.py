@@ -120,7 +120,7 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_pixi_lock_is_refused_clearly(tmp_path: Path) -> None:
     path = tmp_path / "pixi.lock"
     path.write_text("version: 6\nenvironments:\n  default: {}\npackages:\n- conda: https://x\n")
-    with pytest.raises(InputError, match="pixi.lock files are not supported"):
+    with pytest.raises(InputError, match=r"pixi\.lock files are not supported"):
         read_input(path)
 
 

@@ -16,11 +16,9 @@ from conda2docker.errors import InputError
 from conda2docker.model import CondaDependency, EnvSpec, PipRequirement
 from conda2docker.read import parse_environment, read_input
 from conda2docker.read.environment import KNOWN_KEYS
-from conda2docker.read.platform_only import adapt_conda, adapt_pip
+from conda2docker.read.platform_only import Origin, adapt_conda, adapt_pip
 
-SETTINGS = settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 ANCHOR = Path(tempfile.mkdtemp(prefix="c2d-read-hypothesis-"))
 SRC = ANCHOR / "environment.yml"
 YAML_WORDS = {"null", "true", "false", "yes", "no", "on", "off", "y", "n"}
@@ -28,7 +26,7 @@ YAML_WORDS = {"null", "true", "false", "yes", "no", "on", "off", "y", "n"}
 
 def _ordinary_conda(name: str) -> bool:
     dependency = CondaDependency(name=name)
-    everywhere = frozenset({"osx", "win"})
+    everywhere: frozenset[Origin] = frozenset({"osx", "win"})
     return (
         name not in YAML_WORDS
         and name not in ("pip",)
@@ -121,7 +119,10 @@ def environments(draw: st.DrawFn) -> Env:
         )
         pip_entries.append((line, specifier))
     return Env(
-        name=draw(st.none() | st.from_regex(r"\A[a-z][a-z0-9_\-]{0,12}\Z").filter(lambda n: n not in YAML_WORDS)),
+        name=draw(
+            st.none()
+            | st.from_regex(r"\A[a-z][a-z0-9_\-]{0,12}\Z").filter(lambda n: n not in YAML_WORDS)
+        ),
         channels=tuple(draw(st.lists(channels, max_size=3, unique=True))),
         conda=conda,
         pip=tuple(pip_entries),
@@ -232,8 +233,10 @@ scalars = (
 )
 values = st.recursive(
     scalars,
-    lambda inner: st.lists(inner, max_size=4)
-    | st.dictionaries(st.text(max_size=8) | st.sampled_from(["pip", "name"]), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(max_size=8) | st.sampled_from(["pip", "name"]), inner, max_size=4)
+    ),
     max_leaves=16,
 )
 documents = (
@@ -266,7 +269,9 @@ def test_arbitrary_yaml_is_a_spec_or_an_input_error(document: object) -> None:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=st.binary(max_size=300), name=st.sampled_from(["requirements.txt", "x.lock", "env.yml"]))
+@given(
+    data=st.binary(max_size=300), name=st.sampled_from(["requirements.txt", "x.lock", "env.yml"])
+)
 def test_arbitrary_files_through_read_input(data: bytes, name: str) -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / name

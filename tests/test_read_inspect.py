@@ -85,13 +85,17 @@ def test_json_for_a_lock(capsys: pytest.CaptureFixture[str]) -> None:
 def test_table_lists_requests_and_changes(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, str(FIXTURES / "selectors.yml"), "--platform", "linux-aarch64")
     assert code == 0
-    assert out.startswith(f"source     {FIXTURES / 'selectors.yml'} (environment, read for linux-aarch64)\n")
+    assert out.startswith(
+        f"source     {FIXTURES / 'selectors.yml'} (environment, read for linux-aarch64)\n"
+    )
     assert "conda (7)" in out
     assert "gcc_linux-aarch64" in out
     lines = out.splitlines()
     header = lines.index("changes (8)")
     assert lines[header + 1].split() == ["CODE", "ACTION", "SUBJECT", "AT", "REASON"]
-    assert any(line.split()[:3] == ["S305", "dropped", "cudatoolkit=11.8"] for line in lines[header:])
+    assert any(
+        line.split()[:3] == ["S305", "dropped", "cudatoolkit=11.8"] for line in lines[header:]
+    )
     assert any(line.split()[:3] == ["R511", "ignored", "mystery"] for line in lines[header:])
 
 

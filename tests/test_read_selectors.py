@@ -78,7 +78,16 @@ def test_python_selectors(expression: str, python: tuple[int, int], expected: bo
 
 @pytest.mark.parametrize(
     "expression",
-    ["py>=38", "cuda", "blas_impl == 'mkl'", "linux and cuda", "linux and", "((linux)", "1 <", "x ="],
+    [
+        "py>=38",
+        "cuda",
+        "blas_impl == 'mkl'",
+        "linux and cuda",
+        "linux and",
+        "((linux)",
+        "1 <",
+        "x =",
+    ],
 )
 def test_unknown_or_broken_selectors_are_undecided(expression: str) -> None:
     assert evaluate(expression, ctx("linux-64")) is None
@@ -176,3 +185,8 @@ def test_commented_out_lines_are_not_reported() -> None:
     result = apply_selectors(text, KNOWN_PLATFORMS["linux-64"], SRC)
     assert result.changes == ()
     assert result.text == text
+
+
+def test_absurdly_nested_selectors_are_undecided_not_a_crash() -> None:
+    assert evaluate("(" * 5000 + "linux" + ")" * 5000, ctx("linux-64")) is None
+    assert evaluate("not " * 5000 + "linux", ctx("linux-64")) is None

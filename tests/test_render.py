@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from support.lint import assert_lints_clean, parse
-from support.locks import lock_pure_conda, lock_with_builds, lock_with_pip_wheels
-from support.snapshots import assert_snapshot
 
 from conda2docker.model import EnvSpec, Lock
 from conda2docker.plan import PlanOptions, make_plan
 from conda2docker.plan.instructions import Env, PlanError, Run, Shell
 from conda2docker.render.dockerfile import render_dockerfile, render_instruction
 from conda2docker.render.quoting import double_quoted, json_array, shell_word
+from support.lint import assert_lints_clean, parse
+from support.locks import lock_pure_conda, lock_with_builds, lock_with_pip_wheels
+from support.snapshots import assert_snapshot
 
 SPEC = EnvSpec(source=Path("/work/environment.yml"), name="demo",
                variables=(("OMP_NUM_THREADS", "4"),))

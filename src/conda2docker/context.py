@@ -191,10 +191,23 @@ def _closure(lock: Lock, platform: str, roots: Iterable[str]) -> list[LockedPack
 def build_bootstrap(lock: Lock, platform: str, context: Path) -> None:
     """A Python for the rattler installer, made of the lock's own python and its dependencies,
     installed for ``/opt/c2d-bootstrap`` and packed as a tar.gz that ``ADD`` unpacks."""
-    import rattler
-
     packages = _closure(lock, platform, ["python"]) or _solve_bootstrap_python(lock, platform)
     dest = context / VENDOR_DIR / "bootstrap-python.tar.gz"
+    key = hashlib.sha256(
+        "\n".join(sorted(f"{p.url}#{p.sha256 or p.md5}" for p in packages)).encode()
+    ).hexdigest()[:24]
+    cached = cache_root() / "bootstrap" / f"{key}.tar.gz"
+    if not cached.is_file():
+        _install_bootstrap(packages, cached)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(cached, dest)
+
+
+def _install_bootstrap(packages: list[LockedPackage], dest: Path) -> None:
+    """Install ``packages`` for ``/opt/c2d-bootstrap`` and pack them (built once per package set,
+    so the archive — and the image layers after it — stay the same between conversions)."""
+    import rattler
+
     with tempfile.TemporaryDirectory() as tmp:
         records = []
         for package in packages:
@@ -209,7 +222,9 @@ def build_bootstrap(lock: Lock, platform: str, context: Path) -> None:
                 cache_dir=Path(tmp) / "cache", show_progress=False,
             )
         )
-        _write_tar_gz(prefix, dest, arcname="")
+        part = dest.with_suffix(".part")
+        _write_tar_gz(prefix, part, arcname="")
+        part.replace(dest)
 
 
 def _solve_bootstrap_python(lock: Lock, platform: str) -> list[LockedPackage]:

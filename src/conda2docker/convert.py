@@ -1,19 +1,36 @@
-"""The ``convert`` job: read → resolve → (audit) → plan → render → write the context.
+"""The ``convert`` job: read → resolve (CPU, and GPU with ``__cuda``) → audit → plan → render
+→ write the context.
+
+One environment gives up to two variants, each with its own lock and Dockerfile:
+``conda-lock.yml`` + ``Dockerfile`` (CPU) and ``conda-lock.gpu.yml`` + ``Dockerfile.gpu``
+(GPU); when the CPU solve is impossible (``pytorch=*=cuda*`` needs ``__cuda``) only the GPU
+variant is written, with a note. Around them: ``compose.yaml``, ``.dockerignore`` and, with
+``--format apptainer``, Apptainer definitions rendered from the same plans.
 
 Kept apart from the CLI so ``init`` and the tests drive the same path.
 """
 
 from __future__ import annotations
 
+import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from conda2docker.errors import InputError
-from conda2docker.model import Lock, Resolution
+from conda2docker.errors import InputError, ResolveError
+from conda2docker.model import EnvSpec, Lock, Resolution
+
+if TYPE_CHECKING:
+    from conda2docker.audit.gaps import BuildGaps
+    from conda2docker.plan import BuildPlan, PlanOptions
+    from conda2docker.resolve import ResolveOptions
 
 Echo = Callable[[str], None]
+FORMATS = ("docker", "apptainer")
+GPU_MODES = ("auto", "yes", "no")
+LOCK_NAMES = {"cpu": "conda-lock.yml", "gpu": "conda-lock.gpu.yml"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,16 +46,30 @@ class ConvertRequest:
     offline: bool = False
     priority: str = "strict"
     solver: str = "auto"
+    gpu: str = "auto"
     cuda: str | None = None
     runtime_image: str = "debian:bookworm-slim"
     build_image: str = "buildpack-deps:bookworm"
     micromamba_image: str = "mambaorg/micromamba:2.0.5-debian12-slim"
     python_image: str = "python:3.12-slim-bookworm"
+    cuda_devel_image: str | None = None
     uid: int = 10001
     gid: int = 10001
     buildkit: bool = False
+    formats: tuple[str, ...] = ("docker",)
+    apptainer_bootstrap: str = "docker"
     check: bool = False
     force: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SolvedVariant:
+    """One solved variant: its resolution, the lock's bytes, the audit's gaps, the plan."""
+
+    name: str
+    resolution: Resolution
+    lock_bytes: bytes
+    plan: BuildPlan
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +78,8 @@ class ConvertResult:
     written: tuple[Path, ...] = ()
     unchanged: tuple[Path, ...] = ()
     differing: tuple[Path, ...] = ()
+    variants: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
 
 def lock_bytes(lock: Lock) -> bytes:
@@ -58,73 +91,194 @@ def lock_bytes(lock: Lock) -> bytes:
         return path.read_bytes()
 
 
-def convert(request: ConvertRequest, echo: Echo = lambda _line: None) -> ConvertResult:
-    from conda2docker.commands._options import resolve_options_from_cli
-    from conda2docker.context import populate
-    from conda2docker.outputs import differing, write_files
-    from conda2docker.pipeline import resolve_input
-    from conda2docker.plan import PlanOptions, lock_digest, make_plan
-    from conda2docker.render.dockerfile import render_dockerfile, render_dockerignore
-    from conda2docker.resolve import require_complete
-
+def _validate(request: ConvertRequest) -> None:
     if request.installer not in ("micromamba", "rattler"):
         raise InputError(f"unknown --installer {request.installer!r}", fix="use micromamba or rattler")
-    out = request.output
-    if out.exists() and not out.is_dir():
-        raise InputError(f"{out} exists and is not a directory", fix="choose another --output")
-    lock_path = out / "conda-lock.yml"
-    options = resolve_options_from_cli(
+    if request.gpu not in GPU_MODES:
+        raise InputError(f"unknown --gpu {request.gpu!r}", fix="use auto, yes or no")
+    unknown = [f for f in request.formats if f not in FORMATS]
+    if unknown or not request.formats:
+        raise InputError(f"unknown --format {', '.join(unknown) or '(none)'}", fix="use docker and/or apptainer")
+    if request.apptainer_bootstrap not in ("docker", "docker-daemon"):
+        raise InputError(f"unknown --apptainer-bootstrap {request.apptainer_bootstrap!r}",
+                         fix="use docker or docker-daemon")
+    if request.output.exists() and not request.output.is_dir():
+        raise InputError(f"{request.output} exists and is not a directory", fix="choose another --output")
+
+
+def _resolve_options(request: ConvertRequest, cuda: str | None, lock_path: Path) -> ResolveOptions:
+    from conda2docker.commands._options import resolve_options_from_cli
+
+    return resolve_options_from_cli(
         platforms=list(request.platforms), channels=list(request.channels),
         channel_alias=request.channel_alias, mirrors=list(request.mirrors), offline=request.offline,
-        priority=request.priority, solver=request.solver, cuda=request.cuda, lock_path=lock_path,
+        priority=request.priority, solver=request.solver, cuda=cuda, lock_path=lock_path,
     )
-    resolution = require_complete(resolve_input(request.env_file, options))
-    for change in (*resolution.spec.changes, *resolution.changes):
-        echo(f"note: {change.subject}: {change.reason}")
-    spec, lock = resolution.spec, resolution.lock
-    serialized = spec.source.read_bytes() if spec.lock is not None else lock_bytes(lock)
 
-    platform = request.platforms[0] if request.platforms else lock.platforms[0]
-    plan = make_plan(
-        spec,
-        lock,
-        PlanOptions(
-            installer=request.installer,  # type: ignore[arg-type]
-            vendor=request.vendor,
-            platform=platform,
-            runtime_image=request.runtime_image,
-            micromamba_image=request.micromamba_image,
-            python_image=request.python_image,
-            build_image=request.build_image,
-            uid=request.uid,
-            gid=request.gid,
-            buildkit=request.buildkit,
-            rattler_version=plan_rattler_version(),
-            source_label=spec.source.name,
-            lock_digest=lock_digest(serialized),
-        ),
+
+def _solve(spec: EnvSpec, options: ResolveOptions) -> Resolution:
+    from conda2docker.resolve import require_complete, resolve
+
+    return require_complete(resolve(spec, options))
+
+
+def _gaps(spec: EnvSpec, resolution: Resolution, platform: str, *, gpu: bool) -> BuildGaps:
+    from conda2docker.audit import AuditContext, audit, plan_inputs
+    from conda2docker.audit.local import scan_local_paths
+
+    local = scan_local_paths(spec)
+    ctx = AuditContext.build(spec, resolution, platform=platform, gpu=gpu, local=local)
+    return plan_inputs(audit(ctx), resolution.lock, platform, spec=spec, local=local)
+
+
+def _plan_options(request: ConvertRequest, variant: str, cuda: str | None, digest: str,
+                  platform: str, source: str) -> PlanOptions:
+    from conda2docker.plan import SUPPORT_DIR, PlanOptions
+
+    return PlanOptions(
+        installer=request.installer,  # type: ignore[arg-type]
+        vendor=request.vendor,
+        variant=variant,  # type: ignore[arg-type]
+        platform=platform,
+        runtime_image=request.runtime_image,
+        micromamba_image=request.micromamba_image,
+        python_image=request.python_image,
+        build_image=request.build_image,
+        cuda_devel_image=request.cuda_devel_image,
+        uid=request.uid,
+        gid=request.gid,
+        buildkit=request.buildkit,
+        rattler_version=plan_rattler_version(),
+        source_label=source,
+        lock_digest=digest,
+        cuda_version=cuda if variant == "gpu" else None,
+        support_dir=SUPPORT_DIR if variant == "cpu" else f"{SUPPORT_DIR}/gpu",
     )
-    files: dict[Path, bytes] = {
-        lock_path: serialized,
-        out / "Dockerfile": render_dockerfile(plan).encode(),
-        out / ".dockerignore": render_dockerignore(plan).encode(),
-    }
-    for context_file in plan.context_files:
-        files[out / context_file.path] = context_file.content
+
+
+def _variant(request: ConvertRequest, name: str, spec: EnvSpec, resolution: Resolution,
+             gaps: BuildGaps, cuda: str | None) -> SolvedVariant:
+    from conda2docker.plan import lock_digest, make_plan
+
+    lock = resolution.lock
+    serialized = spec.source.read_bytes() if spec.lock is not None else lock_bytes(lock)
+    platform = request.platforms[0] if request.platforms else lock.platforms[0]
+    options = _plan_options(request, name, cuda, lock_digest(serialized), platform, spec.source.name)
+    return SolvedVariant(name, resolution, serialized, make_plan(spec, lock, options, gaps))
+
+
+def solve_variants(request: ConvertRequest) -> tuple[list[SolvedVariant], list[str]]:
+    """The CPU and/or GPU variants the request asks for, and notes for the user."""
+    from conda2docker.pipeline import read_spec
+    from conda2docker.plan.gpu import (
+        check_cuda_version,
+        default_cuda_version,
+        gpu_reasons,
+        wants_gpu,
+    )
+
+    platform = request.platforms[0] if request.platforms else "linux-64"
+    spec = read_spec(request.env_file, platform)
+    cuda = check_cuda_version(request.cuda) if request.cuda else default_cuda_version(spec)
+    notes: list[str] = []
+    variants: list[SolvedVariant] = []
+    cpu: Resolution | None = None
+    try:
+        cpu = _solve(spec, _resolve_options(request, None, request.output / LOCK_NAMES["cpu"]))
+    except ResolveError as error:
+        if not wants_gpu(request.gpu, gpu_reasons(spec)):  # type: ignore[arg-type]
+            raise
+        notes.append(f"no CPU variant: the environment cannot be solved without a GPU ({error.message})")
+    audit_gpu = False
+    if cpu is not None:
+        gaps = _gaps(cpu.spec, cpu, _target(cpu.lock, request), gpu=False)
+        audit_gpu = gaps.needs_gpu
+        variants.append(_variant(request, "cpu", cpu.spec, cpu, gaps, None))
+    reasons = gpu_reasons(spec, audit_needs_gpu=audit_gpu)
+    if wants_gpu(request.gpu, reasons) or cpu is None:  # type: ignore[arg-type]
+        gpu = _solve(spec, _resolve_options(request, cuda, request.output / LOCK_NAMES["gpu"]))
+        gaps = _gaps(gpu.spec, gpu, _target(gpu.lock, request), gpu=True)
+        variants.append(_variant(request, "gpu", gpu.spec, gpu, gaps, cuda))
+        why = "; ".join(reasons) if reasons else "--gpu yes"
+        notes.append(f"GPU variant for CUDA {cuda}: {why}")
+    return variants, notes
+
+
+def _target(lock: Lock, request: ConvertRequest) -> str:
+    return request.platforms[0] if request.platforms else lock.platforms[0]
+
+
+def render_files(request: ConvertRequest, variants: Sequence[SolvedVariant]) -> dict[Path, bytes]:
+    """Every generated file of the output directory, by path."""
+    from conda2docker.render.apptainer import DEFINITION_NAMES, render_apptainer
+    from conda2docker.render.compose import render_compose
+    from conda2docker.render.dockerfile import (
+        DOCKERFILE_NAMES,
+        render_dockerfile,
+        render_dockerignore,
+    )
+
+    out = request.output
+    files: dict[Path, bytes] = {}
+    only_gpu = [v.name for v in variants] == ["gpu"]
+    for variant in variants:
+        plan = variant.plan
+        files[out / LOCK_NAMES[variant.name]] = variant.lock_bytes
+        if "docker" in request.formats:
+            files[out / DOCKERFILE_NAMES[variant.name]] = render_dockerfile(plan).encode()
+        if "apptainer" in request.formats:
+            name = DEFINITION_NAMES["cpu" if only_gpu else variant.name]
+            bootstrap = request.apptainer_bootstrap
+            files[out / name] = render_apptainer(plan, bootstrap).encode()  # type: ignore[arg-type]
+        for context_file in plan.context_files:
+            files[out / context_file.path] = context_file.content
+    if "docker" in request.formats:
+        first = variants[0]
+        files[out / ".dockerignore"] = render_dockerignore(first.plan).encode()
+        work_dir = os.path.relpath(request.env_file.resolve().parent, out.resolve())
+        compose = render_compose([v.plan for v in variants], name=first.resolution.spec.name,
+                                 work_dir=work_dir)
+        files[out / "compose.yaml"] = compose.encode()
+    return files
+
+
+def convert(request: ConvertRequest, echo: Echo = lambda _line: None) -> ConvertResult:
+    from conda2docker.context import populate
+    from conda2docker.outputs import differing, write_files
+
+    _validate(request)
+    variants, notes = solve_variants(request)
+    first = variants[0].resolution
+    for change in (*first.spec.changes, *first.changes):
+        echo(f"note: {change.subject}: {change.reason}")
+    notes += [n for v in variants for n in v.plan.notes]
+    for note in notes:
+        echo(f"note: {note}")
+    files = render_files(request, variants)
+    names = tuple(v.name for v in variants)
     if request.check:
-        return ConvertResult(resolution, differing=tuple(differing(files)))
+        return ConvertResult(first, differing=tuple(differing(files)), variants=names, notes=tuple(notes))
     report = write_files(files, force=request.force)
-    index_args: tuple[str, ...] = ()
+    index_args = _index_args(first.spec)
+    for variant in variants:
+        vendored = populate(variant.plan, variant.resolution.lock, request.output,
+                            rattler_version=plan_rattler_version(), index_args=index_args)
+        if vendored.vendored_files:
+            echo(f"{variant.name}: vendored {vendored.vendored_files} files "
+                 f"({vendored.vendored_bytes / 1e6:.1f} MB), hashes checked")
+    return ConvertResult(first, written=report.written, unchanged=report.unchanged, variants=names,
+                         notes=tuple(notes))
+
+
+def _index_args(spec: EnvSpec) -> tuple[str, ...]:
+    args: tuple[str, ...] = ()
     if spec.pip_options.index_url:
-        index_args += ("--index-url", spec.pip_options.index_url)
+        args += ("--index-url", spec.pip_options.index_url)
     for extra in spec.pip_options.extra_index_urls:
-        index_args += ("--extra-index-url", extra)
+        args += ("--extra-index-url", extra)
     for links in spec.pip_options.find_links:
-        index_args += ("--find-links", links)
-    vendored = populate(plan, lock, out, rattler_version=plan_rattler_version(), index_args=index_args)
-    if vendored.vendored_files:
-        echo(f"vendored {vendored.vendored_files} files ({vendored.vendored_bytes / 1e6:.1f} MB), hashes checked")
-    return ConvertResult(resolution, written=report.written, unchanged=report.unchanged)
+        args += ("--find-links", links)
+    return args
 
 
 def plan_rattler_version() -> str:
@@ -132,3 +286,6 @@ def plan_rattler_version() -> str:
     from importlib.metadata import version
 
     return version("py-rattler")
+
+
+__all__ = ["ConvertRequest", "ConvertResult", "convert", "lock_bytes", "render_files", "solve_variants"]

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
 from conda2docker.commands._options import (
     ChannelAliasOpt,
     ChannelOpt,
-    CudaOpt,
     EnvArg,
     ForceOpt,
     MirrorOpt,
@@ -43,11 +42,32 @@ def convert_command(
     offline: OfflineOpt = False,
     channel_priority: PriorityOpt = "strict",
     solver: SolverOpt = "auto",
-    cuda: CudaOpt = None,
+    gpu: Annotated[
+        str, typer.Option("--gpu", help="auto (a GPU variant when the environment has CUDA packages), yes or no.")
+    ] = "auto",
+    cuda: Annotated[
+        Optional[str],  # noqa: UP045 - typer needs Optional here
+        typer.Option("--cuda", help="CUDA MAJOR.MINOR of the GPU variant (solved with __cuda; default: "
+                     "the environment's cuda-version/pytorch-cuda/cudatoolkit pin, else 12.4).",
+                     show_default=False),
+    ] = None,
+    fmt: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--format", help="docker (Dockerfile, compose.yaml; the default) and/or apptainer "
+                     "(conda2docker.def); repeatable."),
+    ] = None,
+    apptainer_bootstrap: Annotated[
+        str, typer.Option("--apptainer-bootstrap", help="docker (a registry) or docker-daemon (the local engine).")
+    ] = "docker",
     runtime_image: Annotated[str, typer.Option("--runtime-image", help="Base of the runtime stage (pin with @sha256:…).")] = "debian:bookworm-slim",
     build_image: Annotated[str, typer.Option("--build-image", help="Base of the wheels (compile) stage.")] = "buildpack-deps:bookworm",
     micromamba_image: Annotated[str, typer.Option("--micromamba-image", help="Image providing micromamba.")] = "mambaorg/micromamba:2.0.5-debian12-slim",
     python_image: Annotated[str, typer.Option("--python-image", help="Image running the rattler installer (without --vendor).")] = "python:3.12-slim-bookworm",
+    cuda_devel_image: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--cuda-devel-image", help="Base of the cuda-ext stage (default nvidia/cuda:<CUDA>-devel-ubuntu22.04; "
+                     "pin with @sha256:…).", show_default=False),
+    ] = None,
     uid: Annotated[int, typer.Option("--uid", help="UID of the runtime user.")] = 10001,
     gid: Annotated[int, typer.Option("--gid", help="GID of the runtime user.")] = 10001,
     buildkit: Annotated[bool, typer.Option("--buildkit", help="Use BuildKit cache mounts (needs DOCKER_BUILDKIT=1).")] = False,
@@ -61,9 +81,11 @@ def convert_command(
         env_file=env_file, output=output, installer=installer, vendor=vendor,
         platforms=tuple(platform or ()), channels=tuple(channel or ()), channel_alias=channel_alias,
         mirrors=tuple(mirror or ()), offline=offline, priority=channel_priority, solver=solver,
-        cuda=cuda, runtime_image=runtime_image, build_image=build_image,
-        micromamba_image=micromamba_image, python_image=python_image, uid=uid, gid=gid,
-        buildkit=buildkit, check=check, force=force,
+        gpu=gpu, cuda=cuda, runtime_image=runtime_image, build_image=build_image,
+        micromamba_image=micromamba_image, python_image=python_image,
+        cuda_devel_image=cuda_devel_image, uid=uid, gid=gid, buildkit=buildkit,
+        formats=tuple(dict.fromkeys(fmt or ["docker"])), apptainer_bootstrap=apptainer_bootstrap,
+        check=check, force=force,
     )
     result = convert(request, echo=lambda line: typer.echo(line, err=True))
     if check:
@@ -77,4 +99,8 @@ def convert_command(
         typer.echo(f"wrote {path}")
     if result.unchanged:
         typer.echo(f"{len(result.unchanged)} file(s) already up to date")
-    typer.echo(f"next: conda2docker build {output} --tag IMAGE")
+    typer.echo(f"variants: {', '.join(result.variants)}")
+    if "docker" in request.formats:
+        for variant in result.variants:
+            flag = "" if variant == "cpu" else " --variant gpu"
+            typer.echo(f"next: conda2docker build {output}{flag} --tag IMAGE")

@@ -1,8 +1,16 @@
-"""Building an image from a generated context through the engine API, with streamed progress."""
+"""Building an image from a generated context through the engine API, with streamed progress.
+
+The classic builder (the only one the docker SDK speaks) streams ``Step N/M : INSTRUCTION``
+lines, the output of each ``RUN``, `` ---> Using cache`` and `` ---> <id>`` lines. The
+tracker here follows them: the stage (from ``FROM … AS name``), the step, whether it came
+from the cache, the package a failing step was working on, and the time spent per stage.
+The whole stream is saved as ``<context>/build.log``.
+"""
 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +20,24 @@ from conda2docker.errors import EngineError, SourceLocation
 
 _STEP = re.compile(r"^Step (?P<n>\d+)/(?P<total>\d+) : (?P<instruction>.*)$")
 _FROM = re.compile(r"^FROM\s+\S+\s+AS\s+(?P<stage>\S+)", re.IGNORECASE)
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_CACHED = re.compile(r"^\s*---> Using cache\s*$")
+_NAME = r"(?P<pkg>[A-Za-z0-9][A-Za-z0-9._-]*)"
+
+#: Lines that name the package a failing step was busy with, most telling first. Each is
+#: searched from the end of the step's output; the first that matches names the package.
+PACKAGE_PATTERNS: tuple[re.Pattern[str], ...] = (
+    re.compile(rf"Failed (?:building wheel|to build) (?:for )?{_NAME}"),
+    re.compile(rf"ERROR: Could not build wheels for {_NAME}"),
+    re.compile(rf"^\s+{_NAME}\s*(?:==|@)\s*\S* from \S+"),  # pip's hash-mismatch listing
+    re.compile(rf"ERROR: (?:Could not find a version that satisfies the requirement|"
+               rf"No matching distribution found for) {_NAME}"),
+    re.compile(rf"(?:failed to (?:install|link|extract|fetch)|error installing)\s+(?:package\s+)?'?{_NAME}",
+               re.IGNORECASE),
+    re.compile(rf"^(?:\s*Building wheel for|\s*Running setup\.py install for|Processing|Collecting)"
+               rf"\s+(?:\S*/)?{_NAME}"),
+)
+_ARCHIVE_SUFFIX = re.compile(r"(?:-\d[^/]*)?(?:\.tar\.gz|\.zip|\.whl|\.conda|\.tar\.bz2)$")
 
 Progress = Callable[["BuildEvent"], None]
 
@@ -22,15 +48,41 @@ class BuildEvent:
     step: int | None
     total: int | None
     line: str
+    cached: bool = False
+    """True on the `` ---> Using cache`` line of a step."""
+    is_step: bool = False
+    """True on a ``Step N/M :`` line."""
+
+
+@dataclass
+class StageTiming:
+    name: str
+    steps: int = 0
+    cached: int = 0
+    seconds: float = 0.0
 
 
 @dataclass
 class BuildResult:
     image_id: str
-    tag: str
+    tag: str | None
     log_path: Path
     steps: int = 0
     stages: list[str] = field(default_factory=list)
+    timings: list[StageTiming] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def package_from_output(lines: list[str]) -> str | None:
+    """The package a failing step's output names (pip, the installers), or None."""
+    for pattern in PACKAGE_PATTERNS:
+        for line in reversed(lines):
+            match = pattern.search(line)
+            if match:
+                name = _ARCHIVE_SUFFIX.sub("", match["pkg"].rstrip(".:,'\""))
+                if name and name.lower() not in ("file", "the", "requirement", "-r"):
+                    return name
+    return None
 
 
 @dataclass
@@ -38,26 +90,47 @@ class _Tracker:
     stage: str | None = None
     step: int | None = None
     total: int | None = None
+    instruction: str = ""
     stages: list[str] = field(default_factory=list)
     tail: list[str] = field(default_factory=list)
+    timings: dict[str, StageTiming] = field(default_factory=dict)
+    clock: Callable[[], float] = time.monotonic
+    _since: float = 0.0
 
     def feed(self, line: str) -> BuildEvent:
         match = _STEP.match(line)
         if match:
+            self._close_step()
             self.step, self.total = int(match["n"]), int(match["total"])
+            self.instruction = match["instruction"]
             stage = _FROM.match(match["instruction"])
             if stage:
                 self.stage = stage["stage"]
                 self.stages.append(self.stage)
+            if self.stage is not None:
+                self.timings.setdefault(self.stage, StageTiming(self.stage)).steps += 1
             self.tail = []
-        else:
-            self.tail = ([*self.tail, line])[-25:]
-        return BuildEvent(self.stage, self.step, self.total, line)
+            return BuildEvent(self.stage, self.step, self.total, line, is_step=True)
+        cached = bool(_CACHED.match(line))
+        if cached and self.stage is not None:
+            self.timings.setdefault(self.stage, StageTiming(self.stage)).cached += 1
+        self.tail = [*self.tail, line][-40:]
+        return BuildEvent(self.stage, self.step, self.total, line, cached=cached)
+
+    def _close_step(self) -> None:
+        now = self.clock()
+        if self.stage is not None and self._since:
+            self.timings.setdefault(self.stage, StageTiming(self.stage)).seconds += now - self._since
+        self._since = now
+
+    def finish(self) -> list[StageTiming]:
+        self._close_step()
+        return [self.timings[name] for name in self.stages if name in self.timings]
 
 
 def build_image(
     context: Path,
-    tag: str,
+    tag: str | None,
     *,
     dockerfile: str = "Dockerfile",
     target: str | None = None,
@@ -66,8 +139,14 @@ def build_image(
     no_cache: bool = False,
     progress: Progress | None = None,
     client: Any = None,
+    log_name: str = "build.log",
 ) -> BuildResult:
-    """Build ``context/dockerfile`` as ``tag``; the full log goes to ``<context>/build.log``."""
+    """Build ``context/dockerfile`` as ``tag``; the full log goes to ``<context>/<log_name>``.
+
+    Raises :class:`EngineError` when the engine is unreachable or a step fails; the message
+    names the stage, the step, the package the step was working on (when its output says)
+    and the last lines of that output.
+    """
     from docker.errors import APIError, DockerException
 
     from conda2docker.engine.client import connect
@@ -79,9 +158,10 @@ def build_image(
             location=SourceLocation(context / dockerfile),
         )
     client = client or connect()
-    log_path = context / "build.log"
+    log_path = context / log_name
     tracker = _Tracker()
     image_id = ""
+    start = time.monotonic()
     with log_path.open("w", encoding="utf-8") as log:
         try:
             stream = client.api.build(
@@ -91,7 +171,7 @@ def build_image(
             )
             for chunk in stream:
                 if "stream" in chunk:
-                    for line in str(chunk["stream"]).splitlines():
+                    for line in _ANSI.sub("", str(chunk["stream"])).splitlines():
                         if not line.strip():
                             continue
                         log.write(line + "\n")
@@ -101,24 +181,43 @@ def build_image(
                 if "aux" in chunk and isinstance(chunk["aux"], dict) and "ID" in chunk["aux"]:
                     image_id = str(chunk["aux"]["ID"])
                 if "error" in chunk:
-                    message = str(chunk.get("error", "")).strip()
+                    message = _ANSI.sub("", str(chunk.get("error", ""))).strip()
                     log.write(f"ERROR: {message}\n")
                     raise _failure(message, tracker, log_path)
         except (APIError, DockerException) as exc:
             log.write(f"ERROR: {exc}\n")
-            raise _failure(str(exc), tracker, log_path) from exc
-    if not image_id:
+            raise _failure(_api_message(exc), tracker, log_path) from exc
+        timings = tracker.finish()
+        seconds = time.monotonic() - start
+        for timing in timings:
+            log.write(f"# stage {timing.name}: {timing.steps} steps ({timing.cached} cached), "
+                      f"{timing.seconds:.1f} s\n")
+        log.write(f"# built {image_id or tag} in {seconds:.1f} s\n")
+    if not image_id and tag:
         image_id = client.images.get(tag).id
-    return BuildResult(image_id, tag, log_path, tracker.step or 0, tracker.stages)
+    return BuildResult(image_id, tag, log_path, tracker.step or 0, tracker.stages, timings, seconds)
+
+
+def _api_message(exc: Exception) -> str:
+    explanation = getattr(exc, "explanation", None)
+    return str(explanation or exc)
 
 
 def _failure(message: str, tracker: _Tracker, log_path: Path) -> EngineError:
     where = f"stage '{tracker.stage}'" if tracker.stage else "the build"
     step = f", step {tracker.step}/{tracker.total}" if tracker.step else ""
-    tail = " | ".join(line.strip() for line in tracker.tail[-6:] if line.strip())
+    output = [line for line in tracker.tail if line.strip() and not line.startswith(" ---> ")
+              and not line.startswith("Removing intermediate container")]
+    package = package_from_output(output)
+    about = f" (package {package})" if package else ""
+    tail = " | ".join(line.strip() for line in output[-6:])
     first = message.splitlines()[0] if message else "build failed"
+    if first.startswith("The command '") and "returned a non-zero code" in first:
+        code = first.rsplit(":", 1)[-1].strip()
+        instruction = tracker.instruction.split(" ", 1)[0] or "RUN"
+        first = f"{instruction} exited with code {code}"
     detail = f"; last output: {tail}" if tail else ""
     return EngineError(
-        f"{where}{step} failed: {first}{detail}",
+        f"{where}{step} failed{about}: {first}{detail}",
         fix=f"read the full log in {log_path}; fix the package or the base image named there and rebuild",
     )

@@ -15,6 +15,9 @@ from conda2docker.errors import InputError
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _LABEL_KEY = re.compile(r"^[a-z0-9][a-z0-9.\-]*$")
 _STAGE_NAME = re.compile(r"^[a-z][a-z0-9_.\-]*$")
+_PIP_NAME = re.compile(r"^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._\-]*[A-Za-z0-9])$")
+_DEBIAN_PACKAGE = re.compile(r"^[a-z0-9][a-z0-9+.\-]+$")
+_SHA256 = re.compile(r"^[a-f0-9]{64}$")
 _IMAGE_REF = re.compile(
     r"^(?:\$\{[A-Z_][A-Z0-9_]*\}|[a-z0-9]+(?:[._\-/:][a-z0-9]+)*(?::[\w][\w.\-]{0,127})?"
     r"(?:@sha256:[a-f0-9]{64})?)$"
@@ -41,6 +44,32 @@ def check_stage_name(name: str) -> str:
     if not _STAGE_NAME.match(name):
         raise PlanError(f"invalid stage name {name!r}")
     return name
+
+
+def check_pip_name(name: str) -> str:
+    """A PEP 508 distribution name: it lands in requirement files and in paths."""
+    if not _PIP_NAME.match(name):
+        raise PlanError(f"invalid pip package name {name!r}")
+    return name
+
+
+def check_debian_package(name: str) -> str:
+    if not _DEBIAN_PACKAGE.match(name):
+        raise PlanError(f"invalid Debian package name {name!r}")
+    return name
+
+
+def check_requirement_url(url: str) -> str:
+    """A URL for one line of a requirements file: whitespace would start pip options."""
+    if not url or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+        raise PlanError(f"URL with whitespace or control characters cannot be locked: {url!r}")
+    return url
+
+
+def check_sha256(digest: str) -> str:
+    if not _SHA256.match(digest):
+        raise PlanError(f"invalid sha256 digest {digest!r}")
+    return digest
 
 
 def check_image(ref: str) -> str:
@@ -116,6 +145,9 @@ class Run:
     commands: tuple[Command, ...]
     cache_mounts: tuple[str, ...] = ()
     """Targets for BuildKit cache mounts, rendered only when the plan enables BuildKit."""
+    engine_only: bool = False
+    """Only meaningful for an image a container engine runs (user accounts): Apptainer runs
+    every container as the calling user, so its definition leaves the step out."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -189,9 +189,9 @@ class _EnvironmentReader:
             self.changes.append(
                 ReaderChange(
                     action="ignored",
-                    subject=text,
-                    reason=f"the name is the template placeholder {placeholder}; "
-                    "the environment is read without a name",
+                    subject=placeholder,
+                    reason=f"the name {text!r} is a template placeholder; the environment is "
+                    "read without a name",
                     code="R505",
                     detail="render the template, or set a real `name:`",
                     location=location,
@@ -208,11 +208,10 @@ class _EnvironmentReader:
         self.changes.append(
             ReaderChange(
                 action="ignored",
-                subject="prefix",
+                subject=text,
                 reason="the install path of the machine that exported the file; the image "
                 "uses its own prefix",
                 code="R506",
-                detail=text,
                 location=key_location(document, "prefix", self.source, self.top),
             )
         )

@@ -17,7 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit, urlunsplit
-from urllib.request import url2pathname
 
 from conda2docker.errors import InputError, SourceLocation
 from conda2docker.model import PipOptions, PipRequirement, ReaderChange
@@ -49,7 +48,6 @@ _KEPT_OPTIONS: dict[str, bool] = {
     "-C": True,
     "--global-option": True,
     "--install-option": True,
-    "-c": True,
     "--constraint": True,
 }
 _ALIASES = {
@@ -105,18 +103,11 @@ class PipReader:
         if not line:
             return
         folder = folder or self.root
-        placeholder = find_placeholder(line)
-        if placeholder is not None:
-            raise InputError(
-                f"pip entry {line!r} contains the template placeholder {placeholder}",
-                fix="this file is a template: render it (replace the placeholder with a real "
-                "requirement) or remove the entry",
-                location=location,
-            )
         if line.startswith("-"):
             self._option_line(line, location, folder)
             return
         requirement_text, options = _split_options(line)
+        _refuse_placeholder(requirement_text, location)
         requirement = parse_requirement(requirement_text, location, self.root, raw=text)
         if options:
             self._per_line_options(options, requirement_text, location)
@@ -219,7 +210,9 @@ class PipReader:
         handlers: dict[str, Callable[[str], None]] = {
             "--requirement": lambda v: self.read_file(_local_path(v, folder), location),
             "--editable": lambda v: self._add(
-                parse_requirement(v, location, self.root, raw=line, editable=True)
+                parse_requirement(
+                    _refuse_placeholder(v, location), location, self.root, raw=line, editable=True
+                )
             ),
             "--index-url": lambda v: setattr(self, "index_url", v),
             "--extra-index-url": self.extra_index_urls.append,
@@ -252,10 +245,9 @@ class PipReader:
                 action="ignored",
                 subject=text,
                 reason=(
-                    "pip option kept in pip_options.other for the install step; the lock "
-                    "does not model it"
+                    "kept for the install step (pip_options.other); the lock does not model it"
                     if known
-                    else "unknown pip option, kept in pip_options.other as written"
+                    else "not an option conda2docker knows; kept in pip_options.other as written"
                 ),
                 code="R508",
                 detail=line,
@@ -279,6 +271,19 @@ class PipReader:
                 value = tokens[index]
                 index += 1
             self._option(name, value, f"{requirement} {options}", location, self.root)
+
+
+def _refuse_placeholder(text: str, location: SourceLocation) -> str:
+    """Index URLs may use ``${TOKEN}`` (pip expands it); a requirement may not."""
+    placeholder = find_placeholder(text)
+    if placeholder is not None:
+        raise InputError(
+            f"pip entry {text.strip()!r} contains the template placeholder {placeholder}",
+            fix="this file is a template: render it (replace the placeholder with a real "
+            "requirement) or remove the entry",
+            location=location,
+        )
+    return text
 
 
 def logical_lines(text: str) -> list[tuple[int, int, str]]:
@@ -448,6 +453,8 @@ def _url(
         name = _egg_name(egg, raw, location)
     parts = _urlsplit(address, raw, location)
     if parts.scheme == "file":
+        from urllib.request import url2pathname
+
         local = Path(url2pathname(unquote(parts.path)))
         return PipRequirement(
             kind="path",

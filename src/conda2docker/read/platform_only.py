@@ -176,7 +176,7 @@ def adapt_conda(
             reason=f"built for another Linux architecture; the {target} counterpart is "
             f"{mapped_name}",
             code="S302",
-            detail=f"{dependency.raw.strip()} -> {mapped.matchspec}",
+            detail=mapped.matchspec,
             location=dependency.location,
         )
     rule = _rule_for(dependency.name, CONDA_RULES, evidence)
@@ -202,7 +202,7 @@ def adapt_conda(
         subject=dependency.name,
         reason=f"{rule.reason}: {rule.target} (version and build of the original dropped)",
         code="S302",
-        detail=f"{dependency.raw.strip()} -> {rule.target}",
+        detail=mapped.matchspec,
         location=dependency.location,
     )
 
@@ -231,6 +231,6 @@ def adapt_pip(
         subject=requirement.name,
         reason=f"{rule.reason}: {rule.target}",
         code="S302",
-        detail=f"{requirement.raw.strip()} -> {rule.target}{requirement.specifier}",
+        detail=f"{rule.target}{requirement.specifier}",
         location=requirement.location,
     )

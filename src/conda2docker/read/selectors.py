@@ -92,7 +92,7 @@ def evaluate(expression: str, context: SelectorContext) -> bool | None:
         value = parser.expression()
         if parser.position != len(tokens):
             raise _Unparsable
-    except _Unparsable:
+    except (_Unparsable, RecursionError):
         return None
     if value is None or isinstance(value, bool):
         return value

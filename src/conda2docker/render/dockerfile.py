@@ -15,20 +15,34 @@ from conda2docker.plan.instructions import (
     Instruction,
     Label,
     Run,
-    Shell,
     User,
     Workdir,
 )
-from conda2docker.render.quoting import (
-    arg_word,
-    double_quoted,
-    json_array,
-    no_newlines,
-    path_word,
-    shell_word,
-)
+from conda2docker.render.quoting import arg_word, double_quoted, json_array, path_word
+from conda2docker.render.shell import and_chain
 
 CONTINUATION = " \\\n    "
+DOCKERFILE_NAMES = {"cpu": "Dockerfile", "gpu": "Dockerfile.gpu"}
+
+
+def build_lines(plan: BuildPlan) -> list[str]:
+    """How to build and run this variant (the end of the header)."""
+    name = DOCKERFILE_NAMES[plan.variant]
+    file_flag = "" if name == "Dockerfile" else f" -f {name}"
+    variant_flag = "" if plan.variant == "cpu" else " --variant gpu"
+    lines = [
+        "",
+        f"Build:  docker build{file_flag} -t IMAGE .   (or `conda2docker build .{variant_flag}`)",
+        "        bases are build args: --build-arg RUNTIME_IMAGE=NAME@sha256:DIGEST pins one",
+    ]
+    if plan.buildkit:
+        lines.append("        cache mounts need BuildKit: DOCKER_BUILDKIT=1 docker build …")
+    if plan.variant == "gpu":
+        lines.append("Run:    docker run --rm -it --gpus all IMAGE   (host: NVIDIA driver + container toolkit)")
+    else:
+        lines.append("Run:    docker run --rm -it IMAGE")
+    lines.append("Also:   compose.yaml (docker compose up), conda2docker.def (Apptainer) when generated")
+    return lines
 
 
 def _comment_lines(text: str) -> list[str]:
@@ -42,18 +56,12 @@ def _arg(arg: Arg) -> str:
 
 
 def _run(run: Run, buildkit: bool) -> str:
-    parts = []
-    for command in run.commands:
-        if isinstance(command, Shell):
-            parts.append(no_newlines(command.text, "shell snippet"))
-        else:
-            parts.append(" ".join(shell_word(word) for word in command))
     mounts = ""
     if buildkit and run.cache_mounts:
         mounts = "".join(
             f"--mount=type=cache,target={path_word(target)} " for target in run.cache_mounts
         )
-    return "RUN " + mounts + (" &&" + CONTINUATION).join(parts)
+    return "RUN " + mounts + and_chain(run.commands, CONTINUATION)
 
 
 def _pairs(keyword: str, pairs: tuple[tuple[str, str], ...]) -> str:
@@ -109,7 +117,7 @@ def _stage(stage: Stage, buildkit: bool) -> list[str]:
 def render_dockerfile(plan: BuildPlan) -> str:
     """The plan as Dockerfile text (no ``# syntax`` line: the builder's own frontend suffices)."""
     lines: list[str] = []
-    for header_line in plan.header:
+    for header_line in (*plan.header, *build_lines(plan)):
         lines += _comment_lines(header_line)
     lines.append("")
     lines += [_arg(arg) for arg in plan.args]

@@ -172,6 +172,7 @@ def _resolve_pip(
     spec: EnvSpec, platform: str, conda_packages: tuple[LockedPackage, ...], options: ResolveOptions
 ) -> tuple[list[LockedPackage], list[ReaderChange]]:
     from conda2docker.resolve.pip import PipTarget, resolve_pip
+    from conda2docker.resolve.pypi import IndexClient
 
     python = next((p for p in conda_packages if p.name == "python"), None)
     if python is None:
@@ -185,6 +186,10 @@ def _resolve_pip(
     result = resolve_pip(
         spec.pip, spec.pip_options, target, conda_packages=conda_packages,
         base_dir=spec.source.parent,
+        index=IndexClient(
+            cache_dir=options.cache_dir / "pypi" if options.cache_dir else None,
+            offline=options.offline,
+        ),
     )
     return list(result.packages), list(result.changes)
 

@@ -1,0 +1,5 @@
+#include <torch/extension.h>
+
+torch::Tensor rasterize(const torch::Tensor& means);
+
+PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) { m.def("rasterize", &rasterize); }

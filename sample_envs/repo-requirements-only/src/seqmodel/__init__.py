@@ -1,0 +1,1 @@
+"""Sequence models from the paper."""

@@ -1,0 +1,182 @@
+"""``InitPlan``: what ``init`` will do with a repository, decided before anything is solved.
+
+It holds what :class:`~conda2docker.plan.PlanOptions` cannot yet express (the repository's
+own packages built last, ``postBuild``, ``start``, the repository copied into the image) next
+to what it can (apt packages, the command, the GPU variant), so ``--dry-run`` can print it
+and :mod:`conda2docker.init.stages` can add it to the build plan.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Literal
+
+from conda2docker.errors import InputError
+from conda2docker.init.discover import Ignored, RepoFiles
+from conda2docker.init.infer import Inferred
+from conda2docker.init.project import Project, read_project
+from conda2docker.model import CondaDependency, EnvSpec, PipRequirement
+
+GPU_PACKAGES = frozenset({
+    "pytorch-cuda", "cudatoolkit", "cuda-toolkit", "cuda-runtime", "cuda-nvcc", "cuda-version",
+    "cuda-cudart", "cudnn",
+})
+CUDA_PIN_PACKAGES = ("cuda-version", "pytorch-cuda", "cudatoolkit", "cuda-toolkit", "cuda-runtime")
+JUPYTER_PACKAGES = frozenset({"jupyterlab", "notebook", "jupyter"})
+_CUDA_VERSION = re.compile(r"(\d+\.\d+)")
+
+
+@dataclass(frozen=True, slots=True)
+class InitPlan:
+    root: Path
+    files: RepoFiles
+    environment: Path
+    """The environment file used (relative to the root), or the one ``init`` will write."""
+    inferred: Inferred | None = None
+    projects: tuple[Project, ...] = ()
+    apt: tuple[str, ...] = ()
+    runtime_python: str | None = None
+    gpu: bool = False
+    cuda: str | None = None
+    jupyter: bool = False
+    """The environment asks for Jupyter (the lock decides; this is for --dry-run)."""
+    notes: tuple[str, ...] = ()
+    ignored: tuple[Ignored, ...] = ()
+
+    @property
+    def post_build(self) -> Path | None:
+        return self.files.post_build
+
+    @property
+    def start(self) -> Path | None:
+        return self.files.start
+
+    @property
+    def variant(self) -> Literal["cpu", "gpu"]:
+        return "gpu" if self.gpu else "cpu"
+
+    @property
+    def dockerfile(self) -> str:
+        """``Dockerfile``, or ``Dockerfile.gpu`` for the GPU variant (the project's convention)."""
+        from conda2docker.render.dockerfile import DOCKERFILE_NAMES
+
+        return DOCKERFILE_NAMES[self.variant]
+
+    @property
+    def name(self) -> str:
+        """A Docker image name for the repository (lowercase, safe characters)."""
+        slug = re.sub(r"[^a-z0-9]+", "-", self.root.resolve().name.lower()).strip("-")
+        return slug or "paper"
+
+
+def _inside(root: Path, path: Path) -> Path | None:
+    try:
+        return path.resolve().relative_to(root.resolve())
+    except ValueError:
+        return None
+
+
+def own_projects(root: Path, spec: EnvSpec) -> tuple[list[Project], list[str]]:
+    """Local path pip requirements that point into the repository: its own packages."""
+    projects: list[Project] = []
+    notes: list[str] = []
+    for requirement in spec.pip:
+        if requirement.kind != "path" or requirement.path is None:
+            continue
+        relative = _inside(root, requirement.path)
+        if relative is None:
+            raise InputError(
+                f"pip: {requirement.raw.strip()} is outside the repository, which is the build "
+                "context",
+                fix="move the package into the repository (e.g. a git submodule) or install it "
+                "from an index",
+                location=requirement.location,
+            )
+        project = read_project(root, relative) if requirement.path.is_dir() else None
+        if project is None:
+            continue  # an archive: pip installs it like any other file in the lock
+        projects.append(project)
+        if requirement.editable:
+            notes.append(f"{requirement.raw.strip()}: installed as a regular package, built in "
+                         "the image's project stage")
+    return projects, notes
+
+
+def cuda_version(spec: EnvSpec) -> str | None:
+    """The CUDA version the environment pins (``pytorch-cuda=11.8`` → ``11.8``)."""
+    by_name = {d.name: d for d in spec.conda}
+    for name in CUDA_PIN_PACKAGES:
+        dependency = by_name.get(name)
+        found = _CUDA_VERSION.search(dependency.version) if dependency else None
+        if found:
+            return found.group(1)
+    return None
+
+
+def with_additions(spec: EnvSpec, root: Path, plan: InitPlan) -> EnvSpec:
+    """The spec to resolve: the root package, pip and runtime.txt's python added when missing."""
+    conda = list(spec.conda)
+    pip = list(spec.pip)
+    names = {d.name for d in conda}
+    root_project = next((p for p in plan.projects if p.is_root), None)
+    listed = any(r.kind == "path" and r.path is not None and _inside(root, r.path) == Path()
+                 for r in pip)
+    if root_project is not None and not listed:
+        pip.append(PipRequirement(kind="path", raw="-e .", path=root.resolve(), editable=True))
+    if pip and "pip" not in names:
+        conda.append(CondaDependency("pip", raw="pip"))
+    if plan.runtime_python and "python" not in names:
+        conda.append(CondaDependency("python", f"{plan.runtime_python}.*", raw="python"))
+    return replace(spec, conda=tuple(conda), pip=tuple(pip))
+
+
+def make_init_plan(
+    root: Path, files: RepoFiles, spec: EnvSpec, *, environment: Path,
+    inferred: Inferred | None = None, apt: tuple[str, ...] = (), runtime_python: str | None = None,
+) -> InitPlan:
+    """Decide what to build from the files found and the environment read."""
+    projects, notes = own_projects(root, spec)
+    ignored = list(files.ignored)
+    if not any(p.is_root for p in projects):
+        root_project = read_project(root, Path())
+        if root_project is not None:
+            projects.append(root_project)
+            notes.append(f"{root_project.name}: the repository's package is installed last "
+                         "(add `- -e .` under pip: to say so in the environment)")
+    elif files.pyproject and read_project(root, Path()) is None:
+        ignored.append(Ignored(files.pyproject, "no [project] or [build-system]: not a package"))
+    if files.requirements is not None and inferred is None and not _included(root, files, spec):
+        ignored.append(Ignored(files.requirements,
+                               f"{environment} is used; list these under its pip: section "
+                               "(or add `- -r requirements.txt` there)"))
+    names = {d.name for d in spec.conda}
+    if runtime_python and "python" in names:
+        ignored.append(Ignored(files.runtime or Path("runtime.txt"),
+                               f"{environment} pins python itself"))
+        runtime_python = None
+    elif runtime_python:
+        notes.append(f"python={runtime_python} from {files.runtime} ({environment} names no python)")
+    gpu = bool(names & GPU_PACKAGES) or any(
+        "cuda" in (d.build or "") or "cuda" in d.version for d in spec.conda
+    ) or any(p.cuda for p in projects)
+    # Dependencies first, the repository's root package last (its code changes most often).
+    projects.sort(key=lambda p: p.is_root)
+    return InitPlan(
+        root=root, files=files, environment=environment, inferred=inferred,
+        projects=tuple(projects), apt=apt, runtime_python=runtime_python, gpu=gpu,
+        cuda=cuda_version(spec), jupyter=bool(names & JUPYTER_PACKAGES) or _pip_jupyter(spec),
+        notes=tuple(notes), ignored=tuple(ignored),
+    )
+
+
+def _pip_jupyter(spec: EnvSpec) -> bool:
+    return any((r.name or "") in JUPYTER_PACKAGES for r in spec.pip)
+
+
+def _included(root: Path, files: RepoFiles, spec: EnvSpec) -> bool:
+    """Whether the environment's pip section includes requirements.txt (``-r``)."""
+    assert files.requirements is not None
+    target = (root / files.requirements).resolve()
+    return any(r.location is not None and r.location.file.resolve() == target for r in spec.pip)

@@ -1,0 +1,163 @@
+"""The ``init`` job: survey → resolve → plan → render → write (+ vendor, + README)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from conda2docker.errors import InputError, SourceLocation
+from conda2docker.init.dockerignore import DEFAULT_THRESHOLD, large_files
+from conda2docker.init.plan import InitPlan
+from conda2docker.init.readme import render_section, upsert
+from conda2docker.init.report import found_lines, plan_lines
+from conda2docker.init.stages import ImageOptions
+from conda2docker.init.survey import survey
+from conda2docker.model import EnvSpec, Lock
+from conda2docker.plan import BuildPlan
+
+Echo = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class InitRequest:
+    repo: Path
+    env_file: Path | None = None
+    output: Path | None = None
+    dry_run: bool = False
+    force: bool = False
+    readme: bool = False
+    installer: str = "micromamba"
+    vendor: bool = False
+    platform: str = "linux-64"
+    channels: tuple[str, ...] = ()
+    channel_alias: str | None = None
+    mirrors: tuple[str, ...] = ()
+    offline: bool = False
+    cuda: str | None = None
+    runtime_image: str = "debian:bookworm-slim"
+    build_image: str = "buildpack-deps:bookworm"
+    micromamba_image: str = "mambaorg/micromamba:2.0.5-debian12-slim"
+    python_image: str = "python:3.12-slim-bookworm"
+    uid: int = 10001
+    gid: int = 10001
+    large_file_bytes: int = DEFAULT_THRESHOLD
+
+
+@dataclass(frozen=True, slots=True)
+class InitResult:
+    plan: InitPlan
+    section: str
+    written: tuple[Path, ...] = ()
+    unchanged: tuple[Path, ...] = ()
+    files: tuple[Path, ...] = field(default=())
+
+
+def support_dir(root: Path, output: Path | None) -> Path:
+    """``--output`` relative to the repository (which must contain it: it is the context)."""
+    if output is None:
+        return Path()
+    absolute = output if output.is_absolute() else Path.cwd() / output
+    try:
+        return absolute.resolve().relative_to(root.resolve())
+    except ValueError as exc:
+        raise InputError("--output must be inside the repository, which is the build context",
+                         fix="choose a directory inside the repository (e.g. docker/)",
+                         location=SourceLocation(output)) from exc
+
+
+def init_repository(request: InitRequest, echo: Echo = lambda _line: None) -> InitResult:
+    root = request.repo
+    found = survey(root, env_file=request.env_file, platform=request.platform)
+    init = found.plan
+    support = support_dir(root, request.output)
+    section = render_section(init)
+    for line in found_lines(init):
+        echo(line)
+    if request.dry_run:
+        planned = [Path(init.dockerfile), Path("compose.yaml"), Path(".dockerignore"),
+                   support / "conda-lock.yml", support / "conda2docker"]
+        if init.inferred is not None:
+            planned.append(init.environment)
+        if request.readme:
+            planned.append(Path("README.md"))
+        for line in plan_lines(init, planned):
+            echo(line)
+        echo("dry run: nothing solved, nothing written")
+        return InitResult(init, section, files=tuple(planned))
+    return _generate(request, init, found.spec, support, section, echo)
+
+
+def _generate(request: InitRequest, init: InitPlan, spec: EnvSpec, support: Path, section: str,
+              echo: Echo) -> InitResult:
+    from conda2docker.commands._options import resolve_options_from_cli
+    from conda2docker.convert import lock_bytes, plan_rattler_version
+    from conda2docker.init.render import project_free, render_init
+    from conda2docker.outputs import atomic_write, write_files
+    from conda2docker.plan import PlanOptions, lock_digest
+    from conda2docker.resolve import require_complete, resolve
+
+    root = request.repo
+    options = resolve_options_from_cli(
+        platforms=[request.platform], channels=list(request.channels),
+        channel_alias=request.channel_alias, mirrors=list(request.mirrors),
+        offline=request.offline, cuda=request.cuda or (init.cuda if init.gpu else None),
+        lock_path=root / support / "conda-lock.yml",
+    )
+    resolution = require_complete(resolve(spec, options))
+    for change in (*resolution.spec.changes, *resolution.changes):
+        echo(f"note: {change.subject}: {change.reason}")
+    lock = project_free(resolution.lock, root, init)
+    serialized = lock_bytes(lock)
+    image = ImageOptions(support=support, uid=request.uid, gid=request.gid,
+                         build_image=request.build_image)
+    base = PlanOptions(
+        installer=request.installer,  # type: ignore[arg-type]
+        vendor=request.vendor, platform=request.platform, runtime_image=request.runtime_image,
+        micromamba_image=request.micromamba_image, python_image=request.python_image,
+        build_image=request.build_image, uid=request.uid, gid=request.gid,
+        rattler_version=plan_rattler_version(), lock_digest=lock_digest(serialized),
+    )
+    large = large_files(root, request.large_file_bytes, skip=[support / "conda2docker",
+                                                              support / "vendor"])
+    rendered = render_init(init, resolution.spec, lock, serialized, base, image, large=large,
+                           threshold=request.large_file_bytes)
+    for path in large:
+        echo(f"excluded from the build context (over the size threshold): {path}")
+    report = write_files({root / p: b for p, b in rendered.files.items()}, force=request.force)
+    if request.vendor:
+        _vendor(rendered.plan, lock, init, root / support, spec, echo)
+    written = list(report.written)
+    if request.readme:
+        readme = root / "README.md"
+        old = readme.read_text(encoding="utf-8") if readme.is_file() else ""
+        new = upsert(old, section)
+        if new != old:
+            atomic_write(readme, new.encode())
+            written.append(readme)
+    return InitResult(init, section, tuple(written), report.unchanged,
+                      files=tuple(rendered.files))
+
+
+def _vendor(plan: BuildPlan, lock: Lock, init: InitPlan, context: Path, spec: EnvSpec,
+            echo: Echo) -> None:
+    """Every file the build needs into the support directory, so it builds with no network."""
+    from conda2docker.context import build_requires, populate, vendor_build_requirements
+    from conda2docker.convert import plan_rattler_version
+    index_args: tuple[str, ...] = ()
+    if spec.pip_options.index_url:
+        index_args += ("--index-url", spec.pip_options.index_url)
+    for extra in spec.pip_options.extra_index_urls:
+        index_args += ("--extra-index-url", extra)
+    for links in spec.pip_options.find_links:
+        index_args += ("--find-links", links)
+    report = populate(plan, lock, context, rattler_version=plan_rattler_version(),
+                      index_args=index_args)
+    (context / "vendor" / "pip").mkdir(parents=True, exist_ok=True)
+    requires = {r for p in init.projects if not p.needs_environment
+                for r in build_requires(init.root / p.path)}
+    if requires:
+        vendor_build_requirements(requires, plan.platform, plan.python_version or "3.11", context,
+                                  index_args)
+    echo(f"vendored {report.vendored_files} files ({report.vendored_bytes / 1e6:.1f} MB), "
+         "hashes checked")

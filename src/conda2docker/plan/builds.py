@@ -1,0 +1,179 @@
+"""Stages that compile: ``wheels`` (sdists, git and local sources) and ``cuda-ext`` (nvcc).
+
+Requirement files are split by what pip can check: sdists carry ``--hash`` and are built
+with ``--require-hashes``; git and local sources have no hash to check and go in a second
+file (pip refuses to mix them with hashed lines).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from conda2docker.model import Lock, LockedPackage
+from conda2docker.plan.apt import apt_install_missing
+from conda2docker.plan.instructions import (
+    Arg,
+    Copy,
+    Env,
+    Instruction,
+    Run,
+    Shell,
+    check_pip_name,
+    check_requirement_url,
+    check_sha256,
+)
+from conda2docker.plan.types import (
+    CUDA_EXT_PREFIX,
+    PIP_PREFIX,
+    SOURCES_DIR,
+    STAGING,
+    VENDOR_DIR,
+    ContextFile,
+    PlanOptions,
+    Stage,
+    VendorItem,
+)
+
+CUDA_HOME_IMAGE = "/usr/local/cuda"
+
+
+def vendored_pip_path(package: LockedPackage) -> str:
+    return f"{VENDOR_DIR}/pip/{package.file_name}"
+
+
+def requirement_line(package: LockedPackage, source: str) -> str:
+    """``name @ source [--hash=sha256:…]``, with every part validated for a requirements file."""
+    check_pip_name(package.name)
+    check_requirement_url(source)
+    if package.sha256:
+        return f"{package.name} @ {source} --hash=sha256:{check_sha256(package.sha256)}"
+    return f"{package.name} @ {source}"
+
+
+@dataclass(slots=True)
+class _Sources:
+    """Requirement lines and context copies for packages built from source."""
+
+    hashed: list[str] = field(default_factory=list)
+    unhashed: list[str] = field(default_factory=list)
+    local_dirs: list[str] = field(default_factory=list)
+
+
+def _collect(packages: Sequence[LockedPackage], options: PlanOptions, vendor: list[VendorItem]) -> _Sources:
+    found = _Sources()
+    for package in sorted(packages, key=lambda p: p.name.lower()):
+        check_pip_name(package.name)
+        if package.artifact == "path":
+            local = f"{SOURCES_DIR}/{package.name}"
+            found.local_dirs.append(local)
+            found.unhashed.append(f"{package.name} @ file://{STAGING}/{local}")
+        elif package.artifact == "sdist":
+            source = package.url
+            if options.vendor:
+                dest = vendored_pip_path(package)
+                vendor.append(VendorItem(package.url, dest, None, package.sha256))
+                source = f"file://{STAGING}/{dest.removeprefix(VENDOR_DIR + '/')}"
+            line = requirement_line(package, source)
+            (found.hashed if package.sha256 else found.unhashed).append(line)
+        else:  # vcs
+            source = package.url
+            if options.vendor:
+                dest = f"{VENDOR_DIR}/src/{package.name}.tar.gz"
+                vendor.append(VendorItem(package.url, dest, None, None))
+                source = f"file://{STAGING}/{dest.removeprefix(VENDOR_DIR + '/')}"
+            found.unhashed.append(f"{package.name} @ {check_requirement_url(source)}")
+    return found
+
+
+def _requirement_steps(
+    found: _Sources, options: PlanOptions, context: list[ContextFile], stem: str, pip_wheel: list[str],
+) -> tuple[list[Instruction], list[tuple[str, ...]]]:
+    """COPY steps for the requirement files and sources, and one ``pip wheel`` per file."""
+    steps: list[Instruction] = []
+    commands: list[tuple[str, ...]] = []
+    for suffix, lines, extra in (("", found.hashed, ("--require-hashes",)), ("-sources", found.unhashed, ())):
+        if not lines:
+            continue
+        name = f"{stem}{suffix}.txt"
+        context.append(ContextFile(f"{options.support_dir}/{name}", ("\n".join(lines) + "\n").encode()))
+        steps.append(Copy((f"{options.support_dir}/{name}",), f"{STAGING}/"))
+        commands.append((*pip_wheel, *extra, "-r", f"{STAGING}/{name}"))
+    for local in found.local_dirs:
+        steps.append(Copy((local,), f"{STAGING}/{local}"))
+    if options.vendor:
+        steps.append(Copy((f"{VENDOR_DIR}/pip",), f"{STAGING}/pip"))
+        steps.append(Copy((f"{VENDOR_DIR}/src",), f"{STAGING}/src"))
+    return steps, commands
+
+
+def wheels_stage(
+    options: PlanOptions,
+    packages: Sequence[LockedPackage],
+    context: list[ContextFile],
+    vendor: list[VendorItem],
+    *,
+    cpu_only_cuda: bool = False,
+) -> Stage:
+    """Build sdist-only, git and local pip packages into wheels, with compilers and headers."""
+    prefix = options.prefix
+    steps: list[Instruction] = [Copy((prefix,), prefix, from_stage="env")]
+    if options.apt_build:
+        steps.append(apt_install_missing(options.apt_build))
+    if cpu_only_cuda:
+        steps.append(Env((("FORCE_CUDA", "0"),)))
+    pip_wheel = [f"{prefix}/bin/python", "-m", "pip", "wheel", "--no-deps", "--wheel-dir", f"{STAGING}/wheels"]
+    if options.vendor:
+        pip_wheel += ["--no-index", "--find-links", f"{STAGING}/pip"]
+    found = _collect(packages, options, vendor)
+    copies, commands = _requirement_steps(found, options, context, "build-requirements", pip_wheel)
+    steps += copies
+    steps.append(Run(tuple(commands), cache_mounts=("/root/.cache/pip",)))
+    names = ", ".join(sorted(p.name for p in packages))
+    purpose = f"builds wheels from sdists, git and local sources with compilers: {names}"
+    return Stage("wheels", "${BUILD_IMAGE}", purpose, tuple(steps), provides=(f"{STAGING}/wheels",))
+
+
+def conda_nvcc(lock: Lock, platform: str) -> bool:
+    """The environment brings nvcc itself (conda-forge ``cuda-nvcc``)."""
+    return any(p.name == "cuda-nvcc" for p in lock.conda_packages(platform))
+
+
+def cuda_ext_stage(
+    options: PlanOptions,
+    packages: Sequence[LockedPackage],
+    context: list[ContextFile],
+    vendor: list[VendorItem],
+    *,
+    nvcc_from_conda: bool,
+    has_pip_stage: bool,
+) -> Stage:
+    """Compile CUDA extensions against the environment (torch etc. importable at build time:
+    ``--no-build-isolation``) and install them into a layer of their own."""
+    prefix = options.prefix
+    steps: list[Instruction] = [
+        Arg("TORCH_CUDA_ARCH_LIST", options.cuda_arch_list),
+        Arg("MAX_JOBS", "2"),
+        Copy((prefix,), prefix, from_stage="env"),
+    ]
+    if has_pip_stage:
+        steps.append(Copy((f"{PIP_PREFIX}/",), f"{prefix}/", from_stage="pip"))
+    if options.apt_cuda_build:
+        steps.append(apt_install_missing(options.apt_cuda_build))
+    cuda_home = prefix if nvcc_from_conda else CUDA_HOME_IMAGE
+    steps.append(Env((("CUDA_HOME", cuda_home), ("FORCE_CUDA", "1"))))
+    pip_wheel = [f"{prefix}/bin/python", "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                 "--wheel-dir", f"{STAGING}/cuda-wheels"]
+    found = _collect(packages, options, vendor)
+    copies, commands = _requirement_steps(found, options, context, "cuda-requirements", pip_wheel)
+    steps += copies
+    install = Shell(
+        f"{prefix}/bin/python -m pip install --no-deps --no-compile --prefix {CUDA_EXT_PREFIX} "
+        f"--no-warn-script-location --no-index {STAGING}/cuda-wheels/*.whl"
+    )
+    steps.append(Run((*commands, install, ("rm", "-rf", STAGING)), cache_mounts=("/root/.cache/pip",)))
+    compiler = "conda's cuda-nvcc" if nvcc_from_conda else "nvcc of the CUDA devel image"
+    names = ", ".join(sorted(p.name for p in packages))
+    purpose = f"compiles CUDA extensions with {compiler} into a layer of their own: {names}"
+    base = "${BUILD_IMAGE}" if nvcc_from_conda else "${CUDA_DEVEL_IMAGE}"
+    return Stage("cuda-ext", base, purpose, tuple(steps), provides=(CUDA_EXT_PREFIX,))

@@ -1,0 +1,55 @@
+"""The ``pip`` stage: locked pip packages, hash-checked, in a prefix layer of their own, so a
+change to one pip package never reinstalls the conda world."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from conda2docker.model import LockedPackage
+from conda2docker.plan.builds import requirement_line, vendored_pip_path
+from conda2docker.plan.instructions import Command, Copy, Instruction, Run, Shell
+from conda2docker.plan.types import (
+    PIP_PREFIX,
+    STAGING,
+    VENDOR_DIR,
+    ContextFile,
+    PlanOptions,
+    Stage,
+    VendorItem,
+)
+
+
+def pip_stage(
+    options: PlanOptions,
+    registry: Sequence[LockedPackage],
+    has_built: bool,
+    context: list[ContextFile],
+    vendor: list[VendorItem],
+) -> Stage:
+    python = f"{options.prefix}/bin/python"
+    install = [python, "-m", "pip", "install", "--no-deps", "--no-compile", "--prefix", PIP_PREFIX,
+               "--no-warn-script-location"]
+    steps: list[Instruction] = []
+    commands: list[Command] = []
+    if registry:
+        lines = []
+        for package in sorted(registry, key=lambda p: p.name.lower()):
+            source = package.url
+            if options.vendor:
+                dest = vendored_pip_path(package)
+                vendor.append(VendorItem(package.url, dest, None, package.sha256))
+                source = f"file://{STAGING}/{dest.removeprefix(VENDOR_DIR + '/')}"
+            lines.append(requirement_line(package, source))
+        name = "requirements.pip.txt"
+        context.append(ContextFile(f"{options.support_dir}/{name}", ("\n".join(lines) + "\n").encode()))
+        steps.append(Copy((f"{options.support_dir}/{name}",), f"{STAGING}/"))
+        if options.vendor:
+            steps.append(Copy((f"{VENDOR_DIR}/pip",), f"{STAGING}/pip"))
+        commands.append((*install, "--require-hashes", "-r", f"{STAGING}/{name}"))
+    if has_built:
+        steps.append(Copy((f"{STAGING}/wheels",), f"{STAGING}/wheels", from_stage="wheels"))
+        commands.append(Shell(" ".join([*install, "--no-index", f"{STAGING}/wheels/*.whl"])))
+    commands.append(("rm", "-rf", STAGING))
+    steps.append(Run(tuple(commands), cache_mounts=("/root/.cache/pip",)))
+    purpose = "installs the locked pip packages (hash-checked) into a layer of their own"
+    return Stage("pip", "env", purpose, tuple(steps), provides=(PIP_PREFIX,))

@@ -1,0 +1,165 @@
+"""The ``runtime`` stage: slim base, non-root user, only the prefix and its layers, the
+environment on PATH (no activation, no shell wrapper), OCI labels."""
+
+from __future__ import annotations
+
+from conda2docker import __version__
+from conda2docker.model import EnvSpec, Lock
+from conda2docker.plan.apt import apt_install
+from conda2docker.plan.instructions import (
+    Arg,
+    Cmd,
+    Copy,
+    Env,
+    Expose,
+    Instruction,
+    Label,
+    Run,
+    Shell,
+    User,
+    Workdir,
+)
+from conda2docker.plan.types import (
+    CUDA_EXT_PREFIX,
+    JUPYTER_PORT,
+    PIP_PREFIX,
+    SYSTEM_PATH,
+    PlanOptions,
+    RuntimeFacts,
+    Stage,
+)
+
+# Variables that conda activation scripts of common packages set; the image sets them
+# with ENV so that no activation (and no shell wrapper) is needed.
+ACTIVATION_VARIABLES: dict[str, tuple[tuple[str, str], ...]] = {
+    "gdal": (("GDAL_DATA", "{prefix}/share/gdal"), ("GDAL_DRIVER_PATH", "{prefix}/lib/gdalplugins")),
+    "libgdal": (("GDAL_DATA", "{prefix}/share/gdal"), ("GDAL_DRIVER_PATH", "{prefix}/lib/gdalplugins")),
+    "libgdal-core": (("GDAL_DATA", "{prefix}/share/gdal"),),
+    "proj": (("PROJ_DATA", "{prefix}/share/proj"), ("PROJ_NETWORK", "ON")),
+    "openjdk": (("JAVA_HOME", "{prefix}/lib/jvm"),),
+    "r-base": (("R_HOME", "{prefix}/lib/R"),),
+    "geotiff": (("GEOTIFF_CSV", "{prefix}/share/epsg_csv"),),
+    "udunits2": (("UDUNITS2_XML_PATH", "{prefix}/share/udunits/udunits2.xml"),),
+    "esmf": (("ESMFMKFILE", "{prefix}/lib/esmf.mk"),),
+    "xerces-c": (),
+}
+
+NVIDIA_CAPABILITIES = "compute,utility"
+
+
+def activation_environment(lock: Lock, platform: str, prefix: str) -> list[tuple[str, str]]:
+    names = {p.name for p in lock.conda_packages(platform)}
+    pairs: dict[str, str] = {}
+    for package in sorted(names & ACTIVATION_VARIABLES.keys()):
+        for key, value in ACTIVATION_VARIABLES[package]:
+            pairs.setdefault(key, value.format(prefix=prefix))
+    return sorted(pairs.items())
+
+
+def jupyter_command(lock: Lock, platform: str, prefix: str, workdir: str) -> tuple[str, ...] | None:
+    """The Jupyter server of the environment, listening on all interfaces of the container."""
+    names = {p.name.lower() for p in lock.for_platform(platform)}
+    if "jupyterlab" in names:
+        app = "lab"
+    elif names & {"notebook", "jupyter"}:
+        app = "notebook"
+    else:
+        return None
+    return (f"{prefix}/bin/jupyter", app, "--ip=0.0.0.0", f"--port={JUPYTER_PORT}", "--no-browser",
+            f"--ServerApp.root_dir={workdir}")
+
+
+def default_command(lock: Lock, platform: str, prefix: str, workdir: str) -> tuple[str, ...] | None:
+    jupyter = jupyter_command(lock, platform, prefix, workdir)
+    if jupyter:
+        return jupyter
+    if "python" in {p.name for p in lock.for_platform(platform)}:
+        return (f"{prefix}/bin/python",)
+    return None
+
+
+def gpu_environment(options: PlanOptions) -> list[tuple[str, str]]:
+    """What the NVIDIA container toolkit reads: which GPUs, which driver libraries to inject,
+    and the CUDA version the host driver must support."""
+    env = [("NVIDIA_VISIBLE_DEVICES", "all"), ("NVIDIA_DRIVER_CAPABILITIES", NVIDIA_CAPABILITIES)]
+    if options.cuda_version:
+        env.append(("NVIDIA_REQUIRE_CUDA", f"cuda>={options.cuda_version}"))
+    return env
+
+
+def runtime_facts(lock: Lock, options: PlanOptions) -> RuntimeFacts:
+    workdir = f"/home/{options.user_name}/work"
+    command = options.command if options.command is not None else default_command(
+        lock, options.platform, options.prefix, workdir)
+    return RuntimeFacts(
+        user_name=options.user_name, uid=options.uid, gid=options.gid, workdir=workdir,
+        command=command, jupyter=jupyter_command(lock, options.platform, options.prefix, workdir),
+        cuda_version=options.cuda_version if options.variant == "gpu" else None,
+    )
+
+
+def runtime_stage(
+    spec: EnvSpec | None, lock: Lock, options: PlanOptions, *, has_pip: bool, has_cuda_ext: bool
+) -> Stage:
+    prefix = options.prefix
+    user = options.user_name
+    facts = runtime_facts(lock, options)
+    steps: list[Instruction] = [Arg("APP_UID", str(options.uid)), Arg("APP_GID", str(options.gid))]
+    if options.apt_runtime:
+        steps.append(apt_install(options.apt_runtime))
+    steps.append(
+        Run(
+            (
+                Shell(f'groupadd --system --gid "${{APP_GID}}" {user}'),
+                Shell(
+                    f'useradd --system --uid "${{APP_UID}}" --gid "${{APP_GID}}" '
+                    f"--home-dir /home/{user} --create-home --shell /usr/sbin/nologin {user}"
+                ),
+                Shell(f'install -d -o "${{APP_UID}}" -g "${{APP_GID}}" {facts.workdir}'),
+            ),
+            engine_only=True,
+        )
+    )
+    steps.append(Copy((prefix,), prefix, from_stage="env"))
+    if has_pip:
+        steps.append(Copy((f"{PIP_PREFIX}/",), f"{prefix}/", from_stage="pip"))
+    if has_cuda_ext:
+        steps.append(Copy((f"{CUDA_EXT_PREFIX}/",), f"{prefix}/", from_stage="cuda-ext"))
+    env: list[tuple[str, str]] = [
+        ("PATH", f"{prefix}/bin:{SYSTEM_PATH}"),
+        ("CONDA_PREFIX", prefix),
+        ("LANG", "C.UTF-8"),
+        ("PYTHONDONTWRITEBYTECODE", "1"),
+    ]
+    env += activation_environment(lock, options.platform, prefix)
+    if options.variant == "gpu":
+        env += gpu_environment(options)
+    if spec is not None:
+        env += list(spec.variables)
+    steps.append(Env(tuple(dict(env).items())))
+    steps.append(Label(tuple(_labels(spec, options))))
+    if facts.jupyter:
+        steps.append(Expose(JUPYTER_PORT))
+    steps.append(User("${APP_UID}:${APP_GID}"))
+    steps.append(Workdir(facts.workdir))
+    if facts.command:
+        steps.append(Cmd(facts.command))
+    purpose = (f"slim {options.variant.upper()} runtime: only the prefix, non-root user "
+               f"(UID {options.uid}), environment on PATH without activation")
+    return Stage("runtime", "${RUNTIME_IMAGE}", purpose, tuple(steps))
+
+
+def _labels(spec: EnvSpec | None, options: PlanOptions) -> list[tuple[str, str]]:
+    labels = [
+        ("org.opencontainers.image.title", (spec.name if spec and spec.name else "conda environment")),
+        ("org.opencontainers.image.description", "Built by conda2docker from a conda lock"),
+    ]
+    if options.source_label:
+        labels.append(("org.opencontainers.image.source", options.source_label))
+    if options.lock_digest:
+        labels.append(("io.conda2docker.lock.sha256", options.lock_digest))
+    labels.append(("io.conda2docker.variant", options.variant))
+    if options.variant == "gpu" and options.cuda_version:
+        labels.append(("io.conda2docker.cuda", options.cuda_version))
+    labels.append(("io.conda2docker.version", __version__))
+    return labels

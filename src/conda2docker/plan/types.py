@@ -1,0 +1,132 @@
+"""The plan's data: options in, stages and context files out. No behaviour, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from conda2docker.plan.instructions import Arg, Instruction, check_stage_name
+
+Installer = Literal["micromamba", "rattler"]
+Variant = Literal["cpu", "gpu"]
+
+SUPPORT_DIR = "conda2docker"
+VENDOR_DIR = "vendor"
+SOURCES_DIR = "sources"
+STAGING = "/tmp/c2d"
+PIP_PREFIX = "/opt/pip"
+CUDA_EXT_PREFIX = "/opt/cuda-ext"
+
+DEFAULT_RUNTIME_IMAGE = "debian:bookworm-slim"
+DEFAULT_MICROMAMBA_IMAGE = "mambaorg/micromamba:2.0.5-debian12-slim"
+DEFAULT_PYTHON_IMAGE = "python:3.12-slim-bookworm"
+DEFAULT_BUILD_IMAGE = "buildpack-deps:bookworm"
+DEFAULT_RATTLER_VERSION = "0.28.0"
+DEFAULT_CUDA_ARCH_LIST = "7.0;7.5;8.0;8.6;8.9;9.0+PTX"
+JUPYTER_PORT = 8888
+SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+@dataclass(frozen=True, slots=True)
+class PlanOptions:
+    installer: Installer = "micromamba"
+    vendor: bool = False
+    variant: Variant = "cpu"
+    platform: str = "linux-64"
+    prefix: str = "/opt/env"
+    runtime_image: str = DEFAULT_RUNTIME_IMAGE
+    micromamba_image: str = DEFAULT_MICROMAMBA_IMAGE
+    python_image: str = DEFAULT_PYTHON_IMAGE
+    build_image: str = DEFAULT_BUILD_IMAGE
+    cuda_devel_image: str | None = None
+    """Base of the ``cuda-ext`` stage; None: ``nvidia/cuda:<cuda_version>-devel-ubuntu22.04``."""
+    rattler_version: str = DEFAULT_RATTLER_VERSION
+    uid: int = 10001
+    gid: int = 10001
+    user_name: str = "app"
+    buildkit: bool = False
+    source_label: str | None = None
+    lock_digest: str | None = None
+    cuda_version: str | None = None
+    cuda_arch_list: str = DEFAULT_CUDA_ARCH_LIST
+    apt_runtime: tuple[str, ...] = ()
+    apt_build: tuple[str, ...] = ()
+    apt_cuda_build: tuple[str, ...] = ()
+    cuda_extensions: tuple[str, ...] = ()
+    """pip packages whose builds compile CUDA kernels (the GPU variant builds them with nvcc)."""
+    command: tuple[str, ...] | None = None
+    support_dir: str = SUPPORT_DIR
+    """Where the variant's support files sit in the context (two variants share a context)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    name: str
+    base: str
+    """An image reference (``${ARG}`` allowed) or the name of an earlier stage."""
+    purpose: str
+    instructions: tuple[Instruction, ...]
+    provides: tuple[str, ...] = ()
+    """Paths later stages take from this one (a stage built ``FROM`` it inherits them)."""
+
+    def __post_init__(self) -> None:
+        check_stage_name(self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class ContextFile:
+    """A file the plan needs in the build context, relative to the context root."""
+
+    path: str
+    content: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class VendorItem:
+    """A file to fetch into the context, verified against its hash (``--vendor``)."""
+
+    url: str
+    dest: str
+    md5: str | None = None
+    sha256: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeFacts:
+    """What the files around the Dockerfile (compose, Apptainer) need to know of the image."""
+
+    user_name: str = "app"
+    uid: int = 10001
+    gid: int = 10001
+    workdir: str = "/home/app"
+    command: tuple[str, ...] | None = None
+    jupyter: tuple[str, ...] | None = None
+    """argv of the Jupyter server when the lock has jupyterlab or notebook."""
+    cuda_version: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BuildPlan:
+    variant: Variant
+    platform: str
+    installer: Installer
+    vendored: bool
+    header: tuple[str, ...]
+    args: tuple[Arg, ...]
+    stages: tuple[Stage, ...]
+    context_files: tuple[ContextFile, ...] = ()
+    vendor_items: tuple[VendorItem, ...] = ()
+    needs_bootstrap: bool = False
+    """The rattler installer in vendored mode needs a bootstrap Python archive in the context."""
+    prefix: str = "/opt/env"
+    python_version: str | None = None
+    buildkit: bool = False
+    runtime: RuntimeFacts = RuntimeFacts()
+    notes: tuple[str, ...] = ()
+    """Things the user should know about this plan (printed by ``convert``)."""
+
+    def stage(self, name: str) -> Stage | None:
+        return next((s for s in self.stages if s.name == name), None)
+
+    def arg_default(self, name: str) -> str | None:
+        return next((a.default for a in self.args if a.name == name), None)

@@ -1,0 +1,92 @@
+"""``init`` end to end: a paper repository whose environment uses the local test channel and
+whose own package (with a console script) is installed → init (rattler, vendored) → build
+with no network → the repository's console script runs in the image, as the non-root user.
+
+The repository is generated here (its environment.yml names the test channel, which only
+exists in tests), with postBuild and start scripts and a data directory to exclude.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from conda2docker.cli import main
+from support.channel import TestChannel
+from support.engine import run_in_image
+from support.lint import assert_lints_clean
+from support.pypi_index import LocalIndex
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("engine")]
+
+
+def write_repo(root: Path, channel: TestChannel, index: LocalIndex) -> Path:
+    repo = root / "paper"
+    (repo / "src" / "paper_demo").mkdir(parents=True)
+    (repo / "data").mkdir()
+    (repo / "data" / "raw.csv").write_text("a,b\n1,2\n")
+    (repo / "environment.yml").write_text(
+        "name: paper\n"
+        f"channels:\n  - {channel.name}\n"
+        "dependencies:\n  - python=3.11\n  - c2d-greet\n  - pip\n"
+        f"  - pip:\n    - --index-url {index.url}\n    - -e .\n"
+    )
+    (repo / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n'
+        '[project]\nname = "paper-demo"\nversion = "0.1.0"\nrequires-python = ">=3.10"\n'
+        'dependencies = ["c2d-greet"]\n\n[project.scripts]\npaper-demo = "paper_demo:main"\n'
+    )
+    (repo / "src" / "paper_demo" / "__init__.py").write_text(
+        "import subprocess\n\n\ndef main() -> None:\n"
+        "    greeting = subprocess.run(['c2d-greet'], capture_output=True, text=True).stdout.strip()\n"
+        "    print(f'paper-demo reproduces: {greeting}')\n"
+    )
+    (repo / "postBuild").write_text("#!/bin/sh\nset -e\necho built > \"$HOME/postbuild-ran\"\n")
+    (repo / "start").write_text("#!/bin/sh\nexport PAPER_STARTED=1\nexec \"$@\"\n")
+    (repo / "README.md").write_text("# Paper\n")
+    return repo
+
+
+def test_repository_to_running_image(
+    tmp_path: Path,
+    test_channel: TestChannel,
+    local_pypi: LocalIndex,
+    docker_client: object,
+    base_image: str,
+    build_image: str,
+    image_tag_factory: Callable[[str], str],
+) -> None:
+    repo = write_repo(tmp_path, test_channel, local_pypi)
+    argv = ["init", str(repo), "--installer", "rattler", "--vendor",
+            "--channel-alias", test_channel.alias, "--readme"]
+    assert main(argv) == 0
+    dockerfile = (repo / "Dockerfile").read_text()
+    assert_lints_clean(dockerfile)
+    assert "paper-demo" not in (repo / "conda-lock.yml").read_text()  # own package: not locked
+    readme = (repo / "README.md").read_text()
+    assert readme.count("## Run with Docker") == 1
+    assert main(argv) == 0  # again: nothing differs, the README section is not repeated
+    assert (repo / "README.md").read_text() == readme
+
+    tag = image_tag_factory("init")
+    assert main(["build", str(repo), "--tag", tag, "--network", "none", "--quiet"]) == 0
+
+    code, output = run_in_image(docker_client, tag, ["paper-demo"])  # type: ignore[arg-type]
+    assert code == 0, output
+    assert output.strip() == "paper-demo reproduces: greetings from c2d-greet 1.0"
+    code, output = run_in_image(  # type: ignore[arg-type]
+        docker_client, tag,
+        ["sh", "-c", "id -u; pwd; cat $HOME/postbuild-ran; echo $PAPER_STARTED; ls"],
+    )
+    assert code == 0, output
+    lines = output.split()
+    assert lines[:4] == ["10001", "/home/app/work", "built", "1"], output
+    listing = lines[4:]
+    assert "pyproject.toml" in listing and "data" not in listing and "vendor" not in listing
+
+    # A hand edit is never clobbered without --force.
+    (repo / "Dockerfile").write_text(dockerfile + "# my edit\n")
+    assert main(argv) == 1
+    assert (repo / "Dockerfile").read_text().endswith("# my edit\n")
