@@ -1,7 +1,7 @@
 """`conda2docker convert LOCK` against `conda-lock render -k explicit LOCK`, same lock, same run.
 
 The lock is the largest real one in ../shared/locks (no solve: the lock is given).
-Targets: convert ≤ 1.0× conda-lock's time, and < 1 s.
+Targets: convert ≤ 1.0x conda-lock's time, and < 1 s.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Rebuild after a change to one pip package against a cold build (target ≤ 0.25×).
+"""Rebuild after a change to one pip package against a cold build (target ≤ 0.25x).
 
 Same environment, same engine, same run: the local test channel (real python + pip) and the
 loopback index; `convert --installer rattler --vendor`, build with no network. The cold build
@@ -8,6 +8,7 @@ cache: only the `pip` stage and the runtime's pip layer should run again.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import tempfile
 import time
@@ -43,10 +44,9 @@ def _build(context: Path, tag: str, *, no_cache: bool) -> float:
 
 def run() -> dict[str, object]:
     try:
+        from conda2docker.engine.client import connect
         from support.channel import build_test_channel
         from support.pypi_index import build_pypi_files, start_local_index
-
-        from conda2docker.engine.client import connect
 
         client = connect()
     except Exception as exc:  # no engine, no stand-ins: say why and move on
@@ -71,10 +71,8 @@ def run() -> dict[str, object]:
         finally:
             from docker.errors import ImageNotFound
 
-            try:
+            with contextlib.suppress(ImageNotFound):
                 client.images.remove(tag, force=True, noprune=False)
-            except ImageNotFound:
-                pass
     ratio = warm / cold
     return {
         "name": "rebuild after one pip package changed vs cold build",

@@ -15,7 +15,6 @@ import importlib
 import json
 import sys
 import time
-from pathlib import Path
 
 from common import REPO, machine
 
@@ -62,7 +61,7 @@ def write_results(results: dict[str, dict[str, object]]) -> None:
     ]
     for name, result in results.items():
         if "skipped" in result:
-            lines.append(f"| {name} | – | skipped | {result['skipped']} |")
+            lines.append(f"| {name} | - | skipped | {result['skipped']} |")
             continue
         lines.append(
             f"| {result.get('name', name)} | {result.get('target', '')} | "

@@ -16,13 +16,13 @@ import time
 from pathlib import Path
 
 import common  # noqa: F401 - puts tests/ on sys.path
-from support.locks import pip as pip_package
 
 from conda2docker.audit import AuditContext, audit
 from conda2docker.lockfile import read_conda_lock, write_conda_lock
 from conda2docker.model import Lock, LockedPackage
 from conda2docker.plan import PlanOptions, make_plan
 from conda2docker.render.dockerfile import render_dockerfile
+from support.locks import pip as pip_package
 
 SIZES = (1_000, 5_000, 10_000)
 TARGET_SECONDS = 3.0

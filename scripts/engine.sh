@@ -181,7 +181,7 @@ debian_mirror() {
 write_receipt() { mkdir -p "$(dirname "$RECEIPT")" && printf '%s\n' "$*" >"$RECEIPT"; }
 
 start_engine() {
-    local t pid start deadline
+    local t pid start
     t=$(now)
     if engine_answers; then
         local prev="" ppid="" pstart=""

@@ -7,10 +7,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from support.locks import lock_with_pip_wheels
 
 from conda2docker.cli import main
 from conda2docker.lockfile import write_conda_lock
+from support.locks import lock_with_pip_wheels
 
 
 @pytest.fixture()

@@ -8,9 +8,7 @@ Samples:
   a  pure conda: python + c2d-greet (noarch python, console script) + hello-noarch (C program)
   b  conda + pip wheels from the local index (c2d-pure, c2d-needs → c2d-pure)
   c  conda + an sdist compiled in the wheels stage (c2d-cext) + a ``git+file://…@commit``
-     package + a local path package (``./mypkg``): blocked by a product bug, see
-     ``test_sample_c_sdist_git_and_path_together``; its parts run as c1 (sdist) and c2 (git +
-     path) meanwhile.
+     package + a local path package (``./mypkg``)
 """
 
 from __future__ import annotations
@@ -23,11 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from conda2docker.cli import main
 from support.channel import TestChannel
 from support.engine import run_in_image
 from support.pypi_index import LocalIndex
-
-from conda2docker.cli import main
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("engine")]
 
@@ -215,12 +213,7 @@ def path_package(env_dir: Path) -> str:
     return "./mypkg"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug (plan/_wheels_stage): vendored build-requirements.txt mixes a hashed sdist "
-    "line with unhashed git/path lines, so pip wheel turns on --require-hashes and fails",
-)
-def test_sample_c_sdist_git_and_path_together(
+def test_sample_c_sdist_git_and_path(
     tmp_path: Path, test_channel: TestChannel, local_pypi: LocalIndex, docker_client: Any,
     base_image: str, build_image: str, image_tag_factory: Callable[[str], str],
     capsys: pytest.CaptureFixture[str],
@@ -230,35 +223,13 @@ def test_sample_c_sdist_git_and_path_together(
     pip = [f"--index-url {local_pypi.url}", "c2d-cext", path_package(env_dir), git_package(tmp_path)]
     env = env_file(env_dir, "sample-c", ["python=3.11", "pip"], pip)
     built = convert_build_verify(env, test_channel, image_tag_factory("sample-c"), capsys)
-    assert_runtime_is_clean(built.report)
-    assert run_ok(docker_client, built.tag, ["python", "-c", "import c2d_cext; print(c2d_cext.add(2, 3))"]).strip() == "5"
-
-
-def test_sample_c1_sdist_compiled_in_the_wheels_stage(
-    tmp_path: Path, test_channel: TestChannel, local_pypi: LocalIndex, docker_client: Any,
-    base_image: str, build_image: str, image_tag_factory: Callable[[str], str],
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    env = env_file(tmp_path / "c1", "sample-c1", ["python=3.11", "pip"],
-                   [f"--index-url {local_pypi.url}", "c2d-cext"])
-    built = convert_build_verify(env, test_channel, image_tag_factory("sample-c1"), capsys)
     assert_runtime_is_clean(built.report)  # gcc stayed in the wheels stage
     assert "FROM ${BUILD_IMAGE} AS wheels" in (built.out / "Dockerfile").read_text()
-    assert statuses(built.report)["import:c2d-cext"] == "pass"
+    got = statuses(built.report)
+    for check in ("import:c2d-cext", "import:c2d-gitpkg", "import:c2d-local", "entry:c2d-local"):
+        assert got[check] == "pass", check
     output = run_ok(docker_client, built.tag, ["python", "-c", "import c2d_cext; print(c2d_cext.add(2, 3))"])
     assert output.strip() == "5"
-
-
-def test_sample_c2_git_and_local_path_packages(
-    tmp_path: Path, test_channel: TestChannel, docker_client: Any, base_image: str,
-    build_image: str, image_tag_factory: Callable[[str], str], capsys: pytest.CaptureFixture[str],
-) -> None:
-    env_dir = tmp_path / "c2"
-    env_dir.mkdir()
-    env = env_file(env_dir, "sample-c2", ["python=3.11", "pip"], [path_package(env_dir), git_package(tmp_path)])
-    built = convert_build_verify(env, test_channel, image_tag_factory("sample-c2"), capsys)
-    assert_runtime_is_clean(built.report)
-    got = statuses(built.report)
-    assert got["import:c2d-gitpkg"] == got["import:c2d-local"] == got["entry:c2d-local"] == "pass"
     assert run_ok(docker_client, built.tag, ["c2d-local"]).strip() == "hello from c2d-local"
-    assert run_ok(docker_client, built.tag, ["python", "-c", "import c2d_gitpkg; print(c2d_gitpkg.VALUE)"]).strip() == "42"
+    assert run_ok(docker_client, built.tag,
+                  ["python", "-c", "import c2d_gitpkg; print(c2d_gitpkg.VALUE)"]).strip() == "42"

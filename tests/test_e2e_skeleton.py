@@ -11,10 +11,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from support.channel import TestChannel
-from support.engine import run_in_image
 
 from conda2docker.cli import main
+from support.channel import TestChannel
+from support.engine import run_in_image
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("engine")]
 

@@ -3,8 +3,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support.locks import lock_pure_conda, lock_with_builds, lock_with_pip_wheels
-from support.shared import shared_path
 
 from conda2docker.errors import InputError
 from conda2docker.lockfile import (
@@ -17,6 +15,8 @@ from conda2docker.lockfile import (
     write_conda_lock,
 )
 from conda2docker.model import LockedPackage
+from support.locks import lock_pure_conda, lock_with_builds, lock_with_pip_wheels
+from support.shared import shared_path
 
 
 def _key(p: LockedPackage) -> tuple[object, ...]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shlex
 import subprocess
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -52,7 +53,7 @@ def lock_with_jupyter() -> Lock:
     return replace(base, packages=(*base.packages, conda("jupyterlab", "4.2.5", "pyhd8ed1ab_0", subdir="noarch")))
 
 
-DOCKERFILES = {
+DOCKERFILES: dict[str, tuple[Callable[[], Lock], PlanOptions]] = {
     "gpu-cuda-ext": (lambda: lock_with_cuda_ext(), replace(GPU, cuda_extensions=("flash-attn",))),
     "gpu-cuda-ext-conda-nvcc": (lambda: lock_with_cuda_ext(nvcc=True),
                                 replace(GPU, cuda_extensions=("flash-attn",), installer="rattler")),

@@ -10,7 +10,12 @@ import pytest
 from conda2docker.errors import InputError, ResolveError
 from conda2docker.model import CondaDependency, EnvSpec
 from conda2docker.resolve import ResolveOptions, require_complete, resolve
-from conda2docker.resolve.channels import canonical_url, expand_channel, expand_channels, parse_mirror
+from conda2docker.resolve.channels import (
+    canonical_url,
+    expand_channel,
+    expand_channels,
+    parse_mirror,
+)
 
 ENV = Path("/work/environment.yml")
 

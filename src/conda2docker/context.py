@@ -70,6 +70,13 @@ def _local_path(url: str) -> Path | None:
     return None
 
 
+def _temp_beside(path: Path) -> Path:
+    """A fresh, unique file next to ``path`` (for write-then-rename by concurrent builds)."""
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    return Path(name)
+
+
 def fetch(url: str, dest: Path) -> None:
     """Copy or download ``url`` to ``dest`` (through a download cache keyed by URL)."""
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -82,7 +89,7 @@ def fetch(url: str, dest: Path) -> None:
     cached = cache_root() / "downloads" / hashlib.sha256(url.encode()).hexdigest()[:32] / dest.name
     if not cached.is_file():
         cached.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_suffix(cached.suffix + ".part")
+        tmp = _temp_beside(cached)
         try:
             with urllib.request.urlopen(url, timeout=120) as response, tmp.open("wb") as out:
                 shutil.copyfileobj(response, out)
@@ -222,9 +229,13 @@ def _install_bootstrap(packages: list[LockedPackage], dest: Path) -> None:
                 cache_dir=Path(tmp) / "cache", show_progress=False,
             )
         )
-        part = dest.with_suffix(".part")
-        _write_tar_gz(prefix, part, arcname="")
-        part.replace(dest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        part = _temp_beside(dest)
+        try:
+            _write_tar_gz(prefix, part, arcname="")
+            part.replace(dest)
+        finally:
+            part.unlink(missing_ok=True)
 
 
 def _solve_bootstrap_python(lock: Lock, platform: str) -> list[LockedPackage]:

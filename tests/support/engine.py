@@ -234,7 +234,7 @@ def _apply_xdist_group_suffix(item: pytest.Item) -> None:
     if structured is not None and hasattr(type(structured), "parse"):
         item._id = type(structured).parse(nodeid + suffix)  # pytest >= 9.2
     else:
-        item._nodeid = nodeid + suffix  # older pytest: what xdist itself does
+        item._nodeid = nodeid + suffix  # type: ignore[attr-defined]  # older pytest, as xdist
 
 
 def pytest_configure(config: pytest.Config) -> None:

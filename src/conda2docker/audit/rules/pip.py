@@ -21,9 +21,9 @@ from conda2docker.errors import SourceLocation
 from conda2docker.graph import canonical
 from conda2docker.model import Finding, LockedPackage, Severity
 from conda2docker.names import pypi_to_conda
+from conda2docker.public_index import public_index_hosts
 
 COMMIT = re.compile(r"^[0-9a-f]{7,40}$")
-PUBLIC_INDEX_HOSTS = frozenset({"files.pythonhosted.org", "pypi.org", "pypi.python.org"})
 
 
 def vcs_ref(url: str) -> str | None:
@@ -290,7 +290,7 @@ def custom_index(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     for name, package in sorted(ctx.pip.items()):
         if package.artifact in ("wheel", "sdist") and "://" in package.url:
             host = urlsplit(package.url).hostname or ""
-            if host not in PUBLIC_INDEX_HOSTS:
+            if host not in public_index_hosts():
                 base = package.url.rsplit("/", 1)[0]
                 key = next((s for s in sources if base.startswith(s.rstrip("/"))), host)
                 sources.setdefault(key, []).append(f"{name} {package.version}")
