@@ -16,6 +16,7 @@ from conda2docker.resolve.channels import (
     expand_channels,
     parse_mirror,
 )
+from support.channel import TestChannel
 
 ENV = Path("/work/environment.yml")
 
@@ -209,3 +210,20 @@ def test_an_unknown_channel_is_left_out_and_its_packages_named(snapshot_channels
     assert change.subject == "rusty1s"
     assert [u.name for u in resolution.unavailable] == ["pytorch-scatter"]
     assert any(p.name == "numpy" for p in resolution.lock.packages)
+
+
+def test_local_channel_of_real_packages(small_channel: TestChannel) -> None:
+    lock = resolve(spec("hello-noarch", channels=(small_channel.name,)),
+                   ResolveOptions(channel_alias=small_channel.root.as_uri())).lock
+    assert {p.name for p in lock.packages} == {"hello-noarch", "chello"}
+    chello = next(p for p in lock.packages if p.name == "chello")
+    assert chello.url == f"{small_channel.url}/linux-64/{chello.file_name}"
+    assert dict(next(p for p in lock.packages if p.name == "hello-noarch").dependencies).keys() == {"chello"}
+
+
+@pytest.mark.parametrize(("cuda", "build"), [(None, "cpu_0"), ("12.4", "cuda12_0"), ("11.8", "cpu_0")])
+def test_gpu_builds_follow_the_cuda_virtual_package(small_channel: TestChannel, cuda: str | None,
+                                                    build: str) -> None:
+    options = ResolveOptions(channel_alias=small_channel.root.as_uri(), cuda=cuda)
+    [tool] = resolve(spec("gpu-tool", channels=(small_channel.name,)), options).lock.packages
+    assert tool.build == build

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conda2docker.errors import EngineError, SourceLocation
+from conda2docker.errors import EngineError, InputError, SourceLocation
 
 _STEP = re.compile(r"^Step (?P<n>\d+)/(?P<total>\d+) : (?P<instruction>.*)$")
 _FROM = re.compile(r"^FROM\s+\S+\s+AS\s+(?P<stage>\S+)", re.IGNORECASE)
@@ -27,7 +27,8 @@ _NAME = r"(?P<pkg>[A-Za-z0-9][A-Za-z0-9._-]*)"
 #: Lines that name the package a failing step was busy with, most telling first. Each is
 #: searched from the end of the step's output; the first that matches names the package.
 PACKAGE_PATTERNS: tuple[re.Pattern[str], ...] = (
-    re.compile(rf"Failed (?:building wheel|to build) (?:for )?{_NAME}"),
+    re.compile(rf"Failed (?:building wheel for|to build) (?!one or more\b){_NAME}"),
+    re.compile(rf"Building wheel for {_NAME} .*did not run successfully"),
     re.compile(rf"ERROR: Could not build wheels for {_NAME}"),
     re.compile(rf"^\s+{_NAME}\s*(?:==|@)\s*\S* from \S+"),  # pip's hash-mismatch listing
     re.compile(rf"ERROR: (?:Could not find a version that satisfies the requirement|"
@@ -152,7 +153,7 @@ def build_image(
     from conda2docker.engine.client import connect
 
     if not (context / dockerfile).is_file():
-        raise EngineError(
+        raise InputError(
             f"no {dockerfile} in {context}",
             fix="run `conda2docker convert ENV -o DIR` first and build DIR",
             location=SourceLocation(context / dockerfile),
