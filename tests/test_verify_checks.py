@@ -213,6 +213,9 @@ def test_history_split_without_dockerfile_uses_the_tagged_base() -> None:
     base, base_size, layers = vc.split_history(HISTORY)
     assert base == "debian:bookworm-slim" and base_size == 117_000_000
     assert {layer.stage for layer in layers} == {"runtime", "base"}
+    aliased = [*HISTORY[:-1], {**HISTORY[-1], "Tags": ["ci/minbase:1", "debian:bookworm-slim"]}]
+    assert vc.split_history(aliased)[0] == "ci/minbase:1"  # no Dockerfile: the first tag
+    assert vc.split_history(aliased, vc.parse_stages(DOCKERFILE)[-1])[0] == "debian:bookworm-slim"
     assert layers[3].instruction == "RUN useradd app"
 
 

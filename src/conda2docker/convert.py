@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from conda2docker.errors import InputError, ResolveError
-from conda2docker.model import EnvSpec, Lock, Resolution
+from conda2docker.model import EnvSpec, Finding, Lock, Resolution
 
 if TYPE_CHECKING:
     from conda2docker.audit.gaps import BuildGaps
@@ -31,6 +31,7 @@ Echo = Callable[[str], None]
 FORMATS = ("docker", "apptainer")
 GPU_MODES = ("auto", "yes", "no")
 LOCK_NAMES = {"cpu": "conda-lock.yml", "gpu": "conda-lock.gpu.yml"}
+AUDIT_NAMES = {"cpu": "audit.md", "gpu": "audit.gpu.md"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,12 +65,13 @@ class ConvertRequest:
 
 @dataclass(frozen=True, slots=True)
 class SolvedVariant:
-    """One solved variant: its resolution, the lock's bytes, the audit's gaps, the plan."""
+    """One solved variant: its resolution, the lock's bytes, the audit's findings, the plan."""
 
     name: str
     resolution: Resolution
     lock_bytes: bytes
     plan: BuildPlan
+    findings: tuple[Finding, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,13 +124,16 @@ def _solve(spec: EnvSpec, options: ResolveOptions) -> Resolution:
     return require_complete(resolve(spec, options))
 
 
-def _gaps(spec: EnvSpec, resolution: Resolution, platform: str, *, gpu: bool) -> BuildGaps:
+def _audit(spec: EnvSpec, resolution: Resolution, platform: str, *,
+           gpu: bool) -> tuple[list[Finding], BuildGaps]:
+    """The audit's findings, and the gaps among them that become build stages."""
     from conda2docker.audit import AuditContext, audit, plan_inputs
     from conda2docker.audit.local import scan_local_paths
 
     local = scan_local_paths(spec)
     ctx = AuditContext.build(spec, resolution, platform=platform, gpu=gpu, local=local)
-    return plan_inputs(audit(ctx), resolution.lock, platform, spec=spec, local=local)
+    findings = audit(ctx)
+    return findings, plan_inputs(findings, resolution.lock, platform, spec=spec, local=local)
 
 
 def _plan_options(request: ConvertRequest, variant: str, cuda: str | None, digest: str,
@@ -157,14 +162,16 @@ def _plan_options(request: ConvertRequest, variant: str, cuda: str | None, diges
 
 
 def _variant(request: ConvertRequest, name: str, spec: EnvSpec, resolution: Resolution,
-             gaps: BuildGaps, cuda: str | None) -> SolvedVariant:
+             audited: tuple[list[Finding], BuildGaps], cuda: str | None) -> SolvedVariant:
     from conda2docker.plan import lock_digest, make_plan
 
     lock = resolution.lock
     serialized = spec.source.read_bytes() if spec.lock is not None else lock_bytes(lock)
     platform = request.platforms[0] if request.platforms else lock.platforms[0]
     options = _plan_options(request, name, cuda, lock_digest(serialized), platform, spec.source.name)
-    return SolvedVariant(name, resolution, serialized, make_plan(spec, lock, options, gaps))
+    findings, gaps = audited
+    return SolvedVariant(name, resolution, serialized, make_plan(spec, lock, options, gaps),
+                         tuple(findings))
 
 
 def solve_variants(request: ConvertRequest) -> tuple[list[SolvedVariant], list[str]]:
@@ -191,14 +198,14 @@ def solve_variants(request: ConvertRequest) -> tuple[list[SolvedVariant], list[s
         notes.append(f"no CPU variant: the environment cannot be solved without a GPU ({error.message})")
     audit_gpu = False
     if cpu is not None:
-        gaps = _gaps(cpu.spec, cpu, _target(cpu.lock, request), gpu=False)
-        audit_gpu = gaps.needs_gpu
-        variants.append(_variant(request, "cpu", cpu.spec, cpu, gaps, None))
+        audited = _audit(cpu.spec, cpu, _target(cpu.lock, request), gpu=False)
+        audit_gpu = audited[1].needs_gpu
+        variants.append(_variant(request, "cpu", cpu.spec, cpu, audited, None))
     reasons = gpu_reasons(spec, audit_needs_gpu=audit_gpu)
     if wants_gpu(request.gpu, reasons) or cpu is None:  # type: ignore[arg-type]
         gpu = _solve(spec, _resolve_options(request, cuda, request.output / LOCK_NAMES["gpu"]))
-        gaps = _gaps(gpu.spec, gpu, _target(gpu.lock, request), gpu=True)
-        variants.append(_variant(request, "gpu", gpu.spec, gpu, gaps, cuda))
+        audited = _audit(gpu.spec, gpu, _target(gpu.lock, request), gpu=True)
+        variants.append(_variant(request, "gpu", gpu.spec, gpu, audited, cuda))
         why = "; ".join(reasons) if reasons else "--gpu yes"
         notes.append(f"GPU variant for CUDA {cuda}: {why}")
     return variants, notes
@@ -210,6 +217,7 @@ def _target(lock: Lock, request: ConvertRequest) -> str:
 
 def render_files(request: ConvertRequest, variants: Sequence[SolvedVariant]) -> dict[Path, bytes]:
     """Every generated file of the output directory, by path."""
+    from conda2docker.audit import render_report
     from conda2docker.render.apptainer import DEFINITION_NAMES, render_apptainer
     from conda2docker.render.compose import render_compose
     from conda2docker.render.dockerfile import (
@@ -224,6 +232,9 @@ def render_files(request: ConvertRequest, variants: Sequence[SolvedVariant]) -> 
     for variant in variants:
         plan = variant.plan
         files[out / LOCK_NAMES[variant.name]] = variant.lock_bytes
+        root = variant.resolution.spec.source.parent
+        files[out / AUDIT_NAMES[variant.name]] = render_report(
+            variant.findings, "markdown", root=root).encode()
         if "docker" in request.formats:
             files[out / DOCKERFILE_NAMES[variant.name]] = render_dockerfile(plan).encode()
         if "apptainer" in request.formats:
@@ -254,6 +265,9 @@ def convert(request: ConvertRequest, echo: Echo = lambda _line: None) -> Convert
     notes += [n for v in variants for n in v.plan.notes]
     for note in notes:
         echo(f"note: {note}")
+    for variant in variants:
+        echo(f"audit ({variant.name}): {_summary(variant.findings)}; "
+             f"see {request.output / AUDIT_NAMES[variant.name]}")
     files = render_files(request, variants)
     names = tuple(v.name for v in variants)
     if request.check:
@@ -268,6 +282,16 @@ def convert(request: ConvertRequest, echo: Echo = lambda _line: None) -> Convert
                  f"({vendored.vendored_bytes / 1e6:.1f} MB), hashes checked")
     return ConvertResult(first, written=report.written, unchanged=report.unchanged, variants=names,
                          notes=tuple(notes))
+
+
+def _summary(findings: Sequence[Finding]) -> str:
+    if not findings:
+        return "no findings"
+    counts: dict[str, int] = {}
+    for finding in findings:
+        counts[finding.severity.value] = counts.get(finding.severity.value, 0) + 1
+    return ", ".join(f"{counts[level]} {level}" for level in ("error", "warning", "info")
+                     if level in counts)
 
 
 def _index_args(spec: EnvSpec) -> tuple[str, ...]:

@@ -619,8 +619,10 @@ def split_history(
     if cut is None:
         cut = next((i for i, e in enumerate(entries) if i > 0 and e.get("Tags")), len(entries))
     base_entries = entries[cut:]
-    base_tags = base_entries[0].get("Tags") if base_entries else None
-    base = (base_tags[0] if base_tags else (runtime.base if runtime else None)) if base_entries else None
+    base_tags = list(base_entries[0].get("Tags") or []) if base_entries else []
+    base: str | None = runtime.base if runtime is not None else None
+    if base_tags and base not in base_tags:
+        base = base_tags[0]
     own = entries[:cut]
     stages_of: list[str] = ["runtime"] * len(own)
     if runtime is not None and len(runtime.instructions) == len(own):

@@ -105,11 +105,10 @@ def export_build_strings(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
 )
 def no_lock(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     """An environment file is a wish list; only a lock (exact versions, URLs and hashes)
-    rebuilds the same image next month."""
+    rebuilds the same image next month. The finding is about the input alone, so the
+    report is the same whether or not an earlier lock was reused."""
     spec = ctx.spec
     if spec is None or spec.kind in ("conda-lock", "explicit") or spec.lock is not None:
-        return
-    if ctx.resolution is not None and ctx.resolution.reused:
         return
     yield rule.finding(spec.source.name, location=SourceLocation(spec.source))
 
