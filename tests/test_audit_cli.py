@@ -10,7 +10,7 @@ import pytest
 from conda2docker.cli import main
 from fixtures.audit.cases import BASE, cpkg, lock, ppkg
 
-SDIST = "https://files.pythonhosted.org/p/orjson-3.6.8.tar.gz"
+SDIST = "https://files.example.org/p/orjson-3.6.8.tar.gz"
 
 
 @pytest.fixture

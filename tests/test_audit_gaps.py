@@ -5,7 +5,7 @@ from __future__ import annotations
 from conda2docker.audit import AuditContext, LocalFacts, audit, plan_inputs
 from fixtures.audit.cases import BASE, ENV, PLATFORM, _path_req, cpkg, ctx, lock, ppkg, spec
 
-SDIST = "https://files.pythonhosted.org/p/orjson-3.6.8.tar.gz"
+SDIST = "https://files.example.org/p/orjson-3.6.8.tar.gz"
 
 
 def test_gaps_of_a_gpu_lock_with_source_builds() -> None:
@@ -14,7 +14,7 @@ def test_gaps_of_a_gpu_lock_with_source_builds() -> None:
         cpkg("cudatoolkit", "11.8.0"),
         cpkg("pytorch", "2.1.0", "cuda118py311h3b8d1c1_300"),
         ppkg("orjson", "3.6.8", SDIST),
-        ppkg("flash-attn", "2.3.3", "https://files.pythonhosted.org/p/flash_attn-2.3.3.tar.gz",
+        ppkg("flash-attn", "2.3.3", "https://files.example.org/p/flash_attn-2.3.3.tar.gz",
              deps={"torch": "*"}),
         ppkg("clip", "1.0", "git+https://github.com/openai/CLIP.git@a1d0717"),
         ppkg("opencv-python", "4.9.0.80"),

@@ -40,7 +40,7 @@ GPU = PlanOptions(variant="gpu", cuda_version="12.4", support_dir="conda2docker/
 
 def lock_with_cuda_ext(*, nvcc: bool = False, jupyter: bool = False) -> Lock:
     base = lock_with_builds()
-    extra = [pip("flash-attn", "2.6.3", "https://files.pythonhosted.org/packages/flash_attn-2.6.3.tar.gz")]
+    extra = [pip("flash-attn", "2.6.3", "https://files.example.org/packages/flash_attn-2.6.3.tar.gz")]
     if nvcc:
         extra.append(conda("cuda-nvcc", "12.4.131", "h0_0"))
     if jupyter:

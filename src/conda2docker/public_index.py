@@ -34,5 +34,10 @@ def public_index_hosts() -> frozenset[str]:
     return frozenset(_pip_public()[1])
 
 
+def public_file_host() -> str:
+    """The host the public index serves distribution files from."""
+    return _pip_public()[1][1] if len(_pip_public()[1]) > 1 else ""
+
+
 def is_public_index(url: str) -> bool:
     return (urlsplit(url).hostname or "") in public_index_hosts()

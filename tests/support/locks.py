@@ -53,7 +53,7 @@ def lock_pure_conda() -> Lock:
 
 def lock_with_pip_wheels() -> Lock:
     packages = (*base_conda(), pip("six", "1.16.0",
-        "https://files.pythonhosted.org/packages/d9/5a/e7/six-1.16.0-py2.py3-none-any.whl"))
+        "https://files.example.org/packages/d9/5a/e7/six-1.16.0-py2.py3-none-any.whl"))
     return Lock(packages=packages, platforms=("linux-64",), channels=("conda-forge",),
                 content_hash={"linux-64": _hex("wheels", 64)}, sources=("environment.yml",),
                 roots=("python", "numpy", "six"))
@@ -63,8 +63,8 @@ def lock_with_builds(local_src: Path | None = None) -> Lock:
     local = local_src or Path("/srv/src/mytool")
     packages = (
         *base_conda(),
-        pip("six", "1.16.0", "https://files.pythonhosted.org/packages/six-1.16.0-py2.py3-none-any.whl"),
-        pip("docopt", "0.6.2", "https://files.pythonhosted.org/packages/docopt-0.6.2.tar.gz"),
+        pip("six", "1.16.0", "https://files.example.org/packages/six-1.16.0-py2.py3-none-any.whl"),
+        pip("docopt", "0.6.2", "https://files.example.org/packages/docopt-0.6.2.tar.gz"),
         pip("requests", "2.31.0",
             "git+https://github.com/psf/requests.git@147c8511ddbfa5e8f71bbf5c18ede0c4ceb3bba4",
             sha256=False),
