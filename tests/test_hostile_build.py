@@ -85,8 +85,9 @@ def test_hostile_variables_and_path_names_stay_literal_in_a_real_build(
     assert main(["convert", str(env), "-o", str(out), "--installer", "rattler", "--vendor",
                  "--channel-alias", test_channel.alias, "--format", "docker",
                  "--format", "apptainer"]) == 0
+    # audit*.md reports quote the path as evidence for a reader; build files must not hold it
     generated = {p: p.read_bytes() for p in out.rglob("*")
-                 if p.is_file() and "vendor" not in p.parts}
+                 if p.is_file() and "vendor" not in p.parts and not p.name.startswith("audit")}
     assert all(HOSTILE_DIR.encode() not in data for data in generated.values()), \
         "the directory name reached a generated file"
     assert (out / "sources" / "c2d-local" / "pyproject.toml").is_file()
