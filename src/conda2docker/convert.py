@@ -273,7 +273,9 @@ def convert(request: ConvertRequest, echo: Echo = lambda _line: None) -> Convert
     if request.check:
         return ConvertResult(first, differing=tuple(differing(files)), variants=names, notes=tuple(notes))
     report = write_files(files, force=request.force)
-    index_args = _index_args(first.spec)
+    from conda2docker.resolve.pypi import pip_options_args
+
+    index_args = pip_options_args(first.spec.pip_options)
     for variant in variants:
         vendored = populate(variant.plan, variant.resolution.lock, request.output,
                             rattler_version=plan_rattler_version(), index_args=index_args)
@@ -292,17 +294,6 @@ def _summary(findings: Sequence[Finding]) -> str:
         counts[finding.severity.value] = counts.get(finding.severity.value, 0) + 1
     return ", ".join(f"{counts[level]} {level}" for level in ("error", "warning", "info")
                      if level in counts)
-
-
-def _index_args(spec: EnvSpec) -> tuple[str, ...]:
-    args: tuple[str, ...] = ()
-    if spec.pip_options.index_url:
-        args += ("--index-url", spec.pip_options.index_url)
-    for extra in spec.pip_options.extra_index_urls:
-        args += ("--extra-index-url", extra)
-    for links in spec.pip_options.find_links:
-        args += ("--find-links", links)
-    return args
 
 
 def plan_rattler_version() -> str:

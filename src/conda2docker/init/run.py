@@ -144,13 +144,9 @@ def _vendor(plan: BuildPlan, lock: Lock, init: InitPlan, context: Path, spec: En
     """Every file the build needs into the support directory, so it builds with no network."""
     from conda2docker.context import build_requires, populate, vendor_build_requirements
     from conda2docker.convert import plan_rattler_version
-    index_args: tuple[str, ...] = ()
-    if spec.pip_options.index_url:
-        index_args += ("--index-url", spec.pip_options.index_url)
-    for extra in spec.pip_options.extra_index_urls:
-        index_args += ("--extra-index-url", extra)
-    for links in spec.pip_options.find_links:
-        index_args += ("--find-links", links)
+    from conda2docker.resolve.pypi import pip_options_args
+
+    index_args = pip_options_args(spec.pip_options)
     report = populate(plan, lock, context, rattler_version=plan_rattler_version(),
                       index_args=index_args)
     (context / "vendor" / "pip").mkdir(parents=True, exist_ok=True)

@@ -18,6 +18,27 @@ def _where(location: SourceLocation | None) -> str:
     return f" ({location.file.name}:{location.line})"
 
 
+def _merged(
+    subject: str,
+    group: Sequence[CondaDependency] | Sequence[PipRequirement],
+    identical: bool,
+    *,
+    what: str,
+    into: str,
+) -> ReaderChange:
+    """The change that records several listings of one package merged into one."""
+    reason = f"{what} {len(group)} times with the same spec"
+    if not identical:
+        reason = f"{what} {len(group)} times with compatible specs; merged into {into}"
+    return ReaderChange(
+        action="merged",
+        subject=subject,
+        reason=reason,
+        detail="; ".join(f"{item.raw.strip()}{_where(item.location)}" for item in group),
+        location=group[1].location,
+    )
+
+
 def _conflict(
     subject: str,
     first: str,
@@ -120,20 +141,7 @@ def merge_conda(
             channel=next(iter(channels), None),
         )
         merged.append(result)
-        changes.append(
-            ReaderChange(
-                action="merged",
-                subject=name,
-                reason=(
-                    f"listed {len(group)} times with the same spec"
-                    if identical
-                    else f"listed {len(group)} times with compatible specs; merged into "
-                    f"{result.matchspec!r}"
-                ),
-                detail="; ".join(f"{d.raw.strip()}{_where(d.location)}" for d in group),
-                location=group[1].location,
-            )
-        )
+        changes.append(_merged(name, group, identical, what="listed", into=repr(result.matchspec)))
     return merged, changes
 
 
@@ -219,18 +227,6 @@ def merge_pip(
             for r in group
         )
         merged.append(result)
-        changes.append(
-            ReaderChange(
-                action="merged",
-                subject=subject,
-                reason=(
-                    f"pip requirement listed {len(group)} times with the same spec"
-                    if identical
-                    else f"pip requirement listed {len(group)} times with compatible specs; "
-                    f"merged into {subject}{result.specifier}"
-                ),
-                detail="; ".join(f"{r.raw.strip()}{_where(r.location)}" for r in group),
-                location=group[1].location,
-            )
-        )
+        changes.append(_merged(subject, group, identical, what="pip requirement listed",
+                               into=f"{subject}{result.specifier}"))
     return merged, changes

@@ -45,6 +45,8 @@ from packaging.utils import (
 )
 from packaging.version import Version
 
+from conda2docker.model import PipOptions
+
 PEP691_JSON = "application/vnd.pypi.simple.v1+json"
 ACCEPT = f"{PEP691_JSON}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
 SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tgz")
@@ -501,6 +503,18 @@ def pip_index_args(index_urls: Sequence[str], find_links: Sequence[str]) -> list
             args += ["--extra-index-url", url]
     for link in find_links:
         args += ["--find-links", link]
+    return args
+
+
+def pip_options_args(options: PipOptions) -> tuple[str, ...]:
+    """An environment's own pip index options, as pip command-line arguments."""
+    args: tuple[str, ...] = ()
+    if options.index_url:
+        args += ("--index-url", options.index_url)
+    for url in options.extra_index_urls:
+        args += ("--extra-index-url", url)
+    for link in options.find_links:
+        args += ("--find-links", link)
     return args
 
 
