@@ -6,9 +6,17 @@ import json
 from importlib import resources
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from packaging.utils import canonicalize_name
 
-from conda2docker.names import conda_to_pypi, import_names, is_mapped_conda_name, pypi_to_conda
+from conda2docker.names import (
+    _canonical,
+    conda_to_pypi,
+    import_names,
+    is_mapped_conda_name,
+    pypi_to_conda,
+)
 
 
 @pytest.mark.parametrize(
@@ -72,3 +80,8 @@ def test_round_trip_over_the_whole_table() -> None:
             assert conda_to_pypi(entry["conda_name"]) == canonicalize_name(entry["pypi_name"])
             checked += 1
     assert checked > 12_000
+
+
+@given(st.text(alphabet="aZz09-_.Ä ", max_size=12))
+def test_the_shortcut_canonicalises_exactly_as_packaging_does(name: str) -> None:
+    assert _canonical(name) == canonicalize_name(name)

@@ -227,3 +227,26 @@ def test_gpu_builds_follow_the_cuda_virtual_package(small_channel: TestChannel, 
     options = ResolveOptions(channel_alias=small_channel.root.as_uri(), cuda=cuda)
     [tool] = resolve(spec("gpu-tool", channels=(small_channel.name,)), options).lock.packages
     assert tool.build == build
+
+
+def test_the_lock_on_disk_is_reused_while_inputs_hold_and_a_broken_one_is_resolved_again(
+    small_channel: TestChannel, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from conda2docker.cli import main
+
+    env = tmp_path / "environment.yml"
+    env.write_text(f"channels: [{small_channel.name}]\ndependencies: [hello-noarch]\n")
+    out = tmp_path / "conda-lock.yml"
+    argv = ["lock", str(env), "-o", str(out), "--channel-alias", small_channel.root.as_uri()]
+    assert main(argv) == 0
+    first = out.read_bytes()
+    capsys.readouterr()
+    assert main(argv) == 0
+    assert "up to date (inputs unchanged)" in capsys.readouterr().out
+    assert out.read_bytes() == first
+    reused = resolve(spec("hello-noarch", channels=(small_channel.name,)),
+                     ResolveOptions(channel_alias=small_channel.root.as_uri(), existing_path=out))
+    assert reused.reused
+    out.write_text("version: 1\npackage: [\n")
+    assert main([*argv, "--force"]) == 0
+    assert out.read_bytes() == first

@@ -4,17 +4,13 @@ file of the lock, fetched and checked against its hash, so the image builds with
 
 from __future__ import annotations
 
-import asyncio
-import gzip
 import hashlib
 import io
 import os
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
-import urllib.request
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,6 +75,8 @@ def _temp_beside(path: Path) -> Path:
 
 def fetch(url: str, dest: Path) -> None:
     """Copy or download ``url`` to ``dest`` (through a download cache keyed by URL)."""
+    import urllib.request
+
     dest.parent.mkdir(parents=True, exist_ok=True)
     local = _local_path(url)
     if local is not None:
@@ -143,6 +141,9 @@ def _vcs_archive(url: str, dest: Path) -> None:
 
 def _write_tar_gz(root: Path, dest: Path, *, arcname: str, exclude: set[str] = frozenset()) -> None:  # type: ignore[assignment]
     """A reproducible tar.gz of ``root`` (sorted entries, zero mtimes, root ownership)."""
+    import gzip
+    import tarfile
+
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for path in sorted(root.rglob("*")):
@@ -213,6 +214,8 @@ def build_bootstrap(lock: Lock, platform: str, context: Path) -> None:
 def _install_bootstrap(packages: list[LockedPackage], dest: Path) -> None:
     """Install ``packages`` for ``/opt/c2d-bootstrap`` and pack them (built once per package set,
     so the archive — and the image layers after it — stay the same between conversions)."""
+    import asyncio
+
     import rattler
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -308,6 +311,8 @@ DEFAULT_BUILD_REQUIRES = ("setuptools>=40.8.0", "wheel")
 
 def build_requires(archive_or_dir: Path) -> tuple[str, ...]:
     """``[build-system] requires`` of an sdist, a source tarball or a source directory."""
+    import tarfile
+
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - Python 3.10

@@ -116,7 +116,7 @@ def _resolver(packages: tuple[LockedPackage, ...]) -> _Resolve:
     conda = {p.name.lower(): node_key("conda", p.name) for p in packages if p.manager == "conda"}
     pip = {canonical(p.name): node_key("pip", p.name) for p in packages if p.manager == "pip"}
     conda_by_pypi: dict[str, str] = {}
-    for name, key in sorted(conda.items()):
+    for name, key in sorted(conda.items()) if pip else ():  # only pip requirements look here
         conda_by_pypi.setdefault(conda_to_pypi(name), key)
         conda_by_pypi.setdefault(canonical(name), key)
     return _Resolve(conda, pip, conda_by_pypi)

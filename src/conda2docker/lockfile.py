@@ -165,6 +165,16 @@ def _package_from_mapping(entry: Mapping[str, Any], path: Path, where: str) -> L
     )
 
 
+def read_reusable_lock(path: Path | None) -> Lock | None:
+    """An earlier lock at ``path`` to reuse, or None (a broken one is re-solved, not fatal)."""
+    if path is None or not path.is_file():
+        return None
+    try:
+        return read_conda_lock(path)
+    except InputError:
+        return None
+
+
 def read_conda_lock(path: Path) -> Lock:
     """Read a conda-lock v1 file (``conda-lock.yml``).
 

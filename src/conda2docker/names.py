@@ -33,6 +33,13 @@ class _Mapping:
     by_conda: dict[str, _Entry]
 
 
+def _canonical(name: str) -> str:
+    """canonicalize_name, without its regular expression for names already canonical (most)."""
+    if name.islower() and "_" not in name and "." not in name and "--" not in name:
+        return name
+    return canonicalize_name(name)
+
+
 @cache
 def _mapping() -> _Mapping:
     try:
@@ -43,17 +50,17 @@ def _mapping() -> _Mapping:
     by_conda: dict[str, _Entry] = {}
     for key, raw in json.loads(text).items():
         entry = _Entry(
-            pypi_name=canonicalize_name(str(raw.get("pypi_name") or key)),
+            pypi_name=_canonical(str(raw.get("pypi_name") or key)),
             conda_name=str(raw.get("conda_name") or key),
             import_name=str(raw.get("import_name") or ""),
         )
-        by_pypi[canonicalize_name(key)] = entry
+        by_pypi[_canonical(key)] = entry
         known = by_conda.get(entry.conda_name)
         # conda → PyPI is n:1 (opencv ← opencv-python, opencv-python-headless): keep the
         # first entry unless a later one spells the conda name itself.
         if known is None or (
-            known.pypi_name != canonicalize_name(entry.conda_name)
-            and entry.pypi_name == canonicalize_name(entry.conda_name)
+            known.pypi_name != _canonical(entry.conda_name)
+            and entry.pypi_name == _canonical(entry.conda_name)
         ):
             by_conda[entry.conda_name] = entry
     return _Mapping(by_pypi, by_conda)

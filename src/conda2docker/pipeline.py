@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from conda2docker.errors import InputError, SourceLocation
-from conda2docker.model import DEFAULT_PLATFORM, EnvSpec, Lock, Resolution
+from conda2docker.model import DEFAULT_PLATFORM, EnvSpec, Resolution
 from conda2docker.resolve import ResolveOptions, resolve
 
 
@@ -24,20 +24,8 @@ def read_spec(path: Path, platform: str = DEFAULT_PLATFORM) -> EnvSpec:
     return read_input(path, platform=platform)
 
 
-def existing_lock(path: Path | None) -> Lock | None:
-    """An earlier lock at ``path`` to reuse, or None (a broken one is re-solved, not fatal)."""
-    if path is None or not path.is_file():
-        return None
-    from conda2docker.lockfile import read_conda_lock
-
-    try:
-        return read_conda_lock(path)
-    except InputError:
-        return None
-
-
 def resolve_input(path: Path, options: ResolveOptions) -> Resolution:
-    """Read ``path`` and resolve it (reusing ``options.existing`` when its inputs match)."""
+    """Read ``path`` and resolve it (reusing an earlier lock when its inputs match)."""
     platform = options.platforms[0] if options.platforms else DEFAULT_PLATFORM
     spec = read_spec(path, platform)
     return resolve(spec, options)

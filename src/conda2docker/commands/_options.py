@@ -65,7 +65,6 @@ def resolve_options_from_cli(
 ) -> ResolveOptions:
     """Validate CLI values and build :class:`ResolveOptions`."""
     from conda2docker.errors import InputError
-    from conda2docker.pipeline import existing_lock
     from conda2docker.resolve import ResolveOptions
     from conda2docker.resolve.channels import parse_mirror
 
@@ -83,5 +82,5 @@ def resolve_options_from_cli(
         solver=solver,  # type: ignore[arg-type]
         cuda=cuda,
         update=tuple(update or ()),
-        existing=existing_lock(lock_path),
+        existing_path=lock_path,
     )

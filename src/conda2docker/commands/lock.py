@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -47,11 +48,12 @@ def lock_command(
 ) -> None:
     """Resolve ENV_FILE into a conda-lock.yml with the embedded solver (or conda-lock)."""
     from conda2docker.errors import OutputConflict, SourceLocation
-    from conda2docker.lockfile import write_conda_lock
-    from conda2docker.pipeline import existing_lock, resolve_input
+    from conda2docker.lockfile import read_reusable_lock, write_conda_lock
+    from conda2docker.pipeline import resolve_input
     from conda2docker.resolve import require_complete
 
-    if output.exists() and existing_lock(output) is None and not force:
+    previous = read_reusable_lock(output)
+    if output.exists() and previous is None and not force:
         raise OutputConflict(
             "exists and is not a conda-lock file; not overwritten",
             fix="pass --force, or choose another --output",
@@ -60,8 +62,8 @@ def lock_command(
     options = resolve_options_from_cli(
         platforms=platform, channels=channel, channel_alias=channel_alias, mirrors=mirror,
         offline=offline, priority=channel_priority, solver=solver, cuda=cuda, update=update,
-        lock_path=output,
     )
+    options = dataclasses.replace(options, existing=previous)
     resolution = require_complete(resolve_input(env_file, options))
     lock = resolution.lock
     for change in (*resolution.spec.changes, *resolution.changes):

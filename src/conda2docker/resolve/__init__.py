@@ -46,6 +46,8 @@ class ResolveOptions:
     glibc: str = DEBIAN_BOOKWORM_GLIBC
     update: tuple[str, ...] = ()
     existing: Lock | None = None
+    existing_path: Path | None = None
+    """An earlier lock file, read only when a solve is needed (``existing`` wins when given)."""
     cache_dir: Path | None = None
 
 
@@ -120,11 +122,15 @@ def resolve(spec: EnvSpec, options: ResolveOptions) -> Resolution:
     unavailable: list[Unavailable] = []
     hashes: dict[str, str] = {}
     all_reused = True
+    existing = options.existing
+    if existing is None:
+        from conda2docker.lockfile import read_reusable_lock
+
+        existing = read_reusable_lock(options.existing_path)
     for platform in platforms:
         target = VirtualTarget(platform=platform, glibc=options.glibc, cuda=options.cuda)
         digest = input_hash(spec, platform, channels, target, options)
         hashes[platform] = digest
-        existing = options.existing
         if existing and not options.update and existing.content_hash.get(platform) == digest:
             packages += existing.for_platform(platform)
             continue
