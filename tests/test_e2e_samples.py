@@ -62,6 +62,10 @@ def convert_build_verify(
     failed = [c for c in report["checks"] if c["status"] == "fail"]
     assert code == 0 and report["summary"]["ok"], failed
     assert report["lock"]["matches_label"] is True
+    got = statuses(report)
+    assert got["locale"] == "pass"
+    # The test channel's CPython uses the base image's OpenSSL, and minbase has no CA bundle.
+    assert got["tls"] == "warn" and report["summary"]["warned"] == 1
     return Built(out, tag, report)
 
 
@@ -147,12 +151,13 @@ def test_verify_fails_on_a_spoiled_image(
     sample_b: tuple[Path, str], tmp_path: Path, docker_client: Any,
     image_tag_factory: Callable[[str], str], capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """Root user, a compiler, a package cache, build sources and a broken module: all found."""
+    """Root user, a missing locale, a compiler, a package cache, build sources and a broken
+    module: all found."""
     from conda2docker.engine.build import build_image
 
     _, tag = sample_b
     (tmp_path / "Dockerfile").write_text(
-        f"FROM {tag}\nUSER 0\n"
+        f"FROM {tag}\nUSER 0\nENV LANG=xx_XX.UTF-8\n"
         "RUN mkdir -p /tmp/c2d/src /opt/env/pkgs && touch /opt/env/pkgs/x-1-0.conda && "
         "ln -s /bin/true /opt/env/bin/gcc && rm -r /opt/env/lib/python3.11/site-packages/c2d_pure\n"
     )
@@ -162,20 +167,22 @@ def test_verify_fails_on_a_spoiled_image(
     assert main(["verify", spoiled, "--format", "json"]) == 1
     report = json.loads(capsys.readouterr().out)
     got = statuses(report)
-    for check in ("user", "compilers", "caches", "sources", "import:c2d-pure", "import:c2d-needs",
-                  "entry:c2d-pure"):
+    for check in ("user", "locale", "compilers", "caches", "sources", "import:c2d-pure",
+                  "import:c2d-needs", "entry:c2d-pure"):
         assert got[check] == "fail", check
     assert got["import:pip"] == "pass"
-    assert report["summary"]["ok"] is False and report["summary"]["failed"] == 7
+    assert report["summary"]["ok"] is False and report["summary"]["failed"] == 8
     detail = {c["id"]: c["detail"] for c in report["checks"]}
     assert "/opt/env/bin/gcc" in detail["compilers"]
+    assert "xx_XX.UTF-8 is not installed" in detail["locale"] and "LANG=C.UTF-8" in detail["locale"]
     assert "No module named 'c2d_pure'" in detail["import:c2d-pure"]
     # The table form says the same, and exits 1 too.
     assert main(["verify", spoiled]) == 1
     table = capsys.readouterr().out
     summary = report["summary"]
     assert "FAIL  user" in table and table.rstrip().endswith(
-        f"FAILED: {summary['passed']} passed, 7 failed, {summary['skipped']} skipped")
+        f"FAILED: {summary['passed']} passed, {summary['warned']} warned, 8 failed, "
+        f"{summary['skipped']} skipped")
 
 
 # --------------------------------------------------------------------------- c

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -242,11 +245,11 @@ def test_report_json_round_trips_and_counts() -> None:
     report = vc.Report({"ref": "me:1", "id": "sha256:6"}, {"source": "image", "detail": "d"}, checks, sizes)
     data = json.loads(json.dumps(report.as_json()))
     assert data["schema"] == vc.SCHEMA
-    assert data["summary"] == {"ok": False, "passed": 1, "failed": 1, "skipped": 1}
+    assert data["summary"] == {"ok": False, "passed": 1, "warned": 0, "failed": 1, "skipped": 1}
     assert {c["status"] for c in data["checks"]} == {"pass", "fail", "skip"}
     assert data["sizes"]["own_bytes"] == 40 and data["sizes"]["by_stage"] == {"base": 60, "runtime": 40}
     table = vc.render_table(report)
-    assert "FAIL  user" in table and table.rstrip().endswith("FAILED: 1 passed, 1 failed, 1 skipped")
+    assert "FAIL  user" in table and table.rstrip().endswith("FAILED: 1 passed, 0 warned, 1 failed, 1 skipped")
 
 
 def test_short_instruction() -> None:
@@ -304,3 +307,44 @@ def test_probe_runs_commands_with_a_timeout() -> None:
     assert results["slow"]["timed_out"] and results["slow"]["code"] is None
     assert results["missing"]["code"] == 127
     assert isinstance(answer["identity"]["uid"], int)
+
+
+# --------------------------------------------------------------------------- locale and TLS
+
+
+def run_here(program: str, **env: str) -> dict[str, Any]:
+    """A runtime program run by this machine's Python, shaped as the probe reports it."""
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                          check=False, env={**os.environ, **env})
+    return {"code": done.returncode, "output": done.stdout + done.stderr}
+
+
+def test_locale_and_tls_programs_pass_on_a_host_with_a_ca_bundle() -> None:
+    locale_check = vc.judge_locale(run_here(vc.LOCALE_PROGRAM, LANG="C.UTF-8", LC_ALL=""))
+    assert locale_check.status == "pass" and locale_check.detail == "C.UTF-8, UTF-8"
+    tls = vc.judge_tls(run_here(vc.TLS_PROGRAM))
+    assert tls.status == "pass" and ("CA certificates" in tls.detail or "entries in" in tls.detail)
+
+
+def test_a_missing_locale_fails_and_a_non_utf8_one_warns() -> None:
+    missing = vc.judge_locale(run_here(vc.LOCALE_PROGRAM, LANG="xx_XX.UTF-8", LC_ALL=""))
+    assert missing.status == "fail" and "xx_XX.UTF-8 is not installed" in missing.detail
+    ascii_only = vc.judge_locale(run_here(vc.LOCALE_PROGRAM, LANG="C", LC_ALL="C",
+                                          PYTHONUTF8="0", PYTHONCOERCECLOCALE="0"))
+    assert ascii_only.status == "warn" and "not UTF-8" in ascii_only.detail
+
+
+def test_no_ca_bundle_warns_with_the_fix(tmp_path: Any) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    tls = vc.judge_tls(run_here(vc.TLS_PROGRAM, SSL_CERT_FILE=str(tmp_path / "none.pem"),
+                                SSL_CERT_DIR=str(empty)))
+    assert tls.status == "warn" and "add ca-certificates" in tls.detail
+    no_ssl = vc.judge_tls({"code": 0, "output": '{"error": "No module named \'_ssl\'"}\n'})
+    assert no_ssl.status == "warn" and "no ssl module" in no_ssl.detail
+
+
+def test_a_runtime_program_that_crashes_fails() -> None:
+    assert vc.judge_tls({"code": 1, "output": "Segmentation fault\n"}).status == "fail"
+    assert vc.judge_locale(None).status == "fail"
+    assert vc.judge_locale({"code": 0, "output": "garbage\n"}).detail.endswith("garbage")

@@ -2,7 +2,7 @@
 
 Pure: no engine, no I/O. :mod:`conda2docker.engine.verify` gathers the facts inside the
 image (with :mod:`conda2docker.engine.probe`) and hands them here; everything that decides
-pass / fail / skip, and the report's JSON and table forms, lives in this module so it can be
+pass / warn / fail / skip, and the report's JSON and table forms, lives in this module so it can be
 tested without an engine.
 
 The JSON report (``--format json``) is documented in ``docs/verify.md``; :data:`SCHEMA` names
@@ -11,6 +11,7 @@ its version.
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from collections.abc import Iterable, Mapping, Sequence
@@ -21,7 +22,7 @@ from packaging.utils import canonicalize_name
 
 SCHEMA = "conda2docker.verify/1"
 
-Status = Literal["pass", "fail", "skip"]
+Status = Literal["pass", "warn", "fail", "skip"]
 
 #: Compilers that must not be in a runtime image (on PATH or in the prefix).
 COMPILERS: tuple[str, ...] = (
@@ -150,7 +151,7 @@ class Report:
         return not any(c.status == "fail" for c in self.checks)
 
     def counts(self) -> dict[str, int]:
-        counts = {"pass": 0, "fail": 0, "skip": 0}
+        counts = {"pass": 0, "warn": 0, "fail": 0, "skip": 0}
         for check in self.checks:
             counts[check.status] += 1
         return counts
@@ -163,8 +164,8 @@ class Report:
             "lock": dict(self.lock),
             "checks": [c.as_json() for c in self.checks],
             "sizes": self.sizes.as_json() if self.sizes else None,
-            "summary": {"ok": self.ok, "passed": counts["pass"], "failed": counts["fail"],
-                        "skipped": counts["skip"]},
+            "summary": {"ok": self.ok, "passed": counts["pass"], "warned": counts["warn"],
+                        "failed": counts["fail"], "skipped": counts["skip"]},
         }
 
 
@@ -521,6 +522,94 @@ def gpu_commands(prefix: str, has_torch: bool, timeout: float) -> list[dict[str,
     return commands
 
 
+# --------------------------------------------------------------------------- locale and TLS
+
+# Both run with the environment's Python as the image's user; Python 3.8 syntax, stdlib only.
+LOCALE_PROGRAM = """\
+import json, locale, os, sys
+facts = {"LANG": os.environ.get("LANG"), "LC_ALL": os.environ.get("LC_ALL"), "error": None}
+try:
+    locale.setlocale(locale.LC_ALL, "")
+except locale.Error as exc:
+    facts["error"] = str(exc)
+facts["encoding"] = locale.getpreferredencoding(False)
+facts["filesystem"] = sys.getfilesystemencoding()
+print(json.dumps(facts))
+"""
+TLS_PROGRAM = """\
+import json, os
+try:
+    import ssl
+except ImportError as exc:
+    print(json.dumps({"error": str(exc)}))
+    raise SystemExit(0)
+paths = ssl.get_default_verify_paths()
+capath = paths.capath or paths.openssl_capath
+entries = len(os.listdir(capath)) if capath and os.path.isdir(capath) else 0
+print(json.dumps({"openssl": ssl.OPENSSL_VERSION, "cafile": paths.cafile or paths.openssl_cafile,
+                  "capath": capath, "capath_entries": entries,
+                  "loaded": len(ssl.create_default_context().get_ca_certs())}))
+"""
+
+
+def runtime_commands(python: str, timeout: float) -> list[dict[str, Any]]:
+    """The locale and TLS checks, as commands for the probe's ``run`` mode."""
+    return [{"id": "runtime:locale", "argv": [python, "-c", LOCALE_PROGRAM], "timeout": timeout},
+            {"id": "runtime:tls", "argv": [python, "-c", TLS_PROGRAM], "timeout": timeout}]
+
+
+def _program_facts(result: Mapping[str, Any] | None) -> tuple[dict[str, Any] | None, str]:
+    """The JSON a runtime program printed last, or None and why there is none."""
+    if result is None:
+        return None, "did not run"
+    output = str(result.get("output", ""))
+    if result.get("code") != 0:
+        return None, f"exit {result.get('code')}: {last_line(output)}"
+    for line in reversed(output.splitlines()):
+        if line.startswith("{"):
+            try:
+                facts = json.loads(line)
+            except ValueError:
+                break
+            if isinstance(facts, dict):
+                return facts, ""
+    return None, f"unexpected output: {last_line(output) or 'none'}"
+
+
+def judge_locale(result: Mapping[str, Any] | None) -> Check:
+    facts, why = _program_facts(result)
+    if facts is None:
+        return Check("locale", "runtime", "locale", "fail", f"the locale check failed: {why}")
+    lang = facts.get("LC_ALL") or facts.get("LANG") or "unset"
+    if facts.get("error"):
+        return Check("locale", "runtime", "locale", "fail",
+                     f"locale {lang} is not installed ({facts['error']}): set LANG=C.UTF-8", facts)
+    encoding = str(facts.get("encoding") or "")
+    if encoding.lower().replace("-", "") != "utf8":
+        return Check("locale", "runtime", "locale", "warn",
+                     f"locale {lang} encodes text as {encoding or 'unknown'}, not UTF-8: "
+                     "set LANG=C.UTF-8", facts)
+    return Check("locale", "runtime", "locale", "pass", f"{lang}, {encoding}", facts)
+
+
+def judge_tls(result: Mapping[str, Any] | None) -> Check:
+    facts, why = _program_facts(result)
+    if facts is None:
+        return Check("tls", "runtime", "tls", "fail", f"the TLS check failed: {why}")
+    if facts.get("error"):
+        return Check("tls", "runtime", "tls", "warn",
+                     f"the environment's Python has no ssl module ({facts['error']}): no HTTPS "
+                     "from Python; add openssl to the environment", facts)
+    loaded, entries = int(facts.get("loaded") or 0), int(facts.get("capath_entries") or 0)
+    if not loaded and not entries:
+        return Check("tls", "runtime", "tls", "warn",
+                     f"no CA certificates at {facts.get('cafile')} or {facts.get('capath')}: "
+                     "HTTPS clients cannot verify servers; add ca-certificates to the "
+                     "environment (or the runtime image)", facts)
+    found = f"{loaded} CA certificates" if loaded else f"{entries} entries in {facts.get('capath')}"
+    return Check("tls", "runtime", "tls", "pass", f"{facts.get('openssl')}, {found}", facts)
+
+
 # --------------------------------------------------------------------------- sizes
 
 
@@ -675,7 +764,7 @@ def last_line(text: str) -> str:
     return lines[-1][:200] if lines else ""
 
 
-_MARK = {"pass": "ok  ", "fail": "FAIL", "skip": "skip"}
+_MARK = {"pass": "ok  ", "warn": "WARN", "fail": "FAIL", "skip": "skip"}
 
 
 def render_table(report: Report) -> str:
@@ -707,5 +796,6 @@ def render_table(report: Report) -> str:
             lines.append(f"stage   {stage_size.name:<10} {human(stage_size.size):>10}  {added}")
     counts = report.counts()
     verdict = "PASSED" if report.ok else "FAILED"
-    lines += ["", f"{verdict}: {counts['pass']} passed, {counts['fail']} failed, {counts['skip']} skipped"]
+    lines += ["", f"{verdict}: {counts['pass']} passed, {counts['warn']} warned, {counts['fail']} failed, "
+                  f"{counts['skip']} skipped"]
     return "\n".join(lines) + "\n"

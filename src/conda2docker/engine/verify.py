@@ -191,6 +191,7 @@ def verify_image(
         for point in points:
             if point.name not in skip:
                 commands += vc.entry_point_commands(prefix, point, options.timeout)
+        commands += vc.runtime_commands(python, options.timeout)
         echo(f"running {len(commands)} import and entry-point checks as the image's user")
         try:
             answer = run_probe(client, image.id, python, "run", {"commands": commands},
@@ -200,6 +201,9 @@ def verify_image(
         except ProbeError as exc:
             checks.append(vc.Check("probe", "python", "run", "fail", f"the check runner failed: {exc}"))
         checks.append(vc.judge_user(config_user, identity))
+        if run_results:
+            checks += [vc.judge_locale(run_results.get("runtime:locale")),
+                       vc.judge_tls(run_results.get("runtime:tls"))]
         checks += [vc.judge_compilers(facts), vc.judge_caches(facts, [*caches, "/home/*/.cache/pip"]),
                    vc.judge_sources(facts)]
         if run_results or not commands:
