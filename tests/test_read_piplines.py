@@ -351,3 +351,50 @@ def test_index_urls_may_use_environment_variables() -> None:
     assert pip.options.extra_index_urls == ("https://__token__:${TOKEN}@pypi.example/simple",)
     with pytest.raises(InputError, match=r"placeholder \$\{PKG\}"):
         pip.add_line("-e ./${PKG}", AT)
+
+
+# --------------------------------------------------------------------------- constraints (-c)
+
+
+def test_constraints_files_are_read_relative_to_the_file_that_names_them(tmp_path: Path) -> None:
+    (tmp_path / "ci").mkdir()
+    (tmp_path / "requirements.txt").write_text("c2d-needs\n-c ci/constraints.txt\n")
+    (tmp_path / "ci" / "constraints.txt").write_text(
+        "c2d-pure==1.0  # what CI tested\n-r more.txt\nnumpy<2; sys_platform == 'linux'\n")
+    (tmp_path / "ci" / "more.txt").write_text("scipy>=1.10\n")
+    reader = PipReader(tmp_path)
+    reader.read_file(tmp_path / "requirements.txt", SourceLocation(tmp_path / "environment.yml", 5))
+    assert [r.name for r in reader.requirements] == ["c2d-needs"]
+    constraints = reader.options.constraints
+    assert [(c.name, c.specifier) for c in constraints] == [
+        ("c2d-pure", "==1.0"), ("scipy", ">=1.10"), ("numpy", "<2")]
+    assert constraints[0].location == SourceLocation(tmp_path / "ci" / "constraints.txt", 1, 1)
+    assert constraints[2].marker == 'sys_platform == "linux"'
+    assert not [c for c in reader.changes if c.code == "R508"]
+
+
+@pytest.mark.parametrize(
+    ("line", "needle"),
+    [
+        ("black[d]==24.1", "not a package name with a version range"),
+        ("git+https://example.org/x.git@v1#egg=x", "not a package name with a version range"),
+        ("./local", "not a package name with a version range"),
+        ("--index-url https://example.org/simple", "option --index-url in a constraints file"),
+    ],
+)
+def test_what_pip_refuses_in_a_constraints_file_is_a_one_line_error(
+    tmp_path: Path, line: str, needle: str
+) -> None:
+    (tmp_path / "constraints.txt").write_text(f"numpy<2\n{line}\n")
+    reader = PipReader(tmp_path)
+    with pytest.raises(InputError) as info:
+        reader.add_line("-c constraints.txt", AT, tmp_path)
+    assert needle in info.value.message
+    assert info.value.location == SourceLocation(tmp_path / "constraints.txt", 2, 1)
+
+
+def test_a_missing_constraints_file_names_the_c_line(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as info:
+        PipReader(tmp_path).add_line("--constraint=nope.txt", AT, tmp_path)
+    assert "constraints file" in info.value.message and "-c line" in (info.value.fix or "")
+    assert info.value.location == AT

@@ -282,3 +282,32 @@ def test_property_locked_versions_satisfy_all_specifiers(
     for pkg in pkgs.values():
         for dep, dep_spec in pkg.dependencies.items():
             assert SpecifierSet("" if dep_spec == "*" else dep_spec).contains(pkgs[dep].version)
+
+
+def constrained(local_pypi: LocalIndex, client: IndexClient, lines: tuple[str, ...],
+                constraints: tuple[str, ...], **kwargs: tuple[LockedPackage, ...]) -> PipResolution:
+    options = PipOptions(index_url=local_pypi.url, constraints=tuple(registry(c) for c in constraints))
+    return resolve_pip([registry(line) for line in lines], options, PipTarget(),
+                       conda_packages=kwargs.get("conda_packages", ()), base_dir=Path.cwd(),
+                       index=client)
+
+
+def test_a_constraint_limits_a_transitive_dependency(local_pypi: LocalIndex, client: IndexClient) -> None:
+    assert by_name(lock(local_pypi, client, "c2d-needs"))["c2d-pure"].version == "1.1"
+    pkgs = by_name(constrained(local_pypi, client, ("c2d-needs",), ("c2d-pure<1.1",)))
+    assert pkgs["c2d-pure"].version == "1.0"
+    # A constraint on a package nothing requires installs nothing; a false marker drops it.
+    pkgs = by_name(constrained(local_pypi, client, ("c2d-needs",),
+                               ("c2d-cext==0.1", "c2d-pure<1.1; sys_platform == 'win32'")))
+    assert set(pkgs) == {"c2d-needs", "c2d-pure"} and pkgs["c2d-pure"].version == "1.1"
+
+
+def test_a_constraint_that_leaves_nothing_names_itself(local_pypi: LocalIndex, client: IndexClient) -> None:
+    with pytest.raises(ResolveError) as info:
+        constrained(local_pypi, client, ("c2d-needs",), ("c2d-pure<1.0",))
+    assert "the constraint c2d-pure<1.0 leaves no version of c2d-pure" in info.value.message
+    assert "available: 1.0, 1.1" in info.value.message
+    packages = (conda("python", "3.11.7"), conda("c2d-pure", "1.1", "python"))
+    with pytest.raises(ResolveError) as info:
+        constrained(local_pypi, client, ("c2d-needs",), ("c2d-pure==1.0",), conda_packages=packages)
+    assert "conda package c2d-pure 1.1 provides it" in info.value.message

@@ -81,6 +81,8 @@ class PipOptions:
     find_links: tuple[str, ...] = ()
     pre: bool = False
     other: tuple[str, ...] = ()
+    constraints: tuple[PipRequirement, ...] = ()
+    """``-c FILE`` entries: version limits for packages that something else requires."""
 
 
 ChangeAction = Literal["dropped", "mapped", "relaxed", "added", "ignored", "decoded", "merged"]

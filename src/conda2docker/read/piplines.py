@@ -48,7 +48,6 @@ _KEPT_OPTIONS: dict[str, bool] = {
     "-C": True,
     "--global-option": True,
     "--install-option": True,
-    "--constraint": True,
 }
 _ALIASES = {
     "-r": "--requirement",
@@ -59,6 +58,7 @@ _ALIASES = {
 }
 _VALUE_OPTIONS = {
     "--requirement",
+    "--constraint",
     "--editable",
     "--index-url",
     "--extra-index-url",
@@ -85,7 +85,9 @@ class PipReader:
     find_links: list[str] = field(default_factory=list)
     pre: bool = False
     other: list[str] = field(default_factory=list)
+    constraints: list[PipRequirement] = field(default_factory=list)
     _reading: list[Path] = field(default_factory=list)
+    _in_constraints: bool = False
 
     @property
     def options(self) -> PipOptions:
@@ -95,6 +97,7 @@ class PipReader:
             find_links=tuple(dict.fromkeys(self.find_links)),
             pre=self.pre,
             other=tuple(dict.fromkeys(self.other)),
+            constraints=tuple(self.constraints),
         )
 
     def add_line(self, text: str, location: SourceLocation, folder: Path | None = None) -> None:
@@ -109,35 +112,47 @@ class PipReader:
         requirement_text, options = _split_options(line)
         _refuse_placeholder(requirement_text, location)
         requirement = parse_requirement(requirement_text, location, self.root, raw=text)
+        if self._in_constraints:
+            self.constraints.append(_constraint(requirement, location))
+            return
         if options:
             self._per_line_options(options, requirement_text, location)
         self._add(requirement)
 
-    def read_file(self, path: Path, location: SourceLocation) -> None:
+    def read_constraints(self, path: Path, location: SourceLocation) -> None:
+        """Read a constraints file (``-c``): each line limits a package's versions."""
+        outer, self._in_constraints = self._in_constraints, True
+        try:
+            self.read_file(path, location, what="constraints")
+        finally:
+            self._in_constraints = outer
+
+    def read_file(self, path: Path, location: SourceLocation, what: str = "requirements") -> None:
         """Read a requirements file (and the files it includes) into this reader."""
         from conda2docker.read.decode import decode
 
+        flag = "-c" if what == "constraints" else "-r"
         path = Path(os.path.normpath(path.absolute()))
         if path in self._reading:
             chain = " -> ".join(p.name for p in (*self._reading, path))
             raise InputError(
-                f"requirements files include each other in a loop ({chain})",
-                fix="remove one of the -r lines",
+                f"{what} files include each other in a loop ({chain})",
+                fix=f"remove one of the {flag} lines",
                 location=location,
             )
         try:
             data = path.read_bytes()
         except FileNotFoundError as exc:
             raise InputError(
-                f"requirements file {path} does not exist",
+                f"{what} file {path} does not exist",
                 fix="create it, fix the path (relative paths start at the file that names "
-                "it), or remove the -r line",
+                f"it), or remove the {flag} line",
                 location=location,
             ) from exc
         except OSError as exc:
             raise InputError(
-                f"cannot read requirements file {path}: {exc.strerror or exc}",
-                fix="make the file readable or remove the -r line",
+                f"cannot read {what} file {path}: {exc.strerror or exc}",
+                fix=f"make the file readable or remove the {flag} line",
                 location=location,
             ) from exc
         decoded = decode(data, path)
@@ -207,8 +222,17 @@ class PipReader:
     def _option(
         self, name: str, value: str | None, line: str, location: SourceLocation, folder: Path
     ) -> None:
+        if self._in_constraints and name not in ("--requirement", "--constraint"):
+            raise InputError(
+                f"option {name} in a constraints file",
+                fix="keep only `name<op>version` lines in a constraints file; put pip options "
+                "in the environment's pip: block or its requirements file",
+                location=location,
+            )
+        read_requirements = self.read_constraints if self._in_constraints else self.read_file
         handlers: dict[str, Callable[[str], None]] = {
-            "--requirement": lambda v: self.read_file(_local_path(v, folder), location),
+            "--requirement": lambda v: read_requirements(_local_path(v, folder), location),
+            "--constraint": lambda v: self.read_constraints(_local_path(v, folder), location),
             "--editable": lambda v: self._add(
                 parse_requirement(
                     _refuse_placeholder(v, location), location, self.root, raw=line, editable=True
@@ -271,6 +295,18 @@ class PipReader:
                 value = tokens[index]
                 index += 1
             self._option(name, value, f"{requirement} {options}", location, self.root)
+
+
+def _constraint(requirement: PipRequirement, location: SourceLocation) -> PipRequirement:
+    """A constraints-file line, which pip allows only as a name, a version range and a marker."""
+    if requirement.kind != "registry" or requirement.extras or requirement.editable:
+        raise InputError(
+            f"constraint {requirement.raw.strip()!r} is not a package name with a version range",
+            fix="write `name==1.2` or `name>=1,<2` (pip allows no extras, URLs or paths in "
+            "constraints); put the source itself in the requirements",
+            location=location,
+        )
+    return requirement
 
 
 def _refuse_placeholder(text: str, location: SourceLocation) -> str:

@@ -107,6 +107,10 @@ def spec_to_json(spec: EnvSpec, platform: str) -> dict[str, Any]:
             "find_links": list(spec.pip_options.find_links),
             "pre": spec.pip_options.pre,
             "other": list(spec.pip_options.other),
+            "constraints": [
+                {"raw": c.raw.strip(), "location": _where(c.location)}
+                for c in spec.pip_options.constraints
+            ],
         },
         "variables": dict(spec.variables),
         "changes": [_change(c) for c in spec.changes],
@@ -187,6 +191,8 @@ def render_table(spec: EnvSpec, platform: str) -> str:
         *(f"  find-links       {u}" for u in options.find_links),
         *(["  pre"] if options.pre else []),
         *(f"  {o}" for o in options.other),
+        *(f"  constraint       {c.raw.strip()}  {_short(c.location, spec)}"
+          for c in options.constraints),
     ]
     if option_lines:
         out += ["", "pip options", *option_lines]

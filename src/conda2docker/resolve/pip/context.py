@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import tempfile
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
-from packaging.markers import Marker
+from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from conda2docker.errors import ResolveError, SourceLocation
-from conda2docker.model import PipOptions
+from conda2docker.model import PipOptions, PipRequirement
 from conda2docker.public_index import default_index_url
 from conda2docker.resolve.pip.candidates import Candidate, Direct, Req, VersionFiles
 from conda2docker.resolve.pip.provided import CondaProvided
@@ -28,6 +30,48 @@ from conda2docker.resolve.pypi import (
 )
 
 # -- shared state: indexes, metadata, markers ----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Constraint:
+    """What ``-c`` files allow for one package: the intersection of their ranges."""
+
+    specifier: SpecifierSet
+    sources: tuple[PipRequirement, ...]
+
+    def describe(self) -> str:
+        """``name>=1 (constraints.txt:3)``, for messages."""
+        return ", ".join(source.raw.strip() + _at(source) for source in self.sources)
+
+
+def _at(source: PipRequirement) -> str:
+    where = source.location
+    if where is None:
+        return ""
+    return f" ({where.file.name}:{where.line})" if where.line else f" ({where.file.name})"
+
+
+def constraint_map(
+    constraints: tuple[PipRequirement, ...], environment: dict[str, str]
+) -> dict[NormalizedName, Constraint]:
+    """The constraints whose markers hold for the target, by canonical name."""
+    found: dict[NormalizedName, Constraint] = {}
+    for item in constraints:
+        try:
+            if item.marker and not Marker(item.marker).evaluate(environment):
+                continue
+            specifier = SpecifierSet(item.specifier)
+        except (InvalidSpecifier, InvalidMarker) as exc:
+            raise ResolveError(
+                f"pip: invalid constraint {item.raw.strip()!r}: {exc}",
+                fix="write it as name>=1.2,<2", location=item.location,
+            ) from None
+        name = canonicalize_name(item.name or "")
+        known = found.get(name)
+        if known is not None:
+            specifier &= known.specifier
+        found[name] = Constraint(specifier, (*(known.sources if known else ()), item))
+    return found
 
 
 class Context:
@@ -48,6 +92,7 @@ class Context:
         self.locations: dict[NormalizedName, SourceLocation | None] = {}
         """Where each registry requirement of the pip: section was written."""
         self.environment = target.marker_environment()
+        self.constraints = constraint_map(options.constraints, self.environment)
         self._versions: dict[NormalizedName, list[VersionFiles]] = {}
         self._files: dict[NormalizedName, list[DistFile]] = {}
         self._metadata: dict[str, CoreMetadata | None] = {}

@@ -70,9 +70,13 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         if direct is not None:
             yield Candidate(name, direct.version, "direct", extras, direct=direct)
             return
+        constraint = self.ctx.constraints.get(name)
         provided = self.ctx.conda.get(name)
         if provided is not None:
             version = provided.parsed or Version("0")
+            if constraint is not None and not provided.satisfies(constraint.specifier):
+                self.excluded[name][version] = f"outside the constraint {constraint.describe()}"
+                return
             yield Candidate(name, version, "conda", extras, conda_name=provided.conda_name)
             return
         allow_pre = self.ctx.pre or any(r.specifier.prereleases for r in reqs)
@@ -80,6 +84,9 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         for entry in self.ctx.versions(name):
             version = entry.version
             if not all(r.specifier.contains(version, prereleases=True) for r in reqs):
+                continue
+            if constraint is not None and not constraint.specifier.contains(version, prereleases=True):
+                self.excluded[name][version] = f"outside the constraint {constraint.describe()}"
                 continue
             reason = self._exclusion(entry, allow_pre, pins)
             if reason is None and entry.chosen is not None:

@@ -183,6 +183,19 @@ def impossible(
     name, infos = next(iter(by_name.items()))
     chains = "; ".join(dict.fromkeys(_chain(i) for i in infos))
     provided = ctx.conda.get(name)
+    constraint = ctx.constraints.get(name)
+    if constraint is not None and any(why.startswith("outside the constraint")
+                                       for why in provider.excluded.get(name, {}).values()):
+        have = (f"conda package {provided.conda_name} {provided.version} provides it"
+                if provided is not None else
+                "available: " + (", ".join(str(v.version) for v in reversed(ctx.versions(name)))
+                                 or "none"))
+        return ResolveError(
+            f"pip: {chains}; the constraint {constraint.describe()} leaves no version of "
+            f"{name} ({have})",
+            fix=f"relax the constraint on {name}, or the requirement",
+            location=constraint.sources[0].location,
+        )
     if provided is not None:
         return ResolveError(
             f"pip: {chains}; but conda package {provided.conda_name} {provided.version} "
