@@ -77,3 +77,22 @@ def test_console_script_prints_version_and_help_fast() -> None:
     result = subprocess.run([str(exe), "--help"], capture_output=True, text=True, check=True)
     for command in ("lock", "convert", "build", "audit", "graph", "inspect"):
         assert command in result.stdout
+
+
+def test_convert_writes_a_conda_lock_file_whatever_lock_it_was_given(tmp_path: Path, lock_file: Path) -> None:
+    from conda_lock.lockfile import parse_conda_lock_file
+
+    from conda2docker.lockfile import render_explicit
+
+    explicit = tmp_path / "in" / "conda-linux-64.lock"
+    explicit.write_text(render_explicit(lock_with_pip_wheels(), "linux-64"))
+    assert main(["convert", str(explicit), "-o", str(tmp_path / "from-explicit")]) == 0
+    written = parse_conda_lock_file(tmp_path / "from-explicit" / "conda-lock.yml")
+    assert {p.name for p in written.package} == {p.name for p in lock_with_pip_wheels().conda_packages("linux-64")}
+    assert len(written.metadata.content_hash["linux-64"]) == 64
+
+    utf16 = tmp_path / "windows" / "conda-lock.yml"
+    utf16.parent.mkdir()
+    utf16.write_bytes(lock_file.read_text().replace("\n", "\r\n").encode("utf-16"))
+    assert main(["convert", str(utf16), "-o", str(tmp_path / "from-utf16")]) == 0
+    assert (tmp_path / "from-utf16" / "conda-lock.yml").read_bytes() == lock_file.read_bytes()

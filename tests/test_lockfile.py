@@ -204,3 +204,26 @@ def test_fast_reader_keeps_version_strings_exact(tmp_path: Path) -> None:
     assert package.version == "1.10"
     assert dict(package.dependencies) == {"__glibc": ">=2.17", "b": ""}
     assert (package.md5, package.sha256, package.build) == ("ab", "cd", "h_0")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-8-sig"])
+def test_locks_saved_by_windows_tools_read_like_environment_files(tmp_path: Path, encoding: str) -> None:
+    lock = lock_with_pip_wheels()
+    written = tmp_path / "conda-lock.yml"
+    write_conda_lock(lock, written)
+    bom = {"utf-16-be": b"\xfe\xff"}.get(encoding, b"")
+    converted = tmp_path / "windows" / "conda-lock.yml"
+    converted.parent.mkdir()
+    converted.write_bytes(bom + written.read_text().replace("\n", "\r\n").encode(encoding))
+    assert sorted(map(_key, read_conda_lock(converted).packages)) == sorted(map(_key, lock.packages))
+    explicit = tmp_path / "windows" / "conda-linux-64.lock"
+    explicit.write_bytes(bom + render_explicit(lock, "linux-64").encode(encoding))
+    assert len(read_explicit(explicit).packages) == len(lock.conda_packages("linux-64"))
+
+
+def test_an_explicit_lock_is_its_own_input_hash(tmp_path: Path) -> None:
+    path = tmp_path / "conda-linux-64.lock"
+    path.write_text(render_explicit(lock_pure_conda(), "linux-64"))
+    first = read_explicit(path).content_hash["linux-64"]
+    path.write_text(path.read_text() + "\n")
+    assert read_explicit(path).content_hash["linux-64"] != first and len(first) == 64

@@ -166,7 +166,7 @@ def _variant(request: ConvertRequest, name: str, spec: EnvSpec, resolution: Reso
     from conda2docker.plan import lock_digest, make_plan
 
     lock = resolution.lock
-    serialized = spec.source.read_bytes() if spec.lock is not None else lock_bytes(lock)
+    serialized = _lock_output(spec, lock)
     platform = request.platforms[0] if request.platforms else lock.platforms[0]
     options = _plan_options(request, name, cuda, lock_digest(serialized), platform, spec.source.name)
     findings, gaps = audited
@@ -209,6 +209,15 @@ def solve_variants(request: ConvertRequest) -> tuple[list[SolvedVariant], list[s
         why = "; ".join(reasons) if reasons else "--gpu yes"
         notes.append(f"GPU variant for CUDA {cuda}: {why}")
     return variants, notes
+
+
+def _lock_output(spec: EnvSpec, lock: Lock) -> bytes:
+    """The conda-lock.yml to write: a conda-lock input as given (in UTF-8), else the lock made."""
+    if spec.kind == "conda-lock":
+        from conda2docker.lockfile import read_lock_text
+
+        return read_lock_text(spec.source).encode()
+    return lock_bytes(lock)
 
 
 def _target(lock: Lock, request: ConvertRequest) -> str:

@@ -8,6 +8,7 @@ problems as one-line errors, and is several times faster than the pydantic model
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -35,20 +36,22 @@ def split_conda_file_name(file_name: str) -> tuple[str, str, str] | None:
 # --------------------------------------------------------------------------- reading
 
 
-def _load_yaml(path: Path) -> Any:
+def read_lock_text(path: Path) -> str:
+    """A lock file's text, decoded as environment files are (BOMs, UTF-16, CRLF)."""
+    from conda2docker.read.decode import decode
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read lock file: {exc.strerror or exc}",
+                         fix="check the path and its permissions", location=SourceLocation(path)) from exc
+    return decode(data, path).text
+
+
+def _load_yaml(path: Path, text: str) -> Any:
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputError(f"cannot read lock file: {exc.strerror}", location=SourceLocation(path)) from exc
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            "lock file is not UTF-8 text",
-            fix="regenerate it with `conda2docker lock` or `conda-lock`",
-            location=SourceLocation(path),
-        ) from exc
     try:
         return yaml.load(text, Loader=loader)
     except yaml.YAMLError as exc:
@@ -181,12 +184,9 @@ def read_conda_lock(path: Path) -> Lock:
     conda-lock writes a fixed block layout; :func:`fast_parse` reads it line by line, several
     times faster than building YAML objects, and hands anything unexpected to the YAML parser.
     """
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError):
-        return lock_from_mapping(_load_yaml(path), path)
+    text = read_lock_text(path)
     data = fast_parse(text)
-    return lock_from_mapping(data if data is not None else _load_yaml(path), path)
+    return lock_from_mapping(data if data is not None else _load_yaml(path, text), path)
 
 
 class _Unexpected(Exception):
@@ -286,11 +286,12 @@ _PIP_LINE = re.compile(r"^#\s*pip\s+(?P<name>[A-Za-z0-9._-]+)\s*@\s*(?P<url>\S+)
 
 
 def read_explicit(path: Path) -> Lock:
-    """Read an explicit lock (``@EXPLICIT`` followed by ``url#md5`` lines)."""
-    try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read explicit lock: {exc}", location=SourceLocation(path)) from exc
+    """Read an explicit lock (``@EXPLICIT`` followed by ``url#md5`` lines).
+
+    Its content hash is the digest of its text: the explicit file is this lock's only input.
+    """
+    text = read_lock_text(path)
+    lines = text.splitlines()
     platform = "linux-64"
     seen_marker = False
     packages: list[LockedPackage] = []
@@ -331,7 +332,8 @@ def read_explicit(path: Path) -> Lock:
             location=SourceLocation(path),
         )
     return Lock(packages=tuple(packages), platforms=(platform,), path=path,
-                channels=tuple(dict.fromkeys(p.channel for p in packages if p.channel)))
+                channels=tuple(dict.fromkeys(p.channel for p in packages if p.channel)),
+                content_hash={platform: hashlib.sha256(text.encode()).hexdigest()})
 
 
 def _explicit_package(line: str, platform: str, path: Path, number: int) -> LockedPackage:
