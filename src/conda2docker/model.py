@@ -71,6 +71,11 @@ class PipRequirement:
     editable: bool = False
     location: SourceLocation | None = None
 
+    @property
+    def constraint_text(self) -> str:
+        """``name<range>; marker``, as a constraint (no comment, no options)."""
+        return f"{self.name}{self.specifier}" + (f"; {self.marker}" if self.marker else "")
+
 
 @dataclass(frozen=True, slots=True)
 class PipOptions:

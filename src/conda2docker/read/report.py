@@ -108,7 +108,7 @@ def spec_to_json(spec: EnvSpec, platform: str) -> dict[str, Any]:
             "pre": spec.pip_options.pre,
             "other": list(spec.pip_options.other),
             "constraints": [
-                {"raw": c.raw.strip(), "location": _where(c.location)}
+                {"constraint": c.constraint_text, "location": _where(c.location)}
                 for c in spec.pip_options.constraints
             ],
         },
@@ -191,7 +191,7 @@ def render_table(spec: EnvSpec, platform: str) -> str:
         *(f"  find-links       {u}" for u in options.find_links),
         *(["  pre"] if options.pre else []),
         *(f"  {o}" for o in options.other),
-        *(f"  constraint       {c.raw.strip()}  {_short(c.location, spec)}"
+        *(f"  constraint       {c.constraint_text}  {_short(c.location, spec)}"
           for c in options.constraints),
     ]
     if option_lines:

@@ -96,7 +96,7 @@ def input_hash(spec: EnvSpec, platform: str, channels: list[ChannelRef], target:
         "virtual": target.packages(),
     }
     if spec.pip_options.constraints:  # only when present: earlier locks keep their digest
-        payload["pip_constraints"] = sorted(c.raw.strip() for c in spec.pip_options.constraints)
+        payload["pip_constraints"] = sorted(c.constraint_text for c in spec.pip_options.constraints)
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 

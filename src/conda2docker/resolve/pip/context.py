@@ -41,7 +41,7 @@ class Constraint:
 
     def describe(self) -> str:
         """``name>=1 (constraints.txt:3)``, for messages."""
-        return ", ".join(source.raw.strip() + _at(source) for source in self.sources)
+        return ", ".join(source.constraint_text + _at(source) for source in self.sources)
 
 
 def _at(source: PipRequirement) -> str:
@@ -63,7 +63,7 @@ def constraint_map(
             specifier = SpecifierSet(item.specifier)
         except (InvalidSpecifier, InvalidMarker) as exc:
             raise ResolveError(
-                f"pip: invalid constraint {item.raw.strip()!r}: {exc}",
+                f"pip: invalid constraint {item.constraint_text!r}: {exc}",
                 fix="write it as name>=1.2,<2", location=item.location,
             ) from None
         name = canonicalize_name(item.name or "")
