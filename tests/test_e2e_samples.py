@@ -105,6 +105,10 @@ def test_sample_a_pure_conda(
     assert {"chello", "hello-noarch", "python"} <= skipped
     assert "hello from chello" in run_ok(docker_client, built.tag, ["hello-noarch"])
     run_ok(docker_client, built.tag, ["c2d-greet"])
+    # noarch python packages are byte-compiled at install, as conda does: the image's user
+    # cannot write the prefix, so a missing .pyc would be compiled again at every start.
+    cached = "import c2d_greet, os; print(os.path.isfile(c2d_greet.__cached__))"
+    assert run_ok(docker_client, built.tag, ["python", "-c", cached]).strip() == "True"
 
 
 # --------------------------------------------------------------------------- b
@@ -137,6 +141,8 @@ def test_sample_b_conda_and_pip_wheels(
     got = statuses(report)
     assert got["import:c2d-pure"] == got["import:c2d-needs"] == got["entry:c2d-pure"] == "pass"
     assert report["lock"]["pip"] == 2
+    cached = "import c2d_pure, os; print(os.path.isfile(c2d_pure.__cached__))"
+    assert run_ok(docker_client, tag, ["python", "-c", cached]).strip() == "True"
     # With the context, the runtime's COPY --from layers are attributed to their stages and
     # the intermediate stages are sized from their own (target=) builds.
     by_stage = report["sizes"]["by_stage"]

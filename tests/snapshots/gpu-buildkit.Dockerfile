@@ -30,7 +30,7 @@ RUN --mount=type=cache,target=/opt/conda/pkgs micromamba create --yes --prefix /
 # --- pip: installs the locked pip packages (hash-checked) into a layer of their own
 FROM env AS pip
 COPY conda2docker/requirements.pip.txt /tmp/c2d/
-RUN --mount=type=cache,target=/root/.cache/pip /opt/env/bin/python -m pip install --no-deps --no-compile --prefix /opt/pip --no-warn-script-location --require-hashes -r /tmp/c2d/requirements.pip.txt && \
+RUN --mount=type=cache,target=/root/.cache/pip /opt/env/bin/python -m pip install --no-deps --no-index --disable-pip-version-check --prefix /opt/pip --no-warn-script-location --require-hashes -r /tmp/c2d/requirements.pip.txt && \
     rm -rf /tmp/c2d
 
 # --- runtime: slim GPU runtime: only the prefix, non-root user (UID 10001), environment on PATH without activation

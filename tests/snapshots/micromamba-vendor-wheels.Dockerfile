@@ -28,7 +28,7 @@ RUN micromamba create --yes --prefix /opt/env --file /tmp/c2d/conda-linux-64.loc
 FROM env AS pip
 COPY conda2docker/requirements.pip.txt /tmp/c2d/
 COPY vendor/pip /tmp/c2d/pip
-RUN /opt/env/bin/python -m pip install --no-deps --no-compile --prefix /opt/pip --no-warn-script-location --require-hashes -r /tmp/c2d/requirements.pip.txt && \
+RUN /opt/env/bin/python -m pip install --no-deps --no-index --disable-pip-version-check --prefix /opt/pip --no-warn-script-location --require-hashes -r /tmp/c2d/requirements.pip.txt && \
     rm -rf /tmp/c2d
 
 # --- runtime: slim CPU runtime: only the prefix, non-root user (UID 10001), environment on PATH without activation

@@ -26,7 +26,7 @@ RUN micromamba create --yes --prefix /opt/env --file /tmp/c2d/conda-linux-64.loc
 # --- pip: installs the locked pip packages (hash-checked) into a layer of their own
 FROM env AS pip
 COPY conda2docker/requirements.pip.txt /tmp/c2d/
-RUN /opt/env/bin/python -m pip install --no-deps --no-compile --prefix /opt/pip --no-warn-script-location --require-hashes -r /tmp/c2d/requirements.pip.txt && \
+RUN /opt/env/bin/python -m pip install --no-deps --no-index --disable-pip-version-check --prefix /opt/pip --no-warn-script-location --require-hashes -r /tmp/c2d/requirements.pip.txt && \
     rm -rf /tmp/c2d
 
 # --- runtime: slim CPU runtime: only the prefix, non-root user (UID 10001), environment on PATH without activation

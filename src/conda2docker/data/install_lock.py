@@ -14,7 +14,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import json
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -81,6 +83,36 @@ async def fetch(entry: LockEntry, packages_dir: Path | None, downloads: Path, cl
     return target
 
 
+def compile_noarch_python(prefix: Path) -> None:
+    """Byte-compile the modules of noarch python packages, as conda and micromamba do on linking.
+
+    Such packages ship sources only; the image's user cannot write the prefix, so without this
+    every process that imports one of them would compile it again.
+    """
+    python = prefix / "bin" / "python"
+    if not python.exists():
+        return
+    sources = []
+    for meta in sorted((prefix / "conda-meta").glob("*.json")):
+        record = json.loads(meta.read_text(encoding="utf-8"))
+        if record.get("noarch") == "python":
+            sources += [str(prefix / f) for f in record.get("files", [])
+                        if f.endswith(".py") and "site-packages/" in f]
+    if not sources:
+        return
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as listing:
+        listing.write("\n".join(sources) + "\n")
+    try:
+        done = subprocess.run([str(python), "-m", "compileall", "-q", "-j", "0", "-i", listing.name],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              check=False)
+    finally:
+        Path(listing.name).unlink()
+    failed = done.stdout.count("***")
+    note = f" ({failed} could not be compiled: files for other Python versions)" if failed else ""
+    print(f"byte-compiled {len(sources)} modules of noarch python packages{note}")
+
+
 async def install(lock: Path, prefix: Path, packages_dir: Path | None) -> int:
     import rattler
     from rattler import PackageRecord, RepoDataRecord
@@ -110,6 +142,7 @@ async def install(lock: Path, prefix: Path, packages_dir: Path | None) -> int:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"installed {len(records)} packages into {prefix}")
+    compile_noarch_python(prefix)
     return 0
 
 

@@ -117,7 +117,7 @@ def project_stage(init: InitPlan, plan: BuildPlan, options: ImageOptions) -> Sta
         steps.append(Run(((python, "-m", "pip", "wheel", "--no-deps", *isolation, *index,
                            "--wheel-dir", f"{STAGING}/wheels", source),),
                          cache_mounts=("/root/.cache/pip",)))
-    install = " ".join((python, "-m", "pip", "install", "--no-deps", "--no-compile", "--prefix",
+    install = " ".join((python, "-m", "pip", "install", "--no-deps", "--disable-pip-version-check", "--prefix",
                         PROJECT_PREFIX, "--no-warn-script-location", "--no-index",
                         f"{STAGING}/wheels/*.whl"))
     steps.append(Run((Shell(install), ("rm", "-rf", STAGING))))

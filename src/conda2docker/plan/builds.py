@@ -168,8 +168,8 @@ def cuda_ext_stage(
     copies, commands = _requirement_steps(found, options, context, "cuda-requirements", pip_wheel)
     steps += copies
     install = Shell(
-        f"{prefix}/bin/python -m pip install --no-deps --no-compile --prefix {CUDA_EXT_PREFIX} "
-        f"--no-warn-script-location --no-index {STAGING}/cuda-wheels/*.whl"
+        f"{prefix}/bin/python -m pip install --no-deps --no-index --disable-pip-version-check "
+        f"--prefix {CUDA_EXT_PREFIX} --no-warn-script-location {STAGING}/cuda-wheels/*.whl"
     )
     steps.append(Run((*commands, install, ("rm", "-rf", STAGING)), cache_mounts=("/root/.cache/pip",)))
     compiler = "conda's cuda-nvcc" if nvcc_from_conda else "nvcc of the CUDA devel image"

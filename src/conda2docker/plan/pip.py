@@ -27,8 +27,8 @@ def pip_stage(
     vendor: list[VendorItem],
 ) -> Stage:
     python = f"{options.prefix}/bin/python"
-    install = [python, "-m", "pip", "install", "--no-deps", "--no-compile", "--prefix", PIP_PREFIX,
-               "--no-warn-script-location"]
+    install = [python, "-m", "pip", "install", "--no-deps", "--no-index", "--disable-pip-version-check",
+               "--prefix", PIP_PREFIX, "--no-warn-script-location"]
     steps: list[Instruction] = []
     commands: list[Command] = []
     if registry:
@@ -48,7 +48,7 @@ def pip_stage(
         commands.append((*install, "--require-hashes", "-r", f"{STAGING}/{name}"))
     if has_built:
         steps.append(Copy((f"{STAGING}/wheels",), f"{STAGING}/wheels", from_stage="wheels"))
-        commands.append(Shell(" ".join([*install, "--no-index", f"{STAGING}/wheels/*.whl"])))
+        commands.append(Shell(" ".join([*install, f"{STAGING}/wheels/*.whl"])))
     commands.append(("rm", "-rf", STAGING))
     steps.append(Run(tuple(commands), cache_mounts=("/root/.cache/pip",)))
     purpose = "installs the locked pip packages (hash-checked) into a layer of their own"

@@ -38,7 +38,7 @@ ENV TORCH_CUDA_ARCH_LIST="7.0;7.5;8.0;8.6;8.9;9.0+PTX" \
     CUDA_HOME="/opt/env"
 COPY submodules/diff-rasterizer /tmp/c2d/src/diff_rasterizer
 RUN /opt/env/bin/python -m pip wheel --no-deps --no-build-isolation --wheel-dir /tmp/c2d/wheels /tmp/c2d/src/diff_rasterizer
-RUN /opt/env/bin/python -m pip install --no-deps --no-compile --prefix /opt/project --no-warn-script-location --no-index /tmp/c2d/wheels/*.whl && \
+RUN /opt/env/bin/python -m pip install --no-deps --disable-pip-version-check --prefix /opt/project --no-warn-script-location --no-index /tmp/c2d/wheels/*.whl && \
     rm -rf /tmp/c2d
 
 # --- runtime: slim GPU runtime: only the prefix, non-root user (UID 10001), environment on PATH without activation

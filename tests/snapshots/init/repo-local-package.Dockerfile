@@ -35,7 +35,7 @@ FROM ${BUILD_IMAGE} AS project
 COPY --from=env /opt/env /opt/env
 COPY --from=repo /tmp/c2d/repo /tmp/c2d/src/mylab
 RUN /opt/env/bin/python -m pip wheel --no-deps --wheel-dir /tmp/c2d/wheels /tmp/c2d/src/mylab
-RUN /opt/env/bin/python -m pip install --no-deps --no-compile --prefix /opt/project --no-warn-script-location --no-index /tmp/c2d/wheels/*.whl && \
+RUN /opt/env/bin/python -m pip install --no-deps --disable-pip-version-check --prefix /opt/project --no-warn-script-location --no-index /tmp/c2d/wheels/*.whl && \
     rm -rf /tmp/c2d
 
 # --- runtime: slim CPU runtime: only the prefix, non-root user (UID 10001), environment on PATH without activation
