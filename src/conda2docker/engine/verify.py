@@ -192,7 +192,7 @@ def verify_image(
             if point.name not in skip:
                 commands += vc.entry_point_commands(prefix, point, options.timeout)
         commands += vc.runtime_commands(python, options.timeout)
-        echo(f"running {len(commands)} import and entry-point checks as the image's user")
+        echo(f"running {len(commands)} import, entry-point, locale and TLS checks as the image's user")
         try:
             answer = run_probe(client, image.id, python, "run", {"commands": commands},
                                timeout=60 + options.timeout * max(1, len(commands)))
