@@ -280,3 +280,29 @@ def test_arbitrary_files_through_read_input(data: bytes, name: str) -> None:
             read_input(path)
         except InputError as error:
             assert error.location is not None
+
+
+specifiers = st.lists(
+    st.tuples(st.sampled_from(["==", ">=", "<=", "<", ">", "!=", "~="]),
+              st.from_regex(r"\A[0-9]{1,2}(\.[0-9]{1,2}){1,2}\Z")),
+    min_size=1, max_size=2,
+).map(lambda parts: ",".join(op + version for op, version in parts))
+
+
+@SETTINGS
+@given(entries=st.lists(st.tuples(pip_names, specifiers), min_size=1, max_size=5),
+       encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16"]))
+def test_generated_constraints_files_read_back(entries: list[tuple[str, str]], encoding: str) -> None:
+    from packaging.specifiers import SpecifierSet
+
+    with tempfile.TemporaryDirectory() as folder:
+        env = Path(folder) / "environment.yml"
+        env.write_text("dependencies:\n  - python\n  - pip\n  - pip:\n    - -c pins/constraints.txt\n"
+                       "    - requests\n")
+        (Path(folder) / "pins").mkdir()
+        lines = "".join(f"{name}{spec}  # pinned\n" for name, spec in entries)
+        (Path(folder) / "pins" / "constraints.txt").write_bytes(lines.encode(encoding))
+        spec = read_input(env)
+    got = [(c.name, SpecifierSet(c.specifier)) for c in spec.pip_options.constraints]
+    assert got == [(name, SpecifierSet(s)) for name, s in entries]
+    assert [r.name for r in spec.pip] == ["requests"]
