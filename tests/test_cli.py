@@ -96,3 +96,24 @@ def test_convert_writes_a_conda_lock_file_whatever_lock_it_was_given(tmp_path: P
     utf16.write_bytes(lock_file.read_text().replace("\n", "\r\n").encode("utf-16"))
     assert main(["convert", str(utf16), "-o", str(tmp_path / "from-utf16")]) == 0
     assert (tmp_path / "from-utf16" / "conda-lock.yml").read_bytes() == lock_file.read_bytes()
+
+
+def test_convert_says_which_platform_of_a_multi_platform_lock_it_plans(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dataclasses import replace
+
+    from support.locks import base_conda
+
+    single = lock_with_pip_wheels()
+    arm = tuple(base_conda("linux-aarch64"))
+    lock = replace(single, packages=(*single.packages, *arm), platforms=("linux-64", "linux-aarch64"),
+                   content_hash={**single.content_hash, "linux-aarch64": "0" * 64})
+    path = tmp_path / "in" / "conda-lock.yml"
+    write_conda_lock(lock, path)
+    assert main(["convert", str(path), "-o", str(tmp_path / "x86")]) == 0
+    assert ("the lock covers linux-64, linux-aarch64; the Dockerfile installs linux-64"
+            in capsys.readouterr().err)
+    assert main(["convert", str(path), "-o", str(tmp_path / "arm"), "--platform", "linux-aarch64"]) == 0
+    assert "the Dockerfile installs linux-aarch64" in capsys.readouterr().err
+    assert "# platform: linux-aarch64" in (tmp_path / "arm" / "conda2docker" / "conda-linux-aarch64.lock").read_text()

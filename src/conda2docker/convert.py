@@ -208,6 +208,11 @@ def solve_variants(request: ConvertRequest) -> tuple[list[SolvedVariant], list[s
         variants.append(_variant(request, "gpu", gpu.spec, gpu, audited, cuda))
         why = "; ".join(reasons) if reasons else "--gpu yes"
         notes.append(f"GPU variant for CUDA {cuda}: {why}")
+    lock = variants[0].resolution.lock
+    if len(lock.platforms) > 1:
+        notes.append(f"the lock covers {', '.join(lock.platforms)}; the Dockerfile installs "
+                     f"{_target(lock, request)}: convert with --platform P -o ANOTHER_DIR for an "
+                     "image of another architecture")
     return variants, notes
 
 
