@@ -39,8 +39,8 @@ RUN /opt/env/bin/python -m pip wheel --no-deps --wheel-dir /tmp/c2d/wheels --req
 FROM env AS pip
 COPY conda2docker/requirements.pip.txt /tmp/c2d/
 COPY --from=wheels /tmp/c2d/wheels /tmp/c2d/wheels
-RUN /opt/env/bin/python -m pip install --no-deps --no-compile --prefix /opt/pip --no-warn-script-location --require-hashes -r /tmp/c2d/requirements.pip.txt && \
-    /opt/env/bin/python -m pip install --no-deps --no-compile --prefix /opt/pip --no-warn-script-location --no-index /tmp/c2d/wheels/*.whl && \
+RUN /opt/env/bin/python -m pip install --no-deps --no-index --disable-pip-version-check --prefix /opt/pip --no-warn-script-location --require-hashes -r /tmp/c2d/requirements.pip.txt && \
+    /opt/env/bin/python -m pip install --no-deps --no-index --disable-pip-version-check --prefix /opt/pip --no-warn-script-location /tmp/c2d/wheels/*.whl && \
     rm -rf /tmp/c2d
 
 # --- runtime: slim CPU runtime: only the prefix, non-root user (UID 10001), environment on PATH without activation

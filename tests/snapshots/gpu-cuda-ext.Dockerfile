@@ -43,8 +43,8 @@ RUN /opt/env/bin/python -m pip wheel --no-deps --wheel-dir /tmp/c2d/wheels --req
 FROM env AS pip
 COPY conda2docker/gpu/requirements.pip.txt /tmp/c2d/
 COPY --from=wheels /tmp/c2d/wheels /tmp/c2d/wheels
-RUN /opt/env/bin/python -m pip install --no-deps --no-compile --prefix /opt/pip --no-warn-script-location --require-hashes -r /tmp/c2d/requirements.pip.txt && \
-    /opt/env/bin/python -m pip install --no-deps --no-compile --prefix /opt/pip --no-warn-script-location --no-index /tmp/c2d/wheels/*.whl && \
+RUN /opt/env/bin/python -m pip install --no-deps --no-index --disable-pip-version-check --prefix /opt/pip --no-warn-script-location --require-hashes -r /tmp/c2d/requirements.pip.txt && \
+    /opt/env/bin/python -m pip install --no-deps --no-index --disable-pip-version-check --prefix /opt/pip --no-warn-script-location /tmp/c2d/wheels/*.whl && \
     rm -rf /tmp/c2d
 
 # --- cuda-ext: compiles CUDA extensions with nvcc of the CUDA devel image into a layer of their own: flash-attn
@@ -57,7 +57,7 @@ ENV CUDA_HOME="/usr/local/cuda" \
     FORCE_CUDA="1"
 COPY conda2docker/gpu/cuda-requirements.txt /tmp/c2d/
 RUN /opt/env/bin/python -m pip wheel --no-deps --no-build-isolation --wheel-dir /tmp/c2d/cuda-wheels --require-hashes -r /tmp/c2d/cuda-requirements.txt && \
-    /opt/env/bin/python -m pip install --no-deps --no-compile --prefix /opt/cuda-ext --no-warn-script-location --no-index /tmp/c2d/cuda-wheels/*.whl && \
+    /opt/env/bin/python -m pip install --no-deps --no-index --disable-pip-version-check --prefix /opt/cuda-ext --no-warn-script-location /tmp/c2d/cuda-wheels/*.whl && \
     rm -rf /tmp/c2d
 
 # --- runtime: slim GPU runtime: only the prefix, non-root user (UID 10001), environment on PATH without activation
