@@ -494,28 +494,23 @@ def setup_cfg_version(tree: Path) -> tuple[str, str] | None:
     return name, version
 
 
-def pip_index_args(index_urls: Sequence[str], find_links: Sequence[str]) -> list[str]:
-    """pip options that point a build-requirement install at the same indexes we use."""
-    args: list[str] = []
-    if index_urls:
-        args += ["--index-url", index_urls[0]]
-        for url in index_urls[1:]:
-            args += ["--extra-index-url", url]
+def _index_flags(index_url: str | None, extra_urls: Sequence[str], find_links: Sequence[str]) -> list[str]:
+    args = ["--index-url", index_url] if index_url else []
+    for url in extra_urls:
+        args += ["--extra-index-url", url]
     for link in find_links:
         args += ["--find-links", link]
     return args
 
 
+def pip_index_args(index_urls: Sequence[str], find_links: Sequence[str]) -> list[str]:
+    """pip options that point a build-requirement install at the same indexes we use."""
+    return _index_flags(index_urls[0] if index_urls else None, index_urls[1:], find_links)
+
+
 def pip_options_args(options: PipOptions) -> tuple[str, ...]:
     """An environment's own pip index options, as pip command-line arguments."""
-    args: tuple[str, ...] = ()
-    if options.index_url:
-        args += ("--index-url", options.index_url)
-    for url in options.extra_index_urls:
-        args += ("--extra-index-url", url)
-    for link in options.find_links:
-        args += ("--find-links", link)
-    return args
+    return tuple(_index_flags(options.index_url, options.extra_index_urls, options.find_links))
 
 
 def build_metadata(source: Path, pip_args: Sequence[str], *, timeout: float = 600.0) -> CoreMetadata:
