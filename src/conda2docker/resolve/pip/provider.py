@@ -26,6 +26,8 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         self.ctx = context
         self.excluded: dict[NormalizedName, dict[Version, str]] = defaultdict(dict)
         self.glibc_skips: dict[NormalizedName, dict[Version, str]] = defaultdict(dict)
+        self.constrained: set[NormalizedName] = set()
+        """Packages of which a ``-c`` constraint ruled out at least one version."""
 
     def identify(self, requirement_or_candidate: Req | Candidate) -> str:
         return requirement_or_candidate.key
@@ -75,7 +77,7 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         if provided is not None:
             version = provided.parsed or Version("0")
             if constraint is not None and not provided.satisfies(constraint.specifier):
-                self.excluded[name][version] = f"outside the constraint {constraint.describe()}"
+                self._constrain(name, version, constraint.describe())
                 return
             yield Candidate(name, version, "conda", extras, conda_name=provided.conda_name)
             return
@@ -86,7 +88,7 @@ class Provider(AbstractProvider[Req, Candidate, str]):
             if not all(r.specifier.contains(version, prereleases=True) for r in reqs):
                 continue
             if constraint is not None and not constraint.specifier.contains(version, prereleases=True):
-                self.excluded[name][version] = f"outside the constraint {constraint.describe()}"
+                self._constrain(name, version, constraint.describe())
                 continue
             reason = self._exclusion(entry, allow_pre, pins)
             if reason is None and entry.chosen is not None:
@@ -99,6 +101,10 @@ class Provider(AbstractProvider[Req, Candidate, str]):
                 self.excluded[name][version] = reason
             if entry.glibc:
                 self.glibc_skips[name][version] = entry.glibc
+
+    def _constrain(self, name: NormalizedName, version: Version, constraint: str) -> None:
+        self.excluded[name][version] = f"outside the constraint {constraint}"
+        self.constrained.add(name)
 
     def _exclusion(self, entry: VersionFiles, allow_pre: bool, pins: set[str]) -> str | None:
         if entry.version.is_prerelease and not allow_pre:

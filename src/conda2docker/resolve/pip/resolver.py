@@ -184,8 +184,7 @@ def impossible(
     chains = "; ".join(dict.fromkeys(_chain(i) for i in infos))
     provided = ctx.conda.get(name)
     constraint = ctx.constraints.get(name)
-    if constraint is not None and any(why.startswith("outside the constraint")
-                                       for why in provider.excluded.get(name, {}).values()):
+    if constraint is not None and name in provider.constrained:
         have = (f"conda package {provided.conda_name} {provided.version} provides it"
                 if provided is not None else
                 "available: " + (", ".join(str(v.version) for v in reversed(ctx.versions(name)))
