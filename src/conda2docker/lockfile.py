@@ -178,13 +178,14 @@ def read_reusable_lock(path: Path | None) -> Lock | None:
         return None
 
 
-def read_conda_lock(path: Path) -> Lock:
+def read_conda_lock(path: Path, text: str | None = None) -> Lock:
     """Read a conda-lock v1 file (``conda-lock.yml``).
 
     conda-lock writes a fixed block layout; :func:`fast_parse` reads it line by line, several
     times faster than building YAML objects, and hands anything unexpected to the YAML parser.
+    ``text`` is the file's decoded text when the caller has already read it.
     """
-    text = read_lock_text(path)
+    text = read_lock_text(path) if text is None else text
     data = fast_parse(text)
     return lock_from_mapping(data if data is not None else _load_yaml(path, text), path)
 
@@ -285,12 +286,13 @@ def fast_parse(text: str) -> dict[str, Any] | None:
 _PIP_LINE = re.compile(r"^#\s*pip\s+(?P<name>[A-Za-z0-9._-]+)\s*@\s*(?P<url>\S+)$")
 
 
-def read_explicit(path: Path) -> Lock:
+def read_explicit(path: Path, text: str | None = None) -> Lock:
     """Read an explicit lock (``@EXPLICIT`` followed by ``url#md5`` lines).
 
     Its content hash is the digest of its text: the explicit file is this lock's only input.
+    ``text`` is the file's decoded text when the caller has already read it.
     """
-    text = read_lock_text(path)
+    text = read_lock_text(path) if text is None else text
     lines = text.splitlines()
     platform = "linux-64"
     seen_marker = False

@@ -62,7 +62,7 @@ def read_input(path: Path, *, platform: str = DEFAULT_PLATFORM) -> EnvSpec:
         return parse_environment(data, path, platform=platform)
     from conda2docker.lockfile import read_conda_lock, read_explicit
 
-    lock = read_explicit(path) if kind == "explicit" else read_conda_lock(path)
+    lock = read_explicit(path, text) if kind == "explicit" else read_conda_lock(path, text)
     _check_lock_platform(lock, path, platform)
     return EnvSpec(
         source=path,
