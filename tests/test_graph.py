@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 
@@ -11,6 +12,7 @@ import pytest
 from conda2docker.graph import (
     build_graph,
     node_key,
+    shortest_chain,
     size_attribution,
     to_dot,
     to_graphml,
@@ -83,6 +85,32 @@ def test_why_lists_paths_through_cycles_and_bounds_them() -> None:
     assert capped.more_is_lower_bound and capped.more == 1
     with pytest.raises(KeyError):
         why(graph, "conda:nope")
+
+
+def test_shortest_chain_agrees_with_the_first_why_path() -> None:
+    graph = build_graph(sample(), PLATFORM)
+    for target in sorted(graph.graph):
+        paths = why(graph, target, limit=1).paths
+        chain = shortest_chain(graph, target)
+        assert (chain is None) == (not paths), target
+        if chain is not None:
+            assert len(chain) == len(paths[0]) and chain[0] in graph.roots and chain[-1] == target
+            assert all(graph.graph.has_edge(a, b) for a, b in itertools.pairwise(chain))
+    assert shortest_chain(graph, "conda:numpy") == ("conda:numpy",)  # a root is its own chain
+    assert shortest_chain(graph, "pip:urllib3") == ("pip:lightning", "pip:requests", "pip:urllib3")
+    with pytest.raises(KeyError):
+        shortest_chain(graph, "conda:nope")
+
+
+def test_shortest_chain_breaks_ties_by_key_and_ignores_unreached_nodes() -> None:
+    locked = lock(cpkg("zeta", deps={"lib": ""}), cpkg("alpha", deps={"mid": ""}),
+                  cpkg("mid", deps={"lib": ""}), cpkg("beta", deps={"lib": ""}), cpkg("lib"),
+                  cpkg("orphan", deps={"lib": ""}), roots=("zeta", "alpha", "beta"))
+    graph = build_graph(locked, PLATFORM)
+    assert shortest_chain(graph, "conda:lib") == ("conda:beta", "conda:lib")
+    assert shortest_chain(graph, "conda:orphan") is None
+    shuffled = lock(*reversed(locked.packages), roots=("beta", "alpha", "zeta"))
+    assert shortest_chain(build_graph(shuffled, PLATFORM), "conda:lib") == ("conda:beta", "conda:lib")
 
 
 def test_sizes_by_dominators() -> None:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from packaging.utils import canonicalize_name
 
 from conda2docker.names import (
-    _canonical,
+    canonical,
     conda_to_pypi,
     import_names,
     is_mapped_conda_name,
@@ -83,5 +83,5 @@ def test_round_trip_over_the_whole_table() -> None:
 
 
 @given(st.text(alphabet="aZz09-_.Ä ", max_size=12))
-def test_the_shortcut_canonicalises_exactly_as_packaging_does(name: str) -> None:
-    assert _canonical(name) == canonicalize_name(name)
+def test_canonical_agrees_with_packaging(name: str) -> None:
+    assert canonical(name) == canonicalize_name(name)

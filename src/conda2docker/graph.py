@@ -13,20 +13,14 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import networkx as nx
-from packaging.utils import canonicalize_name
 
 from conda2docker.model import Lock, LockedPackage
-from conda2docker.names import conda_to_pypi
+from conda2docker.names import canonical, conda_to_pypi
 
 VIRTUAL_ROOT = "<root>"
 """The node added above every root for dominator analysis; never part of a DepGraph."""
 
 NodeAttr = str | int | bool
-
-
-def canonical(name: str) -> str:
-    """The PEP 503 form of a distribution name (``Foo_Bar.baz`` → ``foo-bar-baz``)."""
-    return str(canonicalize_name(name))
 
 
 def node_key(manager: str, name: str) -> str:
@@ -54,12 +48,15 @@ class DepGraph:
         package: LockedPackage = self.graph.nodes[key]["package"]
         return package
 
+    def find_exact(self, name: str) -> tuple[str, ...]:
+        """The node keys of the conda and pip packages called ``name``."""
+        return tuple(_keys_for_name(self.graph, name))
+
     def find(self, name: str) -> tuple[str, ...]:
         """Node keys matching a user-typed name: ``conda:x``/``pip:x``, or a bare name in either."""
         if name in self.graph:
             return (name,)
-        keys = (node_key("conda", name), node_key("pip", name))
-        found = [k for k in keys if k in self.graph]
+        found = list(self.find_exact(name))
         if not found:
             wanted = canonical(name)
             found = [k for k in self.graph if canonical(k.split(":", 1)[1]) == wanted]
@@ -211,6 +208,35 @@ def _paths_from_roots(sub: nx.DiGraph, roots: tuple[str, ...], target: str) -> I
         elif root in sub:
             for path in nx.all_simple_paths(sub, root, target):
                 yield tuple(path)
+
+
+def shortest_chain(dep_graph: DepGraph, target: str) -> tuple[str, ...] | None:
+    """The shortest path from a root to ``target``, or None when no root reaches it.
+
+    Searches backwards from ``target`` one layer at a time, in key order, so ties always
+    resolve the same way (the smallest root of the nearest layer).
+    """
+    graph = dep_graph.graph
+    if target not in graph:
+        raise KeyError(target)
+    roots = set(dep_graph.roots)
+    towards_target: dict[str, str | None] = {target: None}
+    layer = [target]
+    while layer:
+        reached = [node for node in layer if node in roots]
+        if reached:
+            path = [min(reached)]
+            while (step := towards_target[path[-1]]) is not None:
+                path.append(step)
+            return tuple(path)
+        following: list[str] = []
+        for node in layer:
+            for parent in sorted(graph.predecessors(node)):
+                if parent not in towards_target:
+                    towards_target[parent] = node
+                    following.append(parent)
+        layer = sorted(following)
+    return None
 
 
 # --- size attribution ------------------------------------------------------------------

@@ -33,11 +33,15 @@ class _Mapping:
     by_conda: dict[str, _Entry]
 
 
-def _canonical(name: str) -> str:
-    """canonicalize_name, without its regular expression for names already canonical (most)."""
+def canonical(name: str) -> str:
+    """The PEP 503 form of a distribution name (``Foo_Bar.baz`` → ``foo-bar-baz``).
+
+    packaging's canonicalize_name, without its regular expression for names already
+    canonical (most of them).
+    """
     if name.islower() and "_" not in name and "." not in name and "--" not in name:
         return name
-    return canonicalize_name(name)
+    return str(canonicalize_name(name))
 
 
 @cache
@@ -50,17 +54,17 @@ def _mapping() -> _Mapping:
     by_conda: dict[str, _Entry] = {}
     for key, raw in json.loads(text).items():
         entry = _Entry(
-            pypi_name=_canonical(str(raw.get("pypi_name") or key)),
+            pypi_name=canonical(str(raw.get("pypi_name") or key)),
             conda_name=str(raw.get("conda_name") or key),
             import_name=str(raw.get("import_name") or ""),
         )
-        by_pypi[_canonical(key)] = entry
+        by_pypi[canonical(key)] = entry
         known = by_conda.get(entry.conda_name)
         # conda → PyPI is n:1 (opencv ← opencv-python, opencv-python-headless): keep the
         # first entry unless a later one spells the conda name itself.
         if known is None or (
-            known.pypi_name != _canonical(entry.conda_name)
-            and entry.pypi_name == _canonical(entry.conda_name)
+            known.pypi_name != canonical(entry.conda_name)
+            and entry.pypi_name == canonical(entry.conda_name)
         ):
             by_conda[entry.conda_name] = entry
     return _Mapping(by_pypi, by_conda)

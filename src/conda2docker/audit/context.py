@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from conda2docker.errors import SourceLocation
-from conda2docker.graph import DepGraph, build_graph, canonical
 from conda2docker.model import (
     DEFAULT_PLATFORM,
     EnvSpec,
@@ -18,6 +18,10 @@ from conda2docker.model import (
     Resolution,
     Unavailable,
 )
+from conda2docker.names import canonical
+
+if TYPE_CHECKING:
+    from conda2docker.graph import DepGraph
 
 DEFAULT_GLIBC = "2.36"
 """glibc of the default runtime base (Debian bookworm-slim)."""
@@ -66,12 +70,12 @@ class AuditContext:
 
     ``spec``, ``lock`` and ``resolution`` may each be absent: an environment file audited
     without solving has only a spec; a foreign lock has only a lock. ``local`` holds facts
-    gathered beforehand about local pip paths (keyed by the path as written).
+    gathered beforehand about local pip paths (keyed by the path as written). The lock's
+    dependency graph is built on first use (:attr:`graph`).
     """
 
     spec: EnvSpec | None = None
     lock: Lock | None = None
-    graph: DepGraph | None = None
     resolution: Resolution | None = None
     platform: str = DEFAULT_PLATFORM
     glibc: str = DEFAULT_GLIBC
@@ -93,15 +97,30 @@ class AuditContext:
         local: Mapping[str, LocalFacts] | None = None,
         base_apt_packages: frozenset[str] = frozenset(),
     ) -> AuditContext:
-        """A context from whatever is at hand; the lock's graph is built here."""
+        """A context from whatever is at hand."""
         spec = spec or (resolution.spec if resolution else None)
         lock = lock or (resolution.lock if resolution else None) or (spec.lock if spec else None)
-        graph = None
-        if lock is not None and lock.for_platform(platform):
-            roots = lock.roots or (spec.requested_names if spec else ())
-            graph = build_graph(lock, platform, roots)
-        return cls(spec, lock, graph, resolution, platform, glibc, gpu, dict(local or {}),
+        return cls(spec, lock, resolution, platform, glibc, gpu, dict(local or {}),
                    base_apt_packages)
+
+    @property
+    def root_names(self) -> tuple[str, ...]:
+        """What the user asked for: the lock's recorded roots, else the spec's requests."""
+        if self.lock is not None and self.lock.roots:
+            return self.lock.roots
+        return self.spec.requested_names if self.spec else ()
+
+    @cached_property
+    def graph(self) -> DepGraph | None:
+        """The lock's dependency graph for the platform, or None without packages.
+
+        Built on first use, so an audit with nothing to explain never loads networkx.
+        """
+        if self.lock is None or not self.packages:
+            return None
+        from conda2docker.graph import build_graph
+
+        return build_graph(self.lock, self.platform, self.root_names)
 
     @cached_property
     def packages(self) -> tuple[LockedPackage, ...]:

@@ -55,6 +55,10 @@ def render_rules_page(rules: Sequence[Rule] | None = None) -> str:
         "prefix, comma-separated or repeated (`--select C,P2 --ignore P206`; the more specific",
         "selector wins), and choose the exit status with `--fail-on error|warning|info|never`.",
         "",
+        "A finding about a locked package the environment did not ask for ends its evidence",
+        "with the shortest chain of requests that pulled it in (`pulled in by napari -> vispy`);",
+        "`conda2docker graph ENV --why NAME` lists every chain.",
+        "",
         "| code | name | severity | message |",
         "|---|---|---|---|",
     ]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 from conda2docker.audit.context import AuditContext
 from conda2docker.audit.registry import all_rules
 from conda2docker.audit.select import enabled_codes
 from conda2docker.model import Finding
+from conda2docker.names import canonical
 
 
 def sort_key(finding: Finding) -> tuple[str, str, str, str, str]:
@@ -18,8 +20,39 @@ def sort_key(finding: Finding) -> tuple[str, str, str, str, str]:
 def audit(
     ctx: AuditContext, *, select: Sequence[str] = (), ignore: Sequence[str] = ()
 ) -> list[Finding]:
-    """Every finding of the enabled rules, sorted by code then subject, without repeats."""
+    """Every finding of the enabled rules, sorted by code then subject, without repeats.
+
+    A finding about a package the user did not ask for says which request pulled it in.
+    """
     rules = all_rules()
     codes = enabled_codes(rules, select, ignore)
     findings = {f for r in rules if r.code in codes for f in r.check(ctx, r)}
-    return sorted(findings, key=sort_key)
+    return sorted(with_chains(findings, ctx), key=sort_key)
+
+
+def with_chains(findings: set[Finding], ctx: AuditContext) -> set[Finding]:
+    """``findings``; those about a locked dependency name the requests that pulled it in.
+
+    ``pulled in by napari -> vispy``: the shortest chain from a root (see ``graph --why``).
+    """
+    requested = {canonical(name) for name in ctx.root_names}
+    dependencies = {f for f in findings if _is_locked(ctx, f.subject)
+                    and canonical(f.subject) not in requested}
+    if not dependencies or ctx.graph is None:
+        return findings
+    from conda2docker.graph import shortest_chain
+
+    graph = ctx.graph
+    explained = set(findings - dependencies)
+    for finding in dependencies:
+        chains = [shortest_chain(graph, key) for key in graph.find_exact(finding.subject)]
+        found = sorted((c for c in chains if c is not None and len(c) > 1), key=lambda c: (len(c), c))
+        if found:
+            names = " -> ".join(graph.package(key).name for key in found[0][:-1])
+            finding = dataclasses.replace(finding, evidence=(*finding.evidence, f"pulled in by {names}"))
+        explained.add(finding)
+    return explained
+
+
+def _is_locked(ctx: AuditContext, subject: str) -> bool:
+    return subject.lower() in ctx.conda or canonical(subject) in ctx.pip

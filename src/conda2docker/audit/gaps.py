@@ -17,8 +17,8 @@ from conda2docker.audit.knowledge import cuda
 from conda2docker.audit.knowledge.syslibs import system_need
 from conda2docker.audit.knowledge.toolchains import TOOLCHAIN_APT, build_needs
 from conda2docker.audit.rules._common import requirement_label
-from conda2docker.graph import canonical
 from conda2docker.model import EnvSpec, Finding, Lock, LockedPackage, PipRequirement
+from conda2docker.names import canonical
 
 SourceKind = Literal["sdist", "vcs", "path"]
 

@@ -22,8 +22,8 @@ import re
 from collections.abc import Sequence
 
 from conda2docker.audit.gaps import BuildGaps
-from conda2docker.graph import canonical
 from conda2docker.model import EnvSpec, Lock, LockedPackage
+from conda2docker.names import canonical
 from conda2docker.plan.builds import conda_nvcc, cuda_ext_stage, vendored_pip_path, wheels_stage
 from conda2docker.plan.env import (
     env_stage,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from conda2docker.audit.gaps import BuildGaps
-from conda2docker.graph import canonical
+from conda2docker.names import canonical
 from conda2docker.plan.types import PlanOptions
 
 

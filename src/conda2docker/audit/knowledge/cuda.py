@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from conda2docker.graph import canonical
+from conda2docker.names import canonical
 
 MIN_DRIVER: dict[tuple[int, int], str] = {
     # CUDA toolkit → minimum Linux x86_64 driver (NVIDIA CUDA release notes, table 3)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from conda2docker.graph import canonical
+from conda2docker.names import canonical
 
 
 @dataclass(frozen=True, slots=True)

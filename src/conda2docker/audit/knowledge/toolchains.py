@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from conda2docker.audit.knowledge.cuda import CUDA_EXTENSIONS
-from conda2docker.graph import canonical
+from conda2docker.names import canonical
 
 TOOLCHAIN_APT: dict[str, tuple[str, ...]] = {
     "c": ("build-essential",),

@@ -9,8 +9,8 @@ from conda2docker.audit.knowledge import cuda
 from conda2docker.audit.registry import Rule, rule
 from conda2docker.audit.rules._common import listing, requirement_label
 from conda2docker.errors import SourceLocation
-from conda2docker.graph import canonical
 from conda2docker.model import Finding, Severity
+from conda2docker.names import canonical
 
 
 def cuda_packages(ctx: AuditContext) -> tuple[str, ...]:

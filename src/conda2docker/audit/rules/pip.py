@@ -18,9 +18,8 @@ from conda2docker.audit.rules._common import (
     shown_path,
 )
 from conda2docker.errors import SourceLocation
-from conda2docker.graph import canonical
 from conda2docker.model import Finding, LockedPackage, Severity
-from conda2docker.names import pypi_to_conda
+from conda2docker.names import canonical, pypi_to_conda
 from conda2docker.public_index import public_index_hosts
 
 COMMIT = re.compile(r"^[0-9a-f]{7,40}$")

@@ -11,8 +11,8 @@ from conda2docker.audit.knowledge.wheels import conda_glibc, parse_glibc, show, 
 from conda2docker.audit.registry import Rule, rule
 from conda2docker.audit.rules._common import change_evidence, from_changes
 from conda2docker.errors import SourceLocation
-from conda2docker.graph import canonical
 from conda2docker.model import Finding, Severity
+from conda2docker.names import canonical
 
 _NEEDS_GLIBC = re.compile(r"glibc >= ?([0-9.]+\d)")
 
