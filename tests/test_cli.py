@@ -117,3 +117,24 @@ def test_convert_says_which_platform_of_a_multi_platform_lock_it_plans(
     assert main(["convert", str(path), "-o", str(tmp_path / "arm"), "--platform", "linux-aarch64"]) == 0
     assert "the Dockerfile installs linux-aarch64" in capsys.readouterr().err
     assert "# platform: linux-aarch64" in (tmp_path / "arm" / "conda2docker" / "conda-linux-aarch64.lock").read_text()
+
+
+def test_convert_installs_linux_64_even_when_the_lock_lists_macos_first(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dataclasses import replace
+
+    from support.locks import base_conda
+
+    single = lock_with_pip_wheels()
+    mac = tuple(base_conda("osx-arm64"))
+    lock = replace(single, packages=(*mac, *single.packages), platforms=("osx-arm64", "linux-64"),
+                   content_hash={"osx-arm64": "0" * 64, **single.content_hash})
+    path = tmp_path / "in" / "conda-lock.yml"
+    write_conda_lock(lock, path)
+    assert main(["convert", str(path), "-o", str(tmp_path / "out")]) == 0
+    assert "the Dockerfile installs linux-64" in capsys.readouterr().err
+    dockerfile = (tmp_path / "out" / "Dockerfile").read_text()
+    assert "conda-linux-64.lock" in dockerfile and "osx" not in dockerfile
+    assert not (tmp_path / "out" / "conda2docker" / "conda-osx-arm64.lock").exists()
+    assert (tmp_path / "out" / "conda-lock.yml").read_bytes() == path.read_bytes()

@@ -14,7 +14,7 @@ from conda2docker.lockfile import (
     topological_order,
     write_conda_lock,
 )
-from conda2docker.model import LockedPackage
+from conda2docker.model import Lock, LockedPackage
 from support.locks import lock_pure_conda, lock_with_builds, lock_with_pip_wheels
 from support.shared import shared_path
 
@@ -155,7 +155,7 @@ def test_every_shared_lock_reads_or_fails_clearly() -> None:
     assert read >= 20
 
 
-def test_fast_reader_agrees_with_yaml_on_every_real_lock() -> None:
+def test_fast_reader_agrees_with_yaml_on_every_real_lock_and_platform() -> None:
     import yaml
 
     from conda2docker.lockfile import fast_parse, lock_from_mapping
@@ -172,8 +172,45 @@ def test_fast_reader_agrees_with_yaml_on_every_real_lock() -> None:
         quick = lock_from_mapping(fast, path)
         assert [_key(p) for p in quick.packages] == [_key(p) for p in slow.packages], path.name
         assert quick.platforms == slow.platforms and quick.content_hash == slow.content_hash
+        for platform in quick.platforms:
+            scoped = lock_from_mapping(fast_parse(text, {platform}), path)
+            assert scoped.packages == quick.for_platform(platform), (path.name, platform)
         compared += 1
     assert compared >= 15 and declined <= 3
+
+
+def _two_platform_lock(tmp_path: Path) -> tuple[Path, Lock]:
+    from dataclasses import replace
+
+    from support.locks import base_conda
+
+    single = lock_with_pip_wheels()
+    lock = replace(single, packages=(*base_conda("osx-arm64"), *single.packages,
+                                     *base_conda("linux-aarch64")),
+                   platforms=("osx-arm64", "linux-64", "linux-aarch64"))
+    path = tmp_path / "conda-lock.yml"
+    write_conda_lock(lock, path)
+    return path, read_conda_lock(path)
+
+
+@pytest.mark.parametrize("platform", ["linux-64", "linux-aarch64", "osx-arm64", "win-64"])
+def test_reading_one_platform_keeps_its_packages_and_every_platform_name(
+    tmp_path: Path, platform: str
+) -> None:
+    path, full = _two_platform_lock(tmp_path)
+    scoped = read_conda_lock(path, platforms={platform})
+    assert scoped.packages == full.for_platform(platform)
+    assert scoped.platforms == full.platforms and scoped.content_hash == full.content_hash
+
+
+def test_reading_one_platform_through_yaml_keeps_the_same_packages(tmp_path: Path) -> None:
+    from conda2docker.lockfile import fast_parse
+
+    path, full = _two_platform_lock(tmp_path)
+    folded = path.read_text().replace("  category: main\n", "  category: >-\n    main\n", 1)
+    path.write_text(folded)
+    assert fast_parse(folded) is None
+    assert read_conda_lock(path, platforms={"linux-64"}).packages == full.for_platform("linux-64")
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from conda2docker.errors import InputError, ResolveError
-from conda2docker.model import EnvSpec, Finding, Lock, Resolution
+from conda2docker.model import DEFAULT_PLATFORM, EnvSpec, Finding, Lock, Resolution
 
 if TYPE_CHECKING:
     from conda2docker.audit.gaps import BuildGaps
@@ -167,7 +167,7 @@ def _variant(request: ConvertRequest, name: str, spec: EnvSpec, resolution: Reso
 
     lock = resolution.lock
     serialized = _lock_output(spec, lock)
-    platform = request.platforms[0] if request.platforms else lock.platforms[0]
+    platform = _target(lock, request)
     options = _plan_options(request, name, cuda, lock_digest(serialized), platform, spec.source.name)
     findings, gaps = audited
     return SolvedVariant(name, resolution, serialized, make_plan(spec, lock, options, gaps),
@@ -184,8 +184,8 @@ def solve_variants(request: ConvertRequest) -> tuple[list[SolvedVariant], list[s
         wants_gpu,
     )
 
-    platform = request.platforms[0] if request.platforms else "linux-64"
-    spec = read_spec(request.env_file, platform)
+    platform = request.platforms[0] if request.platforms else DEFAULT_PLATFORM
+    spec = read_spec(request.env_file, platform, lock_platforms="target")
     cuda = check_cuda_version(request.cuda) if request.cuda else default_cuda_version(spec)
     notes: list[str] = []
     variants: list[SolvedVariant] = []
@@ -226,7 +226,9 @@ def _lock_output(spec: EnvSpec, lock: Lock) -> bytes:
 
 
 def _target(lock: Lock, request: ConvertRequest) -> str:
-    return request.platforms[0] if request.platforms else lock.platforms[0]
+    from conda2docker.read.platforms import image_platform
+
+    return request.platforms[0] if request.platforms else image_platform(lock.platforms)
 
 
 def render_files(request: ConvertRequest, variants: Sequence[SolvedVariant]) -> dict[Path, bytes]:

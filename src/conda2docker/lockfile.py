@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -178,16 +178,32 @@ def read_reusable_lock(path: Path | None) -> Lock | None:
         return None
 
 
-def read_conda_lock(path: Path, text: str | None = None) -> Lock:
+def read_conda_lock(path: Path, text: str | None = None, *,
+                    platforms: Collection[str] | None = None) -> Lock:
     """Read a conda-lock v1 file (``conda-lock.yml``).
 
     conda-lock writes a fixed block layout; :func:`fast_parse` reads it line by line, several
     times faster than building YAML objects, and hands anything unexpected to the YAML parser.
-    ``text`` is the file's decoded text when the caller has already read it.
+    ``text`` is the file's decoded text when the caller has already read it. With
+    ``platforms``, only those platforms' packages are read (``Lock.platforms`` still lists
+    every platform the lock covers).
     """
     text = read_lock_text(path) if text is None else text
-    data = fast_parse(text)
-    return lock_from_mapping(data if data is not None else _load_yaml(path, text), path)
+    data = fast_parse(text, platforms)
+    if data is None:
+        data = _only_platforms(_load_yaml(path, text), platforms)
+    return lock_from_mapping(data, path)
+
+
+def _only_platforms(data: Any, platforms: Collection[str] | None) -> Any:
+    """``data`` with the packages of other platforms left out, when it names its platforms."""
+    if platforms is None or not isinstance(data, dict) or not isinstance(data.get("package"), list):
+        return data
+    meta = data.get("metadata")
+    if not isinstance(meta, dict) or not meta.get("platforms"):
+        return data
+    kept = [e for e in data["package"] if not isinstance(e, dict) or e.get("platform") in platforms]
+    return {**data, "package": kept}
 
 
 class _Unexpected(Exception):
@@ -257,30 +273,56 @@ def _parse_packages(lines: list[str]) -> list[dict[str, Any]]:
     return packages
 
 
-def fast_parse(text: str) -> dict[str, Any] | None:
-    """conda-lock's layout parsed without a YAML object model, or None to use full YAML."""
+_PACKAGE_KEY = re.compile(r"^package:[ \t]*$\n?", re.MULTILINE)
+_TOP_LEVEL_LINE = re.compile(r"^[^ \n-]", re.MULTILINE)
+
+
+def fast_parse(text: str, platforms: Collection[str] | None = None) -> dict[str, Any] | None:
+    """conda-lock's layout parsed without a YAML object model, or None to use full YAML.
+
+    With ``platforms`` (and a lock that lists its platforms), the packages of other
+    platforms are skipped without being parsed.
+    """
     import yaml
 
-    lines = text.splitlines()
-    try:
-        start = lines.index("package:")
-    except ValueError:
+    header = _PACKAGE_KEY.search(text)
+    if header is None:
         return None
-    end = next((i for i in range(start + 1, len(lines))
-                if lines[i] and not lines[i].startswith((" ", "-"))), len(lines))
-    try:
-        packages = _parse_packages(lines[start + 1:end])
-    except _Unexpected:
-        return None
-    rest = "\n".join(lines[:start] + lines[end:])
+    following = _TOP_LEVEL_LINE.search(text, header.end())
+    end = following.start() if following else len(text)
+    rest = text[:header.start()] + text[end:]
     try:
         head = yaml.load(rest, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError:
         return None
     if not isinstance(head, dict):
         return None
-    head["package"] = packages
+    section = text[header.end():end].splitlines()
+    meta = head.get("metadata")
+    try:
+        if platforms is not None and isinstance(meta, dict) and meta.get("platforms"):
+            section = _platform_blocks(section, frozenset(platforms))
+        head["package"] = _parse_packages(section)
+    except _Unexpected:
+        return None
     return head
+
+
+def _platform_blocks(lines: list[str], platforms: frozenset[str]) -> list[str]:
+    """The lines of the package entries whose ``platform`` is one of ``platforms``."""
+    pieces = ("\n" + "\n".join(lines)).split("\n- ")
+    if pieces[0].strip():
+        raise _Unexpected(pieces[0])
+    kept: list[str] = []
+    for piece in pieces[1:]:
+        block = "\n  " + piece
+        at = block.find("\n  platform:")
+        if at < 0 or block.find("\n  platform:", at + 1) >= 0:
+            raise _Unexpected(piece)
+        end = block.find("\n", at + 1)
+        if _scalar(_split(block[at + 3:end if end >= 0 else None])[1]) in platforms:
+            kept += ("- " + piece).split("\n")
+    return kept
 
 
 _PIP_LINE = re.compile(r"^#\s*pip\s+(?P<name>[A-Za-z0-9._-]+)\s*@\s*(?P<url>\S+)$")

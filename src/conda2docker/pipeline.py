@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from conda2docker.errors import InputError, SourceLocation
 from conda2docker.model import DEFAULT_PLATFORM, EnvSpec, Resolution
 from conda2docker.resolve import ResolveOptions, resolve
 
 
-def read_spec(path: Path, platform: str = DEFAULT_PLATFORM) -> EnvSpec:
-    """Read any supported input (environment.yml, conda-lock.yml, explicit lock, requirements)."""
+def read_spec(path: Path, platform: str = DEFAULT_PLATFORM, *,
+              lock_platforms: Literal["all", "target"] = "all") -> EnvSpec:
+    """Read any supported input (environment.yml, conda-lock.yml, explicit lock, requirements).
+
+    ``lock_platforms``: see :func:`conda2docker.read.read_input`.
+    """
     if not path.exists():
         raise InputError("no such file", fix="check the path", location=SourceLocation(path))
     if path.is_dir():
@@ -21,7 +26,7 @@ def read_spec(path: Path, platform: str = DEFAULT_PLATFORM) -> EnvSpec:
         )
     from conda2docker.read import read_input
 
-    return read_input(path, platform=platform)
+    return read_input(path, platform=platform, lock_platforms=lock_platforms)
 
 
 def resolve_input(path: Path, options: ResolveOptions) -> Resolution:

@@ -120,9 +120,10 @@ def _env_of(attrs: Mapping[str, Any]) -> dict[str, str]:
 
 def _expected_from_lock(path: Path, platform: str) -> tuple[tuple[vc.Expected, ...], str]:
     from conda2docker.lockfile import read_lock
+    from conda2docker.read.platforms import image_platform
 
     lock = read_lock(path)
-    chosen = platform if platform in lock.platforms else (lock.platforms[0] if lock.platforms else platform)
+    chosen = platform if platform in lock.platforms else image_platform(lock.platforms)
     packages = lock.for_platform(chosen)
     return vc.expected_from_lock(packages), hashlib.sha256(path.read_bytes()).hexdigest()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Literal
 
 from conda2docker.errors import InputError, SourceLocation
 from conda2docker.model import DEFAULT_PLATFORM, EnvSpec, InputKind, Lock
@@ -25,9 +26,9 @@ _PIXI_LOCK = (re.compile(r"^environments:", re.MULTILINE), re.compile(r"^package
 
 def detect_kind(path: Path, text: str) -> InputKind:
     """What an input is, from its content first and its name second."""
-    if _EXPLICIT.search(text):
+    if "@EXPLICIT" in text and _EXPLICIT.search(text):
         return "explicit"
-    if all(pattern.search(text) for pattern in _CONDA_LOCK):
+    if "package:" in text and all(pattern.search(text) for pattern in _CONDA_LOCK):
         return "conda-lock"
     name = path.name.lower()
     if path.suffix.lower() in (".txt", ".in") or name.startswith("requirements"):
@@ -35,20 +36,23 @@ def detect_kind(path: Path, text: str) -> InputKind:
     return "environment"
 
 
-def read_input(path: Path, *, platform: str = DEFAULT_PLATFORM) -> EnvSpec:
+def read_input(path: Path, *, platform: str = DEFAULT_PLATFORM,
+               lock_platforms: Literal["all", "target"] = "all") -> EnvSpec:
     """Read any supported input for one Linux target platform.
 
     ``path`` may be an environment file (``.yml``/``.yaml``, exports, templates), a
     ``conda-lock.yml``, an explicit lock (``@EXPLICIT``), a requirements file, or a folder
     holding one of ``environment.yml``, ``environment.yaml``, ``conda-lock.yml``,
     ``requirements.txt`` (first found wins). Problems raise :class:`InputError`.
+    With ``lock_platforms="target"`` a lock input keeps only ``platform``'s packages (its
+    ``platforms`` still lists all it covers): for callers that use no other platform.
     """
     check_target(platform)
     if path.is_dir():
         path = _from_folder(path)
     data = read_bytes(path)
     text = decode(data, path).text
-    if all(pattern.search(text) for pattern in _PIXI_LOCK):
+    if "environments:" in text and all(pattern.search(text) for pattern in _PIXI_LOCK):
         raise InputError(
             "pixi.lock files are not supported",
             fix="pass the pixi project's environment as an environment.yml "
@@ -62,7 +66,10 @@ def read_input(path: Path, *, platform: str = DEFAULT_PLATFORM) -> EnvSpec:
         return parse_environment(data, path, platform=platform)
     from conda2docker.lockfile import read_conda_lock, read_explicit
 
-    lock = read_explicit(path, text) if kind == "explicit" else read_conda_lock(path, text)
+    if kind == "explicit":
+        lock = read_explicit(path, text)
+    else:
+        lock = read_conda_lock(path, text, platforms={platform} if lock_platforms == "target" else None)
     _check_lock_platform(lock, path, platform)
     return EnvSpec(
         source=path,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from conda2docker.errors import InputError
+from conda2docker.model import DEFAULT_PLATFORM
 
 TARGET_PLATFORMS = ("linux-64", "linux-aarch64", "linux-ppc64le")
 """Platforms an image can be built for; ``read_input`` accepts only these."""
@@ -75,3 +77,13 @@ def check_target(platform: str) -> PlatformFacts:
             fix=f"use --platform with one of {', '.join(TARGET_PLATFORMS)}",
         )
     return KNOWN_PLATFORMS[platform]
+
+
+def image_platform(platforms: Sequence[str]) -> str:
+    """The platform an image installs from a lock covering ``platforms`` when none is asked for.
+
+    linux-64 when the lock covers it, else the first platform an image can be built for.
+    """
+    if DEFAULT_PLATFORM in platforms:
+        return DEFAULT_PLATFORM
+    return next((p for p in platforms if p in TARGET_PLATFORMS), DEFAULT_PLATFORM)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -359,4 +358,6 @@ def _explain(error: Exception, deps: Sequence[CondaDependency], platform: str) -
 
 def solve_conda(request: CondaSolveRequest) -> CondaSolveResult:
     """Solve ``request`` for its target platform."""
+    import asyncio
+
     return asyncio.run(_solve_async(request))
