@@ -95,6 +95,16 @@ def test_a_lock_without_the_target_platform_is_an_error() -> None:
     assert caught.value.fix is not None and "--platform" in caught.value.fix
 
 
+def test_a_lock_listing_the_target_platform_without_its_packages_is_an_error(tmp_path: Path) -> None:
+    text = (FIXTURES / "conda-lock.yml").read_text()
+    path = tmp_path / "conda-lock.yml"
+    path.write_text(text.replace("platform: linux-64", "platform: osx-64"))
+    with pytest.raises(InputError) as caught:
+        read_input(path)
+    assert "lists linux-64 but has no packages for it" in caught.value.message
+    assert caught.value.location is not None and caught.value.location.file == path
+
+
 def test_a_folder_reads_its_environment_file(tmp_path: Path) -> None:
     shutil.copy(FIXTURES / "requirements.txt", tmp_path / "requirements.txt")
     (tmp_path / "reqs").mkdir()
