@@ -32,6 +32,11 @@ class SourceLocation:
                 text += f":{self.column}"
         return text
 
+    @property
+    def brief(self) -> str:
+        """``environment.yml:12`` (the file's name and the line, when known), for messages."""
+        return f"{self.file.name}:{self.line}" if self.line is not None else self.file.name
+
 
 class UserError(Exception):
     """A problem with the user's input or machine, reported without a traceback."""

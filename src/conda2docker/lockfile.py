@@ -197,13 +197,17 @@ def read_conda_lock(path: Path, text: str | None = None, *,
 
 def _only_platforms(data: Any, platforms: Collection[str] | None) -> Any:
     """``data`` with the packages of other platforms left out, when it names its platforms."""
-    if platforms is None or not isinstance(data, dict) or not isinstance(data.get("package"), list):
-        return data
-    meta = data.get("metadata")
-    if not isinstance(meta, dict) or not meta.get("platforms"):
+    if (platforms is None or not isinstance(data, dict) or not isinstance(data.get("package"), list)
+            or not _lists_platforms(data)):
         return data
     kept = [e for e in data["package"] if not isinstance(e, dict) or e.get("platform") in platforms]
     return {**data, "package": kept}
+
+
+def _lists_platforms(data: Mapping[str, Any]) -> bool:
+    """Whether a lock's metadata names its platforms: only then may packages be left out."""
+    meta = data.get("metadata")
+    return isinstance(meta, dict) and bool(meta.get("platforms"))
 
 
 class _Unexpected(Exception):
@@ -298,9 +302,8 @@ def fast_parse(text: str, platforms: Collection[str] | None = None) -> dict[str,
     if not isinstance(head, dict):
         return None
     section = text[header.end():end].splitlines()
-    meta = head.get("metadata")
     try:
-        if platforms is not None and isinstance(meta, dict) and meta.get("platforms"):
+        if platforms is not None and _lists_platforms(head):
             section = _platform_blocks(section, frozenset(platforms))
         head["package"] = _parse_packages(section)
     except _Unexpected:

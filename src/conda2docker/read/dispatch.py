@@ -92,19 +92,18 @@ def _from_folder(folder: Path) -> Path:
 
 
 def _check_lock_platform(lock: Lock, path: Path, platform: str) -> None:
-    if platform in lock.platforms and lock.for_platform(platform):
-        return
-    if platform in lock.platforms:
+    if platform not in lock.platforms:
+        have = ", ".join(lock.platforms) or "none"
+        raise InputError(
+            f"the lock has no packages for {platform} (it covers: {have})",
+            fix=f"lock the environment for {platform} (e.g. `conda2docker lock --platform "
+            f"{platform}`), or pass --platform with one of the lock's platforms",
+            location=SourceLocation(path),
+        )
+    if not lock.for_platform(platform):
         raise InputError(
             f"the lock lists {platform} but has no packages for it (cut short or edited?)",
             fix=f"regenerate the lock for {platform} (conda-lock, or `conda2docker lock "
             f"--platform {platform}`)",
             location=SourceLocation(path),
         )
-    have = ", ".join(lock.platforms) or "none"
-    raise InputError(
-        f"the lock has no packages for {platform} (it covers: {have})",
-        fix=f"lock the environment for {platform} (e.g. `conda2docker lock --platform "
-        f"{platform}`), or pass --platform with one of the lock's platforms",
-        location=SourceLocation(path),
-    )

@@ -15,7 +15,7 @@ _LITERAL = re.compile(r"[0-9A-Za-z_!+][0-9A-Za-z_.!+]*")
 def _where(location: SourceLocation | None) -> str:
     if location is None or location.line is None:
         return ""
-    return f" ({location.file.name}:{location.line})"
+    return f" ({location.brief})"
 
 
 def _merged(

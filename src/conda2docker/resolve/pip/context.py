@@ -41,14 +41,8 @@ class Constraint:
 
     def describe(self) -> str:
         """``name>=1 (constraints.txt:3)``, for messages."""
-        return ", ".join(source.constraint_text + _at(source) for source in self.sources)
-
-
-def _at(source: PipRequirement) -> str:
-    where = source.location
-    if where is None:
-        return ""
-    return f" ({where.file.name}:{where.line})" if where.line else f" ({where.file.name})"
+        return ", ".join(source.constraint_text + (f" ({source.location.brief})" if source.location else "")
+                         for source in self.sources)
 
 
 def constraint_map(
