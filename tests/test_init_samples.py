@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conda2docker.init.dockerignore import DEFAULT_THRESHOLD, large_files
+from conda2docker.init.dockerignore import DEFAULT_THRESHOLD, ContextRule, large_files
 from conda2docker.init.readme import render_section
 from conda2docker.init.render import Rendered, render_init
 from conda2docker.init.stages import ImageOptions
@@ -43,8 +43,8 @@ def render(repo: Path, support: Path = Path()) -> tuple[Survey, Rendered]:
     found = survey(repo)
     rendered = render_init(
         found.plan, found.spec, hand_lock(found), b"lock\n", PlanOptions(lock_digest=DIGEST),
-        ImageOptions(support=support), large=large_files(repo, DEFAULT_THRESHOLD),
-        threshold=DEFAULT_THRESHOLD,
+        ImageOptions(support=support),
+        context=ContextRule(None, tuple(large_files(repo, DEFAULT_THRESHOLD)), DEFAULT_THRESHOLD),
     )
     return found, rendered
 
@@ -61,8 +61,12 @@ def test_sample_outputs_match_snapshots_and_lint_clean(name: str, tmp_path: Path
     assert parse(dockerfile)
     compose = yaml.safe_load(rendered.files[Path("compose.yaml")])
     service = next(iter(compose["services"].values()))
-    assert service["build"] == {"context": ".", "dockerfile": found.plan.dockerfile}
+    assert service["build"] == {"context": ".", "dockerfile": found.plan.dockerfile,
+                                "args": {"APP_UID": "${APP_UID:-10001}",
+                                         "APP_GID": "${APP_GID:-10001}"}}
+    assert service["user"] == "${APP_UID:-10001}:${APP_GID:-10001}" and service["init"] is True
     assert service["volumes"][0]["source"] == "."
+    assert "name" not in compose  # Compose names the project after the repository's directory
 
 
 def test_binder_repository_uses_binder_dir_apt_postbuild_start_runtime(tmp_path: Path) -> None:
@@ -78,11 +82,14 @@ def test_binder_repository_uses_binder_dir_apt_postbuild_start_runtime(tmp_path:
     # postBuild runs as an argv after USER (the script itself is never pasted in)
     assert text.index("USER ${APP_UID}") < text.index("RUN /home/app/work/binder/postBuild")
     assert "exec" not in text.split("RUN /home/app/work/binder/postBuild")[0].split("FROM")[-1]
-    assert 'ENTRYPOINT ["/home/app/work/binder/start"]' in text
+    assert "COPY --from=repo /tmp/c2d/repo/binder/start /usr/local/bin/repo-start" in text
+    assert 'ENTRYPOINT ["/usr/local/bin/repo-start"]' in text
     assert text.index("ENTRYPOINT") < text.index("CMD [")
     compose = yaml.safe_load(rendered.files[Path("compose.yaml")])
     jupyter = compose["services"]["jupyter"]
     assert jupyter["ports"] == ["127.0.0.1:8888:8888"]
+    assert jupyter["healthcheck"]["test"][:2] == ["CMD", "/opt/env/bin/python"]
+    assert "/api" in jupyter["healthcheck"]["test"][3]
     assert "deploy" not in jupyter
 
 
@@ -111,18 +118,19 @@ def test_local_package_is_built_after_dependencies_and_data_is_excluded(tmp_path
     assert runtime.index("COPY --from=env") < runtime.index("COPY --from=project") \
         < runtime.index("COPY --from=repo")
     ignore = rendered.files[Path(".dockerignore")].decode().splitlines()
-    assert {"data", "outputs", "**/.ipynb_checkpoints", ".git"} <= set(ignore)
+    assert {"data", "outputs", "**/.ipynb_checkpoints", "**/.git", "**/.env"} <= set(ignore)
 
 
 def test_requirements_only_repository_gets_an_inferred_environment(tmp_path: Path) -> None:
     _, rendered = render(copy_sample("repo-requirements-only", tmp_path))
-    inferred = rendered.files[Path("environment.yml")].decode()
+    assert Path("environment.yml") not in rendered.files
+    inferred = rendered.files[Path("conda2docker/environment.yml")].decode()
     assert_snapshot("init/repo-requirements-only.environment.yml", inferred)
     document = yaml.safe_load(inferred)
     deps = document["dependencies"]
     assert "pytorch==2.1.2" in deps and "python>=3.10" in deps and "pip" in deps
     pip = deps[-1]["pip"]
-    assert "hydra-core[extras]>=1.3" in pip and pip[-1] == "-e ."
+    assert "hydra-core[extras]>=1.3" in pip and "-e ." not in pip  # built from the checkout
     assert any(line.startswith("git+https://github.com/example/tokenizer") for line in pip)
 
 

@@ -52,6 +52,13 @@ def init_command(
     gid: Annotated[int, typer.Option("--gid", help="GID of the runtime user.")] = 10001,
     large_file_mb: Annotated[int, typer.Option("--large-file-mb", help="Files larger than this "
                                                "are left out of the build context.")] = 50,
+    service: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--service", help="A database beside Jupyter in compose.yaml: mongodb, "
+                     "postgres or redis (repeatable)."),
+    ] = None,
+    jupyter: Annotated[bool, typer.Option("--jupyter/--no-jupyter", help="Add JupyterLab to an "
+                                          "inferred environment, as repo2docker does.")] = True,
     force: ForceOpt = False,
 ) -> None:
     """Turn a paper's repository into an image a reader runs with one command."""
@@ -67,7 +74,8 @@ def init_command(
         installer=installer, vendor=vendor, platform=platform, channels=tuple(channel or ()),
         channel_alias=channel_alias, mirrors=tuple(mirror or ()), offline=offline, cuda=cuda,
         runtime_image=runtime_image, build_image=build_image, uid=uid, gid=gid,
-        large_file_bytes=large_file_mb * 1024 * 1024,
+        large_file_bytes=large_file_mb * 1024 * 1024, services=tuple(service or ()),
+        jupyter=jupyter,
     )
     result = init_repository(request, echo=lambda line: typer.echo(line, err=True))
     if dry_run:

@@ -1,16 +1,19 @@
-"""An environment.yml for a repository that has none, from requirements.txt and its package.
+"""An environment for a repository that has none, from requirements.txt and its package.
 
-Dependencies the conda↔PyPI map knows (``conda2docker.names``) become conda dependencies,
+With nothing at all (only ``runtime.txt``, ``apt.txt``, ``postBuild``, ``start``, or no file),
+it is repo2docker's default environment: Python (``runtime.txt``'s, else repo2docker's default
+:data:`DEFAULT_PYTHON`) and Jupyter. Dependencies the conda↔PyPI map knows (``conda2docker.names``) become conda dependencies,
 when their version specifier means the same to conda; the rest (extras, markers, URLs, git,
 local paths, ``===``) stay in the ``pip:`` section. Python comes from ``runtime.txt``
-(``python-3.10`` → ``python=3.10``) or the package's ``requires-python``; the repository's own
-package is installed with ``-e .``. Nothing here reaches the network.
+(``python-3.10`` → ``python=3.10``), the package's ``requires-python``, or repo2docker's
+default. JupyterLab is added, as repo2docker always provides Jupyter (``--no-jupyter`` leaves
+it out). The repository's own package is not listed: ``init`` builds it from the checkout.
+Nothing here reaches the network.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +27,9 @@ from conda2docker.init.project import Project
 from conda2docker.names import is_mapped_conda_name, pypi_to_conda
 
 CHANNEL = "conda-forge"
+DEFAULT_PYTHON = "3.10"
+"""repo2docker's default Python when a repository does not choose one (its tests assert 3.10)."""
+JUPYTER = "jupyterlab"
 _CONDA_OPERATORS = ("==", "!=", ">=", "<=", ">", "<", "~=")
 _PLAIN = re.compile(r"^[A-Za-z0-9_.<>=!~*,][A-Za-z0-9_.<>=!~*, \-]*$")
 
@@ -63,7 +69,7 @@ def python_dependency(runtime: str | None, requires_python: str | None) -> tuple
         version = conda_version(requires_python)
         if version:
             return f"python{version}", "requires-python"
-    return "python", "no version asked for: the newest Python the channel has"
+    return f"python={DEFAULT_PYTHON}", "repo2docker's default; choose another with runtime.txt"
 
 
 def as_conda(requirement: Requirement) -> str | None:
@@ -95,9 +101,10 @@ def _requirement_lines(root: Path, files: RepoFiles) -> list[str]:
 
 
 def infer_environment(
-    root: Path, files: RepoFiles, project: Project | None, runtime: str | None, name: str
+    root: Path, files: RepoFiles, project: Project | None, runtime: str | None, name: str,
+    *, jupyter: bool = True,
 ) -> Inferred:
-    """The environment.yml ``init`` writes into the configuration directory."""
+    """The environment ``init`` builds for a repository without an environment file."""
     python, python_source = python_dependency(runtime, project.requires_python if project else None)
     conda: list[str] = [python]
     pip: list[str] = []
@@ -124,20 +131,23 @@ def infer_environment(
         else:
             pip.append(line)
             notes.append(f"pip: {line} ({origin}; not in the conda map or not expressible)")
-    if project is not None and project.is_root:
-        here = os.path.relpath(".", files.config_dir)  # the env file sits in the config dir
-        pip.append(f"-e {here}")
-        notes.append(f"pip: -e {here} (the repository's package {project.name})")
-    if pip:
+    if jupyter and not seen & {"jupyterlab", "notebook", "jupyter"}:
+        conda.append(JUPYTER)
+        notes.append(f"conda: {JUPYTER} (repo2docker always provides Jupyter; --no-jupyter "
+                     "leaves it out)")
+    if pip or files.post_build is not None:
         conda.append("pip")
+        if not pip:
+            notes.append("conda: pip (postBuild may call it)")
     body = [f"name: {_yaml_item(name)}", "channels:", f"  - {CHANNEL}", "dependencies:"]
     body += [f"  - {_yaml_item(dep)}" for dep in conda]
     if pip:
         body.append("  - pip:")
         body += [f"    - {_yaml_item(line)}" for line in pip]
+    sources_read = [str(p) for p in (files.requirements, files.pyproject or files.setup_py
+                                     or files.setup_cfg, files.runtime) if p is not None]
     header = ("# Written by `conda2docker init` from "
-              + " and ".join(str(p) for p in (files.requirements, files.pyproject or files.setup_py
-                                              or files.setup_cfg) if p is not None)
-              + ": edit it freely; init uses it from now on.")
+              + (" and ".join(sources_read) if sources_read else "repo2docker's defaults")
+              + ". init infers it again on every run; to edit it, save it as environment.yml.")
     text = "\n".join([header, *body]) + "\n"
     return Inferred(text, tuple(conda), tuple(pip), tuple(notes))

@@ -17,7 +17,7 @@ from conda2docker.errors import InputError
 from conda2docker.init.discover import Ignored, RepoFiles
 from conda2docker.init.infer import Inferred
 from conda2docker.init.project import Project, read_project
-from conda2docker.model import CondaDependency, EnvSpec, PipRequirement
+from conda2docker.model import CondaDependency, EnvSpec
 
 GPU_PACKAGES = frozenset({
     "pytorch-cuda", "cudatoolkit", "cuda-toolkit", "cuda-runtime", "cuda-nvcc", "cuda-version",
@@ -101,6 +101,7 @@ def own_projects(root: Path, spec: EnvSpec) -> tuple[list[Project], list[str]]:
         if requirement.editable:
             notes.append(f"{requirement.raw.strip()}: installed as a regular package, built in "
                          "the image's project stage")
+        notes += _metadata_notes(project)
     return projects, notes
 
 
@@ -116,16 +117,39 @@ def cuda_version(spec: EnvSpec) -> str | None:
 
 
 def with_additions(spec: EnvSpec, root: Path, plan: InitPlan) -> EnvSpec:
-    """The spec to resolve: the root package, pip and runtime.txt's python added when missing."""
+    """The spec to resolve, with nothing of the repository's own code in it.
+
+    Pip path requirements pointing into the repository (``-e .``, ``./sub``) are the
+    repository's own packages: they are built in the image's project stage, never prepared on
+    the host, so they leave the spec and their statically read dependencies take their place
+    (a dynamic package's dependencies are resolved inside the build instead). pip is added
+    whenever pip installs something, ``postBuild`` may call it, or ``requirements.txt`` is
+    installed; runtime.txt's python when the environment names none.
+    """
+    from conda2docker.read.piplines import parse_requirement
+
     conda = list(spec.conda)
-    pip = list(spec.pip)
     names = {d.name for d in conda}
-    root_project = next((p for p in plan.projects if p.is_root), None)
-    listed = any(r.kind == "path" and r.path is not None and _inside(root, r.path) == Path()
-                 for r in pip)
-    if root_project is not None and not listed:
-        pip.append(PipRequirement(kind="path", raw="-e .", path=root.resolve(), editable=True))
-    if pip and "pip" not in names:
+    own = {(root / p.path).resolve() for p in plan.projects}
+    pip = [r for r in spec.pip
+           if not (r.kind == "path" and r.path is not None and r.path.resolve() in own)]
+    listed = {(r.name or "").lower() for r in pip}
+    for project in plan.projects:
+        for line in project.dependencies:
+            try:
+                requirement = parse_requirement(line, None, root / project.path)
+            except InputError:
+                continue  # reported by make_init_plan's notes; pip reads it in the build
+            if requirement.kind == "path":
+                continue  # a path between the repository's own packages: built from the checkout
+            key = (requirement.name or requirement.raw).lower()
+            if key in listed:
+                continue
+            listed.add(key)
+            pip.append(requirement)
+    wants_pip = bool(pip) or plan.files.post_build is not None or any(
+        p.dynamic for p in plan.projects) or bool(plan.projects)
+    if wants_pip and "pip" not in names:
         conda.append(CondaDependency("pip", raw="pip"))
     if plan.runtime_python and "python" not in names:
         conda.append(CondaDependency("python", f"{plan.runtime_python}.*", raw="python"))
@@ -145,6 +169,7 @@ def make_init_plan(
             projects.append(root_project)
             notes.append(f"{root_project.name}: the repository's package is installed last "
                          "(add `- -e .` under pip: to say so in the environment)")
+            notes += _metadata_notes(root_project)
     elif files.pyproject and read_project(root, Path()) is None:
         ignored.append(Ignored(files.pyproject, "no [project] or [build-system]: not a package"))
     if files.requirements is not None and inferred is None and not _included(root, files, spec):
@@ -158,6 +183,7 @@ def make_init_plan(
         runtime_python = None
     elif runtime_python:
         notes.append(f"python={runtime_python} from {files.runtime} ({environment} names no python)")
+    notes += _post_build_notes(root, files)
     gpu = bool(names & GPU_PACKAGES) or any(
         "cuda" in (d.build or "") or "cuda" in d.version for d in spec.conda
     ) or any(p.cuda for p in projects)
@@ -169,6 +195,37 @@ def make_init_plan(
         cuda=cuda_version(spec), jupyter=bool(names & JUPYTER_PACKAGES) or _pip_jupyter(spec),
         notes=tuple(notes), ignored=tuple(ignored),
     )
+
+
+_INSTALLER_CALL = re.compile(r"^\s*(?:\S*/)?(mamba|micromamba|conda)\s+(install|env\s+update|update)\b",
+                             re.MULTILINE)
+
+
+def _post_build_notes(root: Path, files: RepoFiles) -> list[str]:
+    """What a postBuild asks of the image that it does not have (read, never run)."""
+    if files.post_build is None:
+        return []
+    try:
+        text = (root / files.post_build).read_text(encoding="utf-8", errors="replace")[:200_000]
+    except OSError:
+        return []
+    found = sorted({m.group(1) for m in _INSTALLER_CALL.finditer(text)})
+    if not found:
+        return []
+    return [f"{files.post_build} calls {', '.join(found)}, which the image does not have "
+            "(it holds one locked environment): add those packages to the environment instead"]
+
+
+def _metadata_notes(project: Project) -> list[str]:
+    """How the package's dependencies are known: read statically, or resolved in the build."""
+    if project.dynamic:
+        return [f"{project.label}: {project.dynamic}; its dependencies are resolved by pip "
+                "inside the image build (project stage), not locked. Declare them in "
+                "pyproject.toml [project] dependencies to lock them"]
+    if project.dependencies:
+        return [f"{project.label}: dependencies read from its metadata (nothing run): "
+                + ", ".join(project.dependencies)]
+    return []
 
 
 def _pip_jupyter(spec: EnvSpec) -> bool:

@@ -6,17 +6,26 @@ running ``init --readme`` again changes nothing unless the section itself change
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import PurePosixPath
 
+from conda2docker.init.compose import compose_command
 from conda2docker.init.plan import InitPlan
+from conda2docker.init.services import Service
+from conda2docker.init.targets import Targets
 
 BEGIN = "<!-- conda2docker:run-with-docker:begin -->"
 END = "<!-- conda2docker:run-with-docker:end -->"
 
 
-def render_section(init: InitPlan) -> str:
+def render_section(init: InitPlan, targets: Targets | None = None,
+                   databases: Sequence[Service] = ()) -> str:
     name = init.name
+    dockerfile = targets.dockerfile.as_posix() if targets else init.dockerfile
+    compose = compose_command(targets.compose.as_posix() if targets else "compose.yaml")
     gpu = " --gpus all" if init.gpu else ""
+    ports = " -p 127.0.0.1:8888:8888" if init.jupyter else ""
+    build_file = "" if dockerfile == "Dockerfile" else f"-f {dockerfile} "
     lines = [
         "## Run with Docker",
         "",
@@ -25,18 +34,25 @@ def render_section(init: InitPlan) -> str:
         "From the repository's root:",
         "",
         "```sh",
-        "docker compose up --build" if init.jupyter else f"docker compose run --rm --build {name}",
+        f"{compose} up --build" if init.jupyter else f"{compose} run --rm --build {name}",
         "```",
         "",
         "then open the `http://127.0.0.1:8888/lab?token=…` link it prints; the repository is "
-        "mounted in the container, so your changes are kept." if init.jupyter else
+        "mounted in the container as your user (`APP_UID`/`APP_GID`), so your changes are kept "
+        "and stay yours." if init.jupyter else
         "(the environment has no `jupyterlab`: add it to use the compose service).",
+    ]
+    if databases:
+        lines += ["", "The stack also runs " + ", ".join(
+            f"{d.name} (its URL is `${d.url_variable}` in the notebooks)" for d in databases) + "."]
+    lines += [
         "",
         "Without compose:",
         "",
         "```sh",
-        f"docker build {'' if init.dockerfile == 'Dockerfile' else f'-f {init.dockerfile} '}-t {name} .",
-        f"docker run --rm -it{gpu} {name}",
+        f"docker build {build_file}--build-arg APP_UID=$(id -u) --build-arg APP_GID=$(id -g) "
+        f"-t {name} .",
+        f"docker run --rm -it{gpu}{ports} {name}",
         "```",
     ]
     if init.gpu:

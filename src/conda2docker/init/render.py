@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from conda2docker.init.compose import render_compose
-from conda2docker.init.dockerignore import render_dockerignore
+from conda2docker.init.dockerignore import ContextRule, render_dockerignore
 from conda2docker.init.plan import InitPlan
+from conda2docker.init.services import Service
 from conda2docker.init.stages import ImageOptions, extend_plan
+from conda2docker.init.targets import Targets
 from conda2docker.model import EnvSpec, Lock
 from conda2docker.plan import BuildPlan, PlanOptions, make_plan
 
@@ -41,23 +44,34 @@ def plan_options(init: InitPlan, base: PlanOptions) -> PlanOptions:
     )
 
 
+def support_files(init: InitPlan, image: ImageOptions) -> tuple[str, ...]:
+    """conda2docker's own files the context must hold even before git tracks them."""
+    support = "" if image.support == Path() else image.support.as_posix() + "/"
+    return (f"{support}conda2docker", f"{support}vendor")
+
+
 def render_init(
     init: InitPlan, spec: EnvSpec, lock: Lock, lock_text: bytes, base: PlanOptions,
-    image: ImageOptions, *, large: list[str], threshold: int,
+    image: ImageOptions, *, context: ContextRule, targets: Targets | None = None,
+    databases: Sequence[Service] = (),
 ) -> Rendered:
     """Every file, keyed by its path relative to the repository root."""
     from conda2docker.render.dockerfile import render_dockerfile
 
+    targets = targets or Targets(Path(init.dockerfile), Path("compose.yaml"), Path(".dockerignore"))
     plan = make_plan(spec, lock, plan_options(init, base))
     extended = extend_plan(plan, init, image)
+    dockerfile = targets.dockerfile.as_posix()
     files: dict[Path, bytes] = {
-        Path(init.dockerfile): render_dockerfile(extended).encode(),
-        Path("compose.yaml"): render_compose(init, extended).encode(),
-        Path(".dockerignore"): render_dockerignore(large, threshold).encode(),
+        targets.dockerfile: render_dockerfile(extended).encode(),
+        targets.compose: render_compose(init, extended, dockerfile, databases,
+                                        targets.compose.as_posix()).encode(),
+        targets.dockerignore: render_dockerignore(
+            replace(context, always=support_files(init, image))).encode(),
         image.support / "conda-lock.yml": lock_text,
     }
     for context_file in plan.context_files:
         files[image.support / context_file.path] = context_file.content
     if init.inferred is not None:
-        files[init.environment] = init.inferred.text.encode()
+        files[image.support / init.environment] = init.inferred.text.encode()
     return Rendered(files, plan, extended)

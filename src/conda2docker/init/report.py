@@ -23,7 +23,7 @@ def found_lines(init: InitPlan) -> list[str]:
     return lines
 
 
-def plan_lines(init: InitPlan, files: list[Path]) -> list[str]:
+def plan_lines(init: InitPlan) -> list[str]:
     """The stages ``init`` will generate, before solving (``--dry-run``)."""
     lines = ["stages:",
              "  env      the locked conda packages (solved when you run init without --dry-run)",
@@ -45,6 +45,4 @@ def plan_lines(init: InitPlan, files: list[Path]) -> list[str]:
         runtime.append(f"entry point: {init.start}")
     runtime.append("command: " + ("JupyterLab on port 8888" if init.jupyter else "python"))
     lines.append("  runtime  " + "; ".join(runtime))
-    lines.append("files:")
-    lines += [f"  {path}" for path in files]
     return lines

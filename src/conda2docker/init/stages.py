@@ -44,6 +44,8 @@ from conda2docker.plan.types import DEFAULT_CUDA_ARCH_LIST
 
 PROJECT_PREFIX = "/opt/project"
 REPO_STAGING = f"{STAGING}/repo"
+START_SCRIPT = "/usr/local/bin/repo-start"
+"""Where the repository's ``start`` script is run from (outside the mounted work directory)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,8 +119,13 @@ def project_stage(init: InitPlan, plan: BuildPlan, options: ImageOptions) -> Sta
         steps.append(Run(((python, "-m", "pip", "wheel", "--no-deps", *isolation, *index,
                            "--wheel-dir", f"{STAGING}/wheels", source),),
                          cache_mounts=("/root/.cache/pip",)))
-    install = " ".join((python, "-m", "pip", "install", "--no-deps", "--disable-pip-version-check", "--prefix",
-                        PROJECT_PREFIX, "--no-warn-script-location", "--no-index",
+    # Statically read dependencies are in the lock (installed above): --no-deps. A package whose
+    # dependencies only its build can tell (init reports it) lets pip resolve them here, in the
+    # build, against what the environment already has.
+    resolve_here = any(p.dynamic for p in init.projects)
+    deps: tuple[str, ...] = index if resolve_here else ("--no-deps", "--no-index")
+    install = " ".join((python, "-m", "pip", "install", *deps, "--disable-pip-version-check",
+                        "--prefix", PROJECT_PREFIX, "--no-warn-script-location",
                         f"{STAGING}/wheels/*.whl"))
     steps.append(Run((Shell(install), ("rm", "-rf", STAGING))))
     names = ", ".join(p.name for p in init.projects)
@@ -127,25 +134,55 @@ def project_stage(init: InitPlan, plan: BuildPlan, options: ImageOptions) -> Sta
 
 
 def runtime_additions(runtime: Stage, init: InitPlan, plan: BuildPlan, options: ImageOptions) -> Stage:
-    """The runtime stage with the project prefix, the repository, postBuild and start."""
+    """The runtime stage with the project prefix, the repository, postBuild and start.
+
+    The repository is owned by the image user (``APP_UID``/``APP_GID``, the build arguments the
+    runtime stage creates the user from). With a ``postBuild`` the environment is owned by that
+    user too, as in repo2docker, so ``pip install`` or ``jupyter … --sys-prefix`` in it work;
+    without one it stays root's. ``start`` is copied outside the work directory, so the
+    repository mounted there by compose neither hides nor replaces it.
+    """
     workdir = plan.runtime.workdir
-    owner = f"{options.uid}:{options.gid}"
+    owner = "${APP_UID}:${APP_GID}"
+    env_owner = owner if init.post_build is not None else None
     copies: list[Instruction] = []
     if init.projects:
-        copies.append(Copy((f"{PROJECT_PREFIX}/",), f"{plan.prefix}/", from_stage="project"))
+        copies.append(Copy((f"{PROJECT_PREFIX}/",), f"{plan.prefix}/", from_stage="project",
+                           chown=env_owner))
     copies.append(Copy((f"{REPO_STAGING}/",), f"{workdir}/", from_stage="repo", chown=owner))
+    if init.start is not None:
+        copies.append(Copy((f"{REPO_STAGING}/{_posix(init.start)}",), START_SCRIPT,
+                           from_stage="repo"))
     steps: list[Instruction] = []
     for instruction in runtime.instructions:
+        if env_owner and isinstance(instruction, Copy) and instruction.from_stage is not None \
+                and instruction.dest.rstrip("/") == plan.prefix:
+            instruction = replace(instruction, chown=env_owner)
         if isinstance(instruction, Env):
             steps += copies
+            instruction = _repo2docker_paths(instruction, plan)
         if isinstance(instruction, Cmd) and init.start is not None:
-            steps.append(Entrypoint((f"{workdir}/{_posix(init.start)}",)))
+            steps.append(Entrypoint((START_SCRIPT,)))
         steps.append(instruction)
         if isinstance(instruction, Workdir) and init.post_build is not None:
             steps.append(Run(((f"{workdir}/{_posix(init.post_build)}",),)))
     if init.start is not None and not any(isinstance(i, Entrypoint) for i in steps):
-        steps.append(Entrypoint((f"{workdir}/{_posix(init.start)}",)))
+        steps.append(Entrypoint((START_SCRIPT,)))
     return replace(runtime, instructions=tuple(steps))
+
+
+def _repo2docker_paths(env: Env, plan: BuildPlan) -> Env:
+    """repo2docker's ``REPO_DIR``, and ``~/.local/bin`` and ``$REPO_DIR/.local/bin`` first on
+    ``PATH`` (where ``pip install --user`` in postBuild puts scripts)."""
+    workdir = plan.runtime.workdir
+    home = f"/home/{plan.runtime.user_name}"
+    pairs = []
+    for key, value in env.pairs:
+        if key == "PATH":
+            value = f"{home}/.local/bin:{workdir}/.local/bin:{value}"
+        pairs.append((key, value))
+    pairs.append(("REPO_DIR", workdir))
+    return replace(env, pairs=tuple(pairs))
 
 
 def header(init: InitPlan, plan: BuildPlan) -> tuple[str, ...]:

@@ -8,16 +8,14 @@ from pathlib import Path
 
 from conda2docker.errors import InputError, SourceLocation
 from conda2docker.init.configfiles import read_apt, read_runtime
-from conda2docker.init.discover import EXACT_ENV_NAMES, Ignored, RepoFiles, discover
+from conda2docker.init.discover import Ignored, discover
 from conda2docker.init.infer import infer_environment
 from conda2docker.init.plan import InitPlan, make_init_plan, with_additions
 from conda2docker.init.project import read_project
 from conda2docker.model import DEFAULT_PLATFORM, EnvSpec
 
-EXAMPLE_ENVIRONMENT = (
-    "name: paper | channels: [conda-forge] | dependencies: [python=3.11, numpy, pip, "
-    "{pip: [-e .]}]"
-)
+INFERRED_NAME = Path("conda2docker") / "environment.yml"
+"""Where an inferred environment is written (under the support directory, never binder/)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,18 +25,8 @@ class Survey:
     """The environment to resolve: as read (or inferred), plus what init adds."""
 
 
-def _nothing_found(root: Path, files: RepoFiles) -> InputError:
-    where = f"{files.config_dir}/" if files.config_dir != Path() else ""
-    looked = ", ".join([*(where + n for n in EXACT_ENV_NAMES), where + "environment*.yml",
-                        where + "requirements.txt", "pyproject.toml", "setup.py", "setup.cfg"])
-    return InputError(
-        f"no environment to build: looked for {looked}",
-        fix=f"create {where}environment.yml, for example (one line per |): {EXAMPLE_ENVIRONMENT}",
-        location=SourceLocation(root),
-    )
-
-
-def survey(root: Path, *, env_file: Path | None = None, platform: str = DEFAULT_PLATFORM) -> Survey:
+def survey(root: Path, *, env_file: Path | None = None, platform: str = DEFAULT_PLATFORM,
+           jupyter: bool = True) -> Survey:
     """Everything ``init`` decides before solving."""
     from conda2docker.read import parse_environment, read_input
 
@@ -48,17 +36,23 @@ def survey(root: Path, *, env_file: Path | None = None, platform: str = DEFAULT_
     ignored: list[Ignored] = []
     if files.runtime and runtime is None:
         ignored.append(Ignored(files.runtime, "not a python-X.Y runtime"))
+    if runtime is not None and runtime.split(".")[0] == "2":
+        raise InputError(
+            f"python-{runtime}: Python 2 is out of scope (conda-forge no longer builds it)",
+            fix="port the code to Python 3 and write python-3.X in runtime.txt",
+            location=SourceLocation(root / files.runtime) if files.runtime else None,
+        )
     inferred = None
     if files.environment is not None:
         environment = files.environment
         spec = read_input(root / environment, platform=platform)
     else:
         project = read_project(root, Path())
-        if files.requirements is None and project is None:
-            raise _nothing_found(root, files)
-        environment = files.config_dir / "environment.yml"
-        inferred = infer_environment(root, files, project, runtime, _name(root))
-        spec = parse_environment(inferred.text.encode(), root / environment, platform=platform)
+        environment = INFERRED_NAME
+        inferred = infer_environment(root, files, project, runtime, _name(root), jupyter=jupyter)
+        # Relative paths in requirements.txt resolve where repo2docker reads it.
+        where = root / files.config_dir / "environment.yml"
+        spec = parse_environment(inferred.text.encode(), where, platform=platform)
     if files.runtime and inferred is not None:
         runtime = None  # already in the inferred file
     plan = make_init_plan(root, files, spec, environment=environment, inferred=inferred, apt=apt,

@@ -1,5 +1,7 @@
 """``compose.yaml`` for the variants of one environment: a service per variant, a Jupyter
-service when the lock has Jupyter, the work directory mounted at the runtime WORKDIR.
+service when the lock has Jupyter (with ``init: true`` and a healthcheck on its API), the work
+directory mounted at the runtime WORKDIR. The project name carries the lock's digest, so two
+environments that share a name (every ``pangeo``) never share containers or networks.
 
 Compose interpolates ``$VAR``/``${VAR}`` in every value: each ``$`` coming from the user's
 data is written as ``$$`` so it stays literal; the YAML writer quotes every string.
@@ -12,6 +14,7 @@ from collections.abc import Sequence
 
 from conda2docker import __version__
 from conda2docker.plan import BuildPlan
+from conda2docker.plan.instructions import Label
 from conda2docker.plan.types import JUPYTER_PORT
 from conda2docker.render.dockerfile import DOCKERFILE_NAMES
 from conda2docker.render.yamltext import Value, dump
@@ -31,6 +34,26 @@ def literal(text: str) -> str:
     return text.replace("$", "$$")
 
 
+def jupyter_healthcheck(plan: BuildPlan) -> dict[str, Value]:
+    """Healthy once Jupyter's REST API answers (``/api`` needs no token); the environment's own
+    Python makes the request, so the image needs no curl."""
+    probe = (f"import urllib.request; urllib.request.urlopen("
+             f"'http://127.0.0.1:{JUPYTER_PORT}/api', timeout=5)")
+    return {"test": ["CMD", literal(f"{plan.prefix}/bin/python"), "-c", literal(probe)],
+            "interval": "10s", "timeout": "10s", "retries": 5, "start_period": "30s"}
+
+
+def lock_digest(plan: BuildPlan) -> str | None:
+    """The lock's sha256, as the runtime stage labels it."""
+    runtime = plan.stage("runtime")
+    for instruction in runtime.instructions if runtime else ():
+        if isinstance(instruction, Label):
+            for key, value in instruction.pairs:
+                if key == "io.conda2docker.lock.sha256":
+                    return value
+    return None
+
+
 def _service(plan: BuildPlan, image: str, work_dir: str, *, gpu_profile: bool,
              command: Sequence[str] | None, port: int | None) -> dict[str, Value]:
     facts = plan.runtime
@@ -41,10 +64,12 @@ def _service(plan: BuildPlan, image: str, work_dir: str, *, gpu_profile: bool,
         "working_dir": literal(facts.workdir),
         "volumes": [{"type": "bind", "source": literal(work_dir), "target": literal(facts.workdir)}],
     }
+    service["init"] = True
     if command:
         service["command"] = [literal(word) for word in command]
     if port:
         service["ports"] = [f"127.0.0.1:{port}:{JUPYTER_PORT}"]
+        service["healthcheck"] = jupyter_healthcheck(plan)
     else:
         service["stdin_open"] = True
         service["tty"] = True
@@ -80,4 +105,6 @@ def render_compose(plans: Sequence[BuildPlan], *, name: str | None, work_dir: st
     if has_cpu and any(p.variant == "gpu" for p in plans):
         comments.append(f"GPU:      docker compose --profile gpu run --rm {base}-gpu")
     comments.append(f"The work directory ({work_dir}) is mounted at the image's WORKDIR.")
-    return dump({"name": base, "services": services}, comments)
+    digest = next((d for d in map(lock_digest, plans) if d), None)
+    project = f"{base}-{digest[:8]}" if digest else base
+    return dump({"name": project, "services": services}, comments)

@@ -74,7 +74,7 @@ def _copy(copy: Copy) -> str:
     if copy.from_stage:
         flags += f"--from={path_word(copy.from_stage)} "
     if copy.chown:
-        flags += f"--chown={path_word(copy.chown)} "
+        flags += f"--chown={arg_word(copy.chown)} "
     words = [path_word(s) for s in copy.sources] + [path_word(copy.dest)]
     return f"COPY {flags}" + " ".join(words)
 

@@ -39,12 +39,14 @@ RUN apt-get update && \
 RUN groupadd --system --gid "${APP_GID}" app && \
     useradd --system --uid "${APP_UID}" --gid "${APP_GID}" --home-dir /home/app --create-home --shell /usr/sbin/nologin app && \
     install -d -o "${APP_UID}" -g "${APP_GID}" /home/app/work
-COPY --from=env /opt/env /opt/env
-COPY --from=repo --chown=10001:10001 /tmp/c2d/repo/ /home/app/work/
-ENV PATH="/opt/env/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
+COPY --from=env --chown=${APP_UID}:${APP_GID} /opt/env /opt/env
+COPY --from=repo --chown=${APP_UID}:${APP_GID} /tmp/c2d/repo/ /home/app/work/
+COPY --from=repo /tmp/c2d/repo/binder/start /usr/local/bin/repo-start
+ENV PATH="/home/app/.local/bin:/home/app/work/.local/bin:/opt/env/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
     CONDA_PREFIX="/opt/env" \
     LANG="C.UTF-8" \
-    PYTHONDONTWRITEBYTECODE="1"
+    PYTHONDONTWRITEBYTECODE="1" \
+    REPO_DIR="/home/app/work"
 LABEL org.opencontainers.image.title="conda environment" \
     org.opencontainers.image.description="Built by conda2docker from a conda lock" \
     org.opencontainers.image.source="binder/environment.yml" \
@@ -55,5 +57,5 @@ EXPOSE 8888
 USER ${APP_UID}:${APP_GID}
 WORKDIR /home/app/work
 RUN /home/app/work/binder/postBuild
-ENTRYPOINT ["/home/app/work/binder/start"]
+ENTRYPOINT ["/usr/local/bin/repo-start"]
 CMD ["/opt/env/bin/jupyter", "lab", "--ip=0.0.0.0", "--port=8888", "--no-browser", "--ServerApp.root_dir=/home/app/work"]

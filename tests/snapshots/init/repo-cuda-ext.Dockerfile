@@ -38,7 +38,7 @@ ENV TORCH_CUDA_ARCH_LIST="7.0;7.5;8.0;8.6;8.9;9.0+PTX" \
     CUDA_HOME="/opt/env"
 COPY submodules/diff-rasterizer /tmp/c2d/src/diff_rasterizer
 RUN /opt/env/bin/python -m pip wheel --no-deps --no-build-isolation --wheel-dir /tmp/c2d/wheels /tmp/c2d/src/diff_rasterizer
-RUN /opt/env/bin/python -m pip install --no-deps --disable-pip-version-check --prefix /opt/project --no-warn-script-location --no-index /tmp/c2d/wheels/*.whl && \
+RUN /opt/env/bin/python -m pip install --no-deps --no-index --disable-pip-version-check --prefix /opt/project --no-warn-script-location /tmp/c2d/wheels/*.whl && \
     rm -rf /tmp/c2d
 
 # --- runtime: slim GPU runtime: only the prefix, non-root user (UID 10001), environment on PATH without activation
@@ -50,14 +50,15 @@ RUN groupadd --system --gid "${APP_GID}" app && \
     install -d -o "${APP_UID}" -g "${APP_GID}" /home/app/work
 COPY --from=env /opt/env /opt/env
 COPY --from=project /opt/project/ /opt/env/
-COPY --from=repo --chown=10001:10001 /tmp/c2d/repo/ /home/app/work/
-ENV PATH="/opt/env/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
+COPY --from=repo --chown=${APP_UID}:${APP_GID} /tmp/c2d/repo/ /home/app/work/
+ENV PATH="/home/app/.local/bin:/home/app/work/.local/bin:/opt/env/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
     CONDA_PREFIX="/opt/env" \
     LANG="C.UTF-8" \
     PYTHONDONTWRITEBYTECODE="1" \
     NVIDIA_VISIBLE_DEVICES="all" \
     NVIDIA_DRIVER_CAPABILITIES="compute,utility" \
-    NVIDIA_REQUIRE_CUDA="cuda>=11.8"
+    NVIDIA_REQUIRE_CUDA="cuda>=11.8" \
+    REPO_DIR="/home/app/work"
 LABEL org.opencontainers.image.title="gaussian_splatting" \
     org.opencontainers.image.description="Built by conda2docker from a conda lock" \
     org.opencontainers.image.source="environment.yml" \

@@ -35,7 +35,7 @@ FROM ${BUILD_IMAGE} AS project
 COPY --from=env /opt/env /opt/env
 COPY --from=repo /tmp/c2d/repo /tmp/c2d/src/mylab
 RUN /opt/env/bin/python -m pip wheel --no-deps --wheel-dir /tmp/c2d/wheels /tmp/c2d/src/mylab
-RUN /opt/env/bin/python -m pip install --no-deps --disable-pip-version-check --prefix /opt/project --no-warn-script-location --no-index /tmp/c2d/wheels/*.whl && \
+RUN /opt/env/bin/python -m pip install --no-deps --no-index --disable-pip-version-check --prefix /opt/project --no-warn-script-location /tmp/c2d/wheels/*.whl && \
     rm -rf /tmp/c2d
 
 # --- runtime: slim CPU runtime: only the prefix, non-root user (UID 10001), environment on PATH without activation
@@ -47,11 +47,12 @@ RUN groupadd --system --gid "${APP_GID}" app && \
     install -d -o "${APP_UID}" -g "${APP_GID}" /home/app/work
 COPY --from=env /opt/env /opt/env
 COPY --from=project /opt/project/ /opt/env/
-COPY --from=repo --chown=10001:10001 /tmp/c2d/repo/ /home/app/work/
-ENV PATH="/opt/env/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
+COPY --from=repo --chown=${APP_UID}:${APP_GID} /tmp/c2d/repo/ /home/app/work/
+ENV PATH="/home/app/.local/bin:/home/app/work/.local/bin:/opt/env/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
     CONDA_PREFIX="/opt/env" \
     LANG="C.UTF-8" \
-    PYTHONDONTWRITEBYTECODE="1"
+    PYTHONDONTWRITEBYTECODE="1" \
+    REPO_DIR="/home/app/work"
 LABEL org.opencontainers.image.title="mylab" \
     org.opencontainers.image.description="Built by conda2docker from a conda lock" \
     org.opencontainers.image.source="environment.yml" \

@@ -1,0 +1,150 @@
+"""The build context init's .dockerignore gives, computed by docker-py's own matcher (the one
+``conda2docker build`` sends through): secrets, VCS, virtualenvs and caches stay out; in a git
+repository only tracked files go in; user files are never replaced; --dry-run says it all."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path, PurePosixPath
+
+import pytest
+from docker.utils.build import exclude_paths
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conda2docker.cli import main
+from conda2docker.init.dockerignore import ContextRule, allow_list, denied, render_dockerignore
+from conda2docker.init.targets import choose_targets
+from conda2docker.init.tracked import tracked_files
+
+SECRETS = (".env", ".ssh/id_rsa", ".aws/credentials", "secrets.pem", "sub/.env.local",
+           "keys/id_ed25519", ".netrc")
+CLUTTER = (".git/config", ".venv/bin/python", "node_modules/x/index.js", "pkg/__pycache__/a.pyc",
+           "data/raw.csv", "model.ckpt", ".ipynb_checkpoints/a.ipynb")
+KEPT = ("README.md", "analysis.ipynb", "src/paper/__init__.py", "conda2docker/install_lock.py",
+        "vendor/cacert.pem", "environment.yml")
+
+
+def make_repo(root: Path, names: tuple[str, ...]) -> None:
+    for name in names:
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"{name}\n")
+
+
+def context_of(root: Path, rule: ContextRule) -> set[str]:
+    text = render_dockerignore(rule)
+    patterns = [line for line in text.splitlines() if line and not line.startswith("#")]
+    return {p for p in exclude_paths(str(root), patterns) if (root / p).is_file()}
+
+
+def test_deny_list_keeps_secrets_and_clutter_out(tmp_path: Path) -> None:
+    make_repo(tmp_path, SECRETS + CLUTTER + KEPT)
+    sent = context_of(tmp_path, ContextRule(None, always=("conda2docker", "vendor")))
+    assert not sent & set(SECRETS + CLUTTER)
+    assert set(KEPT) <= sent
+
+
+def git(root: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True,
+                   env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+                        "GIT_COMMITTER_EMAIL": "t@t", "HOME": str(root), "PATH": "/usr/bin:/bin"})
+
+
+@pytest.fixture()
+def git_repo(tmp_path: Path) -> Path:
+    pytest.importorskip("shutil").which("git") or pytest.skip("git is not installed")
+    make_repo(tmp_path, ("README.md", "src/paper/__init__.py", "src/paper/model.py", "notes.txt",
+                         "results/table.csv", ".env"))
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", "README.md", "src", "results/table.csv", ".env")
+    make_repo(tmp_path, ("src/paper/scratch.py", "untracked.txt", ".ssh/id_rsa"))
+    return tmp_path
+
+
+def test_git_repository_sends_only_tracked_files(git_repo: Path) -> None:
+    tracked, why = tracked_files(git_repo)
+    assert tracked is not None, why
+    entries, unstatable = allow_list(git_repo, tracked, ())
+    assert unstatable == []
+    assert "results" in entries  # every file of results/ is tracked: one entry
+    assert "src/paper/__init__.py" in entries  # src/ holds an untracked file: listed one by one
+    make_repo(git_repo, ("conda2docker/install_lock.py",))
+    sent = context_of(git_repo, ContextRule(tuple(entries), always=("conda2docker", "vendor")))
+    assert sent == {"README.md", "src/paper/__init__.py", "src/paper/model.py",
+                    "results/table.csv", "conda2docker/install_lock.py"}  # .env: tracked, still out
+
+
+def test_git_configuration_of_the_repository_runs_nothing(git_repo: Path) -> None:
+    marker = git_repo / "fsmonitor-ran"
+    hook = git_repo / "hook.sh"
+    hook.write_text(f"#!/bin/sh\ntouch {marker}\n")
+    hook.chmod(0o755)
+    git(git_repo, "config", "core.fsmonitor", str(hook))
+    tracked, _ = tracked_files(git_repo)
+    assert tracked is not None and not marker.exists()
+
+
+def test_not_a_git_repository(tmp_path: Path) -> None:
+    assert tracked_files(tmp_path) == (None, "not a git repository (no .git)")
+
+
+_NAME = st.text(st.characters(codec="utf-8", exclude_characters="/\0"), min_size=1, max_size=12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(names=st.lists(st.lists(_NAME, min_size=1, max_size=3), min_size=1, max_size=8))
+def test_allow_list_sends_exactly_the_tracked_statable_files(tmp_path_factory: pytest.TempPathFactory,
+                                                             names: list[list[str]]) -> None:
+    root = tmp_path_factory.mktemp("repo")
+    files: set[str] = set()
+    for parts in names:
+        if any(p in (".", "..") for p in parts):
+            continue
+        relative = "/".join(parts)
+        path = root / relative
+        try:
+            if any(parent.is_file() for parent in path.parents if parent != root) or path.is_dir():
+                continue
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("x")
+        except OSError:
+            continue
+        files.add(relative)
+    tracked = sorted(files)[::2]  # every other file is "tracked"
+    entries, unstatable = allow_list(root, tracked, ())
+    sent = context_of(root, ContextRule(tuple(entries)))
+    expected = {f for f in tracked if f not in unstatable and not denied(PurePosixPath(f))}
+    assert sent == expected
+
+
+def test_user_files_are_kept_and_init_names_its_own(tmp_path: Path) -> None:
+    make_repo(tmp_path, ("Dockerfile", "docker-compose.yml", ".dockerignore"))
+    targets = choose_targets(tmp_path, "Dockerfile")
+    assert (str(targets.dockerfile), str(targets.compose), str(targets.dockerignore)) == (
+        "Dockerfile.conda2docker", "compose.conda2docker.yaml",
+        "Dockerfile.conda2docker.dockerignore")
+    (tmp_path / "Dockerfile").write_text("# Generated by conda2docker 0.1 `init`\nFROM x\n")
+    (tmp_path / "docker-compose.yml").unlink()
+    (tmp_path / ".dockerignore").unlink()
+    targets = choose_targets(tmp_path, "Dockerfile")
+    assert (str(targets.dockerfile), str(targets.compose), str(targets.dockerignore)) == (
+        "Dockerfile", "compose.yaml", ".dockerignore")
+    assert targets.kept == ()
+
+
+def test_dry_run_lists_every_write_and_every_skip(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    make_repo(tmp_path, ("Dockerfile", "compose.yaml", "requirements.txt", ".env"))
+    (tmp_path / "binder").mkdir()
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    assert main(["init", str(tmp_path), "--dry-run"]) == 0
+    err = capsys.readouterr().err
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
+    for line in ("write   Dockerfile.conda2docker", "write   compose.conda2docker.yaml",
+                 "write   Dockerfile.conda2docker.dockerignore", "write   conda-lock.yml",
+                 "write   conda2docker/environment.yml", "skip Dockerfile (yours, kept)",
+                 "skip compose.yaml (yours, kept)"):
+        assert line in err, err
+    assert "binder/" not in err.split("files:")[1]
+    assert "build context: everything but secrets" in err
