@@ -20,10 +20,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from conda2docker import __version__
+from conda2docker.image import JUPYTER_PORT
 from conda2docker.init.plan import InitPlan
 from conda2docker.init.services import Service
 from conda2docker.plan import BuildPlan
-from conda2docker.plan.types import JUPYTER_PORT
 from conda2docker.render.compose import GPU_DEVICES, jupyter_healthcheck, literal
 from conda2docker.render.yamltext import Value, dump
 

@@ -12,7 +12,8 @@ from conda2docker.init.discover import Ignored, discover
 from conda2docker.init.infer import infer_environment
 from conda2docker.init.plan import InitPlan, make_init_plan, with_additions
 from conda2docker.init.project import read_project
-from conda2docker.model import DEFAULT_PLATFORM, EnvSpec
+from conda2docker.model import EnvSpec
+from conda2docker.platforms import DEFAULT_PLATFORM
 
 INFERRED_NAME = Path("conda2docker") / "environment.yml"
 """Where an inferred environment is written (under the support directory, never binder/)."""

@@ -13,10 +13,9 @@ import re
 from collections.abc import Sequence
 
 from conda2docker import __version__
+from conda2docker.image import DOCKERFILE_NAMES, JUPYTER_PORT, LABEL_LOCK_SHA256
 from conda2docker.plan import BuildPlan
 from conda2docker.plan.instructions import Label
-from conda2docker.plan.types import JUPYTER_PORT
-from conda2docker.render.dockerfile import DOCKERFILE_NAMES
 from conda2docker.render.yamltext import Value, dump
 
 GPU_PROFILE = "gpu"
@@ -49,7 +48,7 @@ def lock_digest(plan: BuildPlan) -> str | None:
     for instruction in runtime.instructions if runtime else ():
         if isinstance(instruction, Label):
             for key, value in instruction.pairs:
-                if key == "io.conda2docker.lock.sha256":
+                if key == LABEL_LOCK_SHA256:
                     return value
     return None
 
