@@ -235,7 +235,7 @@ def render_files(request: ConvertRequest, variants: Sequence[SolvedVariant]) -> 
     """Every generated file of the output directory, by path."""
     from conda2docker.audit import render_report
     from conda2docker.render.apptainer import render_apptainer
-    from conda2docker.render.compose import render_compose
+    from conda2docker.render.compose import render_compose, render_project_env
     from conda2docker.render.dockerfile import render_dockerfile, render_dockerignore
 
     out = request.output
@@ -262,6 +262,8 @@ def render_files(request: ConvertRequest, variants: Sequence[SolvedVariant]) -> 
         compose = render_compose([v.plan for v in variants], name=first.resolution.spec.name,
                                  work_dir=work_dir)
         files[out / "compose.yaml"] = compose.encode()
+        files[out / ".env"] = render_project_env([v.plan for v in variants],
+                                                 first.resolution.spec.name).encode()
     return files
 
 
