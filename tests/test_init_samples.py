@@ -142,3 +142,15 @@ def test_support_files_can_live_in_a_subdirectory(tmp_path: Path) -> None:
     assert Path("docker/conda-lock.yml") in rendered.files
     assert Path("docker/conda2docker/conda-linux-64.lock") in rendered.files
     assert_lints_clean(text)
+
+
+def test_cuda_extension_without_conda_nvcc_builds_on_the_cuda_devel_image(tmp_path: Path) -> None:
+    repo = copy_sample("repo-cuda-ext", tmp_path)
+    environment = repo / "environment.yml"
+    environment.write_text(environment.read_text().replace("  - cuda-nvcc=11.8\n", ""))
+    found, rendered = render(repo)
+    text = rendered.files[Path(found.plan.dockerfile)].decode()
+    assert "FROM ${CUDA_DEVEL_IMAGE} AS project" in text
+    assert 'ARG CUDA_DEVEL_IMAGE="nvidia/cuda:11.8.0-devel-ubuntu22.04"' in text
+    assert 'CUDA_HOME="/usr/local/cuda"' in text and "FROM ${BUILD_IMAGE}" not in text
+    assert_lints_clean(text)

@@ -60,7 +60,8 @@ def render_init(
 
     targets = targets or Targets(Path(init.dockerfile), Path("compose.yaml"), Path(".dockerignore"))
     plan = make_plan(spec, lock, plan_options(init, base))
-    extended = extend_plan(plan, init, image)
+    nvcc = any(p.name == "cuda-nvcc" for p in lock.conda_packages(plan.platform))
+    extended = extend_plan(plan, init, replace(image, nvcc_from_conda=nvcc))
     dockerfile = targets.dockerfile.as_posix()
     files: dict[Path, bytes] = {
         targets.dockerfile: render_dockerfile(extended).encode(),

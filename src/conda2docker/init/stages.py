@@ -29,6 +29,7 @@ from conda2docker.image import (
 )
 from conda2docker.init.plan import InitPlan
 from conda2docker.plan import BuildPlan, Stage
+from conda2docker.plan.gpu import DEFAULT_CUDA, cuda_devel_image
 from conda2docker.plan.instructions import (
     AddArchive,
     Arg,
@@ -57,6 +58,9 @@ class ImageOptions:
     uid: int = image.UID
     gid: int = image.GID
     build_image: str = image.BUILD_IMAGE
+    nvcc_from_conda: bool = False
+    """The lock has conda's ``cuda-nvcc``: CUDA extensions compile on the build image with it;
+    otherwise on the CUDA devel image (as ``convert``'s ``cuda-ext`` stage)."""
 
 
 def _posix(path: Path) -> str:
@@ -106,9 +110,10 @@ def project_stage(init: InitPlan, plan: BuildPlan, options: ImageOptions) -> Sta
         support = "" if options.support == Path() else _posix(options.support) + "/"
         steps.append(Copy((f"{support}{VENDOR_DIR}/pip",), f"{STAGING}/pip"))
         index = ("--no-index", "--find-links", f"{STAGING}/pip")
-    if any(p.cuda for p in init.projects):
+    if compiles_cuda(init, plan):
+        cuda_home = prefix if options.nvcc_from_conda else image.CUDA_HOME
         steps.append(Env((("TORCH_CUDA_ARCH_LIST", DEFAULT_CUDA_ARCH_LIST), ("FORCE_CUDA", "1"),
-                          ("CUDA_HOME", prefix))))
+                          ("CUDA_HOME", cuda_home))))
     for project in init.projects:
         source = f"{STAGING}/src/{project.name}"
         if project.is_root:
@@ -130,7 +135,14 @@ def project_stage(init: InitPlan, plan: BuildPlan, options: ImageOptions) -> Sta
     steps.append(Run((Shell(install), ("rm", "-rf", STAGING))))
     names = ", ".join(p.name for p in init.projects)
     purpose = (f"builds and installs the repository's own packages after their dependencies: {names}")
-    return Stage("project", "${BUILD_IMAGE}", purpose, tuple(steps))
+    base = "${CUDA_DEVEL_IMAGE}" if compiles_cuda(init, plan) and not options.nvcc_from_conda \
+        else "${BUILD_IMAGE}"
+    return Stage("project", base, purpose, tuple(steps))
+
+
+def compiles_cuda(init: InitPlan, plan: BuildPlan) -> bool:
+    """The GPU variant builds a package with a CUDA extension (nvcc needed in the project stage)."""
+    return plan.variant == "gpu" and any(p.cuda for p in init.projects)
 
 
 def runtime_additions(runtime: Stage, init: InitPlan, plan: BuildPlan, options: ImageOptions) -> Stage:
@@ -209,9 +221,13 @@ def extend_plan(plan: BuildPlan, init: InitPlan, options: ImageOptions) -> Build
     stages.append(repo_stage(init, options))
     args = list(plan.args)
     if init.projects:
-        stages.append(project_stage(init, plan, options))
-        if not any(a.name == "BUILD_IMAGE" for a in args):
-            args.append(Arg("BUILD_IMAGE", options.build_image))
+        project = project_stage(init, plan, options)
+        stages.append(project)
+        needed = project.base.strip("${}")
+        if not any(a.name == needed for a in args):
+            default = options.build_image if needed == "BUILD_IMAGE" else cuda_devel_image(
+                plan.runtime.cuda_version or init.cuda or DEFAULT_CUDA)
+            args.append(Arg(needed, default))
     stages.append(runtime_additions(runtime, init, plan, options))
     plan = replace(plan, stages=tuple(stages), args=tuple(args))
     return replace(plan, header=header(init, plan))
