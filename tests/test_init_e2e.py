@@ -3,7 +3,10 @@ whose own package (with a console script) is installed → init (rattler, vendor
 with no network → the repository's console script runs in the image, as the non-root user.
 
 The repository is generated here (its environment.yml names the test channel, which only
-exists in tests), with postBuild and start scripts and a data directory to exclude.
+exists in tests), with postBuild and start scripts, a data directory to exclude, secrets that
+must never reach the image (``.env``, ``.ssh/id_rsa``, ``.aws/credentials``, ``secrets.pem``),
+and a ``setup.py`` that leaves a mark wherever it runs: init must not run it on the host (it
+reads the package's metadata statically) and must write nothing but its declared outputs.
 """
 
 from __future__ import annotations
@@ -46,7 +49,22 @@ def write_repo(root: Path, channel: TestChannel, index: LocalIndex) -> Path:
     (repo / "postBuild").write_text("#!/bin/sh\nset -e\necho built > \"$HOME/postbuild-ran\"\n")
     (repo / "start").write_text("#!/bin/sh\nexport PAPER_STARTED=1\nexec \"$@\"\n")
     (repo / "README.md").write_text("# Paper\n")
+    (repo / "setup.py").write_text(
+        "import pathlib\npathlib.Path(__file__).with_name('SETUP_PY_RAN').write_text('ran')\n"
+        "from setuptools import setup\nsetup()\n")
+    for name in SECRETS:
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text(f"{SECRET_TEXT} {name}\n")
     return repo
+
+
+SECRETS = (".env", ".ssh/id_rsa", ".aws/credentials", "secrets.pem")
+SECRET_TEXT = "c2d-secret-d41d8cd98f00b204"
+DECLARED = {"Dockerfile", "compose.yaml", ".dockerignore", "conda-lock.yml", "README.md"}
+
+
+def files_of(root: Path) -> set[str]:
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
 
 
 def test_repository_to_running_image(
@@ -59,9 +77,13 @@ def test_repository_to_running_image(
     image_tag_factory: Callable[[str], str],
 ) -> None:
     repo = write_repo(tmp_path, test_channel, local_pypi)
+    before = files_of(repo)
     argv = ["init", str(repo), "--installer", "rattler", "--vendor",
             "--channel-alias", test_channel.alias, "--readme"]
     assert main(argv) == 0
+    added = files_of(repo) - before
+    assert not (repo / "SETUP_PY_RAN").exists() and not list(repo.rglob("*.egg-info"))
+    assert {p for p in added if p.split("/")[0] not in ("conda2docker", "vendor")} <= DECLARED
     dockerfile = (repo / "Dockerfile").read_text()
     assert_lints_clean(dockerfile)
     assert "paper-demo" not in (repo / "conda-lock.yml").read_text()  # own package: not locked
@@ -86,7 +108,49 @@ def test_repository_to_running_image(
     listing = lines[4:]
     assert "pyproject.toml" in listing and "data" not in listing and "vendor" not in listing
 
+    # No secret anywhere in the image: not by name, not by content.
+    names = " -o ".join(f"-name {Path(n).name}" for n in SECRETS)
+    code, output = run_in_image(  # type: ignore[arg-type]
+        docker_client, tag,
+        ["sh", "-c", f"find / -xdev \\( {names} -o -name .ssh -o -name .aws \\) -print 2>/dev/null; "
+         f"grep -rl {SECRET_TEXT} /home /opt /tmp /usr/local /etc 2>/dev/null; true"],
+    )
+    assert code == 0 and output.strip() == "", output
+
     # A hand edit is never clobbered without --force.
     (repo / "Dockerfile").write_text(dockerfile + "# my edit\n")
     assert main(argv) == 1
     assert (repo / "Dockerfile").read_text().endswith("# my edit\n")
+
+
+def test_repo2docker_venv_py3_builds_and_passes_its_verify(
+    tmp_path: Path,
+    test_channel: TestChannel,
+    docker_client: object,
+    base_image: str,
+    image_tag_factory: Callable[[str], str],
+) -> None:
+    """repo2docker's ``venv/py3`` (only ``runtime.txt``: ``python-3``): init infers its default
+    environment from conda-forge, here the test channel under that name (a channel alias whose
+    ``conda-forge`` is a link to it), builds offline and runs the verify script's check."""
+    import shutil
+
+    repo = tmp_path / "py3"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "repo2docker" / "venv" / "py3", repo)
+    alias = tmp_path / "channels"
+    alias.mkdir()
+    (alias / "conda-forge").symlink_to(test_channel.path, target_is_directory=True)
+    argv = ["init", str(repo), "--installer", "rattler", "--vendor", "--no-jupyter",
+            "--channel-alias", alias.as_uri()]
+    assert main(argv) == 0
+    assert sorted(p.name for p in repo.iterdir()) == [
+        ".dockerignore", "Dockerfile", "compose.yaml", "conda-lock.yml", "conda2docker",
+        "runtime.txt", "vendor"]
+    tag = image_tag_factory("init-r2d-py3")
+    assert main(["build", str(repo), "--tag", tag, "--network", "none", "--quiet"]) == 0
+    # repo2docker's verify: `python3` is Python 3 (and here: the locked environment's).
+    code, output = run_in_image(  # type: ignore[arg-type]
+        docker_client, tag,
+        ["python3", "-c", "import sys; assert sys.version_info[:1] == (3,); print(sys.prefix)"],
+    )
+    assert code == 0 and output.strip() == "/opt/env", output
