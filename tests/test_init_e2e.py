@@ -132,11 +132,21 @@ def test_repo2docker_venv_py3_builds_and_passes_its_verify(
 ) -> None:
     """repo2docker's ``venv/py3`` (only ``runtime.txt``: ``python-3``): init infers its default
     environment from conda-forge, here the test channel under that name (a channel alias whose
-    ``conda-forge`` is a link to it), builds offline and runs the verify script's check."""
+    ``conda-forge`` is a link to it), builds offline and runs the verify script's check.
+
+    The repository also holds the user's own ``Dockerfile`` and a permissive ``.dockerignore``,
+    and a ``.env``: init keeps both files, writes ``Dockerfile.conda2docker`` with its own
+    ``Dockerfile.conda2docker.dockerignore``, and the secret stays out of that build.
+    """
     import shutil
+
+    from conda2docker.engine.build import build_image
 
     repo = tmp_path / "py3"
     shutil.copytree(Path(__file__).parent / "fixtures" / "repo2docker" / "venv" / "py3", repo)
+    (repo / "Dockerfile").write_text("FROM debian:bookworm-slim\nCOPY . /src\n")
+    (repo / ".dockerignore").write_text("# the user's: sends everything\n")
+    (repo / ".env").write_text(f"TOKEN={SECRET_TEXT}\n")
     alias = tmp_path / "channels"
     alias.mkdir()
     (alias / "conda-forge").symlink_to(test_channel.path, target_is_directory=True)
@@ -144,13 +154,17 @@ def test_repo2docker_venv_py3_builds_and_passes_its_verify(
             "--channel-alias", alias.as_uri()]
     assert main(argv) == 0
     assert sorted(p.name for p in repo.iterdir()) == [
-        ".dockerignore", "Dockerfile", "compose.yaml", "conda-lock.yml", "conda2docker",
+        ".dockerignore", ".env", "Dockerfile", "Dockerfile.conda2docker",
+        "Dockerfile.conda2docker.dockerignore", "compose.yaml", "conda-lock.yml", "conda2docker",
         "runtime.txt", "vendor"]
+    assert (repo / "Dockerfile").read_text().startswith("FROM debian")  # the user's, kept
     tag = image_tag_factory("init-r2d-py3")
-    assert main(["build", str(repo), "--tag", tag, "--network", "none", "--quiet"]) == 0
+    build_image(repo, tag, dockerfile="Dockerfile.conda2docker", network_mode="none")
     # repo2docker's verify: `python3` is Python 3 (and here: the locked environment's).
     code, output = run_in_image(  # type: ignore[arg-type]
         docker_client, tag,
         ["python3", "-c", "import sys; assert sys.version_info[:1] == (3,); print(sys.prefix)"],
     )
     assert code == 0 and output.strip() == "/opt/env", output
+    code, output = run_in_image(docker_client, tag, ["ls", "-A", "/home/app/work"])  # type: ignore[arg-type]
+    assert code == 0 and ".env" not in output.split() and "runtime.txt" in output.split(), output

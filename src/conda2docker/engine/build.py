@@ -130,6 +130,20 @@ class _Tracker:
         return [self.timings[name] for name in self.stages if name in self.timings]
 
 
+def _per_dockerfile_context(context: Path, dockerfile: str) -> Any:
+    """The context as a tar archive filtered by ``<dockerfile>.dockerignore``, when that file
+    exists (BuildKit reads it instead of ``.dockerignore``; docker-py's client does not, so the
+    same rule is applied here), else None (docker-py reads ``.dockerignore`` itself)."""
+    ignore = context / f"{dockerfile}.dockerignore"
+    if not ignore.is_file():
+        return None
+    from docker.utils.build import tar
+
+    lines = [line.strip() for line in ignore.read_text(encoding="utf-8").splitlines()]
+    patterns = [line for line in lines if line and not line.startswith("#")]
+    return tar(str(context), exclude=patterns, dockerfile=(dockerfile, None))
+
+
 def build_image(
     context: Path,
     tag: str | None,
@@ -166,8 +180,12 @@ def build_image(
     start = time.monotonic()
     with log_path.open("w", encoding="utf-8") as log:
         try:
+            source: dict[str, Any] = {"path": str(context)}
+            archive = _per_dockerfile_context(context, dockerfile)
+            if archive is not None:
+                source = {"fileobj": archive, "custom_context": True}
             stream = client.api.build(
-                path=str(context), dockerfile=dockerfile, tag=tag, target=target, rm=True,
+                **source, dockerfile=dockerfile, tag=tag, target=target, rm=True,
                 forcerm=True, decode=True, buildargs=dict(build_args or {}),
                 network_mode=network_mode, nocache=no_cache, pull=False,
             )
