@@ -66,8 +66,10 @@ def denied(relative: PurePosixPath) -> bool:
 def statable(path: str) -> bool:
     """Whether a .dockerignore line can name ``path`` exactly, for every builder: docker-py
     (``conda2docker build``, docker-compose 1.x) cannot escape ``*?[\\``, so such names are
-    not statable either."""
+    not statable either; nor is any name Python's or Go's line reading would split (``\\x85``,
+    ``\\u2028``...)."""
     return bool(path) and path == path.strip() and not path.startswith(_UNSAFE_START) and \
+        len(f"x{path}x".splitlines()) == 1 and \
         all(ord(c) >= 32 and c != "\x7f" and c not in _GLOB for c in path)
 
 
@@ -152,7 +154,7 @@ def render_dockerignore(rule: ContextRule) -> str:
     large = list(rule.large)
     if large:
         lines.append(f"# Larger than {rule.threshold // (1024 * 1024)} MB:")
-        lines += [_exclusion(p) for p in large if "\n" not in p and "\r" not in p]
+        lines += [_exclusion(p) for p in large if len(f"x{p}x".splitlines()) == 1]
     if rule.always:
         lines.append("# conda2docker's support files (the lock, scripts, vendored packages):")
         lines += ["!" + p for p in rule.always if statable(p)]

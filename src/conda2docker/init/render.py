@@ -13,7 +13,8 @@ from conda2docker.init.services import Service
 from conda2docker.init.stages import ImageOptions, extend_plan
 from conda2docker.init.targets import Targets
 from conda2docker.model import EnvSpec, Lock
-from conda2docker.plan import BuildPlan, PlanOptions, make_plan
+from conda2docker.plan import BuildPlan, PlanOptions
+from conda2docker.plan.make import assemble, checked_options, lock_parts
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,9 +60,11 @@ def render_init(
     from conda2docker.render.dockerfile import render_dockerfile
 
     targets = targets or Targets(Path(init.dockerfile), Path("compose.yaml"), Path(".dockerignore"))
-    plan = make_plan(spec, lock, plan_options(init, base))
-    nvcc = any(p.name == "cuda-nvcc" for p in lock.conda_packages(plan.platform))
-    extended = extend_plan(plan, init, replace(image, nvcc_from_conda=nvcc))
+    options = checked_options(lock, plan_options(init, base))
+    parts = lock_parts(lock, options)
+    plan = assemble(spec, lock, options, parts)
+    nvcc = any(p.name == "cuda-nvcc" for p in lock.conda_packages(options.platform))
+    extended = extend_plan(spec, lock, options, parts, init, replace(image, nvcc_from_conda=nvcc))
     dockerfile = targets.dockerfile.as_posix()
     files: dict[Path, bytes] = {
         targets.dockerfile: render_dockerfile(extended).encode(),

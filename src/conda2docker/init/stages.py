@@ -1,19 +1,27 @@
-"""Add what ``init`` needs to the build plan ``make_plan`` returned (data in, data out).
+"""The parts ``init`` adds to the lock's parts before the plan is assembled (data in, data out).
 
-* a ``repo`` stage: the repository's files, without conda2docker's support files, with
-  ``postBuild``/``start`` made executable;
-* a ``project`` stage: the repository's own packages built into wheels after every
-  dependency is installed, then installed into a prefix of their own, so that a change to
-  the code rebuilds only this stage and one small layer of the runtime;
-* in the runtime stage: the project prefix and the repository (as the non-root user)
-  copied in, ``WORKDIR`` the repository, ``postBuild`` run once as that user (an argv: the
-  script is a file in the image, never pasted into the Dockerfile), ``start`` as the
-  exec-form ``ENTRYPOINT`` wrapping ``CMD``;
-* support paths relocated under ``--output`` when it is not the repository root.
+* a ``repo`` part: the repository's files, without conda2docker's support files, with
+  ``postBuild``/``start`` made executable; the runtime copies them (owned by the image user,
+  ``${APP_UID}:${APP_GID}``) last, runs ``postBuild`` once as that user after ``WORKDIR`` (an
+  argv: the script is a file in the image, never pasted into the Dockerfile) and has ``start``
+  (copied outside the work directory, so a repository mounted there by compose neither hides
+  nor replaces it) as the exec-form ``ENTRYPOINT`` wrapping ``CMD``;
+* a ``project`` part: the repository's own packages built into wheels after every
+  dependency is installed, then installed into a prefix of their own that the runtime copies
+  over the environment, so that a change to the code rebuilds only this stage and one small
+  layer of the runtime. Statically read dependencies are in the lock (``--no-deps``); a
+  package whose dependencies only its build can tell lets pip resolve them there, inside the
+  build. CUDA extensions compile on the CUDA devel image unless the lock has ``cuda-nvcc``;
+* with a ``postBuild``, every copy into the environment owned by the image user (as in
+  repo2docker: ``pip install`` or ``jupyter ... --sys-prefix`` in postBuild work); without one
+  it stays root's;
+* repo2docker's ``REPO_DIR``, and ``~/.local/bin`` and ``$REPO_DIR/.local/bin`` first on PATH;
+* the lock's parts relocated under ``--output`` when it is not the repository root.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
@@ -28,25 +36,25 @@ from conda2docker.image import (
     VENDOR_DIR,
 )
 from conda2docker.init.plan import InitPlan
-from conda2docker.plan import BuildPlan, Stage
+from conda2docker.model import EnvSpec, Lock
 from conda2docker.plan.gpu import DEFAULT_CUDA, cuda_devel_image
 from conda2docker.plan.instructions import (
     AddArchive,
     Arg,
-    Cmd,
     Copy,
-    Entrypoint,
     Env,
     Instruction,
     Run,
     Shell,
-    Workdir,
 )
-from conda2docker.plan.types import DEFAULT_CUDA_ARCH_LIST
+from conda2docker.plan.make import assemble
+from conda2docker.plan.types import DEFAULT_CUDA_ARCH_LIST, BuildPlan, Part, PlanOptions, Stage
 
 REPO_STAGING = f"{STAGING}/repo"
 START_SCRIPT = "/usr/local/bin/repo-start"
 """Where the repository's ``start`` script is run from (outside the mounted work directory)."""
+OWNER = "${APP_UID}:${APP_GID}"
+"""The image user, as the runtime stage's build arguments name it (compose passes the host's)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +75,10 @@ def _posix(path: Path) -> str:
     return PurePosixPath(path).as_posix()
 
 
-def relocate(plan: BuildPlan, support: Path) -> BuildPlan:
-    """Prefix the plan's context paths (``conda2docker/…``, ``vendor/…``) with ``support``."""
+def relocate(parts: Sequence[Part], support: Path) -> list[Part]:
+    """The parts with their context paths (``conda2docker/…``, ``vendor/…``) under ``support``."""
     if support == Path():
-        return plan
+        return list(parts)
     prefix = _posix(support) + "/"
     roots = (f"{SUPPORT_DIR}/", f"{VENDOR_DIR}/", f"{SOURCES_DIR}/")
 
@@ -82,12 +90,11 @@ def relocate(plan: BuildPlan, support: Path) -> BuildPlan:
             return replace(instruction, source=prefix + instruction.source)
         return instruction
 
-    stages = tuple(replace(s, instructions=tuple(move(i) for i in s.instructions))
-                   for s in plan.stages)
-    return replace(plan, stages=stages)
+    return [replace(p, stage=replace(p.stage, instructions=tuple(move(i) for i in p.stage.instructions)))
+            for p in parts]
 
 
-def repo_stage(init: InitPlan, options: ImageOptions) -> Stage:
+def repo_part(init: InitPlan, options: ImageOptions, workdir: str) -> Part:
     support = PurePosixPath(_posix(options.support))
     strip = [f"{REPO_STAGING}/{support / SUPPORT_DIR}", f"{REPO_STAGING}/{support / VENDOR_DIR}"]
     commands: list[tuple[str, ...] | Shell] = [("rm", "-rf", *strip)]
@@ -96,21 +103,32 @@ def repo_stage(init: InitPlan, options: ImageOptions) -> Stage:
         commands.append(("chmod", "0755", *(f"{REPO_STAGING}/{_posix(p)}" for p in scripts)))
     steps: tuple[Instruction, ...] = (Copy((".",), REPO_STAGING), Run(tuple(commands)))
     purpose = "the repository's files (data excluded by .dockerignore), without the build's support files"
-    return Stage("repo", "${RUNTIME_IMAGE}", purpose, steps)
+    stage = Stage("repo", "${RUNTIME_IMAGE}", purpose, steps)
+    copies = [Copy((f"{REPO_STAGING}/",), f"{workdir}/", from_stage=stage.name, chown=OWNER)]
+    post_build = (Run(((f"{workdir}/{_posix(init.post_build)}",),)),) if init.post_build else ()
+    start = None
+    if init.start is not None:
+        copies.append(Copy((f"{REPO_STAGING}/{_posix(init.start)}",), START_SCRIPT,
+                           from_stage=stage.name))
+        start = (START_SCRIPT,)
+    return Part(stage, runtime_copies=tuple(copies), copy_rank=2, runtime_steps=post_build,
+                entrypoint=start)
 
 
-def project_stage(init: InitPlan, plan: BuildPlan, options: ImageOptions) -> Stage:
-    prefix = plan.prefix
+def project_part(init: InitPlan, plan_options: PlanOptions, options: ImageOptions, *,
+                 has_pip: bool) -> Part:
+    prefix = plan_options.prefix
     python = f"{prefix}/bin/python"
     steps: list[Instruction] = [Copy((prefix,), prefix, from_stage="env")]
-    if plan.stage("pip") is not None:
+    if has_pip:
         steps.append(Copy((f"{PIP_PREFIX}/",), f"{prefix}/", from_stage="pip"))
     index: tuple[str, ...] = ()
-    if plan.vendored:
+    if plan_options.vendor:
         support = "" if options.support == Path() else _posix(options.support) + "/"
         steps.append(Copy((f"{support}{VENDOR_DIR}/pip",), f"{STAGING}/pip"))
         index = ("--no-index", "--find-links", f"{STAGING}/pip")
-    if compiles_cuda(init, plan):
+    cuda = compiles_cuda(init, plan_options)
+    if cuda:
         cuda_home = prefix if options.nvcc_from_conda else image.CUDA_HOME
         steps.append(Env((("TORCH_CUDA_ARCH_LIST", DEFAULT_CUDA_ARCH_LIST), ("FORCE_CUDA", "1"),
                           ("CUDA_HOME", cuda_home))))
@@ -125,8 +143,7 @@ def project_stage(init: InitPlan, plan: BuildPlan, options: ImageOptions) -> Sta
                            "--wheel-dir", f"{STAGING}/wheels", source),),
                          cache_mounts=(PIP_CACHE,)))
     # Statically read dependencies are in the lock (installed above): --no-deps. A package whose
-    # dependencies only its build can tell (init reports it) lets pip resolve them here, in the
-    # build, against what the environment already has.
+    # dependencies only its build can tell (init reports it) lets pip resolve them here.
     resolve_here = any(p.dynamic for p in init.projects)
     deps: tuple[str, ...] = index if resolve_here else ("--no-deps", "--no-index")
     install = " ".join((python, "-m", "pip", "install", *deps, "--disable-pip-version-check",
@@ -135,66 +152,39 @@ def project_stage(init: InitPlan, plan: BuildPlan, options: ImageOptions) -> Sta
     steps.append(Run((Shell(install), ("rm", "-rf", STAGING))))
     names = ", ".join(p.name for p in init.projects)
     purpose = (f"builds and installs the repository's own packages after their dependencies: {names}")
-    base = "${CUDA_DEVEL_IMAGE}" if compiles_cuda(init, plan) and not options.nvcc_from_conda \
-        else "${BUILD_IMAGE}"
-    return Stage("project", base, purpose, tuple(steps))
+    if cuda and not options.nvcc_from_conda:
+        devel = plan_options.cuda_devel_image or cuda_devel_image(
+            plan_options.cuda_version or init.cuda or DEFAULT_CUDA)
+        base, arg = "${CUDA_DEVEL_IMAGE}", Arg("CUDA_DEVEL_IMAGE", devel)
+    else:
+        base, arg = "${BUILD_IMAGE}", Arg("BUILD_IMAGE", options.build_image)
+    stage = Stage("project", base, purpose, tuple(steps))
+    copy = Copy((f"{PROJECT_PREFIX}/",), f"{prefix}/", from_stage=stage.name)
+    return Part(stage, runtime_copies=(copy,), copy_rank=1, args=(arg,))
 
 
-def compiles_cuda(init: InitPlan, plan: BuildPlan) -> bool:
-    """The GPU variant builds a package with a CUDA extension (nvcc needed in the project stage)."""
-    return plan.variant == "gpu" and any(p.cuda for p in init.projects)
+def compiles_cuda(init: InitPlan, plan_options: PlanOptions) -> bool:
+    """The GPU variant builds a package with a CUDA extension (nvcc in the project stage)."""
+    return plan_options.variant == "gpu" and any(p.cuda for p in init.projects)
 
 
-def runtime_additions(runtime: Stage, init: InitPlan, plan: BuildPlan, options: ImageOptions) -> Stage:
-    """The runtime stage with the project prefix, the repository, postBuild and start.
-
-    The repository is owned by the image user (``APP_UID``/``APP_GID``, the build arguments the
-    runtime stage creates the user from). With a ``postBuild`` the environment is owned by that
-    user too, as in repo2docker, so ``pip install`` or ``jupyter … --sys-prefix`` in it work;
-    without one it stays root's. ``start`` is copied outside the work directory, so the
-    repository mounted there by compose neither hides nor replaces it.
-    """
-    workdir = plan.runtime.workdir
-    owner = "${APP_UID}:${APP_GID}"
-    env_owner = owner if init.post_build is not None else None
-    copies: list[Instruction] = []
-    if init.projects:
-        copies.append(Copy((f"{PROJECT_PREFIX}/",), f"{plan.prefix}/", from_stage="project",
-                           chown=env_owner))
-    copies.append(Copy((f"{REPO_STAGING}/",), f"{workdir}/", from_stage="repo", chown=owner))
-    if init.start is not None:
-        copies.append(Copy((f"{REPO_STAGING}/{_posix(init.start)}",), START_SCRIPT,
-                           from_stage="repo"))
-    steps: list[Instruction] = []
-    for instruction in runtime.instructions:
-        if env_owner and isinstance(instruction, Copy) and instruction.from_stage is not None \
-                and instruction.dest.rstrip("/") == plan.prefix:
-            instruction = replace(instruction, chown=env_owner)
-        if isinstance(instruction, Env):
-            steps += copies
-            instruction = _repo2docker_paths(instruction, plan)
-        if isinstance(instruction, Cmd) and init.start is not None:
-            steps.append(Entrypoint((START_SCRIPT,)))
-        steps.append(instruction)
-        if isinstance(instruction, Workdir) and init.post_build is not None:
-            steps.append(Run(((f"{workdir}/{_posix(init.post_build)}",),)))
-    if init.start is not None and not any(isinstance(i, Entrypoint) for i in steps):
-        steps.append(Entrypoint((START_SCRIPT,)))
-    return replace(runtime, instructions=tuple(steps))
+def owned_by_user(part: Part, prefix: str) -> Part:
+    """The part with what it copies into the environment owned by the image user (postBuild)."""
+    copies = tuple(replace(c, chown=c.chown or OWNER) if c.dest.rstrip("/") == prefix else c
+                   for c in part.runtime_copies)
+    return replace(part, runtime_copies=copies)
 
 
-def _repo2docker_paths(env: Env, plan: BuildPlan) -> Env:
-    """repo2docker's ``REPO_DIR``, and ``~/.local/bin`` and ``$REPO_DIR/.local/bin`` first on
-    ``PATH`` (where ``pip install --user`` in postBuild puts scripts)."""
-    workdir = plan.runtime.workdir
-    home = f"/home/{plan.runtime.user_name}"
-    pairs = []
-    for key, value in env.pairs:
-        if key == "PATH":
-            value = f"{home}/.local/bin:{workdir}/.local/bin:{value}"
-        pairs.append((key, value))
-    pairs.append(("REPO_DIR", workdir))
-    return replace(env, pairs=tuple(pairs))
+def repo2docker_variables(spec: EnvSpec | None, plan_options: PlanOptions) -> EnvSpec | None:
+    """``REPO_DIR``, and the user's ``.local/bin`` directories first on ``PATH``, as repo2docker
+    sets them; the environment file's own ``variables:`` still win."""
+    if spec is None:
+        return None
+    workdir = image.work_dir(plan_options.user_name)
+    home = image.home_dir(plan_options.user_name)
+    path = f"{home}/.local/bin:{workdir}/.local/bin:{plan_options.prefix}/bin:{image.SYSTEM_PATH}"
+    ours = (("PATH", path), ("REPO_DIR", workdir))
+    return replace(spec, variables=(*ours, *spec.variables))
 
 
 def header(init: InitPlan, plan: BuildPlan) -> tuple[str, ...]:
@@ -212,22 +202,22 @@ def header(init: InitPlan, plan: BuildPlan) -> tuple[str, ...]:
     return tuple(lines)
 
 
-def extend_plan(plan: BuildPlan, init: InitPlan, options: ImageOptions) -> BuildPlan:
-    """The build plan with the repository, its packages and its scripts added."""
-    plan = relocate(plan, options.support)
-    stages = [s for s in plan.stages if s.name != "runtime"]
-    runtime = plan.stage("runtime")
-    assert runtime is not None, "make_plan always ends with a runtime stage"
-    stages.append(repo_stage(init, options))
-    args = list(plan.args)
+def init_parts(init: InitPlan, lock_parts: Sequence[Part], plan_options: PlanOptions,
+               options: ImageOptions) -> list[Part]:
+    """The lock's parts (relocated under the support directory), the repository and its packages."""
+    parts = relocate(lock_parts, options.support)
+    parts.append(repo_part(init, options, image.work_dir(plan_options.user_name)))
     if init.projects:
-        project = project_stage(init, plan, options)
-        stages.append(project)
-        needed = project.base.strip("${}")
-        if not any(a.name == needed for a in args):
-            default = options.build_image if needed == "BUILD_IMAGE" else cuda_devel_image(
-                plan.runtime.cuda_version or init.cuda or DEFAULT_CUDA)
-            args.append(Arg(needed, default))
-    stages.append(runtime_additions(runtime, init, plan, options))
-    plan = replace(plan, stages=tuple(stages), args=tuple(args))
+        has_pip = any(p.stage.name == "pip" for p in lock_parts)
+        parts.append(project_part(init, plan_options, options, has_pip=has_pip))
+    if init.post_build is not None:
+        parts = [owned_by_user(p, plan_options.prefix) for p in parts]
+    return parts
+
+
+def extend_plan(spec: EnvSpec | None, lock: Lock, plan_options: PlanOptions, lock_parts: Sequence[Part],
+                init: InitPlan, options: ImageOptions) -> BuildPlan:
+    """The build plan with the repository, its packages and its scripts added."""
+    plan = assemble(repo2docker_variables(spec, plan_options), lock, plan_options,
+                    init_parts(init, lock_parts, plan_options, options))
     return replace(plan, header=header(init, plan))
