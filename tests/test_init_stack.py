@@ -4,6 +4,10 @@ starts Redis from a local stand-in image (Debian's ``redis-server`` on the local
 tagged as the image the compose file names, built once and cached by the engine) → the
 repository's service, started only once Redis is healthy, reaches it at ``$REDIS_URL``.
 
+The stack runs as a host user that is not the image's default (``APP_UID``/``APP_GID`` = 4321,
+as the README's command passes ``$(id -u)``/``$(id -g)``): a file saved into the mounted
+repository belongs to that user on the host, and ``$HOME`` is writable.
+
 Skips, with the reason, without an engine or without docker-compose.
 """
 
@@ -37,10 +41,13 @@ WORKDIR /data
 EXPOSE 6379
 CMD ["redis-server", "--bind", "0.0.0.0", "--protected-mode", "no", "--dir", "/data"]
 """
+HOST_ID = 4321
 PING = (
     "import os, socket, urllib.parse; url = urllib.parse.urlsplit(os.environ['REDIS_URL']); "
     "s = socket.create_connection((url.hostname, url.port), timeout=10); "
-    "s.sendall(b'PING\\r\\n'); print(s.recv(64).decode().strip())"
+    "s.sendall(b'PING\\r\\n'); print(s.recv(64).decode().strip()); "
+    "open('saved-by-notebook.txt', 'w').write('kept'); "
+    "open(os.path.expanduser('~/home-writable'), 'w').write('ok'); print(os.getuid(), os.getgid())"
 )
 
 
@@ -96,11 +103,14 @@ def test_notebook_service_reaches_its_database(
     service = stack_repo.name
     image = f"{service}:latest"  # the compose file's image: built here, removed at the end
     project = f"c2dtest{uuid.uuid4().hex[:8]}"
+    os.chown(stack_repo, HOST_ID, HOST_ID)  # the checkout belongs to the (unprivileged) host user
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-           "DOCKER_HOST": os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")}
+           "DOCKER_HOST": os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock"),
+           "APP_UID": str(HOST_ID), "APP_GID": str(HOST_ID)}
     compose = [compose_tool, "--project-name", project, "--file", str(stack_repo / "compose.yaml")]
     try:
-        assert main(["build", str(stack_repo), "--tag", image, "--network", "none", "--quiet"]) == 0
+        assert main(["build", str(stack_repo), "--tag", image, "--network", "none", "--quiet",
+                     "--build-arg", f"APP_UID={HOST_ID}", "--build-arg", f"APP_GID={HOST_ID}"]) == 0
         done = subprocess.run([*compose, "config", "-q"], capture_output=True, text=True, env=env,
                               cwd=stack_repo, check=False, timeout=120)
         assert done.returncode == 0, done.stderr
@@ -108,7 +118,11 @@ def test_notebook_service_reaches_its_database(
             [*compose, "run", "--rm", "-T", service, "python", "-c", PING],
             capture_output=True, text=True, env=env, cwd=stack_repo, check=False, timeout=300)
         assert done.returncode == 0, done.stderr
-        assert done.stdout.strip().splitlines()[-1] == "+PONG", done.stdout + done.stderr
+        assert done.stdout.strip().splitlines()[-2:] == ["+PONG", f"{HOST_ID} {HOST_ID}"], \
+            done.stdout + done.stderr
+        saved = stack_repo / "saved-by-notebook.txt"
+        assert saved.read_text() == "kept"
+        assert (saved.stat().st_uid, saved.stat().st_gid) == (HOST_ID, HOST_ID)
         inspect = subprocess.run(
             ["docker", "inspect", "--format", "{{.State.Health.Status}}", f"{project}_redis_1"],
             capture_output=True, text=True, env=env, check=False, timeout=60)
