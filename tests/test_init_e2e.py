@@ -168,3 +168,43 @@ def test_repo2docker_venv_py3_builds_and_passes_its_verify(
     assert code == 0 and output.strip() == "/opt/env", output
     code, output = run_in_image(docker_client, tag, ["ls", "-A", "/home/app/work"])  # type: ignore[arg-type]
     assert code == 0 and ".env" not in output.split() and "runtime.txt" in output.split(), output
+
+
+# repo2docker cases without a Python of their own: venv/start/start-script (only `start`) built
+# with --default-python 3.11 (the test channel's only Python; repo2docker's default is 3.10),
+# then its `verify` check, and venv/usr-bin's (a repository with no file at all: the same
+# default environment, so its PATH/REPO_DIR check runs in the same image rather than a second).
+VERIFY = {
+    "venv/start/start-script": (
+        ["bash", "-c", 'test "${TEST_START_VAR:-}" = "var is set" && echo start-ran'], "start-ran"),
+    "venv/usr-bin": (
+        ["python", "-c", "import os; p = os.environ['PATH'].split(':'); "
+         "assert os.path.expanduser('~/.local/bin') in p, p; "
+         "assert os.getcwd() == os.environ['REPO_DIR'], os.getcwd(); "
+         "assert os.environ['REPO_DIR'] + '/.local/bin' in p, p; print('paths-ok')"], "paths-ok"),
+}
+
+
+def test_repo2docker_start_script_and_usr_bin_build_and_verify(
+    tmp_path: Path,
+    test_channel: TestChannel,
+    docker_client: object,
+    base_image: str,
+    image_tag_factory: Callable[[str], str],
+) -> None:
+    import shutil
+
+    repo = tmp_path / "start-script"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "repo2docker" / "venv" / "start" /
+                    "start-script", repo)
+    alias = tmp_path / "channels"
+    alias.mkdir()
+    (alias / "conda-forge").symlink_to(test_channel.path, target_is_directory=True)
+    argv = ["init", str(repo), "--installer", "rattler", "--vendor", "--no-jupyter",
+            "--default-python", "3.11", "--channel-alias", alias.as_uri()]
+    assert main(argv) == 0
+    tag = image_tag_factory("init-r2d-start-script")
+    assert main(["build", str(repo), "--tag", tag, "--network", "none", "--quiet"]) == 0
+    for case, (argv_in_image, expected) in VERIFY.items():
+        code, output = run_in_image(docker_client, tag, argv_in_image)  # type: ignore[arg-type]
+        assert code == 0 and output.strip() == expected, f"{case}: {output}"

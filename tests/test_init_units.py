@@ -158,3 +158,14 @@ def test_cli_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[s
     touch(tmp_path, "apt.txt", text="bad_name\n")
     assert main(["init", str(tmp_path), "--dry-run"]) == 2
     assert "apt.txt:1:1: 'bad_name' is not a Debian package name" in capsys.readouterr().err
+
+
+def test_default_python_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    touch(tmp_path, "start", text="#!/bin/sh\nexec \"$@\"\n")
+    asked = {d.name: d.version for d in survey(tmp_path, default_python="3.12").spec.conda}
+    assert asked["python"] == "3.12.*"
+    touch(tmp_path, "runtime.txt", text="python-3.9\n")  # the repository's own choice wins
+    assert {d.name: d.version for d in survey(tmp_path, default_python="3.12").spec.conda}[
+        "python"] == "3.9.*"
+    assert main(["init", str(tmp_path), "--dry-run", "--default-python", "2.7"]) == 2
+    assert "is not a Python 3 version" in capsys.readouterr().err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -60,6 +61,12 @@ def init_command(
     ] = None,
     jupyter: Annotated[bool, typer.Option("--jupyter/--no-jupyter", help="Add JupyterLab to an "
                                           "inferred environment, as repo2docker does.")] = True,
+    default_python: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--default-python", help="Python X.Y for a repository that names none "
+                     "(no environment file, runtime.txt or requires-python); default 3.10, "
+                     "repo2docker's."),
+    ] = None,
     force: ForceOpt = False,
 ) -> None:
     """Turn a paper's repository into an image a reader runs with one command."""
@@ -68,6 +75,9 @@ def init_command(
 
     if installer not in ("micromamba", "rattler"):
         raise InputError(f"unknown --installer {installer!r}", fix="use micromamba or rattler")
+    if default_python is not None and not re.fullmatch(r"3\.\d{1,2}", default_python):
+        raise InputError(f"--default-python {default_python!r} is not a Python 3 version",
+                         fix="write 3.X, e.g. --default-python 3.12")
     if large_file_mb < 1:
         raise InputError("--large-file-mb must be at least 1", fix="pass a size in MB, e.g. 50")
     request = InitRequest(
@@ -76,7 +86,7 @@ def init_command(
         channel_alias=channel_alias, mirrors=tuple(mirror or ()), offline=offline, cuda=cuda,
         runtime_image=runtime_image, build_image=build_image, uid=uid, gid=gid,
         large_file_bytes=large_file_mb * 1024 * 1024, services=tuple(service or ()),
-        jupyter=jupyter,
+        jupyter=jupyter, default_python=default_python,
     )
     result = init_repository(request, echo=lambda line: typer.echo(line, err=True))
     if dry_run:

@@ -61,14 +61,18 @@ def conda_version(specifier: str) -> str | None:
     return ",".join(parts)
 
 
-def python_dependency(runtime: str | None, requires_python: str | None) -> tuple[str, str]:
-    """The conda ``python`` dependency, and where it came from."""
+def python_dependency(runtime: str | None, requires_python: str | None,
+                      default: str | None = None) -> tuple[str, str]:
+    """The conda ``python`` dependency, and where it came from (``default``: ``--default-python``,
+    else repo2docker's)."""
     if runtime:
         return f"python={runtime}", "runtime.txt"
     if requires_python:
         version = conda_version(requires_python)
         if version:
             return f"python{version}", "requires-python"
+    if default:
+        return f"python={default}", "--default-python"
     return f"python={DEFAULT_PYTHON}", "repo2docker's default; choose another with runtime.txt"
 
 
@@ -102,10 +106,11 @@ def _requirement_lines(root: Path, files: RepoFiles) -> list[str]:
 
 def infer_environment(
     root: Path, files: RepoFiles, project: Project | None, runtime: str | None, name: str,
-    *, jupyter: bool = True,
+    *, jupyter: bool = True, default_python: str | None = None,
 ) -> Inferred:
     """The environment ``init`` builds for a repository without an environment file."""
-    python, python_source = python_dependency(runtime, project.requires_python if project else None)
+    python, python_source = python_dependency(runtime, project.requires_python if project else None,
+                                              default_python)
     conda: list[str] = [python]
     pip: list[str] = []
     notes = [f"python: {python} ({python_source})"]

@@ -50,6 +50,8 @@ class InitRequest:
     """Databases beside Jupyter in compose.yaml (mongodb, postgres, redis)."""
     jupyter: bool = True
     """Add JupyterLab to an inferred environment, as repo2docker does."""
+    default_python: str | None = None
+    """The Python of an inferred environment when nothing names one (repo2docker's 3.10)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +105,7 @@ def init_repository(request: InitRequest, echo: Echo = lambda _line: None) -> In
     root = request.repo
     databases = services(request.services)
     found = survey(root, env_file=request.env_file, platform=request.platform,
-                   jupyter=request.jupyter)
+                   jupyter=request.jupyter, default_python=request.default_python)
     init = found.plan
     support = support_dir(root, request.output)
     for line in found_lines(init):

@@ -27,7 +27,7 @@ class Survey:
 
 
 def survey(root: Path, *, env_file: Path | None = None, platform: str = DEFAULT_PLATFORM,
-           jupyter: bool = True) -> Survey:
+           jupyter: bool = True, default_python: str | None = None) -> Survey:
     """Everything ``init`` decides before solving."""
     from conda2docker.read import parse_environment, read_input
 
@@ -50,7 +50,8 @@ def survey(root: Path, *, env_file: Path | None = None, platform: str = DEFAULT_
     else:
         project = read_project(root, Path())
         environment = INFERRED_NAME
-        inferred = infer_environment(root, files, project, runtime, _name(root), jupyter=jupyter)
+        inferred = infer_environment(root, files, project, runtime, _name(root), jupyter=jupyter,
+                                     default_python=default_python)
         # Relative paths in requirements.txt resolve where repo2docker reads it.
         where = root / files.config_dir / "environment.yml"
         spec = parse_environment(inferred.text.encode(), where, platform=platform)
