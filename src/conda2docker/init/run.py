@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from conda2docker import image as contract
+from conda2docker.choices import Installer
 from conda2docker.errors import InputError, SourceLocation
 from conda2docker.init.dockerignore import DEFAULT_THRESHOLD, ContextRule, allow_list, large_files
 from conda2docker.init.plan import InitPlan
@@ -31,7 +33,7 @@ class InitRequest:
     dry_run: bool = False
     force: bool = False
     readme: bool = False
-    installer: str = "micromamba"
+    installer: Installer = "micromamba"
     vendor: bool = False
     platform: str = "linux-64"
     channels: tuple[str, ...] = ()
@@ -104,6 +106,9 @@ def _targets(root: Path, init: InitPlan, echo: Echo) -> Targets:
 def init_repository(request: InitRequest, echo: Echo = lambda _line: None) -> InitResult:
     root = request.repo
     databases = services(request.services)
+    if request.default_python is not None and not re.fullmatch(r"3\.\d{1,2}", request.default_python):
+        raise InputError(f"--default-python {request.default_python!r} is not a Python 3 version",
+                         fix="write 3.X, e.g. --default-python 3.12")
     found = survey(root, env_file=request.env_file, platform=request.platform,
                    jupyter=request.jupyter, default_python=request.default_python)
     init = found.plan
@@ -145,17 +150,17 @@ def _fate(path: Path, force: bool) -> str:
 
 def _generate(request: InitRequest, init: InitPlan, spec: EnvSpec, support: Path, section: str,
               targets: Targets, databases: tuple[Service, ...], echo: Echo) -> InitResult:
-    from conda2docker.commands._options import resolve_options_from_cli
     from conda2docker.convert import lock_bytes, plan_rattler_version
     from conda2docker.init.render import project_free, render_init
     from conda2docker.outputs import atomic_write, write_files
+    from conda2docker.pipeline import resolve_options
     from conda2docker.plan import PlanOptions, lock_digest
     from conda2docker.resolve import require_complete, resolve
 
     root = request.repo
-    options = resolve_options_from_cli(
-        platforms=[request.platform], channels=list(request.channels),
-        channel_alias=request.channel_alias, mirrors=list(request.mirrors),
+    options = resolve_options(
+        platforms=(request.platform,), channels=request.channels,
+        channel_alias=request.channel_alias, mirrors=request.mirrors,
         offline=request.offline, cuda=request.cuda or (init.cuda if init.gpu else None),
         lock_path=root / support / contract.LOCK_NAMES["cpu"],
     )
@@ -169,7 +174,7 @@ def _generate(request: InitRequest, init: InitPlan, spec: EnvSpec, support: Path
     image = ImageOptions(support=support, uid=request.uid, gid=request.gid,
                          build_image=request.build_image)
     base = PlanOptions(
-        installer=request.installer,  # type: ignore[arg-type]
+        installer=request.installer,
         vendor=request.vendor, platform=request.platform, runtime_image=request.runtime_image,
         micromamba_image=request.micromamba_image, python_image=request.python_image,
         build_image=request.build_image, uid=request.uid, gid=request.gid,
