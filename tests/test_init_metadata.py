@@ -7,6 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conda2docker.errors import InputError
 from conda2docker.init.dockerignore import ContextRule
@@ -139,3 +141,49 @@ def test_dynamic_dependencies_are_resolved_in_the_project_stage(tmp_path: Path) 
 def _static(root: Path) -> Path:
     write(root, "setup.py", "from setuptools import setup\nsetup(name='paper')\n")
     return root
+
+
+@pytest.mark.parametrize(("name", "text", "message"), [
+    ("pyproject.toml", '[project]\nname = "p"\ndependencies = [1, 2]\n', "not a list of strings"),
+    ("pyproject.toml", '[project]\nname = "p"\ndependencies = "numpy"\n', "not a list of strings"),
+    ("pyproject.toml", "project = 5\n", "[project] is not a table"),
+    ("pyproject.toml", "build-system = 1\n", "[build-system] is not a table"),
+    ("setup.py", "x = " + "(" * 5000 + ")" * 5000 + "\n", "too many nested parentheses"),
+    ("setup.py", "x = " + "-" * 200000 + "1\n", "nested too deeply"),
+    ("setup.py", b"\xff\xfe bad".decode("latin-1"), "cannot parse"),
+    ("setup.cfg", "[metadata\nname = p\n", "cannot parse"),
+])
+def test_hostile_metadata_is_one_line_error(tmp_path: Path, name: str, text: str,
+                                            message: str) -> None:
+    write(tmp_path, name, text)
+    with pytest.raises(InputError) as caught:
+        read_project(tmp_path, Path())
+    line = caught.value.one_line()
+    assert message in line and "\n" not in line and name in line
+
+
+def test_invalid_dependency_in_metadata_is_named(tmp_path: Path) -> None:
+    write(tmp_path, "environment.yml", "dependencies: [python=3.11]\n")
+    write(tmp_path, "pyproject.toml", '[project]\nname = "paper"\ndependencies = ["numpy >= !!"]\n')
+    with pytest.raises(InputError) as caught:
+        survey(tmp_path)
+    assert "paper (.): dependency 'numpy >= !!' is not a valid requirement" in caught.value.one_line()
+
+
+_REQUIREMENT = st.from_regex(r"[A-Za-z][A-Za-z0-9_.\-]{0,12}(>=[0-9]{1,3}(\.[0-9]{1,3}){0,2})?",
+                             fullmatch=True)
+
+
+@settings(max_examples=60, deadline=None)
+@given(requirements=st.lists(_REQUIREMENT, max_size=6), via_constant=st.booleans(),
+       quote=st.sampled_from(["'", '"']))
+def test_setup_py_literals_read_back(tmp_path_factory: pytest.TempPathFactory,
+                                     requirements: list[str], via_constant: bool, quote: str) -> None:
+    root = tmp_path_factory.mktemp("pkg")
+    listed = "[" + ", ".join(f"{quote}{r}{quote}" for r in requirements) + "]"
+    body = (f"REQS = {listed}\nsetup(name='p', install_requires=REQS)\n" if via_constant
+            else f"setup(name='p', install_requires={listed})\n")
+    write(root, "setup.py", "from setuptools import setup\n" + body)
+    project = read_project(root, Path())
+    assert project is not None and project.dynamic is None
+    assert project.dependencies == tuple(requirements)

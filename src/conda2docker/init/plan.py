@@ -137,8 +137,11 @@ def with_additions(spec: EnvSpec, root: Path, plan: InitPlan) -> EnvSpec:
         for line in project.dependencies:
             try:
                 requirement = parse_requirement(line, None, root / project.path)
-            except InputError:
-                continue  # reported by make_init_plan's notes; pip reads it in the build
+            except InputError as exc:
+                raise InputError(
+                    f"{project.label}: dependency {line!r} is not a valid requirement "
+                    f"({exc.message})", fix="correct it in the package's metadata (PEP 508)",
+                ) from exc
             if requirement.kind == "path":
                 continue  # a path between the repository's own packages: built from the checkout
             key = (requirement.name or requirement.raw).lower()

@@ -145,6 +145,9 @@ class _SetupCall:
         except (SyntaxError, ValueError) as exc:
             raise InputError(f"cannot parse: {exc}", fix="fix the Python syntax",
                              location=SourceLocation(path)) from exc
+        except (RecursionError, MemoryError) as exc:
+            raise InputError("is nested too deeply to read", fix="simplify setup.py",
+                             location=SourceLocation(path)) from exc
         self.constants = self._module_constants(tree)
         self.call = self._find_setup(tree)
 
@@ -235,7 +238,12 @@ def read_project(root: Path, relative: Path) -> Project | None:
         if "dependencies" in (declared_dynamic if isinstance(declared_dynamic, list) else ()):
             dependencies = _setuptools_dynamic(table, directory)
         else:
-            dependencies = _string_list(project.get("dependencies", [])) or ()
+            listed = _string_list(project.get("dependencies", []))
+            if listed is None or isinstance(project.get("dependencies"), str):
+                raise InputError("[project] dependencies is not a list of strings",
+                                 fix='write dependencies = ["numpy>=1.24", ...]',
+                                 location=SourceLocation(pyproject))
+            dependencies = listed
         python = project.get("requires-python")
         requires_python = python if isinstance(python, str) else None
     if cfg is not None:
