@@ -11,6 +11,7 @@ reads the package's metadata statically) and must write nothing but its declared
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -197,6 +198,14 @@ def test_repo2docker_start_script_and_usr_bin_build_and_verify(
     repo = tmp_path / "start-script"
     shutil.copytree(Path(__file__).parent / "fixtures" / "repo2docker" / "venv" / "start" /
                     "start-script", repo)
+    # A git repository: the context is what git tracks; a tracked .env still stays out.
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    (repo / ".env").write_text(f"TOKEN={SECRET_TEXT}\n")
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-f", "start", ".env"], check=True)
+    (repo / "untracked-notes.txt").write_text("not committed\n")
     alias = tmp_path / "channels"
     alias.mkdir()
     (alias / "conda-forge").symlink_to(test_channel.path, target_is_directory=True)
@@ -208,3 +217,5 @@ def test_repo2docker_start_script_and_usr_bin_build_and_verify(
     for case, (argv_in_image, expected) in VERIFY.items():
         code, output = run_in_image(docker_client, tag, argv_in_image)  # type: ignore[arg-type]
         assert code == 0 and output.strip() == expected, f"{case}: {output}"
+    code, output = run_in_image(docker_client, tag, ["ls", "-A", "/home/app/work"])  # type: ignore[arg-type]
+    assert code == 0 and output.split() == ["start"], output
