@@ -10,6 +10,33 @@ without solving), ``stages`` (the repository added to the build plan), ``dockeri
 
 from __future__ import annotations
 
-from conda2docker.init.run import InitRequest, InitResult, init_repository
+from typing import TYPE_CHECKING
 
-__all__ = ["InitRequest", "InitResult", "init_repository"]
+if TYPE_CHECKING:
+    from conda2docker.init.run import InitRequest, InitResult, init_repository
+
+_HOMES = {
+    "InitRequest": "conda2docker.init.run",
+    "InitResult": "conda2docker.init.run",
+    "init_repository": "conda2docker.init.run",
+}
+"""Where each name lives; a module is imported the first time one of its names is used."""
+
+__all__ = [
+    "InitRequest",
+    "InitResult",
+    "init_repository",
+]
+
+
+def __getattr__(name: str) -> object:
+    from importlib import import_module
+
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(home), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
