@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from conda2docker.faces import lazy_names
+
 if TYPE_CHECKING:
     from conda2docker.audit.context import DEFAULT_GLIBC, AuditContext, LocalFacts
     from conda2docker.audit.engine import audit
@@ -52,15 +54,4 @@ __all__ = [
     "render_report",
 ]
 
-
-def __getattr__(name: str) -> object:
-    from importlib import import_module
-
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(home), name)
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_names(__name__, _HOMES)

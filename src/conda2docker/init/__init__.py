@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from conda2docker.faces import lazy_names
+
 if TYPE_CHECKING:
     from conda2docker.init.run import InitRequest, InitResult, init_repository
 
@@ -28,15 +30,4 @@ __all__ = [
     "init_repository",
 ]
 
-
-def __getattr__(name: str) -> object:
-    from importlib import import_module
-
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(home), name)
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_names(__name__, _HOMES)

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from conda2docker.faces import lazy_names
+
 if TYPE_CHECKING:
     from conda2docker.choices import Installer
     from conda2docker.image import (
@@ -128,15 +130,4 @@ __all__ = [
     "vendored_pip_path",
 ]
 
-
-def __getattr__(name: str) -> object:
-    from importlib import import_module
-
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(home), name)
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_names(__name__, _HOMES)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from conda2docker.faces import lazy_names
+
 if TYPE_CHECKING:
     from conda2docker.resolve.run import ResolveOptions, input_hash, require_complete, resolve
     from conda2docker.resolve.virtual import VirtualTarget
@@ -31,15 +33,4 @@ __all__ = [
     "resolve",
 ]
 
-
-def __getattr__(name: str) -> object:
-    from importlib import import_module
-
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(home), name)
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_names(__name__, _HOMES)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from conda2docker.faces import lazy_names
+
 if TYPE_CHECKING:
     from conda2docker.resolve.pip.provided import CondaProvided, conda_provides
     from conda2docker.resolve.pip.resolver import PipResolution, resolve_pip
@@ -49,15 +51,4 @@ __all__ = [
     "wheel_priority",
 ]
 
-
-def __getattr__(name: str) -> object:
-    from importlib import import_module
-
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(home), name)
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_names(__name__, _HOMES)
