@@ -23,6 +23,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from conda2docker.image import BUILD_LOG, SUPPORT_DIR, VENDOR_DIR
+
 DEFAULT_THRESHOLD = 50 * 1024 * 1024
 SECRETS = (".env", ".env.*", ".envrc", ".ssh", ".aws", ".azure", ".gnupg", ".netrc", ".pypirc",
            ".git-credentials", ".docker", ".kube", "*.pem", "*.key", "*.p12", "*.pfx", "id_rsa*",
@@ -32,11 +34,11 @@ VIRTUALENVS = (".venv", "venv", ".tox", ".nox", "node_modules", "__pypackages__"
 CACHES = ("__pycache__", ".ipynb_checkpoints", ".mypy_cache", ".pytest_cache", ".ruff_cache",
           ".cache", ".DS_Store")
 DATA = ("data", "datasets", "outputs", "wandb", "mlruns", "lightning_logs", "runs", "checkpoints")
-WEIGHTS = ("*.h5", "*.hdf5", "*.ckpt", "*.pt", "*.pth", "*.safetensors", "*.npz", "build.log")
+WEIGHTS = ("*.h5", "*.hdf5", "*.ckpt", "*.pt", "*.pth", "*.safetensors", "*.npz", BUILD_LOG)
 # Names excluded wherever they are (any directory level).
 ANYWHERE = (*SECRETS, *VCS, *VIRTUALENVS, *CACHES, *WEIGHTS)
 # Never excluded by the scan: conda2docker's own support files (they must be sent).
-SKIP_SCAN = ("conda2docker", "vendor")
+SKIP_SCAN = (SUPPORT_DIR, VENDOR_DIR)
 _UNSAFE_START = ("#", "!", " ", "\t")
 _GLOB = "*?[\\"
 

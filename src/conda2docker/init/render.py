@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from conda2docker.image import LOCK_NAMES, SUPPORT_DIR, VENDOR_DIR
 from conda2docker.init.compose import render_compose
 from conda2docker.init.dockerignore import ContextRule, render_dockerignore
 from conda2docker.init.plan import InitPlan
@@ -48,7 +49,7 @@ def plan_options(init: InitPlan, base: PlanOptions) -> PlanOptions:
 def support_files(init: InitPlan, image: ImageOptions) -> tuple[str, ...]:
     """conda2docker's own files the context must hold even before git tracks them."""
     support = "" if image.support == Path() else image.support.as_posix() + "/"
-    return (f"{support}conda2docker", f"{support}vendor")
+    return (f"{support}{SUPPORT_DIR}", f"{support}{VENDOR_DIR}")
 
 
 def render_init(
@@ -72,7 +73,7 @@ def render_init(
                                         targets.compose.as_posix()).encode(),
         targets.dockerignore: render_dockerignore(
             replace(context, always=support_files(init, image))).encode(),
-        image.support / "conda-lock.yml": lock_text,
+        image.support / LOCK_NAMES["cpu"]: lock_text,
     }
     for context_file in plan.context_files:
         files[image.support / context_file.path] = context_file.content
