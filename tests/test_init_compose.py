@@ -28,6 +28,7 @@ from conda2docker.plan import PlanOptions, make_plan
 from conda2docker.render.compose import render_compose as render_convert_compose
 from conda2docker.render.compose import render_project_env
 from support.locks import conda
+from support.snapshots import assert_snapshot
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_envs"
 DIGEST = "ab" * 32
@@ -79,6 +80,8 @@ def test_databases_beside_jupyter(tmp_path: Path) -> None:
     assert jupyter["user"] == "${APP_UID:-10001}:${APP_GID:-10001}"
     assert jupyter["build"]["args"] == {"APP_UID": "${APP_UID:-10001}", "APP_GID": "${APP_GID:-10001}"}
     assert jupyter["init"] is True and "/api" in jupyter["healthcheck"]["test"][-1]
+    text, _ = init_compose(repo, ("postgres", "redis"), "jupyterlab")
+    assert_snapshot("init/services.compose.yaml", text)
 
 
 def test_unknown_service_is_one_line() -> None:
