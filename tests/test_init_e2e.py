@@ -11,6 +11,7 @@ reads the package's metadata statically) and must write nothing but its declared
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -76,6 +77,7 @@ def test_repository_to_running_image(
     base_image: str,
     build_image: str,
     image_tag_factory: Callable[[str], str],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     repo = write_repo(tmp_path, test_channel, local_pypi)
     before = files_of(repo)
@@ -95,6 +97,12 @@ def test_repository_to_running_image(
 
     tag = image_tag_factory("init")
     assert main(["build", str(repo), "--tag", tag, "--network", "none", "--quiet"]) == 0
+    # verify: non-root, no compilers or build leftovers in the runtime, imports and entry points.
+    capsys.readouterr()
+    code = main(["verify", tag, "--format", "json", "--lock", str(repo / "conda-lock.yml")])
+    report = json.loads(capsys.readouterr().out)
+    failed = [c for c in report["checks"] if c["status"] == "fail"]
+    assert code == 0 and report["summary"]["ok"], failed
 
     code, output = run_in_image(docker_client, tag, ["paper-demo"])  # type: ignore[arg-type]
     assert code == 0, output

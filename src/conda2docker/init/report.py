@@ -34,7 +34,7 @@ def plan_lines(init: InitPlan) -> list[str]:
             + (", CUDA extension" if p.cuda else "")
             + (", built against the environment" if p.needs_environment else "") + ")"
             for p in init.projects))
-    lines.append("  repo     the repository's files, data excluded")
+    lines.append("  repo     the repository's files the build context allows (no secrets, no data)")
     runtime = [f"{init.name} ({'GPU' if init.gpu else 'CPU'}"
                + (f", CUDA {init.cuda}" if init.cuda else "") + ")"]
     if init.apt:

@@ -126,6 +126,9 @@ def init_repository(request: InitRequest, echo: Echo = lambda _line: None) -> In
             planned.append(Path("README.md"))
         for line in plan_lines(init):
             echo(line)
+        if databases:
+            echo("services: " + ", ".join(f"{d.name} ({d.image}, ${d.url_variable})"
+                                          for d in databases))
         echo("files:")
         for path in planned:
             echo(f"  {_fate(root / path, request.force)} {path}")
