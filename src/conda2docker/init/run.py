@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from conda2docker import image as contract
-from conda2docker.choices import Installer
+from conda2docker.choices import DEFAULT_INSTALLER, Installer
 from conda2docker.errors import InputError, SourceLocation
 from conda2docker.init.dockerignore import DEFAULT_THRESHOLD, ContextRule, allow_list, large_files
 from conda2docker.init.plan import InitPlan
@@ -21,6 +21,7 @@ from conda2docker.init.targets import Targets, choose_targets, ours
 from conda2docker.init.tracked import tracked_files
 from conda2docker.model import EnvSpec, Lock
 from conda2docker.plan import BuildPlan
+from conda2docker.platforms import DEFAULT_PLATFORM
 
 Echo = Callable[[str], None]
 
@@ -33,9 +34,9 @@ class InitRequest:
     dry_run: bool = False
     force: bool = False
     readme: bool = False
-    installer: Installer = "micromamba"
+    installer: Installer = DEFAULT_INSTALLER
     vendor: bool = False
-    platform: str = "linux-64"
+    platform: str = DEFAULT_PLATFORM
     channels: tuple[str, ...] = ()
     channel_alias: str | None = None
     mirrors: tuple[str, ...] = ()
