@@ -48,7 +48,9 @@ def write_repo(root: Path, channel: TestChannel, index: LocalIndex) -> Path:
         "    greeting = subprocess.run(['c2d-greet'], capture_output=True, text=True).stdout.strip()\n"
         "    print(f'paper-demo reproduces: {greeting}')\n"
     )
-    (repo / "postBuild").write_text("#!/bin/sh\nset -e\necho built > \"$HOME/postbuild-ran\"\n")
+    # postBuild runs as the image user and may write into the environment (as in repo2docker).
+    (repo / "postBuild").write_text("#!/bin/sh\nset -e\necho built > \"$HOME/postbuild-ran\"\n"
+                                    "echo env > \"$CONDA_PREFIX/written-by-postbuild\"\n")
     (repo / "start").write_text("#!/bin/sh\nexport PAPER_STARTED=1\nexec \"$@\"\n")
     (repo / "README.md").write_text("# Paper\n")
     (repo / "setup.py").write_text(
@@ -109,12 +111,13 @@ def test_repository_to_running_image(
     assert output.strip() == "paper-demo reproduces: greetings from c2d-greet 1.0"
     code, output = run_in_image(  # type: ignore[arg-type]
         docker_client, tag,
-        ["sh", "-c", "id -u; pwd; cat $HOME/postbuild-ran; echo $PAPER_STARTED; ls"],
+        ["sh", "-c", "id -u; pwd; cat $HOME/postbuild-ran; echo $PAPER_STARTED; "
+         "cat /opt/env/written-by-postbuild; ls"],
     )
     assert code == 0, output
     lines = output.split()
-    assert lines[:4] == ["10001", "/home/app/work", "built", "1"], output
-    listing = lines[4:]
+    assert lines[:5] == ["10001", "/home/app/work", "built", "1", "env"], output
+    listing = lines[5:]
     assert "pyproject.toml" in listing and "data" not in listing and "vendor" not in listing
 
     # No secret anywhere in the image: not by name, not by content.
