@@ -71,6 +71,8 @@ def test_setup_cfg_file_directive_stays_inside_the_package(tmp_path: Path) -> No
     ("import setuptools\nREQS = ['torch']\nsetuptools.setup(name='p', install_requires=REQS)\n",
      ("torch",), None),
     ("from setuptools import setup\nsetup(name='p')\n", (), None),
+    ("from setuptools import setup\nREQS: list[str] = ['a>=1']\nsetup(name='p', install_requires=REQS)\n",
+     ("a>=1",), None),
     ("from setuptools import setup\nsetup(name='p', install_requires=open('r.txt').read().split())\n",
      (), "setup.py computes install_requires"),
     ("from setuptools import setup\nkw = {}\nsetup(name='p', **kw)\n",

@@ -158,9 +158,11 @@ class _SetupCall:
             if isinstance(node, ast.Assign) and len(node.targets) == 1 \
                     and isinstance(node.targets[0], ast.Name):
                 assigned.setdefault(node.targets[0].id, []).append(node.value)
-            elif isinstance(node, (ast.AugAssign, ast.AnnAssign)) \
-                    and isinstance(node.target, ast.Name):
-                # changed after assignment (or annotated): never read as a constant
+            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) \
+                    and node.value is not None:
+                assigned.setdefault(node.target.id, []).append(node.value)
+            elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+                # changed after assignment: never read as a constant
                 assigned.setdefault(node.target.id, []).extend((node.target, node.target))
         constants: dict[str, Any] = {}
         for name, values in assigned.items():
