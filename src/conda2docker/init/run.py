@@ -190,6 +190,11 @@ def _generate(request: InitRequest, init: InitPlan, spec: EnvSpec, support: Path
     report = write_files({root / p: b for p, b in rendered.files.items()}, force=request.force)
     if request.vendor:
         _vendor(rendered.plan, lock, init, root / support, spec, echo)
+        for project in init.projects:
+            if project.dynamic:
+                echo(f"note: {project.label}: its dependencies are resolved during the build, so "
+                     "--vendor cannot include them: the project stage needs the package index "
+                     "(declare them in pyproject.toml to build offline)")
     written = list(report.written)
     if request.readme:
         readme = root / "README.md"
