@@ -189,3 +189,35 @@ def test_setup_py_literals_read_back(tmp_path_factory: pytest.TempPathFactory,
     project = read_project(root, Path())
     assert project is not None and project.dynamic is None
     assert project.dependencies == tuple(requirements)
+
+
+@pytest.mark.parametrize("name", ["setup.cfg", "pyproject.toml", "setup.py", "apt.txt",
+                                  "environment.yml"])
+def test_a_link_out_of_the_repository_is_refused_and_never_quoted(tmp_path: Path, name: str) -> None:
+    secret = tmp_path / "outside" / "shadow"
+    secret.parent.mkdir()
+    secret.write_text("root:$6$c2d-secret-hash:19000:0:99999:7:::\n")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / name).symlink_to(secret)
+    with pytest.raises(InputError) as caught:
+        survey(repo)
+    line = caught.value.one_line()
+    assert "outside the repository" in line and "c2d-secret-hash" not in line
+
+
+def test_setup_cfg_errors_name_the_line_not_its_text(tmp_path: Path) -> None:
+    write(tmp_path, "setup.cfg", "token-c2d-secret = 1\n[metadata]\n")
+    with pytest.raises(InputError) as caught:
+        read_project(tmp_path, Path())
+    line = caught.value.one_line()
+    assert "setup.cfg:1" in line and "c2d-secret" not in line
+
+
+def test_a_fifo_named_dockerfile_is_not_opened(tmp_path: Path) -> None:
+    import os
+
+    from conda2docker.init.targets import choose_targets
+
+    os.mkfifo(tmp_path / "Dockerfile")
+    assert str(choose_targets(tmp_path, "Dockerfile").dockerfile) == "Dockerfile.conda2docker"

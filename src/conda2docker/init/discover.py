@@ -85,7 +85,18 @@ def environment_candidates(directory: Path) -> list[str]:
     return exact + variants
 
 
+def inside(root: Path, relative: Path) -> None:
+    """Refuse a file that is a link to somewhere outside the repository: init reads only the
+    repository (a link to ``/etc/shadow`` must not reach a message or the image)."""
+    path = root / relative
+    if path.is_symlink() and not path.resolve().is_relative_to(root.resolve()):
+        raise InputError("is a symbolic link to a file outside the repository",
+                         fix="replace the link with the file itself",
+                         location=SourceLocation(path))
+
+
 def _existing(root: Path, relative: Path) -> Path | None:
+    inside(root, relative)
     return relative if (root / relative).is_file() else None
 
 
@@ -111,6 +122,7 @@ def discover(root: Path, env_file: Path | None = None) -> RepoFiles:
         reason = "--env chose another file"
     elif names:
         environment = config / names[0]
+        inside(root, environment)
         reason = f"{environment} is used (rule: environment.yml, environment.yaml, conda.yaml, " \
                  "conda.yml, then the shortest environment*.yml); pass --env FILE to choose"
     ignored += [Ignored(config / n, reason) for n in names if config / n != environment]

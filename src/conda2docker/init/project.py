@@ -70,6 +70,13 @@ class Project:
         return f"{self.name} ({self.path.as_posix() or '.'})"
 
 
+def _confined(root: Path, path: Path) -> None:
+    """Refuse a metadata file that resolves outside the repository (a link to ``/etc/…``)."""
+    if (path.exists() or path.is_symlink()) and not path.resolve().is_relative_to(root.resolve()):
+        raise InputError("is a symbolic link to a file outside the repository",
+                         fix="replace the link with the file itself", location=SourceLocation(path))
+
+
 def _text(path: Path) -> str:
     if not path.is_file():
         raise InputError("is not a regular file", fix="replace it with a regular file",
@@ -106,8 +113,11 @@ def _setup_cfg(path: Path) -> configparser.ConfigParser | None:
     try:
         parser.read_string(_text(path))
     except configparser.Error as exc:
-        raise InputError(f"cannot parse: {exc}", fix="fix the INI syntax",
-                         location=SourceLocation(path)) from exc
+        # configparser's message quotes the offending line: name the line, never its text
+        line = getattr(exc, "lineno", None)
+        raise InputError(f"cannot parse: {type(exc).__name__}", fix="fix the INI syntax",
+                         location=SourceLocation(path, line if isinstance(line, int) else None)) \
+            from exc
     return parser if parser.has_section("metadata") or parser.has_section("options") else None
 
 
@@ -222,6 +232,8 @@ def read_project(root: Path, relative: Path) -> Project | None:
     pyproject = directory / "pyproject.toml"
     setup_py = directory / "setup.py"
     setup_cfg = directory / "setup.cfg"
+    for path in (pyproject, setup_py, setup_cfg):
+        _confined(root, path)
     table = _toml(pyproject) if pyproject.exists() else {}
     project = _table(table, "project", pyproject) if "project" in table else None
     build_system = _table(table, "build-system", pyproject)

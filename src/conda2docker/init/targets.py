@@ -30,7 +30,10 @@ class Targets:
 
 
 def ours(path: Path) -> bool:
-    """Whether ``path`` is a file conda2docker generated (its marker in the first lines)."""
+    """Whether ``path`` is a file conda2docker generated (its marker in the first lines).
+    Only a regular file, not a link, can be ours (a FIFO is never opened)."""
+    if path.is_symlink() or not path.is_file():
+        return False
     try:
         with path.open("rb") as handle:
             head = handle.read(512)
