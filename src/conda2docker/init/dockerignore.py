@@ -103,6 +103,8 @@ def allow_list(root: Path, tracked: Sequence[str], large: Iterable[str]) -> tupl
     files = {p for p in tracked if p not in left_out}
     unstatable = sorted(p for p in files if not statable(p))
     files -= set(unstatable)
+    holding = {str(parent) for f in files for parent in PurePosixPath(f).parents
+               if str(parent) != "."}  # directories that hold a tracked file
     entries: list[str] = []
 
     def complete(directory: Path, relative: PurePosixPath) -> bool:
@@ -124,7 +126,7 @@ def allow_list(root: Path, tracked: Sequence[str], large: Iterable[str]) -> tupl
             path = relative / child.name
             text = path.as_posix()
             if child.is_dir() and not child.is_symlink():
-                if not any(f.startswith(text + "/") for f in files):
+                if text not in holding:
                     continue
                 if statable(text) and complete(child, path):
                     entries.append(text)
@@ -135,8 +137,8 @@ def allow_list(root: Path, tracked: Sequence[str], large: Iterable[str]) -> tupl
 
     walk(root, PurePosixPath())
     listed = set(entries)
-    entries += sorted(f for f in files if f not in listed
-                      and not any(f.startswith(e + "/") for e in listed))  # e.g. deleted files
+    entries += sorted(f for f in files if f not in listed  # not on disk (deleted, or a link)
+                      and not any(str(p) in listed for p in PurePosixPath(f).parents))
     return entries, unstatable
 
 
