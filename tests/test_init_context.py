@@ -138,13 +138,13 @@ def test_dry_run_lists_every_write_and_every_skip(tmp_path: Path,
     make_repo(tmp_path, ("Dockerfile", "compose.yaml", "requirements.txt", ".env"))
     (tmp_path / "binder").mkdir()
     before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
-    assert main(["init", str(tmp_path), "--dry-run"]) == 0
+    assert main(["init", str(tmp_path), "--dry-run", "--vendor", "--readme"]) == 0
     err = capsys.readouterr().err
     assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
     for line in ("write   Dockerfile.conda2docker", "write   compose.conda2docker.yaml",
                  "write   Dockerfile.conda2docker.dockerignore", "write   conda-lock.yml",
                  "write   conda2docker/environment.yml", "skip Dockerfile (yours, kept)",
-                 "skip compose.yaml (yours, kept)"):
+                 "skip compose.yaml (yours, kept)", "write   vendor", "write   README.md"):
         assert line in err, err
     assert "binder/" not in err.split("files:")[1]
     assert "build context: everything but secrets" in err

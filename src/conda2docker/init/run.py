@@ -123,6 +123,8 @@ def init_repository(request: InitRequest, echo: Echo = lambda _line: None) -> In
                    support / contract.LOCK_NAMES["cpu"], support / contract.SUPPORT_DIR]
         if init.inferred is not None:
             planned.append(support / init.environment)
+        if request.vendor:
+            planned.append(support / contract.VENDOR_DIR)
         if request.readme:
             planned.append(Path("README.md"))
         for line in plan_lines(init):
