@@ -181,3 +181,13 @@ def test_compose_values_from_the_repository_stay_literal(tmp_path_factory: pytes
     doc = yaml.safe_load(render_compose(found.plan, plan, "Dockerfile", services(["redis"])))
     # Compose interpolates $: every $ from a value is doubled, the rest arrives unchanged.
     assert doc["services"]["jupyter"]["command"][-1] == command_word.replace("$", "$$")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(max_size=40))
+def test_comments_can_never_become_yaml(comment: str) -> None:
+    from conda2docker.render.yamltext import dump
+
+    text = dump({"services": {"a": {"image": "x"}}}, [f"Generated from {comment}"])
+    assert yaml.safe_load(text) == {"services": {"a": {"image": "x"}}}
+    assert all(line.startswith("#") for line in text.splitlines()[:-3])

@@ -77,6 +77,18 @@ def _inline(value: Value) -> str:
     return _scalar(value)  # type: ignore[arg-type]
 
 
+def comment_lines(comments: Sequence[str]) -> list[str]:
+    """``# …`` lines: a line break inside a comment starts another comment line (it can never
+    end the comment and begin YAML), and characters YAML forbids become ``?``."""
+    out = []
+    for comment in comments:
+        for part in comment.splitlines() or [""]:
+            clean = "".join(c if c == "\t" or (c.isprintable() and c not in "\ufeff") else "?"
+                            for c in part)
+            out.append(f"# {clean}".rstrip())
+    return out
+
+
 def dump(document: Mapping[str, Value], comments: Sequence[str] = ()) -> str:
-    head = [f"# {line}".rstrip() for line in comments]
+    head = comment_lines(comments)
     return "\n".join([*head, *_lines(document, 0)]) + "\n"
