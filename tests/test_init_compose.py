@@ -191,3 +191,14 @@ def test_comments_can_never_become_yaml(comment: str) -> None:
     text = dump({"services": {"a": {"image": "x"}}}, [f"Generated from {comment}"])
     assert yaml.safe_load(text) == {"services": {"a": {"image": "x"}}}
     assert all(line.startswith("#") for line in text.splitlines()[:-3])
+
+
+def test_service_option_on_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from conda2docker.cli import main
+
+    repo = repo_with(tmp_path, "dependencies: [python=3.11, jupyterlab]\n")
+    assert main(["init", str(repo), "--dry-run", "--service", "mysql"]) == 2
+    assert "unknown --service 'mysql'; fix: choose from mongodb, postgres, redis" in capsys.readouterr().err
+    assert main(["init", str(repo), "--dry-run", "--service", "redis", "--service", "mongo"]) == 0
+    assert "services: mongodb (mongo:7.0, $MONGODB_URL), redis (redis:7.2-bookworm, $REDIS_URL)" \
+        in capsys.readouterr().err
