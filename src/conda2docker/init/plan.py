@@ -149,8 +149,8 @@ def with_additions(spec: EnvSpec, root: Path, plan: InitPlan) -> EnvSpec:
                 continue
             listed.add(key)
             pip.append(requirement)
-    wants_pip = bool(pip) or plan.files.post_build is not None or any(
-        p.dynamic for p in plan.projects) or bool(plan.projects)
+    # the project stage builds with pip; postBuild may call it
+    wants_pip = bool(pip) or bool(plan.projects) or plan.files.post_build is not None
     if wants_pip and "pip" not in names:
         conda.append(CondaDependency("pip", raw="pip"))
     if plan.runtime_python and "python" not in names:
@@ -208,7 +208,8 @@ def _post_build_notes(root: Path, files: RepoFiles) -> list[str]:
     if files.post_build is None:
         return []
     try:
-        text = (root / files.post_build).read_text(encoding="utf-8", errors="replace")[:200_000]
+        with (root / files.post_build).open("rb") as handle:
+            text = handle.read(200_000).decode("utf-8", errors="replace")  # its start is enough
     except OSError:
         return []
     found = sorted({m.group(1) for m in _INSTALLER_CALL.finditer(text)})
