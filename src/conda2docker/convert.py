@@ -24,6 +24,7 @@ from conda2docker.model import DEFAULT_PLATFORM, EnvSpec, Finding, Lock, Resolut
 
 if TYPE_CHECKING:
     from conda2docker.audit.gaps import BuildGaps
+    from conda2docker.context import ContextOptions
     from conda2docker.plan import BuildPlan, PlanOptions
     from conda2docker.resolve import ResolveOptions
 
@@ -61,6 +62,8 @@ class ConvertRequest:
     apptainer_bootstrap: str = "docker"
     check: bool = False
     force: bool = False
+    allow_paths: tuple[Path, ...] = ()
+    """Directories outside the environment file's own tree that local sources may come from."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,13 +139,19 @@ def _audit(spec: EnvSpec, resolution: Resolution, platform: str, *,
     return findings, plan_inputs(findings, resolution.lock, platform, spec=spec, local=local)
 
 
+def local_channel_packages(lock: Lock, platform: str) -> list[str]:
+    """The conda packages of ``platform`` that come from a local (``file://``) channel: no
+    ``docker build`` can fetch them, so they must be in the context."""
+    return [p.name for p in lock.conda_packages(platform) if p.url.startswith("file:")]
+
+
 def _plan_options(request: ConvertRequest, variant: str, cuda: str | None, digest: str,
-                  platform: str, source: str) -> PlanOptions:
+                  platform: str, source: str, *, vendor: bool) -> PlanOptions:
     from conda2docker.plan import SUPPORT_DIR, PlanOptions
 
     return PlanOptions(
         installer=request.installer,  # type: ignore[arg-type]
-        vendor=request.vendor,
+        vendor=vendor,
         variant=variant,  # type: ignore[arg-type]
         platform=platform,
         runtime_image=request.runtime_image,
@@ -168,10 +177,20 @@ def _variant(request: ConvertRequest, name: str, spec: EnvSpec, resolution: Reso
     lock = resolution.lock
     serialized = _lock_output(spec, lock)
     platform = _target(lock, request)
-    options = _plan_options(request, name, cuda, lock_digest(serialized), platform, spec.source.name)
+    local = local_channel_packages(lock, platform)
+    options = _plan_options(request, name, cuda, lock_digest(serialized), platform, spec.source.name,
+                            vendor=request.vendor or bool(local))
     findings, gaps = audited
-    return SolvedVariant(name, resolution, serialized, make_plan(spec, lock, options, gaps),
-                         tuple(findings))
+    plan = make_plan(spec, lock, options, gaps)
+    if local and not request.vendor:
+        from dataclasses import replace
+
+        shown = ", ".join(local[:3]) + (f" and {len(local) - 3} more" if len(local) > 3 else "")
+        plan = replace(plan, notes=(*plan.notes, (
+            f"{name}: {shown} come from a local file:// channel, which no docker build can "
+            "reach: every package file is vendored into the context (hash-checked), as with "
+            "--vendor")))
+    return SolvedVariant(name, resolution, serialized, plan, tuple(findings))
 
 
 def solve_variants(request: ConvertRequest) -> tuple[list[SolvedVariant], list[str]]:
@@ -269,8 +288,26 @@ def render_files(request: ConvertRequest, variants: Sequence[SolvedVariant]) -> 
     return files
 
 
+def context_options(request: ConvertRequest) -> ContextOptions:
+    """What the build context may copy and fetch: sources from the environment file's own
+    tree (or ``--allow-path``), the network as ``--offline``/``--mirror`` allow."""
+    from conda2docker.context import ContextOptions
+
+    return ContextOptions(
+        input_root=request.env_file.absolute().parent, allow_paths=request.allow_paths,
+        force=request.force, offline=request.offline, channel_alias=request.channel_alias,
+        mirrors=tuple(_parse_mirrors(request.mirrors)),
+    )
+
+
+def _parse_mirrors(mirrors: Sequence[str]) -> list[tuple[str, str]]:
+    from conda2docker.resolve.channels import parse_mirror
+
+    return [parse_mirror(m) for m in mirrors]
+
+
 def convert(request: ConvertRequest, echo: Echo = lambda _line: None) -> ConvertResult:
-    from conda2docker.context import populate
+    from conda2docker.context import populate, preflight
     from conda2docker.outputs import differing, write_files
 
     _validate(request)
@@ -287,14 +324,19 @@ def convert(request: ConvertRequest, echo: Echo = lambda _line: None) -> Convert
     files = render_files(request, variants)
     names = tuple(v.name for v in variants)
     if request.check:
-        return ConvertResult(first, differing=tuple(differing(files)), variants=names, notes=tuple(notes))
-    report = write_files(files, force=request.force)
+        return ConvertResult(first, differing=tuple(differing(files, request.output)),
+                             variants=names, notes=tuple(notes))
+    trust = context_options(request)
+    for variant in variants:
+        preflight(variant.plan, variant.resolution.lock, trust)
+    report = write_files(files, root=request.output, force=request.force)
     from conda2docker.resolve.pypi import pip_options_args
 
     index_args = pip_options_args(first.spec.pip_options)
     for variant in variants:
         vendored = populate(variant.plan, variant.resolution.lock, request.output,
-                            rattler_version=plan_rattler_version(), index_args=index_args)
+                            rattler_version=plan_rattler_version(), index_args=index_args,
+                            options=trust)
         if vendored.vendored_files:
             echo(f"{variant.name}: vendored {vendored.vendored_files} files "
                  f"({vendored.vendored_bytes / 1e6:.1f} MB), hashes checked")

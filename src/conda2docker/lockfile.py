@@ -12,6 +12,7 @@ import hashlib
 import json
 import re
 from collections.abc import Collection, Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -94,7 +95,7 @@ def lock_from_mapping(data: Any, path: Path) -> Lock:
             location=SourceLocation(path),
         )
     version = data.get("version")
-    if version != 1:
+    if type(version) is not int or version != 1:
         raise InputError(
             f"unsupported conda-lock file version {version!r} (supported: 1)",
             fix="convert it with `conda-lock` (v1 format) or regenerate it",
@@ -109,13 +110,15 @@ def lock_from_mapping(data: Any, path: Path) -> Lock:
         where = f"package #{index + 1}"
         if not isinstance(entry, dict):
             raise InputError(f"{where} is not a mapping", location=SourceLocation(path))
-        packages.append(_package_from_mapping(entry, path, where))
+        packages.append(check_locked_package(_package_from_mapping(entry, path, where),
+                                             SourceLocation(path)))
+    _check_metadata(meta, path)
     platforms = tuple(str(p) for p in meta.get("platforms") or sorted({p.platform for p in packages}))
     channels = tuple(_channel_url(c) for c in meta.get("channels") or ())
     custom = meta.get("custom_metadata") or {}
     roots: tuple[str, ...] = ()
     if isinstance(custom, dict) and isinstance(custom.get(ROOTS_KEY), str):
-        roots = tuple(json.loads(custom[ROOTS_KEY]))
+        roots = _roots(custom[ROOTS_KEY], path)
     content_hash = meta.get("content_hash") or {}
     return Lock(
         packages=tuple(packages),
@@ -126,6 +129,96 @@ def lock_from_mapping(data: Any, path: Path) -> Lock:
         roots=roots,
         path=path,
     )
+
+
+_PLATFORM = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
+_GIT_COMMIT = re.compile(r"^[0-9a-f]{40}$")
+_META_TYPES: dict[str, tuple[type, ...]] = {
+    "platforms": (list,), "channels": (list,), "content_hash": (dict,), "sources": (list,),
+    "custom_metadata": (dict,),
+}
+
+
+def _bad_lock(message: str, path: Path) -> InputError:
+    return InputError(message, fix="regenerate the lock with `conda2docker lock`",
+                      location=SourceLocation(path))
+
+
+def _check_metadata(meta: Mapping[str, Any], path: Path) -> None:
+    """The metadata's types and values (a hostile lock may put anything there)."""
+    from conda2docker.validate import check_channel_name, check_text, shown
+
+    for key, kinds in _META_TYPES.items():
+        value = meta.get(key)
+        if value is not None and not isinstance(value, kinds):
+            raise _bad_lock(f"metadata.{key} must be a {kinds[0].__name__}, found "
+                            f"{type(value).__name__}", path)
+    for platform in meta.get("platforms") or ():
+        if not isinstance(platform, str) or not _PLATFORM.match(platform):
+            raise _bad_lock(f"metadata.platforms: invalid platform {shown(str(platform))}", path)
+    for channel in meta.get("channels") or ():
+        url = channel.get("url") if isinstance(channel, dict) else channel
+        if not isinstance(url, str):
+            raise _bad_lock(f"metadata.channels: a channel must be a string or have a 'url', "
+                            f"found {type(url).__name__}", path)
+        check_channel_name(url, location=SourceLocation(path))
+    for key, value in (meta.get("content_hash") or {}).items():
+        if not isinstance(key, str) or type(value) not in (str, int):
+            raise _bad_lock("metadata.content_hash must map platforms to digests", path)
+        check_text(str(value), "metadata.content_hash", location=SourceLocation(path), limit=256)
+    for source in meta.get("sources") or ():
+        if not isinstance(source, str):
+            raise _bad_lock("metadata.sources must be a list of file names", path)
+        check_text(source, "metadata.sources", location=SourceLocation(path), limit=4096)
+
+
+def _roots(text: str, path: Path) -> tuple[str, ...]:
+    try:
+        roots = json.loads(text)
+    except ValueError:
+        raise _bad_lock(f"custom_metadata.{ROOTS_KEY} is not a JSON list", path) from None
+    if not isinstance(roots, list) or not all(isinstance(r, str) for r in roots):
+        raise _bad_lock(f"custom_metadata.{ROOTS_KEY} must be a JSON list of names", path)
+    return tuple(roots)
+
+
+def check_locked_package(package: LockedPackage, location: SourceLocation) -> LockedPackage:
+    """Every value of a locked package that later reaches a path, a command or a generated
+    file: name, URL (scheme, characters, file name), hashes, platform."""
+    from conda2docker.validate import (
+        check_conda_name,
+        check_conda_url,
+        check_md5,
+        check_pip_name,
+        check_pip_url,
+        check_sha256,
+        check_text,
+        shown,
+    )
+
+    if package.manager == "conda":
+        check_conda_name(package.name, location=location)
+        check_conda_url(package.url, location=location)
+    else:
+        check_pip_name(package.name, location=location)
+        check_pip_url(package.url, location=location)
+    md5 = check_md5(package.md5, location=location) if package.md5 else None
+    sha256 = package.sha256 or None
+    if sha256 and package.artifact == "vcs" and _GIT_COMMIT.match(sha256):
+        sha256 = None  # conda-lock records a git source's commit there; the URL pins it
+    sha256 = check_sha256(sha256, location=location) if sha256 else None
+    if (md5, sha256) != (package.md5, package.sha256):  # '' (old locks) → None; hex lowercased
+        package = replace(package, md5=md5, sha256=sha256)
+    if not _PLATFORM.match(package.platform):
+        raise InputError(f"package '{package.name}': invalid platform {shown(package.platform)}",
+                         fix="regenerate the lock", location=location)
+    for text in (package.version, package.build or "", package.category):
+        check_text(text, f"package '{package.name}'", location=location, limit=1024)
+    for dep, constraint in package.dependencies.items():
+        check_text(dep, f"package '{package.name}': dependency", location=location, limit=1024)
+        check_text(constraint, f"package '{package.name}': dependency", location=location,
+                   limit=1024)
+    return package
 
 
 def _channel_url(channel: Any) -> str:
@@ -145,6 +238,9 @@ def _package_from_mapping(entry: Mapping[str, Any], path: Path, where: str) -> L
         )
     url = _require(entry, "url", str, path, where)
     hashes = entry.get("hash") or {}
+    if not isinstance(hashes, dict) or not all(
+            v is None or isinstance(v, str) for v in hashes.values()):
+        raise _bad_lock(f"{where}: 'hash' must map md5/sha256 to hex digests", path)
     dependencies = entry.get("dependencies") or {}
     if not isinstance(dependencies, dict):
         raise InputError(f"{where}: 'dependencies' must be a mapping", location=SourceLocation(path))
@@ -348,17 +444,25 @@ def read_explicit(path: Path, text: str | None = None) -> Lock:
             continue
         if line.startswith("# platform:"):
             platform = line.split(":", 1)[1].strip()
+            if not _PLATFORM.match(platform):
+                raise InputError(f"invalid platform {platform[:40]!r}",
+                                 fix="write '# platform: linux-64'",
+                                 location=SourceLocation(path, number, 1))
             continue
         pip = _PIP_LINE.match(line)
         if pip:
             url, _, fragment = pip["url"].partition("#")
             sha256 = fragment.removeprefix("sha256=") if fragment.startswith("sha256=") else None
-            packages.append(
+            if fragment and sha256 is None:
+                raise InputError(f"pip line: unexpected fragment '#{fragment[:40]}'",
+                                 fix="a pip line ends in '#sha256=<64 hex digits>' or nothing",
+                                 location=SourceLocation(path, number, 1))
+            packages.append(check_locked_package(
                 LockedPackage(
                     name=pip["name"], version=_pip_version_from_url(url), manager="pip",
                     platform=platform, url=url, sha256=sha256,
-                )
-            )
+                ), SourceLocation(path, number, 1),
+            ))
             continue
         if line.startswith("#"):
             continue
@@ -393,20 +497,25 @@ def _explicit_package(line: str, platform: str, path: Path, number: int) -> Lock
     file_name = url.rsplit("/", 1)[-1]
     parts = split_conda_file_name(file_name)
     if parts is None or "/" not in url:
+        from conda2docker.validate import shown
+
         raise InputError(
-            f"not a conda package URL: {url!r}",
+            f"not a conda package URL: {shown(url)}",
             fix="each line must be '<channel>/<subdir>/<name>-<version>-<build>.conda#<md5>'",
             location=SourceLocation(path, number, 1),
         )
     name, version, build = parts
-    return LockedPackage(name=name, version=version, manager="conda", platform=platform,
-                         url=url, md5=md5, sha256=sha256, build=build)
+    return check_locked_package(
+        LockedPackage(name=name, version=version, manager="conda", platform=platform,
+                      url=url, md5=md5, sha256=sha256, build=build),
+        SourceLocation(path, number, 1))
 
 
 def _pip_version_from_url(url: str) -> str:
     file_name = url.rsplit("/", 1)[-1]
     if file_name.endswith(".whl"):
-        return file_name.split("-")[1]
+        parts = file_name.split("-")
+        return parts[1] if len(parts) > 2 else "0"
     stem = re.sub(r"\.(tar\.gz|zip|tar\.bz2|tgz)$", "", file_name)
     return stem.rsplit("-", 1)[-1] if "-" in stem else "0"
 
@@ -467,7 +576,10 @@ def render_explicit(lock: Lock, platform: str, *, include_pip: bool = False) -> 
     if digest and include_pip:
         lines.append(f"# input_hash: {digest}")
     lines.append("@EXPLICIT")
+    from conda2docker.validate import check_conda_url, check_pip_url
+
     for package in conda:
+        check_conda_url(package.url)  # a solver's answer is untrusted too: no line injection
         if package.md5:
             lines.append(f"{package.url}#{package.md5}")
         elif package.sha256:
@@ -475,6 +587,7 @@ def render_explicit(lock: Lock, platform: str, *, include_pip: bool = False) -> 
         else:
             lines.append(package.url)
     for package in sorted(lock.pip_packages(platform) if include_pip else (), key=lambda p: p.name):
+        check_pip_url(package.url)
         suffix = f"#sha256={package.sha256}" if package.sha256 else ""
         lines.append(f"# pip {package.name} @ {package.url}{suffix}")
     return "\n".join(lines) + "\n"

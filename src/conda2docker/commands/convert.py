@@ -73,6 +73,12 @@ def convert_command(
     buildkit: Annotated[bool, typer.Option("--buildkit", help="Use BuildKit cache mounts (needs DOCKER_BUILDKIT=1).")] = False,
     check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if the files on disk differ.")] = False,
     force: ForceOpt = False,
+    allow_path: Annotated[
+        Optional[list[Path]],  # noqa: UP045
+        typer.Option("--allow-path", help="A directory outside the environment file's own tree that "
+                     "local pip sources may be copied from into the build context (repeatable).",
+                     show_default=False),
+    ] = None,
 ) -> None:
     """Lock ENV_FILE and write a multi-stage Dockerfile and its build context to OUTPUT."""
     from conda2docker.convert import ConvertRequest, convert
@@ -85,7 +91,7 @@ def convert_command(
         micromamba_image=micromamba_image, python_image=python_image,
         cuda_devel_image=cuda_devel_image, uid=uid, gid=gid, buildkit=buildkit,
         formats=tuple(dict.fromkeys(fmt or ["docker"])), apptainer_bootstrap=apptainer_bootstrap,
-        check=check, force=force,
+        check=check, force=force, allow_paths=tuple(allow_path or ()),
     )
     result = convert(request, echo=lambda line: typer.echo(line, err=True))
     if check:

@@ -124,7 +124,8 @@ def _generate(request: InitRequest, init: InitPlan, spec: EnvSpec, support: Path
                            threshold=request.large_file_bytes)
     for path in large:
         echo(f"excluded from the build context (over the size threshold): {path}")
-    report = write_files({root / p: b for p, b in rendered.files.items()}, force=request.force)
+    report = write_files({root / p: b for p, b in rendered.files.items()}, root=root,
+                         force=request.force)
     if request.vendor:
         _vendor(rendered.plan, lock, init, root / support, spec, echo)
     written = list(report.written)
@@ -147,8 +148,10 @@ def _vendor(plan: BuildPlan, lock: Lock, init: InitPlan, context: Path, spec: En
     from conda2docker.resolve.pypi import pip_options_args
 
     index_args = pip_options_args(spec.pip_options)
+    from conda2docker.context import ContextOptions
+
     report = populate(plan, lock, context, rattler_version=plan_rattler_version(),
-                      index_args=index_args)
+                      index_args=index_args, options=ContextOptions(input_root=init.root))
     (context / "vendor" / "pip").mkdir(parents=True, exist_ok=True)
     requires = {r for p in init.projects if not p.needs_environment
                 for r in build_requires(init.root / p.path)}

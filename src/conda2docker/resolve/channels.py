@@ -101,3 +101,13 @@ def canonical_url(record_url: str, channels: Iterable[ChannelRef]) -> str:
         if record_url.startswith(prefix) and ref.source_url != ref.canonical_url:
             return ref.canonical_url + "/" + record_url[len(prefix):]
     return record_url
+
+
+def source_url(record_url: str, channels: Iterable[ChannelRef]) -> str:
+    """The inverse of :func:`canonical_url`: where to read a locked (canonical) URL from, when
+    a ``--mirror`` or ``--channel-alias`` points its channel elsewhere."""
+    for ref in channels:
+        prefix = ref.canonical_url + "/"
+        if record_url.startswith(prefix) and ref.source_url != ref.canonical_url:
+            return ref.source_url + "/" + record_url[len(prefix):]
+    return record_url

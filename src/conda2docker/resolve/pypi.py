@@ -17,6 +17,7 @@ import importlib
 import io
 import json
 import os
+import shutil
 import ssl
 import subprocess
 import sys
@@ -397,6 +398,46 @@ class IndexClient:
             raise FetchError(file.url, f"sha256 mismatch (index says {file.sha256})")
         self._bodies[file.url] = body
         return body
+
+    def download_to(self, url: str, dest: Path) -> None:
+        """Stream ``url`` into ``dest`` (large files: conda packages, wheels), through a disk
+        cache keyed by URL. Honours ``offline`` (the cache only). The caller checks the hash."""
+        key = _key("file", url)
+        cached = self._cache_path("files", key)
+        if self.use_cache and cached.is_file():
+            shutil.copyfile(cached, dest)
+            return
+        if url.startswith("file:"):
+            raise FetchError(url, "local files are not downloaded")
+        if self.offline:
+            raise FetchError(url, "not in the cache and --offline forbids the network")
+        request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+        last: FetchError | None = None
+        for attempt in range(self.retries + 1):
+            if attempt:
+                time.sleep(0.25 * 2 ** (attempt - 1))
+            try:
+                with urllib.request.urlopen(request, timeout=max(self.timeout, 120.0)) as response, \
+                        dest.open("wb") as out:
+                    shutil.copyfileobj(response, out, 1 << 20)
+                break
+            except urllib.error.HTTPError as exc:
+                last = FetchError(url, f"HTTP {exc.code} {exc.reason}", exc.code)
+                if exc.code < 500 and exc.code != 429:
+                    raise last from None
+            except (urllib.error.URLError, OSError) as exc:
+                last = FetchError(url, str(getattr(exc, "reason", exc)))
+        else:
+            assert last is not None
+            raise last
+        if self.use_cache:
+            try:
+                cached.parent.mkdir(parents=True, exist_ok=True)
+                tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+                shutil.copyfile(dest, tmp)
+                tmp.replace(cached)
+            except OSError:  # a read-only cache must not break vendoring
+                pass
 
     def sha256(self, file: DistFile) -> str:
         """The file's sha256: the index's, else computed from its bytes."""
