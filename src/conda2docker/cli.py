@@ -13,7 +13,7 @@ import sys
 import typer
 
 from conda2docker import __version__
-from conda2docker.errors import UserError
+from conda2docker.errors import NO_GUARD_VARIABLE, UserError, internal_error_line
 
 COMMAND_MODULES = ("lock", "convert", "build", "inspect", "graph", "audit", "verify", "init")
 
@@ -57,8 +57,29 @@ def _register_commands() -> None:
 _register_commands()
 
 
+EXIT_INTERNAL = 70  # sysexits' EX_SOFTWARE
+
+
+def _guarded() -> bool:
+    import os
+
+    return os.environ.get(NO_GUARD_VARIABLE, "0") in ("", "0")
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; user errors become one line on stderr and an exit code."""
+    """Run the CLI; user errors become one line on stderr and an exit code. Anything else is a
+    bug: one line with the bug-report hint (exit 70), unless ``CONDA2DOCKER_NO_GUARD`` is set
+    (the tests set it, so a bug is never hidden from them)."""
+    try:
+        return _main(argv)
+    except Exception as error:  # the top-level guard: never a traceback for a user
+        if not _guarded():
+            raise
+        typer.echo(f"conda2docker: error: {internal_error_line(error)}", err=True)
+        return EXIT_INTERNAL
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         result = app(args=argv, prog_name="conda2docker", standalone_mode=False)
     except UserError as error:

@@ -109,6 +109,11 @@ def _validate(request: ConvertRequest) -> None:
                          fix="use docker or docker-daemon")
     if request.output.exists() and not request.output.is_dir():
         raise InputError(f"{request.output} exists and is not a directory", fix="choose another --output")
+    from conda2docker.plan.instructions import check_image
+
+    for image in (request.runtime_image, request.build_image, request.micromamba_image,
+                  request.python_image, *filter(None, [request.cuda_devel_image])):
+        check_image(image)
 
 
 def _resolve_options(request: ConvertRequest, cuda: str | None, lock_path: Path) -> ResolveOptions:

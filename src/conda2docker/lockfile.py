@@ -39,14 +39,9 @@ def split_conda_file_name(file_name: str) -> tuple[str, str, str] | None:
 
 def read_lock_text(path: Path) -> str:
     """A lock file's text, decoded as environment files are (BOMs, UTF-16, CRLF)."""
-    from conda2docker.read.decode import decode
+    from conda2docker.read.decode import MAX_LOCK_FILE, decode, read_limited
 
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read lock file: {exc.strerror or exc}",
-                         fix="check the path and its permissions", location=SourceLocation(path)) from exc
-    return decode(data, path).text
+    return decode(read_limited(path, limit=MAX_LOCK_FILE, what="lock file"), path).text
 
 
 def _load_yaml(path: Path, text: str) -> Any:
@@ -522,13 +517,10 @@ def _pip_version_from_url(url: str) -> str:
 
 def read_lock(path: Path) -> Lock:
     """Read either lock format, chosen by content."""
-    try:
-        head = path.read_text(encoding="utf-8-sig", errors="replace")[:65536]
-    except OSError as exc:
-        raise InputError(f"cannot read lock: {exc.strerror}", location=SourceLocation(path)) from exc
-    if re.search(r"^@EXPLICIT\s*$", head, re.MULTILINE):
-        return read_explicit(path)
-    return read_conda_lock(path)
+    text = read_lock_text(path)
+    if re.search(r"^@EXPLICIT\s*$", text[:65536], re.MULTILINE):
+        return read_explicit(path, text)
+    return read_conda_lock(path, text)
 
 
 # --------------------------------------------------------------------------- writing

@@ -25,6 +25,16 @@ class UnsafePath(InputError):
     """A path the tool was asked to write lies (or resolves) outside its output root."""
 
 
+class Unwritable(InputError):
+    """The output directory cannot be written (``/proc``, read-only, not a directory)."""
+
+
+def _unwritable(path: Path, exc: OSError) -> Unwritable:
+    return Unwritable(f"cannot write {path}: {exc.strerror or exc}",
+                      fix="choose another --output (a writable directory)",
+                      location=SourceLocation(path))
+
+
 @dataclass(frozen=True, slots=True)
 class WriteReport:
     written: tuple[Path, ...]
@@ -130,6 +140,8 @@ def _regular_bytes(path: Path) -> bytes | None:
         return path.read_bytes()
     except (FileNotFoundError, NotADirectoryError):
         return None
+    except OSError as exc:
+        raise _unwritable(path, exc) from exc
 
 
 def differing(files: Mapping[Path, bytes], root: Path | None = None) -> list[Path]:
@@ -162,9 +174,12 @@ def write_files(files: Mapping[Path, bytes], *, root: Path, force: bool = False)
         if _regular_bytes(target) == content:
             unchanged.append(path)
             continue
-        if target.parent != Path(os.path.realpath(root)):
-            make_dirs(root, target.parent)
-        atomic_write(confine(root, path), content)
+        try:
+            if target.parent != Path(os.path.realpath(root)):
+                make_dirs(root, target.parent)
+            atomic_write(confine(root, path), content)
+        except OSError as exc:
+            raise _unwritable(path, exc) from exc
         written.append(path)
     return WriteReport(tuple(written), tuple(unchanged))
 

@@ -102,8 +102,7 @@ def check_text(value: str, what: str, *, location: SourceLocation | None = None,
 def comment_text(value: str) -> str:
     """Free text for a ``#`` comment of any generated file: line breaks and control characters
     become spaces (a comment must stay one comment), and the length stays within a line."""
-    text = " ".join(_CONTROL.sub(" ", value).split())
-    return text[:1000]
+    return _CONTROL.sub(" ", value)[:2000]
 
 
 def check_file_name(name: str, what: str = "file name", *,
@@ -217,10 +216,11 @@ def check_git_commit(commit: str, url: str) -> str:
     return commit
 
 
-def check_image_reference(ref: str, what: str = "image reference") -> str:
+def check_image_reference(ref: str, what: str = "image reference", *,
+                          allow_arg: bool = False) -> str:
     """An image reference by the distribution reference grammar (``NAME[:TAG][@DIGEST]``),
-    or exactly one ``${ARG}``."""
-    if _ARG_ONLY.match(ref):
+    or (``allow_arg``) exactly one ``${ARG}``."""
+    if allow_arg and _ARG_ONLY.match(ref):
         return ref
     name = ref.split("@", 1)[0]
     name = name.rsplit(":", 1)[0] if ":" in name.rsplit("/", 1)[-1] else name
@@ -246,3 +246,22 @@ def check_channel_name(name: str, *, location: SourceLocation | None = None) -> 
         raise _fail(f"invalid channel {shown(name)}",
                     "a channel name cannot start with '-'", location)
     return name
+
+
+def dockerignore_pattern(path: str) -> str:
+    """A literal path as one ``.dockerignore`` line that matches exactly that file.
+
+    ``*?[\\`` are escaped; a leading ``!`` or ``#`` (an exception, a comment) is escaped; a
+    control character (a line break would start a new pattern such as ``!.git``) and
+    leading or trailing white space (the reader trims it) become ``?``, which matches the
+    one character there."""
+    out = []
+    for index, char in enumerate(path):
+        edge = index == 0 or index == len(path) - 1
+        if char in "*?[\\" or (index == 0 and char in "!#"):
+            out.append("\\" + char)
+        elif has_control(char) or (edge and char.isspace()):
+            out.append("?")
+        else:
+            out.append(char)
+    return "".join(out)

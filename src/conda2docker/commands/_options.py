@@ -72,6 +72,13 @@ def resolve_options_from_cli(
         raise InputError(f"unknown --channel-priority {priority!r}", fix="use strict, flexible or disabled")
     if solver not in ("auto", "rattler", "conda-lock"):
         raise InputError(f"unknown --solver {solver!r}", fix="use auto, rattler or conda-lock")
+    from conda2docker.validate import check_channel_name
+
+    for name in channels or ():  # -c is validated exactly as `channels:` entries are
+        check_channel_name(name)
+    if channel_alias is not None and "://" not in check_channel_name(channel_alias):
+        raise InputError(f"--channel-alias {channel_alias!r} is not a URL",
+                         fix="write a URL such as file:///srv/channels or https://host/conda")
     return ResolveOptions(
         platforms=tuple(platforms or ()),
         channel_alias=channel_alias,

@@ -140,21 +140,22 @@ class PipReader:
                 fix=f"remove one of the {flag} lines",
                 location=location,
             )
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError as exc:
+        from conda2docker.read.decode import MAX_INCLUDE_DEPTH, MAX_REQUIREMENTS_FILE, read_limited
+
+        if len(self._reading) >= MAX_INCLUDE_DEPTH:
+            raise InputError(
+                f"{what} files include each other more than {MAX_INCLUDE_DEPTH} levels deep",
+                fix=f"flatten the {flag} chain", location=location,
+            )
+        if not path.exists() and not path.is_symlink():
             raise InputError(
                 f"{what} file {path} does not exist",
                 fix="create it, fix the path (relative paths start at the file that names "
                 f"it), or remove the {flag} line",
                 location=location,
-            ) from exc
-        except OSError as exc:
-            raise InputError(
-                f"cannot read {what} file {path}: {exc.strerror or exc}",
-                fix=f"make the file readable or remove the {flag} line",
-                location=location,
-            ) from exc
+            )
+        data = read_limited(path, limit=MAX_REQUIREMENTS_FILE, what=f"{what} file",
+                            location=location)
         decoded = decode(data, path)
         self.changes.extend(decoded.changes)
         self._reading.append(path)

@@ -43,6 +43,7 @@ from conda2docker.plan.instructions import (
 )
 from conda2docker.render.quoting import no_newlines, path_word
 from conda2docker.render.shell import and_chain
+from conda2docker.validate import comment_text
 
 Bootstrap = Literal["docker", "docker-daemon"]
 DEFINITION_NAMES = {"cpu": "conda2docker.def", "gpu": "conda2docker.gpu.def"}
@@ -114,7 +115,7 @@ def _copy(sections: _Sections, copy: Copy, merges: list[int]) -> None:
 
 def _instruction(sections: _Sections, item: Instruction, *, final: bool, merges: list[int]) -> None:
     if isinstance(item, Comment):
-        sections.post += [f"# {line}".rstrip() for line in item.text.splitlines()]
+        sections.post += [f"# {comment_text(line)}".rstrip() for line in item.text.splitlines()]
     elif isinstance(item, Arg):
         if item.default is not None:
             sections.post.append(f"export {item.name}={env_word(item.default)}")
@@ -191,7 +192,7 @@ def usage_lines(plan: BuildPlan) -> list[str]:
 
 def render_apptainer(plan: BuildPlan, bootstrap: Bootstrap = "docker") -> str:
     """The plan as an Apptainer definition file (multi-stage; the last stage is the image)."""
-    lines = [f"# {line}".rstrip() for line in (*plan.header, *usage_lines(plan))]
+    lines = [f"# {comment_text(line)}".rstrip() for line in (*plan.header, *usage_lines(plan))]
     for index, stage in enumerate(plan.stages):
         lines.append("")
         lines += _stage(plan, stage, bootstrap, final=index == len(plan.stages) - 1)

@@ -85,7 +85,14 @@ def expand_channels(
 
 def parse_mirror(text: str) -> tuple[str, str]:
     """``conda-forge=file:///srv/mirror/conda-forge`` → ``("conda-forge", "file:///…")``."""
+    from conda2docker.validate import UnsafeValue, check_channel_name
+
     name, sep, url = text.partition("=")
+    try:
+        check_channel_name(url.strip())
+        check_channel_name(name.strip())
+    except UnsafeValue:
+        sep = ""
     if not sep or not name.strip() or not _is_url(url.strip()):
         raise InputError(
             f"invalid --mirror {text!r}",
