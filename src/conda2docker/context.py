@@ -25,9 +25,11 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from conda2docker.errors import InputError, OutputConflict, ResolveError, SourceLocation, UserError
+from conda2docker.image import BOOTSTRAP_PREFIX, SOURCES_DIR, VENDOR_DIR
 from conda2docker.model import Lock, LockedPackage
 from conda2docker.outputs import confine, make_dirs, remove_tree
-from conda2docker.plan import SOURCES_DIR, VENDOR_DIR, BuildPlan, VendorItem
+from conda2docker.plan import BuildPlan, VendorItem
+from conda2docker.platforms import KNOWN_PLATFORMS, TARGET_PLATFORMS
 from conda2docker.validate import (
     check_file_name,
     check_git_commit,
@@ -36,8 +38,7 @@ from conda2docker.validate import (
     redact,
 )
 
-BOOTSTRAP_PREFIX = "/opt/c2d-bootstrap"
-ARCH_TAGS = {"linux-64": "x86_64", "linux-aarch64": "aarch64", "linux-ppc64le": "ppc64le"}
+ARCH_TAGS = {p: KNOWN_PLATFORMS[p].machine for p in TARGET_PLATFORMS}
 
 
 def cache_root() -> Path:
