@@ -181,7 +181,15 @@ class PipReader:
         if requirement.marker and self.platform is not None:
             from conda2docker.read.markers import marker_applies
 
-            if not marker_applies(requirement.marker, self.platform, self.python_version):
+            try:
+                applies = marker_applies(requirement.marker, self.platform, self.python_version)
+            except (ValueError, LookupError) as exc:  # packaging: UndefinedEnvironmentName…
+                raise InputError(
+                    f"cannot evaluate the marker `{requirement.marker[:200]}`: {exc}",
+                    fix="use PEP 508 marker variables (python_version, sys_platform, …)",
+                    location=requirement.location,
+                ) from exc
+            if not applies:
                 self.changes.append(
                     ReaderChange(
                         action="dropped",
@@ -385,7 +393,7 @@ def _registry(text: str, raw: str, location: SourceLocation | None) -> PipRequir
     except InvalidRequirement as exc:
         problem = str(exc).splitlines()[0]
         raise InputError(
-            f"cannot parse pip requirement {text!r}: {problem}",
+            f"cannot parse pip requirement {requirement_excerpt(text, exc)}: {problem}",
             fix=REQUIREMENT_FIX,
             location=location,
         ) from exc
@@ -411,7 +419,7 @@ def _direct_reference(
     except InvalidRequirement as exc:
         problem = str(exc).splitlines()[0]
         raise InputError(
-            f"cannot parse pip requirement {text!r}: {problem}",
+            f"cannot parse pip requirement {requirement_excerpt(text, exc)}: {problem}",
             fix="write a direct reference as `name @ https://…` or `name @ git+https://…@ref`",
             location=location,
         ) from exc
@@ -655,3 +663,18 @@ def _urlsplit(url: str, raw: str, location: SourceLocation | None) -> SplitResul
             fix="check the URL (brackets are only valid around an IPv6 address)",
             location=location,
         ) from exc
+
+
+def requirement_excerpt(text: str, exc: Exception) -> str:
+    """The part of a requirement line that parsed before the error, for a message: a line
+    from a file that is no requirements file (``-r /etc/shadow``) never appears whole.
+
+    packaging's message shows the line indented by four spaces and a ``^`` under the error."""
+    from conda2docker.validate import redact
+
+    lines = str(exc).splitlines()
+    column = 0
+    if len(lines) >= 3 and lines[-1].strip() == "^":
+        column = max(0, lines[-1].index("^") - 4)
+    shown = text[:min(column, 60)].strip()
+    return f"{redact(shown)!r}…" if shown else f"(a line of {len(text)} characters)"
