@@ -66,8 +66,10 @@ def _load_yaml(path: Path, text: str) -> Any:
 def _require(mapping: Mapping[str, Any], key: str, kind: type, path: Path, where: str) -> Any:
     value = mapping.get(key)
     if not isinstance(value, kind):
+        kinds = kind if isinstance(kind, tuple) else (kind,)
         raise InputError(
-            f"{where}: '{key}' must be a {kind.__name__}, found {type(value).__name__}",
+            f"{where}: '{key}' must be a {' or '.join(k.__name__ for k in kinds)}, "
+            f"found {type(value).__name__}",
             fix="regenerate the lock with `conda2docker lock`",
             location=SourceLocation(path),
         )
@@ -291,7 +293,8 @@ def _only_platforms(data: Any, platforms: Collection[str] | None) -> Any:
     if (platforms is None or not isinstance(data, dict) or not isinstance(data.get("package"), list)
             or not _lists_platforms(data)):
         return data
-    kept = [e for e in data["package"] if not isinstance(e, dict) or e.get("platform") in platforms]
+    kept = [e for e in data["package"] if not isinstance(e, dict)
+            or not isinstance(e.get("platform"), str) or e.get("platform") in platforms]
     return {**data, "package": kept}
 
 
@@ -414,7 +417,8 @@ def _platform_blocks(lines: list[str], platforms: frozenset[str]) -> list[str]:
         if at < 0 or block.find("\n  platform:", at + 1) >= 0:
             raise _Unexpected(piece)
         end = block.find("\n", at + 1)
-        if _scalar(_split(block[at + 3:end if end >= 0 else None])[1]) in platforms:
+        value = _scalar(_split(block[at + 3:end if end >= 0 else None])[1])
+        if not isinstance(value, str) or value in platforms:  # odd values: kept, then refused
             kept += ("- " + piece).split("\n")
     return kept
 
