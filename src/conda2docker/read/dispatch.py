@@ -10,7 +10,7 @@ from conda2docker.errors import InputError, SourceLocation
 from conda2docker.model import EnvSpec, InputKind, Lock
 from conda2docker.platforms import DEFAULT_PLATFORM, check_target
 from conda2docker.read.decode import decode
-from conda2docker.read.environment import parse_environment, read_bytes
+from conda2docker.read.environment import parse_environment
 from conda2docker.read.requirements import read_requirements
 
 FOLDER_CANDIDATES = (
@@ -50,7 +50,9 @@ def read_input(path: Path, *, platform: str = DEFAULT_PLATFORM,
     check_target(platform)
     if path.is_dir():
         path = _from_folder(path)
-    data = read_bytes(path)
+    from conda2docker.read.decode import MAX_ENV_FILE, MAX_LOCK_FILE, read_limited
+
+    data = read_limited(path, limit=MAX_LOCK_FILE, what="file")
     text = decode(data, path).text
     if "environments:" in text and all(pattern.search(text) for pattern in _PIXI_LOCK):
         raise InputError(
@@ -60,6 +62,10 @@ def read_input(path: Path, *, platform: str = DEFAULT_PLATFORM,
             location=SourceLocation(path),
         )
     kind = detect_kind(path, text)
+    if kind in ("environment", "requirements") and len(data) > MAX_ENV_FILE:
+        raise InputError(f"file {path} is larger than the {MAX_ENV_FILE // (1024 * 1024)} MB limit",
+                         fix="split it, or pass the file it was generated from",
+                         location=SourceLocation(path))
     if kind == "requirements":
         return read_requirements(path, platform=platform)
     if kind == "environment":

@@ -162,6 +162,16 @@ class PipReader:
         try:
             for number, column, line in logical_lines(decoded.text):
                 self.add_line(line, SourceLocation(path, number, column), path.parent)
+        except InputError as error:
+            if _inside(path, self.root) or error.location is None or error.location.file != path:
+                raise
+            # A file outside the input's folder (``-r /etc/shadow``) may be no requirements
+            # file at all: its content never appears in a message, only where it is.
+            raise InputError(
+                f"this line of a {what} file outside {self.root} is not a valid pip line "
+                "(its content is not shown)",
+                fix=f"check the file, or remove the {flag} line", location=error.location,
+            ) from None
         finally:
             self._reading.pop()
 
@@ -678,3 +688,8 @@ def requirement_excerpt(text: str, exc: Exception) -> str:
         column = max(0, lines[-1].index("^") - 4)
     shown = text[:min(column, 60)].strip()
     return f"{redact(shown)!r}…" if shown else f"(a line of {len(text)} characters)"
+
+
+def _inside(path: Path, root: Path) -> bool:
+    real = Path(os.path.realpath(path))
+    return real.is_relative_to(Path(os.path.realpath(root)))
