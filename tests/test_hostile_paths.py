@@ -327,3 +327,29 @@ def test_a_fifo_in_place_of_an_output_file_never_blocks(ws: Workspace, capsys: A
     assert_refused(convert(ws, capsys), 1, "Dockerfile", "--force")
     assert convert(ws, capsys, "--force").code == 0
     assert (ws.out / "Dockerfile").is_file()
+
+
+# ------------------------------------------------------------------ single output files
+
+@pytest.mark.parametrize("command", [["audit", "--output"], ["graph", "--output"]])
+def test_a_report_file_that_is_a_symlink_is_never_followed(ws: Workspace, capsys: Any, command: list[str]) -> None:
+    (ws.proj / "conda-lock.yml").write_text(base_lock(ws))
+    report = ws.proj / "report.txt"
+    report.symlink_to(ws.victim / "secret.txt")
+    before = tree_state(ws.root, skip=ws.out)
+    outcome = run_cli([command[0], str(ws.proj / "conda-lock.yml"), command[1], str(report)], capsys)
+    assert_refused(outcome, 2, "outside the output directory")
+    assert tree_state(ws.root, skip=ws.out) == before
+
+
+def test_a_build_log_that_is_a_symlink_is_never_followed(ws: Workspace, capsys: Any) -> None:
+    from conda2docker.engine.build import build_image
+    from conda2docker.errors import InputError
+
+    ws.out.mkdir()
+    (ws.out / "Dockerfile").write_text("FROM scratch\n")
+    (ws.out / "build.log").symlink_to(ws.victim / "secret.txt")
+    before = tree_state(ws.root, skip=ws.out)
+    with pytest.raises(InputError, match="outside the output directory"):
+        build_image(ws.out, tag="c2d-h15-never-built", client=object())  # type: ignore[arg-type]
+    assert tree_state(ws.root, skip=ws.out) == before

@@ -184,6 +184,17 @@ def write_files(files: Mapping[Path, bytes], *, root: Path, force: bool = False)
     return WriteReport(tuple(written), tuple(unchanged))
 
 
+def write_output_file(path: Path, content: bytes) -> None:
+    """Write a single file the user named (``-o report.md``): confined to its own folder, so a
+    symlink in its place is never followed elsewhere; one line when it cannot be written."""
+    absolute = path.absolute()
+    target = confine(absolute.parent, absolute)
+    try:
+        atomic_write(target, content)
+    except OSError as exc:
+        raise _unwritable(path, exc) from exc
+
+
 def atomic_write(path: Path, content: bytes) -> None:
     """Write ``path`` through a temporary file beside it. A file being replaced keeps its
     permission bits (``--force`` never makes a read-only file writable); a new one is 0644."""

@@ -105,5 +105,8 @@ def lock_environment(path: Path, output: Path, options: ResolveOptions, *,
         )
     resolution = require_complete(resolve_input(path, dataclasses.replace(options, existing=previous)))
     if not resolution.reused:
-        write_conda_lock(resolution.lock, output)
+        from conda2docker.outputs import confine
+
+        absolute = output.absolute()
+        write_conda_lock(resolution.lock, confine(absolute.parent, absolute))
     return resolution

@@ -161,7 +161,9 @@ def build_image(
             location=SourceLocation(context / dockerfile),
         )
     client = client or connect()
-    log_path = context / log_name
+    from conda2docker.outputs import confine
+
+    log_path = confine(context, log_name)
     tracker = _Tracker()
     image_id = ""
     start = time.monotonic()
