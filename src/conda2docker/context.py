@@ -178,17 +178,15 @@ class Fetcher:
 
         self.options = options
         self.client = IndexClient(offline=options.offline)
-        self._refs = expand_channels([], channel_alias=options.channel_alias,
-                                     mirrors=dict(options.mirrors))
+        mirrors = dict(options.mirrors)
+        self._refs = expand_channels(list(mirrors), mirrors=mirrors)
 
     def source_url(self, url: str, channels: Iterable[str] = ()) -> str:
-        """Where to read ``url`` from: its ``--mirror``/``--channel-alias`` source, if any."""
+        """Where to read ``url`` (a locked, canonical URL) from: its ``--mirror``, if any."""
         from conda2docker.resolve.channels import expand_channels, source_url
 
-        refs = expand_channels(
-            [c for c in channels if c], channel_alias=self.options.channel_alias,
-            mirrors=dict(self.options.mirrors),
-        ) if self.options.mirrors or self.options.channel_alias else []
+        mirrors = dict(self.options.mirrors)
+        refs = [*self._refs, *expand_channels([c for c in channels if c in mirrors], mirrors=mirrors)]
         return source_url(url, refs)
 
     def fetch(self, url: str, dest: Path, *, local_anywhere: bool) -> None:

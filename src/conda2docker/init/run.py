@@ -129,7 +129,7 @@ def _generate(request: InitRequest, init: InitPlan, spec: EnvSpec, support: Path
     report = write_files({root / p: b for p, b in rendered.files.items()}, root=root,
                          force=request.force)
     if request.vendor:
-        _vendor(rendered.plan, lock, init, root / support, spec, echo)
+        _vendor(rendered.plan, lock, init, root / support, spec, echo, request)
     written = list(report.written)
     if request.readme:
         readme = root / "README.md"
@@ -143,7 +143,7 @@ def _generate(request: InitRequest, init: InitPlan, spec: EnvSpec, support: Path
 
 
 def _vendor(plan: BuildPlan, lock: Lock, init: InitPlan, context: Path, spec: EnvSpec,
-            echo: Echo) -> None:
+            echo: Echo, request: InitRequest) -> None:
     """Every file the build needs into the support directory, so it builds with no network."""
     from conda2docker.context import build_requires, populate, vendor_build_requirements
     from conda2docker.convert import plan_rattler_version
@@ -151,14 +151,18 @@ def _vendor(plan: BuildPlan, lock: Lock, init: InitPlan, context: Path, spec: En
 
     index_args = pip_options_args(spec.pip_options)
     from conda2docker.context import ContextOptions
+    from conda2docker.resolve.channels import parse_mirror
 
+    trust = ContextOptions(input_root=init.root, offline=request.offline,
+                           channel_alias=request.channel_alias, force=request.force,
+                           mirrors=tuple(parse_mirror(m) for m in request.mirrors))
     report = populate(plan, lock, context, rattler_version=plan_rattler_version(),
-                      index_args=index_args, options=ContextOptions(input_root=init.root))
+                      index_args=index_args, options=trust)
     (context / "vendor" / "pip").mkdir(parents=True, exist_ok=True)
     requires = {r for p in init.projects if not p.needs_environment
                 for r in build_requires(init.root / p.path)}
     if requires:
         vendor_build_requirements(requires, plan.platform, plan.python_version or "3.11", context,
-                                  index_args)
+                                  index_args, trust)
     echo(f"vendored {report.vendored_files} files ({report.vendored_bytes / 1e6:.1f} MB), "
          "hashes checked")
