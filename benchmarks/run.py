@@ -18,7 +18,7 @@ import time
 
 from common import REPO, machine
 
-BENCHMARKS = ("startup", "convert_lock", "solve", "scale", "image_size", "rebuild")
+BENCHMARKS = ("startup", "convert_lock", "solve", "scale", "big_env", "image_size", "rebuild")
 
 
 def _summary(result: dict[str, object]) -> str:

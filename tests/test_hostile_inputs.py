@@ -313,3 +313,41 @@ def test_dockerignore_patterns_match_only_the_file_they_name(tmp_path: Path, nam
                     for part in re.findall(r"\\.|.", ours, re.S))
     assert re.fullmatch(regex, name, re.S)
     assert not re.fullmatch(regex, ".git")
+
+
+# ------------------------------------------------------------------ large files: the libyaml path
+
+def _fixture_envs() -> list[Path]:
+    root = Path(__file__).parent / "fixtures" / "envs"
+    return sorted(p for p in root.iterdir() if p.suffix in (".yml", ".yaml") and "lock" not in p.name)
+
+
+@pytest.mark.parametrize("path", _fixture_envs(), ids=lambda p: p.name)
+def test_the_large_file_reader_gives_what_the_round_trip_reader_gives(
+        path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above 64 KB an environment is read by libyaml with the same positions: every fixture
+    read both ways gives the same spec, or the same one-line error."""
+    from conda2docker.errors import InputError
+    from conda2docker.read import read_input, yamlpos
+
+    def outcome() -> Any:
+        try:
+            return read_input(path)
+        except InputError as error:
+            return error.one_line()
+
+    slow = outcome()
+    monkeypatch.setattr(yamlpos, "ROUND_TRIP_LIMIT", 0)
+    fast = outcome()
+    if isinstance(slow, str) or isinstance(fast, str):
+        assert isinstance(slow, str) and isinstance(fast, str), (slow, fast)
+        assert slow.split(":")[0] == fast.split(":")[0]
+    else:
+        assert fast == slow
+
+
+def test_more_items_than_the_cap_are_refused_quickly_with_the_place(ws: Workspace, capsys: Any) -> None:
+    env = ws.proj / "environment.yml"
+    env.write_text("name: x\ndependencies: [" + ", ".join(f"p{n}" for n in range(12_000)) + "]\n")
+    line = assert_refused(guarded_run(ws, capsys, ["inspect", str(env)]), 2, "more than 10,000 YAML items")
+    assert "environment.yml:2:" in line
