@@ -353,3 +353,14 @@ def test_a_build_log_that_is_a_symlink_is_never_followed(ws: Workspace, capsys: 
     with pytest.raises(InputError, match="outside the output directory"):
         build_image(ws.out, tag="c2d-h15-never-built", client=object())  # type: ignore[arg-type]
     assert tree_state(ws.root, skip=ws.out) == before
+
+
+def test_packages_from_a_local_channel_are_vendored_without_being_asked(ws: Workspace, capsys: Any) -> None:
+    """A file:// URL cannot be fetched by any docker build: the context carries the file."""
+    (ws.proj / "conda-lock.yml").write_text(base_lock(ws))
+    outcome = convert(ws, capsys)
+    assert outcome.code == 0, outcome.err
+    assert "local file:// channel" in outcome.err and "vendored" in outcome.err
+    assert (ws.out / "vendor" / "channel" / "linux-64" / "zlib-1.3.1-h0_0.conda").is_file()
+    explicit = (ws.out / "conda2docker" / "conda-linux-64.lock").read_text()
+    assert ws.chan.as_uri() not in explicit  # the build installs the copy in the context
