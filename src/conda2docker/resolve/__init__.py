@@ -180,6 +180,7 @@ def _resolve_pip(
     spec: EnvSpec, platform: str, conda_packages: tuple[LockedPackage, ...], options: ResolveOptions
 ) -> tuple[list[LockedPackage], list[ReaderChange]]:
     from conda2docker.resolve.pip import PipTarget, resolve_pip
+    from conda2docker.resolve.pip.target import is_free_threaded
     from conda2docker.resolve.pypi import IndexClient
 
     python = next((p for p in conda_packages if p.name == "python"), None)
@@ -190,7 +191,8 @@ def _resolve_pip(
             fix="add python (e.g. python=3.11) and pip to 'dependencies:'",
             location=first.location,
         )
-    target = PipTarget(platform=platform, python_version=python.version, glibc=options.glibc)
+    target = PipTarget(platform=platform, python_version=python.version, glibc=options.glibc,
+                       free_threaded=is_free_threaded(python.build))
     result = resolve_pip(
         spec.pip, spec.pip_options, target, conda_packages=conda_packages,
         base_dir=spec.source.parent,
