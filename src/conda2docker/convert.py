@@ -43,6 +43,7 @@ class ConvertRequest:
     platforms: tuple[str, ...] = ()
     channels: tuple[str, ...] = ()
     channel_alias: str | None = None
+    default_channels: str = "conda-forge"
     mirrors: tuple[str, ...] = ()
     offline: bool = False
     priority: str = "strict"
@@ -113,7 +114,8 @@ def _resolve_options(request: ConvertRequest, cuda: str | None, lock_path: Path)
 
     return resolve_options_from_cli(
         platforms=list(request.platforms), channels=list(request.channels),
-        channel_alias=request.channel_alias, mirrors=list(request.mirrors), offline=request.offline,
+        channel_alias=request.channel_alias, default_channels=request.default_channels,
+        mirrors=list(request.mirrors), offline=request.offline,
         priority=request.priority, solver=request.solver, cuda=cuda, lock_path=lock_path,
     )
 

@@ -28,6 +28,12 @@ ChannelAliasOpt = Annotated[
     typer.Option("--channel-alias", help="Root URL for channel names, as conda's channel_alias "
                  "(e.g. file:///srv/channels maps conda-forge to file:///srv/channels/conda-forge)."),
 ]
+DefaultChannelsOpt = Annotated[
+    str,
+    typer.Option("--default-channels", help="Channels appended after the environment's own unless it "
+                 "lists nodefaults, as conda appends its configured ones: conda-forge (Miniforge), "
+                 "defaults (Anaconda), a comma-separated list, or none."),
+]
 MirrorOpt = Annotated[
     Optional[list[str]],  # noqa: UP045
     typer.Option("--mirror", help="Read channel NAME from URL; the lock keeps the canonical URL "
@@ -55,6 +61,7 @@ def resolve_options_from_cli(
     platforms: list[str] | None,
     channels: list[str] | None = None,
     channel_alias: str | None = None,
+    default_channels: str = "conda-forge",
     mirrors: list[str] | None = None,
     offline: bool = False,
     priority: str = "strict",
@@ -66,7 +73,7 @@ def resolve_options_from_cli(
     """Validate CLI values and build :class:`ResolveOptions`."""
     from conda2docker.errors import InputError
     from conda2docker.resolve import ResolveOptions
-    from conda2docker.resolve.channels import parse_mirror
+    from conda2docker.resolve.channels import parse_default_channels, parse_mirror
 
     if priority not in ("strict", "flexible", "disabled"):
         raise InputError(f"unknown --channel-priority {priority!r}", fix="use strict, flexible or disabled")
@@ -77,6 +84,7 @@ def resolve_options_from_cli(
         channel_alias=channel_alias,
         mirrors=tuple(parse_mirror(m) for m in mirrors or ()),
         extra_channels=tuple(channels or ()),
+        default_channels=parse_default_channels(default_channels),
         offline=offline,
         priority=priority,  # type: ignore[arg-type]
         solver=solver,  # type: ignore[arg-type]

@@ -12,6 +12,7 @@ from conda2docker.commands._options import (
     ChannelAliasOpt,
     ChannelOpt,
     CudaOpt,
+    DefaultChannelsOpt,
     EnvArg,
     MirrorOpt,
     OfflineOpt,
@@ -98,6 +99,7 @@ def audit_command(
     platform: PlatformOpt = None,
     channel: ChannelOpt = None,
     channel_alias: ChannelAliasOpt = None,
+    default_channels: DefaultChannelsOpt = "conda-forge",
     mirror: MirrorOpt = None,
     offline: OfflineOpt = False,
     channel_priority: PriorityOpt = "strict",
@@ -120,7 +122,8 @@ def audit_command(
     selected, ignored = parse_selectors(select or ()), parse_selectors(ignore or ())
     enabled_codes(all_rules(), selected, ignored)  # reject typos before solving
     options = resolve_options_from_cli(
-        platforms=platform, channels=channel, channel_alias=channel_alias, mirrors=mirror,
+        platforms=platform, channels=channel, channel_alias=channel_alias,
+        default_channels=default_channels, mirrors=mirror,
         offline=offline, priority=channel_priority, solver=solver, cuda=cuda,
         lock_path=env_file.parent / "conda-lock.yml",
     )

@@ -10,6 +10,7 @@ import typer
 from conda2docker.commands._options import (
     ChannelAliasOpt,
     ChannelOpt,
+    DefaultChannelsOpt,
     EnvArg,
     ForceOpt,
     MirrorOpt,
@@ -38,6 +39,7 @@ def convert_command(
     platform: PlatformOpt = None,
     channel: ChannelOpt = None,
     channel_alias: ChannelAliasOpt = None,
+    default_channels: DefaultChannelsOpt = "conda-forge",
     mirror: MirrorOpt = None,
     offline: OfflineOpt = False,
     channel_priority: PriorityOpt = "strict",
@@ -80,6 +82,7 @@ def convert_command(
     request = ConvertRequest(
         env_file=env_file, output=output, installer=installer, vendor=vendor,
         platforms=tuple(platform or ()), channels=tuple(channel or ()), channel_alias=channel_alias,
+        default_channels=default_channels,
         mirrors=tuple(mirror or ()), offline=offline, priority=channel_priority, solver=solver,
         gpu=gpu, cuda=cuda, runtime_image=runtime_image, build_image=build_image,
         micromamba_image=micromamba_image, python_image=python_image,

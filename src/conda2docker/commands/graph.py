@@ -13,6 +13,7 @@ from conda2docker.commands._options import (
     ChannelAliasOpt,
     ChannelOpt,
     CudaOpt,
+    DefaultChannelsOpt,
     EnvArg,
     MirrorOpt,
     OfflineOpt,
@@ -98,6 +99,7 @@ def graph_command(
     platform: PlatformOpt = None,
     channel: ChannelOpt = None,
     channel_alias: ChannelAliasOpt = None,
+    default_channels: DefaultChannelsOpt = "conda-forge",
     mirror: MirrorOpt = None,
     offline: OfflineOpt = False,
     channel_priority: PriorityOpt = "strict",
@@ -114,7 +116,8 @@ def graph_command(
     if fmt not in GRAPH_FORMATS:
         raise InputError(f"unknown --format {fmt!r}", fix=f"use {', '.join(GRAPH_FORMATS)}")
     options = resolve_options_from_cli(
-        platforms=platform, channels=channel, channel_alias=channel_alias, mirrors=mirror,
+        platforms=platform, channels=channel, channel_alias=channel_alias,
+        default_channels=default_channels, mirrors=mirror,
         offline=offline, priority=channel_priority, solver=solver, cuda=cuda,
         lock_path=env_file.parent / "conda-lock.yml",
     )

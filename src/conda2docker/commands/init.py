@@ -11,6 +11,7 @@ from conda2docker.commands._options import (
     ChannelAliasOpt,
     ChannelOpt,
     CudaOpt,
+    DefaultChannelsOpt,
     ForceOpt,
     MirrorOpt,
     OfflineOpt,
@@ -43,6 +44,7 @@ def init_command(
     platform: Annotated[str, typer.Option("--platform", "-p", help="Target platform.")] = "linux-64",
     channel: ChannelOpt = None,
     channel_alias: ChannelAliasOpt = None,
+    default_channels: DefaultChannelsOpt = "conda-forge",
     mirror: MirrorOpt = None,
     offline: OfflineOpt = False,
     cuda: CudaOpt = None,
@@ -65,7 +67,8 @@ def init_command(
     request = InitRequest(
         repo=repo, env_file=env, output=output, dry_run=dry_run, force=force, readme=readme,
         installer=installer, vendor=vendor, platform=platform, channels=tuple(channel or ()),
-        channel_alias=channel_alias, mirrors=tuple(mirror or ()), offline=offline, cuda=cuda,
+        channel_alias=channel_alias, default_channels=default_channels,
+        mirrors=tuple(mirror or ()), offline=offline, cuda=cuda,
         runtime_image=runtime_image, build_image=build_image, uid=uid, gid=gid,
         large_file_bytes=large_file_mb * 1024 * 1024,
     )

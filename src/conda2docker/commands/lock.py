@@ -12,6 +12,7 @@ from conda2docker.commands._options import (
     ChannelAliasOpt,
     ChannelOpt,
     CudaOpt,
+    DefaultChannelsOpt,
     EnvArg,
     ForceOpt,
     MirrorOpt,
@@ -35,6 +36,7 @@ def lock_command(
     platform: PlatformOpt = None,
     channel: ChannelOpt = None,
     channel_alias: ChannelAliasOpt = None,
+    default_channels: DefaultChannelsOpt = "conda-forge",
     mirror: MirrorOpt = None,
     offline: OfflineOpt = False,
     channel_priority: PriorityOpt = "strict",
@@ -60,7 +62,8 @@ def lock_command(
             location=SourceLocation(output),
         )
     options = resolve_options_from_cli(
-        platforms=platform, channels=channel, channel_alias=channel_alias, mirrors=mirror,
+        platforms=platform, channels=channel, channel_alias=channel_alias,
+        default_channels=default_channels, mirrors=mirror,
         offline=offline, priority=channel_priority, solver=solver, cuda=cuda, update=update,
     )
     options = dataclasses.replace(options, existing=previous)

@@ -32,6 +32,7 @@ class InitRequest:
     platform: str = "linux-64"
     channels: tuple[str, ...] = ()
     channel_alias: str | None = None
+    default_channels: str = "conda-forge"
     mirrors: tuple[str, ...] = ()
     offline: bool = False
     cuda: str | None = None
@@ -100,8 +101,8 @@ def _generate(request: InitRequest, init: InitPlan, spec: EnvSpec, support: Path
     root = request.repo
     options = resolve_options_from_cli(
         platforms=[request.platform], channels=list(request.channels),
-        channel_alias=request.channel_alias, mirrors=list(request.mirrors),
-        offline=request.offline, cuda=request.cuda or (init.cuda if init.gpu else None),
+        channel_alias=request.channel_alias, default_channels=request.default_channels,
+        mirrors=list(request.mirrors), offline=request.offline, cuda=request.cuda or (init.cuda if init.gpu else None),
         lock_path=root / support / "conda-lock.yml",
     )
     resolution = require_complete(resolve(spec, options))

@@ -6,6 +6,7 @@ source URL (where the solver reads repodata: a mirror or a local copy).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ DEFAULT_ALIAS = "https://conda.anaconda.org"
 DEFAULTS_ROOT = "https://repo.anaconda.com"
 DEFAULTS_CHANNELS = ("pkgs/main", "pkgs/r")
 NO_DEFAULTS = "nodefaults"
+_CHANNEL_NAME = re.compile(r"^(?:[A-Za-z0-9_.\-]+(?:/[A-Za-z0-9_.\-]+)*|[a-z][a-z0-9+.\-]*://\S+)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +94,21 @@ def parse_mirror(text: str) -> tuple[str, str]:
             fix="write --mirror NAME=URL, e.g. --mirror conda-forge=https://mirror.example/conda-forge",
         )
     return name.strip(), url.strip()
+
+
+def parse_default_channels(text: str) -> tuple[str, ...]:
+    """``--default-channels``: ``conda-forge``, ``defaults``, ``a,b`` or ``none`` (nothing)."""
+    names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+    if names in ((), ("none",)):
+        return ()
+    bad = [n for n in names if n in (NO_DEFAULTS, "none") or not _CHANNEL_NAME.match(n)]
+    if bad:
+        raise InputError(
+            f"invalid --default-channels {text!r} ({', '.join(bad)})",
+            fix="write channel names or URLs separated by commas (e.g. conda-forge or defaults), "
+            "or none",
+        )
+    return names
 
 
 def canonical_url(record_url: str, channels: Iterable[ChannelRef]) -> str:
