@@ -15,11 +15,11 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from conda2docker.errors import InputError, ResolveError
+from conda2docker.errors import InputError, ResolveError, SourceLocation
 from conda2docker.model import DEFAULT_PLATFORM, EnvSpec, Finding, Lock, Resolution
 
 if TYPE_CHECKING:
@@ -62,6 +62,8 @@ class ConvertRequest:
     apptainer_bootstrap: str = "docker"
     check: bool = False
     force: bool = False
+    categories: tuple[str, ...] = ()
+    """Lock categories installed besides ``main`` (``--category``; conda-lock inputs)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,8 +190,9 @@ def solve_variants(request: ConvertRequest) -> tuple[list[SolvedVariant], list[s
 
     platform = request.platforms[0] if request.platforms else DEFAULT_PLATFORM
     spec = read_spec(request.env_file, platform, lock_platforms="target")
-    cuda = check_cuda_version(request.cuda) if request.cuda else default_cuda_version(spec)
     notes: list[str] = []
+    spec = _chosen_categories(spec, request.categories, notes)
+    cuda = check_cuda_version(request.cuda) if request.cuda else default_cuda_version(spec)
     variants: list[SolvedVariant] = []
     cpu: Resolution | None = None
     try:
@@ -216,6 +219,29 @@ def solve_variants(request: ConvertRequest) -> tuple[list[SolvedVariant], list[s
                      f"{_target(lock, request)}: convert with --platform P -o ANOTHER_DIR for an "
                      "image of another architecture")
     return variants, notes
+
+
+def _chosen_categories(spec: EnvSpec, categories: Sequence[str], notes: list[str]) -> EnvSpec:
+    """A conda-lock input limited to ``main`` and ``categories``, as micromamba installs it;
+    what was left out goes into ``notes``."""
+    from conda2docker.lockfile import MAIN_CATEGORY, select_categories
+
+    if spec.lock is None:
+        if categories:
+            raise InputError(
+                "--category applies to a conda-lock.yml input; this input has no categories",
+                fix="drop --category, or convert the conda-lock.yml made with conda-lock",
+                location=SourceLocation(spec.source),
+            )
+        return spec
+    chosen = (MAIN_CATEGORY, *categories)
+    lock, left_out = select_categories(spec.lock, chosen)
+    if left_out:
+        listing = ", ".join(f"{n} package(s) of category {c}" for c, n in left_out.items())
+        flags = " ".join(f"--category {c}" for c in left_out)
+        notes.append(f"installs categories {', '.join(dict.fromkeys(chosen))} as micromamba does; "
+                     f"left out {listing} (add them with {flags})")
+    return replace(spec, lock=lock)
 
 
 def _lock_output(spec: EnvSpec, lock: Lock) -> bytes:

@@ -12,6 +12,7 @@ import hashlib
 import json
 import re
 from collections.abc import Collection, Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -420,6 +421,54 @@ def read_lock(path: Path) -> Lock:
     if re.search(r"^@EXPLICIT\s*$", head, re.MULTILINE):
         return read_explicit(path)
     return read_conda_lock(path)
+
+
+# --------------------------------------------------------------------------- categories
+
+MAIN_CATEGORY = "main"
+
+
+def lock_categories(lock: Lock) -> tuple[str, ...]:
+    """The categories a lock's packages belong to, ``main`` first, then by name."""
+    names = {p.category for p in lock.packages}
+    return tuple(sorted(names, key=lambda c: (c != MAIN_CATEGORY, c)))
+
+
+def select_categories(lock: Lock, categories: Collection[str]) -> tuple[Lock, dict[str, int]]:
+    """The lock with only the packages of ``categories``, as micromamba installs a lock.
+
+    conda-lock's v1 format lists a package once per category it belongs to (``main`` and
+    ``dev`` entries of one package are identical but for ``category``); a package is kept
+    when one of its entries is in ``categories``, and kept once. The second value counts the
+    packages left out, by the (first) category they were listed under. Unknown category
+    names are an :class:`InputError` naming the lock's categories.
+    """
+    present = lock_categories(lock)
+    unknown = [c for c in categories if c not in present and c != MAIN_CATEGORY]
+    if unknown:
+        raise InputError(
+            f"the lock has no category {', '.join(repr(c) for c in unknown)} "
+            f"(it has: {', '.join(present) or 'none'})",
+            fix="pass --category with one of the lock's categories",
+            location=SourceLocation(lock.path) if lock.path else None,
+        )
+    chosen = frozenset(categories)
+    wanted = {(p.platform, p.key) for p in lock.packages if p.category in chosen}
+    kept: dict[tuple[str, str], LockedPackage] = {}
+    left_out: dict[tuple[str, str], str] = {}
+    for package in lock.packages:
+        ident = (package.platform, package.key)
+        if ident in wanted:
+            if package.category in chosen:
+                kept.setdefault(ident, package)
+        else:
+            left_out.setdefault(ident, package.category)
+    counts: dict[str, int] = {}
+    for category in left_out.values():
+        counts[category] = counts.get(category, 0) + 1
+    if not left_out and len(kept) == len(lock.packages):
+        return lock, counts
+    return replace(lock, packages=tuple(kept.values())), dict(sorted(counts.items()))
 
 
 # --------------------------------------------------------------------------- writing

@@ -73,6 +73,11 @@ def convert_command(
     uid: Annotated[int, typer.Option("--uid", help="UID of the runtime user.")] = 10001,
     gid: Annotated[int, typer.Option("--gid", help="GID of the runtime user.")] = 10001,
     buildkit: Annotated[bool, typer.Option("--buildkit", help="Use BuildKit cache mounts (needs DOCKER_BUILDKIT=1).")] = False,
+    category: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--category", help="Also install this category of a conda-lock.yml input "
+                     "(repeatable); main only by default, as micromamba installs it."),
+    ] = None,
     check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if the files on disk differ.")] = False,
     force: ForceOpt = False,
 ) -> None:
@@ -88,7 +93,7 @@ def convert_command(
         micromamba_image=micromamba_image, python_image=python_image,
         cuda_devel_image=cuda_devel_image, uid=uid, gid=gid, buildkit=buildkit,
         formats=tuple(dict.fromkeys(fmt or ["docker"])), apptainer_bootstrap=apptainer_bootstrap,
-        check=check, force=force,
+        check=check, force=force, categories=tuple(dict.fromkeys(category or ())),
     )
     result = convert(request, echo=lambda line: typer.echo(line, err=True))
     if check:
