@@ -169,8 +169,8 @@ def read_conda_spec_file(path: Path, text: str, *, platform: str) -> EnvSpec:
                                     reason="pip installs the packages listed from PyPI",
                                     location=SourceLocation(path)))
     if is_pip_file_name(path):
-        first = next((e for e in _entries(text) if any(p.search(e[2]) for p in _CONDA_ONLY)), None)
-        shown = f" (line {first[0]}: {first[2]!r})" if first else ""
+        sample = next((e for e in _entries(text) if any(p.search(e[2]) for p in _CONDA_ONLY)), None)
+        shown = f" (line {sample[0]}: {sample[2]!r})" if sample else ""
         changes.insert(0, ReaderChange(
             action="mapped", subject=path.name, location=SourceLocation(path),
             reason=f"read as a conda spec file, as `conda create --file` reads it: its lines use "
