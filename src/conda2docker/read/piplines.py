@@ -14,7 +14,7 @@ import os
 import re
 import shlex
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit, urlunsplit
 
@@ -116,7 +116,9 @@ class PipReader:
             self.constraints.append(_constraint(requirement, location))
             return
         if options:
-            self._per_line_options(options, requirement_text, location)
+            hashes = self._per_line_options(options, requirement_text, location)
+            if hashes:
+                requirement = replace(requirement, hashes=hashes)
         self._add(requirement)
 
     def read_constraints(self, path: Path, location: SourceLocation) -> None:
@@ -279,8 +281,13 @@ class PipReader:
             )
         )
 
-    def _per_line_options(self, options: str, requirement: str, location: SourceLocation) -> None:
+    def _per_line_options(
+        self, options: str, requirement: str, location: SourceLocation
+    ) -> tuple[str, ...]:
+        """Apply a requirement line's options; its ``--hash`` values are returned (pip
+        installs that requirement only from a file with one of those hashes)."""
         tokens = _shlex(options, location)
+        hashes: list[str] = []
         index = 0
         while index < len(tokens):
             name, value = _option_name_value(tokens[index])
@@ -294,7 +301,27 @@ class PipReader:
             if name in _VALUE_OPTIONS and value is None and index < len(tokens):
                 value = tokens[index]
                 index += 1
+            if name == "--hash" and value is not None:
+                hashes.append(_hash_value(value, location))
+                continue
             self._option(name, value, f"{requirement} {options}", location, self.root)
+        return tuple(dict.fromkeys(hashes))
+
+
+_HASH = re.compile(r"^(sha256|sha384|sha512):([0-9a-fA-F]+)$")
+_HASH_LENGTH = {"sha256": 64, "sha384": 96, "sha512": 128}
+
+
+def _hash_value(value: str, location: SourceLocation) -> str:
+    """``sha256:<hex>`` as pip's ``--hash`` takes it, lower-cased; anything else is an error."""
+    found = _HASH.match(value.strip())
+    if found is None or len(found[2]) != _HASH_LENGTH[found[1]]:
+        raise InputError(
+            f"invalid --hash {value!r}",
+            fix="write --hash=sha256:<64 hex digits> (pip also accepts sha384 and sha512)",
+            location=location,
+        )
+    return f"{found[1]}:{found[2].lower()}"
 
 
 def _constraint(requirement: PipRequirement, location: SourceLocation) -> PipRequirement:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -102,6 +103,29 @@ def channel_names(spec: EnvSpec, options: ResolveOptions) -> tuple[tuple[str, ..
         "its configured channels unless the file lists nodefaults (--default-channels)",
     )
     return (*named, *added), [change]
+
+
+def check_pip_hashes(spec: EnvSpec, packages: Sequence[LockedPackage]) -> None:
+    """Every pip package whose requirement carries ``--hash`` is locked to a file with one
+    of those hashes; a lock (reused or made) pinning another file is an error at that line."""
+    from packaging.utils import canonicalize_name
+
+    for requirement in spec.pip:
+        if not requirement.hashes or not requirement.name:
+            continue
+        allowed = {h.split(":", 1)[1] for h in requirement.hashes if h.startswith("sha256:")}
+        name = canonicalize_name(requirement.name)
+        for package in packages:
+            if package.manager != "pip" or canonicalize_name(package.name) != name:
+                continue
+            if package.sha256 not in allowed:
+                raise ResolveError(
+                    f"the lock pins {package.file_name} (sha256 {package.sha256 or 'unknown'}) for "
+                    f"{package.platform}, which the --hash of this line does not allow",
+                    fix="lock again (`conda2docker lock --update "
+                    f"{requirement.name}`), or correct the --hash",
+                    location=requirement.location,
+                )
 
 
 def unreadable_default_channel(ref: ChannelRef) -> ReaderChange:
@@ -209,6 +233,7 @@ def resolve(spec: EnvSpec, options: ResolveOptions) -> Resolution:
             changes += pip_changes
 
     changes += [unreadable_default_channel(ref) for ref in unread.values()]
+    check_pip_hashes(spec, packages)
     lock = Lock(
         packages=tuple(packages),
         platforms=platforms,

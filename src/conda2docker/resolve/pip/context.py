@@ -85,6 +85,8 @@ class Context:
         self.directs: dict[NormalizedName, Direct] = {}
         self.locations: dict[NormalizedName, SourceLocation | None] = {}
         """Where each registry requirement of the pip: section was written."""
+        self.hashes: dict[NormalizedName, frozenset[str]] = {}
+        """sha256 digests a requirement's ``--hash`` options allow: only those files qualify."""
         self.environment = target.marker_environment()
         self.constraints = constraint_map(options.constraints, self.environment)
         self._versions: dict[NormalizedName, list[VersionFiles]] = {}
@@ -116,11 +118,20 @@ class Context:
             ]
         return self._files[name]
 
+    def hashed_files(self, name: NormalizedName) -> list[DistFile]:
+        """The files of ``name`` a ``--hash`` allows (all of them without one), as pip's
+        hash-checking mode accepts only those."""
+        allowed = self.hashes.get(name)
+        files = self.files(name)
+        if allowed is None:
+            return files
+        return [f for f in files if self.client.sha256(f) in allowed]
+
     def versions(self, name: NormalizedName) -> list[VersionFiles]:
         """Each version with a file chosen for the target (best wheel, else an sdist)."""
         if name not in self._versions:
             by_version: dict[Version, list[DistFile]] = defaultdict(list)
-            for f in self.files(name):
+            for f in self.hashed_files(name):
                 nv = f.name_version()
                 if nv is not None:
                     by_version[nv[1]].append(f)
