@@ -58,11 +58,14 @@ _register_commands()
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; user errors become one line on stderr and an exit code."""
+    """Run the CLI; user errors become one line on stderr and an exit code (any URL's
+    ``user:password@`` cut out: credentials never reach a message)."""
+    from conda2docker.credentials import redact
+
     try:
         result = app(args=argv, prog_name="conda2docker", standalone_mode=False)
     except UserError as error:
-        typer.echo(f"conda2docker: error: {error.one_line()}", err=True)
+        typer.echo(redact(f"conda2docker: error: {error.one_line()}"), err=True)
         return error.exit_code
     except typer.Exit as done:
         return done.exit_code

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -26,8 +27,13 @@ def parse_build_args(items: list[str] | None) -> dict[str, str]:
     args: dict[str, str] = {}
     for item in items or []:
         key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise InputError(f"invalid --build-arg {item!r}", fix="write --build-arg KEY=VALUE")
+        if not sep and key and key in os.environ:  # `--build-arg NAME`: its value from the environment, as docker's
+            value = os.environ[key]
+        elif not sep or not key:
+            raise InputError(
+                f"invalid --build-arg {item!r}" + (f" ({key} is not set)" if key and not sep else ""),
+                fix="write --build-arg KEY=VALUE, or --build-arg KEY with KEY set in the environment",
+            )
         args[key] = value
     return args
 
@@ -36,7 +42,7 @@ def build_command(
     context: Annotated[Path, typer.Argument(help="The directory `convert` wrote.", show_default=False)],
     tag: Annotated[Optional[str], typer.Option("--tag", "-t", help="Image tag (default: conda2docker/<dir>:latest).")] = None,  # noqa: UP045
     variant: Annotated[str, typer.Option("--variant", help="cpu (Dockerfile) or gpu (Dockerfile.gpu).")] = "cpu",
-    build_arg: Annotated[Optional[list[str]], typer.Option("--build-arg", help="KEY=VALUE (repeatable).")] = None,  # noqa: UP045
+    build_arg: Annotated[Optional[list[str]], typer.Option("--build-arg", help="KEY=VALUE, or KEY to take its value from the environment (repeatable).")] = None,  # noqa: UP045
     network: Annotated[Optional[str], typer.Option("--network", help="Build network mode, e.g. none for vendored contexts.")] = None,  # noqa: UP045
     target: Annotated[Optional[str], typer.Option("--target", help="Build only up to this stage (env, wheels, pip, runtime).")] = None,  # noqa: UP045
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not use the layer cache.")] = False,

@@ -96,7 +96,9 @@ def convert_command(
         formats=tuple(dict.fromkeys(fmt or ["docker"])), apptainer_bootstrap=apptainer_bootstrap,
         check=check, force=force, categories=tuple(dict.fromkeys(category or ())),
     )
-    result = convert(request, echo=lambda line: typer.echo(line, err=True))
+    from conda2docker.credentials import redact
+
+    result = convert(request, echo=lambda line: typer.echo(redact(line), err=True))
     if check:
         if result.differing:
             for path in result.differing:

@@ -73,7 +73,9 @@ def init_command(
         runtime_image=runtime_image, build_image=build_image, uid=uid, gid=gid,
         large_file_bytes=large_file_mb * 1024 * 1024,
     )
-    result = init_repository(request, echo=lambda line: typer.echo(line, err=True))
+    from conda2docker.credentials import redact
+
+    result = init_repository(request, echo=lambda line: typer.echo(redact(line), err=True))
     if dry_run:
         return
     for path in result.written:

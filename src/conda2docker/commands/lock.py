@@ -49,6 +49,7 @@ def lock_command(
     force: ForceOpt = False,
 ) -> None:
     """Resolve ENV_FILE into a conda-lock.yml with the embedded solver (or conda-lock)."""
+    from conda2docker.credentials import redact
     from conda2docker.errors import OutputConflict, SourceLocation
     from conda2docker.lockfile import read_reusable_lock, write_conda_lock
     from conda2docker.pipeline import resolve_input
@@ -70,7 +71,7 @@ def lock_command(
     resolution = require_complete(resolve_input(env_file, options))
     lock = resolution.lock
     for change in (*resolution.spec.changes, *resolution.changes):
-        typer.echo(f"note: {change.subject}: {change.reason}", err=True)
+        typer.echo(redact(f"note: {change.subject}: {change.reason}"), err=True)
     if resolution.reused:
         typer.echo(f"{output}: up to date (inputs unchanged)")
         return

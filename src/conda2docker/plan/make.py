@@ -9,8 +9,10 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from conda2docker.audit.gaps import BuildGaps
+from conda2docker.credentials import index_auth
 from conda2docker.model import EnvSpec, Lock, LockedPackage
 from conda2docker.names import canonical
 from conda2docker.plan.builds import conda_nvcc, cuda_ext_part, wheels_part
@@ -128,6 +130,10 @@ def make_plan(
 ) -> BuildPlan:
     """Turn a lock (and the audit's gaps) into the stages that build its image."""
     options = checked_options(lock, options, gaps)
+    if spec is not None and not options.index_auth:
+        pip = spec.pip_options
+        options = replace(options, index_auth=index_auth(
+            [pip.index_url, *pip.extra_index_urls, *pip.find_links]))
     return assemble(spec, lock, options, lock_parts(lock, options))
 
 

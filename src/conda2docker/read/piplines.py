@@ -337,16 +337,26 @@ def _constraint(requirement: PipRequirement, location: SourceLocation) -> PipReq
 
 
 def _refuse_placeholder(text: str, location: SourceLocation) -> str:
-    """Index URLs may use ``${TOKEN}`` (pip expands it); a requirement may not."""
-    placeholder = find_placeholder(text)
+    """Index URLs may use ``${TOKEN}`` (pip expands it), and so may the ``user:password@``
+    part of a requirement's URL (expanded when the index is asked and by pip in the build,
+    never stored expanded); anywhere else in a requirement a placeholder means a template."""
+    auth = _URL_USERINFO.search(text)
+    outside = text[:auth.start("auth")] + text[auth.end("auth"):] if auth else text
+    inside = auth["auth"] if auth else ""
+    placeholder = find_placeholder(outside) or find_placeholder(_PIP_ENV_VAR.sub("", inside))
     if placeholder is not None:
         raise InputError(
             f"pip entry {text.strip()!r} contains the template placeholder {placeholder}",
             fix="this file is a template: render it (replace the placeholder with a real "
-            "requirement) or remove the entry",
+            "requirement) or remove the entry; pip expands ${NAME} only in a URL's "
+            "user:password@ part",
             location=location,
         )
     return text
+
+
+_URL_USERINFO = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://(?P<auth>[^/@\s]+)@")
+_PIP_ENV_VAR = re.compile(r"\$\{[A-Z0-9_]+\}")
 
 
 def logical_lines(text: str) -> list[tuple[int, int, str]]:

@@ -13,6 +13,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
+from conda2docker.credentials import redact
 from conda2docker.errors import ResolveError, SourceLocation
 from conda2docker.model import PipOptions, PipRequirement
 from conda2docker.public_index import default_index_url
@@ -98,7 +99,7 @@ class Context:
         return pip_index_args(self.index_urls, self.find_links)
 
     def where(self) -> str:
-        return ", ".join([*self.index_urls, *self.find_links])
+        return redact(", ".join([*self.index_urls, *self.find_links]))
 
     def files(self, name: NormalizedName) -> list[DistFile]:
         if name not in self._files:
@@ -267,6 +268,13 @@ def _absolute_link(link: str, base_dir: Path) -> str:
 
 
 def _unreachable(exc: FetchError, where: str) -> ResolveError:
+    where = redact(where)
+    if exc.status in (401, 403):
+        return ResolveError(
+            f"pip: {where} answered {exc.reason} for {exc.url}",
+            fix="give the index's credentials in its URL as ${USER}:${PASSWORD}@ placeholders "
+            "(pip's form) and set those environment variables",
+        )
     if exc.status is not None and exc.status < 500:
         return ResolveError(
             f"pip: {where} answered {exc.reason} for {exc.url}",
