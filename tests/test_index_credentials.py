@@ -166,3 +166,24 @@ def test_convert_writes_no_credential_and_the_build_takes_them_as_build_args(
     assert "ARG C2D_PIP" not in dockerfile[dockerfile.index(" AS runtime"):]
     assert "build args C2D_PIP_USER, C2D_PIP_PASSWORD" in captured.err
     assert main([*argv, "--check"]) == 0  # the same bytes again
+
+
+def test_credentials_written_out_are_used_but_never_carried(
+    private_index: LocalIndex, test_channel: TestChannel, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    env = tmp_path / "environment.yml"
+    env.write_text(f"channels: [{test_channel.name}]\ndependencies:\n  - python=3.11\n  - pip\n"
+                   f"  - pip:\n      - --index-url http://{USER}:{PASSWORD}@127.0.0.1:"
+                   f"{private_index.port}/simple/\n      - c2d-pure==1.1\n")
+    out = tmp_path / "out"
+    assert main(["convert", str(env), "-o", str(out), "--channel-alias", test_channel.alias,
+                 "--default-channels", "none"]) == 0
+    captured = capsys.readouterr()
+    assert PASSWORD not in captured.out + captured.err
+    assert "http://****@127.0.0.1" in captured.err and "not carried into the build" in captured.err
+    for path in out.rglob("*"):
+        if path.is_file():
+            assert PASSWORD.encode() not in path.read_bytes(), path
+    assert main(["inspect", str(env)]) == 0
+    assert PASSWORD not in capsys.readouterr().out
