@@ -14,8 +14,8 @@ import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
+from conda2docker.choices import ChannelPriority, Solver
 from conda2docker.errors import ResolveError
 from conda2docker.image import RUNTIME_GLIBC
 from conda2docker.model import (
@@ -28,10 +28,9 @@ from conda2docker.model import (
 )
 from conda2docker.platforms import lock_targets
 from conda2docker.resolve.channels import NO_DEFAULTS, ChannelRef, expand_channels
-from conda2docker.resolve.conda import ChannelPriority, CondaSolveRequest, solve_conda
+from conda2docker.resolve.conda import CondaSolveRequest, solve_conda
 from conda2docker.resolve.virtual import VirtualTarget
 
-Solver = Literal["auto", "rattler", "conda-lock"]
 DEFAULT_CHANNELS = ("conda-forge",)
 HASH_SCHEME = "conda2docker-input-v1"
 
