@@ -1,7 +1,8 @@
 """conda2docker's reader agrees with conda-lock's own parser on conda-lock's own fixtures.
 
 The environment files are those of conda-lock's test suite (conda/conda-lock, ``tests/``;
-the path is the case id), written here as their facts: channels and dependency lines.
+the path is the case id) and of repo2docker's conda tests (``repo2docker tests/conda/…``),
+written here as their facts: channels and dependency lines.
 Both parsers read each file for linux-64; channels, conda names, versions (compared as
 rattler version specs, so ``3.10.*`` equals ``3.10.*`` whatever the spelling), builds and
 channels of conda dependencies, and pip names and specifiers must agree.
@@ -213,6 +214,42 @@ FIXTURES: dict[str, str] = {
           - cowsay
           - tomli
         """,
+    # repo2docker's conda tests (jupyterhub/repo2docker, tests/conda/*): no channels at all,
+    # old Pythons, R
+    "repo2docker tests/conda/downgrade/environment.yml": """
+        name: xeus-cling
+        channels: [conda-forge]
+        dependencies:
+          - python=3.9
+          - xeus-cling=0.6.0
+          - xtensor=0.20.8
+          - xtensor-blas=0.16.1
+          - notebook
+        """,
+    "repo2docker tests/conda/py2/environment.yml": """
+        dependencies:
+          - python=2
+          - numpy
+        """,
+    "repo2docker tests/conda/py310-requirements-file/environment.yml": """
+        dependencies:
+          - python=3.10
+          - numpy
+          - pip
+          - pip:
+              - simplejson
+        """,
+    "repo2docker tests/conda/py35-binder-dir/.binder/environment.yml": """
+        dependencies:
+          - python=3.5
+          - numpy
+          - libgfortran=3
+        """,
+    "repo2docker tests/conda/r3.6-target-repo-dir-flag/environment.yml": """
+        dependencies:
+          - r-base=3.6
+          - r-digest
+        """,
 }
 
 
@@ -282,3 +319,16 @@ def test_editable_path_is_kept_where_conda_lock_drops_it(tmp_path: Path) -> None
     path.write_text(textwrap.dedent(FIXTURES["tests/test-local-pip/environment.yml"]))
     spec = parse_environment(path.read_bytes(), path, platform="linux-64")
     assert [r.editable for r in spec.pip] == [True]
+
+
+def test_an_environment_file_wins_over_a_requirements_file_beside_it(tmp_path: Path) -> None:
+    """repo2docker's ``tests/conda/py310-requirements-file``: a bogus requirements.txt next to
+    the environment.yml is not read (repo2docker builds from the environment file)."""
+    from conda2docker.read import read_input
+
+    (tmp_path / "environment.yml").write_text(textwrap.dedent(
+        FIXTURES["repo2docker tests/conda/py310-requirements-file/environment.yml"]))
+    (tmp_path / "requirements.txt").write_text("there\n")
+    spec = read_input(tmp_path)
+    assert spec.source.name == "environment.yml"
+    assert [r.name for r in spec.pip] == ["simplejson"]

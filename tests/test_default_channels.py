@@ -108,3 +108,18 @@ def test_the_note_is_the_same_when_the_lock_is_reused(small_channel: TestChannel
     reused = resolve(env, replace(options, existing=fresh.lock))
     assert reused.reused
     assert reused.changes == fresh.changes
+
+
+def test_nodefaults_in_a_real_file_reaches_resolve(snapshot_channels: Path, tmp_path: Path) -> None:
+    from conda2docker.read.environment import parse_environment
+
+    path = tmp_path / "environment.yml"
+    options = ResolveOptions(channel_alias=snapshot_channels.as_uri())
+    path.write_text("channels: [nvidia, nodefaults]\ndependencies: [python=3.11, cuda-cudart]\n")
+    with_marker = parse_environment(path.read_bytes(), path, platform="linux-64")
+    assert channel_names(with_marker, options) == (("nvidia",), [])
+    resolution = resolve(with_marker, options)
+    assert [u.name for u in resolution.unavailable] == ["python"]  # as conda would fail
+    path.write_text("channels: [nvidia]\ndependencies: [python=3.11, cuda-cudart]\n")
+    without = parse_environment(path.read_bytes(), path, platform="linux-64")
+    assert require_complete(resolve(without, options)).lock.packages
