@@ -16,8 +16,9 @@ import pytest
 
 from conda2docker.errors import InputError, ResolveError
 from conda2docker.model import CondaDependency, EnvSpec
-from conda2docker.resolve import ResolveOptions, channel_names, require_complete, resolve
+from conda2docker.resolve import ResolveOptions, require_complete, resolve
 from conda2docker.resolve.channels import parse_default_channels
+from conda2docker.resolve.run import channel_names
 from support.channel import TestChannel
 
 ENV = Path("/work/environment.yml")

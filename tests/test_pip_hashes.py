@@ -17,9 +17,9 @@ import pytest
 from conda2docker.errors import ResolveError
 from conda2docker.model import EnvSpec, LockedPackage
 from conda2docker.read.environment import parse_environment
-from conda2docker.resolve import check_pip_hashes
 from conda2docker.resolve.pip import PipTarget, resolve_pip
 from conda2docker.resolve.pypi import IndexClient
+from conda2docker.resolve.run import check_pip_hashes
 from support.pypi_index import LocalIndex
 
 

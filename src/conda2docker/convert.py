@@ -21,6 +21,10 @@ from typing import TYPE_CHECKING
 
 from conda2docker import image
 from conda2docker.choices import (
+    DEFAULT_GPU_MODE,
+    DEFAULT_INSTALLER,
+    DEFAULT_PRIORITY,
+    DEFAULT_SOLVER,
     Bootstrap,
     ChannelPriority,
     GpuMode,
@@ -44,7 +48,7 @@ Echo = Callable[[str], None]
 class ConvertRequest:
     env_file: Path
     output: Path
-    installer: Installer = "micromamba"
+    installer: Installer = DEFAULT_INSTALLER
     vendor: bool = False
     platforms: tuple[str, ...] = ()
     channels: tuple[str, ...] = ()
@@ -52,9 +56,9 @@ class ConvertRequest:
     default_channels: str = "conda-forge"
     mirrors: tuple[str, ...] = ()
     offline: bool = False
-    priority: ChannelPriority = "strict"
-    solver: Solver = "auto"
-    gpu: GpuMode = "auto"
+    priority: ChannelPriority = DEFAULT_PRIORITY
+    solver: Solver = DEFAULT_SOLVER
+    gpu: GpuMode = DEFAULT_GPU_MODE
     cuda: str | None = None
     runtime_image: str = image.RUNTIME_IMAGE
     build_image: str = image.BUILD_IMAGE
@@ -97,7 +101,7 @@ def lock_bytes(lock: Lock) -> bytes:
     from conda2docker.lockfile import write_conda_lock
 
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "conda-lock.yml"
+        path = Path(tmp) / LOCK_NAMES["cpu"]
         write_conda_lock(lock, path)
         return path.read_bytes()
 
