@@ -22,6 +22,7 @@ from conda2docker.read.condaspec import parse_conda_spec
 MS = "conda tests/models/test_match_spec.py"
 VS = "conda tests/models/test_version.py"
 SANITIZE = "conda conda/models/match_spec.py::_sanitize_version_str"
+MAMBA = "mamba libmamba/tests/src/specs/test_match_spec.cpp"
 
 
 def _record(package: str, name: str) -> PackageRecord:
@@ -154,6 +155,24 @@ CASES: list[tuple[str, tuple[str, ...], tuple[str, ...], str]] = [
      f"{VS}::test_compatible_release_versions"),
     ("numpy 1.7.0.post123+gabcdef9", ("1.7.0.post123+gabcdef9",), (),
      f"{VS}::test_local_identifier"),
+    # mamba's parser tests: spacing, comments, `=` prefixes, brackets
+    ("xtensor      >=       0.12.3", ("0.12.3",), ("0.12.2",), f"{MAMBA}"),
+    ("python > 3.11", ("3.12",), ("3.11",), f"{MAMBA}"),
+    ("pytorch-cpu = 1.13.0", ("1.13.0", "1.13.0.1"), ("1.13.1",), f"{MAMBA}"),
+    ("scipy   >=    1.5.0,  < 2.0.0", ("1.9",), ("2.0.0", "1.4"), f"{MAMBA}"),
+    ("kytea >=0.1.4, 0.2.0", ("0.2.0",), ("0.1.5",), f"{MAMBA}"),
+    ("disperse=v0.9.24", ("v0.9.24",), ("v0.9.25",), f"{MAMBA}"),
+    ("disperse v0.9.24", ("v0.9.24",), ("v0.9.24.1",), f"{MAMBA}"),
+    ("importlib-metadata  # drop this when dropping Python 3.8", ("1.0", "8.4"), (),
+     f"{MAMBA} (a comment; conda MatchSpec step 1)"),
+    ("libblas=0.15*", ("0.15", "0.15.1"), ("0.16",), f"{MAMBA}"),
+    ("python-graphviz  ~=      0.20", ("0.20.3",), ("1.0",), f"{MAMBA}"),
+    ("python[version='~=3.11.0',build=*_cpython]", ("3.11.7=h4_0_cpython",),
+     ("3.12.0=h4_0_cpython", "3.11.7=h4_0_pypy"), f"{MAMBA}"),
+    ("_libgcc_mutex    0.1       conda_forge     ", ("0.1=conda_forge",), ("0.1=gnu",),
+     f"{MAMBA}"),
+    ("numpy=1.20", ("1.20.3",), ("1.21",), f"{MAMBA}"),
+    ("libblas=*=*mkl", ("3.9=20_linux64_mkl",), ("3.9=20_linux64_openblas",), f"{MAMBA}"),
 ]
 
 
@@ -231,6 +250,10 @@ def test_specs_conda_rejects_are_input_errors(spec: str) -> None:
 #   differently. Seen in conda's tests only, in no corpus file.
 # - `numpy=` (nothing after `=`): conda reads plain `numpy`, and its own test suite marks
 #   that as a bug to fix (test_bare_equals_operator_raises, xfail); conda2docker refuses it.
+# - Where conda and mamba disagree, conda wins: `foo=1.0=2` is exactly 1.0 for conda
+#   (test_canonical_string_forms: `numpy=1.7=py3*_2` is `numpy==1.7[build=py3*_2]`) but the
+#   prefix 1.0.* for mamba (`foo   =    1.0    =    2`); `foo V0.9.24` is refused by mamba
+#   and read as v0.9.24 by conda (versions compare case-insensitively).
 CONDA_ONLY = [
     ("numpy ^1.7.1$", "regex"),
     ("numpy 1.*.1", "regex"),
@@ -245,3 +268,9 @@ def test_deliberate_differences_are_refused_with_the_reason(spec: str, reason: s
     with pytest.raises(InputError) as caught:
         parse_conda_spec(spec)
     assert reason in caught.value.message
+
+
+def test_where_conda_and_mamba_disagree_conda_wins() -> None:
+    spaced = parse_conda_spec("foo   =    1.0    =    2").dependency
+    assert (spaced.version, spaced.build) == ("==1.0", "2")  # mamba: =1.0 (1.0.*)
+    assert parse_conda_spec("foo V0.9.24").dependency.version == "==v0.9.24"  # mamba refuses

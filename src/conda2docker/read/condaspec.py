@@ -26,6 +26,7 @@ _VERSION_PLUS_BUILD = re.compile(r"((?:.+?)[^><!,|]?)(?:(?<![=!|,<>~])(?:[ =])([
 _PACKAGE_FILE = re.compile(
     r"^(?P<name>.+)-(?P<version>[^-]+)-(?P<build>[^-]+)\.(?:conda|tar\.bz2)$"
 )
+_OPERATOR_SPACE = re.compile(r"(==|!=|~=|<=|>=|<|>|,|\|)\s+")
 _EXACT_PYTHON = re.compile(r"^(?:==)?(\d+\.\d+(?:\.\d+)?)(?:\.\*)?$")
 _BRACKET_ITEM = re.compile(r"""\s*([A-Za-z0-9_-]+?)\s*=\s*(["']?)([^'"]*?)\2\s*(?:,|\s|$)""")
 _SUBDIRS = frozenset({
@@ -56,6 +57,12 @@ def parse_conda_spec(text: str, location: SourceLocation | None = None) -> Parse
         re.match(r"^[a-z][a-z0-9+.\-]*://", spec) and "::" not in spec
     ):
         return ParsedSpec(_from_package_url(spec, raw, location))
+    if "#" in spec:  # conda drops a comment (MatchSpec step 1)
+        spec = spec.split("#", 1)[0].strip()
+        if not spec:
+            raise InputError(
+                "empty conda dependency", fix="remove the empty '-' entry", location=location
+            )
     rewrites: list[str] = []
     channel: str | None = None
     if "::" in spec:
@@ -116,6 +123,8 @@ def _version_and_build(
         if rest.startswith(wrong):
             rest = right + rest[len(wrong) :]
             rewrites.append(f"'{wrong}' read as '{right}'")
+    # spaces after an operator or around ',' and '|' (`>=   0.12.3`, `>=1.5.0,  < 2.0.0`)
+    rest = _OPERATOR_SPACE.sub(r"\1", rest)
     found = _VERSION_PLUS_BUILD.search(rest)
     if found is None:  # pragma: no cover - the pattern matches every non-empty string
         raise _bad(raw, "cannot split version and build", location)
