@@ -67,9 +67,10 @@ def _guarded() -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; user errors become one line on stderr and an exit code. Anything else is a
-    bug: one line with the bug-report hint (exit 70), unless ``CONDA2DOCKER_NO_GUARD`` is set
-    (the tests set it, so a bug is never hidden from them)."""
+    """Run the CLI; user errors become one line on stderr and an exit code (credentials cut
+    out: they never reach a message). Anything else is a bug: one line with the bug-report
+    hint (exit 70), unless ``CONDA2DOCKER_NO_GUARD`` is set (the tests set it, so a bug is never
+    hidden from them)."""
     try:
         return _main(argv)
     except Exception as error:  # the top-level guard: never a traceback for a user
@@ -80,10 +81,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
+    from conda2docker.credentials import redact
+
     try:
         result = app(args=argv, prog_name="conda2docker", standalone_mode=False)
     except UserError as error:
-        typer.echo(f"conda2docker: error: {error.one_line()}", err=True)
+        typer.echo(redact(f"conda2docker: error: {error.one_line()}"), err=True)
         return error.exit_code
     except typer.Exit as done:
         return done.exit_code

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from conda2docker.credentials import redact
 from conda2docker.errors import InputError, OutputConflict, ResolveError, SourceLocation, UserError
 from conda2docker.image import BOOTSTRAP_PREFIX, SOURCES_DIR, VENDOR_DIR
 from conda2docker.model import Lock, LockedPackage
@@ -35,7 +36,6 @@ from conda2docker.validate import (
     check_git_commit,
     check_pip_name,
     has_control,
-    redact,
 )
 
 ARCH_TAGS = {p: KNOWN_PLATFORMS[p].machine for p in TARGET_PLATFORMS}

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,7 +32,7 @@ from conda2docker.choices import (
     OutputFormat,
     Solver,
 )
-from conda2docker.errors import InputError, ResolveError
+from conda2docker.errors import InputError, ResolveError, SourceLocation
 from conda2docker.image import AUDIT_NAMES, DEFINITION_NAMES, DOCKERFILE_NAMES, LOCK_NAMES, Variant
 from conda2docker.model import EnvSpec, Finding, Lock, Resolution
 
@@ -54,6 +54,7 @@ class ConvertRequest:
     platforms: tuple[str, ...] = ()
     channels: tuple[str, ...] = ()
     channel_alias: str | None = None
+    default_channels: str = "conda-forge"
     mirrors: tuple[str, ...] = ()
     offline: bool = False
     priority: ChannelPriority = DEFAULT_PRIORITY
@@ -74,6 +75,8 @@ class ConvertRequest:
     force: bool = False
     allow_paths: tuple[Path, ...] = ()
     """Directories outside the environment file's own tree that local sources may come from."""
+    categories: tuple[str, ...] = ()
+    """Lock categories installed besides ``main`` (``--category``; conda-lock inputs)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +126,8 @@ def _resolve_options(request: ConvertRequest, cuda: str | None, lock_path: Path)
 
     return resolve_options(
         platforms=request.platforms, channels=request.channels,
-        channel_alias=request.channel_alias, mirrors=request.mirrors, offline=request.offline,
+        channel_alias=request.channel_alias, default_channels=request.default_channels,
+        mirrors=request.mirrors, offline=request.offline,
         priority=request.priority, solver=request.solver, cuda=cuda, lock_path=lock_path,
     )
 
@@ -212,8 +216,9 @@ def solve_variants(request: ConvertRequest) -> tuple[list[SolvedVariant], list[s
     from conda2docker.platforms import first_target
 
     spec = read_spec(request.env_file, first_target(request.platforms), lock_platforms="target")
-    cuda = check_cuda_version(request.cuda) if request.cuda else default_cuda_version(spec)
     notes: list[str] = []
+    spec = _chosen_categories(spec, request.categories, notes)
+    cuda = check_cuda_version(request.cuda) if request.cuda else default_cuda_version(spec)
     variants: list[SolvedVariant] = []
     cpu: Resolution | None = None
     try:
@@ -240,6 +245,29 @@ def solve_variants(request: ConvertRequest) -> tuple[list[SolvedVariant], list[s
                      f"{_target(lock, request)}: convert with --platform P -o ANOTHER_DIR for an "
                      "image of another architecture")
     return variants, notes
+
+
+def _chosen_categories(spec: EnvSpec, categories: Sequence[str], notes: list[str]) -> EnvSpec:
+    """A conda-lock input limited to ``main`` and ``categories``, as micromamba installs it;
+    what was left out goes into ``notes``."""
+    from conda2docker.lockfile import MAIN_CATEGORY, select_categories
+
+    if spec.lock is None:
+        if categories:
+            raise InputError(
+                "--category applies to a conda-lock.yml input; this input has no categories",
+                fix="drop --category, or convert the conda-lock.yml made with conda-lock",
+                location=SourceLocation(spec.source),
+            )
+        return spec
+    chosen = (MAIN_CATEGORY, *categories)
+    lock, left_out = select_categories(spec.lock, chosen)
+    if left_out:
+        listing = ", ".join(f"{n} package(s) of category {c}" for c, n in left_out.items())
+        flags = " ".join(f"--category {c}" for c in left_out)
+        notes.append(f"installs categories {', '.join(dict.fromkeys(chosen))} as micromamba does; "
+                     f"left out {listing} (add them with {flags})")
+    return replace(spec, lock=lock)
 
 
 def _lock_output(spec: EnvSpec, lock: Lock) -> bytes:

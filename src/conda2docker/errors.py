@@ -58,7 +58,7 @@ class UserError(Exception):
     def one_line(self) -> str:
         """The whole error as a single line: ``file:line:col: message; fix: …``, with
         credentials (URL passwords, tokens) hidden."""
-        from conda2docker.validate import redact
+        from conda2docker.credentials import redact
 
         prefix = f"{self.location}: " if self.location else ""
         suffix = f"; fix: {self.fix}" if self.fix else ""
@@ -92,7 +92,7 @@ NO_GUARD_VARIABLE = "CONDA2DOCKER_NO_GUARD"
 
 def internal_error_line(error: BaseException) -> str:
     """An unexpected exception as one line with the bug-report hint (secrets redacted)."""
-    from conda2docker.validate import redact
+    from conda2docker.credentials import redact
 
     where = ""
     trace = error.__traceback__

@@ -527,35 +527,109 @@ def read_lock(path: Path) -> Lock:
     return read_conda_lock(path, text)
 
 
+# --------------------------------------------------------------------------- categories
+
+MAIN_CATEGORY = "main"
+
+
+def lock_categories(lock: Lock) -> tuple[str, ...]:
+    """The categories a lock's packages belong to, ``main`` first, then by name."""
+    names = {p.category for p in lock.packages}
+    return tuple(sorted(names, key=lambda c: (c != MAIN_CATEGORY, c)))
+
+
+def select_categories(lock: Lock, categories: Collection[str]) -> tuple[Lock, dict[str, int]]:
+    """The lock with only the packages of ``categories``, as micromamba installs a lock.
+
+    conda-lock's v1 format lists a package once per category it belongs to (``main`` and
+    ``dev`` entries of one package are identical but for ``category``); a package is kept
+    when one of its entries is in ``categories``, and kept once. The second value counts the
+    packages left out, by the (first) category they were listed under. Unknown category
+    names are an :class:`InputError` naming the lock's categories.
+    """
+    present = lock_categories(lock)
+    unknown = [c for c in categories if c not in present and c != MAIN_CATEGORY]
+    if unknown:
+        raise InputError(
+            f"the lock has no category {', '.join(repr(c) for c in unknown)} "
+            f"(it has: {', '.join(present) or 'none'})",
+            fix="pass --category with one of the lock's categories",
+            location=SourceLocation(lock.path) if lock.path else None,
+        )
+    chosen = frozenset(categories)
+    wanted = {(p.platform, p.key) for p in lock.packages if p.category in chosen}
+    kept: dict[tuple[str, str], LockedPackage] = {}
+    left_out: dict[tuple[str, str], str] = {}
+    for package in lock.packages:
+        ident = (package.platform, package.key)
+        if ident in wanted:
+            if package.category in chosen:
+                kept.setdefault(ident, package)
+        else:
+            left_out.setdefault(ident, package.category)
+    counts: dict[str, int] = {}
+    for category in left_out.values():
+        counts[category] = counts.get(category, 0) + 1
+    if not left_out and len(kept) == len(lock.packages):
+        return lock, counts
+    return replace(lock, packages=tuple(kept.values())), dict(sorted(counts.items()))
+
+
 # --------------------------------------------------------------------------- writing
 
 
 def topological_order(packages: Iterable[LockedPackage]) -> list[LockedPackage]:
-    """Dependencies before dependents; ties (and cycles) broken by name, so output is stable."""
-    by_name = {p.name: p for p in packages}
+    """Dependencies before dependents, otherwise the packages' own order.
+
+    A depth-first walk in the given order that places each package's dependencies (in
+    the order they were given) before it: a list already in dependency order comes back
+    unchanged (an explicit lock as conda or conda-lock wrote it, or one without
+    dependency data such as mamba's test locks), and a lock read from a conda-lock.yml
+    (alphabetical) gives the same order every time. Cycles are cut where first met.
+    """
+    listed = list(packages)
+    by_name = {p.name: p for p in listed}
+    rank = {name: index for index, name in enumerate(by_name)}
     order: list[LockedPackage] = []
     state: dict[str, int] = {}
 
+    def requirements(name: str) -> list[str]:
+        return sorted((d for d in by_name[name].dependencies if d in by_name), key=rank.__getitem__)
+
     def visit(name: str) -> None:
-        stack: list[tuple[str, list[str]]] = [(name, sorted(by_name[name].dependencies))]
+        stack: list[tuple[str, list[str]]] = [(name, requirements(name))]
         state[name] = 1
         while stack:
             current, pending = stack[-1]
             while pending:
                 dep = pending.pop(0)
-                if dep in by_name and dep not in state:
+                if dep not in state:
                     state[dep] = 1
-                    stack.append((dep, sorted(by_name[dep].dependencies)))
+                    stack.append((dep, requirements(dep)))
                     break
             else:
                 stack.pop()
                 state[current] = 2
                 order.append(by_name[current])
 
-    for name in sorted(by_name):
+    for name in by_name:
         if name not in state:
             visit(name)
     return order
+
+
+def install_order(packages: Iterable[LockedPackage]) -> list[LockedPackage]:
+    """The order an explicit lock lists (and micromamba installs) ``packages`` in.
+
+    With dependency data (a solve, a conda-lock.yml): dependencies first, ties by name, so
+    a fresh solve and the same lock read back from disk give the same bytes. Without any
+    (an explicit input, mamba's test locks): the given order, which conda and conda-lock
+    write dependencies-first.
+    """
+    listed = list(packages)
+    if any(p.dependencies for p in listed):
+        listed.sort(key=lambda p: p.name)
+    return topological_order(listed)
 
 
 def render_explicit(lock: Lock, platform: str, *, include_pip: bool = False) -> str:
@@ -566,7 +640,7 @@ def render_explicit(lock: Lock, platform: str, *, include_pip: bool = False) -> 
     cached when only pip packages change; ``include_pip`` adds them as ``# pip`` lines (the
     conda-lock extension, which micromamba would install) and the lock's input hash.
     """
-    conda = topological_order(lock.conda_packages(platform))
+    conda = install_order(lock.conda_packages(platform))
     lines = [f"# Generated by {GENERATOR}; do not edit.", f"# platform: {platform}"]
     digest = lock.content_hash.get(platform)
     if digest and include_pip:

@@ -53,6 +53,7 @@ def resolve_options(
     platforms: Sequence[str] = (),
     channels: Sequence[str] = (),
     channel_alias: str | None = None,
+    default_channels: str = "conda-forge",
     mirrors: Sequence[str] = (),
     offline: bool = False,
     priority: ChannelPriority = DEFAULT_PRIORITY,
@@ -63,7 +64,7 @@ def resolve_options(
 ) -> ResolveOptions:
     """:class:`ResolveOptions` from what a user typed (``--mirror NAME=URL`` parsed here;
     ``-c`` channels validated exactly as ``channels:`` entries are)."""
-    from conda2docker.resolve.channels import parse_mirror
+    from conda2docker.resolve.channels import parse_default_channels, parse_mirror
     from conda2docker.validate import check_channel_name
 
     for name in channels:
@@ -77,6 +78,7 @@ def resolve_options(
         channel_alias=channel_alias,
         mirrors=tuple(parse_mirror(m) for m in mirrors),
         extra_channels=tuple(channels),
+        default_channels=parse_default_channels(default_channels),
         offline=offline,
         priority=priority,
         solver=solver,

@@ -3,7 +3,7 @@ before they reach a path, a command line or a generated file.
 
 Every check returns the value it accepted (so it reads as ``url = check_conda_url(url)``)
 or raises :class:`UnsafeValue`, a one-line :class:`~conda2docker.errors.InputError`.
-``redact`` hides credentials in any text that reaches the user.
+Messages hide credentials through ``conda2docker.credentials.redact``.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote, urlsplit
 
+from conda2docker.credentials import redact
 from conda2docker.errors import InputError, SourceLocation
 
 #: conda fetches packages over these (micromamba and rattler too).
@@ -35,9 +36,6 @@ _CONDA_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-+]*$")
 _CONDA_FILE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-+!]*\.(?:conda|tar\.bz2)$")
 _PIP_NAME = re.compile(r"^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._\-]*[A-Za-z0-9])$")
 _FRAGMENT = re.compile(r"^[A-Za-z0-9_.=&\-/]*$")
-_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<user>[^/@\s:]*):(?P<secret>[^/@\s]*)@")
-_TOKEN_PATH = re.compile(r"(/t/)(?P<secret>[A-Za-z0-9\-_.]{8,})(/)")
-_SECRET_QUERY = re.compile(r"(?i)([?&](?:token|access_token|api_key|apikey|password|secret)=)[^&#\s]+")
 
 # The distribution reference grammar (github.com/distribution/reference, grammar.go).
 _ALNUM = r"[a-z0-9]+"
@@ -73,14 +71,6 @@ def shown(value: str, limit: int = 80) -> str:
     return repr(text)
 
 
-def redact(text: str) -> str:
-    """``text`` with URL passwords, conda tokens (``/t/<token>/``) and secret query values
-    replaced by ``***``."""
-    if "://" not in text and "/t/" not in text and "=" not in text:
-        return text
-    text = _USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:***@", text)
-    text = _TOKEN_PATH.sub(r"\1***\3", text)
-    return _SECRET_QUERY.sub(r"\1***", text)
 
 
 def has_control(text: str) -> bool:

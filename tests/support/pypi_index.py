@@ -6,6 +6,8 @@ Session fixture ``local_pypi`` -> :class:`LocalIndex`:
   asks for ``application/vnd.pypi.simple.v1+json``; every file link carries ``#sha256=``,
   ``data-requires-python`` and (wheels) PEP 658/714 ``data-core-metadata``; ``<file>.metadata``
   is served for wheels.
+* ``start_local_index(files_dir, auth=(user, password))``: the same, requiring HTTP basic auth
+  on every request (401 otherwise), as a private index does.
 * ``files_dir``: the distribution files (also a ``--find-links`` directory). Treat as read-only:
   it is the shared cache.
 * ``host`` / ``port``.
@@ -385,7 +387,13 @@ def _negotiate(accept: str | None) -> str | None:
     return best[2] if best else None
 
 
-def _make_handler(catalog: _Catalog) -> type[BaseHTTPRequestHandler]:
+def _make_handler(
+    catalog: _Catalog, auth: tuple[str, str] | None = None
+) -> type[BaseHTTPRequestHandler]:
+    expected = (
+        "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode() if auth else None
+    )
+
     class Handler(BaseHTTPRequestHandler):
         server_version = "c2d-local-pypi/1.0"
         protocol_version = "HTTP/1.1"
@@ -421,6 +429,11 @@ def _make_handler(catalog: _Catalog) -> type[BaseHTTPRequestHandler]:
             return f"http://{host}:{port}"
 
         def _dispatch(self, head: bool) -> None:
+            if expected is not None and self.headers.get("Authorization") != expected:
+                self._send(HTTPStatus.UNAUTHORIZED.value, b"401 Unauthorized\n",
+                           "text/plain; charset=utf-8", head,
+                           WWW_Authenticate='Basic realm="c2d-local-pypi"')
+                return
             path = unquote(urlsplit(self.path).path)
             if path in ("/simple", "/"):
                 self._redirect("/simple/", head)
@@ -545,12 +558,16 @@ def _html_page(title: str, body: str) -> bytes:
 
 
 @contextmanager
-def start_local_index(files_dir: Path, host: str = "127.0.0.1") -> Iterator[LocalIndex]:
-    """Serve ``files_dir`` as a PEP 503/691 index on ``host`` (ephemeral port) until exit."""
+def start_local_index(
+    files_dir: Path, host: str = "127.0.0.1", *, auth: tuple[str, str] | None = None
+) -> Iterator[LocalIndex]:
+    """Serve ``files_dir`` as a PEP 503/691 index on ``host`` (ephemeral port) until exit;
+    with ``auth`` every request needs that HTTP basic-auth ``(user, password)`` (else 401),
+    as a private index does."""
     files_dir = Path(files_dir).resolve()
     if not files_dir.is_dir():
         raise FileNotFoundError(files_dir)
-    server = ThreadingHTTPServer((host, 0), _make_handler(_Catalog(files_dir)))
+    server = ThreadingHTTPServer((host, 0), _make_handler(_Catalog(files_dir), auth))
     server.daemon_threads = True
     port = int(server.server_address[1])
     thread = threading.Thread(

@@ -21,6 +21,7 @@ from conda2docker.choices import (
 from conda2docker.commands._options import (
     ChannelAliasOpt,
     ChannelOpt,
+    DefaultChannelsOpt,
     EnvArg,
     ForceOpt,
     MirrorOpt,
@@ -49,6 +50,7 @@ def convert_command(
     platform: PlatformOpt = None,
     channel: ChannelOpt = None,
     channel_alias: ChannelAliasOpt = None,
+    default_channels: DefaultChannelsOpt = "conda-forge",
     mirror: MirrorOpt = None,
     offline: OfflineOpt = False,
     channel_priority: PriorityOpt = DEFAULT_PRIORITY,
@@ -82,6 +84,11 @@ def convert_command(
     uid: Annotated[int, typer.Option("--uid", help="UID of the runtime user.")] = image.UID,
     gid: Annotated[int, typer.Option("--gid", help="GID of the runtime user.")] = image.GID,
     buildkit: Annotated[bool, typer.Option("--buildkit", help="Use BuildKit cache mounts (needs DOCKER_BUILDKIT=1).")] = False,
+    category: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--category", help="Also install this category of a conda-lock.yml input "
+                     "(repeatable); main only by default, as micromamba installs it."),
+    ] = None,
     check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if the files on disk differ.")] = False,
     force: ForceOpt = False,
     allow_path: Annotated[
@@ -97,14 +104,18 @@ def convert_command(
     request = ConvertRequest(
         env_file=env_file, output=output, installer=installer, vendor=vendor,
         platforms=tuple(platform or ()), channels=tuple(channel or ()), channel_alias=channel_alias,
+        default_channels=default_channels,
         mirrors=tuple(mirror or ()), offline=offline, priority=channel_priority, solver=solver,
         gpu=gpu, cuda=cuda, runtime_image=runtime_image, build_image=build_image,
         micromamba_image=micromamba_image, python_image=python_image,
         cuda_devel_image=cuda_devel_image, uid=uid, gid=gid, buildkit=buildkit,
         formats=tuple(dict.fromkeys(fmt or [OutputFormat.docker])), apptainer_bootstrap=apptainer_bootstrap,
         check=check, force=force, allow_paths=tuple(allow_path or ()),
+        categories=tuple(dict.fromkeys(category or ())),
     )
-    result = convert(request, echo=lambda line: typer.echo(line, err=True))
+    from conda2docker.credentials import redact
+
+    result = convert(request, echo=lambda line: typer.echo(redact(line), err=True))
     if check:
         if result.differing:
             for path in result.differing:

@@ -109,10 +109,11 @@ def _image(client: Any, ref: str) -> Any:
 
 
 def _expected_from_lock(path: Path, platform: str) -> tuple[tuple[vc.Expected, ...], str]:
-    from conda2docker.lockfile import read_lock
+    from conda2docker.lockfile import MAIN_CATEGORY, read_lock, select_categories
     from conda2docker.platforms import image_platform
 
-    lock = read_lock(path)
+    # the packages `convert` installs by default: the lock's main category, as micromamba
+    lock, _ = select_categories(read_lock(path), (MAIN_CATEGORY,))
     chosen = platform if platform in lock.platforms else image_platform(lock.platforms)
     packages = lock.for_platform(chosen)
     return vc.expected_from_lock(packages), hashlib.sha256(path.read_bytes()).hexdigest()

@@ -35,6 +35,7 @@ class InitRequest:
     platform: str = DEFAULT_PLATFORM
     channels: tuple[str, ...] = ()
     channel_alias: str | None = None
+    default_channels: str = "conda-forge"
     mirrors: tuple[str, ...] = ()
     offline: bool = False
     cuda: str | None = None
@@ -103,8 +104,9 @@ def _generate(request: InitRequest, init: InitPlan, spec: EnvSpec, support: Path
     root = request.repo
     options = resolve_options(
         platforms=(request.platform,), channels=request.channels,
-        channel_alias=request.channel_alias, mirrors=request.mirrors,
-        offline=request.offline, cuda=request.cuda or (init.cuda if init.gpu else None),
+        channel_alias=request.channel_alias, default_channels=request.default_channels,
+        mirrors=request.mirrors, offline=request.offline,
+        cuda=request.cuda or (init.cuda if init.gpu else None),
         lock_path=root / support / contract.LOCK_NAMES["cpu"],
     )
     resolution = require_complete(resolve(spec, options))

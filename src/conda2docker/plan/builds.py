@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
+from conda2docker.credentials import placeholders, userinfo, with_userinfo
 from conda2docker.image import (
     CUDA_EXT_PREFIX,
     PIP_CACHE,
@@ -38,6 +40,30 @@ from conda2docker.plan.types import ContextFile, Part, PlanOptions, Stage, Vendo
 
 def vendored_pip_path(package: LockedPackage) -> str:
     return f"{VENDOR_DIR}/pip/{package.file_name}"
+
+
+def authed_source(url: str, options: PlanOptions) -> str:
+    """``url`` with the ``${USER}:${PASSWORD}@`` of the index on its host, for pip in the
+    build to expand from build args (pip expands ``${NAME}`` in requirement files)."""
+    if userinfo(url):
+        return url
+    host = urlsplit(url).netloc
+    auth = next((a for h, a in options.index_auth if h == host), None)
+    return with_userinfo(url, auth) if auth else url
+
+
+def credential_args(lines: Sequence[str]) -> tuple[Arg, ...]:
+    """``ARG NAME`` for every ``${NAME}`` in the requirement lines' credentials."""
+    names = dict.fromkeys(n for line in lines for n in placeholders(line.split(" @ ", 1)[-1]))
+    return tuple(Arg(name) for name in names)
+
+
+CREDENTIALS_NOTE = (
+    "the {stage} stage reads index credentials from build args {names}: pass them with "
+    "`conda2docker build --build-arg {first}` (taken from your environment) or `docker build "
+    "--build-arg {first}`; build args are visible in that stage's build history (not in the "
+    "runtime image, which copies only files from it), so build where that history stays private"
+)
 
 
 def requirement_line(package: LockedPackage, source: str) -> str:
@@ -73,6 +99,8 @@ def _collect(packages: Sequence[LockedPackage], options: PlanOptions) -> _Source
                 dest = vendored_pip_path(package)
                 found.vendor.append(VendorItem(package.url, dest, None, package.sha256))
                 source = f"file://{STAGING}/{dest.removeprefix(VENDOR_DIR + '/')}"
+            else:
+                source = authed_source(source, options)
             line = requirement_line(package, source)
             (found.hashed if package.sha256 else found.unhashed).append(line)
         else:  # vcs
@@ -124,12 +152,17 @@ def wheels_part(options: PlanOptions, packages: Sequence[LockedPackage], *,
     found = _collect(packages, options)
     copies, commands, context = _requirement_steps(found, options, "build-requirements", pip_wheel)
     steps += copies
+    secrets = credential_args([*found.hashed, *found.unhashed])
+    steps += secrets
     steps.append(Run(tuple(commands), cache_mounts=(PIP_CACHE,)))
     names = ", ".join(sorted(p.name for p in packages))
     purpose = f"builds wheels from sdists, git and local sources with compilers: {names}"
     stage = Stage("wheels", "${BUILD_IMAGE}", purpose, tuple(steps), provides=(f"{STAGING}/wheels",))
-    notes = ("the CPU variant builds the CUDA extensions without nvcc (FORCE_CUDA=0): "
+    notes: tuple[str, ...] = ("the CPU variant builds the CUDA extensions without nvcc (FORCE_CUDA=0): "
              "they provide their CPU code paths only",) if cpu_only_cuda else ()
+    if secrets:
+        notes += (CREDENTIALS_NOTE.format(stage="wheels", names=", ".join(a.name for a in secrets),
+                                          first=secrets[0].name),)
     return Part(stage, context=tuple(context), vendor=tuple(found.vendor), notes=notes,
                 args=(Arg("BUILD_IMAGE", options.build_image),))
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from conda2docker.credentials import index_auth, literal_credentials, redact
 from conda2docker.model import EnvSpec, Lock, LockedPackage
 from conda2docker.names import canonical
 from conda2docker.plan.builds import conda_nvcc, cuda_ext_part, wheels_part
@@ -131,7 +133,18 @@ def make_plan(
 ) -> BuildPlan:
     """Turn a lock (and the audit's gaps) into the stages that build its image."""
     options = checked_options(lock, options, gaps)
-    return assemble(spec, lock, options, lock_parts(lock, options))
+    urls = [spec.pip_options.index_url, *spec.pip_options.extra_index_urls,
+            *spec.pip_options.find_links] if spec is not None else []
+    if not options.index_auth:
+        options = replace(options, index_auth=index_auth(urls))
+    plan = assemble(spec, lock, options, lock_parts(lock, options))
+    written = [redact(u) for u in urls if u and literal_credentials(u)]
+    if written and lock.pip_packages(options.platform):
+        note = (f"credentials written out in {', '.join(written)} are not carried into the build "
+                "(the lock and the generated files never hold them): write them as "
+                "${USER}:${PASSWORD}@ so the build can take them as build args")
+        plan = replace(plan, notes=(*plan.notes, note))
+    return plan
 
 
 __all__ = ["assemble", "checked_options", "lock_digest", "lock_parts", "make_plan"]

@@ -48,6 +48,9 @@ class PlanOptions:
     command: tuple[str, ...] | None = None
     support_dir: str = image.SUPPORT_DIR
     """Where the variant's support files sit in the context (two variants share a context)."""
+    index_auth: tuple[tuple[str, str], ...] = ()
+    """``(host, "${USER}:${PASSWORD}")`` of the environment's indexes with credentials: the
+    build's pip gets them from build args of those names (expanded by pip, never stored)."""
 
 
 @dataclass(frozen=True, slots=True)

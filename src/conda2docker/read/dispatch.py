@@ -12,6 +12,7 @@ from conda2docker.platforms import DEFAULT_PLATFORM, check_target
 from conda2docker.read.decode import decode
 from conda2docker.read.environment import parse_environment
 from conda2docker.read.requirements import read_requirements
+from conda2docker.read.specfile import read_conda_spec_file, spec_file_kind
 
 FOLDER_CANDIDATES = (
     "environment.yml",
@@ -24,15 +25,23 @@ _CONDA_LOCK = (re.compile(r"^package:", re.MULTILINE), re.compile(r"^metadata:",
 _PIXI_LOCK = (re.compile(r"^environments:", re.MULTILINE), re.compile(r"^packages:", re.MULTILINE))
 
 
-def detect_kind(path: Path, text: str) -> InputKind:
-    """What an input is, from its content first and its name second."""
+Detected = Literal[InputKind, "conda-specs"]
+
+
+def detect_kind(path: Path, text: str) -> Detected:
+    """What an input is, from its content first and its name second.
+
+    A ``.txt``/``.in`` file (or one named ``requirements…``) is a conda spec file or a pip
+    requirements file by the forms it uses (:mod:`conda2docker.read.specfile`); one whose
+    lines read the same to both is taken by its name, or refused with the hint.
+    """
     if "@EXPLICIT" in text and _EXPLICIT.search(text):
         return "explicit"
     if "package:" in text and all(pattern.search(text) for pattern in _CONDA_LOCK):
         return "conda-lock"
     name = path.name.lower()
     if path.suffix.lower() in (".txt", ".in") or name.startswith("requirements"):
-        return "requirements"
+        return "conda-specs" if spec_file_kind(path, text) == "conda" else "requirements"
     return "environment"
 
 
@@ -41,7 +50,8 @@ def read_input(path: Path, *, platform: str = DEFAULT_PLATFORM,
     """Read any supported input for one Linux target platform.
 
     ``path`` may be an environment file (``.yml``/``.yaml``, exports, templates), a
-    ``conda-lock.yml``, an explicit lock (``@EXPLICIT``), a requirements file, or a folder
+    ``conda-lock.yml``, an explicit lock (``@EXPLICIT``), a requirements file, a conda spec
+    file (``conda create --file``, ``conda list --export``), or a folder
     holding one of ``environment.yml``, ``environment.yaml``, ``conda-lock.yml``,
     ``requirements.txt`` (first found wins). Problems raise :class:`InputError`.
     With ``lock_platforms="target"`` a lock input keeps only ``platform``'s packages (its
@@ -68,6 +78,8 @@ def read_input(path: Path, *, platform: str = DEFAULT_PLATFORM,
                          location=SourceLocation(path))
     if kind == "requirements":
         return read_requirements(path, platform=platform)
+    if kind == "conda-specs":
+        return read_conda_spec_file(path, text, platform=platform)
     if kind == "environment":
         return parse_environment(data, path, platform=platform)
     from conda2docker.lockfile import read_conda_lock, read_explicit

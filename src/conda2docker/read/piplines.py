@@ -14,7 +14,7 @@ import os
 import re
 import shlex
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit, urlunsplit
 
@@ -116,7 +116,9 @@ class PipReader:
             self.constraints.append(_constraint(requirement, location))
             return
         if options:
-            self._per_line_options(options, requirement_text, location)
+            hashes = self._per_line_options(options, requirement_text, location)
+            if hashes:
+                requirement = replace(requirement, hashes=hashes)
         self._add(requirement)
 
     def read_constraints(self, path: Path, location: SourceLocation) -> None:
@@ -298,8 +300,13 @@ class PipReader:
             )
         )
 
-    def _per_line_options(self, options: str, requirement: str, location: SourceLocation) -> None:
+    def _per_line_options(
+        self, options: str, requirement: str, location: SourceLocation
+    ) -> tuple[str, ...]:
+        """Apply a requirement line's options; its ``--hash`` values are returned (pip
+        installs that requirement only from a file with one of those hashes)."""
         tokens = _shlex(options, location)
+        hashes: list[str] = []
         index = 0
         while index < len(tokens):
             name, value = _option_name_value(tokens[index])
@@ -313,7 +320,27 @@ class PipReader:
             if name in _VALUE_OPTIONS and value is None and index < len(tokens):
                 value = tokens[index]
                 index += 1
+            if name == "--hash" and value is not None:
+                hashes.append(_hash_value(value, location))
+                continue
             self._option(name, value, f"{requirement} {options}", location, self.root)
+        return tuple(dict.fromkeys(hashes))
+
+
+_HASH = re.compile(r"^(sha256|sha384|sha512):([0-9a-fA-F]+)$")
+_HASH_LENGTH = {"sha256": 64, "sha384": 96, "sha512": 128}
+
+
+def _hash_value(value: str, location: SourceLocation) -> str:
+    """``sha256:<hex>`` as pip's ``--hash`` takes it, lower-cased; anything else is an error."""
+    found = _HASH.match(value.strip())
+    if found is None or len(found[2]) != _HASH_LENGTH[found[1]]:
+        raise InputError(
+            f"invalid --hash {value!r}",
+            fix="write --hash=sha256:<64 hex digits> (pip also accepts sha384 and sha512)",
+            location=location,
+        )
+    return f"{found[1]}:{found[2].lower()}"
 
 
 def _constraint(requirement: PipRequirement, location: SourceLocation) -> PipRequirement:
@@ -329,16 +356,26 @@ def _constraint(requirement: PipRequirement, location: SourceLocation) -> PipReq
 
 
 def _refuse_placeholder(text: str, location: SourceLocation) -> str:
-    """Index URLs may use ``${TOKEN}`` (pip expands it); a requirement may not."""
-    placeholder = find_placeholder(text)
+    """Index URLs may use ``${TOKEN}`` (pip expands it), and so may the ``user:password@``
+    part of a requirement's URL (expanded when the index is asked and by pip in the build,
+    never stored expanded); anywhere else in a requirement a placeholder means a template."""
+    auth = _URL_USERINFO.search(text)
+    outside = text[:auth.start("auth")] + text[auth.end("auth"):] if auth else text
+    inside = auth["auth"] if auth else ""
+    placeholder = find_placeholder(outside) or find_placeholder(_PIP_ENV_VAR.sub("", inside))
     if placeholder is not None:
         raise InputError(
             f"pip entry {text.strip()!r} contains the template placeholder {placeholder}",
             fix="this file is a template: render it (replace the placeholder with a real "
-            "requirement) or remove the entry",
+            "requirement) or remove the entry; pip expands ${NAME} only in a URL's "
+            "user:password@ part",
             location=location,
         )
     return text
+
+
+_URL_USERINFO = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://(?P<auth>[^/@\s]+)@")
+_PIP_ENV_VAR = re.compile(r"\$\{[A-Z0-9_]+\}")
 
 
 def logical_lines(text: str) -> list[tuple[int, int, str]]:
@@ -680,7 +717,7 @@ def requirement_excerpt(text: str, exc: Exception) -> str:
     from a file that is no requirements file (``-r /etc/shadow``) never appears whole.
 
     packaging's message shows the line indented by four spaces and a ``^`` under the error."""
-    from conda2docker.validate import redact
+    from conda2docker.credentials import redact
 
     lines = str(exc).splitlines()
     column = 0

@@ -101,6 +101,30 @@ def parse_mirror(text: str) -> tuple[str, str]:
     return name.strip(), url.strip()
 
 
+def parse_default_channels(text: str) -> tuple[str, ...]:
+    """``--default-channels``: ``conda-forge``, ``defaults``, ``a,b`` or ``none`` (nothing)."""
+    from conda2docker.validate import UnsafeValue, check_channel_name
+
+    def invalid(name: str) -> bool:
+        try:
+            check_channel_name(name)
+        except UnsafeValue:
+            return True
+        return name in (NO_DEFAULTS, "none")
+
+    names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+    if names in ((), ("none",)):
+        return ()
+    bad = [n for n in names if invalid(n)]
+    if bad:
+        raise InputError(
+            f"invalid --default-channels {text!r} ({', '.join(bad)})",
+            fix="write channel names or URLs separated by commas (e.g. conda-forge or defaults), "
+            "or none",
+        )
+    return names
+
+
 def canonical_url(record_url: str, channels: Iterable[ChannelRef]) -> str:
     """Rewrite a record URL read from a source (mirror) to the channel's canonical URL."""
     for ref in channels:

@@ -27,6 +27,9 @@ class CondaSolveRequest:
     """Packages of an earlier lock to keep where possible (``--update`` re-solves the rest)."""
     offline: bool = False
     cache_dir: Path | None = None
+    appended: tuple[str, ...] = ()
+    """Source URLs of default channels appended after the environment's own: one that cannot
+    be read is left out with a note (C107), not an error, as the file did not ask for it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +129,8 @@ async def _available(
 
 
 async def _readable_channels(
-    gateway: Any, refs: Sequence[ChannelRef], platform: str, offline: bool
+    gateway: Any, refs: Sequence[ChannelRef], platform: str, offline: bool,
+    appended: Sequence[str] = (),
 ) -> tuple[list[ChannelRef], list[ReaderChange]]:
     """Drop channels whose repodata cannot be read (each with a C106 change); fail only
     when none is left."""
@@ -141,6 +145,12 @@ async def _readable_channels(
                                 [MatchSpec("python")], recursive=False)
         except GatewayError as exc:
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            if ref.source_url in appended:
+                changes.append(ReaderChange(
+                    action="ignored", subject=ref.name, code="C107",
+                    reason=f"cannot read {ref.source_url}: {first}",
+                ))
+                continue
             changes.append(ReaderChange(
                 action="ignored", subject=ref.name, code="C106",
                 reason=f"cannot read {ref.source_url}: {first}",
@@ -180,7 +190,7 @@ async def _solve_async(request: CondaSolveRequest) -> CondaSolveResult:
     gateway = _gateway(request)
     platform = request.target.platform
     refs, channel_changes = await _readable_channels(gateway, _source_channels(request), platform,
-                                                     request.offline)
+                                                     request.offline, request.appended)
     sources = [Channel(ref.source_url) for ref in refs]
 
     unavailable: list[Unavailable] = []
