@@ -62,6 +62,9 @@ class ContextOptions:
     offline: bool = False
     channel_alias: str | None = None
     mirrors: tuple[tuple[str, str], ...] = ()
+    index_urls: tuple[str, ...] = ()
+    """The input's pip index URLs as written: their credentials (``${NAME}`` or literal) serve
+    the files on the same host, as pip sends them; they are never written anywhere."""
 
     @property
     def roots(self) -> tuple[Path, ...]:
@@ -178,6 +181,8 @@ class Fetcher:
 
         self.options = options
         self.client = IndexClient(offline=options.offline)
+        for index_url in options.index_urls:
+            self.client.use_credentials_of(index_url)
         mirrors = dict(options.mirrors)
         self._refs = expand_channels(list(mirrors), mirrors=mirrors)
 

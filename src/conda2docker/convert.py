@@ -34,7 +34,7 @@ from conda2docker.choices import (
 )
 from conda2docker.errors import InputError, ResolveError, SourceLocation
 from conda2docker.image import AUDIT_NAMES, DEFINITION_NAMES, DOCKERFILE_NAMES, LOCK_NAMES, Variant
-from conda2docker.model import EnvSpec, Finding, Lock, Resolution
+from conda2docker.model import EnvSpec, Finding, Lock, PipOptions, Resolution
 
 if TYPE_CHECKING:
     from conda2docker.audit.gaps import BuildGaps
@@ -319,15 +319,18 @@ def render_files(request: ConvertRequest, variants: Sequence[SolvedVariant]) -> 
     return files
 
 
-def context_options(request: ConvertRequest) -> ContextOptions:
+def context_options(request: ConvertRequest, pip_options: PipOptions) -> ContextOptions:
     """What the build context may copy and fetch: sources from the environment file's own
-    tree (or ``--allow-path``), the network as ``--offline``/``--mirror`` allow."""
+    tree (or ``--allow-path``), the network as ``--offline``/``--mirror`` allow, with the
+    credentials of the input's own pip indexes."""
     from conda2docker.context import ContextOptions
 
+    indexes = (pip_options.index_url, *pip_options.extra_index_urls)
     return ContextOptions(
         input_root=request.env_file.absolute().parent, allow_paths=request.allow_paths,
         force=request.force, offline=request.offline, channel_alias=request.channel_alias,
         mirrors=tuple(_parse_mirrors(request.mirrors)),
+        index_urls=tuple(url for url in indexes if url),
     )
 
 
@@ -357,7 +360,7 @@ def convert(request: ConvertRequest, echo: Echo = lambda _line: None) -> Convert
     if request.check:
         return ConvertResult(first, differing=tuple(differing(files, request.output)),
                              variants=names, notes=tuple(notes))
-    trust = context_options(request)
+    trust = context_options(request, first.spec.pip_options)
     for variant in variants:
         preflight(variant.plan, variant.resolution.lock, trust)
     report = write_files(files, root=request.output, force=request.force)
