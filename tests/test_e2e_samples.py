@@ -49,11 +49,12 @@ def env_file(directory: Path, name: str, conda: list[str], pip: list[str] | None
 
 
 def convert_build_verify(
-    env: Path, channel: TestChannel, tag: str, capsys: pytest.CaptureFixture[str]
+    env: Path, channel: TestChannel, tag: str, capsys: pytest.CaptureFixture[str],
+    extra: tuple[str, ...] = (),
 ) -> Built:
     out = env.parent / "out"
     assert main(["convert", str(env), "-o", str(out), "--installer", "rattler", "--vendor",
-                 "--channel-alias", channel.alias]) == 0
+                 "--channel-alias", channel.alias, *extra]) == 0
     assert main(["build", str(out), "--tag", tag, "--network", "none", "--quiet"]) == 0
     assert (out / "build.log").is_file()
     capsys.readouterr()
@@ -235,7 +236,9 @@ def test_sample_c_sdist_git_and_path(
     env_dir.mkdir()
     pip = [f"--index-url {local_pypi.url}", "c2d-cext", path_package(env_dir), git_package(tmp_path)]
     env = env_file(env_dir, "sample-c", ["python=3.11", "pip"], pip)
-    built = convert_build_verify(env, test_channel, image_tag_factory("sample-c"), capsys)
+    # the git repository lies outside the environment's folder: trusted explicitly
+    built = convert_build_verify(env, test_channel, image_tag_factory("sample-c"), capsys,
+                                 extra=("--allow-path", str(tmp_path / "gitpkg")))
     assert_runtime_is_clean(built.report, docker_client.images.get(base_image).tags)  # gcc stayed in the wheels stage
     assert "FROM ${BUILD_IMAGE} AS wheels" in (built.out / "Dockerfile").read_text()
     got = statuses(built.report)

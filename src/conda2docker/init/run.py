@@ -135,8 +135,12 @@ def _generate(request: InitRequest, init: InitPlan, spec: EnvSpec, support: Path
         _vendor(rendered.plan, lock, init, root / support, spec, echo, request)
     written = list(report.written)
     if request.readme:
-        readme = root / "README.md"
-        old = readme.read_text(encoding="utf-8") if readme.is_file() else ""
+        from conda2docker.outputs import confine
+        from conda2docker.read.decode import MAX_ENV_FILE, read_limited
+
+        readme = confine(root, "README.md")  # a README linking outside is neither read nor written
+        old = read_limited(readme, limit=MAX_ENV_FILE, what="README").decode("utf-8", "replace") \
+            if readme.is_file() else ""
         new = upsert(old, section)
         if new != old:
             atomic_write(readme, new.encode())

@@ -54,7 +54,7 @@ def recorded_url(url: str) -> str:
 
 def ls_remote(url: str, ref: str | None) -> str | None:
     """The commit ``ref`` (branch, tag or HEAD) names in repository ``url``; None if unknown."""
-    done = _git("ls-remote", expand(url))
+    done = _git("ls-remote", "--", expand(url))
     if done.returncode != 0:
         shown = redact(url)
         raise ResolveError(
@@ -85,7 +85,7 @@ def prepare_vcs(ctx: Context, req: PipRequirement, changes: list[ReaderChange]) 
     commit = ref if ref and FULL_COMMIT.fullmatch(ref) else ls_remote(url, ref)
     with tempfile.TemporaryDirectory(prefix="c2d-git-") as tmp:
         tree = Path(tmp) / "src"
-        cloned = _git("clone", "--quiet", "--no-checkout", expand(url), str(tree))
+        cloned = _git("clone", "--quiet", "--no-checkout", "--", expand(url), str(tree))
         if cloned.returncode != 0:
             raise ResolveError(
                 f"pip: cannot clone git repository {redact(url)}: "
@@ -94,7 +94,8 @@ def prepare_vcs(ctx: Context, req: PipRequirement, changes: list[ReaderChange]) 
                 location=req.location,
             )
         if commit is None and ref:
-            parsed = _git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", cwd=tree)
+            parsed = _git("rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}",
+                          cwd=tree)
             commit = parsed.stdout.strip() if parsed.returncode == 0 else None
         if commit is None:
             raise ResolveError(
@@ -102,7 +103,7 @@ def prepare_vcs(ctx: Context, req: PipRequirement, changes: list[ReaderChange]) 
                 fix="use an existing branch or tag, or a full 40-character commit",
                 location=req.location,
             )
-        if _git("checkout", "--quiet", commit, cwd=tree).returncode != 0:
+        if _git("checkout", "--quiet", commit, "--", cwd=tree).returncode != 0:
             raise ResolveError(
                 f"pip: commit {commit} is not in {redact(url)}",
                 fix="use a commit that the repository contains", location=req.location,
