@@ -19,6 +19,8 @@ Deliberate differences, each checked below rather than skipped:
   compared by URL only.
 * A ``--hash=sha256:…`` option is not kept by conda-lock's parser; conda2docker pins it
   (see tests/test_pip_hashes.py).
+* ``foo==1.2.*=build``: conda-lock's vendored conda reads exactly 1.2, current conda (and
+  conda2docker) the glob 1.2.* (checked below).
 """
 
 from __future__ import annotations
@@ -332,3 +334,19 @@ def test_an_environment_file_wins_over_a_requirements_file_beside_it(tmp_path: P
     spec = read_input(tmp_path)
     assert spec.source.name == "environment.yml"
     assert [r.name for r in spec.pip] == ["simplejson"]
+
+
+def test_glob_after_double_equals_agrees_and_the_one_difference(tmp_path: Path) -> None:
+    """``numpy==1.26.*`` is the glob 1.26.* for conda and conda-lock alike (conda2docker read it
+    as ==1.26 before). With a build, ``foo==1.2.*=py*``, conda-lock's vendored (older) conda
+    keeps ``==1.2.*`` and so means exactly 1.2; conda's current ``_sanitize_version_str``
+    gives the glob 1.2.*, which conda2docker follows."""
+    path = tmp_path / "environment.yml"
+    path.write_text("channels: [conda-forge]\ndependencies:\n  - numpy==1.26.*\n"
+                    "  - foo==1.2.*=py*\n")
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text("{}")
+    theirs, ours = _theirs(path, mapping)["conda"], _ours(path)["conda"]
+    assert theirs["numpy"] == ours["numpy"] == ("1.26.*", None, None)
+    assert theirs["foo"] == ("==1.2", "py*", None)  # conda-lock: exactly 1.2
+    assert ours["foo"] == ("1.2.*", "py*", None)  # current conda: the glob

@@ -189,3 +189,39 @@ def test_credentials_written_out_are_used_but_never_carried(
             assert PASSWORD.encode() not in path.read_bytes(), path
     assert main(["inspect", str(env)]) == 0
     assert PASSWORD not in capsys.readouterr().out
+
+
+def test_real_pip_installs_from_the_generated_file_with_the_build_args(
+    private_index: LocalIndex, test_channel: TestChannel, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What the pip stage runs, on this machine: pip expands the placeholders from the
+    variables the build args become, and the index lets it in; without them it cannot."""
+    import os
+    import subprocess
+    import sys
+
+    monkeypatch.setenv("C2D_PIP_USER", USER)
+    monkeypatch.setenv("C2D_PIP_PASSWORD", PASSWORD)
+    env = _env(tmp_path, private_index, "c2d-pure==1.1", channel=test_channel.name)
+    out = tmp_path / "out"
+    assert main(["convert", str(env), "-o", str(out), "--channel-alias", test_channel.alias,
+                 "--default-channels", "none"]) == 0
+    requirements = out / "conda2docker" / "requirements.pip.txt"
+    clean = {k: v for k, v in os.environ.items()
+             if not k.startswith(("PIP_", "C2D_PIP_"))} | {"PIP_CONFIG_FILE": os.devnull}
+
+    def download(extra: dict[str, str], dest: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--no-index", "--no-cache-dir",
+             "--disable-pip-version-check", "--require-hashes", "-r", str(requirements),
+             "-d", str(tmp_path / dest)],
+            capture_output=True, text=True, env={**clean, **extra}, timeout=120, check=False,
+        )
+
+    done = download({"C2D_PIP_USER": USER, "C2D_PIP_PASSWORD": PASSWORD}, "dl")
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "dl" / "c2d_pure-1.1-py3-none-any.whl").is_file()
+    refused = download({}, "refused")
+    assert refused.returncode != 0
+    assert PASSWORD not in refused.stdout + refused.stderr

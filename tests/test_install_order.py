@@ -17,6 +17,8 @@ from typing import Any
 import networkx as nx
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conda2docker.lockfile import (
     install_order,
@@ -166,3 +168,30 @@ def test_python_precedes_the_noarch_packages_of_an_explicit_input() -> None:
     names = [p.name for p in _reordered(read_explicit(path))]
     assert names.index("python") < names.index("pip")
     assert names.index("libgomp") < names.index("_openmp_mutex")
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(1, 25).flatmap(lambda n: st.tuples(
+    st.just(n), st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=3 * n))))
+def test_any_dependency_graph_installs_dependencies_first(graph: tuple[int, list[tuple[int, int]]]) -> None:
+    count, edges = graph
+    deps: dict[int, set[int]] = {i: set() for i in range(count)}
+    for a, b in edges:
+        if a != b:
+            deps[a].add(b)
+    packages = [LockedPackage(name=f"p{i:02d}", version="1", manager="conda", platform="linux-64",
+                              url=f"https://x/linux-64/p{i:02d}-1-0.conda",
+                              dependencies={f"p{d:02d}": "" for d in sorted(deps[i])})
+                for i in range(count)]
+    order = install_order(packages)
+    assert sorted(p.name for p in order) == sorted(p.name for p in packages)
+    assert _violations(order) == []
+    assert [p.name for p in install_order(order)] == [p.name for p in order]  # a fixed point
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.permutations([f"pkg{i}" for i in range(12)]))
+def test_an_order_without_dependency_data_is_kept(names: list[str]) -> None:
+    packages = [LockedPackage(name=n, version="1", manager="conda", platform="linux-64",
+                              url=f"https://x/linux-64/{n}-1-0.conda") for n in names]
+    assert [p.name for p in install_order(packages)] == names

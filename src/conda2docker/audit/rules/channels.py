@@ -152,7 +152,8 @@ dependencies: [python=3.6, attrs]
 )
 def no_channels(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     """Without ``channels:`` conda uses whatever the installing machine is configured
-    with (usually ``defaults``); the image needs one answer, so conda-forge is used."""
+    with; the image needs one answer, so the ``--default-channels`` are used (conda-forge,
+    as Miniforge ships, unless told ``defaults`` or others)."""
     yield from from_changes(ctx, rule)
 
 
