@@ -15,16 +15,20 @@ import pytest
 
 from conda2docker.audit import AuditContext, audit
 from conda2docker.cli import main
+from conda2docker.errors import InputError, SourceLocation
 from conda2docker.lockfile import read_explicit
 from conda2docker.model import Lock, LockedPackage
 from conda2docker.plan.instructions import PlanError
 from conda2docker.public_index import public_file_host
+from conda2docker.read.condaspec import parse_conda_spec
+from conda2docker.read.decode import decode
 from conda2docker.render.quoting import arg_word, double_quoted, json_array, path_word, shell_word
-from conda2docker.resolve.pip.target import PipTarget, platform_tags, wheel_priority
+from conda2docker.resolve.pip.target import PipTarget, glibc_tuple, platform_tags, wheel_priority
 from fixtures.audit.cases import BASE, PLATFORM, SHA, cpkg, ctx, lock, req, spec
 
 FIXTURES = Path(__file__).parent / "fixtures" / "envs"
 EXPLICIT = FIXTURES / "explicit-linux-64.lock"
+AT = SourceLocation(Path("environment.yml"), 7, 5)
 
 # -- quoting: every line terminator and NUL is refused wherever a value lands -------------
 
@@ -197,3 +201,98 @@ def test_glibc_equal_to_the_base_image_is_enough(needed: str, fires: bool) -> No
     wheel = _wheel_lock(f"manylinux_{major}_{minor}_x86_64")
     assert bool(audit(ctx(spec(), wheel, glibc="2.36"), select=["S304"])) is fires
     assert bool(audit(ctx(spec(), _conda_lock(needed), glibc="2.36"), select=["S304"])) is fires
+
+
+# -- pip targets for every platform a lock can name --------------------------------------------
+
+
+def test_macos_targets_accept_their_own_deployment_targets() -> None:
+    arm = platform_tags(PipTarget(platform="osx-arm64"))
+    intel = platform_tags(PipTarget(platform="osx-64"))
+    assert arm[0] == "macosx_11_0_arm64" and "macosx_11_0_universal2" in arm
+    assert not any(tag.endswith("_x86_64") for tag in arm)
+    assert "macosx_10_13_x86_64" in intel and "macosx_10_14_x86_64" not in intel
+    assert not any("manylinux" in tag for tag in arm + intel)
+
+
+def test_windows_targets_take_win_amd64_wheels_only() -> None:
+    assert platform_tags(PipTarget(platform="win-64")) == ["win_amd64"]
+
+
+def test_legacy_manylinux_aliases_sit_at_their_own_glibc() -> None:
+    tags = platform_tags(PipTarget(platform="linux-64", glibc="2.17"))
+    assert tags[:2] == ["manylinux_2_17_x86_64", "manylinux2014_x86_64"]
+    assert tags.index("manylinux2010_x86_64") == tags.index("manylinux_2_12_x86_64") + 1
+    assert tags.index("manylinux1_x86_64") == tags.index("manylinux_2_5_x86_64") + 1
+    i686 = platform_tags(PipTarget(platform="linux-32", glibc="2.17"))
+    if i686[0].endswith("_i686"):  # where the platform table maps linux-32 to i686
+        assert "manylinux1_i686" in i686
+
+
+def test_glibc_versions_read_as_major_minor() -> None:
+    assert glibc_tuple("2") == (2, 0)
+    assert glibc_tuple("2.36") == (2, 36)
+    assert glibc_tuple("2.28.1") == (2, 28)
+
+
+# -- conda spec edges --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "version", "build", "channel"), [
+    ("numpy[version='1.2.*']", "1.2.*", None, None),
+    ('numpy[version="1.2.*", build=py3*]', "1.2.*", "py3*", None),
+    ("numpy[channel=conda-forge]", "", None, "conda-forge"),
+])
+def test_bracket_items(text: str, version: str, build: str | None, channel: str | None) -> None:
+    dependency = parse_conda_spec(text).dependency
+    assert (dependency.version, dependency.build, dependency.channel) == (version, build, channel)
+
+
+@pytest.mark.parametrize("text", ["numpy[=1.0]", "numpy[version]", "numpy[build=x,Version=1]",
+                                  "numpy[license=BSD]"])
+def test_bracket_items_conda_would_reject_are_refused(text: str) -> None:
+    with pytest.raises(InputError):
+        parse_conda_spec(text)
+
+
+@pytest.mark.parametrize(("url", "channel"), [
+    ("https://conda.anaconda.org/conda-forge/linux-64/zlib-1.3.1-h4ab18f5_1.conda",
+     "https://conda.anaconda.org/conda-forge"),
+    ("https://conda.anaconda.org/conda-forge/linux-64/zlib-1.3.1-h4ab18f5_1.conda#a" + "0" * 31,
+     "https://conda.anaconda.org/conda-forge"),
+    ("https://repo.example.org/ch/sub/linux-64/zlib-1.3.1-h4ab18f5_1.tar.bz2",
+     "https://repo.example.org/ch/sub"),
+])
+def test_package_url_dependencies_name_their_channel(url: str, channel: str) -> None:
+    dependency = parse_conda_spec(url).dependency
+    assert (dependency.name, dependency.version, dependency.build, dependency.channel) == (
+        "zlib", "==1.3.1", "h4ab18f5_1", channel)
+
+
+@pytest.mark.parametrize("url", ["https://host/zlib-1.3.1-h4ab18f5_1.conda",
+                                 "https://host/linux-64/zlib-1.3.1.conda",
+                                 "https://host/ch/linux-64/"])
+def test_package_urls_without_channel_subdir_and_file_are_refused(url: str) -> None:
+    with pytest.raises(InputError) as caught:
+        parse_conda_spec(url, AT)
+    assert caught.value.location == AT
+
+
+# -- where a file stops being text -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("data", "line", "column"), [
+    (b"abc\xff", 1, 4),
+    (b"name: x\ndependencies:\n  - ab\xffc\n", 3, 7),
+    (b"\xe2\x82\xac\xe2\x82\xac\n\xc3", 2, 1),
+])
+def test_an_undecodable_byte_is_pointed_at_exactly(tmp_path: Path, data: bytes, line: int,
+                                                   column: int) -> None:
+    path = tmp_path / "environment.yml"
+    with pytest.raises(InputError) as caught:
+        decode(data, path)
+    error = caught.value
+    assert (error.location.line, error.location.column) == (line, column)  # type: ignore[union-attr]
+    assert error.message.count("0x") == 1
+    shown = error.message.split("0x", 1)[1].split(")")[0]
+    assert shown == data[data.index(b"\xff") if b"\xff" in data else -1:][:1].hex()
