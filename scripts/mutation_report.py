@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from collections import Counter
@@ -41,9 +42,13 @@ class ModuleResult:
         return sum(n for s, n in self.statuses.items() if s in set(DETECTED.values()))
 
     @property
-    def score(self) -> float:
-        counted = self.generated - len(self.equivalent)
-        return 100.0 * self.detected / counted if counted else 100.0
+    def checked(self) -> int:
+        return self.generated - self.statuses["not checked"]
+
+    @property
+    def score(self) -> str:
+        counted = self.checked - len(self.equivalent)
+        return f"{100.0 * self.detected / counted:.1f} %" if counted else "-"
 
 
 def read_equivalents() -> dict[str, str]:
@@ -71,18 +76,22 @@ def collect(equivalents: dict[str, str]) -> list[ModuleResult]:
         for name, code in sorted(data.get("exit_code_by_key", {}).items()):
             status = status_of(code)
             result.statuses[status] += 1
-            if status in set(DETECTED.values()):
+            if status in set(DETECTED.values()) or status == "not checked":
                 continue
             (result.equivalent if name in equivalents else result.survivors).append(name)
         results.append(result)
     return results
 
 
-def diff_of(name: str) -> str:
-    shown = subprocess.run([sys.executable, "-m", "mutmut", "show", name], cwd=REPO,
-                           capture_output=True, text=True, check=False)
-    lines = shown.stdout.splitlines()
-    return "\n".join(line for line in lines if not line.startswith("# "))
+def diff_of(name: str, module: str) -> str:
+    """The mutant's diff, from mutmut's own function (one process for every survivor)."""
+    try:
+        from mutmut.mutation.diff_apply import get_diff_for_mutant
+    except ImportError:  # another mutmut layout: ask its command line
+        shown = subprocess.run([sys.executable, "-m", "mutmut", "show", name], cwd=REPO,
+                               capture_output=True, text=True, check=False)
+        return "\n".join(line for line in shown.stdout.splitlines() if not line.startswith("# "))
+    return str(get_diff_for_mutant(name, path=module))
 
 
 def render(results: list[ModuleResult], equivalents: dict[str, str], seconds: int | None) -> str:
@@ -98,19 +107,23 @@ def render(results: list[ModuleResult], equivalents: dict[str, str], seconds: in
            "detected. Score = detected / (generated - documented equivalents).", ""]
     if seconds is not None:
         out += [f"Run time on this machine (2 cores): {seconds // 60} min {seconds % 60} s.", ""]
-    out += ["| module | generated | killed | timeout | survived | no tests | equivalent | score |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    if total.statuses["not checked"]:
+        out += [f"**Partial run**: {total.statuses['not checked']} of {total.generated} mutants were "
+                "not checked; scores are over the checked ones.", ""]
+    out += ["| module | generated | checked | killed | timeout | survived | no tests | equivalent "
+            "| score |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in [*results, total]:
         s = r.statuses
         name = "**all**" if r is total else f"`{r.module.removeprefix('src/conda2docker/')}`"
-        out.append(f"| {name} | {r.generated} | {s['killed']} | {s['timeout']} | {s['survived']} "
-                   f"| {s['no tests']} | {len(r.equivalent)} | {r.score:.1f} % |")
-    survivors = [n for r in results for n in r.survivors]
+        out.append(f"| {name} | {r.generated} | {r.checked} | {s['killed']} | {s['timeout']} "
+                   f"| {s['survived']} "
+                   f"| {s['no tests']} | {len(r.equivalent)} | {r.score} |")
+    survivors = [(n, r.module) for r in results for n in r.survivors]
     out += ["", f"## Survivors ({len(survivors)})", ""]
     if not survivors:
         out.append("None.")
-    for name in survivors:
-        out += [f"### `{name}`", "", "```diff", diff_of(name), "```", ""]
+    for name, module in survivors:
+        out += [f"### `{name}`", "", "```diff", diff_of(name, module), "```", ""]
     documented = [n for r in results for n in r.equivalent]
     out += ["", f"## Documented equivalent mutants ({len(documented)})", ""]
     for name in documented:
@@ -130,6 +143,7 @@ def main() -> int:
     if args.seconds_file and args.seconds_file.is_file():
         seconds = int(args.seconds_file.read_text().strip() or 0)
     equivalents = read_equivalents()
+    os.chdir(REPO)  # mutmut's helpers read pyproject.toml and mutants/ from the working directory
     args.out.write_text(render(collect(equivalents), equivalents, seconds), encoding="utf-8")
     return 0
 
