@@ -223,3 +223,4 @@ def _failure(message: str, tracker: _Tracker, log_path: Path) -> EngineError:
         f"{where}{step} failed{about}: {first}{detail}",
         fix=f"read the full log in {log_path}; fix the package or the base image named there and rebuild",
     )
+
