@@ -9,7 +9,7 @@ from conda2docker.audit.registry import Rule, rule
 from conda2docker.audit.rules._common import change_evidence, from_changes, requirement_label
 from conda2docker.errors import SourceLocation
 from conda2docker.model import Finding, Severity
-from conda2docker.resolve.pip.target import FULL_COMMIT
+from conda2docker.vcs import is_full_commit
 
 _UNPINNED = frozenset({"", "*"})
 
@@ -60,7 +60,7 @@ def vcs_branch_ref(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     code over time. A commit hash cannot change. Like pip, only a full 40-hex commit id counts
     as one: a shorter hex string may name a branch, and pip resolves it as a ref."""
     for requirement in ctx.spec.pip if ctx.spec else ():
-        if requirement.kind == "vcs" and requirement.ref and not FULL_COMMIT.fullmatch(requirement.ref):
+        if requirement.kind == "vcs" and requirement.ref and not is_full_commit(requirement.ref):
             yield rule.finding(requirement_label(requirement), evidence=(requirement.raw,),
                                location=requirement.location, ref=requirement.ref,
                                url=requirement.url or requirement.raw)

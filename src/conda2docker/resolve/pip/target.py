@@ -16,9 +16,6 @@ MACOS_VERSION = {"osx-64": (10, 13), "osx-arm64": (11, 0)}
 LEGACY_MANYLINUX = {"manylinux2014": (2, 17), "manylinux2010": (2, 12), "manylinux1": (2, 5)}
 MAX_ROUNDS = 2000
 GIT_TIMEOUT = 120.0
-FULL_COMMIT = re.compile(r"[0-9a-fA-F]{40}")
-"""A git commit id as pip recognises one (``looks_like_hash``): all 40 hex digits. Anything
-shorter may as well name a branch or a tag, and pip resolves it as such."""
 
 
 # -- the target -----------------------------------------------------------------------
