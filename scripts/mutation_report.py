@@ -94,7 +94,8 @@ def diff_of(name: str, module: str) -> str:
     return str(get_diff_for_mutant(name, path=module))
 
 
-def render(results: list[ModuleResult], equivalents: dict[str, str], seconds: int | None) -> str:
+def render(results: list[ModuleResult], equivalents: dict[str, str], seconds: int | None,
+           note: str = "") -> str:
     total = ModuleResult("all")
     for r in results:
         total.statuses.update(r.statuses)
@@ -105,6 +106,8 @@ def render(results: list[ModuleResult], equivalents: dict[str, str], seconds: in
            "`hint=`) are not mutated (`do_not_mutate_patterns`): their mutants change wording, not",
            "behaviour. A timeout (the mutant made the tests run past mutmut's CPU limit) counts as",
            "detected. Score = detected / (generated - documented equivalents).", ""]
+    if note:
+        out += [note, ""]
     if seconds is not None:
         out += [f"Run time on this machine (2 cores): {seconds // 60} min {seconds % 60} s.", ""]
     if total.statuses["not checked"]:
@@ -135,6 +138,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "mutation.md")
     parser.add_argument("--seconds-file", type=Path)
+    parser.add_argument("--note", default="", help="a paragraph on this run (commit, conditions)")
     args = parser.parse_args()
     if not MUTANTS.is_dir():
         print("no mutants/ directory: run scripts/mutation.sh first", file=sys.stderr)
@@ -144,7 +148,7 @@ def main() -> int:
         seconds = int(args.seconds_file.read_text().strip() or 0)
     equivalents = read_equivalents()
     os.chdir(REPO)  # mutmut's helpers read pyproject.toml and mutants/ from the working directory
-    args.out.write_text(render(collect(equivalents), equivalents, seconds), encoding="utf-8")
+    args.out.write_text(render(collect(equivalents), equivalents, seconds, args.note), encoding="utf-8")
     return 0
 
 
