@@ -17,7 +17,7 @@ from conda2docker.errors import ResolveError
 from conda2docker.model import PipRequirement, ReaderChange
 from conda2docker.resolve.pip.candidates import Direct, is_version
 from conda2docker.resolve.pip.context import Context, serialise_metadata
-from conda2docker.resolve.pip.target import FULL_COMMIT, GIT_TIMEOUT, wheel_priority
+from conda2docker.resolve.pip.target import GIT_TIMEOUT, wheel_priority
 from conda2docker.resolve.pypi import (
     CoreMetadata,
     DistFile,
@@ -29,6 +29,7 @@ from conda2docker.resolve.pypi import (
     static_tree_metadata,
     wheel_metadata,
 )
+from conda2docker.vcs import is_full_commit
 
 # -- direct requirements: git, URLs, local paths ------------------------------------------
 
@@ -82,7 +83,7 @@ def prepare_vcs(ctx: Context, req: PipRequirement, changes: list[ReaderChange]) 
             fix="use a git repository, an archive URL or a local path", location=req.location,
         )
     ref = req.ref.split("#", 1)[0] if req.ref else None
-    commit = ref if ref and FULL_COMMIT.fullmatch(ref) else ls_remote(url, ref)
+    commit = ref if ref and is_full_commit(ref) else ls_remote(url, ref)
     with tempfile.TemporaryDirectory(prefix="c2d-git-") as tmp:
         tree = Path(tmp) / "src"
         cloned = _git("clone", "--quiet", "--no-checkout", "--", expand(url), str(tree))
