@@ -24,7 +24,13 @@ from collections.abc import Sequence
 from conda2docker.audit.gaps import BuildGaps
 from conda2docker.model import EnvSpec, Lock, LockedPackage
 from conda2docker.names import canonical
-from conda2docker.plan.builds import conda_nvcc, cuda_ext_stage, vendored_pip_path, wheels_stage
+from conda2docker.plan.builds import (
+    conda_nvcc,
+    cuda_ext_stage,
+    needs_toolchain,
+    vendored_pip_path,
+    wheels_stage,
+)
 from conda2docker.plan.env import (
     env_stage,
     explicit_lock_name,
@@ -159,7 +165,8 @@ def make_plan(
         installer=options.installer,
         vendored=options.vendor,
         header=plan_header(spec, options, stages),
-        args=_global_args(options, plain_builds=bool(plain_builds), cuda_builds=bool(cuda_builds),
+        args=_global_args(options, plain_builds=bool(plain_builds) and needs_toolchain(plain_builds, options),
+                          cuda_builds=bool(cuda_builds),
                           nvcc_from_conda=nvcc_from_conda),
         stages=tuple(stages),
         context_files=tuple(sorted(context, key=lambda f: f.path)),

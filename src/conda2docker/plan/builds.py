@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from conda2docker.model import Lock, LockedPackage
+from conda2docker.names import canonical
 from conda2docker.plan.apt import apt_install_missing
 from conda2docker.plan.instructions import (
     Arg,
@@ -115,10 +116,14 @@ def wheels_stage(
     *,
     cpu_only_cuda: bool = False,
 ) -> Stage:
-    """Build sdist-only, git and local pip packages into wheels, with compilers and headers."""
+    """Build sdist-only, git and local pip packages into wheels: with compilers and headers,
+    or, when the audit found every one pure Python, on the ``env`` stage with no toolchain."""
     prefix = options.prefix
-    steps: list[Instruction] = [Copy((prefix,), prefix, from_stage="env")]
-    if options.apt_build:
+    compiles = needs_toolchain(packages, options)
+    steps: list[Instruction] = []
+    if compiles:
+        steps.append(Copy((prefix,), prefix, from_stage="env"))
+    if compiles and options.apt_build:
         steps.append(apt_install_missing(options.apt_build))
     if cpu_only_cuda:
         steps.append(Env((("FORCE_CUDA", "0"),)))
@@ -130,8 +135,18 @@ def wheels_stage(
     steps += copies
     steps.append(Run(tuple(commands), cache_mounts=("/root/.cache/pip",)))
     names = ", ".join(sorted(p.name for p in packages))
+    if not compiles:
+        purpose = f"builds wheels of pure-Python sources, without any compiler: {names}"
+        return Stage("wheels", "env", purpose, tuple(steps), provides=(f"{STAGING}/wheels",))
     purpose = f"builds wheels from sdists, git and local sources with compilers: {names}"
     return Stage("wheels", "${BUILD_IMAGE}", purpose, tuple(steps), provides=(f"{STAGING}/wheels",))
+
+
+def needs_toolchain(packages: Sequence[LockedPackage], options: PlanOptions) -> bool:
+    """Whether building ``packages`` needs a compile base: yes unless the audit found every
+    one pure Python (an unknown source may hold a C extension)."""
+    pure = set(options.pure_python_builds)
+    return not packages or any(canonical(p.name) not in pure for p in packages)
 
 
 def conda_nvcc(lock: Lock, platform: str) -> bool:
