@@ -59,6 +59,8 @@ class ConvertRequest:
     buildkit: bool = False
     formats: tuple[str, ...] = ("docker",)
     apptainer_bootstrap: str = "docker"
+    apptainer_from_image: str | None = None
+    """With ``apptainer``: reuse this built image (``Bootstrap: docker-daemon``), no rebuild."""
     check: bool = False
     force: bool = False
 
@@ -104,6 +106,16 @@ def _validate(request: ConvertRequest) -> None:
     if request.apptainer_bootstrap not in ("docker", "docker-daemon"):
         raise InputError(f"unknown --apptainer-bootstrap {request.apptainer_bootstrap!r}",
                          fix="use docker or docker-daemon")
+    if request.apptainer_from_image and "apptainer" not in request.formats:
+        raise InputError("--from-image writes an Apptainer definition",
+                         fix="add --format apptainer (or leave out --from-image)")
+    if request.apptainer_from_image:
+        from conda2docker.plan.instructions import PlanError, check_image
+
+        try:
+            check_image(request.apptainer_from_image)
+        except PlanError as error:
+            raise InputError(f"--from-image: {error}", fix="name the image as docker images shows it") from None
     if request.output.exists() and not request.output.is_dir():
         raise InputError(f"{request.output} exists and is not a directory", fix="choose another --output")
 
@@ -234,7 +246,11 @@ def _target(lock: Lock, request: ConvertRequest) -> str:
 def render_files(request: ConvertRequest, variants: Sequence[SolvedVariant]) -> dict[Path, bytes]:
     """Every generated file of the output directory, by path."""
     from conda2docker.audit import render_report
-    from conda2docker.render.apptainer import DEFINITION_NAMES, render_apptainer
+    from conda2docker.render.apptainer import (
+        DEFINITION_NAMES,
+        render_apptainer,
+        render_apptainer_from_image,
+    )
     from conda2docker.render.compose import render_compose
     from conda2docker.render.dockerfile import (
         DOCKERFILE_NAMES,
@@ -256,7 +272,11 @@ def render_files(request: ConvertRequest, variants: Sequence[SolvedVariant]) -> 
         if "apptainer" in request.formats:
             name = DEFINITION_NAMES["cpu" if only_gpu else variant.name]
             bootstrap = request.apptainer_bootstrap
-            files[out / name] = render_apptainer(plan, bootstrap).encode()  # type: ignore[arg-type]
+            if request.apptainer_from_image and variant is variants[0]:
+                text = render_apptainer_from_image(plan, request.apptainer_from_image)
+            else:
+                text = render_apptainer(plan, bootstrap)  # type: ignore[arg-type]
+            files[out / name] = text.encode()
         for context_file in plan.context_files:
             files[out / context_file.path] = context_file.content
     if "docker" in request.formats:

@@ -59,6 +59,12 @@ def convert_command(
     apptainer_bootstrap: Annotated[
         str, typer.Option("--apptainer-bootstrap", help="docker (a registry) or docker-daemon (the local engine).")
     ] = "docker",
+    from_image: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--from-image", help="With --format apptainer: a definition that reuses IMAGE, built "
+                     "from the Dockerfile, from the local engine (Bootstrap: docker-daemon).",
+                     show_default=False),
+    ] = None,
     runtime_image: Annotated[str, typer.Option("--runtime-image", help="Base of the runtime stage (pin with @sha256:…).")] = "debian:bookworm-slim",
     build_image: Annotated[str, typer.Option("--build-image", help="Base of the wheels (compile) stage.")] = "buildpack-deps:bookworm",
     micromamba_image: Annotated[str, typer.Option("--micromamba-image", help="Image providing micromamba.")] = "mambaorg/micromamba:2.0.5-debian12-slim",
@@ -85,7 +91,7 @@ def convert_command(
         micromamba_image=micromamba_image, python_image=python_image,
         cuda_devel_image=cuda_devel_image, uid=uid, gid=gid, buildkit=buildkit,
         formats=tuple(dict.fromkeys(fmt or ["docker"])), apptainer_bootstrap=apptainer_bootstrap,
-        check=check, force=force,
+        apptainer_from_image=from_image, check=check, force=force,
     )
     result = convert(request, echo=lambda line: typer.echo(line, err=True))
     if check:
