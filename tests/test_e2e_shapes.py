@@ -99,3 +99,50 @@ def test_a_compile_base_is_judged_by_its_tools_not_a_package_name(
     # Without compilers the step reaches for apt, which fails offline: the check can fail.
     code, output = run_in_image(docker_client, base_image, ["sh", "-c", step.text])
     assert code != 0, output
+
+
+def test_activation_is_measured_from_the_packages_and_verified(
+    tmp_path: Path, test_channel: TestChannel, docker_client: Any, base_image: str,
+    image_tag_factory: Callable[[str], str], capsys: pytest.CaptureFixture[str],
+) -> None:
+    """c2d-activate's activate.d script, evaluated in the env stage's container, decides the
+    runtime ENV (no table knows it); verify sources it in the image; its post-link script runs."""
+    from conda2docker.engine.build import build_image as build
+
+    env = tmp_path / "environment.yml"
+    env.write_text("name: activate\nchannels:\n  - c2d-test\ndependencies:\n  - python=3.11\n  - c2d-activate\n")
+    out = tmp_path / "out"
+    argv = ["convert", str(env), "-o", str(out), "--installer", "rattler", "--vendor",
+            "--channel-alias", test_channel.alias]
+    capsys.readouterr()
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "cpu: activation measured from 1 activate.d script(s) in the env stage: C2D_ACTIVATE_CATALOGS, " \
+           "C2D_ACTIVATE_DATA, C2D_ACTIVATE_ENCODING" in err, err
+    dockerfile = (out / "Dockerfile").read_text()
+    assert 'C2D_ACTIVATE_DATA="/opt/env/share/c2d-activate"' in dockerfile
+    assert 'C2D_ACTIVATE_CATALOGS="file:///opt/env/etc/c2d-catalog"' in dockerfile
+    assert "C2D_ACTIVATE_PLUGINS" not in dockerfile and "_CONDA_SET" not in dockerfile
+    assert "# script: /opt/env/etc/conda/activate.d/c2d-activate_activate.sh" in (
+        out / "conda2docker" / "activation.env").read_text()
+    assert main([*argv, "--check"]) == 0  # the measurement is kept: same bytes again
+
+    tag = image_tag_factory("shapes-activate")
+    assert main(["build", str(out), "--tag", tag, "--network", "none", "--quiet"]) == 0
+    assert "post-link scripts: ran: c2d-activate" in (out / "build-activation.log").read_text()
+    code, output = run_in_image(docker_client, tag, ["cat", "/opt/env/share/c2d-activate/post-link.txt"])
+    assert (code, output.strip()) == (0, "post-link of c2d-activate 1.0 ran"), output
+    capsys.readouterr()
+    assert main(["verify", tag, "--format", "json"]) == 0
+    checks = {c["id"]: c for c in json.loads(capsys.readouterr().out)["checks"]}
+    assert checks["activation"]["status"] == "pass", checks["activation"]
+
+    # An image whose ENV lost one of them fails verify, naming the variable.
+    (tmp_path / "spoiled").mkdir()
+    (tmp_path / "spoiled" / "Dockerfile").write_text(f"FROM {tag}\nENV C2D_ACTIVATE_DATA=\n")
+    spoiled = image_tag_factory("shapes-activate-spoiled")
+    build(tmp_path / "spoiled", spoiled, network_mode="none")
+    assert main(["verify", spoiled, "--format", "json"]) == 1
+    checks = {c["id"]: c for c in json.loads(capsys.readouterr().out)["checks"]}
+    assert checks["activation"]["status"] == "fail"
+    assert "C2D_ACTIVATE_DATA=/opt/env/share/c2d-activate" in checks["activation"]["detail"]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 Echo = Callable[[str], None]
 FORMATS = ("docker", "apptainer")
 GPU_MODES = ("auto", "yes", "no")
+ACTIVATION_MODES = ("auto", "packages", "table")
 LOCK_NAMES = {"cpu": "conda-lock.yml", "gpu": "conda-lock.gpu.yml"}
 AUDIT_NAMES = {"cpu": "audit.md", "gpu": "audit.gpu.md"}
 
@@ -60,6 +61,10 @@ class ConvertRequest:
     formats: tuple[str, ...] = ("docker",)
     apptainer_bootstrap: str = "docker"
     apptainer_from_image: str | None = None
+    activation: str = "auto"
+    """auto: with --vendor, measure the activation variables from the packages' scripts (in the
+    env stage's container) when an engine with the base image answers; packages: must measure;
+    table: the hand-kept table only."""
     """With ``apptainer``: reuse this built image (``Bootstrap: docker-daemon``), no rebuild."""
     check: bool = False
     force: bool = False
@@ -74,6 +79,8 @@ class SolvedVariant:
     lock_bytes: bytes
     plan: BuildPlan
     findings: tuple[Finding, ...] = ()
+    options: PlanOptions | None = None
+    gaps: BuildGaps | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +113,11 @@ def _validate(request: ConvertRequest) -> None:
     if request.apptainer_bootstrap not in ("docker", "docker-daemon"):
         raise InputError(f"unknown --apptainer-bootstrap {request.apptainer_bootstrap!r}",
                          fix="use docker or docker-daemon")
+    if request.activation not in ACTIVATION_MODES:
+        raise InputError(f"unknown --activation {request.activation!r}", fix="use auto, packages or table")
+    if request.activation == "packages" and not request.vendor:
+        raise InputError("--activation packages measures the vendored packages' scripts",
+                         fix="add --vendor (or use --activation auto)")
     if request.apptainer_from_image and "apptainer" not in request.formats:
         raise InputError("--from-image writes an Apptainer definition",
                          fix="add --format apptainer (or leave out --from-image)")
@@ -181,9 +193,23 @@ def _variant(request: ConvertRequest, name: str, spec: EnvSpec, resolution: Reso
     serialized = _lock_output(spec, lock)
     platform = _target(lock, request)
     options = _plan_options(request, name, cuda, lock_digest(serialized), platform, spec.source.name)
+    if request.activation != "table":
+        options = replace(options, activation=_measured_activation(request.output, options))
     findings, gaps = audited
     return SolvedVariant(name, resolution, serialized, make_plan(spec, lock, options, gaps),
-                         tuple(findings))
+                         tuple(findings), options, gaps)
+
+
+def _measured_activation(output: Path, options: PlanOptions) -> tuple[tuple[str, str], ...] | None:
+    """The activation variables measured earlier for this very lock (``activation.env``)."""
+    from conda2docker.plan.activation import ACTIVATION_FILE, read_activation_file
+
+    path = output / options.support_dir / ACTIVATION_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return read_activation_file(text, options.lock_digest)
 
 
 def solve_variants(request: ConvertRequest) -> tuple[list[SolvedVariant], list[str]]:
@@ -318,8 +344,69 @@ def convert(request: ConvertRequest, echo: Echo = lambda _line: None) -> Convert
         if vendored.vendored_files:
             echo(f"{variant.name}: vendored {vendored.vendored_files} files "
                  f"({vendored.vendored_bytes / 1e6:.1f} MB), hashes checked")
-    return ConvertResult(first, written=report.written, unchanged=report.unchanged, variants=names,
+    written = list(report.written)
+    if request.vendor and request.activation != "table":
+        measured = measure_activation(request, variants, echo)
+        if measured != variants:
+            again = {path: data for path, data in render_files(request, measured).items()
+                     if files.get(path) != data}
+            written += [p for p in write_files(again, force=True).written if p not in written]
+    return ConvertResult(first, written=tuple(written), unchanged=report.unchanged, variants=names,
                          notes=tuple(notes))
+
+
+def measure_activation(request: ConvertRequest, variants: Sequence[SolvedVariant],
+                       echo: Echo) -> list[SolvedVariant]:
+    """With the packages vendored: the activation variables of each variant measured from the
+    packages' own activate.d scripts, evaluated in the env stage's container (never on the
+    host), written to ``activation.env`` and put into the plan. Variants measured before (an
+    ``activation.env`` for the same lock) are left as they are."""
+    from conda2docker.engine.activation import engine_with_image, measure_in_env_stage
+    from conda2docker.errors import EngineError
+    from conda2docker.plan import SYSTEM_PATH, make_plan
+    from conda2docker.plan.activation import ACTIVATION_FILE, render_activation_file
+    from conda2docker.render.dockerfile import DOCKERFILE_NAMES
+
+    result: list[SolvedVariant] = []
+    for variant in variants:
+        options = variant.options
+        env_stage = variant.plan.stage("env")
+        if options is None or options.activation is not None or env_stage is None:
+            result.append(variant)
+            continue
+        base = variant.plan.arg_default(env_stage.base[2:-1]) if env_stage.base.startswith("${") else env_stage.base
+        client, why = engine_with_image(base or env_stage.base)
+        if client is None:
+            if request.activation == "packages":
+                raise EngineError(f"cannot measure the activation scripts: {why}",
+                                  fix="start an engine that has the base image, or use --activation table")
+            echo(f"note: {variant.name}: activation variables from conda2docker's table ({why}); "
+                 "`conda2docker verify` checks them against the packages' scripts")
+            result.append(variant)
+            continue
+        try:
+            activation = measure_in_env_stage(client, request.output, DOCKERFILE_NAMES[variant.name],
+                                              options.prefix, SYSTEM_PATH)
+        except EngineError as error:
+            if request.activation == "packages":
+                raise
+            echo(f"note: {variant.name}: activation variables from conda2docker's table (measuring "
+                 f"failed: {error.message}); `conda2docker verify` checks them")
+            result.append(variant)
+            continue
+        finally:
+            client.close()
+        from conda2docker.outputs import write_files
+
+        path = request.output / options.support_dir / ACTIVATION_FILE
+        write_files({path: render_activation_file(activation, options.lock_digest or "").encode()}, force=True)
+        names = ", ".join(name for name, _ in activation.set) or "none"
+        echo(f"{variant.name}: activation measured from {len(activation.scripts)} activate.d script(s) "
+             f"in the env stage: {names} (kept in {path})")
+        measured = replace(options, activation=activation.set)
+        plan = make_plan(variant.resolution.spec, variant.resolution.lock, measured, variant.gaps)
+        result.append(replace(variant, plan=plan, options=measured))
+    return result
 
 
 def _summary(findings: Sequence[Finding]) -> str:

@@ -65,6 +65,11 @@ def convert_command(
                      "from the Dockerfile, from the local engine (Bootstrap: docker-daemon).",
                      show_default=False),
     ] = None,
+    activation: Annotated[
+        str, typer.Option("--activation", help="auto (with --vendor: measure the packages' activate.d "
+                          "scripts in the env stage's container when an engine has the base image), "
+                          "packages (must measure) or table (conda2docker's table only).")
+    ] = "auto",
     runtime_image: Annotated[str, typer.Option("--runtime-image", help="Base of the runtime stage (pin with @sha256:…).")] = "debian:bookworm-slim",
     build_image: Annotated[str, typer.Option("--build-image", help="Base of the wheels (compile) stage.")] = "buildpack-deps:bookworm",
     micromamba_image: Annotated[str, typer.Option("--micromamba-image", help="Image providing micromamba.")] = "mambaorg/micromamba:2.0.5-debian12-slim",
@@ -91,7 +96,7 @@ def convert_command(
         micromamba_image=micromamba_image, python_image=python_image,
         cuda_devel_image=cuda_devel_image, uid=uid, gid=gid, buildkit=buildkit,
         formats=tuple(dict.fromkeys(fmt or ["docker"])), apptainer_bootstrap=apptainer_bootstrap,
-        apptainer_from_image=from_image, check=check, force=force,
+        apptainer_from_image=from_image, activation=activation, check=check, force=force,
     )
     result = convert(request, echo=lambda line: typer.echo(line, err=True))
     if check:
