@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from conda2docker.errors import EngineError
+from conda2docker.image import ACTIVATION_LOG
 from conda2docker.plan.activation import (
     Activation,
     EvaluationError,
@@ -23,7 +24,6 @@ from conda2docker.plan.activation import (
 )
 
 NOBODY = "65534:65534"
-ENV_STAGE_LOG = "build-activation.log"
 
 
 def evaluate_in_image(
@@ -74,7 +74,7 @@ def measure_in_env_stage(
     from conda2docker.engine.build import build_image
 
     result = build_image(context, None, dockerfile=dockerfile, target="env", network_mode="none",
-                         client=client, log_name=ENV_STAGE_LOG)
+                         client=client, log_name=ACTIVATION_LOG)
     environment = {"PATH": f"{prefix}/bin:{system_path}", "CONDA_PREFIX": prefix, "LANG": "C.UTF-8"}
     return evaluate_in_image(client, result.image_id, prefix, environment=environment)
 

@@ -20,8 +20,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-ACTIVATION_FILE = "activation.env"
-"""In the variant's support directory (``conda2docker/activation.env``)."""
+from conda2docker.image import ACTIVATION_FILE
+
+__all__ = ["ACTIVATION_FILE", "Activation", "EvaluationError", "differences", "evaluate_argv",
+           "is_bookkeeping", "parse_evaluation", "read_activation_file", "render_activation_file"]
+
 
 _SCRIPTS = "C2D-ACTIVATION-SCRIPTS"
 _BEFORE = "C2D-ACTIVATION-BEFORE"

@@ -43,7 +43,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from conda2docker.plan import STAGING, BuildPlan, Stage
+from conda2docker.image import APPTAINER_STAGING, DEFINITION_NAMES, STAGING
+from conda2docker.plan import BuildPlan, Stage
 from conda2docker.plan.instructions import (
     AddArchive,
     Arg,
@@ -66,11 +67,9 @@ from conda2docker.render.quoting import no_newlines, path_word
 from conda2docker.render.shell import and_chain
 
 Bootstrap = Literal["docker", "docker-daemon"]
-DEFINITION_NAMES = {"cpu": "conda2docker.def", "gpu": "conda2docker.gpu.def"}
 INDENT = "    "
 CONTINUATION = " \\\n" + INDENT * 2
-STAGING_DIR = "/opt/c2d-staging"
-"""Where the plan's staging directory goes: not ``/tmp``, which ``%post`` sees from the host."""
+STAGING_DIR = APPTAINER_STAGING
 MERGE_DIR = "/opt/c2d-merge"
 ADD_DIR = "/opt/c2d-add"
 JUPYTER_IP_VARIABLE = "C2D_JUPYTER_IP"
