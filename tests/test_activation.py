@@ -162,3 +162,23 @@ def test_without_an_engine_the_table_is_used_and_said(
     assert not (tmp_path / "out" / "conda2docker" / "activation.env").exists()
     assert main([*argv, "--activation", "packages"]) == 4
     assert "cannot measure the activation scripts: no Docker engine answers" in capsys.readouterr().err
+
+
+def test_the_installer_names_the_post_link_scripts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import importlib.util
+    import json
+
+    script = Path(__file__).resolve().parents[1] / "src" / "conda2docker" / "data" / "install_lock.py"
+    spec = importlib.util.spec_from_file_location("install_lock", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    meta = tmp_path / "conda-meta"
+    meta.mkdir()
+    (meta / "c2d-activate-1.0-0.json").write_text(json.dumps(
+        {"name": "c2d-activate", "files": ["bin/.c2d-activate-post-link.sh", "share/x"]}))
+    (meta / "plain-1.0-0.json").write_text(json.dumps({"name": "plain", "files": ["bin/plain"]}))
+    module.report_post_link(tmp_path, True)
+    assert capsys.readouterr().out == "post-link scripts: ran: c2d-activate\n"
+    module.report_post_link(tmp_path, False)
+    assert "did NOT run (py-rattler without link-script support): c2d-activate" in capsys.readouterr().out

@@ -9,7 +9,7 @@ from pathlib import Path
 from conda2docker.audit.gaps import BuildGaps, SourceBuild
 from conda2docker.model import EnvSpec, Lock
 from conda2docker.plan import PlanOptions, make_plan
-from conda2docker.plan.apt import apt_install_missing, present_test
+from conda2docker.plan.apt import apt_install_missing, present_test, require_commands
 from conda2docker.plan.instructions import Copy, Run, Shell
 from conda2docker.render.dockerfile import render_dockerfile
 from support.lint import assert_lints_clean
@@ -88,3 +88,17 @@ def test_a_local_package_named_only_by_the_lock_keeps_its_scanned_toolchains(tmp
     (tree / "src" / "purepkg" / "fast.c").write_text("")
     found = plan_inputs([], lock, "linux-64", local={"purepkg": scan_tree(tree)})
     assert [(b.name, b.toolchains) for b in found.local_packages] == [("c2d-purelocal", ("c",))]
+
+
+def test_a_tool_no_apt_package_provides_is_required_with_the_fix(tmp_path: Path) -> None:
+    import subprocess
+
+    step = require_commands(["nvcc"], "the cuda-ext base image", "use a CUDA devel image").commands[0]
+    assert isinstance(step, Shell)
+    done = subprocess.run(["/bin/sh", "-c", step.text], env={"PATH": str(tmp_path)}, capture_output=True, text=True)
+    assert done.returncode == 1
+    assert done.stderr.strip() == ("conda2docker: nvcc not found on PATH in the cuda-ext base image; "
+                                   "fix: use a CUDA devel image")
+    (tmp_path / "nvcc").write_text("#!/bin/sh\n")
+    (tmp_path / "nvcc").chmod(0o755)
+    assert subprocess.run(["/bin/sh", "-c", step.text], env={"PATH": str(tmp_path)}).returncode == 0

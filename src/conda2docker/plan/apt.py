@@ -64,3 +64,14 @@ def apt_install_missing(packages: Iterable[str]) -> Run:
             ),
         )
     )
+
+
+def require_commands(commands: Iterable[str], where: str, fix: str) -> Run:
+    """Fail the step with one clear line when a tool the stage needs is not on PATH (e.g.
+    ``nvcc`` in a CUDA devel base): tools no apt package of ours provides."""
+    names = sorted(set(commands))
+    for name in names:
+        check_debian_package(name)  # the same plain-word rule: nothing a shell would expand
+    tests = " && ".join(f"command -v {shlex.quote(n)} >/dev/null 2>&1" for n in names)
+    message = shlex.quote(f"conda2docker: {', '.join(names)} not found on PATH in {where}; fix: {fix}")
+    return Run((Shell(f"if ! {{ {tests}; }}; then echo {message} >&2; exit 1; fi"),))
