@@ -140,7 +140,7 @@ def test_convert_checks_the_activation_mode(tmp_path: Path, capsys: pytest.Captu
     assert main(["convert", str(env), "-o", str(tmp_path / "out"), "--activation", "packages"]) == 2
     assert "add --vendor" in capsys.readouterr().err
     assert main(["convert", str(env), "-o", str(tmp_path / "out"), "--activation", "guess"]) == 2
-    assert "unknown --activation" in capsys.readouterr().err
+    assert "Invalid value for '--activation'" in capsys.readouterr().err
     assert os.listdir(tmp_path) == ["environment.yml"]
 
 

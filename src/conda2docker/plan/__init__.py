@@ -19,6 +19,7 @@ context files, vendored items, notes and build args); :func:`assemble` builds th
 from the parts. This package face only hands names on: the work is in its modules.
 """
 
+from conda2docker.choices import Installer
 from conda2docker.image import (
     CUDA_EXT_PREFIX,
     PIP_PREFIX,
@@ -42,7 +43,6 @@ from conda2docker.plan.types import (
     DEFAULT_RUNTIME_IMAGE,
     BuildPlan,
     ContextFile,
-    Installer,
     Part,
     PlanOptions,
     RuntimeFacts,

@@ -41,8 +41,8 @@ import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
 
+from conda2docker.choices import Bootstrap
 from conda2docker.image import APPTAINER_STAGING, DEFINITION_NAMES, STAGING
 from conda2docker.plan import BuildPlan, Stage
 from conda2docker.plan.instructions import (
@@ -66,7 +66,6 @@ from conda2docker.plan.instructions import (
 from conda2docker.render.quoting import no_newlines, path_word
 from conda2docker.render.shell import and_chain
 
-Bootstrap = Literal["docker", "docker-daemon"]
 INDENT = "    "
 CONTINUATION = " \\\n" + INDENT * 2
 STAGING_DIR = APPTAINER_STAGING
