@@ -145,3 +145,29 @@ def test_activation_is_measured_from_the_packages_and_verified(
     checks = {c["id"]: c for c in json.loads(capsys.readouterr().out)["checks"]}
     assert checks["activation"]["status"] == "fail"
     assert "C2D_ACTIVATE_DATA=/opt/env/share/c2d-activate" in checks["activation"]["detail"]
+
+
+def test_build_measures_the_activation_convert_could_not(
+    tmp_path: Path, test_channel: TestChannel, docker_client: Any, base_image: str,
+    image_tag_factory: Callable[[str], str], capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A Dockerfile from the table: ``build`` measures the scripts in the (cached) env stage,
+    keeps them for the lock and says what the image lacks; ``convert`` again takes them."""
+    env = tmp_path / "environment.yml"
+    env.write_text("name: activate\nchannels:\n  - c2d-test\ndependencies:\n  - python=3.11\n  - c2d-activate\n")
+    out = tmp_path / "out"
+    argv = ["convert", str(env), "-o", str(out), "--installer", "rattler", "--vendor",
+            "--channel-alias", test_channel.alias]
+    assert main([*argv, "--activation", "table"]) == 0
+    assert "C2D_ACTIVATE" not in (out / "Dockerfile").read_text()
+    capsys.readouterr()
+    assert main(["build", str(out), "--tag", image_tag_factory("shapes-activate-table"), "--network", "none",
+                 "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "note: the packages' activate.d scripts set what the image's ENV lacks: C2D_ACTIVATE_CATALOGS=" in err
+    assert "run the same `conda2docker convert` again with --force" in err
+    assert (out / "conda2docker" / "activation.env").is_file()
+    assert main(argv) == 1  # the Dockerfile would change: never without --force
+    assert main([*argv, "--force"]) == 0  # auto: reads the measurement kept for this lock
+    assert "activation measured" not in capsys.readouterr().err
+    assert 'C2D_ACTIVATE_DATA="/opt/env/share/c2d-activate"' in (out / "Dockerfile").read_text()

@@ -74,6 +74,8 @@ class BuildResult:
     stages: list[str] = field(default_factory=list)
     timings: list[StageTiming] = field(default_factory=list)
     seconds: float = 0.0
+    notes: tuple[str, ...] = ()
+    """What the user should know about the built image (e.g. activation variables it lacks)."""
 
 
 def package_from_output(lines: list[str]) -> str | None:
@@ -260,4 +262,17 @@ def build_variant(
             progress=display.update,
         )
     display.summary(result)
+    if target is None:
+        from dataclasses import replace
+
+        from conda2docker.engine.activation import measure_after_build
+        from conda2docker.engine.client import connect
+
+        client = connect()
+        try:
+            note = measure_after_build(client, context, variant, result.image_id, network_mode)
+        finally:
+            client.close()
+        if note:
+            result = replace(result, notes=(*result.notes, note))
     return result
