@@ -15,6 +15,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conda2docker.plan import PlanOptions, make_plan
 from conda2docker.plan.activation import (
@@ -87,6 +89,9 @@ def test_the_activation_file_belongs_to_one_lock() -> None:
     assert read_activation_file(text, "cd" * 32) is None  # another lock: measure again
     assert read_activation_file(text + "not a variable line\n", "ab" * 32) is None
     assert read_activation_file("GDAL_DATA=/x\n", None) is None  # no digest: not ours
+    broken = render_activation_file(Activation((), (("X", "a\nb"), ("Y", "c"))), "ab" * 32)
+    assert "# left out, a line break no Dockerfile ENV can hold: X" in broken
+    assert read_activation_file(broken, "ab" * 32) == (("Y", "c"),)
 
 
 def test_measured_variables_replace_the_table() -> None:
@@ -182,3 +187,27 @@ def test_the_installer_names_the_post_link_scripts(tmp_path: Path, capsys: pytes
     assert capsys.readouterr().out == "post-link scripts: ran: c2d-activate\n"
     module.report_post_link(tmp_path, False)
     assert "did NOT run (py-rattler without link-script support): c2d-activate" in capsys.readouterr().out
+
+
+_NAMES = st.from_regex(r"[A-Z][A-Z0-9_]{0,8}", fullmatch=True)
+_VALUES = st.text(st.characters(blacklist_characters="\x00\n\r", blacklist_categories=("Cs",)), max_size=20)
+
+
+@settings(max_examples=80, deadline=None)
+@given(before=st.dictionaries(_NAMES, _VALUES, max_size=5), after=st.dictionaries(_NAMES, _VALUES, max_size=5))
+def test_the_parser_reports_exactly_the_changes(before: dict[str, str], after: dict[str, str]) -> None:
+    def dump(env: dict[str, str]) -> list[str]:
+        return [f"{k}={v}" for k, v in env.items()]
+
+    items = ["C2D-ACTIVATION-SCRIPTS", "/opt/env/etc/conda/activate.d/a.sh", "C2D-ACTIVATION-BEFORE",
+             *dump(before), "C2D-ACTIVATION-AFTER", *dump(after)]
+    got = parse_evaluation(("\0".join(items) + "\0").encode())
+    for name, value in got.set:
+        assert after[name] == value and before.get(name) != value
+    assert set(got.unset) == {k for k in before if k not in after}
+    unchanged = {k for k, v in after.items() if before.get(k) == v}
+    assert not unchanged & {k for k, _ in got.set}
+    # What the parser reports goes through activation.env unchanged.
+    assert read_activation_file(render_activation_file(got, "0" * 64), "0" * 64) == got.set
+    assert parse_evaluation(b"C2D-ACTIVATION-SCRIPTS\0C2D-ACTIVATION-BEFORE\0C2D-ACTIVATION-AFTER\0X=a\nb\0").set \
+        == (("X", "a\nb"),)

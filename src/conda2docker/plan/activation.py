@@ -117,10 +117,16 @@ def render_activation_file(activation: Activation, lock_sha256: str) -> str:
         "# evaluated inside the env stage's container. convert reads this file while the lock's",
         "# digest below matches; delete it to measure again.",
         f"# lock-sha256: {lock_sha256}",
-        *(f"# script: {script}" for script in activation.scripts),
-        *(f"{name}={value}" for name, value in activation.set),
+        *(f"# script: {_one_line(script)}" for script in activation.scripts),
+        *(f"# left out, a line break no Dockerfile ENV can hold: {name}"
+          for name, value in activation.set if _one_line(value) != value),
+        *(f"{name}={value}" for name, value in activation.set if _one_line(value) == value),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _one_line(text: str) -> str:
+    return text.replace("\n", " ").replace("\r", " ")
 
 
 def read_activation_file(text: str, lock_sha256: str | None) -> tuple[tuple[str, str], ...] | None:
@@ -128,7 +134,7 @@ def read_activation_file(text: str, lock_sha256: str | None) -> tuple[tuple[str,
     another lock (or is not such a file)."""
     digest = None
     pairs: list[tuple[str, str]] = []
-    for line in text.splitlines():
+    for line in text.split("\n"):
         if line.startswith("# lock-sha256: "):
             digest = line.removeprefix("# lock-sha256: ").strip()
         elif line and not line.startswith("#"):
