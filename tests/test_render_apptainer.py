@@ -109,3 +109,20 @@ def test_any_name_and_variables_keep_the_grammar(name: str, values: list[str]) -
     assert final.labels()["org.opencontainers.image.title"] == name
     exports = [line for line in final.sections["environment"] if line.startswith("export V")]
     assert len(exports) == len(values)
+
+
+def test_a_pure_python_wheels_stage_continues_the_env_stage() -> None:
+    from conda2docker.audit.gaps import BuildGaps, SourceBuild
+
+    lock = lock_with_builds()
+    gaps = BuildGaps(platform="linux-64",
+                     sdist_packages=(SourceBuild("docopt", "sdist", "u", "0.6.2"),),
+                     vcs_packages=(SourceBuild("requests", "vcs", "u"),),
+                     local_packages=(SourceBuild("mytool", "path", "u"),))
+    plan = make_plan(SPEC, lock, PlanOptions(installer="rattler", vendor=True), gaps)
+    assert plan.stage("wheels").base == "env"  # type: ignore[union-attr]
+    stages = {s.name: s for s in parse_definition(render_apptainer(plan))}
+    wheels = stages["wheels"]
+    assert wheels.header["from"] == stages["env"].header["from"]  # the env stage's base image
+    assert wheels.files("env") == [("/opt/env", "/opt/env")]
+    assert not any("apt-get" in line for line in wheels.sections["post"])
