@@ -18,8 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conda2docker.plan import PlanOptions, make_plan
-from conda2docker.plan.activation import (
+from conda2docker.activation import (
     Activation,
     EvaluationError,
     differences,
@@ -28,6 +27,7 @@ from conda2docker.plan.activation import (
     read_activation_file,
     render_activation_file,
 )
+from conda2docker.plan import PlanOptions, make_plan
 from conda2docker.plan.instructions import Env
 from conda2docker.plan.runtime import activation_environment
 from conda2docker.verify_checks import judge_activation

@@ -103,7 +103,7 @@ def lock_bytes(lock: Lock) -> bytes:
     from conda2docker.lockfile import write_conda_lock
 
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "conda-lock.yml"
+        path = Path(tmp) / LOCK_NAMES["cpu"]
         write_conda_lock(lock, path)
         return path.read_bytes()
 
@@ -198,8 +198,8 @@ def _variant(request: ConvertRequest, name: Variant, spec: EnvSpec, resolution: 
 
 def _measured_activation(output: Path, options: PlanOptions) -> tuple[tuple[str, str], ...] | None:
     """The activation variables measured earlier for this very lock (``activation.env``)."""
+    from conda2docker.activation import read_activation_file
     from conda2docker.image import ACTIVATION_FILE
-    from conda2docker.plan.activation import read_activation_file
 
     path = output / options.support_dir / ACTIVATION_FILE
     try:
@@ -350,11 +350,11 @@ def measure_activation(request: ConvertRequest, variants: Sequence[SolvedVariant
     packages' own activate.d scripts, evaluated in the env stage's container (never on the
     host), written to ``activation.env`` and put into the plan. Variants measured before (an
     ``activation.env`` for the same lock) are left as they are."""
+    from conda2docker.activation import render_activation_file
     from conda2docker.engine.activation import engine_with_image, measure_in_env_stage
     from conda2docker.errors import EngineError
     from conda2docker.image import ACTIVATION_FILE, DOCKERFILE_NAMES, SYSTEM_PATH
     from conda2docker.plan import make_plan
-    from conda2docker.plan.activation import render_activation_file
 
     result: list[SolvedVariant] = []
     for variant in variants:

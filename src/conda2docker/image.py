@@ -96,7 +96,7 @@ AUDIT_NAMES: dict[Variant, str] = {"cpu": "audit.md", "gpu": "audit.gpu.md"}
 BUILD_LOG = "build.log"
 ACTIVATION_FILE = "activation.env"
 """In a variant's support directory: the activation variables measured from the packages'
-activate.d scripts, for one lock (``plan/activation.py``)."""
+activate.d scripts, for one lock (``activation.py``)."""
 ACTIVATION_LOG = "build-activation.log"
 """The log of the ``env`` stage build that ``convert --vendor`` measures activation in."""
 

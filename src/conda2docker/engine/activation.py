@@ -3,8 +3,8 @@ channel-supplied code), for ``convert --vendor`` (in the ``env`` stage's image) 
 ``verify`` (in the built image).
 
 The container has no network and runs as ``nobody`` unless told otherwise; what it runs is
-:data:`conda2docker.plan.activation.EVALUATE_SCRIPT`, and what it prints is parsed by
-:func:`conda2docker.plan.activation.parse_evaluation`.
+:data:`conda2docker.activation.EVALUATE_SCRIPT`, and what it prints is parsed by
+:func:`conda2docker.activation.parse_evaluation`.
 """
 
 from __future__ import annotations
@@ -14,6 +14,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from conda2docker.activation import (
+    Activation,
+    EvaluationError,
+    evaluate_argv,
+    parse_evaluation,
+)
 from conda2docker.errors import EngineError
 from conda2docker.image import (
     ACTIVATION_FILE,
@@ -22,12 +28,6 @@ from conda2docker.image import (
     Variant,
     dockerfile_name,
     support_dir,
-)
-from conda2docker.plan.activation import (
-    Activation,
-    EvaluationError,
-    evaluate_argv,
-    parse_evaluation,
 )
 
 NOBODY = "65534:65534"
@@ -110,7 +110,7 @@ def measure_after_build(
     ``--vendor``, or no engine at ``convert`` time): measure it in the ``env`` stage (its
     layers are cached by now), keep it in ``activation.env`` for the image's lock, and return
     a note naming what the image's ``ENV`` lacks (None when nothing, or not our image)."""
-    from conda2docker.plan.activation import (
+    from conda2docker.activation import (
         differences,
         read_activation_file,
         render_activation_file,

@@ -27,7 +27,7 @@ from conda2docker.plan.types import Part, PlanOptions, RuntimeFacts, Stage
 # What the activate.d scripts of common conda-forge packages set (read from the scripts
 # themselves), for when the packages' own scripts cannot be evaluated: the image sets them
 # with ENV so that no activation (and no shell wrapper) is needed. Where the package files are
-# at hand (``convert --vendor``), the variables are measured instead (plan/activation.py), and
+# at hand (``convert --vendor``), the variables are measured instead (activation.py), and
 # ``verify`` compares the image with the scripts in any case. Variables a script sets only
 # when an optional directory exists (GDAL_DRIVER_PATH: gdalplugins) are left to measurement.
 ACTIVATION_VARIABLES: dict[str, tuple[tuple[str, str], ...]] = {
