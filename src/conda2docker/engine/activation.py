@@ -130,12 +130,13 @@ def measure_after_build(
                                           SYSTEM_PATH, network_mode)
     except EngineError as error:
         return f"the activation scripts could not be measured ({error.message}); `conda2docker verify` checks them"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_activation_file(activation, facts.label_digest), encoding="utf-8")
+    kept = ""
+    if path.parent.is_dir():  # a context convert wrote; never a new directory in a repository
+        path.write_text(render_activation_file(activation, facts.label_digest), encoding="utf-8")
+        kept = f" (it reads {path}; the Dockerfile changes)"
     env = dict(str(item).partition("=")[::2] for item in (attrs.get("Config") or {}).get("Env") or [])
     missing = differences(activation, env)
     if not missing:
         return None
     return (f"the packages' activate.d scripts set what the image's ENV lacks: {', '.join(missing)}; "
-            f"fix: run the same `conda2docker convert` again with --force (it reads {path}; "
-            "the Dockerfile changes) and rebuild")
+            f"fix: run the same `conda2docker convert` again with --force{kept} and rebuild")

@@ -262,7 +262,7 @@ def build_variant(
             progress=display.update,
         )
     display.summary(result)
-    if target is None:
+    if target is None and "env" in steps:  # a context with the env stage to measure in
         from dataclasses import replace
 
         from conda2docker.engine.activation import measure_after_build
