@@ -26,6 +26,12 @@ ActivationMode = Literal["auto", "packages", "table"]
 (``packages``; ``auto`` when it can), or conda2docker's table."""
 
 
+DEFAULT_INSTALLER: Installer = "micromamba"
+DEFAULT_GPU_MODE: GpuMode = "auto"
+DEFAULT_PRIORITY: ChannelPriority = "strict"
+DEFAULT_SOLVER: Solver = "auto"
+
+
 class OutputFormat(str, Enum):
     """What ``convert --format`` writes (repeatable, so an Enum: typer lists only classes)."""
 
