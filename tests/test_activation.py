@@ -144,6 +144,9 @@ def test_convert_checks_the_activation_mode(tmp_path: Path, capsys: pytest.Captu
     env.write_text("name: a\nchannels: [c2d-test]\ndependencies: [python=3.11]\n")
     assert main(["convert", str(env), "-o", str(tmp_path / "out"), "--activation", "packages"]) == 2
     assert "add --vendor" in capsys.readouterr().err
+    assert main(["convert", str(env), "-o", str(tmp_path / "out"), "--vendor", "--activation", "packages",
+                 "--format", "apptainer"]) == 2
+    assert "add --format docker" in capsys.readouterr().err
     assert main(["convert", str(env), "-o", str(tmp_path / "out"), "--activation", "guess"]) == 2
     assert "Invalid value for '--activation'" in capsys.readouterr().err
     assert os.listdir(tmp_path) == ["environment.yml"]

@@ -118,6 +118,9 @@ def _validate(request: ConvertRequest) -> None:
     if request.activation == "packages" and not request.vendor:
         raise InputError("--activation packages measures the vendored packages' scripts",
                          fix="add --vendor (or use --activation auto)")
+    if request.activation == "packages" and OutputFormat.docker not in request.formats:
+        raise InputError("--activation packages measures in the env stage the Dockerfile builds",
+                         fix="add --format docker (or use --activation auto)")
     if request.apptainer_from_image and OutputFormat.apptainer not in request.formats:
         raise InputError("--from-image writes an Apptainer definition",
                          fix="add --format apptainer (or leave out --from-image)")
@@ -338,7 +341,7 @@ def convert(request: ConvertRequest, echo: Echo = lambda _line: None) -> Convert
             echo(f"{variant.name}: vendored {vendored.vendored_files} files "
                  f"({vendored.vendored_bytes / 1e6:.1f} MB), hashes checked")
     written = list(report.written)
-    if request.vendor and request.activation != "table":
+    if request.vendor and request.activation != "table" and OutputFormat.docker in request.formats:
         measured = measure_activation(request, variants, echo)
         if measured != variants:
             again = {path: data for path, data in render_files(request, measured).items()
