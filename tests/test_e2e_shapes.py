@@ -7,8 +7,13 @@
   ``build-essential`` package (as the public ``buildpack-deps:bookworm``) needs no apt, so
   the offline build works; a base without compilers does reach for apt.
 
-(``env`` only, ``env`` + ``pip`` and ``env`` + ``wheels`` with a C sdist are samples a, b
-and c of ``test_e2e_samples.py``.)
+* Activation from the packages: ``c2d-activate``'s activate.d script, evaluated in the env
+  stage's container by ``convert --vendor`` (or by ``build`` after a Dockerfile made from the
+  table), decides the runtime ``ENV``; ``verify`` sources it in the image and fails an image
+  that lacks a variable; its post-link script ran.
+
+(``env`` only, ``env`` + ``pip`` and ``env`` + ``wheels`` with a C sdist, a pure-Python sdist,
+git and a local path are samples a, b and c of ``test_e2e_samples.py``.)
 """
 
 from __future__ import annotations
