@@ -10,8 +10,10 @@
 #             debian:bookworm-slim      (= conda2docker-ci/debian-minbase:bookworm)
 #                                       debootstrap --variant=minbase, rootfs tarball cached
 #             buildpack-deps:bookworm   (= conda2docker-ci/buildpack-deps:bookworm)
-#                                       FROM debian:bookworm-slim + build-essential, git,
-#                                       ca-certificates; `docker save` cached
+#                                       FROM debian:bookworm-slim + gcc, g++, make,
+#                                       libc6-dev, dpkg-dev, git, ca-certificates (like the
+#                                       public image: no build-essential metapackage);
+#                                       `docker save` cached
 #   down    stop the dockerd that `up` started (by its recorded pid, never by name) and
 #           wait for it to exit; an engine `up` merely reused is left running.
 #   status  engine, ownership, images and caches.
@@ -312,7 +314,7 @@ build_dockerfile() {
 FROM $BASE_TAG
 RUN apt-get update \\
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \\
-        build-essential gcc g++ make libc6-dev git ca-certificates \\
+        gcc g++ make libc6-dev dpkg-dev git ca-certificates \\
  && rm -rf /var/lib/apt/lists/*
 LABEL org.opencontainers.image.description="conda2docker CI stand-in for buildpack-deps:$SUITE (compile stage base)"
 CMD ["bash"]

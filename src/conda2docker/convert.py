@@ -25,6 +25,7 @@ from conda2docker.choices import (
     DEFAULT_INSTALLER,
     DEFAULT_PRIORITY,
     DEFAULT_SOLVER,
+    ActivationMode,
     Bootstrap,
     ChannelPriority,
     GpuMode,
@@ -71,6 +72,12 @@ class ConvertRequest:
     buildkit: bool = False
     formats: tuple[OutputFormat, ...] = (OutputFormat.docker,)
     apptainer_bootstrap: Bootstrap = "docker"
+    apptainer_from_image: str | None = None
+    """With ``apptainer``: reuse this built image (``Bootstrap: docker-daemon``), no rebuild."""
+    activation: ActivationMode = "auto"
+    """auto: with --vendor, measure the activation variables from the packages' scripts (in the
+    env stage's container) when an engine with the base image answers; packages: must measure;
+    table: the hand-kept table only."""
     check: bool = False
     force: bool = False
     allow_paths: tuple[Path, ...] = ()
@@ -88,6 +95,8 @@ class SolvedVariant:
     lock_bytes: bytes
     plan: BuildPlan
     findings: tuple[Finding, ...] = ()
+    options: PlanOptions | None = None
+    gaps: BuildGaps | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +121,22 @@ def lock_bytes(lock: Lock) -> bytes:
 def _validate(request: ConvertRequest) -> None:
     if not request.formats:
         raise InputError("no --format", fix="use docker and/or apptainer")
+    if request.activation == "packages" and not request.vendor:
+        raise InputError("--activation packages measures the vendored packages' scripts",
+                         fix="add --vendor (or use --activation auto)")
+    if request.activation == "packages" and OutputFormat.docker not in request.formats:
+        raise InputError("--activation packages measures in the env stage the Dockerfile builds",
+                         fix="add --format docker (or use --activation auto)")
+    if request.apptainer_from_image and OutputFormat.apptainer not in request.formats:
+        raise InputError("--from-image writes an Apptainer definition",
+                         fix="add --format apptainer (or leave out --from-image)")
+    if request.apptainer_from_image:
+        from conda2docker.plan.instructions import PlanError, check_image
+
+        try:
+            check_image(request.apptainer_from_image)
+        except PlanError as error:
+            raise InputError(f"--from-image: {error}", fix="name the image as docker images shows it") from None
     if request.output.exists() and not request.output.is_dir():
         raise InputError(f"{request.output} exists and is not a directory", fix="choose another --output")
     from conda2docker.plan.instructions import check_image
@@ -191,17 +216,30 @@ def _variant(request: ConvertRequest, name: Variant, spec: EnvSpec, resolution: 
     local = local_channel_packages(lock, platform)
     options = _plan_options(request, name, cuda, lock_digest(serialized), platform, spec.source.name,
                             vendor=request.vendor or bool(local))
+    if request.activation != "table":
+        options = replace(options, activation=_measured_activation(request.output, options))
     findings, gaps = audited
     plan = make_plan(spec, lock, options, gaps)
     if local and not request.vendor:
-        from dataclasses import replace
-
         shown = ", ".join(local[:3]) + (f" and {len(local) - 3} more" if len(local) > 3 else "")
         plan = replace(plan, notes=(*plan.notes, (
             f"{name}: {shown} come from a local file:// channel, which no docker build can "
             "reach: every package file is vendored into the context (hash-checked), as with "
             "--vendor")))
-    return SolvedVariant(name, resolution, serialized, plan, tuple(findings))
+    return SolvedVariant(name, resolution, serialized, plan, tuple(findings), options, gaps)
+
+
+def _measured_activation(output: Path, options: PlanOptions) -> tuple[tuple[str, str], ...] | None:
+    """The activation variables measured earlier for this very lock (``activation.env``)."""
+    from conda2docker.activation import read_activation_file
+    from conda2docker.image import ACTIVATION_FILE
+
+    path = output / options.support_dir / ACTIVATION_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return read_activation_file(text, options.lock_digest)
 
 
 def solve_variants(request: ConvertRequest) -> tuple[list[SolvedVariant], list[str]]:
@@ -288,7 +326,7 @@ def _target(lock: Lock, request: ConvertRequest) -> str:
 def render_files(request: ConvertRequest, variants: Sequence[SolvedVariant]) -> dict[Path, bytes]:
     """Every generated file of the output directory, by path."""
     from conda2docker.audit import render_report
-    from conda2docker.render.apptainer import render_apptainer
+    from conda2docker.render.apptainer import render_apptainer, render_apptainer_from_image
     from conda2docker.render.compose import render_compose
     from conda2docker.render.dockerfile import render_dockerfile, render_dockerignore
 
@@ -306,7 +344,11 @@ def render_files(request: ConvertRequest, variants: Sequence[SolvedVariant]) -> 
         if OutputFormat.apptainer in request.formats:
             name = DEFINITION_NAMES["cpu" if only_gpu else variant.name]
             bootstrap = request.apptainer_bootstrap
-            files[out / name] = render_apptainer(plan, bootstrap).encode()
+            if request.apptainer_from_image and variant is variants[0]:
+                text = render_apptainer_from_image(plan, request.apptainer_from_image)
+            else:
+                text = render_apptainer(plan, bootstrap)
+            files[out / name] = text.encode()
         for context_file in plan.context_files:
             files[out / context_file.path] = context_file.content
     if OutputFormat.docker in request.formats:
@@ -374,8 +416,71 @@ def convert(request: ConvertRequest, echo: Echo = lambda _line: None) -> Convert
         if vendored.vendored_files:
             echo(f"{variant.name}: vendored {vendored.vendored_files} files "
                  f"({vendored.vendored_bytes / 1e6:.1f} MB), hashes checked")
-    return ConvertResult(first, written=report.written, unchanged=report.unchanged, variants=names,
+    written = list(report.written)
+    if request.vendor and request.activation != "table" and OutputFormat.docker in request.formats:
+        measured = measure_activation(request, variants, echo)
+        if measured != variants:
+            again = {path: data for path, data in render_files(request, measured).items()
+                     if files.get(path) != data}
+            written += [p for p in write_files(again, root=request.output, force=True).written
+                    if p not in written]
+    return ConvertResult(first, written=tuple(written), unchanged=report.unchanged, variants=names,
                          notes=tuple(notes))
+
+
+def measure_activation(request: ConvertRequest, variants: Sequence[SolvedVariant],
+                       echo: Echo) -> list[SolvedVariant]:
+    """With the packages vendored: the activation variables of each variant measured from the
+    packages' own activate.d scripts, evaluated in the env stage's container (never on the
+    host), written to ``activation.env`` and put into the plan. Variants measured before (an
+    ``activation.env`` for the same lock) are left as they are."""
+    from conda2docker.activation import render_activation_file
+    from conda2docker.engine.activation import engine_with_image, measure_in_env_stage
+    from conda2docker.errors import EngineError
+    from conda2docker.image import ACTIVATION_FILE, DOCKERFILE_NAMES, SYSTEM_PATH
+    from conda2docker.plan import make_plan
+
+    result: list[SolvedVariant] = []
+    for variant in variants:
+        options = variant.options
+        env_stage = variant.plan.stage("env")
+        if options is None or options.activation is not None or env_stage is None:
+            result.append(variant)
+            continue
+        base = variant.plan.arg_default(env_stage.base[2:-1]) if env_stage.base.startswith("${") else env_stage.base
+        client, why = engine_with_image(base or env_stage.base)
+        if client is None:
+            if request.activation == "packages":
+                raise EngineError(f"cannot measure the activation scripts: {why}",
+                                  fix="start an engine that has the base image, or use --activation table")
+            echo(f"note: {variant.name}: activation variables from conda2docker's table ({why}); "
+                 "`conda2docker verify` checks them against the packages' scripts")
+            result.append(variant)
+            continue
+        try:
+            activation = measure_in_env_stage(client, request.output, DOCKERFILE_NAMES[variant.name],
+                                              options.prefix, SYSTEM_PATH)
+        except EngineError as error:
+            if request.activation == "packages":
+                raise
+            echo(f"note: {variant.name}: activation variables from conda2docker's table (measuring "
+                 f"failed: {error.message}); `conda2docker verify` checks them")
+            result.append(variant)
+            continue
+        finally:
+            client.close()
+        from conda2docker.outputs import write_files
+
+        path = request.output / options.support_dir / ACTIVATION_FILE
+        write_files({path: render_activation_file(activation, options.lock_digest or "").encode()},
+                    root=request.output, force=True)
+        names = ", ".join(name for name, _ in activation.set) or "none"
+        echo(f"{variant.name}: activation measured from {len(activation.scripts)} activate.d script(s) "
+             f"in the env stage: {names} (kept in {path})")
+        measured = replace(options, activation=activation.set)
+        plan = make_plan(variant.resolution.spec, variant.resolution.lock, measured, variant.gaps)
+        result.append(replace(variant, plan=plan, options=measured))
+    return result
 
 
 def _summary(findings: Sequence[Finding]) -> str:

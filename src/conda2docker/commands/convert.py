@@ -13,6 +13,7 @@ from conda2docker.choices import (
     DEFAULT_INSTALLER,
     DEFAULT_PRIORITY,
     DEFAULT_SOLVER,
+    ActivationMode,
     Bootstrap,
     GpuMode,
     Installer,
@@ -72,6 +73,17 @@ def convert_command(
     apptainer_bootstrap: Annotated[
         Bootstrap, typer.Option("--apptainer-bootstrap", help="docker (a registry) or docker-daemon (the local engine).")
     ] = "docker",
+    from_image: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--from-image", help="With --format apptainer: a definition that reuses IMAGE, built "
+                     "from the Dockerfile, from the local engine (Bootstrap: docker-daemon).",
+                     show_default=False),
+    ] = None,
+    activation: Annotated[
+        ActivationMode, typer.Option("--activation", help="auto (with --vendor: measure the packages' activate.d "
+                          "scripts in the env stage's container when an engine has the base image), "
+                          "packages (must measure) or table (conda2docker's table only).")
+    ] = "auto",
     runtime_image: Annotated[str, typer.Option("--runtime-image", help="Base of the runtime stage (pin with @sha256:…).")] = image.RUNTIME_IMAGE,
     build_image: Annotated[str, typer.Option("--build-image", help="Base of the wheels (compile) stage.")] = image.BUILD_IMAGE,
     micromamba_image: Annotated[str, typer.Option("--micromamba-image", help="Image providing micromamba.")] = image.MICROMAMBA_IMAGE,
@@ -110,8 +122,8 @@ def convert_command(
         micromamba_image=micromamba_image, python_image=python_image,
         cuda_devel_image=cuda_devel_image, uid=uid, gid=gid, buildkit=buildkit,
         formats=tuple(dict.fromkeys(fmt or [OutputFormat.docker])), apptainer_bootstrap=apptainer_bootstrap,
-        check=check, force=force, allow_paths=tuple(allow_path or ()),
-        categories=tuple(dict.fromkeys(category or ())),
+        apptainer_from_image=from_image, activation=activation, check=check, force=force,
+        allow_paths=tuple(allow_path or ()), categories=tuple(dict.fromkeys(category or ())),
     )
     from conda2docker.credentials import redact
 

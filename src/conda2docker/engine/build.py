@@ -73,6 +73,8 @@ class BuildResult:
     stages: list[str] = field(default_factory=list)
     timings: list[StageTiming] = field(default_factory=list)
     seconds: float = 0.0
+    notes: tuple[str, ...] = ()
+    """What the user should know about the built image (e.g. activation variables it lacks)."""
 
 
 def package_from_output(lines: list[str]) -> str | None:

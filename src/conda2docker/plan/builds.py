@@ -22,6 +22,7 @@ from conda2docker.image import (
 )
 from conda2docker.image import CUDA_HOME as CUDA_HOME_IMAGE
 from conda2docker.model import Lock, LockedPackage
+from conda2docker.names import canonical
 from conda2docker.plan.apt import apt_install_missing
 from conda2docker.plan.gpu import DEFAULT_CUDA, cuda_devel_image
 from conda2docker.plan.instructions import (
@@ -138,11 +139,15 @@ def _requirement_steps(
 
 def wheels_part(options: PlanOptions, packages: Sequence[LockedPackage], *,
                 cpu_only_cuda: bool = False) -> Part:
-    """Build sdist-only, git and local pip packages into wheels, with compilers and headers
+    """Build sdist-only, git and local pip packages into wheels, with compilers and headers,
+    or, when the audit found every one pure Python, on the ``env`` stage with no toolchain
     (the ``pip`` stage installs them; the runtime copies nothing from here)."""
     prefix = options.prefix
-    steps: list[Instruction] = [Copy((prefix,), prefix, from_stage="env")]
-    if options.apt_build:
+    compiles = needs_toolchain(packages, options)
+    steps: list[Instruction] = []
+    if compiles:
+        steps.append(Copy((prefix,), prefix, from_stage="env"))
+    if compiles and options.apt_build:
         steps.append(apt_install_missing(options.apt_build))
     if cpu_only_cuda:
         steps.append(Env((("FORCE_CUDA", "0"),)))
@@ -156,15 +161,26 @@ def wheels_part(options: PlanOptions, packages: Sequence[LockedPackage], *,
     steps += secrets
     steps.append(Run(tuple(commands), cache_mounts=(PIP_CACHE,)))
     names = ", ".join(sorted(p.name for p in packages))
-    purpose = f"builds wheels from sdists, git and local sources with compilers: {names}"
-    stage = Stage("wheels", "${BUILD_IMAGE}", purpose, tuple(steps), provides=(f"{STAGING}/wheels",))
     notes: tuple[str, ...] = ("the CPU variant builds the CUDA extensions without nvcc (FORCE_CUDA=0): "
-             "they provide their CPU code paths only",) if cpu_only_cuda else ()
+                              "they provide their CPU code paths only",) if cpu_only_cuda else ()
     if secrets:
         notes += (CREDENTIALS_NOTE.format(stage="wheels", names=", ".join(a.name for a in secrets),
                                           first=secrets[0].name),)
+    if not compiles:
+        purpose = f"builds wheels of pure-Python sources, without any compiler: {names}"
+        stage = Stage("wheels", "env", purpose, tuple(steps), provides=(f"{STAGING}/wheels",))
+        return Part(stage, context=tuple(context), vendor=tuple(found.vendor), notes=notes)
+    purpose = f"builds wheels from sdists, git and local sources with compilers: {names}"
+    stage = Stage("wheels", "${BUILD_IMAGE}", purpose, tuple(steps), provides=(f"{STAGING}/wheels",))
     return Part(stage, context=tuple(context), vendor=tuple(found.vendor), notes=notes,
                 args=(Arg("BUILD_IMAGE", options.build_image),))
+
+
+def needs_toolchain(packages: Sequence[LockedPackage], options: PlanOptions) -> bool:
+    """Whether building ``packages`` needs a compile base: yes unless the audit found every
+    one pure Python (an unknown source may hold a C extension)."""
+    pure = set(options.pure_python_builds)
+    return not packages or any(canonical(p.name) not in pure for p in packages)
 
 
 def conda_nvcc(lock: Lock, platform: str) -> bool:

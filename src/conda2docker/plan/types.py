@@ -45,6 +45,12 @@ class PlanOptions:
     apt_cuda_build: tuple[str, ...] = ()
     cuda_extensions: tuple[str, ...] = ()
     """pip packages whose builds compile CUDA kernels (the GPU variant builds them with nvcc)."""
+    activation: tuple[tuple[str, str], ...] | None = None
+    """Activation variables measured from the packages' activate.d scripts (in a container);
+    None: the hand-kept table of ``plan/runtime.py``."""
+    pure_python_builds: tuple[str, ...] = ()
+    """Source builds the audit found to need no toolchain (pure Python): when every build is
+    one of these, the ``wheels`` stage has no compilers (it builds on ``env``)."""
     command: tuple[str, ...] | None = None
     support_dir: str = image.SUPPORT_DIR
     """Where the variant's support files sit in the context (two variants share a context)."""
