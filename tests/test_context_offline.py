@@ -44,8 +44,10 @@ def test_offline_vendor_opens_no_socket(tmp_path: Path, small_channel: TestChann
     env = tmp_path / "environment.yml"
     env.write_text(f"name: offline\nchannels: [{small_channel.name}]\ndependencies:\n  - hello-noarch\n")
     out = tmp_path / "out"
+    # --activation table: measuring activation talks to the local engine (a unix socket, not
+    # the network), which this test leaves out so that any socket at all fails it
     code = main(["convert", str(env), "-o", str(out), "--vendor", "--offline", "--solver", "rattler",
-                 "--channel-alias", small_channel.alias])
+                 "--channel-alias", small_channel.alias, "--activation", "table"])
     assert code == 0
     assert no_sockets == []
     vendored = sorted(p.name for p in (out / "vendor" / "channel").rglob("*.conda"))
@@ -90,7 +92,7 @@ def test_a_mirror_is_where_vendored_files_are_read_from(tmp_path: Path, small_ch
     assert all(p.url.startswith("https://conda.anaconda.org/") for p in lock.packages)
     out = tmp_path / "out"
     code = main(["convert", str(lock_path), "-o", str(out), "--vendor", "--offline",
-                 "--mirror", f"{small_channel.name}={mirror.as_uri()}"])
+                 "--mirror", f"{small_channel.name}={mirror.as_uri()}", "--activation", "table"])
     assert code == 0, capsys.readouterr().err
     assert no_sockets == []
     assert any((out / "vendor" / "channel").rglob("hello-noarch-*.conda"))
