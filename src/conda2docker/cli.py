@@ -44,6 +44,9 @@ def _root(
 
 
 def _register_commands() -> None:
+    from conda2docker.commands._plain_values import install
+
+    install()
     for name in COMMAND_MODULES:
         try:
             module = importlib.import_module(f"conda2docker.commands.{name}")

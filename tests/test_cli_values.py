@@ -1,0 +1,102 @@
+"""Command-line values: conda2docker's plain converters agree with typer's own, and the
+user's commands load neither pydantic nor conda-lock."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from conda2docker.commands import _plain_values
+from support.locks import lock_with_pip_wheels
+
+
+def _app(seen: list[dict[str, Any]]) -> typer.Typer:
+    app = typer.Typer()
+
+    @app.command()
+    def command(
+        target: Annotated[Path, typer.Argument()],
+        name: Annotated[str, typer.Option("--name")] = "x",
+        count: Annotated[int, typer.Option("--count")] = 1,
+        ratio: Annotated[float, typer.Option("--ratio")] = 0.5,
+        flag: Annotated[bool, typer.Option("--flag")] = False,
+        maybe: Annotated[Optional[str], typer.Option("--maybe")] = None,  # noqa: UP045
+        many: Annotated[Optional[list[str]], typer.Option("--many")] = None,  # noqa: UP045
+        paths: Annotated[Optional[list[Path]], typer.Option("--path")] = None,  # noqa: UP045
+        where: Annotated[Optional[Path], typer.Option("--where", dir_okay=False)] = None,  # noqa: UP045
+        bounded: Annotated[int, typer.Option("--bounded", min=1, max=3)] = 2,
+    ) -> None:
+        seen.append(dict(target=target, name=name, count=count, ratio=ratio, flag=flag,
+                         maybe=maybe, many=many, paths=paths, where=where, bounded=bounded))
+
+    @app.command()
+    def other() -> None:
+        """A second command, so the first is addressed by name."""
+
+    return app
+
+
+CASES = [
+    ["command", "t"],
+    ["command", "t", "--name", "n", "--count", "7", "--ratio", "2.5", "--flag", "--maybe", "m"],
+    ["command", "t", "--many", "a", "--many", "b", "--path", "p", "--path", "q"],
+    ["command", "t", "--count", " 4 "],
+    ["command", "t", "--bounded", "3"],
+]
+FAILING = [
+    ["command", "t", "--count", "seven"],
+    ["command", "t", "--ratio", "x"],
+    ["command", "t", "--bounded", "9"],
+    ["command", "t", "--where", "{tmp}"],
+]
+
+
+def _invoke(args: list[str], *, ours: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[int, list[dict[str, Any]]]:
+    from typer import _coercion, core
+
+    monkeypatch.setattr(core, "build_runtime_param", _coercion.build_runtime_param)
+    if ours:
+        _plain_values.install()
+    seen: list[dict[str, Any]] = []
+    result = CliRunner().invoke(_app(seen), args)
+    return result.exit_code, seen
+
+
+@pytest.mark.parametrize("args", CASES)
+def test_plain_values_convert_as_typer_converts_them(args: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    theirs = _invoke(args, ours=False, monkeypatch=monkeypatch)
+    ours = _invoke(args, ours=True, monkeypatch=monkeypatch)
+    assert theirs[0] == 0
+    assert ours == theirs
+
+
+@pytest.mark.parametrize("args", FAILING)
+def test_bad_values_are_usage_errors_as_with_typer(args: list[str], tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    theirs = _invoke(args, ours=False, monkeypatch=monkeypatch)
+    ours = _invoke(args, ours=True, monkeypatch=monkeypatch)
+    assert theirs == (2, [])
+    assert ours == theirs
+
+
+def test_convert_of_a_lock_loads_neither_pydantic_nor_conda_lock(tmp_path: Path) -> None:
+    from conda2docker.lockfile import write_conda_lock
+
+    lock = tmp_path / "conda-lock.yml"
+    write_conda_lock(lock_with_pip_wheels(), lock)
+    script = (
+        "import sys\n"
+        "from conda2docker.cli import main\n"
+        "code = main(['convert', sys.argv[1], '-o', sys.argv[2]])\n"
+        "print(code, sorted({m.split('.')[0] for m in sys.modules} & {'pydantic', 'conda_lock'}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(lock), str(tmp_path / "out")],
+                          capture_output=True, text=True, check=False)
+    assert done.stdout.strip().splitlines()[-1] == "0 []", done.stderr[-2000:]
