@@ -3,13 +3,16 @@ environment on PATH (no activation, no shell wrapper), OCI labels."""
 
 from __future__ import annotations
 
-from conda2docker import __version__
+from collections.abc import Sequence
+
+from conda2docker import __version__, image
+from conda2docker.image import JUPYTER_PORT, SYSTEM_PATH
 from conda2docker.model import EnvSpec, Lock
 from conda2docker.plan.apt import apt_install
 from conda2docker.plan.instructions import (
     Arg,
     Cmd,
-    Copy,
+    Entrypoint,
     Env,
     Expose,
     Instruction,
@@ -19,15 +22,7 @@ from conda2docker.plan.instructions import (
     User,
     Workdir,
 )
-from conda2docker.plan.types import (
-    CUDA_EXT_PREFIX,
-    JUPYTER_PORT,
-    PIP_PREFIX,
-    SYSTEM_PATH,
-    PlanOptions,
-    RuntimeFacts,
-    Stage,
-)
+from conda2docker.plan.types import Part, PlanOptions, RuntimeFacts, Stage
 
 # Variables that conda activation scripts of common packages set; the image sets them
 # with ENV so that no activation (and no shell wrapper) is needed.
@@ -88,7 +83,7 @@ def gpu_environment(options: PlanOptions) -> list[tuple[str, str]]:
 
 
 def runtime_facts(lock: Lock, options: PlanOptions) -> RuntimeFacts:
-    workdir = f"/home/{options.user_name}/work"
+    workdir = image.work_dir(options.user_name)
     command = options.command if options.command is not None else default_command(
         lock, options.platform, options.prefix, workdir)
     return RuntimeFacts(
@@ -98,9 +93,9 @@ def runtime_facts(lock: Lock, options: PlanOptions) -> RuntimeFacts:
     )
 
 
-def runtime_stage(
-    spec: EnvSpec | None, lock: Lock, options: PlanOptions, *, has_pip: bool, has_cuda_ext: bool
-) -> Stage:
+def runtime_stage(spec: EnvSpec | None, lock: Lock, options: PlanOptions, parts: Sequence[Part]) -> Stage:
+    """The runtime, assembled from the parts: what each asks it to copy (by rank, then in
+    order), the steps each runs as the user after ``WORKDIR``, an ``ENTRYPOINT`` if one has it."""
     prefix = options.prefix
     user = options.user_name
     facts = runtime_facts(lock, options)
@@ -113,18 +108,15 @@ def runtime_stage(
                 Shell(f'groupadd --system --gid "${{APP_GID}}" {user}'),
                 Shell(
                     f'useradd --system --uid "${{APP_UID}}" --gid "${{APP_GID}}" '
-                    f"--home-dir /home/{user} --create-home --shell /usr/sbin/nologin {user}"
+                    f"--home-dir {image.home_dir(user)} --create-home --shell /usr/sbin/nologin {user}"
                 ),
                 Shell(f'install -d -o "${{APP_UID}}" -g "${{APP_GID}}" {facts.workdir}'),
             ),
             engine_only=True,
         )
     )
-    steps.append(Copy((prefix,), prefix, from_stage="env"))
-    if has_pip:
-        steps.append(Copy((f"{PIP_PREFIX}/",), f"{prefix}/", from_stage="pip"))
-    if has_cuda_ext:
-        steps.append(Copy((f"{CUDA_EXT_PREFIX}/",), f"{prefix}/", from_stage="cuda-ext"))
+    ranked = sorted(enumerate(parts), key=lambda item: (item[1].copy_rank, item[0]))
+    steps += [copy for _, part in ranked for copy in part.runtime_copies]
     env: list[tuple[str, str]] = [
         ("PATH", f"{prefix}/bin:{SYSTEM_PATH}"),
         ("CONDA_PREFIX", prefix),
@@ -142,6 +134,10 @@ def runtime_stage(
         steps.append(Expose(JUPYTER_PORT))
     steps.append(User("${APP_UID}:${APP_GID}"))
     steps.append(Workdir(facts.workdir))
+    steps += [step for part in parts for step in part.runtime_steps]
+    entrypoint = next((p.entrypoint for p in parts if p.entrypoint is not None), None)
+    if entrypoint is not None:
+        steps.append(Entrypoint(entrypoint))
     if facts.command:
         steps.append(Cmd(facts.command))
     purpose = (f"slim {options.variant.upper()} runtime: only the prefix, non-root user "
@@ -151,15 +147,15 @@ def runtime_stage(
 
 def _labels(spec: EnvSpec | None, options: PlanOptions) -> list[tuple[str, str]]:
     labels = [
-        ("org.opencontainers.image.title", (spec.name if spec and spec.name else "conda environment")),
-        ("org.opencontainers.image.description", "Built by conda2docker from a conda lock"),
+        (image.LABEL_TITLE, (spec.name if spec and spec.name else "conda environment")),
+        (image.LABEL_DESCRIPTION, "Built by conda2docker from a conda lock"),
     ]
     if options.source_label:
-        labels.append(("org.opencontainers.image.source", options.source_label))
+        labels.append((image.LABEL_SOURCE, options.source_label))
     if options.lock_digest:
-        labels.append(("io.conda2docker.lock.sha256", options.lock_digest))
-    labels.append(("io.conda2docker.variant", options.variant))
+        labels.append((image.LABEL_LOCK_SHA256, options.lock_digest))
+    labels.append((image.LABEL_VARIANT, options.variant))
     if options.variant == "gpu" and options.cuda_version:
-        labels.append(("io.conda2docker.cuda", options.cuda_version))
-    labels.append(("io.conda2docker.version", __version__))
+        labels.append((image.LABEL_CUDA, options.cuda_version))
+    labels.append((image.LABEL_VERSION, __version__))
     return labels
