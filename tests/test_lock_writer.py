@@ -212,3 +212,24 @@ def test_writing_a_lock_does_not_import_conda_lock_or_pydantic(tmp_path: Path) -
                            str(Path(__file__).parent)], capture_output=True, text=True, check=True,
                           env={**os.environ})
     assert done.stdout.strip() == "[]"
+
+
+_NUMBERISH = st.text(alphabet="0123456789+-._:eExXbBoO~<=nNuUlLtTrRfFaAsSyYiI \t", max_size=24)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(text=st.one_of(_NUMBERISH, st.sampled_from([
+    "2024-01-01", "2024-1-1 10:20:30", "2024-01-01T10:20:30.5Z", "2024-01-01 10:20:30 +01:00",
+    "1_000", "0b101", "0o17", "017", "0x1F", "1:20", "1:20.5", ".inf", "-.Inf", ".NaN", "1e5",
+    "1.0e+5", "1.", "+.5", "<<", "=", "~", "null", "NULL", "Yes", "off", "y", "n", "1.26.4"])))
+def test_implicit_types_are_pyyaml_s(text: str) -> None:
+    """``reads_as_text`` decides quoting; it must agree with PyYAML's resolver exactly."""
+    from yaml.nodes import ScalarNode
+    from yaml.resolver import Resolver
+
+    from conda2docker.lock_writer import reads_as_text
+
+    if "\n" in text:
+        return
+    tag = Resolver().resolve(ScalarNode, text, (True, False))
+    assert reads_as_text(text) == (tag == "tag:yaml.org,2002:str" and text != "")

@@ -38,19 +38,41 @@ class _NeedsFullEmitter(Exception):
     """A value this writer does not reproduce byte for byte (PyYAML writes the document)."""
 
 
-def _implicit_resolvers() -> Mapping[str | None, Sequence[tuple[str, re.Pattern[str]]]]:
-    """PyYAML's YAML 1.1 implicit types (bool, int, float, null, timestamp…), by first
-    character: a value matching one of them is quoted, or it would not read back as text."""
-    from yaml.resolver import Resolver
+_IMPLICIT_TYPES = re.compile(
+    r"""(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)
+    |(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?
+       |\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?
+       |[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*
+       |[-+]?\.(?:inf|Inf|INF)
+       |\.(?:nan|NaN|NAN))
+    |(?:[-+]?0b[0-1_]+
+       |[-+]?0[0-7_]+
+       |[-+]?(?:0|[1-9][0-9_]*)
+       |[-+]?0x[0-9a-fA-F_]+
+       |[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)
+    |<<
+    |~|null|Null|NULL
+    |[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]
+    |[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?
+       (?:[Tt]|[\ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?
+       (?:[\ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?
+    |=""",
+    re.VERBOSE,
+)
+"""The YAML 1.1 implicit types a plain scalar would be read as (bool, float, int, merge,
+null, timestamp, value), as PyYAML's resolver knows them: text matching one is quoted.
+``tests/test_lock_writer.py`` checks this agrees with ``yaml.resolver``."""
 
-    return Resolver.yaml_implicit_resolvers
+
+def reads_as_text(text: str) -> bool:
+    """Whether ``text``, written unquoted, reads back as the same string."""
+    return bool(text) and _IMPLICIT_TYPES.fullmatch(text) is None
 
 
 class _Styles:
     """The scalar style PyYAML's emitter picks for a one-line printable-ASCII string."""
 
     def __init__(self) -> None:
-        self._resolvers = _implicit_resolvers()
         self._plain: dict[str, bool] = {}
 
     def plain(self, text: str) -> bool:
@@ -65,9 +87,8 @@ class _Styles:
             raise _NeedsFullEmitter(text)
         if not text:
             return False  # '' would read back as null
-        for _tag, pattern in (*self._resolvers.get(text[0], ()), *self._resolvers.get(None, ())):
-            if pattern.match(text):
-                return False  # would read back as a bool, number, null…
+        if not reads_as_text(text):
+            return False  # would read back as a bool, number, null…
         if text[0] == " " or text[-1] == " " or text.startswith(("---", "...")):
             return False
         first = text[0]
@@ -83,6 +104,7 @@ class _Writer:
     def __init__(self) -> None:
         self.parts: list[str] = []
         self.styles = _Styles()
+        self._lines: dict[tuple[str, str, str], str] = {}
 
     def line(self, text: str) -> None:
         self.parts.append(text + "\n")
@@ -96,8 +118,14 @@ class _Writer:
         return f"{indent}'{key.replace(chr(39), chr(39) * 2)}':"
 
     def pair(self, indent: str, key: str, value: str) -> None:
-        head = self.key(indent, key)
-        self.parts.append(head + self.value(value, len(head), len(indent) + 2) + "\n")
+        """``key: value`` at ``indent`` (a line is a function of these three: memoised, as
+        lock files repeat most of theirs: ``manager: conda``, ``python: '>=3.10'``…)."""
+        line = self._lines.get((indent, key, value))
+        if line is None:
+            head = self.key(indent, key)
+            line = self._lines[(indent, key, value)] = (
+                head + self.value(value, len(head), len(indent) + 2) + "\n")
+        self.parts.append(line)
 
     def item(self, indent: str, value: str) -> None:
         """A scalar sequence entry: ``- value``."""
