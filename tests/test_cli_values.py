@@ -1,10 +1,7 @@
-"""Command-line values: conda2docker's plain converters agree with typer's own, and the
-user's commands load neither pydantic nor conda-lock."""
+"""Command-line values: conda2docker's plain converters agree with typer's own."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -13,7 +10,6 @@ import typer
 from typer.testing import CliRunner
 
 from conda2docker.commands import _plain_values
-from support.locks import lock_with_pip_wheels
 
 
 def _app(seen: list[dict[str, Any]]) -> typer.Typer:
@@ -84,19 +80,3 @@ def test_bad_values_are_usage_errors_as_with_typer(args: list[str], tmp_path: Pa
     ours = _invoke(args, ours=True, monkeypatch=monkeypatch)
     assert theirs == (2, [])
     assert ours == theirs
-
-
-def test_convert_of_a_lock_loads_neither_pydantic_nor_conda_lock(tmp_path: Path) -> None:
-    from conda2docker.lockfile import write_conda_lock
-
-    lock = tmp_path / "conda-lock.yml"
-    write_conda_lock(lock_with_pip_wheels(), lock)
-    script = (
-        "import sys\n"
-        "from conda2docker.cli import main\n"
-        "code = main(['convert', sys.argv[1], '-o', sys.argv[2]])\n"
-        "print(code, sorted({m.split('.')[0] for m in sys.modules} & {'pydantic', 'conda_lock'}))\n"
-    )
-    done = subprocess.run([sys.executable, "-c", script, str(lock), str(tmp_path / "out")],
-                          capture_output=True, text=True, check=False)
-    assert done.stdout.strip().splitlines()[-1] == "0 []", done.stderr[-2000:]

@@ -8,9 +8,6 @@ the same bytes.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -197,21 +194,6 @@ def test_channels_are_recorded_as_conda_lock_records_them(url: str, monkeypatch:
     monkeypatch.setenv("SOME_PASSWORD", "pass@word")
     expected = Channel.from_string(url)
     assert channel_entry(url) == (expected.url, tuple(expected.used_env_vars))
-
-
-def test_writing_a_lock_does_not_import_conda_lock_or_pydantic(tmp_path: Path) -> None:
-    script = (
-        "import sys; from pathlib import Path\n"
-        "sys.path.insert(0, sys.argv[2])\n"
-        "from support.locks import lock_with_builds\n"
-        "from conda2docker.lockfile import write_conda_lock\n"
-        "write_conda_lock(lock_with_builds(), Path(sys.argv[1]))\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('conda_lock', 'pydantic')))\n"
-    )
-    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "conda-lock.yml"),
-                           str(Path(__file__).parent)], capture_output=True, text=True, check=True,
-                          env={**os.environ})
-    assert done.stdout.strip() == "[]"
 
 
 _NUMBERISH = st.text(alphabet="0123456789+-._:eExXbBoO~<=nNuUlLtTrRfFaAsSyYiI \t", max_size=24)

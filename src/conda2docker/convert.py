@@ -285,9 +285,12 @@ def convert(request: ConvertRequest, echo: Echo = lambda _line: None) -> Convert
     if request.check:
         return ConvertResult(first, differing=tuple(differing(files)), variants=names, notes=tuple(notes))
     report = write_files(files, force=request.force)
-    from conda2docker.resolve.pypi import pip_options_args
+    pip_options = first.spec.pip_options
+    index_args: tuple[str, ...] = ()
+    if pip_options.index_url or pip_options.extra_index_urls or pip_options.find_links:
+        from conda2docker.resolve.pypi import pip_options_args  # the index client: 50 ms
 
-    index_args = pip_options_args(first.spec.pip_options)
+        index_args = pip_options_args(pip_options)
     for variant in variants:
         vendored = populate(variant.plan, variant.resolution.lock, request.output,
                             rattler_version=plan_rattler_version(), index_args=index_args)
@@ -309,7 +312,21 @@ def _summary(findings: Sequence[Finding]) -> str:
 
 
 def plan_rattler_version() -> str:
-    """The py-rattler version the in-image installer uses: the one running here."""
+    """The py-rattler version the in-image installer uses: the one running here.
+
+    Read from the loaded module, else from the name of its ``py_rattler-<version>.dist-info``
+    directory (the installed-wheel layout); ``importlib.metadata`` (50 ms to import) only
+    when neither says.
+    """
+    import sys
+
+    loaded = getattr(sys.modules.get("rattler"), "__version__", None)
+    if isinstance(loaded, str) and loaded:
+        return loaded
+    for entry in sys.path:
+        found = sorted(Path(entry or ".").glob("py_rattler-*.dist-info"))
+        if found:
+            return found[0].name.removeprefix("py_rattler-").removesuffix(".dist-info")
     from importlib.metadata import version
 
     return version("py-rattler")

@@ -1,0 +1,48 @@
+"""What the user's commands load: conda-lock and pydantic only for the conda-lock backend,
+the index client only for pip work (speed targets themselves live in benchmarks/)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from conda2docker.lockfile import write_conda_lock
+from support.locks import lock_with_builds, lock_with_pip_wheels
+
+HEAVY = ("pydantic", "conda_lock", "networkx", "importlib.metadata")
+
+
+def _loaded_after(code: str, *args: str) -> list[str]:
+    script = (
+        "import sys\n" + code + "\n"
+        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True,
+                          check=False, cwd=Path(__file__).parent)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return eval(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def test_writing_a_lock_loads_neither_conda_lock_nor_pydantic(tmp_path: Path) -> None:
+    code = ("from pathlib import Path\nfrom support.locks import lock_with_builds\n"
+            "from conda2docker.lockfile import write_conda_lock\n"
+            "write_conda_lock(lock_with_builds(), Path(sys.argv[1]))")
+    assert _loaded_after(code, str(tmp_path / "conda-lock.yml")) == []
+    assert lock_with_builds().packages  # the lock written above is a real one
+
+
+def test_convert_of_a_lock_loads_none_of_the_heavy_libraries(tmp_path: Path) -> None:
+    lock = tmp_path / "conda-lock.yml"
+    write_conda_lock(lock_with_pip_wheels(), lock)
+    code = ("from conda2docker.cli import main\n"
+            "assert main(['convert', sys.argv[1], '-o', sys.argv[2]]) == 0")
+    assert _loaded_after(code, str(lock), str(tmp_path / "out")) == []
+
+
+def test_the_rattler_version_planned_is_the_installed_one() -> None:
+    from importlib.metadata import version
+
+    from conda2docker.convert import plan_rattler_version
+
+    assert plan_rattler_version() == version("py-rattler")
