@@ -46,6 +46,50 @@ def command_seconds(argv: Sequence[str], *, repeat: int = 5, cwd: Path | None = 
     return statistics.median(times)
 
 
+def timed_process(argv: Sequence[str], *, cwd: Path | None = None) -> tuple[float, float]:
+    """Wall seconds and peak resident MiB (the kernel's ``ru_maxrss`` of the child) of one
+    whole process; raises with its stderr when it fails."""
+    start = time.perf_counter()
+    child = subprocess.Popen(list(argv), cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             env=installed_environment())
+    _, status, usage = os.wait4(child.pid, 0)
+    elapsed = time.perf_counter() - start
+    stderr = child.stderr.read().decode(errors="replace") if child.stderr else ""
+    if child.stderr:
+        child.stderr.close()
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed ({child.returncode}): {stderr[-500:]}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def alternate(commands: dict[str, Callable[[], Sequence[str]]], rounds: int,
+              cwd: Path | None = None) -> dict[str, list[tuple[float, float]]]:
+    """Each command once per round, in turn (so a busy neighbour slows all alike); one
+    untimed round first, so every side starts with its bytecode and files cached.
+    ``commands`` map a name to a function giving the argv (it may clean up first)."""
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+    for attempt in range(rounds + 1):
+        for name, argv in commands.items():
+            result = timed_process(argv(), cwd=cwd)
+            if attempt:
+                runs[name].append(result)
+    return runs
+
+
+def median_seconds(runs: Sequence[tuple[float, float]]) -> float:
+    return statistics.median(t for t, _ in runs)
+
+
+def median_mib(runs: Sequence[tuple[float, float]]) -> float:
+    return statistics.median(m for _, m in runs)
+
+
+def spread(runs: Sequence[tuple[float, float]]) -> str:
+    """``fastest-slowest`` seconds: how noisy the machine was."""
+    return f"{min(t for t, _ in runs):.2f}-{max(t for t, _ in runs):.2f}"
+
+
 def call_seconds(function: Callable[[], object], *, repeat: int = 5) -> float:
     times = []
     for _ in range(repeat):

@@ -12,53 +12,17 @@ bare solve. Targets: both ratios within 1.5x, for time and for memory.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from common import BIN, SHARED, installed_environment, skipped
+from common import BIN, SHARED, alternate, median_mib, median_seconds, skipped, spread
 
 ENVIRONMENT = "pangeo-data__pangeo-docker-images__pangeo-notebook__environment.yml"
 ROUNDS = 7
 TARGET = 1.5
-
-
-def timed(argv: Sequence[str], *, cwd: Path | None = None) -> tuple[float, float]:
-    """Wall seconds and peak resident MiB of one whole process."""
-    start = time.perf_counter()
-    child = subprocess.Popen(list(argv), cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                             env=installed_environment())
-    _, status, usage = os.wait4(child.pid, 0)
-    elapsed = time.perf_counter() - start
-    child.returncode = os.waitstatus_to_exitcode(status)
-    stderr = child.stderr.read().decode(errors="replace") if child.stderr else ""
-    if child.stderr:
-        child.stderr.close()
-    if child.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv)} failed ({child.returncode}): {stderr[-500:]}")
-    return elapsed, usage.ru_maxrss / 1024
-
-
-def alternate(commands: dict[str, Callable[[], Sequence[str]]], rounds: int,
-              cwd: Path) -> dict[str, list[tuple[float, float]]]:
-    """Each command once per round, in turn; the first round is not counted."""
-    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
-    for attempt in range(rounds + 1):
-        for name, argv in commands.items():
-            result = timed(argv(), cwd=cwd)
-            if attempt:
-                runs[name].append(result)
-    return runs
-
-
-def spread(values: Sequence[float]) -> str:
-    return f"{min(values):.2f}-{max(values):.2f}"
 
 
 def run(rounds: int = ROUNDS) -> dict[str, object]:
@@ -88,8 +52,8 @@ def run(rounds: int = ROUNDS) -> dict[str, object]:
         }
         runs = alternate(commands, rounds, work)
         packages = (work / "conda-lock.yml").read_text().count("\n- name: ")
-    seconds = {name: statistics.median(t for t, _ in r) for name, r in runs.items()}
-    memory = {name: statistics.median(m for _, m in r) for name, r in runs.items()}
+    seconds = {name: median_seconds(r) for name, r in runs.items()}
+    memory = {name: median_mib(r) for name, r in runs.items()}
     ratios = {f"{name}_ratio": round(seconds[name] / seconds["bare_solve"], 2)
               for name in ("lock", "convert")}
     memory_ratios = {f"{name}_memory_ratio": round(memory[name] / memory["bare_solve"], 2)
@@ -103,7 +67,7 @@ def run(rounds: int = ROUNDS) -> dict[str, object]:
         **ratios,
         **{f"{name}_mib": round(value, 1) for name, value in memory.items()},
         **memory_ratios,
-        "spread_seconds": {name: spread([t for t, _ in r]) for name, r in runs.items()},
+        "spread_seconds": {name: spread(r) for name, r in runs.items()},
         "target": f"time and peak memory <= {TARGET}x the bare solve (median of {rounds} alternating runs)",
         "met": all(v <= TARGET for v in (*ratios.values(), *memory_ratios.values())),
     }

@@ -9,7 +9,6 @@ problems as one-line errors, and is several times faster than the pydantic model
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Collection, Iterable, Mapping
@@ -379,6 +378,8 @@ def read_explicit(path: Path, text: str | None = None) -> Lock:
             fix="write it with `conda list --explicit --md5` or `conda-lock render -k explicit`",
             location=SourceLocation(path),
         )
+    import hashlib  # OpenSSL start-up: only when something is hashed
+
     return Lock(packages=tuple(packages), platforms=(platform,), path=path,
                 channels=tuple(dict.fromkeys(p.channel for p in packages if p.channel)),
                 content_hash={platform: hashlib.sha256(text.encode()).hexdigest()})
