@@ -13,7 +13,6 @@ Kept apart from the CLI so ``init`` and the tests drive the same path.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,12 +84,9 @@ class ConvertResult:
 
 
 def lock_bytes(lock: Lock) -> bytes:
-    from conda2docker.lockfile import write_conda_lock
+    from conda2docker.lockfile import conda_lock_text
 
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "conda-lock.yml"
-        write_conda_lock(lock, path)
-        return path.read_bytes()
+    return conda_lock_text(lock, "conda-lock.yml").encode("utf-8")
 
 
 def _validate(request: ConvertRequest) -> None:

@@ -104,7 +104,7 @@ class _Writer:
     def __init__(self) -> None:
         self.parts: list[str] = []
         self.styles = _Styles()
-        self._lines: dict[tuple[str, str, str], str] = {}
+        self.lines: dict[tuple[str, str, str], str] = {}
 
     def line(self, text: str) -> None:
         self.parts.append(text + "\n")
@@ -118,14 +118,17 @@ class _Writer:
         return f"{indent}'{key.replace(chr(39), chr(39) * 2)}':"
 
     def pair(self, indent: str, key: str, value: str) -> None:
-        """``key: value`` at ``indent`` (a line is a function of these three: memoised, as
-        lock files repeat most of theirs: ``manager: conda``, ``python: '>=3.10'``…)."""
-        line = self._lines.get((indent, key, value))
-        if line is None:
-            head = self.key(indent, key)
-            line = self._lines[(indent, key, value)] = (
-                head + self.value(value, len(head), len(indent) + 2) + "\n")
-        self.parts.append(line)
+        """``key: value`` at ``indent``."""
+        line = self.lines.get((indent, key, value))
+        self.parts.append(line if line is not None else self.pair_line(indent, key, value))
+
+    def pair_line(self, indent: str, key: str, value: str) -> str:
+        """The line ``key: value`` at ``indent``: a function of these three, so memoised
+        (lock files repeat most of theirs: ``manager: conda``, ``python: '>=3.10'``…)."""
+        head = self.key(indent, key)
+        line = self.lines[(indent, key, value)] = (
+            head + self.value(value, len(head), len(indent) + 2) + "\n")
+        return line
 
     def item(self, indent: str, value: str) -> None:
         """A scalar sequence entry: ``- value``."""
@@ -310,20 +313,41 @@ def _fast_body(lock: Lock, packages: Sequence[LockedPackage], custom: Mapping[st
         w.line("package: []")
         return "".join(w.parts)
     w.line("package:")
+    memo = w.lines
+    parts = w.parts
+    append = parts.append
+
+    def pair(indent: str, key: str, value: str) -> None:
+        line = memo.get((indent, key, value))
+        if line is None:
+            line = w.pair_line(indent, key, value)
+        append(line)
+
     for p in packages:
-        w.pair("- ", "name", p.name)
-        w.pair("  ", "version", p.version)
-        w.pair("  ", "manager", p.manager)
-        w.pair("  ", "platform", p.platform)
-        _mapping(w, "  ", "dependencies", dict(sorted(p.dependencies.items())))
-        w.pair("  ", "url", p.url)
-        hashes = {k: v for k, v in (("md5", p.md5), ("sha256", p.sha256)) if v is not None}
-        _mapping(w, "  ", "hash", hashes)
+        pair("- ", "name", p.name)
+        pair("  ", "version", p.version)
+        pair("  ", "manager", p.manager)
+        pair("  ", "platform", p.platform)
+        if p.dependencies:
+            append("  dependencies:\n")
+            for name, spec in sorted(p.dependencies.items()):
+                pair("    ", name, spec)
+        else:
+            append("  dependencies: {}\n")
+        pair("  ", "url", p.url)
+        if p.md5 is None and p.sha256 is None:
+            append("  hash: {}\n")
+        else:
+            append("  hash:\n")
+            if p.md5 is not None:
+                pair("    ", "md5", p.md5)
+            if p.sha256 is not None:
+                pair("    ", "sha256", p.sha256)
         if p.build is not None:
-            w.pair("  ", "build", p.build)
-        w.pair("  ", "category", p.category)
-        w.line(f"  optional: {'true' if p.category != 'main' else 'false'}")
-    return "".join(w.parts)
+            pair("  ", "build", p.build)
+        pair("  ", "category", p.category)
+        append("  optional: false\n" if p.category == "main" else "  optional: true\n")
+    return "".join(parts)
 
 
 def _mapping(w: _Writer, indent: str, key: str, values: Mapping[str, str]) -> None:
