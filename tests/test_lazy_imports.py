@@ -46,3 +46,13 @@ def test_the_rattler_version_planned_is_the_installed_one() -> None:
     from conda2docker.convert import plan_rattler_version
 
     assert plan_rattler_version() == version("py-rattler")
+
+
+def test_parsing_every_option_of_lock_and_convert_loads_no_pydantic(tmp_path: Path) -> None:
+    """Choices (``--channel-priority``, ``--solver``, ``--installer``, ``--format``…) included."""
+    code = ("from conda2docker.cli import main\n"
+            "main(['lock', 'missing.yml', '--channel-priority', 'flexible', '--solver', 'rattler',"
+            " '-p', 'linux-64', '--offline'])\n"
+            "main(['convert', 'missing.yml', '-o', sys.argv[1], '--installer', 'rattler', '--gpu',"
+            " 'no', '--format', 'docker', '--format', 'apptainer', '--uid', '5'])")
+    assert "pydantic" not in _loaded_after(code, str(tmp_path / "out"))

@@ -3,10 +3,10 @@
 From typer 0.29 on, every option and argument is converted through a pydantic
 ``TypeAdapter``: the first command-line value imports pydantic and builds one adapter per
 parameter, 0.1 to 0.3 s of a ``lock`` that should take about as long as its solve. conda2docker's
-parameters are plain (``str``, ``int``, ``float``, ``Path``, optional or repeated), and
-converting those needs no schema: :func:`install` hands them to the converters below and
-leaves every other annotation (choices, enums, ranged numbers, paths with flags, files,
-custom parsers) to typer's own. ``tests/test_cli_values.py`` checks both agree.
+parameters are plain (``str``, ``int``, ``float``, ``bool``, ``Path``, a ``Literal`` or ``Enum``
+choice, optional or repeated), and converting those needs no schema: :func:`install` hands
+them to the converters below (choices through typer's own ``coerce_cli_choice``) and leaves
+every other annotation (ranged numbers, paths with flags, files, custom parsers) to typer. ``tests/test_cli_values.py`` checks both agree.
 """
 
 from __future__ import annotations
@@ -32,7 +32,19 @@ def _unwrap_optional(annotation: Any) -> Any:
 
 def _scalar_converter(annotation: Any, info: Any) -> Convert | None:
     from typer._click.exceptions import BadParameter
+    from typer._param_types import choice_coercion_annotation, coerce_cli_choice
 
+    choice = choice_coercion_annotation(annotation, info)
+    if choice is not None:
+        choices, case_sensitive = choice
+
+        def pick(value: Any, param: Any, ctx: Any) -> Any:
+            try:
+                return coerce_cli_choice(value, choices=choices, case_sensitive=case_sensitive, ctx=ctx)
+            except ValueError as exc:  # typer's words, through pydantic's "Value error, " prefix
+                raise BadParameter(f"Value error, {exc}", ctx=ctx, param=param) from None
+
+        return pick
     if annotation is str:
         return lambda value, param, ctx: value if isinstance(value, str) else str(value)
     if annotation is bool:
@@ -43,7 +55,8 @@ def _scalar_converter(annotation: Any, info: Any) -> Convert | None:
             text = str(value).strip().lower()
             if text in _TRUE or text in _FALSE:
                 return text in _TRUE
-            raise BadParameter(f"{value!r} is not a valid boolean.", ctx=ctx, param=param)
+            raise BadParameter("Input should be a valid boolean, unable to interpret input",
+                               ctx=ctx, param=param)
 
         return flag
     if annotation in (int, float):
@@ -57,7 +70,9 @@ def _scalar_converter(annotation: Any, info: Any) -> Convert | None:
             try:
                 return annotation(str(value).strip())
             except ValueError:
-                raise BadParameter(f"{value!r} is not a valid {kind}.", ctx=ctx, param=param) from None
+                raise BadParameter(f"Input should be a valid {kind}, unable to parse string as "
+                                   f"{'an' if kind == 'integer' else 'a'} {kind}", ctx=ctx,
+                                   param=param) from None  # typer's (pydantic's) words
 
         return number
     if annotation is Path and info.path_type is None and not info.allow_dash and not info.resolve_path:
