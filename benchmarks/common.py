@@ -94,6 +94,11 @@ def median_cpu(runs: Sequence[Run]) -> float:
     return statistics.median(r[2] for r in runs)
 
 
+def fastest_seconds(runs: Sequence[Run]) -> float:
+    """The least disturbed run: on a loaded machine, the closest to the command's own cost."""
+    return min(r[0] for r in runs)
+
+
 def spread(runs: Sequence[Run]) -> str:
     """``fastest-slowest`` wall seconds: how noisy the machine was."""
     return f"{min(r[0] for r in runs):.2f}-{max(r[0] for r in runs):.2f}"

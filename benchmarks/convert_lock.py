@@ -15,7 +15,17 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common import BIN, SHARED, alternate, median_cpu, median_mib, median_seconds, skipped, spread
+from common import (
+    BIN,
+    SHARED,
+    alternate,
+    fastest_seconds,
+    median_cpu,
+    median_mib,
+    median_seconds,
+    skipped,
+    spread,
+)
 
 ROUNDS = 5
 RATIO_TARGET = 0.08
@@ -55,6 +65,9 @@ def run(rounds: int = ROUNDS) -> dict[str, object]:
         "conda_lock_render_seconds": round(theirs, 3),
         "ratio": round(ratio, 3),
         "audit_seconds": round(audit, 3),
+        "cpu_ratio": round(median_cpu(runs["convert"]) / median_cpu(runs["conda_lock_render"]), 3),
+        "fastest_ratio": round(fastest_seconds(runs["convert"]) / fastest_seconds(runs["conda_lock_render"]), 3),
+        "audit_fastest_seconds": round(fastest_seconds(runs["audit"]), 3),
         "cpu_seconds": {name: round(median_cpu(r), 3) for name, r in runs.items()},
         "convert_mib": round(median_mib(runs["convert"]), 1),
         "conda_lock_render_mib": round(median_mib(runs["conda_lock_render"]), 1),
