@@ -13,6 +13,7 @@ import argparse
 import datetime
 import importlib
 import json
+import os
 import re
 import sys
 import time
@@ -58,6 +59,7 @@ def _now() -> str:
 
 
 RESULTS = REPO / "benchmarks" / "RESULTS.md"
+LOAD_AT_START = " / ".join(f"{v:.1f}" for v in os.getloadavg()) + " (1, 5, 15 min) at the start"
 
 
 def previous_results() -> dict[str, dict[str, object]]:
@@ -90,10 +92,12 @@ def write_results(results: dict[str, dict[str, object]]) -> None:
     lines = [
         "# Benchmark results",
         "",
-        f"Written {_now()} on {machine()}, by `python benchmarks/run.py`"
-        f"{' --only ' + ' '.join(results) if set(results) != set(BENCHMARKS) else ''}.",
+        f"Written {_now()} on {machine()}, by `python benchmarks/run.py"
+        f"{' --only ' + ' '.join(results) if set(results) != set(BENCHMARKS) else ''}`;"
+        f" load average {LOAD_AT_START}.",
         "The machine is shared (2 cores, up to eight developers): `spread_seconds` gives the",
-        "fastest and slowest run of each command, a measure of the noise of that run.",
+        "fastest and slowest run of each command, a measure of the noise of that run, and the",
+        "CPU figures what each command itself spent.",
         "",
         "| benchmark | measured | target | met | figures |",
         "|---|---|---|---|---|",
