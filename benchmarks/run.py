@@ -28,7 +28,7 @@ def _summary(result: dict[str, object]) -> str:
     if "skipped" in result:
         return f"skipped: {result['skipped']}"
     keys = [k for k in result if k not in ("name", "target", "met", "per_environment", "per_size",
-                                           "spread_seconds", "measured")]
+                                           "spread_seconds", "measured", "load_average")]
     return ", ".join(f"{k}={result[k]}" for k in keys)
 
 
@@ -40,12 +40,14 @@ def main() -> int:
     results: dict[str, dict[str, object]] = {}
     for name in args.only:
         start = time.perf_counter()
+        load = round(os.getloadavg()[0], 1)
         try:
             results[name] = importlib.import_module(name).run()
         except Exception as exc:  # a broken benchmark is reported, the others still run
             results[name] = {"skipped": f"failed: {type(exc).__name__}: {exc}"}
         results[name]["wall_seconds"] = round(time.perf_counter() - start, 1)
         results[name]["measured"] = _now()
+        results[name]["load_average"] = load  # of the last minute, when it started
         met = results[name].get("met")
         mark = "skipped" if "skipped" in results[name] else ("met" if met else "MISSED")
         print(f"{name:<13} {mark:<8} {_summary(results[name])}", flush=True)
@@ -60,6 +62,11 @@ def _now() -> str:
 
 RESULTS = REPO / "benchmarks" / "RESULTS.md"
 LOAD_AT_START = " / ".join(f"{v:.1f}" for v in os.getloadavg()) + " (1, 5, 15 min) at the start"
+
+
+def _when(result: dict[str, object]) -> str:
+    load = result.get("load_average")
+    return f"{result.get('measured', '')}{f' ({load})' if load is not None else ''}"
 
 
 def previous_results() -> dict[str, dict[str, object]]:
@@ -99,15 +106,15 @@ def write_results(results: dict[str, dict[str, object]]) -> None:
         "fastest and slowest run of each command, a measure of the noise of that run, and the",
         "CPU figures what each command itself spent.",
         "",
-        "| benchmark | measured | target | met | figures |",
+        "| benchmark | measured (load average) | target | met | figures |",
         "|---|---|---|---|---|",
     ]
     for name, result in merged.items():
         if "skipped" in result:
-            lines.append(f"| {name} | {result.get('measured', '')} | - | skipped | {result['skipped']} |")
+            lines.append(f"| {name} | {_when(result)} | - | skipped | {result['skipped']} |")
             continue
         lines.append(
-            f"| {result.get('name', name)} | {result.get('measured', '')} | {result.get('target', '')} | "
+            f"| {result.get('name', name)} | {_when(result)} | {result.get('target', '')} | "
             f"{'yes' if result.get('met') else '**no**'} | {_summary(result)} |"
         )
     plots = [str(r["plot"]) for r in merged.values() if isinstance(r.get("plot"), str)]
