@@ -56,3 +56,23 @@ def test_parsing_every_option_of_lock_and_convert_loads_no_pydantic(tmp_path: Pa
             "main(['convert', 'missing.yml', '-o', sys.argv[1], '--installer', 'rattler', '--gpu',"
             " 'no', '--format', 'docker', '--format', 'apptainer', '--uid', '5'])")
     assert "pydantic" not in _loaded_after(code, str(tmp_path / "out"))
+
+
+def test_audit_and_graph_read_only_the_target_platforms_of_a_lock(tmp_path: Path) -> None:
+    """``load_input`` (audit, graph) skips a lock's macOS entries; its platforms stay listed."""
+    from conda2docker.model import Lock
+    from conda2docker.pipeline import load_input
+    from conda2docker.resolve import ResolveOptions
+    from support.locks import base_conda
+
+    lock = Lock(packages=(*base_conda("linux-64"), *base_conda("linux-aarch64"),
+                          *base_conda("osx-arm64")),
+                platforms=("linux-64", "linux-aarch64", "osx-arm64"), channels=("conda-forge",))
+    path = tmp_path / "conda-lock.yml"
+    write_conda_lock(lock, path)
+    spec, resolution = load_input(path, ResolveOptions())
+    assert spec.lock is not None and resolution is not None
+    assert {p.platform for p in spec.lock.packages} == {"linux-64", "linux-aarch64"}
+    assert spec.lock.platforms == ("linux-64", "linux-aarch64", "osx-arm64")
+    assert sorted(resolution.lock.for_platform("linux-aarch64"), key=lambda p: p.name) == sorted(
+        lock.for_platform("linux-aarch64"), key=lambda p: p.name)
