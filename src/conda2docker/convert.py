@@ -13,7 +13,6 @@ Kept apart from the CLI so ``init`` and the tests drive the same path.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -110,12 +109,9 @@ class ConvertResult:
 
 
 def lock_bytes(lock: Lock) -> bytes:
-    from conda2docker.lockfile import write_conda_lock
+    from conda2docker.lockfile import conda_lock_text
 
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / LOCK_NAMES["cpu"]
-        write_conda_lock(lock, path)
-        return path.read_bytes()
+    return conda_lock_text(lock, LOCK_NAMES["cpu"]).encode("utf-8")
 
 
 def _validate(request: ConvertRequest) -> None:
@@ -406,9 +402,12 @@ def convert(request: ConvertRequest, echo: Echo = lambda _line: None) -> Convert
     for variant in variants:
         preflight(variant.plan, variant.resolution.lock, trust)
     report = write_files(files, root=request.output, force=request.force)
-    from conda2docker.resolve.pypi import pip_options_args
+    pip_options = first.spec.pip_options
+    index_args: tuple[str, ...] = ()
+    if pip_options.index_url or pip_options.extra_index_urls or pip_options.find_links:
+        from conda2docker.resolve.pypi import pip_options_args  # the index client: 50 ms
 
-    index_args = pip_options_args(first.spec.pip_options)
+        index_args = pip_options_args(pip_options)
     for variant in variants:
         vendored = populate(variant.plan, variant.resolution.lock, request.output,
                             rattler_version=plan_rattler_version(), index_args=index_args,
@@ -494,7 +493,21 @@ def _summary(findings: Sequence[Finding]) -> str:
 
 
 def plan_rattler_version() -> str:
-    """The py-rattler version the in-image installer uses: the one running here."""
+    """The py-rattler version the in-image installer uses: the one running here.
+
+    Read from the loaded module, else from the name of its ``py_rattler-<version>.dist-info``
+    directory (the installed-wheel layout); ``importlib.metadata`` (50 ms to import) only
+    when neither says.
+    """
+    import sys
+
+    loaded = getattr(sys.modules.get("rattler"), "__version__", None)
+    if isinstance(loaded, str) and loaded:
+        return loaded
+    for entry in sys.path:
+        found = sorted(Path(entry or ".").glob("py_rattler-*.dist-info"))
+        if found:
+            return found[0].name.removeprefix("py_rattler-").removesuffix(".dist-info")
     from importlib.metadata import version
 
     return version("py-rattler")

@@ -1,6 +1,7 @@
 """Lock files on disk: conda-lock.yml (v1) and explicit (``@EXPLICIT``) locks.
 
-Writing goes through conda-lock's own models and writer, so conda-lock (and micromamba)
+Writing produces the file conda-lock's own writer would (``conda2docker.lock_writer``,
+proved against conda-lock's writer and reader in the tests), so conda-lock and micromamba
 read what we write. Reading uses a small direct parser: it accepts old locks that
 conda-lock's models reject (pip entries without ``category``/``optional``), reports
 problems as one-line errors, and is several times faster than the pydantic models.
@@ -8,7 +9,6 @@ problems as one-line errors, and is several times faster than the pydantic model
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Collection, Iterable, Mapping
@@ -481,6 +481,8 @@ def read_explicit(path: Path, text: str | None = None) -> Lock:
             fix="write it with `conda list --explicit --md5` or `conda-lock render -k explicit`",
             location=SourceLocation(path),
         )
+    import hashlib  # OpenSSL start-up: only when something is hashed
+
     return Lock(packages=tuple(packages), platforms=(platform,), path=path,
                 channels=tuple(dict.fromkeys(p.channel for p in packages if p.channel)),
                 content_hash={platform: hashlib.sha256(text.encode()).hexdigest()})
@@ -663,48 +665,30 @@ def render_explicit(lock: Lock, platform: str, *, include_pip: bool = False) -> 
     return "\n".join(lines) + "\n"
 
 
-def write_conda_lock(lock: Lock, path: Path) -> None:
-    """Write ``lock`` as a conda-lock v1 file through conda-lock's own models and writer."""
-    from conda_lock.lockfile import write_conda_lock_file
-    from conda_lock.lockfile.v2prelim.models import (
-        HashModel,
-        LockedDependency,
-        Lockfile,
-        LockMeta,
-    )
+def lock_custom_metadata(lock: Lock) -> dict[str, str]:
+    """The ``custom_metadata`` conda2docker records in a conda-lock file."""
+    custom = {"generator": GENERATOR}
+    if lock.roots:
+        custom[ROOTS_KEY] = json.dumps(list(lock.roots))
+    return custom
 
-    dependencies = []
+
+def conda_lock_text(lock: Lock, file_name: str = "conda-lock.yml") -> str:
+    """``lock`` as the conda-lock v1 file named ``file_name``: the document conda-lock's own
+    writer produces (``conda2docker.lock_writer``), without importing conda-lock."""
+    from conda2docker.lock_writer import render_conda_lock
+
     for package in lock.packages:
         if package.manager == "conda" and not package.md5:
             raise InputError(
                 f"conda package '{package.name}' has no md5 hash; conda-lock requires one",
                 fix="re-solve the environment so every record carries its hashes",
             )
-        dependencies.append(
-            LockedDependency(
-                name=package.name,
-                version=package.version,
-                manager=package.manager,
-                platform=package.platform,
-                dependencies=dict(package.dependencies),
-                url=package.url,
-                hash=HashModel(md5=package.md5, sha256=package.sha256),
-                build=package.build,
-                categories={package.category},
-            )
-        )
-    custom = {"generator": GENERATOR}
-    if lock.roots:
-        custom[ROOTS_KEY] = json.dumps(list(lock.roots))
-    lockfile = Lockfile(
-        package=dependencies,
-        metadata=LockMeta(
-            content_hash=dict(lock.content_hash),
-            channels=list(lock.channels),
-            platforms=list(lock.platforms),
-            sources=list(lock.sources),
-            custom_metadata=custom,
-        ),
-    )
+    return render_conda_lock(lock, file_name, lock_custom_metadata(lock))
+
+
+def write_conda_lock(lock: Lock, path: Path) -> None:
+    """Write ``lock`` as a conda-lock v1 file (conda-lock and micromamba read it)."""
+    text = conda_lock_text(lock, path.name)
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_conda_lock_file(lockfile, path, metadata_choices=None, include_help_text=True)
+    path.write_text(text, encoding="utf-8")

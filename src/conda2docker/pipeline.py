@@ -15,7 +15,7 @@ from conda2docker.resolve import ResolveOptions, resolve
 
 
 def read_spec(path: Path, platform: str = DEFAULT_PLATFORM, *,
-              lock_platforms: Literal["all", "target"] = "all") -> EnvSpec:
+              lock_platforms: Literal["all", "target", "targets"] = "all") -> EnvSpec:
     """Read any supported input (environment.yml, conda-lock.yml, explicit lock, requirements).
 
     ``lock_platforms``: see :func:`conda2docker.read.read_input`.
@@ -41,8 +41,9 @@ def resolve_input(path: Path, options: ResolveOptions) -> Resolution:
 
 def load_input(path: Path, options: ResolveOptions, *,
                solve: bool = True) -> tuple[EnvSpec, Resolution | None]:
-    """Read the input; lock it unless ``solve`` is off (a lock input needs no solving)."""
-    spec = read_spec(path, first_target(options.platforms))
+    """Read the input; lock it unless ``solve`` is off (a lock input needs no solving).
+    A lock input is read for the target platforms only (its other entries are never used)."""
+    spec = read_spec(path, first_target(options.platforms), lock_platforms="targets")
     if spec.lock is None and not solve:
         return spec, None
     return spec, resolve(spec, options)
