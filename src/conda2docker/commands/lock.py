@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
+
+if TYPE_CHECKING:
+    from conda2docker.model import Resolution
+    from conda2docker.resolve import ResolveOptions
 
 from conda2docker.commands._options import (
     ChannelAliasOpt,
@@ -49,7 +53,6 @@ def lock_command(
     """Resolve ENV_FILE into a conda-lock.yml with the embedded solver (or conda-lock)."""
     from conda2docker.errors import OutputConflict, SourceLocation
     from conda2docker.lockfile import read_reusable_lock, write_conda_lock
-    from conda2docker.pipeline import resolve_input
     from conda2docker.resolve import require_complete
 
     previous = read_reusable_lock(output)
@@ -64,7 +67,7 @@ def lock_command(
         offline=offline, priority=channel_priority, solver=solver, cuda=cuda, update=update,
     )
     options = dataclasses.replace(options, existing=previous)
-    resolution = require_complete(resolve_input(env_file, options))
+    resolution = require_complete(_resolve_with_cuda(env_file, options))
     lock = resolution.lock
     for change in (*resolution.spec.changes, *resolution.changes):
         typer.echo(f"note: {change.subject}: {change.reason}", err=True)
@@ -77,3 +80,30 @@ def lock_command(
         pip = len(lock.pip_packages(platform_name))
         typer.echo(f"{platform_name}: {conda} conda + {pip} pip packages")
     typer.echo(f"wrote {output}")
+
+
+def _resolve_with_cuda(env_file: Path, options: ResolveOptions) -> Resolution:
+    """Resolve as ``convert`` solves: an environment that asks for CUDA (the same inference,
+    :func:`conda2docker.cuda.infer.from_spec`) is solved with ``__cuda`` unless ``--cuda``
+    says which; a solve that fails for want of ``__cuda`` says to pass ``--cuda``."""
+    from conda2docker.cuda.infer import from_spec
+    from conda2docker.errors import ResolveError
+    from conda2docker.model import DEFAULT_PLATFORM
+    from conda2docker.pipeline import read_spec
+    from conda2docker.resolve import resolve
+
+    platform = options.platforms[0] if options.platforms else DEFAULT_PLATFORM
+    spec = read_spec(env_file, platform)
+    intent = from_spec(spec)
+    if options.cuda is None and intent.wants_gpu and spec.lock is None:
+        options = dataclasses.replace(options, cuda=intent.solve_version())
+        typer.echo(f"note: solving with __cuda={options.cuda} (a GPU environment: "
+                   f"{'; '.join(intent.reasons[:3])}); pass --cuda to choose", err=True)
+    try:
+        return resolve(spec, options)
+    except ResolveError as error:
+        if options.cuda is None and "__cuda" in error.message:
+            raise ResolveError(error.message, fix="these packages are CUDA builds: pass --cuda 12 "
+                               "(the CUDA your GPUs' driver supports), as convert's GPU variant does",
+                               location=error.location) from error
+        raise

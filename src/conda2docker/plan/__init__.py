@@ -20,8 +20,11 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from conda2docker.audit.gaps import BuildGaps
+from conda2docker.cuda import images
+from conda2docker.cuda.infer import DEFAULT_CUDA, has_cuda_runtime
 from conda2docker.model import EnvSpec, Lock, LockedPackage
 from conda2docker.names import canonical
 from conda2docker.plan.builds import conda_nvcc, cuda_ext_stage, vendored_pip_path, wheels_stage
@@ -32,7 +35,7 @@ from conda2docker.plan.env import (
     with_local_urls,
 )
 from conda2docker.plan.gaps import apply_gaps
-from conda2docker.plan.gpu import check_cuda_version, cuda_devel_image
+from conda2docker.plan.gpu import check_cuda_version, cuda_devel_image, cuda_runtime_image
 from conda2docker.plan.header import plan_header
 from conda2docker.plan.instructions import Arg, Comment, PlanError, check_image
 from conda2docker.plan.pip import pip_stage
@@ -151,6 +154,9 @@ def make_plan(
             notes.append("the cuda-ext stage needs its CUDA devel base image; the rest builds offline")
         stages.append(cuda_ext_stage(options, cuda_builds, context, vendor,
                                      nvcc_from_conda=nvcc_from_conda, has_pip_stage=bool(pip)))
+    if cuda_builds and not nvcc_from_conda:
+        options, cuda_notes = _cuda_images(options, lock)
+        notes += cuda_notes
     stages.append(runtime_stage(spec, lock, options, has_pip=bool(pip), has_cuda_ext=bool(cuda_builds)))
 
     return BuildPlan(
@@ -173,6 +179,23 @@ def make_plan(
     )
 
 
+def _cuda_images(options: PlanOptions, lock: Lock) -> tuple[PlanOptions, list[str]]:
+    """The cuda-ext stage compiles with the devel image of the lock's CUDA; what it links
+    (libcudart) must be in the runtime: from the lock, else from NVIDIA's runtime image."""
+    version = options.cuda_version or DEFAULT_CUDA
+    notes: list[str] = []
+    if options.cuda_devel_image is None:
+        choice = images.choose_image(version if "." in version else f"{version}.0", "devel")
+        if choice.reason:
+            notes.append(f"cuda-ext stage: {choice.reason}")
+    if not has_cuda_runtime(lock, options.platform) and options.runtime_image == DEFAULT_RUNTIME_IMAGE:
+        runtime = cuda_runtime_image(version)
+        notes.append(f"the lock has no CUDA runtime (cuda-cudart/cudatoolkit): the GPU runtime "
+                     f"is based on {runtime}, which brings libcudart for the cuda-ext layer")
+        options = replace(options, runtime_image=runtime)
+    return options, notes
+
+
 def _global_args(options: PlanOptions, *, plain_builds: bool, cuda_builds: bool,
                  nvcc_from_conda: bool) -> tuple[Arg, ...]:
     """The base images, as build args (override with ``--build-arg``; pin with ``@sha256:``)."""
@@ -184,7 +207,7 @@ def _global_args(options: PlanOptions, *, plain_builds: bool, cuda_builds: bool,
     if plain_builds or (cuda_builds and nvcc_from_conda):
         args.append(Arg("BUILD_IMAGE", options.build_image))
     if cuda_builds and not nvcc_from_conda:
-        devel = options.cuda_devel_image or cuda_devel_image(options.cuda_version or "12.4")
+        devel = options.cuda_devel_image or cuda_devel_image(options.cuda_version or DEFAULT_CUDA)
         args.append(Arg("CUDA_DEVEL_IMAGE", devel))
     return tuple(args)
 
