@@ -88,12 +88,11 @@ def _resolve_with_cuda(env_file: Path, options: ResolveOptions) -> Resolution:
     says which; a solve that fails for want of ``__cuda`` says to pass ``--cuda``."""
     from conda2docker.cuda.infer import from_spec
     from conda2docker.errors import ResolveError
-    from conda2docker.model import DEFAULT_PLATFORM
     from conda2docker.pipeline import read_spec
+    from conda2docker.platforms import first_target
     from conda2docker.resolve import resolve
 
-    platform = options.platforms[0] if options.platforms else DEFAULT_PLATFORM
-    spec = read_spec(env_file, platform)
+    spec = read_spec(env_file, first_target(options.platforms))
     intent = from_spec(spec)
     if options.cuda is None and intent.wants_gpu and spec.lock is None:
         options = dataclasses.replace(options, cuda=intent.solve_version())

@@ -25,6 +25,16 @@ from dataclasses import replace
 from conda2docker.audit.gaps import BuildGaps
 from conda2docker.cuda import images
 from conda2docker.cuda.infer import DEFAULT_CUDA, has_cuda_runtime
+from conda2docker.image import (
+    CUDA_EXT_PREFIX,
+    PIP_PREFIX,
+    SOURCES_DIR,
+    STAGING,
+    SUPPORT_DIR,
+    SYSTEM_PATH,
+    VENDOR_DIR,
+    Variant,
+)
 from conda2docker.model import EnvSpec, Lock, LockedPackage
 from conda2docker.names import canonical
 from conda2docker.plan.builds import conda_nvcc, cuda_ext_stage, vendored_pip_path, wheels_stage
@@ -46,25 +56,17 @@ from conda2docker.plan.runtime import (
     runtime_stage,
 )
 from conda2docker.plan.types import (
-    CUDA_EXT_PREFIX,
     DEFAULT_BUILD_IMAGE,
     DEFAULT_MICROMAMBA_IMAGE,
     DEFAULT_PYTHON_IMAGE,
     DEFAULT_RATTLER_VERSION,
     DEFAULT_RUNTIME_IMAGE,
-    PIP_PREFIX,
-    SOURCES_DIR,
-    STAGING,
-    SUPPORT_DIR,
-    SYSTEM_PATH,
-    VENDOR_DIR,
     BuildPlan,
     ContextFile,
     Installer,
     PlanOptions,
     RuntimeFacts,
     Stage,
-    Variant,
     VendorItem,
 )
 
