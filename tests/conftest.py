@@ -4,5 +4,6 @@ pytest_plugins = [
     "support.shared",
     "support.engine",
     "support.channel",
+    "support.cuda_channel",
     "support.pypi_index",
 ]

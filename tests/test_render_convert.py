@@ -65,14 +65,17 @@ def test_gpu_yes_gives_both_variants_from_two_solves(tmp_path: Path, small_chann
     assert not (out / "conda2docker.def").exists()  # --format defaults to docker
 
 
-def test_auto_stays_cpu_for_a_cpu_environment_and_no_refuses_gpu_only(
-    tmp_path: Path, small_channel: TestChannel
+def test_auto_stays_cpu_for_a_cpu_environment_and_no_maps_cuda_builds_to_cpu(
+    tmp_path: Path, small_channel: TestChannel, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "cpu"
     assert convert(write_env(tmp_path, small_channel, "hello-noarch"), out, small_channel) == 0
     assert (out / "Dockerfile").is_file() and not (out / "Dockerfile.gpu").exists()
-    gpu_only = write_env(tmp_path, small_channel, "gpu-tool=*=cuda*")
-    assert convert(gpu_only, tmp_path / "none", small_channel, "--gpu", "no") == 3
+    cuda_build = write_env(tmp_path, small_channel, "gpu-tool=*=cuda*")
+    assert convert(cuda_build, tmp_path / "cpu-only", small_channel, "--gpu", "no") == 0
+    assert "gpu-tool: CPU variant: build cuda* → any" in capsys.readouterr().err
+    assert "gpu-tool-1.0-cpu_0" in (tmp_path / "cpu-only" / "conda-lock.yml").read_text()
+    assert not (tmp_path / "cpu-only" / "Dockerfile.gpu").exists()
 
 
 def test_check_covers_every_generated_file(tmp_path: Path, small_channel: TestChannel) -> None:

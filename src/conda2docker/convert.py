@@ -182,7 +182,8 @@ def solve_variants(request: ConvertRequest) -> tuple[list[SolvedVariant], list[s
     :func:`conda2docker.cuda.cpu.cpu_spec` (no CUDA pins, CPU builds preferred); the GPU
     variant's images follow the CUDA its lock contains.
     """
-    from conda2docker.cuda.infer import from_spec
+    from conda2docker.cuda.infer import from_lock, from_spec
+    from conda2docker.cuda.infer import text as cuda_text
     from conda2docker.pipeline import read_spec
     from conda2docker.plan.gpu import check_cuda_version, image_cuda, wants_gpu
     from conda2docker.platforms import first_target
@@ -199,7 +200,7 @@ def solve_variants(request: ConvertRequest) -> tuple[list[SolvedVariant], list[s
                      f"({'; '.join(intent.reasons[:3])}); lock the environment file for a CPU image")
     else:
         try:
-            cpu, cpu_notes = _solve_cpu(spec, request, gpu_meant)
+            cpu, cpu_notes = _solve_cpu(spec, request)
             notes += cpu_notes
         except ResolveError as error:
             if not gpu_meant:
@@ -213,7 +214,11 @@ def solve_variants(request: ConvertRequest) -> tuple[list[SolvedVariant], list[s
     reasons = intent.reasons + (("the audit found CUDA packages or CUDA extensions in the lock",)
                                 if audit_gpu else ())
     if wants_gpu(request.gpu, reasons) or cpu is None:  # type: ignore[arg-type]
-        gpu = _solve(spec, _resolve_options(request, solve_cuda, request.output / LOCK_NAMES["gpu"]))
+        if not request.cuda and not intent.version and cpu is not None:
+            # nothing names a version, but the CPU lock may hold CUDA packages that do
+            in_cpu_lock = from_lock(cpu.lock, _target(cpu.lock, request)).exact_version
+            solve_cuda = cuda_text(in_cpu_lock) if in_cpu_lock else solve_cuda
+        gpu = _solve_gpu(spec, request, solve_cuda, defaulted=not request.cuda and not intent.version)
         target = _target(gpu.lock, request)
         cuda = image_cuda(gpu.lock, target, solve_cuda)
         audited = _audit(gpu.spec, gpu, target, gpu=True)
@@ -231,14 +236,28 @@ def solve_variants(request: ConvertRequest) -> tuple[list[SolvedVariant], list[s
     return variants, notes
 
 
-def _solve_cpu(spec: EnvSpec, request: ConvertRequest, gpu_meant: bool) -> tuple[Resolution, list[str]]:
+def _solve_gpu(spec: EnvSpec, request: ConvertRequest, cuda: str, *, defaulted: bool) -> Resolution:
+    """The GPU variant, solved with ``__cuda=cuda``; a failure for want of another ``__cuda``
+    says so (and which flag sets it) instead of blaming the pins."""
+    from conda2docker.cuda.infer import cuda_solve_fix
+
+    try:
+        return _solve(spec, _resolve_options(request, cuda, request.output / LOCK_NAMES["gpu"]))
+    except ResolveError as error:
+        if "__cuda" not in error.message:
+            raise
+        why = "nothing in the environment names a CUDA version" if defaulted else "--cuda or the environment"
+        raise ResolveError(error.message, fix=cuda_solve_fix(cuda, why), location=error.location) from error
+
+
+def _solve_cpu(spec: EnvSpec, request: ConvertRequest) -> tuple[Resolution, list[str]]:
     """The CPU variant: without ``__cuda``, CUDA pins left out, CPU builds preferred; when the
     channels have no CPU build, solved without that preference and said so."""
     from conda2docker.cuda.cpu import cpu_spec, relax_cpu_builds
     from conda2docker.cuda.infer import from_lock
 
     options = _resolve_options(request, None, request.output / LOCK_NAMES["cpu"])
-    if not gpu_meant or spec.lock is not None:
+    if spec.lock is not None:
         return _solve(spec, options), []
     asked = cpu_spec(spec)
     notes = [f"{c.subject}: {c.reason}" for c in asked.changes]

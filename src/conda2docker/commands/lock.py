@@ -86,7 +86,7 @@ def _resolve_with_cuda(env_file: Path, options: ResolveOptions) -> Resolution:
     """Resolve as ``convert`` solves: an environment that asks for CUDA (the same inference,
     :func:`conda2docker.cuda.infer.from_spec`) is solved with ``__cuda`` unless ``--cuda``
     says which; a solve that fails for want of ``__cuda`` says to pass ``--cuda``."""
-    from conda2docker.cuda.infer import from_spec
+    from conda2docker.cuda.infer import cuda_solve_fix, from_spec
     from conda2docker.errors import ResolveError
     from conda2docker.pipeline import read_spec
     from conda2docker.platforms import first_target
@@ -94,15 +94,16 @@ def _resolve_with_cuda(env_file: Path, options: ResolveOptions) -> Resolution:
 
     spec = read_spec(env_file, first_target(options.platforms))
     intent = from_spec(spec)
+    why = "--cuda"
     if options.cuda is None and intent.wants_gpu and spec.lock is None:
         options = dataclasses.replace(options, cuda=intent.solve_version())
+        why = "inferred from the environment" if intent.version else "no CUDA version is named"
         typer.echo(f"note: solving with __cuda={options.cuda} (a GPU environment: "
                    f"{'; '.join(intent.reasons[:3])}); pass --cuda to choose", err=True)
     try:
         return resolve(spec, options)
     except ResolveError as error:
-        if options.cuda is None and "__cuda" in error.message:
-            raise ResolveError(error.message, fix="these packages are CUDA builds: pass --cuda 12 "
-                               "(the CUDA your GPUs' driver supports), as convert's GPU variant does",
-                               location=error.location) from error
-        raise
+        if "__cuda" not in error.message:
+            raise
+        raise ResolveError(error.message, fix=cuda_solve_fix(options.cuda, why),
+                           location=error.location) from error

@@ -335,6 +335,16 @@ def from_lock(lock: Lock, platform: str | None = None) -> CudaIntent:
     return CudaIntent(tuple(signals), tuple(cpu), authoritative)
 
 
+def cuda_solve_fix(used: str | None, why: str) -> str:
+    """The fix for a solve that failed on ``__cuda``: which ``__cuda`` was used (and why), and
+    the flag that sets it, instead of 'relax the pins'."""
+    if used is None:
+        return ("these packages are CUDA builds and the solve had no __cuda: pass --cuda with the "
+                "CUDA your GPUs' driver supports (e.g. --cuda 12), as convert's GPU variant does")
+    return (f"the solve used __cuda={used} ({why}); the packages need another CUDA: pass --cuda "
+            "with the CUDA they need (and your GPUs' driver supports), or pin cuda-version")
+
+
 _RUNTIME_NAMES = frozenset({"cuda-cudart", "cudatoolkit", "cuda-runtime"})
 
 
@@ -346,5 +356,5 @@ def has_cuda_runtime(lock: Lock, platform: str) -> bool:
                for p in lock.for_platform(platform))
 
 
-__all__ = ["DEFAULT_CUDA", "CudaIntent", "CudaSignal", "Version", "from_lock", "from_spec", "has_cuda_runtime",
+__all__ = ["DEFAULT_CUDA", "CudaIntent", "CudaSignal", "Version", "cuda_solve_fix", "from_lock", "from_spec", "has_cuda_runtime",
            "parse_version", "text"]
