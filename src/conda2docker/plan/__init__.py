@@ -149,17 +149,18 @@ def make_plan(
         if cpu_cuda:
             notes.append("the CPU variant builds the CUDA extensions without nvcc (FORCE_CUDA=0): "
                          "they provide their CPU code paths only")
-    if pip:
+    pip_layer = bool(registry or plain_builds)  # a GPU lock's only pip package may be a CUDA extension
+    if pip_layer:
         stages.append(pip_stage(options, registry, bool(plain_builds), context, vendor))
     if cuda_builds:
         if options.vendor:
             notes.append("the cuda-ext stage needs its CUDA devel base image; the rest builds offline")
         stages.append(cuda_ext_stage(options, cuda_builds, context, vendor,
-                                     nvcc_from_conda=nvcc_from_conda, has_pip_stage=bool(pip)))
+                                     nvcc_from_conda=nvcc_from_conda, has_pip_stage=pip_layer))
     if cuda_builds and not nvcc_from_conda:
         options, cuda_notes = _cuda_images(options, lock)
         notes += cuda_notes
-    stages.append(runtime_stage(spec, lock, options, has_pip=bool(pip), has_cuda_ext=bool(cuda_builds)))
+    stages.append(runtime_stage(spec, lock, options, has_pip=pip_layer, has_cuda_ext=bool(cuda_builds)))
 
     return BuildPlan(
         variant=options.variant,
