@@ -230,3 +230,16 @@ def test_findings_name_the_inferred_cuda_or_that_there_is_none() -> None:
     assert "pytorch-cuda=12.4" in found["G406"]
     found = codes(spec(pips=(req("torch==2.3.1+cu121", "torch", "==2.3.1+cu121"),)))
     assert "G405" in found and "CUDA 12.1" in found["G405"] and "G406" not in found
+
+
+def test_the_ci_stand_ins_carry_the_tags_the_plan_names() -> None:
+    """scripts/engine.sh tags its CUDA 13.0 stand-ins as the images the plan chooses, and
+    builds them from the wheels the CUDA test channel repackages."""
+    from conda2docker.plan.gpu import cuda_runtime_image
+    from support.cuda_channel import CUDA_WHEELS
+
+    script = (ROOT / "scripts" / "engine.sh").read_text()
+    assert f"CUDA_DEVEL_TAG={cuda_devel_image('13.0')}\n" in script
+    assert f"CUDA_RUNTIME_TAG={cuda_runtime_image('13.0')}\n" in script
+    for name, version in CUDA_WHEELS.items():
+        assert f"{name}=={version}" in script

@@ -106,9 +106,17 @@ def test_conda_nvcc_needs_no_cuda_devel_image() -> None:
 
 
 def test_the_cpu_variant_builds_cuda_extensions_without_nvcc() -> None:
+    """torch-style extensions import torch while they build: not in the wheels stage (build
+    isolation, no torch), but after the pip layer with --no-build-isolation, without nvcc."""
     plan = plan_for("cpu-cuda-ext-without-nvcc")
-    assert [s.name for s in plan.stages] == ["env", "wheels", "pip", "runtime"]
-    assert 'FORCE_CUDA="0"' in render_dockerfile(plan)
+    assert [s.name for s in plan.stages] == ["env", "wheels", "pip", "cuda-ext", "runtime"]
+    text = render_dockerfile(plan)
+    wheels = text[text.index("AS wheels"):text.index("AS pip")]
+    cuda_ext = text[text.index("AS cuda-ext"):text.index("AS runtime")]
+    assert "flash-attn" not in wheels
+    assert "FROM ${BUILD_IMAGE} AS cuda-ext" in text and "CUDA_DEVEL_IMAGE" not in text
+    assert "COPY --from=pip /opt/pip/ /opt/env/" in cuda_ext and "--no-build-isolation" in cuda_ext
+    assert 'FORCE_CUDA="0"' in cuda_ext and "CUDA_HOME" not in cuda_ext
     assert any("FORCE_CUDA=0" in note for note in plan.notes)
 
 
@@ -128,8 +136,8 @@ def test_audit_gaps_choose_apt_packages_per_stage() -> None:
     assert "dpkg -s libaio-dev " in cuda_ext
     assert "apt-get install --yes --no-install-recommends libgl1" in runtime
     cpu = render_dockerfile(make_plan(SPEC, lock_with_cuda_ext(), PlanOptions(), gaps))
-    assert "dpkg -s build-essential libaio-dev libffi-dev " in cpu
-    assert "AS cuda-ext" not in cpu
+    assert "dpkg -s build-essential libffi-dev " in cpu[cpu.index("AS wheels"):cpu.index("AS pip")]
+    assert "dpkg -s libaio-dev " in cpu[cpu.index("AS cuda-ext"):cpu.index("AS runtime")]
     bad = replace(gaps, system_libraries=("libgl1; touch /tmp/pwned",))
     with pytest.raises(PlanError, match="Debian package name"):
         make_plan(SPEC, lock_pure_conda(), PlanOptions(), bad)

@@ -126,7 +126,9 @@ def make_plan(
     to_build = [p for p in pip if p.artifact in ("sdist", "vcs", "path")]
     extensions = set(options.cuda_extensions)
     gpu = options.variant == "gpu"
-    cuda_builds = [p for p in to_build if gpu and canonical(p.name) in extensions]
+    # CUDA extensions (torch.utils.cpp_extension) import torch while they build: both variants
+    # build them after the pip layer, with --no-build-isolation; the CPU variant without nvcc.
+    cuda_builds = [p for p in to_build if canonical(p.name) in extensions]
     plain_builds = [p for p in to_build if p not in cuda_builds]
     nvcc_from_conda = conda_nvcc(lock, platform)
 
@@ -144,20 +146,19 @@ def make_plan(
 
     stages: list[Stage] = [env_stage(options, lock_name, context)]
     if plain_builds:
-        cpu_cuda = not gpu and any(canonical(p.name) in extensions for p in plain_builds)
-        stages.append(wheels_stage(options, plain_builds, context, vendor, cpu_only_cuda=cpu_cuda))
-        if cpu_cuda:
-            notes.append("the CPU variant builds the CUDA extensions without nvcc (FORCE_CUDA=0): "
-                         "they provide their CPU code paths only")
+        stages.append(wheels_stage(options, plain_builds, context, vendor))
     pip_layer = bool(registry or plain_builds)  # a GPU lock's only pip package may be a CUDA extension
     if pip_layer:
         stages.append(pip_stage(options, registry, bool(plain_builds), context, vendor))
     if cuda_builds:
-        if options.vendor:
+        if not gpu:
+            notes.append("the CPU variant builds the CUDA extensions without nvcc (FORCE_CUDA=0): "
+                         "they provide their CPU code paths only")
+        elif options.vendor and not nvcc_from_conda:
             notes.append("the cuda-ext stage needs its CUDA devel base image; the rest builds offline")
         stages.append(cuda_ext_stage(options, cuda_builds, context, vendor,
                                      nvcc_from_conda=nvcc_from_conda, has_pip_stage=pip_layer))
-    if cuda_builds and not nvcc_from_conda:
+    if gpu and cuda_builds and not nvcc_from_conda:
         options, cuda_notes = _cuda_images(options, lock)
         notes += cuda_notes
     stages.append(runtime_stage(spec, lock, options, has_pip=pip_layer, has_cuda_ext=bool(cuda_builds)))
@@ -169,7 +170,7 @@ def make_plan(
         vendored=options.vendor,
         header=plan_header(spec, options, stages),
         args=_global_args(options, plain_builds=bool(plain_builds), cuda_builds=bool(cuda_builds),
-                          nvcc_from_conda=nvcc_from_conda),
+                          nvcc_from_conda=nvcc_from_conda or not gpu),
         stages=tuple(stages),
         context_files=tuple(sorted(context, key=lambda f: f.path)),
         vendor_items=tuple(sorted(set(vendor), key=lambda v: v.dest)),

@@ -109,16 +109,12 @@ def wheels_stage(
     packages: Sequence[LockedPackage],
     context: list[ContextFile],
     vendor: list[VendorItem],
-    *,
-    cpu_only_cuda: bool = False,
 ) -> Stage:
     """Build sdist-only, git and local pip packages into wheels, with compilers and headers."""
     prefix = options.prefix
     steps: list[Instruction] = [Copy((prefix,), prefix, from_stage="env")]
     if options.apt_build:
         steps.append(apt_install_missing(options.apt_build))
-    if cpu_only_cuda:
-        steps.append(Env((("FORCE_CUDA", "0"),)))
     pip_wheel = [f"{prefix}/bin/python", "-m", "pip", "wheel", "--no-deps", "--wheel-dir", f"{STAGING}/wheels"]
     if options.vendor:
         pip_wheel += ["--no-index", "--find-links", f"{STAGING}/pip"]
@@ -146,19 +142,22 @@ def cuda_ext_stage(
     has_pip_stage: bool,
 ) -> Stage:
     """Compile CUDA extensions against the environment (torch etc. importable at build time:
-    ``--no-build-isolation``) and install them into a layer of their own."""
+    ``--no-build-isolation``) and install them into a layer of their own. The GPU variant
+    compiles with nvcc (the devel image's, or conda's ``cuda-nvcc``); the CPU variant builds
+    the same packages on the build image without nvcc (``FORCE_CUDA=0``)."""
     prefix = options.prefix
-    steps: list[Instruction] = [
-        Arg("TORCH_CUDA_ARCH_LIST", options.cuda_arch_list),
-        Arg("MAX_JOBS", "2"),
-        Copy((prefix,), prefix, from_stage="env"),
-    ]
+    gpu = options.variant == "gpu"
+    steps: list[Instruction] = [Arg("TORCH_CUDA_ARCH_LIST", options.cuda_arch_list)] if gpu else []
+    steps += [Arg("MAX_JOBS", "2"), Copy((prefix,), prefix, from_stage="env")]
     if has_pip_stage:
         steps.append(Copy((f"{PIP_PREFIX}/",), f"{prefix}/", from_stage="pip"))
     if options.apt_cuda_build:
         steps.append(apt_install_missing(options.apt_cuda_build))
-    cuda_home = prefix if nvcc_from_conda else CUDA_HOME_IMAGE
-    steps.append(Env((("CUDA_HOME", cuda_home), ("FORCE_CUDA", "1"))))
+    if gpu:
+        cuda_home = prefix if nvcc_from_conda else CUDA_HOME_IMAGE
+        steps.append(Env((("CUDA_HOME", cuda_home), ("FORCE_CUDA", "1"))))
+    else:
+        steps.append(Env((("FORCE_CUDA", "0"),)))
     pip_wheel = [f"{prefix}/bin/python", "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
                  "--wheel-dir", f"{STAGING}/cuda-wheels"]
     found = _collect(packages, options, vendor)
@@ -169,8 +168,11 @@ def cuda_ext_stage(
         f"--prefix {CUDA_EXT_PREFIX} --no-warn-script-location {STAGING}/cuda-wheels/*.whl"
     )
     steps.append(Run((*commands, install, ("rm", "-rf", STAGING)), cache_mounts=(PIP_CACHE,)))
-    compiler = "conda's cuda-nvcc" if nvcc_from_conda else "nvcc of the CUDA devel image"
     names = ", ".join(sorted(p.name for p in packages))
-    purpose = f"compiles CUDA extensions with {compiler} into a layer of their own: {names}"
-    base = "${BUILD_IMAGE}" if nvcc_from_conda else "${CUDA_DEVEL_IMAGE}"
+    if gpu:
+        compiler = "conda's cuda-nvcc" if nvcc_from_conda else "nvcc of the CUDA devel image"
+        purpose = f"compiles CUDA extensions with {compiler} into a layer of their own: {names}"
+    else:
+        purpose = f"builds CUDA extensions without nvcc (CPU code paths) into a layer of their own: {names}"
+    base = "${BUILD_IMAGE}" if nvcc_from_conda or not gpu else "${CUDA_DEVEL_IMAGE}"
     return Stage("cuda-ext", base, purpose, tuple(steps), provides=(CUDA_EXT_PREFIX,))

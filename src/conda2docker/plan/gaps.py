@@ -17,8 +17,6 @@ def apply_gaps(options: PlanOptions, gaps: BuildGaps | None) -> PlanOptions:
     plain = {a for b in gaps.source_builds if not b.cuda for a in b.apt_packages}
     with_cuda = {a for b in gaps.source_builds if b.cuda for a in b.apt_packages}
     extensions = {canonical(n) for n in (*options.cuda_extensions, *gaps.cuda_extensions)}
-    if options.variant == "cpu":
-        plain |= with_cuda  # the CPU variant builds them in the wheels stage, without nvcc
     return replace(
         options,
         apt_build=tuple(sorted({*options.apt_build, *plain})),
