@@ -20,6 +20,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from conda2docker import image
+from conda2docker.choices import (
+    Bootstrap,
+    ChannelPriority,
+    GpuMode,
+    Installer,
+    OutputFormat,
+    Solver,
+)
 from conda2docker.errors import InputError, ResolveError
 from conda2docker.image import AUDIT_NAMES, DEFINITION_NAMES, DOCKERFILE_NAMES, LOCK_NAMES, Variant
 from conda2docker.model import EnvSpec, Finding, Lock, Resolution
@@ -30,24 +38,22 @@ if TYPE_CHECKING:
     from conda2docker.resolve import ResolveOptions
 
 Echo = Callable[[str], None]
-FORMATS = ("docker", "apptainer")
-GPU_MODES = ("auto", "yes", "no")
 
 
 @dataclass(frozen=True, slots=True)
 class ConvertRequest:
     env_file: Path
     output: Path
-    installer: str = "micromamba"
+    installer: Installer = "micromamba"
     vendor: bool = False
     platforms: tuple[str, ...] = ()
     channels: tuple[str, ...] = ()
     channel_alias: str | None = None
     mirrors: tuple[str, ...] = ()
     offline: bool = False
-    priority: str = "strict"
-    solver: str = "auto"
-    gpu: str = "auto"
+    priority: ChannelPriority = "strict"
+    solver: Solver = "auto"
+    gpu: GpuMode = "auto"
     cuda: str | None = None
     runtime_image: str = image.RUNTIME_IMAGE
     build_image: str = image.BUILD_IMAGE
@@ -57,8 +63,8 @@ class ConvertRequest:
     uid: int = image.UID
     gid: int = image.GID
     buildkit: bool = False
-    formats: tuple[str, ...] = ("docker",)
-    apptainer_bootstrap: str = "docker"
+    formats: tuple[OutputFormat, ...] = (OutputFormat.docker,)
+    apptainer_bootstrap: Bootstrap = "docker"
     check: bool = False
     force: bool = False
 
@@ -94,26 +100,18 @@ def lock_bytes(lock: Lock) -> bytes:
 
 
 def _validate(request: ConvertRequest) -> None:
-    if request.installer not in ("micromamba", "rattler"):
-        raise InputError(f"unknown --installer {request.installer!r}", fix="use micromamba or rattler")
-    if request.gpu not in GPU_MODES:
-        raise InputError(f"unknown --gpu {request.gpu!r}", fix="use auto, yes or no")
-    unknown = [f for f in request.formats if f not in FORMATS]
-    if unknown or not request.formats:
-        raise InputError(f"unknown --format {', '.join(unknown) or '(none)'}", fix="use docker and/or apptainer")
-    if request.apptainer_bootstrap not in ("docker", "docker-daemon"):
-        raise InputError(f"unknown --apptainer-bootstrap {request.apptainer_bootstrap!r}",
-                         fix="use docker or docker-daemon")
+    if not request.formats:
+        raise InputError("no --format", fix="use docker and/or apptainer")
     if request.output.exists() and not request.output.is_dir():
         raise InputError(f"{request.output} exists and is not a directory", fix="choose another --output")
 
 
 def _resolve_options(request: ConvertRequest, cuda: str | None, lock_path: Path) -> ResolveOptions:
-    from conda2docker.commands._options import resolve_options_from_cli
+    from conda2docker.pipeline import resolve_options
 
-    return resolve_options_from_cli(
-        platforms=list(request.platforms), channels=list(request.channels),
-        channel_alias=request.channel_alias, mirrors=list(request.mirrors), offline=request.offline,
+    return resolve_options(
+        platforms=request.platforms, channels=request.channels,
+        channel_alias=request.channel_alias, mirrors=request.mirrors, offline=request.offline,
         priority=request.priority, solver=request.solver, cuda=cuda, lock_path=lock_path,
     )
 
@@ -127,12 +125,12 @@ def _solve(spec: EnvSpec, options: ResolveOptions) -> Resolution:
 def _audit(spec: EnvSpec, resolution: Resolution, platform: str, *,
            gpu: bool) -> tuple[list[Finding], BuildGaps]:
     """The audit's findings, and the gaps among them that become build stages."""
-    from conda2docker.audit import AuditContext, audit, plan_inputs
+    from conda2docker.audit.gaps import plan_inputs
     from conda2docker.audit.local import scan_local_paths
+    from conda2docker.audit.run import audit_targets
 
     local = scan_local_paths(spec)
-    ctx = AuditContext.build(spec, resolution, platform=platform, gpu=gpu, local=local)
-    findings = audit(ctx)
+    findings = audit_targets(spec, resolution, (platform,), gpu=gpu, local=local)
     return findings, plan_inputs(findings, resolution.lock, platform, spec=spec, local=local)
 
 
@@ -141,7 +139,7 @@ def _plan_options(request: ConvertRequest, variant: Variant, cuda: str | None, d
     from conda2docker.plan import PlanOptions
 
     return PlanOptions(
-        installer=request.installer,  # type: ignore[arg-type]
+        installer=request.installer,
         vendor=request.vendor,
         variant=variant,
         platform=platform,
@@ -194,7 +192,7 @@ def solve_variants(request: ConvertRequest) -> tuple[list[SolvedVariant], list[s
     notes: list[str] = []
     variants: list[SolvedVariant] = []
     cpu: Resolution | None = None
-    gpu_meant = wants_gpu(request.gpu, intent.reasons)  # type: ignore[arg-type]
+    gpu_meant = wants_gpu(request.gpu, intent.reasons)
     if spec.lock is not None and intent.wants_gpu and gpu_meant:
         notes.append("no CPU variant: the lock given holds CUDA builds "
                      f"({'; '.join(intent.reasons[:3])}); lock the environment file for a CPU image")
@@ -213,7 +211,7 @@ def solve_variants(request: ConvertRequest) -> tuple[list[SolvedVariant], list[s
         variants.append(_variant(request, "cpu", cpu.spec, cpu, audited, None))
     reasons = intent.reasons + (("the audit found CUDA packages or CUDA extensions in the lock",)
                                 if audit_gpu else ())
-    if wants_gpu(request.gpu, reasons) or cpu is None:  # type: ignore[arg-type]
+    if wants_gpu(request.gpu, reasons) or cpu is None:
         if not request.cuda and not intent.version and cpu is not None:
             # nothing names a version, but the CPU lock may hold CUDA packages that do
             in_cpu_lock = from_lock(cpu.lock, _target(cpu.lock, request)).exact_version
@@ -306,15 +304,15 @@ def render_files(request: ConvertRequest, variants: Sequence[SolvedVariant]) -> 
         root = variant.resolution.spec.source.parent
         files[out / AUDIT_NAMES[variant.name]] = render_report(
             variant.findings, "markdown", root=root).encode()
-        if "docker" in request.formats:
+        if OutputFormat.docker in request.formats:
             files[out / DOCKERFILE_NAMES[variant.name]] = render_dockerfile(plan).encode()
-        if "apptainer" in request.formats:
+        if OutputFormat.apptainer in request.formats:
             name = DEFINITION_NAMES["cpu" if only_gpu else variant.name]
             bootstrap = request.apptainer_bootstrap
-            files[out / name] = render_apptainer(plan, bootstrap).encode()  # type: ignore[arg-type]
+            files[out / name] = render_apptainer(plan, bootstrap).encode()
         for context_file in plan.context_files:
             files[out / context_file.path] = context_file.content
-    if "docker" in request.formats:
+    if OutputFormat.docker in request.formats:
         first = variants[0]
         files[out / ".dockerignore"] = render_dockerignore(first.plan).encode()
         work_dir = os.path.relpath(request.env_file.resolve().parent, out.resolve())

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import Annotated, Optional
 
 import typer
-
-if TYPE_CHECKING:
-    from conda2docker.model import Resolution
-    from conda2docker.resolve import ResolveOptions
 
 from conda2docker.commands._options import (
     ChannelAliasOpt,
@@ -23,8 +18,8 @@ from conda2docker.commands._options import (
     PlatformOpt,
     PriorityOpt,
     SolverOpt,
-    resolve_options_from_cli,
 )
+from conda2docker.image import LOCK_NAMES
 
 
 def register(app: typer.Typer) -> None:
@@ -34,7 +29,7 @@ def register(app: typer.Typer) -> None:
 def lock_command(
     env_file: EnvArg,
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the lock.")] = Path(
-        "conda-lock.yml"
+        LOCK_NAMES["cpu"]
     ),
     platform: PlatformOpt = None,
     channel: ChannelOpt = None,
@@ -51,59 +46,22 @@ def lock_command(
     force: ForceOpt = False,
 ) -> None:
     """Resolve ENV_FILE into a conda-lock.yml with the embedded solver (or conda-lock)."""
-    from conda2docker.errors import OutputConflict, SourceLocation
-    from conda2docker.lockfile import read_reusable_lock, write_conda_lock
-    from conda2docker.resolve import require_complete
+    from conda2docker.pipeline import lock_environment, resolve_options
 
-    previous = read_reusable_lock(output)
-    if output.exists() and previous is None and not force:
-        raise OutputConflict(
-            "exists and is not a conda-lock file; not overwritten",
-            fix="pass --force, or choose another --output",
-            location=SourceLocation(output),
-        )
-    options = resolve_options_from_cli(
-        platforms=platform, channels=channel, channel_alias=channel_alias, mirrors=mirror,
-        offline=offline, priority=channel_priority, solver=solver, cuda=cuda, update=update,
+    options = resolve_options(
+        platforms=platform or (), channels=channel or (), channel_alias=channel_alias,
+        mirrors=mirror or (), offline=offline, priority=channel_priority, solver=solver, cuda=cuda,
+        update=update or (),
     )
-    options = dataclasses.replace(options, existing=previous)
-    resolution = require_complete(_resolve_with_cuda(env_file, options))
+    resolution = lock_environment(env_file, output, options, force=force)
     lock = resolution.lock
     for change in (*resolution.spec.changes, *resolution.changes):
         typer.echo(f"note: {change.subject}: {change.reason}", err=True)
     if resolution.reused:
         typer.echo(f"{output}: up to date (inputs unchanged)")
         return
-    write_conda_lock(lock, output)
     for platform_name in lock.platforms:
         conda = len(lock.conda_packages(platform_name))
         pip = len(lock.pip_packages(platform_name))
         typer.echo(f"{platform_name}: {conda} conda + {pip} pip packages")
     typer.echo(f"wrote {output}")
-
-
-def _resolve_with_cuda(env_file: Path, options: ResolveOptions) -> Resolution:
-    """Resolve as ``convert`` solves: an environment that asks for CUDA (the same inference,
-    :func:`conda2docker.cuda.infer.from_spec`) is solved with ``__cuda`` unless ``--cuda``
-    says which; a solve that fails for want of ``__cuda`` says to pass ``--cuda``."""
-    from conda2docker.cuda.infer import cuda_solve_fix, from_spec
-    from conda2docker.errors import ResolveError
-    from conda2docker.pipeline import read_spec
-    from conda2docker.platforms import first_target
-    from conda2docker.resolve import resolve
-
-    spec = read_spec(env_file, first_target(options.platforms))
-    intent = from_spec(spec)
-    why = "--cuda"
-    if options.cuda is None and intent.wants_gpu and spec.lock is None:
-        options = dataclasses.replace(options, cuda=intent.solve_version())
-        why = "inferred from the environment" if intent.version else "no CUDA version is named"
-        typer.echo(f"note: solving with __cuda={options.cuda} (a GPU environment: "
-                   f"{'; '.join(intent.reasons[:3])}); pass --cuda to choose", err=True)
-    try:
-        return resolve(spec, options)
-    except ResolveError as error:
-        if "__cuda" not in error.message:
-            raise
-        raise ResolveError(error.message, fix=cuda_solve_fix(options.cuda, why),
-                           location=error.location) from error

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from conda2docker.cuda import images
+from conda2docker.cuda.infer import DEFAULT_CUDA
 from conda2docker.image import (
     CUDA_EXT_PREFIX,
     PIP_CACHE,
@@ -21,6 +23,7 @@ from conda2docker.image import (
 from conda2docker.image import CUDA_HOME as CUDA_HOME_IMAGE
 from conda2docker.model import Lock, LockedPackage
 from conda2docker.plan.apt import apt_install_missing
+from conda2docker.plan.gpu import cuda_devel_image
 from conda2docker.plan.instructions import (
     Arg,
     Copy,
@@ -32,7 +35,7 @@ from conda2docker.plan.instructions import (
     check_requirement_url,
     check_sha256,
 )
-from conda2docker.plan.types import ContextFile, PlanOptions, Stage, VendorItem
+from conda2docker.plan.types import ContextFile, Part, PlanOptions, Stage, VendorItem
 
 
 def vendored_pip_path(package: LockedPackage) -> str:
@@ -55,9 +58,10 @@ class _Sources:
     hashed: list[str] = field(default_factory=list)
     unhashed: list[str] = field(default_factory=list)
     local_dirs: list[str] = field(default_factory=list)
+    vendor: list[VendorItem] = field(default_factory=list)
 
 
-def _collect(packages: Sequence[LockedPackage], options: PlanOptions, vendor: list[VendorItem]) -> _Sources:
+def _collect(packages: Sequence[LockedPackage], options: PlanOptions) -> _Sources:
     found = _Sources()
     for package in sorted(packages, key=lambda p: p.name.lower()):
         check_pip_name(package.name)
@@ -69,7 +73,7 @@ def _collect(packages: Sequence[LockedPackage], options: PlanOptions, vendor: li
             source = package.url
             if options.vendor:
                 dest = vendored_pip_path(package)
-                vendor.append(VendorItem(package.url, dest, None, package.sha256))
+                found.vendor.append(VendorItem(package.url, dest, None, package.sha256))
                 source = f"file://{STAGING}/{dest.removeprefix(VENDOR_DIR + '/')}"
             line = requirement_line(package, source)
             (found.hashed if package.sha256 else found.unhashed).append(line)
@@ -77,18 +81,20 @@ def _collect(packages: Sequence[LockedPackage], options: PlanOptions, vendor: li
             source = package.url
             if options.vendor:
                 dest = f"{VENDOR_DIR}/src/{package.name}.tar.gz"
-                vendor.append(VendorItem(package.url, dest, None, None))
+                found.vendor.append(VendorItem(package.url, dest, None, None))
                 source = f"file://{STAGING}/{dest.removeprefix(VENDOR_DIR + '/')}"
             found.unhashed.append(f"{package.name} @ {check_requirement_url(source)}")
     return found
 
 
 def _requirement_steps(
-    found: _Sources, options: PlanOptions, context: list[ContextFile], stem: str, pip_wheel: list[str],
-) -> tuple[list[Instruction], list[tuple[str, ...]]]:
-    """COPY steps for the requirement files and sources, and one ``pip wheel`` per file."""
+    found: _Sources, options: PlanOptions, stem: str, pip_wheel: list[str],
+) -> tuple[list[Instruction], list[tuple[str, ...]], list[ContextFile]]:
+    """COPY steps for the requirement files and sources, one ``pip wheel`` per file, and the
+    requirement files."""
     steps: list[Instruction] = []
     commands: list[tuple[str, ...]] = []
+    context: list[ContextFile] = []
     for suffix, lines, extra in (("", found.hashed, ("--require-hashes",)), ("-sources", found.unhashed, ())):
         if not lines:
             continue
@@ -101,16 +107,12 @@ def _requirement_steps(
     if options.vendor:
         steps.append(Copy((f"{VENDOR_DIR}/pip",), f"{STAGING}/pip"))
         steps.append(Copy((f"{VENDOR_DIR}/src",), f"{STAGING}/src"))
-    return steps, commands
+    return steps, commands, context
 
 
-def wheels_stage(
-    options: PlanOptions,
-    packages: Sequence[LockedPackage],
-    context: list[ContextFile],
-    vendor: list[VendorItem],
-) -> Stage:
-    """Build sdist-only, git and local pip packages into wheels, with compilers and headers."""
+def wheels_part(options: PlanOptions, packages: Sequence[LockedPackage]) -> Part:
+    """Build sdist-only, git and local pip packages into wheels, with compilers and headers
+    (the ``pip`` stage installs them; the runtime copies nothing from here)."""
     prefix = options.prefix
     steps: list[Instruction] = [Copy((prefix,), prefix, from_stage="env")]
     if options.apt_build:
@@ -118,13 +120,15 @@ def wheels_stage(
     pip_wheel = [f"{prefix}/bin/python", "-m", "pip", "wheel", "--no-deps", "--wheel-dir", f"{STAGING}/wheels"]
     if options.vendor:
         pip_wheel += ["--no-index", "--find-links", f"{STAGING}/pip"]
-    found = _collect(packages, options, vendor)
-    copies, commands = _requirement_steps(found, options, context, "build-requirements", pip_wheel)
+    found = _collect(packages, options)
+    copies, commands, context = _requirement_steps(found, options, "build-requirements", pip_wheel)
     steps += copies
     steps.append(Run(tuple(commands), cache_mounts=(PIP_CACHE,)))
     names = ", ".join(sorted(p.name for p in packages))
     purpose = f"builds wheels from sdists, git and local sources with compilers: {names}"
-    return Stage("wheels", "${BUILD_IMAGE}", purpose, tuple(steps), provides=(f"{STAGING}/wheels",))
+    stage = Stage("wheels", "${BUILD_IMAGE}", purpose, tuple(steps), provides=(f"{STAGING}/wheels",))
+    return Part(stage, context=tuple(context), vendor=tuple(found.vendor),
+                args=(Arg("BUILD_IMAGE", options.build_image),))
 
 
 def conda_nvcc(lock: Lock, platform: str) -> bool:
@@ -132,19 +136,18 @@ def conda_nvcc(lock: Lock, platform: str) -> bool:
     return any(p.name == "cuda-nvcc" for p in lock.conda_packages(platform))
 
 
-def cuda_ext_stage(
+def cuda_ext_part(
     options: PlanOptions,
     packages: Sequence[LockedPackage],
-    context: list[ContextFile],
-    vendor: list[VendorItem],
     *,
     nvcc_from_conda: bool,
     has_pip_stage: bool,
-) -> Stage:
+) -> Part:
     """Compile CUDA extensions against the environment (torch etc. importable at build time:
-    ``--no-build-isolation``) and install them into a layer of their own. The GPU variant
-    compiles with nvcc (the devel image's, or conda's ``cuda-nvcc``); the CPU variant builds
-    the same packages on the build image without nvcc (``FORCE_CUDA=0``)."""
+    ``--no-build-isolation``) and install them into a layer of their own, which the runtime
+    copies over the prefix. The GPU variant compiles with nvcc (the devel image's of the lock's
+    CUDA, or conda's ``cuda-nvcc``); the CPU variant builds the same packages on the build
+    image without nvcc (``FORCE_CUDA=0``), after the pip layer too."""
     prefix = options.prefix
     gpu = options.variant == "gpu"
     steps: list[Instruction] = [Arg("TORCH_CUDA_ARCH_LIST", options.cuda_arch_list)] if gpu else []
@@ -160,8 +163,8 @@ def cuda_ext_stage(
         steps.append(Env((("FORCE_CUDA", "0"),)))
     pip_wheel = [f"{prefix}/bin/python", "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
                  "--wheel-dir", f"{STAGING}/cuda-wheels"]
-    found = _collect(packages, options, vendor)
-    copies, commands = _requirement_steps(found, options, context, "cuda-requirements", pip_wheel)
+    found = _collect(packages, options)
+    copies, commands, context = _requirement_steps(found, options, "cuda-requirements", pip_wheel)
     steps += copies
     install = Shell(
         f"{prefix}/bin/python -m pip install --no-deps --no-index --disable-pip-version-check "
@@ -169,10 +172,29 @@ def cuda_ext_stage(
     )
     steps.append(Run((*commands, install, ("rm", "-rf", STAGING)), cache_mounts=(PIP_CACHE,)))
     names = ", ".join(sorted(p.name for p in packages))
-    if gpu:
+    notes: list[str] = []
+    if not gpu:
+        purpose = f"builds CUDA extensions without nvcc (CPU code paths) into a layer of their own: {names}"
+        notes.append("the CPU variant builds the CUDA extensions without nvcc (FORCE_CUDA=0): "
+                     "they provide their CPU code paths only")
+    else:
         compiler = "conda's cuda-nvcc" if nvcc_from_conda else "nvcc of the CUDA devel image"
         purpose = f"compiles CUDA extensions with {compiler} into a layer of their own: {names}"
+    if nvcc_from_conda or not gpu:
+        base, arg = "${BUILD_IMAGE}", Arg("BUILD_IMAGE", options.build_image)
     else:
-        purpose = f"builds CUDA extensions without nvcc (CPU code paths) into a layer of their own: {names}"
-    base = "${BUILD_IMAGE}" if nvcc_from_conda or not gpu else "${CUDA_DEVEL_IMAGE}"
-    return Stage("cuda-ext", base, purpose, tuple(steps), provides=(CUDA_EXT_PREFIX,))
+        version = options.cuda_version or DEFAULT_CUDA
+        devel = options.cuda_devel_image or cuda_devel_image(version)
+        base, arg = "${CUDA_DEVEL_IMAGE}", Arg("CUDA_DEVEL_IMAGE", devel)
+        choice = images.choose_image(version if "." in version else f"{version}.0", "devel")
+        if options.cuda_devel_image is None and choice.reason:
+            notes.append(f"cuda-ext stage: {choice.reason}")
+        if options.runtime_image.startswith(f"{images.REPOSITORY}:"):
+            notes.append(f"the GPU runtime is based on {options.runtime_image}: the lock has no CUDA "
+                         "runtime (cuda-cudart/cudatoolkit) for what the cuda-ext stage links")
+        if options.vendor:
+            notes.append("the cuda-ext stage needs its CUDA devel base image; the rest builds offline")
+    stage = Stage("cuda-ext", base, purpose, tuple(steps), provides=(CUDA_EXT_PREFIX,))
+    copy = Copy((f"{CUDA_EXT_PREFIX}/",), f"{options.prefix}/", from_stage=stage.name)
+    return Part(stage, runtime_copies=(copy,), context=tuple(context), vendor=tuple(found.vendor),
+                notes=tuple(notes), args=(arg,))

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Literal
 
+from conda2docker.choices import GpuMode
 from conda2docker.cuda import images
 from conda2docker.cuda.infer import DEFAULT_CUDA, from_lock, parse_version, text
 from conda2docker.model import Lock
 from conda2docker.plan.instructions import PlanError
 
-GpuMode = Literal["auto", "yes", "no"]
 _CUDA_VERSION = re.compile(r"^\d{1,2}(\.\d{1,2}(\.\d{1,3})?)?$")
 
 
@@ -63,5 +62,5 @@ def cuda_runtime_image(version: str) -> str:
     return images.runtime_image(version if "." in version else f"{version}.0")
 
 
-__all__ = ["GpuMode", "check_cuda_version", "cuda_devel_image", "cuda_runtime_image", "image_cuda",
+__all__ = ["check_cuda_version", "cuda_devel_image", "cuda_runtime_image", "image_cuda",
            "wants_gpu"]

@@ -22,8 +22,8 @@ from __future__ import annotations
 import posixpath
 import shlex
 from dataclasses import dataclass, field
-from typing import Literal
 
+from conda2docker.choices import Bootstrap
 from conda2docker.image import DEFINITION_NAMES
 from conda2docker.plan import BuildPlan, Stage
 from conda2docker.plan.instructions import (
@@ -45,7 +45,6 @@ from conda2docker.plan.instructions import (
 from conda2docker.render.quoting import no_newlines, path_word
 from conda2docker.render.shell import and_chain
 
-Bootstrap = Literal["docker", "docker-daemon"]
 INDENT = "    "
 CONTINUATION = " \\\n" + INDENT * 2
 MERGE_DIR = "/tmp/c2d-merge"

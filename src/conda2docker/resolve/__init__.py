@@ -13,8 +13,8 @@ import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
+from conda2docker.choices import ChannelPriority, Solver
 from conda2docker.errors import ResolveError
 from conda2docker.image import RUNTIME_GLIBC
 from conda2docker.model import (
@@ -27,10 +27,9 @@ from conda2docker.model import (
 )
 from conda2docker.platforms import lock_targets
 from conda2docker.resolve.channels import ChannelRef, expand_channels
-from conda2docker.resolve.conda import ChannelPriority, CondaSolveRequest, solve_conda
+from conda2docker.resolve.conda import CondaSolveRequest, solve_conda
 from conda2docker.resolve.virtual import VirtualTarget
 
-Solver = Literal["auto", "rattler", "conda-lock"]
 DEFAULT_CHANNELS = ("conda-forge",)
 HASH_SCHEME = "conda2docker-input-v1"
 
