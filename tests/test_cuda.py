@@ -243,3 +243,60 @@ def test_the_ci_stand_ins_carry_the_tags_the_plan_names() -> None:
     assert f"CUDA_RUNTIME_TAG={cuda_runtime_image('13.0')}\n" in script
     for name, version in CUDA_WHEELS.items():
         assert f"{name}=={version}" in script
+
+
+# --- measured on real files (../shared) ----------------------------------------------------------
+
+#: file → the CUDA an expert reads in it (None: GPU meant, no version named; "cpu": no GPU).
+CORPUS_CUDA: dict[str, str | None] = {
+    "CompVis__stable-diffusion__environment.yaml": "11.3",
+    "DIVA-DIA__DeepDIVA__environment_mac.yml": "cpu",  # pytorch=0.3.1=py35_cuda0.0_…: a CPU build
+    "IDEA-Research__GroundingDINO__environment.yaml": "11.8",
+    "Jeffreytsai1004__GaussianHaircut__environment_windows.yml": "11.8",
+    "NVlabs__stylegan3__environment.yml": "11.1",
+    "RosettaCommons__RoseTTAFold__RoseTTAFold-linux.yml": "11.1",
+    "facebookresearch__dinov2__conda.yaml": "11.7",
+    "gcorso__DiffDock__environment.yml": "11.7",  # torch==1.13.1+cu117 and the cu117 index
+    "graphdeco-inria__gaussian-splatting__environment.yml": "11.6",
+    "invoke-ai__InvokeAI__environments-and-requirements__environment-win-cuda.yml": "11.6",
+    "invoke-ai__InvokeAI__environments-and-requirements__environment-mac.yml": "cpu",
+    "konstantinjdobler__nlp-research-template__environment.yml": "11.8",
+    "pangeo-data__pangeo-docker-images__ml-notebook__environment.yml": "12.6",  # cuda-version>=12.6
+    "pangeo-data__pangeo-docker-images__pytorch-notebook__environment.yml": "12.9",
+    "pangeo-data__pangeo-docker-images__base-notebook__environment.yml": "cpu",
+    "rapidsai__cudf__conda__environments__all_cuda-118_arch-x86_64.yaml": "11.8",
+    "rapidsai__cudf__conda__environments__cudf_dev_cuda10.1.yml": "10.1",
+    "talmolab__sleap__environment.yml": "10.1",
+    "talmolab__sleap__environment_mac.yml": "cpu",
+    "pydata__xarray__ci__requirements__environment.yml": "cpu",
+}
+#: lock → the CUDA it holds.
+LOCK_CUDA: dict[str, str | None] = {
+    "01-ai__Yi__conda-lock.yml": "11.8",
+    "Astroite__3DGS-AncientBuilding__conda-lock.yml": "11.8",
+    "pangeo-data__pangeo-docker-images__ml-notebook__conda-lock.yml": "12.9",
+    "pangeo-data__pangeo-docker-images__pytorch-notebook__conda-lock.yml": "12.9",
+    "pangeo-data__pangeo-docker-images__base-notebook__conda-lock.yml": "cpu",
+}
+
+
+def test_the_cuda_read_from_real_environment_files(corpus_envs: Path) -> None:
+    from conda2docker.pipeline import read_spec
+
+    got: dict[str, str | None] = {}
+    for name in CORPUS_CUDA:
+        intent = from_spec(read_spec(corpus_envs / name))
+        got[name] = intent.version_text if intent.wants_gpu else "cpu"
+    assert got == CORPUS_CUDA
+
+
+def test_the_cuda_read_from_real_locks(shared_locks: Path) -> None:
+    from conda2docker.pipeline import read_spec
+
+    got: dict[str, str | None] = {}
+    for name in LOCK_CUDA:
+        spec = read_spec(shared_locks / name, lock_platforms="target")
+        assert spec.lock is not None
+        intent = from_lock(spec.lock, "linux-64")
+        got[name] = intent.version_text if intent.wants_gpu else "cpu"
+    assert got == LOCK_CUDA

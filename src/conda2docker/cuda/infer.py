@@ -185,7 +185,9 @@ def _conda_signals(dep: CondaDependency) -> tuple[list[CudaSignal], list[CudaSig
         add("is a GPU package")
     elif facts.is_cuda_conda(name):
         add("is a CUDA package")
-    if build and "cuda" in build:
+    if build and re.search(r"cuda_?0\.?0", build):  # pytorch's CPU builds: py35_cuda0.0_cudnn0.0_2
+        cpu.append(CudaSignal(shown, "asks for a CPU build (cuda0.0)", location=dep.location))
+    elif build and "cuda" in build:
         version = facts.build_cuda(build.replace("*", ""))
         if version and re.search(r"cuda_?\d{1,2}(?![\d.])", build):  # cuda12*: the major only
             add(f"asks for a CUDA {version[0]} build", version, major_only=True)
