@@ -26,15 +26,11 @@ _CONDA_CUDA = frozenset(
      "cutensor", "tensorrt", "libcublas", "libcufft", "libcurand", "libcusolver",
      "libcusparse", "libnvjitlink", "magma", "cupy", "cuda"}
 )
-_VERSION_SOURCES = ("cuda-version", "cudatoolkit", "pytorch-cuda", "cuda-cudart", "cuda-runtime",
-                    "cuda-toolkit", "cuda", "cudatoolkit-dev", "cuda-nvcc", "nvcc_linux-64")
 _CUDA_LIBS = re.compile(
     r"^lib(cublas|cufft|curand|cusolver|cusparse|cufile|cudnn|cudss|cutensor|nvjitlink|nvjpeg"
     r"|npp\w*|nvrtc|nvvm|nvptxcompiler|nvfatbin|nccl|cudart|cuda\w*)(-dev|-static)?$"
 )
 _BUILD_CUDA = re.compile(r"cuda_?(\d+)\.?(\d)?")
-_LOCAL_CU = re.compile(r"\+cu(\d{2,3})$")
-_PIP_CUDA = re.compile(r"^(nvidia-.*-cu(\d+)|cupy-cuda\w+)$")
 _CPU_ML = frozenset({"pytorch", "torch", "tensorflow", "tensorflow-base", "jaxlib", "libtorch",
                      "pytorch-base", "torchvision", "torchaudio"})
 
@@ -67,9 +63,6 @@ def is_cuda_conda(name: str, build: str | None = None) -> bool:
     return bool(build and build_cuda(build))
 
 
-def is_cuda_pip(name: str, version: str = "") -> bool:
-    return bool(_PIP_CUDA.match(canonical(name))) or bool(_LOCAL_CU.search(version))
-
 
 def build_cuda(build: str) -> tuple[int, int] | None:
     """CUDA version in a build string (``py3.10_cuda11.8_cudnn8_0`` → 11.8; ``cuda0.0`` → None)."""
@@ -94,24 +87,6 @@ def is_cpu_build(name: str, build: str | None, version: str = "") -> bool:
     return "cpu" in text or "cuda0.0" in text
 
 
-def version_from(name: str, version: str, build: str | None) -> CudaVersion | None:
-    """The CUDA version a package pins, if it pins one."""
-    low = name.lower()
-    if low in _VERSION_SOURCES and (parsed := _major_minor(version)):
-        return CudaVersion(parsed, f"{name} {version}")
-    if match := _LOCAL_CU.search(version):
-        digits = match[1]
-        return CudaVersion((int(digits[:-1]), int(digits[-1])), f"{name} {version}")
-    if build and (found := build_cuda(build)) and low in _CPU_ML:
-        return CudaVersion(found, f"{name} {version} {build}")
-    return None
-
-
-def _major_minor(version: str) -> tuple[int, int] | None:
-    match = re.match(r"^[=<>~!\s]*(\d+)(?:\.(\d+))?", version)
-    if not match or int(match[1]) < 7:
-        return None
-    return int(match[1]), int(match[2] or 0)
 
 
 def min_driver(version: tuple[int, int]) -> str:

@@ -9,10 +9,8 @@ from conda2docker.cuda.facts import (
     build_cuda,
     is_cpu_build,
     is_cuda_conda,
-    is_cuda_pip,
     min_driver,
-    version_from,
 )
 
 __all__ = ["CUDA_EXTENSIONS", "MINOR_COMPAT_DRIVER", "MIN_DRIVER", "CudaVersion", "build_cuda",
-           "is_cpu_build", "is_cuda_conda", "is_cuda_pip", "min_driver", "version_from"]
+           "is_cpu_build", "is_cuda_conda", "min_driver"]
