@@ -12,7 +12,7 @@
 #             buildpack-deps:bookworm   (= conda2docker-ci/buildpack-deps:bookworm)
 #                                       FROM debian:bookworm-slim + build-essential, git,
 #                                       ca-certificates; `docker save` cached
-#             nvidia/cuda:13.0.0-{devel,runtime}-ubuntu22.04
+#             nvidia/cuda:13.0.2-{devel,runtime}-ubuntu22.04
 #                                       CUDA 13.0 stand-ins from NVIDIA's PyPI wheels (see
 #                                       "CUDA stand-ins" below); `docker save` cached;
 #                                       C2D_CUDA_STANDINS=0 skips them
@@ -371,14 +371,14 @@ ensure_build_image() {
 #   runtime  FROM debian:bookworm-slim + libcudart.so.13 only; tagged as the runtime image.
 # The tags must be what conda2docker.cuda.images chooses for 13.0 (tests/test_cuda.py checks).
 CUDA_STANDIN=13.0
-CUDA_DEVEL_TAG=nvidia/cuda:13.0.0-devel-ubuntu22.04
+CUDA_DEVEL_TAG=nvidia/cuda:13.0.2-devel-ubuntu22.04
 CUDA_DEVEL_ALIAS=conda2docker-ci/cuda-devel:13.0
-CUDA_RUNTIME_TAG=nvidia/cuda:13.0.0-runtime-ubuntu22.04
+CUDA_RUNTIME_TAG=nvidia/cuda:13.0.2-runtime-ubuntu22.04
 CUDA_RUNTIME_ALIAS=conda2docker-ci/cuda-runtime:13.0
 CUDA_WHEELS=(nvidia-cuda-nvcc==13.0.88 nvidia-nvvm==13.0.88 nvidia-cuda-crt==13.0.88
     nvidia-cuda-runtime==13.0.96 nvidia-cuda-cccl==13.0.85)
 CUDA_ENV='ENV PATH=/usr/local/cuda/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    CUDA_VERSION=13.0.0 \
+    CUDA_VERSION=13.0.2 \
     NVIDIA_VISIBLE_DEVICES=all \
     NVIDIA_DRIVER_CAPABILITIES=compute,utility \
     NVIDIA_REQUIRE_CUDA=cuda>=13.0'

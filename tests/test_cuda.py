@@ -156,7 +156,7 @@ def test_a_cpu_lock_has_no_gpu_intent() -> None:
     ("12.4", "nvidia/cuda:12.4.1-devel-ubuntu22.04", True),
     ("12.6.2", "nvidia/cuda:12.6.2-devel-ubuntu22.04", True),
     ("12.7", "nvidia/cuda:12.6.3-devel-ubuntu22.04", False),  # never released: nearest below
-    ("13.0", "nvidia/cuda:13.0.0-devel-ubuntu22.04", True),
+    ("13.0", "nvidia/cuda:13.0.2-devel-ubuntu22.04", True),
 ])
 def test_devel_images_come_from_the_published_table(version: str, image: str, exact: bool) -> None:
     choice = images.choose_image(version, "devel")

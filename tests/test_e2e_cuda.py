@@ -2,7 +2,7 @@
 ``.cu`` kernel with nvcc into a plain CPython extension (no torch), which imports in the
 runtime image; ``verify`` passes (non-root, no compilers, imports).
 
-Stand-ins (``scripts/engine.sh up``): ``nvidia/cuda:13.0.0-devel-ubuntu22.04`` is the
+Stand-ins (``scripts/engine.sh up``): ``nvidia/cuda:13.0.2-devel-ubuntu22.04`` is the
 debootstrap base + build-essential + NVIDIA's PyPI nvcc wheels, ``…-runtime-…`` the base +
 libcudart. The lock pins ``cuda-version 13.0`` from the CUDA test channel (repackaged from the
 same wheels) and carries no cudart, so the plan names NVIDIA's runtime image for the runtime.
