@@ -108,3 +108,20 @@ def test_the_gpu_solve_takes_the_cuda_the_cpu_lock_holds(
                  "--cuda", "12.4"]) == 3
     err = capsys.readouterr().err
     assert "fix: the solve used __cuda=12.4" in err and "pass --cuda" in err
+
+
+def test_a_cuda_11_8_lock_gets_11_8_images_not_the_default(
+    tmp_path: Path, shared_locks: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A real conda-lock.yml (pytorch 2.1 cuda118, cuda-version 11.8, flash-attn from source):
+    the GPU variant only (the lock is its packages), images and NVIDIA_REQUIRE_CUDA for 11.8."""
+    out = tmp_path / "out"
+    assert main(["convert", str(shared_locks / "01-ai__Yi__conda-lock.yml"), "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "no CPU variant: the lock given holds CUDA builds" in err
+    assert "GPU variant for CUDA 11.8" in err and "more)" in err
+    dockerfile = (out / "Dockerfile.gpu").read_text()
+    assert 'ARG CUDA_DEVEL_IMAGE="nvidia/cuda:11.8.0-devel-ubuntu22.04"' in dockerfile
+    assert 'NVIDIA_REQUIRE_CUDA="cuda>=11.8"' in dockerfile
+    assert 'ARG RUNTIME_IMAGE="debian:bookworm-slim"' in dockerfile  # the lock brings cudart
+    assert not (out / "Dockerfile").exists()

@@ -221,7 +221,8 @@ def solve_variants(request: ConvertRequest) -> tuple[list[SolvedVariant], list[s
         cuda = image_cuda(gpu.lock, target, solve_cuda)
         audited = _audit(gpu.spec, gpu, target, gpu=True)
         variants.append(_variant(request, "gpu", gpu.spec, gpu, audited, cuda))
-        why = "; ".join(reasons) if reasons else "--gpu yes"
+        why = ("; ".join(reasons[:3]) + (f" (and {len(reasons) - 3} more)" if len(reasons) > 3 else "")
+               if reasons else "--gpu yes")
         if cuda != solve_cuda:
             notes.append(f"GPU variant solved with __cuda={solve_cuda}; its lock holds CUDA "
                          f"{cuda}, which its images follow")
