@@ -21,6 +21,7 @@ import pytest
 from conda2docker.cli import main
 from conda2docker.plan.gpu import cuda_devel_image, cuda_runtime_image
 from support.engine import run_in_image
+from support.lint import assert_lints_clean
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("engine")]
 FIXTURE = Path(__file__).parent / "fixtures" / "cuda" / "c2d-cuext"
@@ -59,6 +60,7 @@ def cuda_ext_image(tmp_path_factory: pytest.TempPathFactory, gpu_channels: Path,
 def test_the_gpu_dockerfile_builds_the_kernel_in_the_cuda_ext_stage(cuda_ext_image: tuple[Path, str]) -> None:
     out, _tag = cuda_ext_image
     dockerfile = (out / "Dockerfile.gpu").read_text()
+    assert_lints_clean(dockerfile)
     assert f'ARG CUDA_DEVEL_IMAGE="{DEVEL}"' in dockerfile
     assert f'ARG RUNTIME_IMAGE="{RUNTIME}"' in dockerfile  # the lock has no cudart of its own
     assert 'NVIDIA_REQUIRE_CUDA="cuda>=13.0"' in dockerfile
