@@ -94,7 +94,7 @@ def lock_bytes(lock: Lock) -> bytes:
     from conda2docker.lockfile import write_conda_lock
 
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "conda-lock.yml"
+        path = Path(tmp) / LOCK_NAMES["cpu"]
         write_conda_lock(lock, path)
         return path.read_bytes()
 

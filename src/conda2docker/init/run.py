@@ -151,7 +151,7 @@ def _vendor(plan: BuildPlan, lock: Lock, init: InitPlan, context: Path, spec: En
     index_args = pip_options_args(spec.pip_options)
     report = populate(plan, lock, context, rattler_version=plan_rattler_version(),
                       index_args=index_args)
-    (context / "vendor" / "pip").mkdir(parents=True, exist_ok=True)
+    (context / contract.VENDOR_DIR / "pip").mkdir(parents=True, exist_ok=True)
     requires = {r for p in init.projects if not p.needs_environment
                 for r in build_requires(init.root / p.path)}
     if requires:

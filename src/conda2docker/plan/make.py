@@ -10,8 +10,8 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from conda2docker.audit.gaps import BuildGaps
 from conda2docker.cuda.infer import DEFAULT_CUDA, has_cuda_runtime
 from conda2docker.model import EnvSpec, Lock, LockedPackage
 from conda2docker.names import canonical
@@ -24,6 +24,9 @@ from conda2docker.plan.instructions import Arg, PlanError, check_image
 from conda2docker.plan.pip import pip_part
 from conda2docker.plan.runtime import runtime_facts, runtime_stage
 from conda2docker.plan.types import DEFAULT_RUNTIME_IMAGE, BuildPlan, Part, PlanOptions
+
+if TYPE_CHECKING:
+    from conda2docker.audit.gaps import BuildGaps
 
 _PREFIX = re.compile(r"^/[A-Za-z0-9_.\-/]+$")
 _USER_NAME = re.compile(r"^[a-z_][a-z0-9_\-]{0,31}$")
