@@ -196,7 +196,7 @@ def test_the_update_script_rebuilds_the_table_from_nvidias_lists(tmp_path: Path)
 
 def test_the_cpu_variant_leaves_cuda_out_and_asks_for_cpu_builds() -> None:
     env = spec(dep("pytorch=2.1"), dep("pytorch-cuda=12.1"), dep("tensorflow-gpu=2.4"), dep("cuda92"),
-               dep("dgl-cuda11.1"), dep("jaxlib=*=*cuda*"), dep("numpy"),
+               dep("dgl-cuda11.1"), dep("jaxlib=*=*cuda*"), dep("numpy"), dep("libcurl"), dep("libcublas"),
                pips=(req("torch==2.3.1+cu121", "torch", "==2.3.1+cu121"),
                      req("nvidia-cudnn-cu12", "nvidia-cudnn-cu12")),
                channels=("pytorch", "nvidia"),
@@ -204,7 +204,7 @@ def test_the_cpu_variant_leaves_cuda_out_and_asks_for_cpu_builds() -> None:
     asked = cpu_spec(env)
     conda = {d.name: d.build for d in asked.spec.conda}
     assert conda == {"pytorch": CPU_BUILD, "tensorflow": CPU_BUILD, "dgl": None, "jaxlib": CPU_BUILD,
-                     "numpy": None}
+                     "numpy": None, "libcurl": None}
     assert [r.raw for r in asked.spec.pip] == ["torch==2.3.1+cpu"]
     assert asked.spec.pip_options.extra_index_urls == ("https://download.pytorch.org/whl/cpu",)
     assert not from_spec(asked.spec).wants_gpu

@@ -27,7 +27,7 @@ from conda2docker.names import canonical
 
 CPU_BUILD = "*cpu*"
 _DROP = re.compile(r"^(cuda\d{2,3}|pytorch-cuda|cudatoolkit(-dev)?|cuda-version|cudnn|nccl|cutensor"
-                   r"|cuda-.*|libcu.*|libnv.*|libnpp.*|magma)$")
+                   r"|cuda-.*|magma)$")  # and the CUDA libraries facts.is_cuda_conda names
 _RENAME = {"tensorflow-gpu": "tensorflow", "pytorch-gpu": "pytorch", "tensorflow-gpu-base": "tensorflow-base",
            "jaxlib-cuda": "jaxlib", "faiss-gpu": "faiss-cpu"}
 _NAME_CUDA = re.compile(r"^(?P<base>[a-z0-9_.-]+?)-cuda\d{1,2}\.?\d$")
