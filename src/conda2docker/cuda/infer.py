@@ -255,6 +255,7 @@ def _channel_signals(spec: EnvSpec, gpu_so_far: Sequence[CudaSignal]) -> list[Cu
             found.append(CudaSignal(f"channel {channel}", f"is NVIDIA's CUDA {text(version)} label", version))
     names = {d.name.lower() for d in spec.conda}
     bare = {c.rsplit("/", 1)[-1] for c in channels}
+    bare |= {d.channel.rstrip("/").rsplit("/", 1)[-1].lower() for d in spec.conda if d.channel}
     if {"pytorch", "nvidia"} <= bare and names & _TORCH_NAMES and not gpu_so_far:
         torch = next(d for d in spec.conda if d.name.lower() in _TORCH_NAMES)
         found.append(CudaSignal(
