@@ -79,7 +79,7 @@ def test_lock_infers_the_cuda_that_convert_solves_with(
     lock = tmp_path / "conda-lock.yml"
     assert main(["lock", str(env), "-o", str(lock), "--channel-alias", cuda_channel.alias]) == 0
     err = capsys.readouterr().err
-    assert "solving with __cuda=13.0" in err
+    assert "solving with __cuda=13.1" in err  # a major only: its newest published minor
     assert locked(lock)["cuda-version"] == "13.0 h0_0"
 
 
@@ -125,3 +125,19 @@ def test_a_cuda_11_8_lock_gets_11_8_images_not_the_default(
     assert 'NVIDIA_REQUIRE_CUDA="cuda>=11.8"' in dockerfile
     assert 'ARG RUNTIME_IMAGE="debian:bookworm-slim"' in dockerfile  # the lock brings cudart
     assert not (out / "Dockerfile").exists()
+
+
+def test_audit_solves_a_cuda_environment_as_convert_does(
+    tmp_path: Path, cuda_channel: TestChannel, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``pytorch=*=cuda13*`` cannot be solved without ``__cuda``; the audit infers it as
+    ``lock`` and ``convert`` do, and reports the CUDA the lock holds."""
+    env = write_env(tmp_path, "pytorch=*=cuda13*")
+    code = main(["audit", str(env), "--channel-alias", cuda_channel.alias, "--format", "json"])
+    out = capsys.readouterr().out
+    assert code in (0, 1), out
+    import json
+
+    findings = {f["code"]: f for f in json.loads(out)["findings"]}
+    assert "G402" in findings and "13.0" in findings["G402"]["message"]
+    assert "G405" in findings and "13" in findings["G405"]["message"]

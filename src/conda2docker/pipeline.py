@@ -45,7 +45,7 @@ def load_input(path: Path, options: ResolveOptions, *,
     spec = read_spec(path, first_target(options.platforms))
     if spec.lock is None and not solve:
         return spec, None
-    return spec, resolve(spec, options)
+    return spec, resolve_gpu_aware(spec, options)
 
 
 def resolve_options(
@@ -79,16 +79,21 @@ def resolve_options(
 
 
 def resolve_as_convert(path: Path, options: ResolveOptions) -> Resolution:
-    """Resolve as ``convert`` solves: an environment that asks for CUDA (the one inference,
-    :func:`conda2docker.cuda.infer.from_spec`) is solved with ``__cuda`` unless ``--cuda`` says
-    which (a change records it); a solve that fails on ``__cuda`` names ``--cuda`` as the fix."""
+    """Read ``path`` and resolve it as ``convert`` solves (:func:`resolve_gpu_aware`)."""
+    return resolve_gpu_aware(read_spec(path, first_target(options.platforms)), options)
+
+
+def resolve_gpu_aware(spec: EnvSpec, options: ResolveOptions) -> Resolution:
+    """Resolve as ``convert`` solves its GPU variant: an environment that asks for CUDA (the one
+    inference, :func:`conda2docker.cuda.infer.from_spec`) is solved with ``__cuda`` unless
+    ``--cuda`` says which (a change records it); a solve that fails on ``__cuda`` names
+    ``--cuda`` as the fix. ``lock`` and ``audit`` solve this way."""
     import dataclasses
 
     from conda2docker.cuda.infer import cuda_solve_fix, from_spec
     from conda2docker.errors import ResolveError
     from conda2docker.model import ReaderChange
 
-    spec = read_spec(path, first_target(options.platforms))
     intent = from_spec(spec)
     why = "--cuda"
     change: ReaderChange | None = None
@@ -96,8 +101,7 @@ def resolve_as_convert(path: Path, options: ResolveOptions) -> Resolution:
         options = dataclasses.replace(options, cuda=intent.solve_version())
         why = "inferred from the environment" if intent.version else "no CUDA version is named"
         change = ReaderChange("added", "__cuda", f"solving with __cuda={options.cuda}, a GPU "
-                              f"environment ({'; '.join(intent.reasons[:3])}); pass --cuda to choose",
-                              code="G405" if intent.version else "G406")
+                              f"environment ({'; '.join(intent.reasons[:3])}); pass --cuda to choose")
     try:
         resolution = resolve(spec, options)
     except ResolveError as error:

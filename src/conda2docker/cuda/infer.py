@@ -35,9 +35,14 @@ Version = tuple[int, int]
 DEFAULT_CUDA = "12.4"
 """The CUDA a GPU solve assumes when nothing in the environment names a version."""
 
-NEWEST_MINOR: dict[int, int] = {9: 2, 10: 2, 11: 8, 12: 9, 13: 0}
-"""The newest minor release of each CUDA major: what a major-only request (``cupy-cuda12x``,
-``nvidia-*-cu12``, ``jax[cuda12]``) is solved for."""
+
+
+def newest_minor(major: int) -> int:
+    """The newest minor release of a CUDA major NVIDIA has published images for: what a
+    major-only request (``cupy-cuda12x``, ``nvidia-*-cu12``, ``jax[cuda12]``) is solved for."""
+    from conda2docker.cuda.images import published_tags  # images builds on this module
+
+    return max((t.version[1] for t in published_tags() if t.version[0] == major), default=0)
 
 _PIN_NAMES = ("cuda-version", "pytorch-cuda", "cudatoolkit", "cudatoolkit-dev", "cuda-toolkit",
               "cuda-runtime", "cuda-cudart", "cuda-nvcc", "nvcc_linux-64", "cuda")
@@ -102,7 +107,7 @@ class CudaIntent:
         majors = [s.version[0] for s in self.signals if s.version]
         if majors:
             major = max(majors)
-            return (major, NEWEST_MINOR.get(major, 0))
+            return (major, newest_minor(major))
         return None
 
     @property
@@ -359,5 +364,5 @@ def has_cuda_runtime(lock: Lock, platform: str) -> bool:
                for p in lock.for_platform(platform))
 
 
-__all__ = ["DEFAULT_CUDA", "CudaIntent", "CudaSignal", "Version", "cuda_solve_fix", "from_lock", "from_spec", "has_cuda_runtime",
+__all__ = ["DEFAULT_CUDA", "CudaIntent", "CudaSignal", "Version", "cuda_solve_fix", "from_lock", "from_spec", "has_cuda_runtime", "newest_minor",
            "parse_version", "text"]
