@@ -125,6 +125,11 @@ def test_a_cuda_11_8_lock_gets_11_8_images_not_the_default(
     assert 'NVIDIA_REQUIRE_CUDA="cuda>=11.8"' in dockerfile
     assert 'ARG RUNTIME_IMAGE="debian:bookworm-slim"' in dockerfile  # the lock brings cudart
     assert not (out / "Dockerfile").exists()
+    # --gpu no: the CPU image is the lock's packages, and convert says they are CUDA builds
+    assert main(["convert", str(shared_locks / "01-ai__Yi__conda-lock.yml"), "-o", str(tmp_path / "cpu"),
+                 "--gpu", "no"]) == 0
+    assert "CPU variant: only CUDA builds exist for" in capsys.readouterr().err
+    assert not (tmp_path / "cpu" / "Dockerfile.gpu").exists()
 
 
 def test_audit_solves_a_cuda_environment_as_convert_does(

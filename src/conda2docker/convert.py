@@ -260,17 +260,19 @@ def _solve_cpu(spec: EnvSpec, request: ConvertRequest) -> tuple[Resolution, list
     from conda2docker.cuda.infer import from_lock
 
     options = _resolve_options(request, None, request.output / LOCK_NAMES["cpu"])
-    if spec.lock is not None:
-        return _solve(spec, options), []
-    asked = cpu_spec(spec)
-    notes = [f"{c.subject}: {c.reason}" for c in asked.changes]
-    try:
-        resolution = _solve(asked.spec, options)
-    except ResolveError:
-        if not asked.asked_cpu_builds:
-            raise
-        resolution = _solve(relax_cpu_builds(asked), options)
-        notes.append(f"CPU variant: the channels have no CPU build of {', '.join(asked.asked_cpu_builds)}")
+    notes: list[str] = []
+    if spec.lock is not None:  # a lock is its packages
+        resolution = _solve(spec, options)
+    else:
+        asked = cpu_spec(spec)
+        notes += [f"{c.subject}: {c.reason}" for c in asked.changes]
+        try:
+            resolution = _solve(asked.spec, options)
+        except ResolveError:
+            if not asked.asked_cpu_builds:
+                raise
+            resolution = _solve(relax_cpu_builds(asked), options)
+            notes.append(f"CPU variant: the channels have no CPU build of {', '.join(asked.asked_cpu_builds)}")
     locked = from_lock(resolution.lock, _target(resolution.lock, request))
     if locked.wants_gpu:
         notes.append("CPU variant: only CUDA builds exist for "
