@@ -51,11 +51,8 @@ class ImageChoice:
     reason: str | None = None
     """Set when the image differs from the request (another release, or an end-of-life tag)."""
     digest: str | None = None
-
-    @property
-    def pinned(self) -> str:
-        """``image@sha256:…`` when a digest is known, else the tag."""
-        return f"{self.image}@{self.digest}" if self.digest else self.image
+    """The last known digest from the table (reported, not pinned: CI builds against local
+    stand-ins of the same tags; pin with ``--cuda-devel-image IMAGE@sha256:…``)."""
 
 
 @cache
