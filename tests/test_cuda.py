@@ -6,9 +6,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conda2docker.audit import AuditContext, audit
 from conda2docker.cuda import images
@@ -173,7 +176,7 @@ def test_every_chosen_tag_is_in_the_table() -> None:
     published = {f"nvidia/cuda:{t.tag}" for t in images.published_tags()}
     for major, minor in [(m, n) for m in (9, 10, 11, 12, 13, 14) for n in range(10)]:
         for flavour in ("devel", "runtime"):
-            assert images.choose_image(f"{major}.{minor}", flavour).image in published  # type: ignore[arg-type]
+            assert images.choose_image(f"{major}.{minor}", flavour).image in published
 
 
 def test_the_update_script_rebuilds_the_table_from_nvidias_lists(tmp_path: Path) -> None:
@@ -303,3 +306,29 @@ def test_the_cuda_read_from_real_locks(shared_locks: Path) -> None:
         intent = from_lock(spec.lock, "linux-64")
         got[name] = intent.version_text if intent.wants_gpu else "cpu"
     assert got == LOCK_CUDA
+
+
+# --- properties ---------------------------------------------------------------------------------
+
+_WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789._-*+=<>!,", max_size=24)
+
+
+@given(entries=st.lists(st.tuples(_WORD, st.none() | _WORD, _WORD), max_size=6),
+       urls=st.lists(_WORD, max_size=3))
+@settings(max_examples=300, deadline=None)
+def test_inference_reads_any_spec_and_any_version_it_names_has_an_image(
+    entries: list[tuple[str, str | None, str]], urls: list[str]
+) -> None:
+    """Whatever a file holds, the inference answers (never raises), a version it names is a
+    plausible CUDA, the image chosen for it is a published one, and the CPU rewrite leaves no
+    conda request naming a CUDA version (pip wheels such as ``cupy-cuda12x`` have no CPU build
+    to map to: convert reports them instead)."""
+    deps = tuple(CondaDependency(n or "x", v, b, raw=n or "x") for n, b, v in entries)
+    pips = tuple(PipRequirement("registry", f"{n}{v}", name=n or "x", specifier=v) for n, _b, v in entries)
+    env = spec(*deps, pips=pips, options=PipOptions(extra_index_urls=tuple(f"https://x/{u}" for u in urls)))
+    intent = from_spec(env)
+    if intent.version is not None:
+        assert 7 <= intent.version[0] <= 99 and 0 <= intent.version[1] <= 99
+        published = {f"nvidia/cuda:{t.tag}" for t in images.published_tags()}
+        assert images.choose_image(intent.version_text or "", "devel").image in published
+    assert from_spec(replace(cpu_spec(env).spec, pip=())).versions == ()
