@@ -21,6 +21,7 @@ pytest_plugins = [
     "support.shared",
     "support.engine",
     "support.channel",
+    "support.cuda_channel",
     "support.pypi_index",
 ]
 

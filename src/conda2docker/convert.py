@@ -239,39 +239,60 @@ def _measured_activation(output: Path, options: PlanOptions) -> tuple[tuple[str,
 
 
 def solve_variants(request: ConvertRequest) -> tuple[list[SolvedVariant], list[str]]:
-    """The CPU and/or GPU variants the request asks for, and notes for the user."""
+    """The CPU and/or GPU variants the request asks for, and notes for the user.
+
+    GPU intent and the CUDA to solve for come from :func:`conda2docker.cuda.infer.from_spec`
+    (``lock`` asks the same function); the CPU variant is solved from
+    :func:`conda2docker.cuda.cpu.cpu_spec` (no CUDA pins, CPU builds preferred); the GPU
+    variant's images follow the CUDA its lock contains.
+    """
+    from conda2docker.cuda.infer import from_lock, from_spec
+    from conda2docker.cuda.infer import text as cuda_text
     from conda2docker.pipeline import read_spec
-    from conda2docker.plan.gpu import (
-        check_cuda_version,
-        default_cuda_version,
-        gpu_reasons,
-        wants_gpu,
-    )
+    from conda2docker.plan.gpu import check_cuda_version, image_cuda, wants_gpu
     from conda2docker.platforms import first_target
 
     spec = read_spec(request.env_file, first_target(request.platforms), lock_platforms="target")
     notes: list[str] = []
     spec = _chosen_categories(spec, request.categories, notes)
-    cuda = check_cuda_version(request.cuda) if request.cuda else default_cuda_version(spec)
+    intent = from_spec(spec)
+    solve_cuda = check_cuda_version(request.cuda) if request.cuda else intent.solve_version()
     variants: list[SolvedVariant] = []
     cpu: Resolution | None = None
-    try:
-        cpu = _solve(spec, _resolve_options(request, None, request.output / LOCK_NAMES["cpu"]))
-    except ResolveError as error:
-        if not wants_gpu(request.gpu, gpu_reasons(spec)):
-            raise
-        notes.append(f"no CPU variant: the environment cannot be solved without a GPU ({error.message})")
+    gpu_meant = wants_gpu(request.gpu, intent.reasons)
+    if spec.lock is not None and intent.wants_gpu and gpu_meant:
+        notes.append("no CPU variant: the lock given holds CUDA builds "
+                     f"({'; '.join(intent.reasons[:3])}); lock the environment file for a CPU image")
+    else:
+        try:
+            cpu, cpu_notes = _solve_cpu(spec, request)
+            notes += cpu_notes
+        except ResolveError as error:
+            if not gpu_meant:
+                raise
+            notes.append(f"no CPU variant: the environment cannot be solved without a GPU ({error.message})")
     audit_gpu = False
     if cpu is not None:
         audited = _audit(cpu.spec, cpu, _target(cpu.lock, request), gpu=False)
         audit_gpu = audited[1].needs_gpu
         variants.append(_variant(request, "cpu", cpu.spec, cpu, audited, None))
-    reasons = gpu_reasons(spec, audit_needs_gpu=audit_gpu)
+    reasons = intent.reasons + (("the audit found CUDA packages or CUDA extensions in the lock",)
+                                if audit_gpu else ())
     if wants_gpu(request.gpu, reasons) or cpu is None:
-        gpu = _solve(spec, _resolve_options(request, cuda, request.output / LOCK_NAMES["gpu"]))
-        audited = _audit(gpu.spec, gpu, _target(gpu.lock, request), gpu=True)
+        if not request.cuda and not intent.version and cpu is not None:
+            # nothing names a version, but the CPU lock may hold CUDA packages that do
+            in_cpu_lock = from_lock(cpu.lock, _target(cpu.lock, request)).exact_version
+            solve_cuda = cuda_text(in_cpu_lock) if in_cpu_lock else solve_cuda
+        gpu = _solve_gpu(spec, request, solve_cuda, defaulted=not request.cuda and not intent.version)
+        target = _target(gpu.lock, request)
+        cuda = image_cuda(gpu.lock, target, solve_cuda)
+        audited = _audit(gpu.spec, gpu, target, gpu=True)
         variants.append(_variant(request, "gpu", gpu.spec, gpu, audited, cuda))
-        why = "; ".join(reasons) if reasons else "--gpu yes"
+        why = ("; ".join(reasons[:3]) + (f" (and {len(reasons) - 3} more)" if len(reasons) > 3 else "")
+               if reasons else "--gpu yes")
+        if cuda != solve_cuda:
+            notes.append(f"GPU variant solved with __cuda={solve_cuda}; its lock holds CUDA "
+                         f"{cuda}, which its images follow")
         notes.append(f"GPU variant for CUDA {cuda}: {why}")
     lock = variants[0].resolution.lock
     if len(lock.platforms) > 1:
@@ -302,6 +323,47 @@ def _chosen_categories(spec: EnvSpec, categories: Sequence[str], notes: list[str
         notes.append(f"installs categories {', '.join(dict.fromkeys(chosen))} as micromamba does; "
                      f"left out {listing} (add them with {flags})")
     return replace(spec, lock=lock)
+
+
+def _solve_gpu(spec: EnvSpec, request: ConvertRequest, cuda: str, *, defaulted: bool) -> Resolution:
+    """The GPU variant, solved with ``__cuda=cuda``; a failure for want of another ``__cuda``
+    says so (and which flag sets it) instead of blaming the pins."""
+    from conda2docker.cuda.infer import cuda_solve_fix
+
+    try:
+        return _solve(spec, _resolve_options(request, cuda, request.output / LOCK_NAMES["gpu"]))
+    except ResolveError as error:
+        if "__cuda" not in error.message:
+            raise
+        why = "nothing in the environment names a CUDA version" if defaulted else "--cuda or the environment"
+        raise ResolveError(error.message, fix=cuda_solve_fix(cuda, why), location=error.location) from error
+
+
+def _solve_cpu(spec: EnvSpec, request: ConvertRequest) -> tuple[Resolution, list[str]]:
+    """The CPU variant: without ``__cuda``, CUDA pins left out, CPU builds preferred; when the
+    channels have no CPU build, solved without that preference and said so."""
+    from conda2docker.cuda.cpu import cpu_spec, relax_cpu_builds
+    from conda2docker.cuda.infer import from_lock
+
+    options = _resolve_options(request, None, request.output / LOCK_NAMES["cpu"])
+    notes: list[str] = []
+    if spec.lock is not None:  # a lock is its packages
+        resolution = _solve(spec, options)
+    else:
+        asked = cpu_spec(spec)
+        notes += [f"{c.subject}: {c.reason}" for c in asked.changes]
+        try:
+            resolution = _solve(asked.spec, options)
+        except ResolveError:
+            if not asked.asked_cpu_builds:
+                raise
+            resolution = _solve(relax_cpu_builds(asked), options)
+            notes.append(f"CPU variant: the channels have no CPU build of {', '.join(asked.asked_cpu_builds)}")
+    locked = from_lock(resolution.lock, _target(resolution.lock, request))
+    if locked.wants_gpu:
+        notes.append("CPU variant: only CUDA builds exist for "
+                     f"{', '.join(s.text for s in locked.signals[:5])}: the CPU image carries them")
+    return resolution, notes
 
 
 def _lock_output(spec: EnvSpec, lock: Lock) -> bytes:

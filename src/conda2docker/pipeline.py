@@ -46,7 +46,7 @@ def load_input(path: Path, options: ResolveOptions, *,
     spec = read_spec(path, first_target(options.platforms), lock_platforms="targets")
     if spec.lock is None and not solve:
         return spec, None
-    return spec, resolve(spec, options)
+    return spec, resolve_gpu_aware(spec, options)
 
 
 def resolve_options(
@@ -89,6 +89,42 @@ def resolve_options(
     )
 
 
+def resolve_as_convert(path: Path, options: ResolveOptions) -> Resolution:
+    """Read ``path`` and resolve it as ``convert`` solves (:func:`resolve_gpu_aware`)."""
+    return resolve_gpu_aware(read_spec(path, first_target(options.platforms)), options)
+
+
+def resolve_gpu_aware(spec: EnvSpec, options: ResolveOptions) -> Resolution:
+    """Resolve as ``convert`` solves its GPU variant: an environment that asks for CUDA (the one
+    inference, :func:`conda2docker.cuda.infer.from_spec`) is solved with ``__cuda`` unless
+    ``--cuda`` says which (a change records it); a solve that fails on ``__cuda`` names
+    ``--cuda`` as the fix. ``lock`` and ``audit`` solve this way."""
+    import dataclasses
+
+    from conda2docker.cuda.infer import cuda_solve_fix, from_spec
+    from conda2docker.errors import ResolveError
+    from conda2docker.model import ReaderChange
+
+    intent = from_spec(spec)
+    why = "--cuda"
+    change: ReaderChange | None = None
+    if options.cuda is None and intent.wants_gpu and spec.lock is None:
+        options = dataclasses.replace(options, cuda=intent.solve_version())
+        why = "inferred from the environment" if intent.version else "no CUDA version is named"
+        change = ReaderChange("added", "__cuda", f"solving with __cuda={options.cuda}, a GPU "
+                              f"environment ({'; '.join(intent.reasons[:3])}); pass --cuda to choose")
+    try:
+        resolution = resolve(spec, options)
+    except ResolveError as error:
+        if "__cuda" not in error.message:
+            raise
+        raise ResolveError(error.message, fix=cuda_solve_fix(options.cuda, why),
+                           location=error.location) from error
+    if change is None:
+        return resolution
+    return dataclasses.replace(resolution, changes=(change, *resolution.changes))
+
+
 def lock_environment(path: Path, output: Path, options: ResolveOptions, *,
                      force: bool = False) -> Resolution:
     """The ``lock`` job: resolve ``path`` (reusing ``output`` when its inputs still match) and
@@ -106,7 +142,7 @@ def lock_environment(path: Path, output: Path, options: ResolveOptions, *,
             fix="pass --force, or choose another --output",
             location=SourceLocation(output),
         )
-    resolution = require_complete(resolve_input(path, dataclasses.replace(options, existing=previous)))
+    resolution = require_complete(resolve_as_convert(path, dataclasses.replace(options, existing=previous)))
     if not resolution.reused:
         from conda2docker.outputs import confine
 

@@ -14,10 +14,10 @@ from typing import Literal
 from urllib.parse import unquote, urlsplit
 
 from conda2docker.audit.context import LocalFacts
-from conda2docker.audit.knowledge import cuda
 from conda2docker.audit.knowledge.syslibs import system_need
 from conda2docker.audit.knowledge.toolchains import TOOLCHAIN_APT, build_needs
 from conda2docker.audit.rules._common import requirement_label
+from conda2docker.cuda import facts as cuda
 from conda2docker.model import EnvSpec, Finding, Lock, LockedPackage, PipRequirement
 from conda2docker.names import canonical
 

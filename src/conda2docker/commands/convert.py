@@ -57,12 +57,13 @@ def convert_command(
     channel_priority: PriorityOpt = DEFAULT_PRIORITY,
     solver: SolverOpt = DEFAULT_SOLVER,
     gpu: Annotated[
-        GpuMode, typer.Option("--gpu", help="auto (a GPU variant when the environment has CUDA packages), yes or no.")
+        GpuMode, typer.Option("--gpu", help="auto (a GPU variant when the environment asks for CUDA: pins, GPU names, "
+        "CUDA builds, +cuXXX wheels, CUDA index URLs), yes or no.")
     ] = DEFAULT_GPU_MODE,
     cuda: Annotated[
         Optional[str],  # noqa: UP045 - typer needs Optional here
-        typer.Option("--cuda", help="CUDA MAJOR.MINOR of the GPU variant (solved with __cuda; default: "
-                     "the environment's cuda-version/pytorch-cuda/cudatoolkit pin, else 12.4).",
+        typer.Option("--cuda", help="CUDA the GPU variant is solved for (__cuda; default: the CUDA the "
+                     "environment names, else the CPU lock's, else 12.4); its images follow the lock.",
                      show_default=False),
     ] = None,
     fmt: Annotated[
@@ -90,7 +91,7 @@ def convert_command(
     python_image: Annotated[str, typer.Option("--python-image", help="Image running the rattler installer (without --vendor).")] = image.PYTHON_IMAGE,
     cuda_devel_image: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--cuda-devel-image", help="Base of the cuda-ext stage (default nvidia/cuda:<CUDA>-devel-ubuntu22.04; "
+        typer.Option("--cuda-devel-image", help="Base of the cuda-ext stage (default: the published nvidia/cuda devel image nearest the lock's CUDA; "
                      "pin with @sha256:…).", show_default=False),
     ] = None,
     uid: Annotated[int, typer.Option("--uid", help="UID of the runtime user.")] = image.UID,

@@ -23,8 +23,6 @@ def apply_gaps(options: PlanOptions, gaps: BuildGaps | None) -> PlanOptions:
     extensions = {canonical(n) for n in (*options.cuda_extensions, *gaps.cuda_extensions)}
     pure = {canonical(b.name) for b in gaps.source_builds
             if not b.toolchains and not b.apt_packages and not b.cuda}
-    if options.variant == "cpu":
-        plain |= with_cuda  # the CPU variant builds them in the wheels stage, without nvcc
     return replace(
         options,
         apt_build=tuple(sorted({*options.apt_build, *plain})),

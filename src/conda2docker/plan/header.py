@@ -26,9 +26,11 @@ def plan_header(spec: EnvSpec | None, options: PlanOptions, stages: Sequence[Sta
     lines += [f"  {s.name.ljust(width)}  {s.purpose}" for s in stages]
     if options.variant == "gpu":
         cuda = f"CUDA {options.cuda_version}" if options.cuda_version else "CUDA"
+        ships = ("NVIDIA's runtime image ships libcudart" if options.runtime_image.startswith("nvidia/cuda:")
+                 else "conda ships the CUDA user-space")
         lines += [
             "",
-            f"GPU: the lock was solved for {cuda} (__cuda); conda ships the CUDA user-space",
+            f"GPU: the lock holds {cuda} (solved with __cuda); {ships}",
             "libraries, the host's NVIDIA container toolkit injects the driver.",
         ]
     return tuple(lines)

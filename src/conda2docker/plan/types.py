@@ -30,7 +30,8 @@ class PlanOptions:
     python_image: str = DEFAULT_PYTHON_IMAGE
     build_image: str = DEFAULT_BUILD_IMAGE
     cuda_devel_image: str | None = None
-    """Base of the ``cuda-ext`` stage; None: ``nvidia/cuda:<cuda_version>-devel-ubuntu22.04``."""
+    """Base of the ``cuda-ext`` stage; None: the published ``nvidia/cuda`` devel image nearest
+    ``cuda_version`` (:func:`conda2docker.cuda.images.choose_image`)."""
     rattler_version: str = DEFAULT_RATTLER_VERSION
     uid: int = image.UID
     gid: int = image.GID
