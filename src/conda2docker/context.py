@@ -232,7 +232,10 @@ class Fetcher:
 
 
 def vendor_item(item: VendorItem, context: Path, fetcher: Fetcher,
-                channels: Iterable[str] = ()) -> int:
+                channels: Iterable[str] = (), *, conda_package: bool | None = None) -> int:
+    """Fetch ``item`` into ``context`` and check its hash. A conda package (by default: an item
+    under ``vendor/channel/``) is read from its ``--mirror`` and may come from a local channel
+    anywhere; any other local file only from the input's tree or an ``--allow-path``."""
     require_hash(item)
     dest = confine(context, item.dest)
     if dest.is_file() and not dest.is_symlink():
@@ -246,7 +249,8 @@ def vendor_item(item: VendorItem, context: Path, fetcher: Fetcher,
     if item.url.startswith("git+"):
         _vcs_archive(item.url, dest, fetcher.options)
         return dest.stat().st_size
-    is_conda = item.dest.startswith(f"{VENDOR_DIR}/channel/")
+    is_conda = (item.dest.startswith(f"{VENDOR_DIR}/channel/") if conda_package is None
+                else conda_package)
     fetcher.fetch(fetcher.source_url(item.url, channels) if is_conda else item.url, dest,
                   local_anywhere=is_conda)
     _verify(dest, item)
@@ -447,7 +451,7 @@ def _install_bootstrap(packages: list[LockedPackage], dest: Path, fetcher: Fetch
         records = []
         for package in packages:
             item = VendorItem(package.url, f"pkgs/{package.file_name}", package.md5, package.sha256)
-            vendor_item(item, Path(tmp), fetcher, channels)
+            vendor_item(item, Path(tmp), fetcher, channels, conda_package=True)
             local = confine(Path(tmp), item.dest)
             records.append(_record_for(local, package))
         prefix = Path(tmp) / "prefix"
