@@ -14,7 +14,7 @@ from conda2docker.pipeline import read_spec
 RULES = {rule.code: rule for rule in all_rules()}
 DESCRIBED = {"S304"}
 """Examples told in comments: they need a lock with a binary built for a newer glibc."""
-NEEDS_A_SOLVE = {"C101", "C105", "C106", "P201", "P205", "S302", "S306"}
+NEEDS_A_SOLVE = {"C101", "C105", "C106", "C107", "P201", "P205", "S302", "S306"}
 """Rules about what the solve answered (a package in no channel, a channel added or left out,
 a relaxed pin): their examples read and audit cleanly, and fire once the input is locked."""
 

@@ -158,7 +158,7 @@ def render_dockerignore(rule: ContextRule) -> str:
     large = list(rule.large)
     if large:
         lines.append(f"# Larger than {rule.threshold // (1024 * 1024)} MB:")
-        lines += [_exclusion(p) for p in large if len(f"x{p}x".splitlines()) == 1]
+        lines += [_exclusion(p) for p in large]
     if rule.always:
         lines.append("# conda2docker's support files (the lock, scripts, vendored packages):")
         lines += ["!" + p for p in rule.always if statable(p)]
@@ -166,7 +166,18 @@ def render_dockerignore(rule: ContextRule) -> str:
 
 
 def _exclusion(path: str) -> str:
-    """A pattern that excludes ``path`` in every builder: a character docker-py cannot escape
-    becomes ``?`` (it may exclude a look-alike too: on the safe side)."""
-    text = "".join("?" if c in _GLOB else c for c in path)
-    return "?" + text[1:] if text.startswith(_UNSAFE_START) else text
+    """A pattern that excludes ``path`` in every builder. docker-py (``conda2docker build``,
+    docker-compose 1.x) cannot escape ``*?[\\``, so those — and what a reader would split or
+    trim (line breaks, control characters, white space at the ends), and a leading ``!``/``#`` —
+    become ``?``, which matches the one character there (it may exclude a look-alike too: on
+    the safe side). :func:`conda2docker.validate.dockerignore_pattern` escapes instead, for
+    BuildKit alone."""
+    out = []
+    for index, char in enumerate(path):
+        edge = index in (0, len(path) - 1)
+        if char in _GLOB or (index == 0 and char in "!#") or not char.isprintable() \
+                or len(f"x{char}x".splitlines()) > 1 or (edge and char.isspace()):
+            out.append("?")
+        else:
+            out.append(char)
+    return "".join(out)

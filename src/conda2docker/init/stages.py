@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from conda2docker import __version__, image
+from conda2docker.cuda.infer import DEFAULT_CUDA
 from conda2docker.image import (
     PIP_CACHE,
     PIP_PREFIX,
@@ -37,7 +38,7 @@ from conda2docker.image import (
 )
 from conda2docker.init.plan import InitPlan
 from conda2docker.model import EnvSpec, Lock
-from conda2docker.plan.gpu import DEFAULT_CUDA, cuda_devel_image
+from conda2docker.plan.gpu import cuda_devel_image
 from conda2docker.plan.instructions import (
     AddArchive,
     Arg,

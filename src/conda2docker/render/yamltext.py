@@ -77,18 +77,10 @@ def _inline(value: Value) -> str:
     return _scalar(value)  # type: ignore[arg-type]
 
 
-def comment_lines(comments: Sequence[str]) -> list[str]:
-    """``# …`` lines: a line break inside a comment starts another comment line (it can never
-    end the comment and begin YAML), and characters YAML forbids become ``?``."""
-    out = []
-    for comment in comments:
-        for part in comment.splitlines() or [""]:
-            clean = "".join(c if c == "\t" or (c.isprintable() and c not in "\ufeff") else "?"
-                            for c in part)
-            out.append(f"# {clean}".rstrip())
-    return out
-
-
 def dump(document: Mapping[str, Value], comments: Sequence[str] = ()) -> str:
-    head = comment_lines(comments)
+    """The YAML text; each comment stays one ``#`` line (line breaks and control characters
+    in it become spaces, so no comment can start a key)."""
+    from conda2docker.validate import comment_text
+
+    head = [f"# {comment_text(line)}".rstrip() for line in comments]
     return "\n".join([*head, *_lines(document, 0)]) + "\n"

@@ -152,7 +152,28 @@ dependencies: [python=3.6, attrs]
 )
 def no_channels(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     """Without ``channels:`` conda uses whatever the installing machine is configured
-    with (usually ``defaults``); the image needs one answer, so conda-forge is used."""
+    with; the image needs one answer, so the ``--default-channels`` are used (conda-forge,
+    as Miniforge ships, unless told ``defaults`` or others)."""
+    yield from from_changes(ctx, rule)
+
+
+@rule(
+    "C107",
+    "default-channels-added",
+    Severity.INFO,
+    message="{subject} appended after the environment's channels",
+    fix="list nodefaults in channels: to solve with the file's channels only, or choose the "
+    "appended ones with --default-channels (defaults for Anaconda users)",
+    example="""
+channels: [nvidia]
+dependencies: [python=3.11, cuda-toolkit]
+""",
+)
+def default_channels_added(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """``conda env create`` appends the channels of the installing machine's configuration
+    (Miniforge: conda-forge; Anaconda: defaults) unless the file lists ``nodefaults``; the
+    image needs one answer, so ``--default-channels`` (conda-forge unless told otherwise)
+    is appended with the lowest priority, and this says so."""
     yield from from_changes(ctx, rule)
 
 
