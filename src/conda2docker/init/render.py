@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from conda2docker.cuda.infer import DEFAULT_CUDA, has_cuda_runtime
 from conda2docker.image import LOCK_NAMES, SUPPORT_DIR, VENDOR_DIR
 from conda2docker.init.compose import render_compose
 from conda2docker.init.dockerignore import ContextRule, render_dockerignore
@@ -15,7 +16,10 @@ from conda2docker.init.stages import ImageOptions, extend_plan
 from conda2docker.init.targets import Targets
 from conda2docker.model import EnvSpec, Lock
 from conda2docker.plan import BuildPlan, PlanOptions
+from conda2docker.plan.builds import conda_nvcc
+from conda2docker.plan.gpu import cuda_runtime_image
 from conda2docker.plan.make import assemble, checked_options, lock_parts
+from conda2docker.plan.types import DEFAULT_RUNTIME_IMAGE
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +50,19 @@ def plan_options(init: InitPlan, base: PlanOptions) -> PlanOptions:
     )
 
 
+def project_cuda_runtime(init: InitPlan, lock: Lock, options: PlanOptions, *, nvcc: bool) -> PlanOptions:
+    """As ``convert`` does for its ``cuda-ext`` stage: a GPU project stage that links the CUDA
+    runtime (nvcc of the devel image) needs it in the runtime image. Unless the lock has its
+    own CUDA runtime or nvcc, or a runtime image was named, the runtime is NVIDIA's image of the
+    same CUDA."""
+    if (options.variant != "gpu" or nvcc or not any(p.cuda for p in init.projects)
+            or has_cuda_runtime(lock, options.platform)
+            or options.runtime_image != DEFAULT_RUNTIME_IMAGE):
+        return options
+    return replace(options, runtime_image=cuda_runtime_image(options.cuda_version or init.cuda
+                                                             or DEFAULT_CUDA))
+
+
 def support_files(init: InitPlan, image: ImageOptions) -> tuple[str, ...]:
     """conda2docker's own files the context must hold even before git tracks them."""
     support = "" if image.support == Path() else image.support.as_posix() + "/"
@@ -62,9 +79,10 @@ def render_init(
 
     targets = targets or Targets(Path(init.dockerfile), Path("compose.yaml"), Path(".dockerignore"))
     options = checked_options(lock, plan_options(init, base))
+    nvcc = conda_nvcc(lock, options.platform)
+    options = project_cuda_runtime(init, lock, options, nvcc=nvcc)
     parts = lock_parts(lock, options)
     plan = assemble(spec, lock, options, parts)
-    nvcc = any(p.name == "cuda-nvcc" for p in lock.conda_packages(options.platform))
     extended = extend_plan(spec, lock, options, parts, init, replace(image, nvcc_from_conda=nvcc))
     dockerfile = targets.dockerfile.as_posix()
     files: dict[Path, bytes] = {
