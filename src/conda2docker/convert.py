@@ -312,7 +312,10 @@ def _parse_mirrors(mirrors: Sequence[str]) -> list[tuple[str, str]]:
 def convert(request: ConvertRequest, echo: Echo = lambda _line: None) -> ConvertResult:
     from conda2docker.context import populate, preflight
     from conda2docker.outputs import differing, write_files
+    from conda2docker.validate import redact
 
+    shown_echo = echo
+    echo = lambda line: shown_echo(redact(line))  # noqa: E731 - notes never show a credential
     _validate(request)
     variants, notes = solve_variants(request)
     first = variants[0].resolution
