@@ -360,7 +360,7 @@ def test_packages_from_a_local_channel_are_vendored_without_being_asked(ws: Work
     (ws.proj / "conda-lock.yml").write_text(base_lock(ws))
     outcome = convert(ws, capsys)
     assert outcome.code == 0, outcome.err
-    assert "local file:// channel" in outcome.err and "vendored" in outcome.err
+    assert "local file:// URLs" in outcome.err and "vendored" in outcome.err
     assert (ws.out / "vendor" / "channel" / "linux-64" / "zlib-1.3.1-h0_0.conda").is_file()
     explicit = (ws.out / "conda2docker" / "conda-linux-64.lock").read_text()
     assert ws.chan.as_uri() not in explicit  # the build installs the copy in the context
@@ -416,3 +416,22 @@ def test_a_graph_of_names_differing_only_in_case_is_written(ws: Workspace, capsy
     outcome = run_cli(["graph", str(ws.proj / "conda-lock.yml"), "--format", fmt], capsys)
     assert outcome.code == 0, outcome.err
     assert "Python" in outcome.out
+
+
+def test_a_local_wheel_inside_the_tree_is_vendored_without_being_asked(ws: Workspace, capsys: Any) -> None:
+    wheel = ws.proj / "wheels" / "mywheel-1.0-py3-none-any.whl"
+    wheel.parent.mkdir()
+    wheel.write_bytes(b"wheel bytes")
+    sha = hashlib.sha256(b"wheel bytes").hexdigest()
+    entries = []
+    for name in ("python", "pip"):  # from the local channel: vendoring needs no network
+        url, md5, sha_conda = package_file(ws, f"{name}-3.11.0-h0_0.conda", name.encode())
+        entries.append(conda_entry(name, url, md5=md5, sha256=sha_conda))
+    (ws.proj / "conda-lock.yml").write_text(lock_text([*entries, pip_entry("mywheel", wheel.as_uri(), sha256=sha)]))
+    before = tree_state(ws.root, skip=ws.out)
+    outcome = convert(ws, capsys)
+    assert outcome.code == 0, outcome.err
+    assert "local file:// URLs" in outcome.err
+    assert (ws.out / "vendor" / "pip" / wheel.name).read_bytes() == b"wheel bytes"
+    assert ws.proj.as_uri() not in (ws.out / "conda2docker" / "requirements.pip.txt").read_text()
+    assert tree_state(ws.root, skip=ws.out) == before

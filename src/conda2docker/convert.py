@@ -147,9 +147,13 @@ def _audit(spec: EnvSpec, resolution: Resolution, platform: str, *,
 
 
 def local_channel_packages(lock: Lock, platform: str) -> list[str]:
-    """The conda packages of ``platform`` that come from a local (``file://``) channel: no
-    ``docker build`` can fetch them, so they must be in the context."""
-    return [p.name for p in lock.conda_packages(platform) if p.url.startswith("file:")]
+    """The packages of ``platform`` whose files are local (``file://`` conda channels, local
+    wheels and sdists): no ``docker build`` can fetch them, so they must be in the context.
+    (Local source directories are always copied into ``sources/``.)"""
+    conda = [p.name for p in lock.conda_packages(platform) if p.url.startswith("file:")]
+    pip = [p.name for p in lock.pip_packages(platform)
+           if p.url.startswith("file:") and p.artifact in ("wheel", "sdist")]
+    return conda + pip
 
 
 def _plan_options(request: ConvertRequest, variant: Variant, cuda: str | None, digest: str,
@@ -194,9 +198,9 @@ def _variant(request: ConvertRequest, name: Variant, spec: EnvSpec, resolution: 
 
         shown = ", ".join(local[:3]) + (f" and {len(local) - 3} more" if len(local) > 3 else "")
         plan = replace(plan, notes=(*plan.notes, (
-            f"{name}: {shown} come from a local file:// channel, which no docker build can "
-            "reach: every package file is vendored into the context (hash-checked), as with "
-            "--vendor")))
+            f"{name}: {shown} come from local file:// URLs (a local channel or local "
+            "archives), which no docker build can reach: every package file is vendored into "
+            "the context (hash-checked), as with --vendor")))
     return SolvedVariant(name, resolution, serialized, plan, tuple(findings))
 
 
