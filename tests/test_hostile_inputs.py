@@ -377,3 +377,14 @@ def test_a_hostile_local_pip_file_is_one_line_while_locking(ws: Workspace, capsy
     outcome = guarded_run(ws, capsys, ["lock", str(env), "-o", str(ws.out / "conda-lock.yml"), "--offline",
                                        "--solver", "rattler", "--channel-alias", test_channel.alias])
     assert needle in assert_refused(outcome, code)
+
+
+@pytest.mark.parametrize("dependencies", ["[]", "", "\n  - pip:\n    - --index-url https://pypi.org/simple"])
+def test_an_environment_without_packages_is_refused_not_converted_to_an_empty_image(
+        ws: Workspace, capsys: Any, small_channel: TestChannel, dependencies: str) -> None:
+    env = ws.proj / "environment.yml"
+    env.write_text(f"name: x\nchannels: [{small_channel.name}]\ndependencies: {dependencies}\n")
+    outcome = guarded_run(ws, capsys, ["convert", str(env), "-o", str(ws.out), "--channel-alias",
+                                       small_channel.alias, "--solver", "rattler", "--offline"])
+    assert "lists no packages" in assert_refused(outcome, 2, "environment.yml")
+    assert not ws.out.exists()

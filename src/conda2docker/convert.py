@@ -216,6 +216,12 @@ def solve_variants(request: ConvertRequest) -> tuple[list[SolvedVariant], list[s
     from conda2docker.platforms import first_target
 
     spec = read_spec(request.env_file, first_target(request.platforms), lock_platforms="target")
+    if spec.lock is None and not spec.conda and not spec.pip:
+        from conda2docker.errors import SourceLocation
+
+        raise InputError("the environment lists no packages: the image would hold an empty "
+                         "environment", fix="add the packages it needs under 'dependencies:'",
+                         location=SourceLocation(spec.source))
     cuda = check_cuda_version(request.cuda) if request.cuda else default_cuda_version(spec)
     notes: list[str] = []
     variants: list[SolvedVariant] = []
