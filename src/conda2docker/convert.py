@@ -258,8 +258,6 @@ def solve_variants(request: ConvertRequest) -> tuple[list[SolvedVariant], list[s
 
     spec = read_spec(request.env_file, first_target(request.platforms), lock_platforms="target")
     if spec.lock is None and not spec.conda and not spec.pip:
-        from conda2docker.errors import SourceLocation
-
         raise InputError("the environment lists no packages: the image would hold an empty "
                          "environment", fix="add the packages it needs under 'dependencies:'",
                          location=SourceLocation(spec.source))
@@ -453,7 +451,7 @@ def _parse_mirrors(mirrors: Sequence[str]) -> list[tuple[str, str]]:
 def convert(request: ConvertRequest, echo: Echo = lambda _line: None) -> ConvertResult:
     from conda2docker.context import populate, preflight
     from conda2docker.outputs import differing, write_files
-    from conda2docker.validate import redact
+    from conda2docker.credentials import redact
 
     shown_echo = echo
     echo = lambda line: shown_echo(redact(line))  # noqa: E731 - notes never show a credential
