@@ -450,8 +450,8 @@ def _parse_mirrors(mirrors: Sequence[str]) -> list[tuple[str, str]]:
 
 def convert(request: ConvertRequest, echo: Echo = lambda _line: None) -> ConvertResult:
     from conda2docker.context import populate, preflight
-    from conda2docker.outputs import differing, write_files
     from conda2docker.credentials import redact
+    from conda2docker.outputs import differing, write_files
 
     shown_echo = echo
     echo = lambda line: shown_echo(redact(line))  # noqa: E731 - notes never show a credential
