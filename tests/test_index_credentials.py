@@ -145,8 +145,10 @@ def test_convert_writes_no_credential_and_the_build_takes_them_as_build_args(
     monkeypatch.setenv("C2D_PIP_PASSWORD", PASSWORD)
     env = _env(tmp_path, private_index, "c2d-pure==1.1", channel=test_channel.name)
     out = tmp_path / "out"
-    argv = ["convert", str(env), "-o", str(out), "--channel-alias", test_channel.alias,
-            "--default-channels", "none"]
+    # --mirror, not --channel-alias: the lock keeps canonical channel URLs, so the build fetches
+    # every file itself (a file:// channel would be vendored whole, credentials never needed)
+    argv = ["convert", str(env), "-o", str(out), "--mirror",
+            f"{test_channel.name}={test_channel.path.as_uri()}", "--default-channels", "none"]
     assert main(argv) == 0
     captured = capsys.readouterr()
     for text in (captured.out, captured.err):
@@ -203,8 +205,9 @@ def test_real_pip_installs_from_the_generated_file_with_the_build_args(
     monkeypatch.setenv("C2D_PIP_PASSWORD", PASSWORD)
     env = _env(tmp_path, private_index, "c2d-pure==1.1", channel=test_channel.name)
     out = tmp_path / "out"
-    assert main(["convert", str(env), "-o", str(out), "--channel-alias", test_channel.alias,
-                 "--default-channels", "none"]) == 0
+    assert main(["convert", str(env), "-o", str(out), "--mirror",
+                 f"{test_channel.name}={test_channel.path.as_uri()}",
+                 "--default-channels", "none"]) == 0  # canonical URLs: nothing vendored
     requirements = out / "conda2docker" / "requirements.pip.txt"
     clean = {k: v for k, v in os.environ.items()
              if not k.startswith(("PIP_", "C2D_PIP_"))} | {"PIP_CONFIG_FILE": os.devnull}

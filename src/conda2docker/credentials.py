@@ -61,9 +61,20 @@ def strip_auth(url: str) -> str:
     return _USERINFO.sub(lambda m: m["scheme"], url, count=1)
 
 
+_TOKEN_PATH = re.compile(r"(/t/)(?P<secret>[A-Za-z0-9\-_.]{8,})(/)")
+"""A conda channel token (``https://conda.anaconda.org/t/<token>/channel``)."""
+_SECRET_QUERY = re.compile(r"(?i)([?&](?:token|access_token|api_key|apikey|password|secret)=)[^&#\s]+")
+
+
 def redact(text: str) -> str:
-    """Every URL's ``user:password@`` in ``text`` shown as ``****@`` (for messages)."""
-    return _USERINFO.sub(lambda m: f"{m['scheme']}****@", text)
+    """``text`` fit for a message: every URL's ``user:password@`` shown as ``****@``, conda
+    tokens (``/t/<token>/``) and secret query values (``?token=…``) as ``***``. The one
+    redaction of the code base: errors, findings and command output all go through it."""
+    if "://" not in text and "/t/" not in text and "=" not in text:
+        return text
+    text = _USERINFO.sub(lambda m: f"{m['scheme']}****@", text)
+    text = _TOKEN_PATH.sub(r"\1***\3", text)
+    return _SECRET_QUERY.sub(r"\1***", text)
 
 
 def with_userinfo(url: str, auth: str) -> str:

@@ -14,14 +14,15 @@ Session fixture ``local_pypi`` -> :class:`LocalIndex`:
 
 Distributions (built with setuptools from a cached PyPI setuptools wheel, no network after that):
 
-==========  ========  ==========================================================================
-c2d-pure    1.0, 1.1  wheel + sdist; module ``c2d_pure``; console script ``c2d-pure``
-c2d-cext    0.1       sdist only; C extension ``c2d_cext.add(a, b)``
-c2d-needs   2.0       wheel; requires ``c2d-pure>=1.0``
-c2d-linux   1.0       wheel ``cpXY-cpXY-manylinux_2_39_x86_64`` (newer than bookworm's glibc 2.36)
-c2d-linux   0.9       wheel ``cpXY-cpXY-manylinux_2_17_x86_64``
-setuptools, wheel     PyPI wheels, for offline build isolation (``pip wheel --no-index``)
-==========  ========  ==========================================================================
+=============  ========  ==========================================================================
+c2d-pure       1.0, 1.1  wheel + sdist; module ``c2d_pure``; console script ``c2d-pure``
+c2d-cext       0.1       sdist only; C extension ``c2d_cext.add(a, b)``
+c2d-sdistonly  0.5       sdist only, pure Python; console script ``c2d-sdistonly``
+c2d-needs      2.0       wheel; requires ``c2d-pure>=1.0``
+c2d-linux      1.0       wheel ``cpXY-cpXY-manylinux_2_39_x86_64`` (newer than bookworm's glibc 2.36)
+c2d-linux      0.9       wheel ``cpXY-cpXY-manylinux_2_17_x86_64``
+setuptools, wheel        PyPI wheels, for offline build isolation (``pip wheel --no-index``)
+=============  ========  ==========================================================================
 
 Outside pytest: ``build_pypi_files(cache_dir)`` and the context manager
 ``start_local_index(files_dir)``; ``python tests/support/pypi_index.py [--serve]``.
@@ -98,6 +99,7 @@ RELEASES: tuple[Release, ...] = (
     Release("c2d-pure", "1.0", wheel=True, sdist=True),
     Release("c2d-pure", "1.1", wheel=True, sdist=True),
     Release("c2d-cext", "0.1", wheel=False, sdist=True),
+    Release("c2d-sdistonly", "0.5", wheel=False, sdist=True),
     Release("c2d-needs", "2.0"),
     Release("c2d-linux", "1.0", platform_tag="manylinux_2_39_x86_64"),
     Release("c2d-linux", "0.9", platform_tag="manylinux_2_17_x86_64"),

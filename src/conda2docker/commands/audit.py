@@ -85,6 +85,8 @@ def audit_command(
     if output is None:
         typer.echo(result.report, nl=False)
     else:
-        output.write_text(result.report, encoding="utf-8")
+        from conda2docker.outputs import write_output_file
+
+        write_output_file(output, result.report.encode())
     if result.failed:
         raise AuditFailed(result.findings, fail_on)

@@ -68,4 +68,6 @@ def graph_command(
     if output is None:
         typer.echo(text, nl=False)
     else:
-        output.write_text(text, encoding="utf-8")
+        from conda2docker.outputs import write_output_file
+
+        write_output_file(output, text.encode())

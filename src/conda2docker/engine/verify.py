@@ -201,6 +201,7 @@ def verify_image(
         checks.append(vc.judge_user(config_user, None))
         has_torch = False
 
+    checks.append(_activation_check(client, image.id, prefix, config_user))
     checks.append(_gpu_check(client, image.id, prefix, variant, has_torch, options.timeout))
 
     echo("measuring layers")
@@ -211,6 +212,18 @@ def verify_image(
         "lock_sha256": label_digest,
     }
     return vc.Report(image_info, lock_info, tuple(checks), sizes)
+
+
+def _activation_check(client: Any, image_id: str, prefix: str, config_user: str) -> vc.Check:
+    """Source the packages' activate.d scripts inside the image, as its user, with its ENV."""
+    from conda2docker.engine.activation import evaluate_in_image
+    from conda2docker.errors import EngineError
+
+    try:
+        activation = evaluate_in_image(client, image_id, prefix, user=config_user or None)
+    except EngineError as exc:
+        return vc.judge_activation(None, exc.message)
+    return vc.judge_activation(activation)
 
 
 def _gpu_check(client: Any, image_id: str, prefix: str, variant: str | None,

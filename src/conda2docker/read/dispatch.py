@@ -8,9 +8,9 @@ from typing import Literal
 
 from conda2docker.errors import InputError, SourceLocation
 from conda2docker.model import EnvSpec, InputKind, Lock
-from conda2docker.platforms import DEFAULT_PLATFORM, check_target
+from conda2docker.platforms import DEFAULT_PLATFORM, TARGET_PLATFORMS, check_target
 from conda2docker.read.decode import decode
-from conda2docker.read.environment import parse_environment, read_bytes
+from conda2docker.read.environment import parse_environment
 from conda2docker.read.requirements import read_requirements
 from conda2docker.read.specfile import read_conda_spec_file, spec_file_kind
 
@@ -46,7 +46,7 @@ def detect_kind(path: Path, text: str) -> Detected:
 
 
 def read_input(path: Path, *, platform: str = DEFAULT_PLATFORM,
-               lock_platforms: Literal["all", "target"] = "all") -> EnvSpec:
+               lock_platforms: Literal["all", "target", "targets"] = "all") -> EnvSpec:
     """Read any supported input for one Linux target platform.
 
     ``path`` may be an environment file (``.yml``/``.yaml``, exports, templates), a
@@ -55,12 +55,16 @@ def read_input(path: Path, *, platform: str = DEFAULT_PLATFORM,
     holding one of ``environment.yml``, ``environment.yaml``, ``conda-lock.yml``,
     ``requirements.txt`` (first found wins). Problems raise :class:`InputError`.
     With ``lock_platforms="target"`` a lock input keeps only ``platform``'s packages (its
-    ``platforms`` still lists all it covers): for callers that use no other platform.
+    ``platforms`` still lists all it covers): for callers that use no other platform;
+    ``"targets"`` keeps those of every platform an image can be built for (``audit``,
+    ``graph``: the macOS and Windows entries of a lock are never read).
     """
     check_target(platform)
     if path.is_dir():
         path = _from_folder(path)
-    data = read_bytes(path)
+    from conda2docker.read.decode import MAX_ENV_FILE, MAX_LOCK_FILE, read_limited
+
+    data = read_limited(path, limit=MAX_LOCK_FILE, what="file")
     text = decode(data, path).text
     if "environments:" in text and all(pattern.search(text) for pattern in _PIXI_LOCK):
         raise InputError(
@@ -70,6 +74,10 @@ def read_input(path: Path, *, platform: str = DEFAULT_PLATFORM,
             location=SourceLocation(path),
         )
     kind = detect_kind(path, text)
+    if kind in ("environment", "requirements") and len(data) > MAX_ENV_FILE:
+        raise InputError(f"file {path} is larger than the {MAX_ENV_FILE // (1024 * 1024)} MB limit",
+                         fix="split it, or pass the file it was generated from",
+                         location=SourceLocation(path))
     if kind == "requirements":
         return read_requirements(path, platform=platform)
     if kind == "conda-specs":
@@ -81,7 +89,8 @@ def read_input(path: Path, *, platform: str = DEFAULT_PLATFORM,
     if kind == "explicit":
         lock = read_explicit(path, text)
     else:
-        lock = read_conda_lock(path, text, platforms={platform} if lock_platforms == "target" else None)
+        wanted = {"all": None, "target": {platform}, "targets": {platform, *TARGET_PLATFORMS}}
+        lock = read_conda_lock(path, text, platforms=wanted[lock_platforms])
     _check_lock_platform(lock, path, platform)
     return EnvSpec(
         source=path,

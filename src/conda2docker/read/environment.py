@@ -47,24 +47,11 @@ def read_environment(path: Path, *, platform: str = DEFAULT_PLATFORM) -> EnvSpec
 
 
 def read_bytes(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError as exc:
-        raise InputError(
-            f"{path} does not exist", fix="check the path", location=SourceLocation(path)
-        ) from exc
-    except IsADirectoryError as exc:
-        raise InputError(
-            f"{path} is a folder",
-            fix="pass the environment file itself",
-            location=SourceLocation(path),
-        ) from exc
-    except OSError as exc:
-        raise InputError(
-            f"cannot read {path}: {exc.strerror or exc}",
-            fix="check the file's permissions",
-            location=SourceLocation(path),
-        ) from exc
+    """An environment file's bytes: a regular file within the size limit (see
+    :func:`conda2docker.read.decode.read_limited`)."""
+    from conda2docker.read.decode import MAX_ENV_FILE, read_limited
+
+    return read_limited(path, limit=MAX_ENV_FILE, what="file")
 
 
 def parse_environment(data: bytes, source: Path, *, platform: str = DEFAULT_PLATFORM) -> EnvSpec:

@@ -142,27 +142,38 @@ class PipReader:
                 fix=f"remove one of the {flag} lines",
                 location=location,
             )
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError as exc:
+        from conda2docker.read.decode import MAX_INCLUDE_DEPTH, MAX_REQUIREMENTS_FILE, read_limited
+
+        if len(self._reading) >= MAX_INCLUDE_DEPTH:
+            raise InputError(
+                f"{what} files include each other more than {MAX_INCLUDE_DEPTH} levels deep",
+                fix=f"flatten the {flag} chain", location=location,
+            )
+        if not path.exists() and not path.is_symlink():
             raise InputError(
                 f"{what} file {path} does not exist",
                 fix="create it, fix the path (relative paths start at the file that names "
                 f"it), or remove the {flag} line",
                 location=location,
-            ) from exc
-        except OSError as exc:
-            raise InputError(
-                f"cannot read {what} file {path}: {exc.strerror or exc}",
-                fix=f"make the file readable or remove the {flag} line",
-                location=location,
-            ) from exc
+            )
+        data = read_limited(path, limit=MAX_REQUIREMENTS_FILE, what=f"{what} file",
+                            location=location)
         decoded = decode(data, path)
         self.changes.extend(decoded.changes)
         self._reading.append(path)
         try:
             for number, column, line in logical_lines(decoded.text):
                 self.add_line(line, SourceLocation(path, number, column), path.parent)
+        except InputError as error:
+            if _inside(path, self.root) or error.location is None or error.location.file != path:
+                raise
+            # A file outside the input's folder (``-r /etc/shadow``) may be no requirements
+            # file at all: its content never appears in a message, only where it is.
+            raise InputError(
+                f"this line of a {what} file outside {self.root} is not a valid pip line "
+                "(its content is not shown)",
+                fix=f"check the file, or remove the {flag} line", location=error.location,
+            ) from None
         finally:
             self._reading.pop()
 
@@ -182,7 +193,15 @@ class PipReader:
         if requirement.marker and self.platform is not None:
             from conda2docker.read.markers import marker_applies
 
-            if not marker_applies(requirement.marker, self.platform, self.python_version):
+            try:
+                applies = marker_applies(requirement.marker, self.platform, self.python_version)
+            except (ValueError, LookupError) as exc:  # packaging: UndefinedEnvironmentName…
+                raise InputError(
+                    f"cannot evaluate the marker `{requirement.marker[:200]}`: {exc}",
+                    fix="use PEP 508 marker variables (python_version, sys_platform, …)",
+                    location=requirement.location,
+                ) from exc
+            if not applies:
                 self.changes.append(
                     ReaderChange(
                         action="dropped",
@@ -421,7 +440,7 @@ def _registry(text: str, raw: str, location: SourceLocation | None) -> PipRequir
     except InvalidRequirement as exc:
         problem = str(exc).splitlines()[0]
         raise InputError(
-            f"cannot parse pip requirement {text!r}: {problem}",
+            f"cannot parse pip requirement {requirement_excerpt(text, exc)}: {problem}",
             fix=REQUIREMENT_FIX,
             location=location,
         ) from exc
@@ -447,7 +466,7 @@ def _direct_reference(
     except InvalidRequirement as exc:
         problem = str(exc).splitlines()[0]
         raise InputError(
-            f"cannot parse pip requirement {text!r}: {problem}",
+            f"cannot parse pip requirement {requirement_excerpt(text, exc)}: {problem}",
             fix="write a direct reference as `name @ https://…` or `name @ git+https://…@ref`",
             location=location,
         ) from exc
@@ -691,3 +710,23 @@ def _urlsplit(url: str, raw: str, location: SourceLocation | None) -> SplitResul
             fix="check the URL (brackets are only valid around an IPv6 address)",
             location=location,
         ) from exc
+
+
+def requirement_excerpt(text: str, exc: Exception) -> str:
+    """The part of a requirement line that parsed before the error, for a message: a line
+    from a file that is no requirements file (``-r /etc/shadow``) never appears whole.
+
+    packaging's message shows the line indented by four spaces and a ``^`` under the error."""
+    from conda2docker.credentials import redact
+
+    lines = str(exc).splitlines()
+    column = 0
+    if len(lines) >= 3 and lines[-1].strip() == "^":
+        column = max(0, lines[-1].index("^") - 4)
+    shown = text[:min(column, 60)].strip()
+    return f"{redact(shown)!r}…" if shown else f"(a line of {len(text)} characters)"
+
+
+def _inside(path: Path, root: Path) -> bool:
+    real = Path(os.path.realpath(path))
+    return real.is_relative_to(Path(os.path.realpath(root)))

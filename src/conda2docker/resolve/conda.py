@@ -118,14 +118,16 @@ async def _available(
     by_name = await gateway.query(
         sources, [platform, "noarch"], [MatchSpec(n) for n in names], recursive=False
     )
-    records = [record for per_channel in by_name for record in per_channel]
-    present = {record.name.normalized for record in records}
+    records: dict[str, list[Any]] = {}
+    for per_channel in by_name:
+        for record in per_channel:
+            records.setdefault(record.name.normalized, []).append(record)
     matching: set[str] = set()
     for dep in deps:
         spec = MatchSpec(_availability_spec(dep), strict=False)
-        if any(spec.matches(record) for record in records if record.name.normalized == dep.name):
+        if any(spec.matches(record) for record in records.get(dep.name, ())):
             matching.add(dep.name)
-    return present, matching
+    return set(records), matching
 
 
 async def _readable_channels(
@@ -193,31 +195,6 @@ async def _solve_async(request: CondaSolveRequest) -> CondaSolveResult:
                                                      request.offline, request.appended)
     sources = [Channel(ref.source_url) for ref in refs]
 
-    unavailable: list[Unavailable] = []
-    solvable: list[CondaDependency] = []
-    try:
-        by_channel: dict[str | None, list[CondaDependency]] = {}
-        for dep in request.dependencies:
-            by_channel.setdefault(dep.channel, []).append(dep)
-        for deps in by_channel.values():
-            ref = _dependency_channel(deps[0], request)
-            if ref is not None and all(r.source_url != ref.source_url for r in refs):
-                query_sources = []
-            else:
-                query_sources = [Channel(ref.source_url)] if ref else sources
-            present, matching = await _available(gateway, query_sources, platform, deps)
-            for dep in deps:
-                if dep.name in matching or dep.name.startswith("__"):
-                    solvable.append(dep)
-                    continue
-                names = (ref.name,) if ref else tuple(r.name for r in refs)
-                spec = dep.raw or dep.matchspec
-                if dep.name in present:
-                    spec = f"{spec} (no version matches; the channels have other versions)"
-                unavailable.append(Unavailable(dep.name, platform, spec, names, dep.location))
-    except GatewayError as exc:
-        raise _gateway_error(exc, refs, request.offline) from exc
-
     priority = {
         "strict": RattlerPriority.Strict,
         "flexible": RattlerPriority.Flexible,
@@ -232,33 +209,91 @@ async def _solve_async(request: CondaSolveRequest) -> CondaSolveResult:
         )
 
     changes: list[ReaderChange] = list(channel_changes)
+    unavailable: list[Unavailable] = []
+    try:
+        # A solve that succeeds has found a record for every spec: nothing is missing, so the
+        # per-name availability check (a query and a match per record) runs only on failure.
+        records = await attempt(request.dependencies)
+    except SolverError:
+        records = None
+    except GatewayError as exc:
+        raise _gateway_error(exc, refs, request.offline) from exc
+    if records is None:
+        solvable = await _split_available(request, gateway, refs, sources, unavailable)
+        records = await _solve_relaxing_builds(attempt, solvable, gateway, sources, platform,
+                                               changes, refs, request.offline)
+
+    packages = sorted(
+        (_to_locked(r, platform, refs) for r in records), key=lambda p: p.name
+    )
+    return CondaSolveResult(tuple(packages), tuple(unavailable), tuple(changes))
+
+
+async def _split_available(request: CondaSolveRequest, gateway: Any, refs: Sequence[ChannelRef],
+                           sources: Sequence[Any], unavailable: list[Unavailable]) -> list[CondaDependency]:
+    """The dependencies some channel has a matching record for; the others are added to
+    ``unavailable`` (with the channels searched)."""
+    from rattler import Channel
+    from rattler.exceptions import GatewayError
+
+    platform = request.target.platform
+    solvable: list[CondaDependency] = []
+    try:
+        by_channel: dict[str | None, list[CondaDependency]] = {}
+        for dep in request.dependencies:
+            by_channel.setdefault(dep.channel, []).append(dep)
+        for deps in by_channel.values():
+            ref = _dependency_channel(deps[0], request)
+            if ref is not None and all(r.source_url != ref.source_url for r in refs):
+                query_sources = []
+            else:
+                query_sources = [Channel(ref.source_url)] if ref else list(sources)
+            present, matching = await _available(gateway, query_sources, platform, deps)
+            for dep in deps:
+                if dep.name in matching or dep.name.startswith("__"):
+                    solvable.append(dep)
+                    continue
+                names = (ref.name,) if ref else tuple(r.name for r in refs)
+                spec = dep.raw or dep.matchspec
+                if dep.name in present:
+                    spec = f"{spec} (no version matches; the channels have other versions)"
+                unavailable.append(Unavailable(dep.name, platform, spec, names, dep.location))
+    except GatewayError as exc:
+        raise _gateway_error(exc, refs, request.offline) from exc
+    return solvable
+
+
+async def _solve_relaxing_builds(
+    attempt: Any, solvable: list[CondaDependency], gateway: Any, sources: Sequence[Any],
+    platform: str, changes: list[ReaderChange], refs: Sequence[ChannelRef], offline: bool,
+) -> list[Any]:
+    """Solve the available dependencies; when that fails, drop exported build strings that
+    are not published for ``platform`` (then every exact build) and say so (R503)."""
+    from rattler.exceptions import GatewayError, SolverError
+
     try:
         try:
-            records = await attempt(solvable)
+            return list(await attempt(solvable))
         except SolverError as first_error:
             unpublished = await _unpublished_builds(gateway, sources, platform, solvable)
             relaxed, relax_changes = _drop_builds(solvable, platform, unpublished)
             if not relax_changes:
                 raise _explain(first_error, solvable, platform) from first_error
             try:
-                records = await attempt(relaxed)
+                records = list(await attempt(relaxed))
             except SolverError as second_error:
                 relaxed, more = _drop_builds(relaxed, platform, None)
                 if not more:
                     raise _explain(second_error, relaxed, platform) from second_error
                 try:
-                    records = await attempt(relaxed)
+                    records = list(await attempt(relaxed))
                 except SolverError as third_error:
                     raise _explain(third_error, relaxed, platform) from third_error
                 relax_changes += more
             changes.extend(relax_changes)
+            return records
     except GatewayError as exc:
-        raise _gateway_error(exc, refs, request.offline) from exc
-
-    packages = sorted(
-        (_to_locked(r, platform, refs) for r in records), key=lambda p: p.name
-    )
-    return CondaSolveResult(tuple(packages), tuple(unavailable), tuple(changes))
+        raise _gateway_error(exc, refs, offline) from exc
 
 
 async def _solve_call(

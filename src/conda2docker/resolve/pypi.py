@@ -18,6 +18,7 @@ import importlib
 import io
 import json
 import os
+import shutil
 import ssl
 import subprocess
 import sys
@@ -27,13 +28,13 @@ import time
 import urllib.error
 import urllib.request
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email.message import Message
 from email.parser import BytesParser
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
 from packaging.utils import (
@@ -61,6 +62,8 @@ ACCEPT = f"{PEP691_JSON}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q
 SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tgz")
 USER_AGENT = "conda2docker (pip resolver)"
 
+
+_T = TypeVar("_T")
 
 def default_cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
@@ -288,6 +291,13 @@ class IndexClient:
             self._auth[host] = auth
         return target, auth or self._auth.get(host)
 
+    def use_credentials_of(self, index_url: str) -> None:
+        """Send ``index_url``'s credentials to its host from now on, without asking the index
+        (for downloads of files a lock names, e.g. when vendoring); a ``${NAME}`` that is not
+        set is left for the download to report."""
+        if all(n in os.environ for n in ENV_VAR.findall(userinfo(index_url) or "")):
+            self._remember(index_url)
+
     def _fetch(self, url: str, accept: str | None = None) -> tuple[bytes, str]:
         """GET ``url``; returns the body and its content type. Raises :class:`FetchError`.
 
@@ -297,6 +307,17 @@ class IndexClient:
         """
         if url.startswith("file:"):
             return self._read_file_url(url)
+
+        def body(response: Any) -> tuple[bytes, str]:
+            return response.read(), response.headers.get("Content-Type", "")
+
+        return self._open(url, body, timeout=self.timeout, accept=accept)
+
+    def _open(self, url: str, read: Callable[[Any], _T], *, timeout: float,
+              accept: str | None = None) -> _T:
+        """Open ``url`` (retrying server errors) and hand the response to ``read``: the one
+        way this client reaches the network. Basic auth from the URL or its host's index is
+        sent to that host only (never across a redirect); errors show the URL redacted."""
         shown = redact(url)
         if self.offline:
             raise FetchError(shown, "not in the cache and --offline forbids the network")
@@ -308,22 +329,19 @@ class IndexClient:
         if auth is not None:
             token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
             request.add_unredirected_header("Authorization", f"Basic {token}")
-        url = shown
         last: FetchError | None = None
         for attempt in range(self.retries + 1):
             if attempt:
                 time.sleep(0.25 * 2 ** (attempt - 1))
             try:
-                with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                    body: bytes = response.read()
-                    return body, response.headers.get("Content-Type", "")
+                with urllib.request.urlopen(request, timeout=timeout) as response:
+                    return read(response)
             except urllib.error.HTTPError as exc:
-                last = FetchError(url, f"HTTP {exc.code} {exc.reason}", exc.code)
+                last = FetchError(shown, f"HTTP {exc.code} {exc.reason}", exc.code)
                 if exc.code < 500 and exc.code != 429:
                     raise last from None
             except (urllib.error.URLError, OSError) as exc:
-                reason = getattr(exc, "reason", exc)
-                last = FetchError(url, str(reason))
+                last = FetchError(shown, str(getattr(exc, "reason", exc)))
         assert last is not None
         raise last
 
@@ -434,6 +452,31 @@ class IndexClient:
             raise FetchError(file.url, f"sha256 mismatch (index says {file.sha256})")
         self._bodies[file.url] = body
         return body
+
+    def download_to(self, url: str, dest: Path) -> None:
+        """Stream ``url`` into ``dest`` (large files: conda packages, wheels), through a disk
+        cache keyed by URL. Honours ``offline`` (the cache only). The caller checks the hash."""
+        key = _key("file", url)
+        cached = self._cache_path("files", key)
+        if self.use_cache and cached.is_file():
+            shutil.copyfile(cached, dest)
+            return
+        if url.startswith("file:"):
+            raise FetchError(redact(url), "local files are not downloaded")
+
+        def save(response: Any) -> None:
+            with dest.open("wb") as out:
+                shutil.copyfileobj(response, out, 1 << 20)
+
+        self._open(url, save, timeout=max(self.timeout, 120.0))
+        if self.use_cache:
+            try:
+                cached.parent.mkdir(parents=True, exist_ok=True)
+                tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+                shutil.copyfile(dest, tmp)
+                tmp.replace(cached)
+            except OSError:  # a read-only cache must not break vendoring
+                pass
 
     def sha256(self, file: DistFile) -> str:
         """The file's sha256: the index's, else computed from its bytes."""

@@ -8,7 +8,6 @@ matches is reused; ``update`` names packages to re-solve while keeping the rest.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from collections.abc import Sequence
@@ -155,6 +154,8 @@ def input_hash(spec: EnvSpec, platform: str, channels: list[ChannelRef], target:
     }
     if spec.pip_options.constraints:  # only when present: earlier locks keep their digest
         payload["pip_constraints"] = sorted(c.constraint_text for c in spec.pip_options.constraints)
+    import hashlib  # OpenSSL start-up: only when something is hashed
+
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 

@@ -17,7 +17,7 @@ from conda2docker.errors import ResolveError
 from conda2docker.model import PipRequirement, ReaderChange
 from conda2docker.resolve.pip.candidates import Direct, is_version
 from conda2docker.resolve.pip.context import Context, serialise_metadata
-from conda2docker.resolve.pip.target import FULL_COMMIT, GIT_TIMEOUT, wheel_priority
+from conda2docker.resolve.pip.target import GIT_TIMEOUT, wheel_priority
 from conda2docker.resolve.pypi import (
     CoreMetadata,
     DistFile,
@@ -29,6 +29,7 @@ from conda2docker.resolve.pypi import (
     static_tree_metadata,
     wheel_metadata,
 )
+from conda2docker.vcs import is_full_commit
 
 # -- direct requirements: git, URLs, local paths ------------------------------------------
 
@@ -54,7 +55,7 @@ def recorded_url(url: str) -> str:
 
 def ls_remote(url: str, ref: str | None) -> str | None:
     """The commit ``ref`` (branch, tag or HEAD) names in repository ``url``; None if unknown."""
-    done = _git("ls-remote", expand(url))
+    done = _git("ls-remote", "--", expand(url))
     if done.returncode != 0:
         shown = redact(url)
         raise ResolveError(
@@ -82,10 +83,10 @@ def prepare_vcs(ctx: Context, req: PipRequirement, changes: list[ReaderChange]) 
             fix="use a git repository, an archive URL or a local path", location=req.location,
         )
     ref = req.ref.split("#", 1)[0] if req.ref else None
-    commit = ref if ref and FULL_COMMIT.fullmatch(ref) else ls_remote(url, ref)
+    commit = ref if ref and is_full_commit(ref) else ls_remote(url, ref)
     with tempfile.TemporaryDirectory(prefix="c2d-git-") as tmp:
         tree = Path(tmp) / "src"
-        cloned = _git("clone", "--quiet", "--no-checkout", expand(url), str(tree))
+        cloned = _git("clone", "--quiet", "--no-checkout", "--", expand(url), str(tree))
         if cloned.returncode != 0:
             raise ResolveError(
                 f"pip: cannot clone git repository {redact(url)}: "
@@ -94,7 +95,8 @@ def prepare_vcs(ctx: Context, req: PipRequirement, changes: list[ReaderChange]) 
                 location=req.location,
             )
         if commit is None and ref:
-            parsed = _git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", cwd=tree)
+            parsed = _git("rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}",
+                          cwd=tree)
             commit = parsed.stdout.strip() if parsed.returncode == 0 else None
         if commit is None:
             raise ResolveError(
@@ -102,7 +104,7 @@ def prepare_vcs(ctx: Context, req: PipRequirement, changes: list[ReaderChange]) 
                 fix="use an existing branch or tag, or a full 40-character commit",
                 location=req.location,
             )
-        if _git("checkout", "--quiet", commit, cwd=tree).returncode != 0:
+        if _git("checkout", "--quiet", commit, "--", cwd=tree).returncode != 0:
             raise ResolveError(
                 f"pip: commit {commit} is not in {redact(url)}",
                 fix="use a commit that the repository contains", location=req.location,

@@ -16,7 +16,6 @@ MACOS_VERSION = {"osx-64": (10, 13), "osx-arm64": (11, 0)}
 LEGACY_MANYLINUX = {"manylinux2014": (2, 17), "manylinux2010": (2, 12), "manylinux1": (2, 5)}
 MAX_ROUNDS = 2000
 GIT_TIMEOUT = 120.0
-FULL_COMMIT = re.compile(r"[0-9a-f]{40}")
 
 
 # -- the target -----------------------------------------------------------------------
