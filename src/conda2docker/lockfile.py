@@ -18,6 +18,7 @@ from typing import Any
 
 from conda2docker.errors import InputError, SourceLocation
 from conda2docker.model import Lock, LockedPackage
+from conda2docker.vcs import is_full_commit
 
 GENERATOR = "conda2docker"
 ROOTS_KEY = "conda2docker.roots"
@@ -133,7 +134,6 @@ def lock_from_mapping(data: Any, path: Path) -> Lock:
 
 
 _PLATFORM = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
-_GIT_COMMIT = re.compile(r"^[0-9a-f]{40}$")
 _META_TYPES: dict[str, tuple[type, ...]] = {
     "platforms": (list,), "channels": (list,), "content_hash": (dict,), "sources": (list,),
     "custom_metadata": (dict,),
@@ -205,7 +205,7 @@ def check_locked_package(package: LockedPackage, location: SourceLocation) -> Lo
         check_pip_url(package.url, location=location)
     md5 = check_md5(package.md5, location=location) if package.md5 else None
     sha256 = package.sha256 or None
-    if sha256 and package.artifact == "vcs" and _GIT_COMMIT.match(sha256):
+    if sha256 and package.artifact == "vcs" and is_full_commit(sha256):
         sha256 = None  # conda-lock records a git source's commit there; the URL pins it
     sha256 = check_sha256(sha256, location=location) if sha256 else None
     if (md5, sha256) != (package.md5, package.sha256):  # '' (old locks) → None; hex lowercased
