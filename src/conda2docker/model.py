@@ -245,6 +245,16 @@ class Unavailable:
     spec: str
     channels: tuple[str, ...]
     location: SourceLocation | None = None
+    available: tuple[str, ...] = ()
+    """When the channels have the name but no matching version: the nearest versions they have."""
+
+    def describe(self) -> str:
+        """``python=3.6 (linux-64: the channels have 3.9.19, 3.10.14)`` or ``… (in no channel)``."""
+        where = f"{self.platform}, channels: {', '.join(self.channels)}"
+        if self.available:
+            return f"{self.spec} (no such version for {self.platform}; the channels have " \
+                f"{', '.join(self.available)})"
+        return f"{self.spec} (in no channel for {where})"
 
 
 @dataclass(frozen=True, slots=True)

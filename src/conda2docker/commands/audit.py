@@ -70,6 +70,40 @@ def load(
     return spec, resolve(spec, options)
 
 
+def load_for_audit(
+    env_file: Path, options: ResolveOptions, *, solve: bool = True
+) -> tuple[EnvSpec, Resolution | None, UserError | None]:
+    """Read the input, then lock it unless ``solve`` is off (a lock input needs no solving).
+
+    Reading errors raise (bad input); a solve that fails, fully or for one platform or for
+    the pip part, does not: the error comes back (or is recorded in the resolution as a
+    change) so the audit can report it next to everything else it found.
+    """
+    from dataclasses import replace
+
+    from conda2docker.pipeline import read_spec
+    from conda2docker.resolve import resolve
+
+    platform = options.platforms[0] if options.platforms else "linux-64"
+    spec = read_spec(env_file, platform)
+    if spec.lock is None and not solve:
+        return spec, None, None
+    try:
+        return spec, resolve(spec, replace(options, keep_going=True)), None
+    except UserError as error:
+        return spec, None, error
+
+
+def solve_failure(error: UserError, platform: str) -> Finding:
+    """A solve that failed as a whole (no channel readable, invalid request): rule C108."""
+    from conda2docker.audit.registry import get_rule
+
+    return get_rule("C108").finding(
+        "the environment", location=error.location, platform=platform, reason=error.message,
+        detail=error.fix or "fix the cause above",
+    )
+
+
 def target_platforms(requested: list[str] | None, spec: EnvSpec,
                      resolution: Resolution | None) -> tuple[str, ...]:
     """``--platform`` values, else the lock's Linux platforms, else linux-64."""
@@ -91,7 +125,9 @@ def audit_command(
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report here "  # noqa: UP045
                                                    "instead of stdout.")] = None,
     no_lock: Annotated[bool, typer.Option("--no-lock", help="Audit the file as written, without "
-                                          "solving (rules that need a lock stay silent).")] = False,
+                                          "solving (only the findings the file alone shows; a "
+                                          "solve adds to them, and a failed solve is a finding)."
+                                          )] = False,
     gpu: Annotated[bool, typer.Option("--gpu", help="A GPU image is meant (G404 checks CPU builds).")] = False,
     glibc: Annotated[Optional[str], typer.Option("--glibc", help="glibc of the runtime base image "  # noqa: UP045
                                                  "(default: Debian bookworm's 2.36).")] = None,
@@ -106,36 +142,38 @@ def audit_command(
 ) -> None:
     """Audit ENV_FILE: what conda cannot provide for a Linux container, why, and the fix."""
     from conda2docker.audit import DEFAULT_GLIBC, AuditContext, all_rules, audit, render_report
-    from conda2docker.audit.engine import sort_key
+    from conda2docker.audit.engine import enrich, sort_key
     from conda2docker.audit.local import scan_local_paths
     from conda2docker.audit.report import FORMATS
     from conda2docker.audit.select import FAIL_LEVELS, enabled_codes, fails, parse_selectors
     from conda2docker.commands._options import resolve_options_from_cli
-    from conda2docker.errors import InputError, ResolveError
+    from conda2docker.errors import InputError
 
     if fmt not in FORMATS:
         raise InputError(f"unknown --format {fmt!r}", fix=f"use {', '.join(FORMATS)}")
     if fail_on not in FAIL_LEVELS:
         raise InputError(f"unknown --fail-on level {fail_on!r}", fix="use error, warning, info or never")
     selected, ignored = parse_selectors(select or ()), parse_selectors(ignore or ())
-    enabled_codes(all_rules(), selected, ignored)  # reject typos before solving
+    codes = enabled_codes(all_rules(), selected, ignored)  # rejects typos before solving
     options = resolve_options_from_cli(
         platforms=platform, channels=channel, channel_alias=channel_alias, mirrors=mirror,
         offline=offline, priority=channel_priority, solver=solver, cuda=cuda,
         lock_path=env_file.parent / "conda-lock.yml",
     )
-    try:
-        spec, resolution = load(env_file, options, solve=not no_lock)
-    except ResolveError as error:
-        raise ResolveError(error.message, location=error.location,
-                           fix=f"{error.fix + '; or ' if error.fix else ''}audit the file as "
-                           "written, without solving: --no-lock") from error
+    spec, resolution, failure = load_for_audit(env_file, options, solve=not no_lock)
     local = scan_local_paths(spec)
-    findings = set()
+    findings: set[Finding] = set()
     for target in target_platforms(platform, spec, resolution):
-        ctx = AuditContext.build(spec, resolution, platform=target, glibc=glibc or DEFAULT_GLIBC,
-                                 gpu=gpu or cuda is not None, local=local)
-        findings.update(audit(ctx, select=selected, ignore=ignored))
+        def context(solved: Resolution | None, target: str = target) -> AuditContext:
+            return AuditContext.build(spec, solved, platform=target,
+                                      glibc=glibc or DEFAULT_GLIBC, gpu=gpu or cuda is not None,
+                                      local=local)
+
+        static = audit(context(None), select=selected, ignore=ignored)
+        solved = audit(context(resolution), select=selected, ignore=ignored) if resolution else []
+        findings.update(enrich(static, solved))
+        if failure is not None and "C108" in codes:
+            findings.add(solve_failure(failure, target))
     ordered = sorted(findings, key=sort_key)
     report = render_report(ordered, fmt, root=Path.cwd())
     if output is None:

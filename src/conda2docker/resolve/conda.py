@@ -106,18 +106,20 @@ def _availability_spec(dep: CondaDependency) -> str:
 
 async def _available(
     gateway: Any, sources: Sequence[Any], platform: str, deps: Sequence[CondaDependency]
-) -> tuple[set[str], set[str]]:
-    """``(names with any record, names with a record matching the requested version)``."""
+) -> tuple[dict[str, list[Any]], set[str]]:
+    """``(versions of each name with any record, names with a record matching the request)``."""
     from rattler import MatchSpec
 
     if not deps or not sources:
-        return set(), set()
+        return {}, set()
     names = sorted({d.name for d in deps})
     by_name = await gateway.query(
         sources, [platform, "noarch"], [MatchSpec(n) for n in names], recursive=False
     )
     records = [record for per_channel in by_name for record in per_channel]
-    present = {record.name.normalized for record in records}
+    present: dict[str, list[Any]] = {}
+    for record in records:
+        present.setdefault(record.name.normalized, []).append(record.version)
     matching: set[str] = set()
     for dep in deps:
         spec = MatchSpec(_availability_spec(dep), strict=False)
@@ -202,10 +204,10 @@ async def _solve_async(request: CondaSolveRequest) -> CondaSolveResult:
                     solvable.append(dep)
                     continue
                 names = (ref.name,) if ref else tuple(r.name for r in refs)
-                spec = dep.raw or dep.matchspec
-                if dep.name in present:
-                    spec = f"{spec} (no version matches; the channels have other versions)"
-                unavailable.append(Unavailable(dep.name, platform, spec, names, dep.location))
+                spec = (dep.raw or dep.matchspec).strip()
+                nearest = nearest_versions(present.get(dep.name, []), dep.version)
+                unavailable.append(Unavailable(dep.name, platform, spec, names, dep.location,
+                                               nearest))
     except GatewayError as exc:
         raise _gateway_error(exc, refs, request.offline) from exc
 
@@ -230,17 +232,17 @@ async def _solve_async(request: CondaSolveRequest) -> CondaSolveResult:
             unpublished = await _unpublished_builds(gateway, sources, platform, solvable)
             relaxed, relax_changes = _drop_builds(solvable, platform, unpublished)
             if not relax_changes:
-                raise _explain(first_error, solvable, platform) from first_error
+                raise _explain(first_error, solvable, platform, unavailable) from first_error
             try:
                 records = await attempt(relaxed)
             except SolverError as second_error:
                 relaxed, more = _drop_builds(relaxed, platform, None)
                 if not more:
-                    raise _explain(second_error, relaxed, platform) from second_error
+                    raise _explain(second_error, relaxed, platform, unavailable) from second_error
                 try:
                     records = await attempt(relaxed)
                 except SolverError as third_error:
-                    raise _explain(third_error, relaxed, platform) from third_error
+                    raise _explain(third_error, relaxed, platform, unavailable) from third_error
                 relax_changes += more
             changes.extend(relax_changes)
     except GatewayError as exc:
@@ -338,22 +340,79 @@ def _drop_builds(
 
 
 _NAME_IN_ERROR = re.compile(r"(?:^|[\s├└─│])([A-Za-z0-9_][A-Za-z0-9_.\-]*)\s+(?:[<>=!~*]|\d|cannot|would)")
+_VERSION_START = re.compile(r"\d+(?:\.\d+)*")
+NEAREST = 4
 
 
-def _explain(error: Exception, deps: Sequence[CondaDependency], platform: str) -> ResolveError:
+def nearest_versions(versions: Sequence[Any], requested: str) -> tuple[str, ...]:
+    """Up to four distinct versions around ``requested`` (two below, two above), ascending.
+
+    ``versions`` are rattler ``Version`` values (or strings); ``requested`` a conda version
+    spec such as ``3.6``, ``>=1.2,<2`` or ``1.7.*``: its first number is the reference.
+    """
+    from rattler import Version
+
+    distinct: dict[str, Any] = {}
+    for version in versions:
+        distinct.setdefault(str(version), version if not isinstance(version, str) else Version(version))
+    ordered = sorted(distinct.values())
+    if not ordered:
+        return ()
+    found = _VERSION_START.search(requested or "")
+    if found is None:
+        return tuple(str(v) for v in ordered[-NEAREST:])
+    reference = Version(found[0])
+    index = sum(1 for v in ordered if v < reference)
+    start = max(0, min(index - NEAREST // 2, len(ordered) - NEAREST))
+    return tuple(str(v) for v in ordered[start:start + NEAREST])
+
+
+class UnsolvableError(ResolveError):
+    """The solver found no environment; ``unavailable`` lists what was left out before it
+    ran (missing names or versions), which is often the true cause of the conflict."""
+
+    def __init__(self, message: str, *, fix: str, location: Any, platform: str,
+                 unavailable: Sequence[Unavailable], conflict: str) -> None:
+        super().__init__(message, fix=fix, location=location)
+        self.platform = platform
+        self.unavailable = tuple(unavailable)
+        self.conflict = conflict
+
+
+def _explain(error: Exception, deps: Sequence[CondaDependency], platform: str,
+             unavailable: Sequence[Unavailable] = ()) -> UnsolvableError:
+    """The solver's failure, blaming what was dropped before the solve when it is involved.
+
+    A pin the channels cannot meet (``python=3.6``) is left out of the solve; other packages
+    that need that Python then conflict. The fix is that pin, not the packages that conflict.
+    """
     text = str(error).strip()
     mentioned = set(_NAME_IN_ERROR.findall(text))
-    involved = [d for d in deps if d.name in mentioned]
     tree = " | ".join(line.strip(" │") for line in text.splitlines() if line.strip())
-    if involved:
-        names = ", ".join(
-            f"{d.name} ({d.version or '*'}{' ' + d.build if d.build else ''})" for d in involved
-        )
-        fix = f"relax or remove the pins of: {names}"
+    dropped = [u for u in unavailable if u.platform == platform]
+    if dropped:
+        causes = "; ".join(u.describe() for u in dropped)
+        message = (f"cannot solve for {platform}: {len(dropped)} requested package(s) were left "
+                   f"out first because the channels cannot meet them: {causes}; the rest then "
+                   f"conflicts: {tree}")
+        pins = ", ".join(f"{u.spec} (have: {', '.join(u.available)})" if u.available else u.spec
+                         for u in dropped)
+        fix = (f"first fix what the channels cannot meet: {pins} (pin a version they have, or "
+               "add the channel that publishes it); the conflict may follow from leaving them out")
+        location = dropped[0].location
     else:
-        fix = "relax version pins, or add a channel that provides the missing packages"
-    location = involved[0].location if involved else None
-    return ResolveError(f"cannot solve for {platform}: {tree}", fix=fix, location=location)
+        involved = [d for d in deps if d.name in mentioned]
+        message = f"cannot solve for {platform}: {tree}"
+        if involved:
+            names = ", ".join(
+                f"{d.name} ({d.version or '*'}{' ' + d.build if d.build else ''})" for d in involved
+            )
+            fix = f"relax or remove the pins of: {names}"
+        else:
+            fix = "relax version pins, or add a channel that provides the missing packages"
+        location = involved[0].location if involved else None
+    return UnsolvableError(message, fix=fix, location=location, platform=platform,
+                           unavailable=dropped, conflict=tree)
 
 
 def solve_conda(request: CondaSolveRequest) -> CondaSolveResult:

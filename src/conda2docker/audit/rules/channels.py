@@ -28,8 +28,7 @@ def _channel_usage(ctx: AuditContext) -> Counter[str]:
     "missing-from-channels",
     Severity.ERROR,
     message="{subject} is not available for {platform} in any configured channel",
-    fix="add a channel that builds {subject} for {platform}, install it from PyPI in the "
-    "pip section, or remove it",
+    fix="add a channel that builds {subject} for {platform}, or remove it",
     example="""
 channels: [conda-forge]
 dependencies:
@@ -41,6 +40,8 @@ def missing_from_channels(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     """A requested conda package that no configured channel has for the target platform
     cannot be installed; the lock was solved without it, so the image would lack it."""
     for missing in ctx.unavailable:
+        if missing.available:
+            continue  # the name is there, only the version is not: C107
         yield rule.finding(
             missing.name,
             evidence=(f"requested: {missing.spec}", f"searched: {', '.join(missing.channels)}"),
@@ -172,3 +173,59 @@ def unreadable_channel(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     solve instead of failing it, so every other package can still be checked; the packages
     only that channel would have provided are reported as missing (C101)."""
     yield from from_changes(ctx, rule)
+
+
+@rule(
+    "C107",
+    "version-not-in-channels",
+    Severity.ERROR,
+    message="{subject} {requested} is not in the channels for {platform}; they have {nearest}",
+    fix="pin a version the channels have (nearest: {nearest}), or add the channel that "
+    "publishes {subject} {requested}",
+    example="""
+channels: [conda-forge]
+dependencies:
+  - python=3.6       # conda-forge has no Python 3.6 for linux-64 any more
+""",
+)
+def version_not_in_channels(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """The channels have the package but not the version asked for (old releases get
+    removed or were never built for Linux). The solve leaves the request out, and whatever
+    needed it conflicts next: the pin is the cause, not the packages the solver names."""
+    for missing in ctx.unavailable:
+        if not missing.available:
+            continue
+        requested = missing.spec[len(missing.name):].strip(" =") if missing.spec.startswith(
+            missing.name) else missing.spec
+        yield rule.finding(
+            missing.name,
+            evidence=(f"requested: {missing.spec}", f"searched: {', '.join(missing.channels)}",
+                      f"nearest versions: {', '.join(missing.available)}"),
+            location=missing.location,
+            platform=missing.platform,
+            requested=requested or missing.spec,
+            nearest=", ".join(missing.available),
+        )
+
+
+@rule(
+    "C108",
+    "unsolvable",
+    Severity.ERROR,
+    message="{subject} cannot be locked: {reason}",
+    fix="{detail}",
+    example="""
+channels: [conda-forge]
+dependencies:
+  - python=3.11
+  - numpy<1.20       # no numpy that old is built for Python 3.11
+""",
+)
+def unsolvable(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """When no environment satisfies every request, nothing can be built; the audit still
+    reports what it found in the file, and this finding names the cause the solver gave
+    (a version the channels lack comes first: C107)."""
+    for change in ctx.changes_with(rule.code):
+        yield rule.finding(change.subject, evidence=(), location=change.location,
+                           reason=change.reason,
+                           detail=change.detail.removeprefix("fix: ") or "relax the pins named above")

@@ -296,3 +296,25 @@ def custom_index(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     for source, packages in sorted(sources.items()):
         evidence = listing(packages) if packages else ("from the pip options",)
         yield rule.finding(source, evidence=evidence)
+
+
+@rule(
+    "P207",
+    "pip-unresolvable",
+    Severity.ERROR,
+    message="{subject} cannot be locked: {reason}",
+    fix="{detail}",
+    example="""
+dependencies:
+  - python=3.11
+  - pip:
+    - torch==1.4.0     # no release of that version for Python 3.11
+""",
+)
+def pip_unresolvable(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """The conda part solved but the pip requests cannot all be met from the index with
+    the Python the conda part chose; the image cannot be built until they can."""
+    for change in ctx.changes_with(rule.code):
+        yield rule.finding(change.subject, location=change.location, reason=change.reason,
+                           detail=change.detail.removeprefix("fix: ")
+                           or "relax the pip pins named above")
