@@ -124,6 +124,11 @@ class EnvSpec:
     changes: tuple[ReaderChange, ...] = ()
     lock: Lock | None = None
     """Set when the input already was a lock (conda-lock.yml or explicit)."""
+    channel_locations: tuple[tuple[str, SourceLocation], ...] = ()
+    """Where each entry of ``channels:`` was written (for findings about a channel)."""
+
+    def channel_location(self, channel: str) -> SourceLocation | None:
+        return next((at for name, at in self.channel_locations if name == channel), None)
 
     @property
     def requested_names(self) -> tuple[str, ...]:

@@ -91,6 +91,7 @@ class _EnvironmentReader:
         self.platform = platform
         self.top = SourceLocation(source, 1, 1)
         self.changes: list[ReaderChange] = []
+        self.channel_locations: list[tuple[str, SourceLocation]] = []
 
     def read(self, document: Any) -> EnvSpec:
         if document is None:
@@ -164,6 +165,7 @@ class _EnvironmentReader:
             variables=self._variables(document),
             platforms=self._platforms(document),
             changes=tuple(self.changes),
+            channel_locations=tuple(self.channel_locations),
         )
 
     # -- top-level keys ---------------------------------------------------------------
@@ -278,6 +280,7 @@ class _EnvironmentReader:
                 )
                 continue
             channels.append(text)
+            self.channel_locations.append((text, location))
         if not channels:
             self.changes.append(
                 ReaderChange(

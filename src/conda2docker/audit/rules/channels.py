@@ -13,6 +13,15 @@ from conda2docker.errors import SourceLocation
 from conda2docker.model import Finding, Severity
 
 
+def channel_at(ctx: AuditContext, channel: str) -> SourceLocation | None:
+    """Where the file lists ``channel`` (matched by name, so URLs and names agree)."""
+    if ctx.spec is None:
+        return None
+    wanted = channel_name(channel)
+    return next((at for name, at in ctx.spec.channel_locations if channel_name(name) == wanted),
+                None)
+
+
 def _channel_usage(ctx: AuditContext) -> Counter[str]:
     """Packages per channel: from the lock when there is one, else from the spec."""
     if ctx.conda:
@@ -89,7 +98,7 @@ def personal_channel(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
         yield rule.finding(
             channel,
             evidence=listing(sorted(packages)),
-            location=locations.get(channel),
+            location=channel_at(ctx, channel) or locations.get(channel),
             what=what,
         )
 
@@ -115,7 +124,8 @@ def mixed_channels(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     if "conda-forge" in usage and defaults:
         evidence = [f"{c}: {usage[c]} package(s)" if ctx.conda else c
                     for c in ["conda-forge", *defaults]]
-        yield rule.finding(f"{' + '.join(defaults)} and conda-forge", evidence=evidence)
+        yield rule.finding(f"{' + '.join(defaults)} and conda-forge", evidence=evidence,
+                           location=channel_at(ctx, defaults[0]) or channel_at(ctx, "conda-forge"))
 
 
 @rule(
@@ -137,7 +147,8 @@ def anaconda_licence(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     usage = _channel_usage(ctx)
     for channel in sorted(c for c in usage if is_defaults(c)):
         evidence = (f"{usage[channel]} package(s) from it",) if ctx.conda else ()
-        yield rule.finding(channel, evidence=evidence)
+        yield rule.finding(channel, evidence=evidence,
+                           location=channel_at(ctx, channel) or channel_at(ctx, "defaults"))
 
 
 @rule(

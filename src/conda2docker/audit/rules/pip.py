@@ -20,7 +20,7 @@ from conda2docker.audit.rules._common import (
 from conda2docker.errors import SourceLocation
 from conda2docker.model import Finding, LockedPackage, Severity
 from conda2docker.names import canonical, pypi_to_conda
-from conda2docker.public_index import public_index_hosts
+from conda2docker.public_index import is_public_index, public_index_hosts
 
 COMMIT = re.compile(r"^[0-9a-f]{7,40}$")
 
@@ -284,7 +284,7 @@ def custom_index(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     if ctx.spec is not None:
         options = ctx.spec.pip_options
         for url in (options.index_url, *options.extra_index_urls, *options.find_links):
-            if url:
+            if url and not is_public_index(url):
                 sources.setdefault(url, [])
     for name, package in sorted(ctx.pip.items()):
         if package.artifact in ("wheel", "sdist") and "://" in package.url:
