@@ -62,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = app(args=argv, prog_name="conda2docker", standalone_mode=False)
     except UserError as error:
-        typer.echo(f"conda2docker: error: {error.one_line()}", err=True)
+        for line in error.lines():
+            typer.echo(f"conda2docker: error: {line}", err=True)
         return error.exit_code
     except typer.Exit as done:
         return done.exit_code

@@ -111,6 +111,8 @@ def resolve(spec: EnvSpec, options: ResolveOptions) -> Resolution:
     """Lock ``spec`` for every target platform (or return the lock it already is)."""
     if spec.lock is not None:
         return Resolution(spec=spec, lock=spec.lock, reused=True)
+    if not options.keep_going:
+        _require_includes(spec)
     platforms, changes = target_platforms(spec, options)
     names, channel_changes = channel_names(spec, options)
     changes += channel_changes
@@ -190,6 +192,19 @@ def resolve(spec: EnvSpec, options: ResolveOptions) -> Resolution:
         spec=spec, lock=lock, unavailable=tuple(unavailable), changes=tuple(changes),
         reused=all_reused,
     )
+
+
+def _require_includes(spec: EnvSpec) -> None:
+    """A lock of the whole environment needs every ``-r``/``-c`` file the reader could not find."""
+    from conda2docker.errors import InputError, Problems
+
+    problems = Problems()
+    for change in spec.changes:
+        if change.code == "R512":
+            problems.add(InputError(change.reason, location=change.location,
+                                    fix="create the file or correct the path (relative to the "
+                                    "file that names it), or remove the line"))
+    problems.raise_all()
 
 
 def _failed(code: str, what: str, error: UserError) -> ReaderChange:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 from conda2docker.audit.context import AuditContext
 from conda2docker.audit.registry import Rule, rule
@@ -11,6 +12,7 @@ from conda2docker.audit.rules._common import (
     from_changes,
     listing,
     requirement_label,
+    shown_path,
 )
 from conda2docker.audit.rules.pip import COMMIT
 from conda2docker.errors import SourceLocation
@@ -262,3 +264,24 @@ def selector_undecided(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     """conda-build selectors that name unknown variables cannot be decided for an
     environment file; keeping the line may install something meant for another build."""
     yield from from_changes(ctx, rule)
+
+
+@rule(
+    "R512",
+    "missing-include",
+    Severity.WARNING,
+    message="{subject} is missing: {reason}",
+    fix="create it or correct the path (relative to the file that names it); lock and "
+    "convert stop until it is there",
+    example="""
+dependencies:
+  - pip:
+    - -r requirements-gpu.txt    # not committed next to the environment file
+""",
+)
+def missing_include(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """A ``-r``/``-c`` file that is not there leaves its packages out; the audit reads the
+    rest of the file, but no lock can be made without it."""
+    for change in ctx.changes_with(rule.code):
+        yield rule.finding(shown_path(Path(change.subject), ctx), evidence=(change.detail,),
+                           location=change.location, reason=change.reason)
