@@ -22,6 +22,7 @@ from conda2docker.commands._options import (
 from conda2docker.errors import UserError
 
 if TYPE_CHECKING:
+    from conda2docker.audit.sdists import SdistScan
     from conda2docker.model import EnvSpec, Finding, Resolution
     from conda2docker.resolve import ResolveOptions
 
@@ -94,6 +95,22 @@ def load_for_audit(
         return spec, None, error
 
 
+def check_wheels(spec: EnvSpec, resolution: Resolution | None, options: ResolveOptions,
+                 platform: str, glibc: str) -> SdistScan:
+    """Exact pip pins without a wheel for ``platform`` (through the index, cached on disk)."""
+    from conda2docker.audit.sdists import SdistScan, exact_version, scan_sdist_pins, target_python
+    from conda2docker.resolve.pypi import IndexClient
+
+    if spec.lock is not None or not any(exact_version(r) for r in spec.pip):
+        return SdistScan({})
+    solved = resolution.lock.conda_packages(platform) if resolution else ()
+    python = next((p.version for p in solved if p.name == "python"), None)
+    index = IndexClient(cache_dir=options.cache_dir / "pypi" if options.cache_dir else None,
+                        offline=options.offline)
+    return scan_sdist_pins(spec, index, platform=platform, glibc=glibc,
+                           python=target_python(spec, python))
+
+
 def solve_failure(error: UserError, platform: str) -> Finding:
     """A solve that failed as a whole (no channel readable, invalid request): rule C108."""
     from conda2docker.audit.registry import get_rule
@@ -164,10 +181,13 @@ def audit_command(
     local = scan_local_paths(spec)
     findings: set[Finding] = set()
     for target in target_platforms(platform, spec, resolution):
-        def context(solved: Resolution | None, target: str = target) -> AuditContext:
+        sdists = check_wheels(spec, resolution, options, target, glibc or DEFAULT_GLIBC)
+
+        def context(solved: Resolution | None, target: str = target,
+                    sdists: SdistScan = sdists) -> AuditContext:
             return AuditContext.build(spec, solved, platform=target,
                                       glibc=glibc or DEFAULT_GLIBC, gpu=gpu or cuda is not None,
-                                      local=local)
+                                      local=local, sdists=sdists.facts, unchecked=sdists.unchecked)
 
         static = audit(context(None), select=selected, ignore=ignored)
         solved = audit(context(resolution), select=selected, ignore=ignored) if resolution else []

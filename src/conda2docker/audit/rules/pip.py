@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from packaging.version import InvalidVersion, Version
 
 from conda2docker.audit.context import AuditContext
-from conda2docker.audit.knowledge.toolchains import build_needs
+from conda2docker.audit.knowledge.toolchains import build_needs, sdist_needs
 from conda2docker.audit.registry import Rule, rule
 from conda2docker.audit.rules._common import (
     change_evidence,
@@ -43,7 +43,7 @@ def _vcs_pinned_in_lock(ctx: AuditContext, name: str | None) -> bool:
     "P201",
     "sdist-only",
     Severity.WARNING,
-    message="{subject} {version} has no wheel for {platform}: it is built from source",
+    message="{subject} {version} has no wheel for {target}: it is built from source",
     fix="the wheels stage builds it with {toolchains}; apt: {apt}. Or pin a version that "
     "has a wheel, or take it from conda-forge",
     example="""
@@ -54,22 +54,67 @@ dependencies:
 """,
 )
 def sdist_only(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
-    """A pip package locked to a source distribution needs compilers and headers at
-    build time; the Dockerfile gets a wheels stage that has them, so the runtime stage
-    stays free of compilers."""
+    """A pip package that only a source distribution provides needs a build step, and
+    compilers and headers when it has compiled parts (none for a pure-Python sdist); the
+    Dockerfile gets a wheels stage that has them, so the runtime stage stays free of
+    compilers. Exact pins are checked against the index before any lock."""
+    seen: set[str] = set()
+    for name, facts in sorted(ctx.sdists.items()):
+        seen.add(name)
+        needs = sdist_needs(name, facts.toolchains)
+        yield rule.finding(
+            name,
+            evidence=(*facts.evidence(), f"needs: {needs.describe()}"),
+            location=facts.location,
+            version=facts.version,
+            target=_target(ctx),
+            toolchains=", ".join(needs.toolchains) or "no compiler (pure Python)",
+            apt=" ".join(needs.apt) or "none",
+        )
     for name, package in sorted(ctx.pip.items()):
-        if package.artifact != "sdist":
+        if package.artifact != "sdist" or name in seen:
             continue
         needs = build_needs(name, package.dependencies)
         yield rule.finding(
             name,
             evidence=(package.file_name, f"needs: {needs.describe()}"),
-            location=ctx.lock_location,
+            location=_pip_location(ctx, name),
             platform=ctx.platform,
             version=package.version,
+            target=ctx.platform,
             toolchains=", ".join(needs.toolchains) or "no compiler",
             apt=" ".join(needs.apt) or "none",
         )
+
+
+def _target(ctx: AuditContext) -> str:
+    from conda2docker.audit.sdists import target_python
+
+    python = ctx.conda.get("python")
+    version = target_python(ctx.spec, python.version if python else None) if ctx.spec else ""
+    return f"{ctx.platform}, Python {'.'.join(version.split('.')[:2])}, glibc {ctx.glibc}"
+
+
+@rule(
+    "P208",
+    "wheels-unchecked",
+    Severity.INFO,
+    message="{count} exact pip pin(s) could not be checked for wheels: {reason}",
+    fix="run the audit with the index reachable (or its answers cached) to know which pins "
+    "build from source",
+    example="""
+dependencies:
+  - pip:
+    - jsmin==3.0.1      # audited with --offline and an empty cache
+""",
+)
+def wheels_unchecked(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """Which exact pins build from source is only known from the index; when it cannot be
+    asked, the audit says so instead of reporting no source builds."""
+    if ctx.unchecked:
+        first = ctx.unchecked[0].split(": ", 1)[-1]
+        yield rule.finding("pip index", evidence=listing(ctx.unchecked), count=len(ctx.unchecked),
+                           reason=first)
 
 
 @rule(
