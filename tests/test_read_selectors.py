@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conda2docker.read.platforms import KNOWN_PLATFORMS
+from conda2docker.platforms import KNOWN_PLATFORMS
 from conda2docker.read.selectors import (
     SelectorContext,
     apply_selectors,

@@ -18,11 +18,12 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from conda2docker.errors import ResolveError, UserError
+from conda2docker.image import BOOTSTRAP_PREFIX, SOURCES_DIR, VENDOR_DIR
 from conda2docker.model import Lock, LockedPackage
-from conda2docker.plan import SOURCES_DIR, VENDOR_DIR, BuildPlan, VendorItem
+from conda2docker.plan import BuildPlan, VendorItem
+from conda2docker.platforms import KNOWN_PLATFORMS, TARGET_PLATFORMS
 
-BOOTSTRAP_PREFIX = "/opt/c2d-bootstrap"
-ARCH_TAGS = {"linux-64": "x86_64", "linux-aarch64": "aarch64", "linux-ppc64le": "ppc64le"}
+ARCH_TAGS = {p: KNOWN_PLATFORMS[p].machine for p in TARGET_PLATFORMS}
 
 
 def cache_root() -> Path:

@@ -19,8 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from conda2docker import image
 from conda2docker.errors import InputError, ResolveError
-from conda2docker.model import DEFAULT_PLATFORM, EnvSpec, Finding, Lock, Resolution
+from conda2docker.image import AUDIT_NAMES, DEFINITION_NAMES, DOCKERFILE_NAMES, LOCK_NAMES, Variant
+from conda2docker.model import EnvSpec, Finding, Lock, Resolution
 
 if TYPE_CHECKING:
     from conda2docker.audit.gaps import BuildGaps
@@ -30,8 +32,6 @@ if TYPE_CHECKING:
 Echo = Callable[[str], None]
 FORMATS = ("docker", "apptainer")
 GPU_MODES = ("auto", "yes", "no")
-LOCK_NAMES = {"cpu": "conda-lock.yml", "gpu": "conda-lock.gpu.yml"}
-AUDIT_NAMES = {"cpu": "audit.md", "gpu": "audit.gpu.md"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,13 +49,13 @@ class ConvertRequest:
     solver: str = "auto"
     gpu: str = "auto"
     cuda: str | None = None
-    runtime_image: str = "debian:bookworm-slim"
-    build_image: str = "buildpack-deps:bookworm"
-    micromamba_image: str = "mambaorg/micromamba:2.0.5-debian12-slim"
-    python_image: str = "python:3.12-slim-bookworm"
+    runtime_image: str = image.RUNTIME_IMAGE
+    build_image: str = image.BUILD_IMAGE
+    micromamba_image: str = image.MICROMAMBA_IMAGE
+    python_image: str = image.PYTHON_IMAGE
     cuda_devel_image: str | None = None
-    uid: int = 10001
-    gid: int = 10001
+    uid: int = image.UID
+    gid: int = image.GID
     buildkit: bool = False
     formats: tuple[str, ...] = ("docker",)
     apptainer_bootstrap: str = "docker"
@@ -67,7 +67,7 @@ class ConvertRequest:
 class SolvedVariant:
     """One solved variant: its resolution, the lock's bytes, the audit's findings, the plan."""
 
-    name: str
+    name: Variant
     resolution: Resolution
     lock_bytes: bytes
     plan: BuildPlan
@@ -136,14 +136,14 @@ def _audit(spec: EnvSpec, resolution: Resolution, platform: str, *,
     return findings, plan_inputs(findings, resolution.lock, platform, spec=spec, local=local)
 
 
-def _plan_options(request: ConvertRequest, variant: str, cuda: str | None, digest: str,
+def _plan_options(request: ConvertRequest, variant: Variant, cuda: str | None, digest: str,
                   platform: str, source: str) -> PlanOptions:
-    from conda2docker.plan import SUPPORT_DIR, PlanOptions
+    from conda2docker.plan import PlanOptions
 
     return PlanOptions(
         installer=request.installer,  # type: ignore[arg-type]
         vendor=request.vendor,
-        variant=variant,  # type: ignore[arg-type]
+        variant=variant,
         platform=platform,
         runtime_image=request.runtime_image,
         micromamba_image=request.micromamba_image,
@@ -157,11 +157,11 @@ def _plan_options(request: ConvertRequest, variant: str, cuda: str | None, diges
         source_label=source,
         lock_digest=digest,
         cuda_version=cuda if variant == "gpu" else None,
-        support_dir=SUPPORT_DIR if variant == "cpu" else f"{SUPPORT_DIR}/gpu",
+        support_dir=image.support_dir(variant),
     )
 
 
-def _variant(request: ConvertRequest, name: str, spec: EnvSpec, resolution: Resolution,
+def _variant(request: ConvertRequest, name: Variant, spec: EnvSpec, resolution: Resolution,
              audited: tuple[list[Finding], BuildGaps], cuda: str | None) -> SolvedVariant:
     from conda2docker.plan import lock_digest, make_plan
 
@@ -183,9 +183,9 @@ def solve_variants(request: ConvertRequest) -> tuple[list[SolvedVariant], list[s
         gpu_reasons,
         wants_gpu,
     )
+    from conda2docker.platforms import first_target
 
-    platform = request.platforms[0] if request.platforms else DEFAULT_PLATFORM
-    spec = read_spec(request.env_file, platform, lock_platforms="target")
+    spec = read_spec(request.env_file, first_target(request.platforms), lock_platforms="target")
     cuda = check_cuda_version(request.cuda) if request.cuda else default_cuda_version(spec)
     notes: list[str] = []
     variants: list[SolvedVariant] = []
@@ -226,7 +226,7 @@ def _lock_output(spec: EnvSpec, lock: Lock) -> bytes:
 
 
 def _target(lock: Lock, request: ConvertRequest) -> str:
-    from conda2docker.read.platforms import image_platform
+    from conda2docker.platforms import image_platform
 
     return request.platforms[0] if request.platforms else image_platform(lock.platforms)
 
@@ -234,13 +234,9 @@ def _target(lock: Lock, request: ConvertRequest) -> str:
 def render_files(request: ConvertRequest, variants: Sequence[SolvedVariant]) -> dict[Path, bytes]:
     """Every generated file of the output directory, by path."""
     from conda2docker.audit import render_report
-    from conda2docker.render.apptainer import DEFINITION_NAMES, render_apptainer
+    from conda2docker.render.apptainer import render_apptainer
     from conda2docker.render.compose import render_compose
-    from conda2docker.render.dockerfile import (
-        DOCKERFILE_NAMES,
-        render_dockerfile,
-        render_dockerignore,
-    )
+    from conda2docker.render.dockerfile import render_dockerfile, render_dockerignore
 
     out = request.output
     files: dict[Path, bytes] = {}

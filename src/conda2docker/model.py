@@ -21,8 +21,6 @@ InputKind = Literal["environment", "conda-lock", "explicit", "requirements"]
 PipSourceKind = Literal["registry", "vcs", "url", "path"]
 ArtifactKind = Literal["conda", "wheel", "sdist", "vcs", "path"]
 
-DEFAULT_PLATFORM = "linux-64"
-
 
 @dataclass(frozen=True, slots=True)
 class CondaDependency:

@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Literal
 
 from conda2docker.errors import InputError, SourceLocation
-from conda2docker.model import DEFAULT_PLATFORM, EnvSpec, Resolution
+from conda2docker.model import EnvSpec, Resolution
+from conda2docker.platforms import DEFAULT_PLATFORM, first_target
 from conda2docker.resolve import ResolveOptions, resolve
 
 
@@ -31,6 +32,5 @@ def read_spec(path: Path, platform: str = DEFAULT_PLATFORM, *,
 
 def resolve_input(path: Path, options: ResolveOptions) -> Resolution:
     """Read ``path`` and resolve it (reusing an earlier lock when its inputs match)."""
-    platform = options.platforms[0] if options.platforms else DEFAULT_PLATFORM
-    spec = read_spec(path, platform)
+    spec = read_spec(path, first_target(options.platforms))
     return resolve(spec, options)

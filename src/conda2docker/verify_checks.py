@@ -20,6 +20,8 @@ from typing import Any, Literal
 
 from packaging.utils import canonicalize_name
 
+from conda2docker import image as contract
+
 SCHEMA = "conda2docker.verify/1"
 
 Status = Literal["pass", "warn", "fail", "skip"]
@@ -45,7 +47,7 @@ DEFAULT_TIMEOUT = 20.0
 def cache_paths(prefix: str, home: str | None = None) -> tuple[str, ...]:
     """Package and download caches a runtime image must not carry."""
     paths = [
-        "/opt/conda/pkgs", f"{prefix}/pkgs", "/root/.cache/pip", "/root/.cache/rattler",
+        contract.CONDA_PKGS_DIR, f"{prefix}/pkgs", contract.PIP_CACHE, "/root/.cache/rattler",
         "/root/.cache/mamba", "/root/.cache/conda", "/root/.conda/pkgs",
     ]
     if home and home not in ("/", "/root"):
@@ -54,7 +56,45 @@ def cache_paths(prefix: str, home: str | None = None) -> tuple[str, ...]:
 
 
 #: What the build left in /tmp or beside the prefix that a runtime must not carry.
-SOURCE_PATHS: tuple[str, ...] = ("/tmp/c2d", "/opt/c2d-bootstrap", "/opt/pip")
+SOURCE_PATHS: tuple[str, ...] = contract.BUILD_LEFTOVERS
+
+
+@dataclass(frozen=True, slots=True)
+class ImageFacts:
+    """What ``verify`` reads from an image's configuration, through the image contract."""
+
+    prefix: str
+    platform: str
+    user: str
+    label_digest: str | None
+    variant: str | None
+    cache_paths: tuple[str, ...]
+
+    @property
+    def python(self) -> str:
+        return f"{self.prefix}/bin/python"
+
+    @property
+    def dockerfile(self) -> str:
+        """The Dockerfile of the context that built this image (by its variant label)."""
+        return contract.dockerfile_name(self.variant)
+
+
+def image_facts(config: Mapping[str, Any], architecture: str, prefix: str | None = None) -> ImageFacts:
+    """Read an image's ``Config`` (Env, Labels, User) and ``Architecture`` by the contract."""
+    from conda2docker.platforms import platform_of_image
+
+    env = dict(str(item).partition("=")[::2] for item in config.get("Env") or [])
+    labels = dict(config.get("Labels") or {})
+    chosen = prefix or env.get("CONDA_PREFIX") or contract.PREFIX
+    return ImageFacts(
+        prefix=chosen,
+        platform=platform_of_image(architecture),
+        user=str(config.get("User") or ""),
+        label_digest=labels.get(contract.LABEL_LOCK_SHA256),
+        variant=labels.get(contract.LABEL_VARIANT),
+        cache_paths=(*cache_paths(chosen, contract.home_dir()), "/home/*/.cache/pip"),
+    )
 
 
 # --------------------------------------------------------------------------- results
@@ -247,7 +287,7 @@ def judge_lock(
     if different:
         problems.append("different: " + "; ".join(sorted(different)))
     if lock_sha256 is not None and label is not None and label != lock_sha256:
-        problems.append(f"image label io.conda2docker.lock.sha256={label[:12]}… but the lock "
+        problems.append(f"image label {contract.LABEL_LOCK_SHA256}={label[:12]}… but the lock "
                         f"file hashes to {lock_sha256[:12]}…")
     n_conda = sum(p.manager == "conda" for p in expected)
     data = {"missing": sorted(missing), "different": sorted(different), "conda": n_conda,

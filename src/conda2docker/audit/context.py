@@ -9,22 +9,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from conda2docker.errors import SourceLocation
-from conda2docker.model import (
-    DEFAULT_PLATFORM,
-    EnvSpec,
-    Lock,
-    LockedPackage,
-    ReaderChange,
-    Resolution,
-    Unavailable,
-)
+from conda2docker.image import RUNTIME_GLIBC
+from conda2docker.model import EnvSpec, Lock, LockedPackage, ReaderChange, Resolution, Unavailable
 from conda2docker.names import canonical
+from conda2docker.platforms import DEFAULT_PLATFORM
 
 if TYPE_CHECKING:
     from conda2docker.audit.sdists import SdistFacts
     from conda2docker.graph import DepGraph
 
-DEFAULT_GLIBC = "2.36"
+DEFAULT_GLIBC = RUNTIME_GLIBC
 """glibc of the default runtime base (Debian bookworm-slim)."""
 
 

@@ -62,10 +62,10 @@ def load(
 ) -> tuple[EnvSpec, Resolution | None]:
     """Read the input; lock it unless ``solve`` is off (a lock input needs no solving)."""
     from conda2docker.pipeline import read_spec
+    from conda2docker.platforms import first_target
     from conda2docker.resolve import resolve
 
-    platform = options.platforms[0] if options.platforms else "linux-64"
-    spec = read_spec(env_file, platform)
+    spec = read_spec(env_file, first_target(options.platforms))
     if spec.lock is None and not solve:
         return spec, None
     return spec, resolve(spec, options)
@@ -123,13 +123,11 @@ def solve_failure(error: UserError, platform: str) -> Finding:
 
 def target_platforms(requested: list[str] | None, spec: EnvSpec,
                      resolution: Resolution | None) -> tuple[str, ...]:
-    """``--platform`` values, else the lock's Linux platforms, else linux-64."""
-    if requested:
-        return tuple(dict.fromkeys(requested))
+    """``--platform`` values, else the lock's target platforms, else linux-64."""
+    from conda2docker.platforms import lock_targets
+
     lock = resolution.lock if resolution else spec.lock
-    platforms = lock.platforms if lock else ()
-    linux = tuple(p for p in platforms if p.startswith("linux-"))
-    return linux or platforms[:1] or ("linux-64",)
+    return lock_targets(requested or (), lock.platforms if lock else ())[0]
 
 
 def audit_command(

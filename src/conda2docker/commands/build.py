@@ -51,11 +51,12 @@ def build_command(
     from conda2docker.engine.build import build_image
     from conda2docker.engine.progress import ProgressDisplay
     from conda2docker.errors import InputError
+    from conda2docker.image import dockerfile_name
     from conda2docker.verify_checks import parse_stages
 
     if variant not in ("cpu", "gpu"):
         raise InputError(f"unknown --variant {variant!r}", fix="use cpu or gpu")
-    dockerfile = "Dockerfile" if variant == "cpu" else "Dockerfile.gpu"
+    dockerfile = dockerfile_name(variant)
     args = parse_build_args(build_arg)
     tag = tag or default_tag(context)
     steps: dict[str, int] = {}

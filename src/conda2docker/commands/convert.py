@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from conda2docker import image
 from conda2docker.commands._options import (
     ChannelAliasOpt,
     ChannelOpt,
@@ -59,17 +60,17 @@ def convert_command(
     apptainer_bootstrap: Annotated[
         str, typer.Option("--apptainer-bootstrap", help="docker (a registry) or docker-daemon (the local engine).")
     ] = "docker",
-    runtime_image: Annotated[str, typer.Option("--runtime-image", help="Base of the runtime stage (pin with @sha256:…).")] = "debian:bookworm-slim",
-    build_image: Annotated[str, typer.Option("--build-image", help="Base of the wheels (compile) stage.")] = "buildpack-deps:bookworm",
-    micromamba_image: Annotated[str, typer.Option("--micromamba-image", help="Image providing micromamba.")] = "mambaorg/micromamba:2.0.5-debian12-slim",
-    python_image: Annotated[str, typer.Option("--python-image", help="Image running the rattler installer (without --vendor).")] = "python:3.12-slim-bookworm",
+    runtime_image: Annotated[str, typer.Option("--runtime-image", help="Base of the runtime stage (pin with @sha256:…).")] = image.RUNTIME_IMAGE,
+    build_image: Annotated[str, typer.Option("--build-image", help="Base of the wheels (compile) stage.")] = image.BUILD_IMAGE,
+    micromamba_image: Annotated[str, typer.Option("--micromamba-image", help="Image providing micromamba.")] = image.MICROMAMBA_IMAGE,
+    python_image: Annotated[str, typer.Option("--python-image", help="Image running the rattler installer (without --vendor).")] = image.PYTHON_IMAGE,
     cuda_devel_image: Annotated[
         Optional[str],  # noqa: UP045
         typer.Option("--cuda-devel-image", help="Base of the cuda-ext stage (default nvidia/cuda:<CUDA>-devel-ubuntu22.04; "
                      "pin with @sha256:…).", show_default=False),
     ] = None,
-    uid: Annotated[int, typer.Option("--uid", help="UID of the runtime user.")] = 10001,
-    gid: Annotated[int, typer.Option("--gid", help="GID of the runtime user.")] = 10001,
+    uid: Annotated[int, typer.Option("--uid", help="UID of the runtime user.")] = image.UID,
+    gid: Annotated[int, typer.Option("--gid", help="GID of the runtime user.")] = image.GID,
     buildkit: Annotated[bool, typer.Option("--buildkit", help="Use BuildKit cache mounts (needs DOCKER_BUILDKIT=1).")] = False,
     check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if the files on disk differ.")] = False,
     force: ForceOpt = False,

@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from conda2docker import image
 from conda2docker.commands._options import (
     ChannelAliasOpt,
     ChannelOpt,
@@ -46,10 +47,10 @@ def init_command(
     mirror: MirrorOpt = None,
     offline: OfflineOpt = False,
     cuda: CudaOpt = None,
-    runtime_image: Annotated[str, typer.Option("--runtime-image", help="Base of the runtime stage.")] = "debian:bookworm-slim",
-    build_image: Annotated[str, typer.Option("--build-image", help="Base of the compile stages.")] = "buildpack-deps:bookworm",
-    uid: Annotated[int, typer.Option("--uid", help="UID of the runtime user.")] = 10001,
-    gid: Annotated[int, typer.Option("--gid", help="GID of the runtime user.")] = 10001,
+    runtime_image: Annotated[str, typer.Option("--runtime-image", help="Base of the runtime stage.")] = image.RUNTIME_IMAGE,
+    build_image: Annotated[str, typer.Option("--build-image", help="Base of the compile stages.")] = image.BUILD_IMAGE,
+    uid: Annotated[int, typer.Option("--uid", help="UID of the runtime user.")] = image.UID,
+    gid: Annotated[int, typer.Option("--gid", help="GID of the runtime user.")] = image.GID,
     large_file_mb: Annotated[int, typer.Option("--large-file-mb", help="Files larger than this "
                                                "are left out of the build context.")] = 50,
     force: ForceOpt = False,

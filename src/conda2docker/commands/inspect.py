@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from conda2docker.model import DEFAULT_PLATFORM
+from conda2docker.platforms import DEFAULT_PLATFORM
 
 
 class Format(str, Enum):

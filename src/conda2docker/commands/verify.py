@@ -46,6 +46,7 @@ def verify_command(
     from conda2docker.commands.build import parse_build_args
     from conda2docker.engine.verify import VerifyOptions, verify_image
     from conda2docker.errors import InputError
+    from conda2docker.image import dockerfile_name
     from conda2docker.verify_checks import render_table
 
     if output_format not in ("table", "json"):
@@ -56,7 +57,7 @@ def verify_command(
         raise InputError(f"no lock file {lock}", fix="give the conda-lock.yml the image was built from")
     options = VerifyOptions(
         lock=lock, context=context,
-        dockerfile=None if variant is None else ("Dockerfile" if variant == "cpu" else "Dockerfile.gpu"),
+        dockerfile=None if variant is None else dockerfile_name(variant),
         timeout=timeout, skip_entry_points=tuple(skip_entry_point or ()),
         build_args=parse_build_args(build_arg), network_mode=network,
     )

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from conda2docker import image as contract
 from conda2docker.errors import EngineError, InputError, SourceLocation
 
 _STEP = re.compile(r"^Step (?P<n>\d+)/(?P<total>\d+) : (?P<instruction>.*)$")
@@ -133,14 +134,14 @@ def build_image(
     context: Path,
     tag: str | None,
     *,
-    dockerfile: str = "Dockerfile",
+    dockerfile: str = contract.DOCKERFILE_NAMES["cpu"],
     target: str | None = None,
     build_args: Mapping[str, str] | None = None,
     network_mode: str | None = None,
     no_cache: bool = False,
     progress: Progress | None = None,
     client: Any = None,
-    log_name: str = "build.log",
+    log_name: str = contract.BUILD_LOG,
 ) -> BuildResult:
     """Build ``context/dockerfile`` as ``tag``; the full log goes to ``<context>/<log_name>``.
 

@@ -25,8 +25,6 @@ from typing import Any
 from conda2docker import verify_checks as vc
 from conda2docker.errors import InputError
 
-_PLATFORMS = {"amd64": "linux-64", "arm64": "linux-aarch64", "ppc64le": "linux-ppc64le"}
-
 
 @dataclass
 class VerifyOptions:
@@ -110,17 +108,9 @@ def _image(client: Any, ref: str) -> Any:
                          fix="build it with `conda2docker build OUT --tag TAG` or check the name") from exc
 
 
-def _env_of(attrs: Mapping[str, Any]) -> dict[str, str]:
-    env: dict[str, str] = {}
-    for item in (attrs.get("Config") or {}).get("Env") or []:
-        key, _, value = str(item).partition("=")
-        env[key] = value
-    return env
-
-
 def _expected_from_lock(path: Path, platform: str) -> tuple[tuple[vc.Expected, ...], str]:
     from conda2docker.lockfile import read_lock
-    from conda2docker.read.platforms import image_platform
+    from conda2docker.platforms import image_platform
 
     lock = read_lock(path)
     chosen = platform if platform in lock.platforms else image_platform(lock.platforms)
@@ -141,23 +131,18 @@ def verify_image(
     client = client or connect()
     image = _image(client, ref)
     attrs = image.attrs
-    labels = dict((attrs.get("Config") or {}).get("Labels") or {})
-    env = _env_of(attrs)
-    prefix = options.prefix or env.get("CONDA_PREFIX") or "/opt/env"
-    python = f"{prefix}/bin/python"
-    platform = _PLATFORMS.get(str(attrs.get("Architecture")), "linux-64")
-    config_user = str((attrs.get("Config") or {}).get("User") or "")
-    label_digest = labels.get("io.conda2docker.lock.sha256")
-    variant = labels.get("io.conda2docker.variant")
+    seen = vc.image_facts(attrs.get("Config") or {}, str(attrs.get("Architecture")), options.prefix)
+    prefix, python, platform = seen.prefix, seen.python, seen.platform
+    config_user, label_digest, variant = seen.user, seen.label_digest, seen.variant
 
     checks: list[vc.Check] = []
     echo("probing the image's files")
-    caches = vc.cache_paths(prefix, "/home/app")
+    caches = seen.cache_paths
     facts: dict[str, Any] | None
     try:
         facts = run_probe(client, image.id, python, "facts", {
             "prefix": prefix, "compilers": list(vc.COMPILERS), "compiler_globs": list(vc.COMPILER_GLOBS),
-            "cache_paths": [*caches, "/home/*/.cache/pip"], "source_paths": list(vc.SOURCE_PATHS),
+            "cache_paths": list(caches), "source_paths": list(vc.SOURCE_PATHS),
         }, user="0:0")
         error = None
     except ProbeError as exc:
@@ -205,7 +190,7 @@ def verify_image(
         if run_results:
             checks += [vc.judge_locale(run_results.get("runtime:locale")),
                        vc.judge_tls(run_results.get("runtime:tls"))]
-        checks += [vc.judge_compilers(facts), vc.judge_caches(facts, [*caches, "/home/*/.cache/pip"]),
+        checks += [vc.judge_compilers(facts), vc.judge_caches(facts, caches),
                    vc.judge_sources(facts)]
         if run_results or not commands:
             checks += [vc.judge_import(p, run_results.get(f"import:{p.package}")) for p in plans]
@@ -280,5 +265,4 @@ def _sizes(client: Any, image: Any, options: VerifyOptions, echo: Callable[[str]
 
 
 def _dockerfile_for(image: Any) -> str:
-    labels = (image.attrs.get("Config") or {}).get("Labels") or {}
-    return "Dockerfile.gpu" if labels.get("io.conda2docker.variant") == "gpu" else "Dockerfile"
+    return vc.image_facts(image.attrs.get("Config") or {}, str(image.attrs.get("Architecture"))).dockerfile

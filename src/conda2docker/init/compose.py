@@ -9,9 +9,9 @@ repository (the build context) mounted, a Jupyter service whenever the lock has 
 from __future__ import annotations
 
 from conda2docker import __version__
+from conda2docker.image import JUPYTER_PORT
 from conda2docker.init.plan import InitPlan
 from conda2docker.plan import BuildPlan
-from conda2docker.plan.types import JUPYTER_PORT
 from conda2docker.render.compose import GPU_DEVICES, literal
 from conda2docker.render.yamltext import Value, dump
 

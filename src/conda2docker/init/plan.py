@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 from conda2docker.errors import InputError
+from conda2docker.image import DOCKERFILE_NAMES
 from conda2docker.init.discover import Ignored, RepoFiles
 from conda2docker.init.infer import Inferred
 from conda2docker.init.project import Project, read_project
@@ -60,8 +61,6 @@ class InitPlan:
     @property
     def dockerfile(self) -> str:
         """``Dockerfile``, or ``Dockerfile.gpu`` for the GPU variant (the project's convention)."""
-        from conda2docker.render.dockerfile import DOCKERFILE_NAMES
-
         return DOCKERFILE_NAMES[self.variant]
 
     @property

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from conda2docker import image as contract
 from conda2docker.errors import InputError, SourceLocation
 from conda2docker.init.dockerignore import DEFAULT_THRESHOLD, large_files
 from conda2docker.init.plan import InitPlan
@@ -35,12 +36,12 @@ class InitRequest:
     mirrors: tuple[str, ...] = ()
     offline: bool = False
     cuda: str | None = None
-    runtime_image: str = "debian:bookworm-slim"
-    build_image: str = "buildpack-deps:bookworm"
-    micromamba_image: str = "mambaorg/micromamba:2.0.5-debian12-slim"
-    python_image: str = "python:3.12-slim-bookworm"
-    uid: int = 10001
-    gid: int = 10001
+    runtime_image: str = contract.RUNTIME_IMAGE
+    build_image: str = contract.BUILD_IMAGE
+    micromamba_image: str = contract.MICROMAMBA_IMAGE
+    python_image: str = contract.PYTHON_IMAGE
+    uid: int = contract.UID
+    gid: int = contract.GID
     large_file_bytes: int = DEFAULT_THRESHOLD
 
 
@@ -76,7 +77,7 @@ def init_repository(request: InitRequest, echo: Echo = lambda _line: None) -> In
         echo(line)
     if request.dry_run:
         planned = [Path(init.dockerfile), Path("compose.yaml"), Path(".dockerignore"),
-                   support / "conda-lock.yml", support / "conda2docker"]
+                   support / contract.LOCK_NAMES["cpu"], support / contract.SUPPORT_DIR]
         if init.inferred is not None:
             planned.append(init.environment)
         if request.readme:
@@ -102,7 +103,7 @@ def _generate(request: InitRequest, init: InitPlan, spec: EnvSpec, support: Path
         platforms=[request.platform], channels=list(request.channels),
         channel_alias=request.channel_alias, mirrors=list(request.mirrors),
         offline=request.offline, cuda=request.cuda or (init.cuda if init.gpu else None),
-        lock_path=root / support / "conda-lock.yml",
+        lock_path=root / support / contract.LOCK_NAMES["cpu"],
     )
     resolution = require_complete(resolve(spec, options))
     for change in (*resolution.spec.changes, *resolution.changes):
@@ -118,8 +119,8 @@ def _generate(request: InitRequest, init: InitPlan, spec: EnvSpec, support: Path
         build_image=request.build_image, uid=request.uid, gid=request.gid,
         rattler_version=plan_rattler_version(), lock_digest=lock_digest(serialized),
     )
-    large = large_files(root, request.large_file_bytes, skip=[support / "conda2docker",
-                                                              support / "vendor"])
+    large = large_files(root, request.large_file_bytes, skip=[support / contract.SUPPORT_DIR,
+                                                              support / contract.VENDOR_DIR])
     rendered = render_init(init, resolution.spec, lock, serialized, base, image, large=large,
                            threshold=request.large_file_bytes)
     for path in large:

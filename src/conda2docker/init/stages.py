@@ -17,17 +17,18 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
-from conda2docker import __version__
-from conda2docker.init.plan import InitPlan
-from conda2docker.plan import (
+from conda2docker import __version__, image
+from conda2docker.image import (
+    PIP_CACHE,
     PIP_PREFIX,
+    PROJECT_PREFIX,
     SOURCES_DIR,
     STAGING,
     SUPPORT_DIR,
     VENDOR_DIR,
-    BuildPlan,
-    Stage,
 )
+from conda2docker.init.plan import InitPlan
+from conda2docker.plan import BuildPlan, Stage
 from conda2docker.plan.instructions import (
     AddArchive,
     Arg,
@@ -42,7 +43,6 @@ from conda2docker.plan.instructions import (
 )
 from conda2docker.plan.types import DEFAULT_CUDA_ARCH_LIST
 
-PROJECT_PREFIX = "/opt/project"
 REPO_STAGING = f"{STAGING}/repo"
 
 
@@ -52,9 +52,9 @@ class ImageOptions:
 
     support: Path = Path()
     """The directory (relative to the repository) holding the lock, conda2docker/ and vendor/."""
-    uid: int = 10001
-    gid: int = 10001
-    build_image: str = "buildpack-deps:bookworm"
+    uid: int = image.UID
+    gid: int = image.GID
+    build_image: str = image.BUILD_IMAGE
 
 
 def _posix(path: Path) -> str:
@@ -116,7 +116,7 @@ def project_stage(init: InitPlan, plan: BuildPlan, options: ImageOptions) -> Sta
         isolation = ("--no-build-isolation",) if project.needs_environment else ()
         steps.append(Run(((python, "-m", "pip", "wheel", "--no-deps", *isolation, *index,
                            "--wheel-dir", f"{STAGING}/wheels", source),),
-                         cache_mounts=("/root/.cache/pip",)))
+                         cache_mounts=(PIP_CACHE,)))
     install = " ".join((python, "-m", "pip", "install", "--no-deps", "--disable-pip-version-check", "--prefix",
                         PROJECT_PREFIX, "--no-warn-script-location", "--no-index",
                         f"{STAGING}/wheels/*.whl"))

@@ -12,7 +12,8 @@ from conda2docker.init.discover import EXACT_ENV_NAMES, Ignored, RepoFiles, disc
 from conda2docker.init.infer import infer_environment
 from conda2docker.init.plan import InitPlan, make_init_plan, with_additions
 from conda2docker.init.project import read_project
-from conda2docker.model import DEFAULT_PLATFORM, EnvSpec
+from conda2docker.model import EnvSpec
+from conda2docker.platforms import DEFAULT_PLATFORM
 
 EXAMPLE_ENVIRONMENT = (
     "name: paper | channels: [conda-forge] | dependencies: [python=3.11, numpy, pip, "

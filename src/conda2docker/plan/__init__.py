@@ -22,6 +22,16 @@ import re
 from collections.abc import Sequence
 
 from conda2docker.audit.gaps import BuildGaps
+from conda2docker.image import (
+    CUDA_EXT_PREFIX,
+    PIP_PREFIX,
+    SOURCES_DIR,
+    STAGING,
+    SUPPORT_DIR,
+    SYSTEM_PATH,
+    VENDOR_DIR,
+    Variant,
+)
 from conda2docker.model import EnvSpec, Lock, LockedPackage
 from conda2docker.names import canonical
 from conda2docker.plan.builds import conda_nvcc, cuda_ext_stage, vendored_pip_path, wheels_stage
@@ -32,7 +42,7 @@ from conda2docker.plan.env import (
     with_local_urls,
 )
 from conda2docker.plan.gaps import apply_gaps
-from conda2docker.plan.gpu import check_cuda_version, cuda_devel_image
+from conda2docker.plan.gpu import DEFAULT_CUDA, check_cuda_version, cuda_devel_image
 from conda2docker.plan.header import plan_header
 from conda2docker.plan.instructions import Arg, Comment, PlanError, check_image
 from conda2docker.plan.pip import pip_stage
@@ -43,25 +53,17 @@ from conda2docker.plan.runtime import (
     runtime_stage,
 )
 from conda2docker.plan.types import (
-    CUDA_EXT_PREFIX,
     DEFAULT_BUILD_IMAGE,
     DEFAULT_MICROMAMBA_IMAGE,
     DEFAULT_PYTHON_IMAGE,
     DEFAULT_RATTLER_VERSION,
     DEFAULT_RUNTIME_IMAGE,
-    PIP_PREFIX,
-    SOURCES_DIR,
-    STAGING,
-    SUPPORT_DIR,
-    SYSTEM_PATH,
-    VENDOR_DIR,
     BuildPlan,
     ContextFile,
     Installer,
     PlanOptions,
     RuntimeFacts,
     Stage,
-    Variant,
     VendorItem,
 )
 
@@ -184,7 +186,7 @@ def _global_args(options: PlanOptions, *, plain_builds: bool, cuda_builds: bool,
     if plain_builds or (cuda_builds and nvcc_from_conda):
         args.append(Arg("BUILD_IMAGE", options.build_image))
     if cuda_builds and not nvcc_from_conda:
-        devel = options.cuda_devel_image or cuda_devel_image(options.cuda_version or "12.4")
+        devel = options.cuda_devel_image or cuda_devel_image(options.cuda_version or DEFAULT_CUDA)
         args.append(Arg("CUDA_DEVEL_IMAGE", devel))
     return tuple(args)
 

@@ -10,6 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from conda2docker.image import (
+    CUDA_EXT_PREFIX,
+    PIP_CACHE,
+    PIP_PREFIX,
+    SOURCES_DIR,
+    STAGING,
+    VENDOR_DIR,
+)
+from conda2docker.image import CUDA_HOME as CUDA_HOME_IMAGE
 from conda2docker.model import Lock, LockedPackage
 from conda2docker.plan.apt import apt_install_missing
 from conda2docker.plan.instructions import (
@@ -23,19 +32,7 @@ from conda2docker.plan.instructions import (
     check_requirement_url,
     check_sha256,
 )
-from conda2docker.plan.types import (
-    CUDA_EXT_PREFIX,
-    PIP_PREFIX,
-    SOURCES_DIR,
-    STAGING,
-    VENDOR_DIR,
-    ContextFile,
-    PlanOptions,
-    Stage,
-    VendorItem,
-)
-
-CUDA_HOME_IMAGE = "/usr/local/cuda"
+from conda2docker.plan.types import ContextFile, PlanOptions, Stage, VendorItem
 
 
 def vendored_pip_path(package: LockedPackage) -> str:
@@ -128,7 +125,7 @@ def wheels_stage(
     found = _collect(packages, options, vendor)
     copies, commands = _requirement_steps(found, options, context, "build-requirements", pip_wheel)
     steps += copies
-    steps.append(Run(tuple(commands), cache_mounts=("/root/.cache/pip",)))
+    steps.append(Run(tuple(commands), cache_mounts=(PIP_CACHE,)))
     names = ", ".join(sorted(p.name for p in packages))
     purpose = f"builds wheels from sdists, git and local sources with compilers: {names}"
     return Stage("wheels", "${BUILD_IMAGE}", purpose, tuple(steps), provides=(f"{STAGING}/wheels",))
@@ -171,7 +168,7 @@ def cuda_ext_stage(
         f"{prefix}/bin/python -m pip install --no-deps --no-index --disable-pip-version-check "
         f"--prefix {CUDA_EXT_PREFIX} --no-warn-script-location {STAGING}/cuda-wheels/*.whl"
     )
-    steps.append(Run((*commands, install, ("rm", "-rf", STAGING)), cache_mounts=("/root/.cache/pip",)))
+    steps.append(Run((*commands, install, ("rm", "-rf", STAGING)), cache_mounts=(PIP_CACHE,)))
     compiler = "conda's cuda-nvcc" if nvcc_from_conda else "nvcc of the CUDA devel image"
     names = ", ".join(sorted(p.name for p in packages))
     purpose = f"compiles CUDA extensions with {compiler} into a layer of their own: {names}"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from conda2docker.image import BOOTSTRAP_PREFIX as BOOTSTRAP
+from conda2docker.image import CONDA_PKGS_DIR, STAGING, VENDOR_DIR
 from conda2docker.model import Lock, LockedPackage
 from conda2docker.plan.instructions import AddArchive, Copy, Instruction, Run, Shell, User
-from conda2docker.plan.types import STAGING, VENDOR_DIR, ContextFile, PlanOptions, Stage
-
-BOOTSTRAP = "/opt/c2d-bootstrap"
+from conda2docker.plan.types import ContextFile, PlanOptions, Stage
 
 
 def explicit_lock_name(platform: str) -> str:
@@ -49,7 +49,7 @@ def _micromamba(options: PlanOptions, lock_name: str) -> Stage:
                 ("micromamba", "clean", "--all", "--force-pkgs-dirs", "--yes"),
                 ("rm", "-rf", STAGING),
             ),
-            cache_mounts=("/opt/conda/pkgs",),
+            cache_mounts=(CONDA_PKGS_DIR,),
         )
     )
     purpose = "installs exactly the locked conda packages into the prefix with micromamba (md5 verified)"

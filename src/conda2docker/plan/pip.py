@@ -5,18 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from conda2docker.image import PIP_CACHE, PIP_PREFIX, STAGING, VENDOR_DIR
 from conda2docker.model import LockedPackage
 from conda2docker.plan.builds import requirement_line, vendored_pip_path
 from conda2docker.plan.instructions import Command, Copy, Instruction, Run, Shell
-from conda2docker.plan.types import (
-    PIP_PREFIX,
-    STAGING,
-    VENDOR_DIR,
-    ContextFile,
-    PlanOptions,
-    Stage,
-    VendorItem,
-)
+from conda2docker.plan.types import ContextFile, PlanOptions, Stage, VendorItem
 
 
 def pip_stage(
@@ -50,6 +43,6 @@ def pip_stage(
         steps.append(Copy((f"{STAGING}/wheels",), f"{STAGING}/wheels", from_stage="wheels"))
         commands.append(Shell(" ".join([*install, f"{STAGING}/wheels/*.whl"])))
     commands.append(("rm", "-rf", STAGING))
-    steps.append(Run(tuple(commands), cache_mounts=("/root/.cache/pip",)))
+    steps.append(Run(tuple(commands), cache_mounts=(PIP_CACHE,)))
     purpose = "installs the locked pip packages (hash-checked) into a layer of their own"
     return Stage("pip", "env", purpose, tuple(steps), provides=(PIP_PREFIX,))

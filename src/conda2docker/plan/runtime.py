@@ -3,7 +3,8 @@ environment on PATH (no activation, no shell wrapper), OCI labels."""
 
 from __future__ import annotations
 
-from conda2docker import __version__
+from conda2docker import __version__, image
+from conda2docker.image import CUDA_EXT_PREFIX, JUPYTER_PORT, PIP_PREFIX, SYSTEM_PATH
 from conda2docker.model import EnvSpec, Lock
 from conda2docker.plan.apt import apt_install
 from conda2docker.plan.instructions import (
@@ -19,15 +20,7 @@ from conda2docker.plan.instructions import (
     User,
     Workdir,
 )
-from conda2docker.plan.types import (
-    CUDA_EXT_PREFIX,
-    JUPYTER_PORT,
-    PIP_PREFIX,
-    SYSTEM_PATH,
-    PlanOptions,
-    RuntimeFacts,
-    Stage,
-)
+from conda2docker.plan.types import PlanOptions, RuntimeFacts, Stage
 
 # Variables that conda activation scripts of common packages set; the image sets them
 # with ENV so that no activation (and no shell wrapper) is needed.
@@ -88,7 +81,7 @@ def gpu_environment(options: PlanOptions) -> list[tuple[str, str]]:
 
 
 def runtime_facts(lock: Lock, options: PlanOptions) -> RuntimeFacts:
-    workdir = f"/home/{options.user_name}/work"
+    workdir = image.work_dir(options.user_name)
     command = options.command if options.command is not None else default_command(
         lock, options.platform, options.prefix, workdir)
     return RuntimeFacts(
@@ -113,7 +106,7 @@ def runtime_stage(
                 Shell(f'groupadd --system --gid "${{APP_GID}}" {user}'),
                 Shell(
                     f'useradd --system --uid "${{APP_UID}}" --gid "${{APP_GID}}" '
-                    f"--home-dir /home/{user} --create-home --shell /usr/sbin/nologin {user}"
+                    f"--home-dir {image.home_dir(user)} --create-home --shell /usr/sbin/nologin {user}"
                 ),
                 Shell(f'install -d -o "${{APP_UID}}" -g "${{APP_GID}}" {facts.workdir}'),
             ),
@@ -151,15 +144,15 @@ def runtime_stage(
 
 def _labels(spec: EnvSpec | None, options: PlanOptions) -> list[tuple[str, str]]:
     labels = [
-        ("org.opencontainers.image.title", (spec.name if spec and spec.name else "conda environment")),
-        ("org.opencontainers.image.description", "Built by conda2docker from a conda lock"),
+        (image.LABEL_TITLE, (spec.name if spec and spec.name else "conda environment")),
+        (image.LABEL_DESCRIPTION, "Built by conda2docker from a conda lock"),
     ]
     if options.source_label:
-        labels.append(("org.opencontainers.image.source", options.source_label))
+        labels.append((image.LABEL_SOURCE, options.source_label))
     if options.lock_digest:
-        labels.append(("io.conda2docker.lock.sha256", options.lock_digest))
-    labels.append(("io.conda2docker.variant", options.variant))
+        labels.append((image.LABEL_LOCK_SHA256, options.lock_digest))
+    labels.append((image.LABEL_VARIANT, options.variant))
     if options.variant == "gpu" and options.cuda_version:
-        labels.append(("io.conda2docker.cuda", options.cuda_version))
-    labels.append(("io.conda2docker.version", __version__))
+        labels.append((image.LABEL_CUDA, options.cuda_version))
+    labels.append((image.LABEL_VERSION, __version__))
     return labels

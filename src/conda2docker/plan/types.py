@@ -5,26 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from conda2docker import image
+from conda2docker.image import Variant
 from conda2docker.plan.instructions import Arg, Instruction, check_stage_name
 
 Installer = Literal["micromamba", "rattler"]
-Variant = Literal["cpu", "gpu"]
 
-SUPPORT_DIR = "conda2docker"
-VENDOR_DIR = "vendor"
-SOURCES_DIR = "sources"
-STAGING = "/tmp/c2d"
-PIP_PREFIX = "/opt/pip"
-CUDA_EXT_PREFIX = "/opt/cuda-ext"
-
-DEFAULT_RUNTIME_IMAGE = "debian:bookworm-slim"
-DEFAULT_MICROMAMBA_IMAGE = "mambaorg/micromamba:2.0.5-debian12-slim"
-DEFAULT_PYTHON_IMAGE = "python:3.12-slim-bookworm"
-DEFAULT_BUILD_IMAGE = "buildpack-deps:bookworm"
+DEFAULT_RUNTIME_IMAGE = image.RUNTIME_IMAGE
+DEFAULT_MICROMAMBA_IMAGE = image.MICROMAMBA_IMAGE
+DEFAULT_PYTHON_IMAGE = image.PYTHON_IMAGE
+DEFAULT_BUILD_IMAGE = image.BUILD_IMAGE
 DEFAULT_RATTLER_VERSION = "0.28.0"
 DEFAULT_CUDA_ARCH_LIST = "7.0;7.5;8.0;8.6;8.9;9.0+PTX"
-JUPYTER_PORT = 8888
-SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +25,7 @@ class PlanOptions:
     vendor: bool = False
     variant: Variant = "cpu"
     platform: str = "linux-64"
-    prefix: str = "/opt/env"
+    prefix: str = image.PREFIX
     runtime_image: str = DEFAULT_RUNTIME_IMAGE
     micromamba_image: str = DEFAULT_MICROMAMBA_IMAGE
     python_image: str = DEFAULT_PYTHON_IMAGE
@@ -41,9 +33,9 @@ class PlanOptions:
     cuda_devel_image: str | None = None
     """Base of the ``cuda-ext`` stage; None: ``nvidia/cuda:<cuda_version>-devel-ubuntu22.04``."""
     rattler_version: str = DEFAULT_RATTLER_VERSION
-    uid: int = 10001
-    gid: int = 10001
-    user_name: str = "app"
+    uid: int = image.UID
+    gid: int = image.GID
+    user_name: str = image.USER_NAME
     buildkit: bool = False
     source_label: str | None = None
     lock_digest: str | None = None
@@ -55,7 +47,7 @@ class PlanOptions:
     cuda_extensions: tuple[str, ...] = ()
     """pip packages whose builds compile CUDA kernels (the GPU variant builds them with nvcc)."""
     command: tuple[str, ...] | None = None
-    support_dir: str = SUPPORT_DIR
+    support_dir: str = image.SUPPORT_DIR
     """Where the variant's support files sit in the context (two variants share a context)."""
 
 
@@ -95,10 +87,10 @@ class VendorItem:
 class RuntimeFacts:
     """What the files around the Dockerfile (compose, Apptainer) need to know of the image."""
 
-    user_name: str = "app"
-    uid: int = 10001
-    gid: int = 10001
-    workdir: str = "/home/app"
+    user_name: str = image.USER_NAME
+    uid: int = image.UID
+    gid: int = image.GID
+    workdir: str = image.home_dir()
     command: tuple[str, ...] | None = None
     jupyter: tuple[str, ...] | None = None
     """argv of the Jupyter server when the lock has jupyterlab or notebook."""
@@ -118,7 +110,7 @@ class BuildPlan:
     vendor_items: tuple[VendorItem, ...] = ()
     needs_bootstrap: bool = False
     """The rattler installer in vendored mode needs a bootstrap Python archive in the context."""
-    prefix: str = "/opt/env"
+    prefix: str = image.PREFIX
     python_version: str | None = None
     buildkit: bool = False
     runtime: RuntimeFacts = RuntimeFacts()

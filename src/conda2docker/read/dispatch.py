@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Literal
 
 from conda2docker.errors import InputError, SourceLocation
-from conda2docker.model import DEFAULT_PLATFORM, EnvSpec, InputKind, Lock
+from conda2docker.model import EnvSpec, InputKind, Lock
+from conda2docker.platforms import DEFAULT_PLATFORM, check_target
 from conda2docker.read.decode import decode
 from conda2docker.read.environment import parse_environment, read_bytes
-from conda2docker.read.platforms import check_target
 from conda2docker.read.requirements import read_requirements
 
 FOLDER_CANDIDATES = (

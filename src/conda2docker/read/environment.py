@@ -7,20 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from conda2docker.errors import InputError, Problems, SourceLocation
-from conda2docker.model import (
-    DEFAULT_PLATFORM,
-    CondaDependency,
-    EnvSpec,
-    PipRequirement,
-    ReaderChange,
-)
+from conda2docker.model import CondaDependency, EnvSpec, PipRequirement, ReaderChange
+from conda2docker.platforms import DEFAULT_PLATFORM, KNOWN_PLATFORMS, check_target
 from conda2docker.read.condaspec import parse_conda_spec, python_version_of
 from conda2docker.read.decode import decode
 from conda2docker.read.merge import merge_conda, merge_pip
 from conda2docker.read.piplines import PipReader
 from conda2docker.read.placeholders import find_placeholder
 from conda2docker.read.platform_only import adapt_conda, adapt_pip, origin_evidence
-from conda2docker.read.platforms import KNOWN_PLATFORMS, check_target
 from conda2docker.read.selectors import apply_selectors
 from conda2docker.read.yamlpos import (
     item_location,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from conda2docker.read.platforms import platform_facts
+from conda2docker.platforms import platform_facts
 
 # When the python version is unknown, a marker applies if it holds for any of these.
 _PYTHONS = ("2.7", *(f"3.{minor}" for minor in range(0, 20)))

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from conda2docker.errors import SourceLocation
-from conda2docker.model import DEFAULT_PLATFORM, CondaDependency, EnvSpec, ReaderChange
+from conda2docker.model import CondaDependency, EnvSpec, ReaderChange
+from conda2docker.platforms import DEFAULT_PLATFORM, check_target
 from conda2docker.read.merge import merge_pip
 from conda2docker.read.piplines import PipReader
 from conda2docker.read.platform_only import adapt_pip
-from conda2docker.read.platforms import check_target
 
 CHANNEL = "conda-forge"
 

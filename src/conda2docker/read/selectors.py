@@ -20,7 +20,7 @@ from pathlib import Path
 
 from conda2docker.errors import SourceLocation
 from conda2docker.model import ReaderChange
-from conda2docker.read.platforms import PlatformFacts
+from conda2docker.platforms import PlatformFacts
 
 _SELECTOR = re.compile(r"#\s*\[([^\[\]]+)\]\s*(?:#.*)?$")
 _TOKEN = re.compile(

@@ -24,6 +24,7 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Literal
 
+from conda2docker.image import DEFINITION_NAMES
 from conda2docker.plan import BuildPlan, Stage
 from conda2docker.plan.instructions import (
     AddArchive,
@@ -45,7 +46,6 @@ from conda2docker.render.quoting import no_newlines, path_word
 from conda2docker.render.shell import and_chain
 
 Bootstrap = Literal["docker", "docker-daemon"]
-DEFINITION_NAMES = {"cpu": "conda2docker.def", "gpu": "conda2docker.gpu.def"}
 INDENT = "    "
 CONTINUATION = " \\\n" + INDENT * 2
 MERGE_DIR = "/tmp/c2d-merge"

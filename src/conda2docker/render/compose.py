@@ -11,9 +11,8 @@ import re
 from collections.abc import Sequence
 
 from conda2docker import __version__
+from conda2docker.image import DOCKERFILE_NAMES, JUPYTER_PORT
 from conda2docker.plan import BuildPlan
-from conda2docker.plan.types import JUPYTER_PORT
-from conda2docker.render.dockerfile import DOCKERFILE_NAMES
 from conda2docker.render.yamltext import Value, dump
 
 GPU_PROFILE = "gpu"

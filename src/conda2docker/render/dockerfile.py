@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from conda2docker.image import DEFINITION_NAMES, DOCKERFILE_NAMES
 from conda2docker.plan import BuildPlan, Stage
 from conda2docker.plan.instructions import (
     AddArchive,
@@ -22,13 +23,12 @@ from conda2docker.render.quoting import arg_word, double_quoted, json_array, pat
 from conda2docker.render.shell import and_chain
 
 CONTINUATION = " \\\n    "
-DOCKERFILE_NAMES = {"cpu": "Dockerfile", "gpu": "Dockerfile.gpu"}
 
 
 def build_lines(plan: BuildPlan) -> list[str]:
     """How to build and run this variant (the end of the header)."""
     name = DOCKERFILE_NAMES[plan.variant]
-    file_flag = "" if name == "Dockerfile" else f" -f {name}"
+    file_flag = "" if name == DOCKERFILE_NAMES["cpu"] else f" -f {name}"
     variant_flag = "" if plan.variant == "cpu" else " --variant gpu"
     lines = [
         "",
@@ -41,7 +41,7 @@ def build_lines(plan: BuildPlan) -> list[str]:
         lines.append("Run:    docker run --rm -it --gpus all IMAGE   (host: NVIDIA driver + container toolkit)")
     else:
         lines.append("Run:    docker run --rm -it IMAGE")
-    lines.append("Also:   compose.yaml (docker compose up), conda2docker.def (Apptainer) when generated")
+    lines.append(f"Also:   compose.yaml (docker compose up), {DEFINITION_NAMES['cpu']} (Apptainer) when generated")
     return lines
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 from conda2docker.errors import ResolveError, UserError
+from conda2docker.image import RUNTIME_GLIBC
 from conda2docker.model import (
     EnvSpec,
     Lock,
@@ -24,9 +25,10 @@ from conda2docker.model import (
     Resolution,
     Unavailable,
 )
+from conda2docker.platforms import lock_targets
 from conda2docker.resolve.channels import ChannelRef, expand_channels
 from conda2docker.resolve.conda import ChannelPriority, CondaSolveRequest, solve_conda
-from conda2docker.resolve.virtual import DEBIAN_BOOKWORM_GLIBC, LINUX_ARCHSPEC, VirtualTarget
+from conda2docker.resolve.virtual import VirtualTarget
 
 Solver = Literal["auto", "rattler", "conda-lock"]
 DEFAULT_CHANNELS = ("conda-forge",)
@@ -43,7 +45,7 @@ class ResolveOptions:
     priority: ChannelPriority = "strict"
     solver: Solver = "auto"
     cuda: str | None = None
-    glibc: str = DEBIAN_BOOKWORM_GLIBC
+    glibc: str = RUNTIME_GLIBC
     update: tuple[str, ...] = ()
     existing: Lock | None = None
     existing_path: Path | None = None
@@ -55,20 +57,17 @@ class ResolveOptions:
 
 
 def target_platforms(spec: EnvSpec, options: ResolveOptions) -> tuple[tuple[str, ...], list[ReaderChange]]:
-    """The Linux platforms to lock for: ``--platform``, else the env's ``platforms:``, else linux-64."""
-    changes: list[ReaderChange] = []
-    if options.platforms:
-        return tuple(dict.fromkeys(options.platforms)), changes
-    linux = tuple(p for p in spec.platforms if p in LINUX_ARCHSPEC)
-    for other in spec.platforms:
-        if other not in LINUX_ARCHSPEC:
-            changes.append(
-                ReaderChange(
-                    action="ignored", subject=other, code="S306",
-                    reason=f"platform {other} is not a container target; locking for Linux only",
-                )
-            )
-    return (linux or ("linux-64",)), changes
+    """The platforms to lock for (:func:`conda2docker.platforms.lock_targets`), and an ``S306``
+    change for each of the env's ``platforms:`` left out."""
+    platforms, ignored = lock_targets(options.platforms, spec.platforms)
+    changes = [
+        ReaderChange(
+            action="ignored", subject=other, code="S306",
+            reason=f"platform {other} is not a container target; locking for Linux only",
+        )
+        for other in ignored
+    ]
+    return platforms, changes
 
 
 def channel_names(spec: EnvSpec, options: ResolveOptions) -> tuple[tuple[str, ...], list[ReaderChange]]:

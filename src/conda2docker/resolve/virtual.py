@@ -6,14 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from conda2docker.errors import InputError
+from conda2docker.image import RUNTIME_GLIBC
+from conda2docker.platforms import KNOWN_PLATFORMS, TARGET_PLATFORMS
 
-LINUX_ARCHSPEC = {
-    "linux-64": "x86_64",
-    "linux-aarch64": "aarch64",
-    "linux-ppc64le": "ppc64le",
-    "linux-s390x": "s390x",
-}
-DEBIAN_BOOKWORM_GLIBC = "2.36"
 CONTAINER_KERNEL = "5.15"
 
 
@@ -22,15 +17,15 @@ class VirtualTarget:
     """What a target container offers: its platform, glibc, and CUDA (GPU variant only)."""
 
     platform: str
-    glibc: str = DEBIAN_BOOKWORM_GLIBC
+    glibc: str = RUNTIME_GLIBC
     cuda: str | None = None
 
     def packages(self) -> list[tuple[str, str]]:
         """``(name, version)`` pairs, e.g. ``("__glibc", "2.36")``."""
-        if self.platform not in LINUX_ARCHSPEC:
+        if self.platform not in TARGET_PLATFORMS:
             raise InputError(
                 f"unsupported target platform {self.platform!r}: containers run Linux",
-                fix="use --platform " + " or --platform ".join(LINUX_ARCHSPEC),
+                fix="use --platform " + " or --platform ".join(TARGET_PLATFORMS),
             )
         items = [
             ("__unix", "0"),
@@ -47,6 +42,6 @@ class VirtualTarget:
 
         out: list[Any] = []
         for name, version in self.packages():
-            build = LINUX_ARCHSPEC[self.platform] if name == "__archspec" else "0"
+            build = KNOWN_PLATFORMS[self.platform].machine if name == "__archspec" else "0"
             out.append(GenericVirtualPackage(PackageName(name), Version(version), BuildString(build)))
         return out

@@ -9,9 +9,9 @@ from functools import cache
 from packaging.tags import Tag, compatible_tags, cpython_tags, mac_platforms
 from packaging.utils import parse_wheel_filename
 
-from conda2docker.resolve.virtual import DEBIAN_BOOKWORM_GLIBC, LINUX_ARCHSPEC
+from conda2docker.image import RUNTIME_GLIBC
+from conda2docker.platforms import DEFAULT_PLATFORM, KNOWN_PLATFORMS
 
-OTHER_ARCH = {"osx-64": "x86_64", "osx-arm64": "arm64", "win-64": "AMD64"}
 MACOS_VERSION = {"osx-64": (10, 13), "osx-arm64": (11, 0)}
 LEGACY_MANYLINUX = {"manylinux2014": (2, 17), "manylinux2010": (2, 12), "manylinux1": (2, 5)}
 MAX_ROUNDS = 2000
@@ -26,9 +26,9 @@ FULL_COMMIT = re.compile(r"[0-9a-f]{40}")
 class PipTarget:
     """Where the pip packages will run: conda platform, CPython version, base image glibc."""
 
-    platform: str = "linux-64"
+    platform: str = DEFAULT_PLATFORM
     python_version: str = "3.11.7"
-    glibc: str = DEBIAN_BOOKWORM_GLIBC
+    glibc: str = RUNTIME_GLIBC
     implementation: str = "cp"
 
     @property
@@ -38,7 +38,8 @@ class PipTarget:
 
     @property
     def arch(self) -> str:
-        return LINUX_ARCHSPEC.get(self.platform) or OTHER_ARCH.get(self.platform, "x86_64")
+        facts = KNOWN_PLATFORMS.get(self.platform)
+        return facts.machine if facts else "x86_64"
 
     def describe(self) -> str:
         return f"{self.platform} {self.implementation}{self.python[0]}{self.python[1]} glibc {self.glibc}"

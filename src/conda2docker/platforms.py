@@ -1,15 +1,22 @@
-"""Conda platforms (subdirs): which ones the reader targets and what each one is."""
+"""Conda platforms (subdirs): the one table of what each platform is, and the one policy of
+which platforms an image is built, locked and audited for.
+
+Read (selectors, markers, ``--platform``), resolve (virtual packages, wheel tags, which
+platforms to lock), audit (which platforms to audit), convert (which platform the Dockerfile
+installs), the context (bootstrap wheels) and verify (the image's architecture) all ask here.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from conda2docker.errors import InputError
-from conda2docker.model import DEFAULT_PLATFORM
 
+DEFAULT_PLATFORM = "linux-64"
 TARGET_PLATFORMS = ("linux-64", "linux-aarch64", "linux-ppc64le")
-"""Platforms an image can be built for; ``read_input`` accepts only these."""
+"""Platforms an image can be built for: ``--platform`` accepts only these, a lock is made and
+audited only for these, and an env's other ``platforms:`` are ignored (``S306``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +29,10 @@ class PlatformFacts:
     arch: str
     """conda-build's architecture name: ``64``, ``32``, ``aarch64``, ``arm64``, ``ppc64le``, …"""
     machine: str
-    """``platform.machine()`` there: ``x86_64``, ``aarch64``, ``arm64``, ``AMD64``, …"""
+    """``platform.machine()`` there: ``x86_64``, ``aarch64``, ``arm64``, ``AMD64``, …; also the
+    ``__archspec`` build string and the manylinux wheel tag's architecture on Linux."""
+    docker_arch: str | None = None
+    """The engine's ``Architecture`` of an image for this platform (Linux only)."""
 
     @property
     def sys_platform(self) -> str:
@@ -40,14 +50,14 @@ class PlatformFacts:
 KNOWN_PLATFORMS: dict[str, PlatformFacts] = {
     facts.subdir: facts
     for facts in (
-        PlatformFacts("linux-64", "linux", "64", "x86_64"),
+        PlatformFacts("linux-64", "linux", "64", "x86_64", "amd64"),
         PlatformFacts("linux-32", "linux", "32", "i686"),
-        PlatformFacts("linux-aarch64", "linux", "aarch64", "aarch64"),
+        PlatformFacts("linux-aarch64", "linux", "aarch64", "aarch64", "arm64"),
         PlatformFacts("linux-armv6l", "linux", "armv6l", "armv6l"),
         PlatformFacts("linux-armv7l", "linux", "armv7l", "armv7l"),
-        PlatformFacts("linux-ppc64le", "linux", "ppc64le", "ppc64le"),
+        PlatformFacts("linux-ppc64le", "linux", "ppc64le", "ppc64le", "ppc64le"),
         PlatformFacts("linux-ppc64", "linux", "ppc64", "ppc64"),
-        PlatformFacts("linux-s390x", "linux", "s390x", "s390x"),
+        PlatformFacts("linux-s390x", "linux", "s390x", "s390x", "s390x"),
         PlatformFacts("linux-riscv64", "linux", "riscv64", "riscv64"),
         PlatformFacts("osx-64", "osx", "64", "x86_64"),
         PlatformFacts("osx-arm64", "osx", "arm64", "arm64"),
@@ -87,3 +97,28 @@ def image_platform(platforms: Sequence[str]) -> str:
     if DEFAULT_PLATFORM in platforms:
         return DEFAULT_PLATFORM
     return next((p for p in platforms if p in TARGET_PLATFORMS), DEFAULT_PLATFORM)
+
+
+def lock_targets(requested: Iterable[str], declared: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The platforms to lock or audit for, and the declared ones left out.
+
+    ``--platform`` values when given; else the declared platforms (an env's ``platforms:``,
+    a lock's platforms) an image can be built for; else the default platform.
+    """
+    chosen = tuple(dict.fromkeys(requested))
+    if chosen:
+        return chosen, ()
+    targets = tuple(p for p in declared if p in TARGET_PLATFORMS)
+    ignored = tuple(p for p in declared if p not in TARGET_PLATFORMS)
+    return (targets or (DEFAULT_PLATFORM,)), ignored
+
+
+def first_target(requested: Sequence[str]) -> str:
+    """The platform a reader targets: the first ``--platform``, else the default."""
+    return requested[0] if requested else DEFAULT_PLATFORM
+
+
+def platform_of_image(architecture: str) -> str:
+    """The conda platform of an image the engine reports with ``Architecture``."""
+    return next((f.subdir for f in KNOWN_PLATFORMS.values() if f.docker_arch == architecture),
+                DEFAULT_PLATFORM)
