@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -67,12 +68,26 @@ dependencies:
 )
 def vcs_branch_ref(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     """Branches move and tags can be re-pointed: the same requirement installs different
-    code over time. A commit hash cannot change."""
+    code over time. A commit hash cannot change. The same holds for a forge's archive of a
+    branch (``https://github.com/o/r/archive/master.zip``)."""
     for requirement in ctx.spec.pip if ctx.spec else ():
         if requirement.kind == "vcs" and requirement.ref and not COMMIT.match(requirement.ref):
             yield rule.finding(requirement_label(requirement), evidence=(requirement.raw,),
                                location=requirement.location, ref=requirement.ref,
                                url=requirement.url or requirement.raw)
+        elif requirement.kind == "url" and requirement.url:
+            found = _ARCHIVE_REF.search(requirement.url.split("#", 1)[0])
+            if found and not COMMIT.match(found["ref"]):
+                repository = requirement.url[: found.start()]
+                yield rule.finding(requirement.name or repository.rsplit("/", 1)[-1],
+                                   evidence=(requirement.raw.strip(),),
+                                   location=requirement.location, ref=found["ref"],
+                                   url=repository)
+
+
+_ARCHIVE_REF = re.compile(
+    r"/(?:archive|-/archive)/(?:refs/(?:heads|tags)/)?(?P<ref>[^/]+?)(?:/[^/]*)?\.(?:zip|tar\.gz|tgz)$"
+)
 
 
 @rule(
