@@ -3,6 +3,7 @@ index for a wheel that fits the target, and sdists looked into without running t
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import shutil
@@ -13,6 +14,7 @@ import pytest
 
 from conda2docker.audit.sdists import inspect_sdist, scan_sdist_pins
 from conda2docker.cli import main
+from conda2docker.model import LockedPackage
 from conda2docker.read import read_input
 from conda2docker.resolve.pypi import IndexClient
 from support.pypi_index import LocalIndex
@@ -148,3 +150,29 @@ def test_rust_backend() -> None:
     found = facts({"pyproject.toml": "[build-system]\nrequires=['maturin>=1']\n"
                                      "build-backend='maturin'\n", "Cargo.toml": "", "src/lib.rs": ""})
     assert found.toolchains == ("rust",)
+
+
+def test_the_plan_gives_a_pure_python_sdist_no_compiler(local_pypi: LocalIndex,
+                                                         tmp_path: Path) -> None:
+    from conda2docker.audit import AuditContext, audit, plan_inputs
+    from conda2docker.audit.sdists import inspect_locked
+    from fixtures.audit.cases import BASE, lock, ppkg
+
+    [pure] = [f for f in local_pypi.files_dir.iterdir()
+              if f.name.endswith(".tar.gz") and "pure" in f.name and "1.0" in f.name]
+    [cext] = [f for f in local_pypi.files_dir.iterdir()
+              if f.name.endswith(".tar.gz") and "cext" in f.name]
+    from dataclasses import replace
+
+    def hashed(name: str, version: str, path: Path) -> LockedPackage:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        return replace(ppkg(name, version, path.as_uri()), sha256=digest)
+
+    locked = lock(*BASE, hashed("c2d-pure", "1.0", pure), hashed("c2d-cext", "0.1", cext))
+    sdists = inspect_locked(locked, "linux-64", IndexClient(cache_dir=tmp_path))
+    findings = audit(AuditContext.build(lock=locked, sdists=sdists))
+    gaps = plan_inputs(findings, locked, "linux-64", sdists=sdists)
+    builds = {b.name: b for b in gaps.sdist_packages}
+    assert builds["c2d-pure"].toolchains == () and builds["c2d-pure"].apt_packages == ()
+    assert "c" in builds["c2d-cext"].toolchains
+    assert "build-essential" in builds["c2d-cext"].apt_packages

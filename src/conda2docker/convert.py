@@ -125,15 +125,23 @@ def _solve(spec: EnvSpec, options: ResolveOptions) -> Resolution:
 
 
 def _audit(spec: EnvSpec, resolution: Resolution, platform: str, *,
-           gpu: bool) -> tuple[list[Finding], BuildGaps]:
-    """The audit's findings, and the gaps among them that become build stages."""
+           gpu: bool, offline: bool = False) -> tuple[list[Finding], BuildGaps]:
+    """The audit's findings, and the gaps among them that become build stages.
+
+    The lock's sdists are looked into (not run) so a pure-Python one gets no compiler.
+    """
     from conda2docker.audit import AuditContext, audit, plan_inputs
     from conda2docker.audit.local import scan_local_paths
+    from conda2docker.audit.sdists import inspect_locked
+    from conda2docker.resolve.pypi import IndexClient
 
     local = scan_local_paths(spec)
-    ctx = AuditContext.build(spec, resolution, platform=platform, gpu=gpu, local=local)
+    sdists = inspect_locked(resolution.lock, platform, IndexClient(offline=offline))
+    ctx = AuditContext.build(spec, resolution, platform=platform, gpu=gpu, local=local,
+                             sdists=sdists)
     findings = audit(ctx)
-    return findings, plan_inputs(findings, resolution.lock, platform, spec=spec, local=local)
+    return findings, plan_inputs(findings, resolution.lock, platform, spec=spec, local=local,
+                                 sdists=sdists)
 
 
 def _plan_options(request: ConvertRequest, variant: Variant, cuda: str | None, digest: str,
@@ -198,13 +206,15 @@ def solve_variants(request: ConvertRequest) -> tuple[list[SolvedVariant], list[s
         notes.append(f"no CPU variant: the environment cannot be solved without a GPU ({error.message})")
     audit_gpu = False
     if cpu is not None:
-        audited = _audit(cpu.spec, cpu, _target(cpu.lock, request), gpu=False)
+        audited = _audit(cpu.spec, cpu, _target(cpu.lock, request), gpu=False,
+                         offline=request.offline)
         audit_gpu = audited[1].needs_gpu
         variants.append(_variant(request, "cpu", cpu.spec, cpu, audited, None))
     reasons = gpu_reasons(spec, audit_needs_gpu=audit_gpu)
     if wants_gpu(request.gpu, reasons) or cpu is None:  # type: ignore[arg-type]
         gpu = _solve(spec, _resolve_options(request, cuda, request.output / LOCK_NAMES["gpu"]))
-        audited = _audit(gpu.spec, gpu, _target(gpu.lock, request), gpu=True)
+        audited = _audit(gpu.spec, gpu, _target(gpu.lock, request), gpu=True,
+                         offline=request.offline)
         variants.append(_variant(request, "gpu", gpu.spec, gpu, audited, cuda))
         why = "; ".join(reasons) if reasons else "--gpu yes"
         notes.append(f"GPU variant for CUDA {cuda}: {why}")

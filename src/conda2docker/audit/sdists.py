@@ -25,7 +25,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from conda2docker.errors import SourceLocation
-from conda2docker.model import EnvSpec, PipRequirement
+from conda2docker.model import EnvSpec, Lock, PipRequirement
 
 if TYPE_CHECKING:
     from conda2docker.resolve.pypi import DistFile, IndexClient
@@ -38,6 +38,9 @@ DEFAULT_PYTHON = "3.12"
 """The Python assumed when the conda part pins none (conda-forge's current default)."""
 
 _BUILD_FILES = ("setup.py", "pyproject.toml", "setup.cfg")
+UNREADABLE: tuple[type[Exception], ...] = (OSError, ValueError, EOFError, tarfile.TarError,
+                                           zipfile.BadZipFile)
+"""What a bad download or a broken archive raises; the pin is then reported unchecked."""
 _EXACT = re.compile(r"^===?\s*([^\s,;*]+)$")
 _IMPORT = re.compile(r"^\s*(?:from|import)\s+([A-Za-z_][\w]*)", re.MULTILINE)
 _BUILD_TIME_IMPORTS = {"torch", "tensorflow", "numpy", "Cython", "pybind11", "cupy", "jax"}
@@ -141,6 +144,7 @@ def scan_sdist_pins(
     target = PipTarget(platform=platform, python_version=python, glibc=glibc)
     facts: dict[str, SdistFacts] = {}
     unchecked: list[str] = []
+    failures: tuple[type[Exception], ...] = (FetchError, *UNREADABLE)
     for requirement in spec.pip:
         version = exact_version(requirement)
         if version is None or requirement.name is None:
@@ -148,7 +152,7 @@ def scan_sdist_pins(
         try:
             files = _version_files(index, indexes, options.find_links, requirement.name, version)
             found = _source_build(index, files, target, requirement, version)
-        except (FetchError, OSError, ValueError) as error:
+        except failures as error:
             unchecked.append(f"{requirement.name}=={version}: {error}")
             continue
         if found is not None:
@@ -193,6 +197,37 @@ def _source_build(index: IndexClient, files: Sequence[DistFile], target: Any,
         index.store_blob("sdist-facts", json.dumps(asdict(found)).encode(), FACTS_VERSION,
                          sdist.url, sdist.sha256)
     return _with_location(found, requirement.location)
+
+
+def inspect_locked(lock: Lock, platform: str, index: IndexClient) -> dict[str, SdistFacts]:
+    """Facts of the sdists a lock pins for ``platform`` (what ``convert`` builds), by name.
+
+    An sdist that cannot be fetched or read is left out: the plan then falls back to what
+    the package name and its requirements tell (:func:`build_needs`).
+    """
+    from conda2docker.resolve.pypi import DistFile, FetchError
+
+    found: dict[str, SdistFacts] = {}
+    failures: tuple[type[Exception], ...] = (FetchError, *UNREADABLE)
+    for package in lock.pip_packages(platform):
+        if package.artifact != "sdist":
+            continue
+        file = DistFile(filename=package.file_name, url=package.url, sha256=package.sha256)
+        name = canonicalize_name(package.name)
+        try:
+            cached = index.cached_blob("sdist-facts", FACTS_VERSION, file.url, file.sha256 or "")
+            if cached and file.sha256:
+                found[name] = _facts_from_json(cached, None)
+                continue
+            facts = inspect_sdist(index.download(file), file.filename, name, package.version,
+                                  file.url)
+        except failures:
+            continue
+        if file.sha256:
+            index.store_blob("sdist-facts", json.dumps(asdict(facts)).encode(), FACTS_VERSION,
+                             file.url, file.sha256)
+        found[name] = facts
+    return found
 
 
 def _facts_from_json(data: bytes, location: SourceLocation | None) -> SdistFacts:

@@ -65,7 +65,7 @@ def sdist_only(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
         yield rule.finding(
             name,
             evidence=(*facts.evidence(), f"needs: {needs.describe()}"),
-            location=facts.location,
+            location=facts.location or _pip_location(ctx, name),
             version=facts.version,
             target=_target(ctx),
             toolchains=", ".join(needs.toolchains) or "no compiler (pure Python)",
