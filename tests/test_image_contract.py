@@ -20,7 +20,7 @@ from conda2docker import verify_checks as vc
 from conda2docker.image import DOCKERFILE_NAMES
 from conda2docker.model import EnvSpec
 from conda2docker.plan import BuildPlan, PlanOptions, make_plan
-from conda2docker.plan.instructions import AddArchive, Copy, Run
+from conda2docker.plan.instructions import AddArchive, Copy
 from conda2docker.render.dockerfile import render_dockerfile
 from support.locks import lock_with_builds, lock_with_pip_wheels
 
@@ -69,7 +69,7 @@ def test_verify_reads_back_what_the_plan_writes(case: str) -> None:
 
 @pytest.mark.parametrize("case", sorted(PLANS))
 def test_verify_looks_for_caches_in_the_home_the_plan_creates(case: str) -> None:
-    plan, options = _plan(case)
+    plan, _ = _plan(case)
     text = render_dockerfile(plan)
     home = re.search(r"--home-dir (\S+)", text)
     assert home is not None
@@ -87,12 +87,9 @@ def test_every_build_only_path_is_a_leftover_verify_looks_for(case: str) -> None
     written: set[str] = set()
     for stage in plan.stages:
         for instruction in stage.instructions:
-            if isinstance(instruction, Copy) and stage.name != "runtime":
+            if isinstance(instruction, AddArchive) or (
+                    isinstance(instruction, Copy) and stage.name != "runtime"):
                 written.add(instruction.dest)
-            elif isinstance(instruction, AddArchive):
-                written.add(instruction.dest)
-            elif isinstance(instruction, Run) and stage.name == "runtime":
-                continue
         if stage.name == "runtime":
             copies = [i for i in stage.instructions if isinstance(i, Copy)]
             assert copies and all(c.dest.rstrip("/") == plan.prefix for c in copies)

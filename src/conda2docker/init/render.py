@@ -10,7 +10,8 @@ from conda2docker.init.dockerignore import render_dockerignore
 from conda2docker.init.plan import InitPlan
 from conda2docker.init.stages import ImageOptions, extend_plan
 from conda2docker.model import EnvSpec, Lock
-from conda2docker.plan import BuildPlan, PlanOptions, make_plan
+from conda2docker.plan import BuildPlan, PlanOptions
+from conda2docker.plan.make import assemble, checked_options, lock_parts
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +49,10 @@ def render_init(
     """Every file, keyed by its path relative to the repository root."""
     from conda2docker.render.dockerfile import render_dockerfile
 
-    plan = make_plan(spec, lock, plan_options(init, base))
-    extended = extend_plan(plan, init, image)
+    options = checked_options(lock, plan_options(init, base))
+    parts = lock_parts(lock, options)
+    plan = assemble(spec, lock, options, parts)
+    extended = extend_plan(spec, lock, options, parts, init, image)
     files: dict[Path, bytes] = {
         Path(init.dockerfile): render_dockerfile(extended).encode(),
         Path("compose.yaml"): render_compose(init, extended).encode(),

@@ -1,19 +1,20 @@
-"""Add what ``init`` needs to the build plan ``make_plan`` returned (data in, data out).
+"""The parts ``init`` adds to the lock's parts before the plan is assembled (data in, data out).
 
-* a ``repo`` stage: the repository's files, without conda2docker's support files, with
-  ``postBuild``/``start`` made executable;
-* a ``project`` stage: the repository's own packages built into wheels after every
-  dependency is installed, then installed into a prefix of their own, so that a change to
-  the code rebuilds only this stage and one small layer of the runtime;
-* in the runtime stage: the project prefix and the repository (as the non-root user)
-  copied in, ``WORKDIR`` the repository, ``postBuild`` run once as that user (an argv: the
-  script is a file in the image, never pasted into the Dockerfile), ``start`` as the
-  exec-form ``ENTRYPOINT`` wrapping ``CMD``;
-* support paths relocated under ``--output`` when it is not the repository root.
+* a ``repo`` part: the repository's files, without conda2docker's support files, with
+  ``postBuild``/``start`` made executable; the runtime copies them (as the non-root user)
+  last, runs ``postBuild`` once as that user after ``WORKDIR`` (an argv: the script is a file
+  in the image, never pasted into the Dockerfile) and has ``start`` as the exec-form
+  ``ENTRYPOINT`` wrapping ``CMD``;
+* a ``project`` part: the repository's own packages built into wheels after every
+  dependency is installed, then installed into a prefix of their own that the runtime copies
+  over the environment, so that a change to the code rebuilds only this stage and one small
+  layer of the runtime;
+* the lock's parts relocated under ``--output`` when it is not the repository root.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
@@ -28,20 +29,18 @@ from conda2docker.image import (
     VENDOR_DIR,
 )
 from conda2docker.init.plan import InitPlan
-from conda2docker.plan import BuildPlan, Stage
+from conda2docker.model import EnvSpec, Lock
 from conda2docker.plan.instructions import (
     AddArchive,
     Arg,
-    Cmd,
     Copy,
-    Entrypoint,
     Env,
     Instruction,
     Run,
     Shell,
-    Workdir,
 )
-from conda2docker.plan.types import DEFAULT_CUDA_ARCH_LIST
+from conda2docker.plan.make import assemble
+from conda2docker.plan.types import DEFAULT_CUDA_ARCH_LIST, BuildPlan, Part, PlanOptions, Stage
 
 REPO_STAGING = f"{STAGING}/repo"
 
@@ -61,10 +60,10 @@ def _posix(path: Path) -> str:
     return PurePosixPath(path).as_posix()
 
 
-def relocate(plan: BuildPlan, support: Path) -> BuildPlan:
-    """Prefix the plan's context paths (``conda2docker/…``, ``vendor/…``) with ``support``."""
+def relocate(parts: Sequence[Part], support: Path) -> list[Part]:
+    """The parts with their context paths (``conda2docker/…``, ``vendor/…``) under ``support``."""
     if support == Path():
-        return plan
+        return list(parts)
     prefix = _posix(support) + "/"
     roots = (f"{SUPPORT_DIR}/", f"{VENDOR_DIR}/", f"{SOURCES_DIR}/")
 
@@ -76,12 +75,11 @@ def relocate(plan: BuildPlan, support: Path) -> BuildPlan:
             return replace(instruction, source=prefix + instruction.source)
         return instruction
 
-    stages = tuple(replace(s, instructions=tuple(move(i) for i in s.instructions))
-                   for s in plan.stages)
-    return replace(plan, stages=stages)
+    return [replace(p, stage=replace(p.stage, instructions=tuple(move(i) for i in p.stage.instructions)))
+            for p in parts]
 
 
-def repo_stage(init: InitPlan, options: ImageOptions) -> Stage:
+def repo_part(init: InitPlan, options: ImageOptions, workdir: str) -> Part:
     support = PurePosixPath(_posix(options.support))
     strip = [f"{REPO_STAGING}/{support / SUPPORT_DIR}", f"{REPO_STAGING}/{support / VENDOR_DIR}"]
     commands: list[tuple[str, ...] | Shell] = [("rm", "-rf", *strip)]
@@ -90,17 +88,24 @@ def repo_stage(init: InitPlan, options: ImageOptions) -> Stage:
         commands.append(("chmod", "0755", *(f"{REPO_STAGING}/{_posix(p)}" for p in scripts)))
     steps: tuple[Instruction, ...] = (Copy((".",), REPO_STAGING), Run(tuple(commands)))
     purpose = "the repository's files (data excluded by .dockerignore), without the build's support files"
-    return Stage("repo", "${RUNTIME_IMAGE}", purpose, steps)
+    stage = Stage("repo", "${RUNTIME_IMAGE}", purpose, steps)
+    copy = Copy((f"{REPO_STAGING}/",), f"{workdir}/", from_stage=stage.name,
+                chown=f"{options.uid}:{options.gid}")
+    post_build = (Run(((f"{workdir}/{_posix(init.post_build)}",),)),) if init.post_build else ()
+    start = (f"{workdir}/{_posix(init.start)}",) if init.start is not None else None
+    return Part(stage, runtime_copies=(copy,), copy_rank=2, runtime_steps=post_build,
+                entrypoint=start)
 
 
-def project_stage(init: InitPlan, plan: BuildPlan, options: ImageOptions) -> Stage:
-    prefix = plan.prefix
+def project_part(init: InitPlan, plan_options: PlanOptions, options: ImageOptions, *,
+                 has_pip: bool) -> Part:
+    prefix = plan_options.prefix
     python = f"{prefix}/bin/python"
     steps: list[Instruction] = [Copy((prefix,), prefix, from_stage="env")]
-    if plan.stage("pip") is not None:
+    if has_pip:
         steps.append(Copy((f"{PIP_PREFIX}/",), f"{prefix}/", from_stage="pip"))
     index: tuple[str, ...] = ()
-    if plan.vendored:
+    if plan_options.vendor:
         support = "" if options.support == Path() else _posix(options.support) + "/"
         steps.append(Copy((f"{support}{VENDOR_DIR}/pip",), f"{STAGING}/pip"))
         index = ("--no-index", "--find-links", f"{STAGING}/pip")
@@ -123,29 +128,10 @@ def project_stage(init: InitPlan, plan: BuildPlan, options: ImageOptions) -> Sta
     steps.append(Run((Shell(install), ("rm", "-rf", STAGING))))
     names = ", ".join(p.name for p in init.projects)
     purpose = (f"builds and installs the repository's own packages after their dependencies: {names}")
-    return Stage("project", "${BUILD_IMAGE}", purpose, tuple(steps))
-
-
-def runtime_additions(runtime: Stage, init: InitPlan, plan: BuildPlan, options: ImageOptions) -> Stage:
-    """The runtime stage with the project prefix, the repository, postBuild and start."""
-    workdir = plan.runtime.workdir
-    owner = f"{options.uid}:{options.gid}"
-    copies: list[Instruction] = []
-    if init.projects:
-        copies.append(Copy((f"{PROJECT_PREFIX}/",), f"{plan.prefix}/", from_stage="project"))
-    copies.append(Copy((f"{REPO_STAGING}/",), f"{workdir}/", from_stage="repo", chown=owner))
-    steps: list[Instruction] = []
-    for instruction in runtime.instructions:
-        if isinstance(instruction, Env):
-            steps += copies
-        if isinstance(instruction, Cmd) and init.start is not None:
-            steps.append(Entrypoint((f"{workdir}/{_posix(init.start)}",)))
-        steps.append(instruction)
-        if isinstance(instruction, Workdir) and init.post_build is not None:
-            steps.append(Run(((f"{workdir}/{_posix(init.post_build)}",),)))
-    if init.start is not None and not any(isinstance(i, Entrypoint) for i in steps):
-        steps.append(Entrypoint((f"{workdir}/{_posix(init.start)}",)))
-    return replace(runtime, instructions=tuple(steps))
+    stage = Stage("project", "${BUILD_IMAGE}", purpose, tuple(steps))
+    copy = Copy((f"{PROJECT_PREFIX}/",), f"{prefix}/", from_stage=stage.name)
+    return Part(stage, runtime_copies=(copy,), copy_rank=1,
+                args=(Arg("BUILD_IMAGE", options.build_image),))
 
 
 def header(init: InitPlan, plan: BuildPlan) -> tuple[str, ...]:
@@ -163,18 +149,19 @@ def header(init: InitPlan, plan: BuildPlan) -> tuple[str, ...]:
     return tuple(lines)
 
 
-def extend_plan(plan: BuildPlan, init: InitPlan, options: ImageOptions) -> BuildPlan:
-    """The build plan with the repository, its packages and its scripts added."""
-    plan = relocate(plan, options.support)
-    stages = [s for s in plan.stages if s.name != "runtime"]
-    runtime = plan.stage("runtime")
-    assert runtime is not None, "make_plan always ends with a runtime stage"
-    stages.append(repo_stage(init, options))
-    args = list(plan.args)
+def init_parts(init: InitPlan, lock_parts: Sequence[Part], plan_options: PlanOptions,
+               options: ImageOptions) -> list[Part]:
+    """The lock's parts (relocated under the support directory), the repository and its packages."""
+    parts = relocate(lock_parts, options.support)
+    parts.append(repo_part(init, options, image.work_dir(plan_options.user_name)))
     if init.projects:
-        stages.append(project_stage(init, plan, options))
-        if not any(a.name == "BUILD_IMAGE" for a in args):
-            args.append(Arg("BUILD_IMAGE", options.build_image))
-    stages.append(runtime_additions(runtime, init, plan, options))
-    plan = replace(plan, stages=tuple(stages), args=tuple(args))
+        has_pip = any(p.stage.name == "pip" for p in lock_parts)
+        parts.append(project_part(init, plan_options, options, has_pip=has_pip))
+    return parts
+
+
+def extend_plan(spec: EnvSpec | None, lock: Lock, plan_options: PlanOptions, lock_parts: Sequence[Part],
+                init: InitPlan, options: ImageOptions) -> BuildPlan:
+    """The build plan with the repository, its packages and its scripts added."""
+    plan = assemble(spec, lock, plan_options, init_parts(init, lock_parts, plan_options, options))
     return replace(plan, header=header(init, plan))

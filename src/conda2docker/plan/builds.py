@@ -21,6 +21,7 @@ from conda2docker.image import (
 from conda2docker.image import CUDA_HOME as CUDA_HOME_IMAGE
 from conda2docker.model import Lock, LockedPackage
 from conda2docker.plan.apt import apt_install_missing
+from conda2docker.plan.gpu import DEFAULT_CUDA, cuda_devel_image
 from conda2docker.plan.instructions import (
     Arg,
     Copy,
@@ -32,7 +33,7 @@ from conda2docker.plan.instructions import (
     check_requirement_url,
     check_sha256,
 )
-from conda2docker.plan.types import ContextFile, PlanOptions, Stage, VendorItem
+from conda2docker.plan.types import ContextFile, Part, PlanOptions, Stage, VendorItem
 
 
 def vendored_pip_path(package: LockedPackage) -> str:
@@ -55,9 +56,10 @@ class _Sources:
     hashed: list[str] = field(default_factory=list)
     unhashed: list[str] = field(default_factory=list)
     local_dirs: list[str] = field(default_factory=list)
+    vendor: list[VendorItem] = field(default_factory=list)
 
 
-def _collect(packages: Sequence[LockedPackage], options: PlanOptions, vendor: list[VendorItem]) -> _Sources:
+def _collect(packages: Sequence[LockedPackage], options: PlanOptions) -> _Sources:
     found = _Sources()
     for package in sorted(packages, key=lambda p: p.name.lower()):
         check_pip_name(package.name)
@@ -69,7 +71,7 @@ def _collect(packages: Sequence[LockedPackage], options: PlanOptions, vendor: li
             source = package.url
             if options.vendor:
                 dest = vendored_pip_path(package)
-                vendor.append(VendorItem(package.url, dest, None, package.sha256))
+                found.vendor.append(VendorItem(package.url, dest, None, package.sha256))
                 source = f"file://{STAGING}/{dest.removeprefix(VENDOR_DIR + '/')}"
             line = requirement_line(package, source)
             (found.hashed if package.sha256 else found.unhashed).append(line)
@@ -77,18 +79,20 @@ def _collect(packages: Sequence[LockedPackage], options: PlanOptions, vendor: li
             source = package.url
             if options.vendor:
                 dest = f"{VENDOR_DIR}/src/{package.name}.tar.gz"
-                vendor.append(VendorItem(package.url, dest, None, None))
+                found.vendor.append(VendorItem(package.url, dest, None, None))
                 source = f"file://{STAGING}/{dest.removeprefix(VENDOR_DIR + '/')}"
             found.unhashed.append(f"{package.name} @ {check_requirement_url(source)}")
     return found
 
 
 def _requirement_steps(
-    found: _Sources, options: PlanOptions, context: list[ContextFile], stem: str, pip_wheel: list[str],
-) -> tuple[list[Instruction], list[tuple[str, ...]]]:
-    """COPY steps for the requirement files and sources, and one ``pip wheel`` per file."""
+    found: _Sources, options: PlanOptions, stem: str, pip_wheel: list[str],
+) -> tuple[list[Instruction], list[tuple[str, ...]], list[ContextFile]]:
+    """COPY steps for the requirement files and sources, one ``pip wheel`` per file, and the
+    requirement files."""
     steps: list[Instruction] = []
     commands: list[tuple[str, ...]] = []
+    context: list[ContextFile] = []
     for suffix, lines, extra in (("", found.hashed, ("--require-hashes",)), ("-sources", found.unhashed, ())):
         if not lines:
             continue
@@ -101,18 +105,13 @@ def _requirement_steps(
     if options.vendor:
         steps.append(Copy((f"{VENDOR_DIR}/pip",), f"{STAGING}/pip"))
         steps.append(Copy((f"{VENDOR_DIR}/src",), f"{STAGING}/src"))
-    return steps, commands
+    return steps, commands, context
 
 
-def wheels_stage(
-    options: PlanOptions,
-    packages: Sequence[LockedPackage],
-    context: list[ContextFile],
-    vendor: list[VendorItem],
-    *,
-    cpu_only_cuda: bool = False,
-) -> Stage:
-    """Build sdist-only, git and local pip packages into wheels, with compilers and headers."""
+def wheels_part(options: PlanOptions, packages: Sequence[LockedPackage], *,
+                cpu_only_cuda: bool = False) -> Part:
+    """Build sdist-only, git and local pip packages into wheels, with compilers and headers
+    (the ``pip`` stage installs them; the runtime copies nothing from here)."""
     prefix = options.prefix
     steps: list[Instruction] = [Copy((prefix,), prefix, from_stage="env")]
     if options.apt_build:
@@ -122,13 +121,17 @@ def wheels_stage(
     pip_wheel = [f"{prefix}/bin/python", "-m", "pip", "wheel", "--no-deps", "--wheel-dir", f"{STAGING}/wheels"]
     if options.vendor:
         pip_wheel += ["--no-index", "--find-links", f"{STAGING}/pip"]
-    found = _collect(packages, options, vendor)
-    copies, commands = _requirement_steps(found, options, context, "build-requirements", pip_wheel)
+    found = _collect(packages, options)
+    copies, commands, context = _requirement_steps(found, options, "build-requirements", pip_wheel)
     steps += copies
     steps.append(Run(tuple(commands), cache_mounts=(PIP_CACHE,)))
     names = ", ".join(sorted(p.name for p in packages))
     purpose = f"builds wheels from sdists, git and local sources with compilers: {names}"
-    return Stage("wheels", "${BUILD_IMAGE}", purpose, tuple(steps), provides=(f"{STAGING}/wheels",))
+    stage = Stage("wheels", "${BUILD_IMAGE}", purpose, tuple(steps), provides=(f"{STAGING}/wheels",))
+    notes = ("the CPU variant builds the CUDA extensions without nvcc (FORCE_CUDA=0): "
+             "they provide their CPU code paths only",) if cpu_only_cuda else ()
+    return Part(stage, context=tuple(context), vendor=tuple(found.vendor), notes=notes,
+                args=(Arg("BUILD_IMAGE", options.build_image),))
 
 
 def conda_nvcc(lock: Lock, platform: str) -> bool:
@@ -136,17 +139,16 @@ def conda_nvcc(lock: Lock, platform: str) -> bool:
     return any(p.name == "cuda-nvcc" for p in lock.conda_packages(platform))
 
 
-def cuda_ext_stage(
+def cuda_ext_part(
     options: PlanOptions,
     packages: Sequence[LockedPackage],
-    context: list[ContextFile],
-    vendor: list[VendorItem],
     *,
     nvcc_from_conda: bool,
     has_pip_stage: bool,
-) -> Stage:
+) -> Part:
     """Compile CUDA extensions against the environment (torch etc. importable at build time:
-    ``--no-build-isolation``) and install them into a layer of their own."""
+    ``--no-build-isolation``) and install them into a layer of their own, which the runtime
+    copies over the prefix."""
     prefix = options.prefix
     steps: list[Instruction] = [
         Arg("TORCH_CUDA_ARCH_LIST", options.cuda_arch_list),
@@ -161,8 +163,8 @@ def cuda_ext_stage(
     steps.append(Env((("CUDA_HOME", cuda_home), ("FORCE_CUDA", "1"))))
     pip_wheel = [f"{prefix}/bin/python", "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
                  "--wheel-dir", f"{STAGING}/cuda-wheels"]
-    found = _collect(packages, options, vendor)
-    copies, commands = _requirement_steps(found, options, context, "cuda-requirements", pip_wheel)
+    found = _collect(packages, options)
+    copies, commands, context = _requirement_steps(found, options, "cuda-requirements", pip_wheel)
     steps += copies
     install = Shell(
         f"{prefix}/bin/python -m pip install --no-deps --no-index --disable-pip-version-check "
@@ -172,5 +174,14 @@ def cuda_ext_stage(
     compiler = "conda's cuda-nvcc" if nvcc_from_conda else "nvcc of the CUDA devel image"
     names = ", ".join(sorted(p.name for p in packages))
     purpose = f"compiles CUDA extensions with {compiler} into a layer of their own: {names}"
-    base = "${BUILD_IMAGE}" if nvcc_from_conda else "${CUDA_DEVEL_IMAGE}"
-    return Stage("cuda-ext", base, purpose, tuple(steps), provides=(CUDA_EXT_PREFIX,))
+    if nvcc_from_conda:
+        base, arg = "${BUILD_IMAGE}", Arg("BUILD_IMAGE", options.build_image)
+    else:
+        devel = options.cuda_devel_image or cuda_devel_image(options.cuda_version or DEFAULT_CUDA)
+        base, arg = "${CUDA_DEVEL_IMAGE}", Arg("CUDA_DEVEL_IMAGE", devel)
+    stage = Stage("cuda-ext", base, purpose, tuple(steps), provides=(CUDA_EXT_PREFIX,))
+    notes = ("the cuda-ext stage needs its CUDA devel base image; the rest builds offline",
+             ) if options.vendor else ()
+    copy = Copy((f"{CUDA_EXT_PREFIX}/",), f"{options.prefix}/", from_stage=stage.name)
+    return Part(stage, runtime_copies=(copy,), context=tuple(context), vendor=tuple(found.vendor),
+                notes=notes, args=(arg,))

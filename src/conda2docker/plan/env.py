@@ -7,8 +7,8 @@ from dataclasses import replace
 from conda2docker.image import BOOTSTRAP_PREFIX as BOOTSTRAP
 from conda2docker.image import CONDA_PKGS_DIR, STAGING, VENDOR_DIR
 from conda2docker.model import Lock, LockedPackage
-from conda2docker.plan.instructions import AddArchive, Copy, Instruction, Run, Shell, User
-from conda2docker.plan.types import ContextFile, PlanOptions, Stage
+from conda2docker.plan.instructions import AddArchive, Arg, Copy, Instruction, Run, Shell, User
+from conda2docker.plan.types import ContextFile, Part, PlanOptions, Stage, VendorItem
 
 
 def explicit_lock_name(platform: str) -> str:
@@ -31,10 +31,35 @@ def with_local_urls(lock: Lock, platform: str) -> Lock:
     return replace(lock, packages=packages)
 
 
-def env_stage(options: PlanOptions, lock_name: str, context: list[ContextFile]) -> Stage:
+def env_part(lock: Lock, options: PlanOptions) -> Part:
+    """The explicit lock of the platform's conda packages (their vendored copies with
+    ``--vendor``), installed into the prefix; the runtime copies the prefix."""
+    from conda2docker.lockfile import render_explicit
+
+    platform = options.platform
+    explicit = render_explicit(with_local_urls(lock, platform) if options.vendor else lock, platform)
+    lock_name = explicit_lock_name(platform)
+    context = [ContextFile(f"{options.support_dir}/{lock_name}", explicit.encode())]
+    vendor = tuple(VendorItem(p.url, vendored_package_path(p), p.md5, p.sha256)
+                   for p in lock.conda_packages(platform)) if options.vendor else ()
+    args: tuple[Arg, ...]
     if options.installer == "micromamba":
-        return _micromamba(options, lock_name)
-    return _rattler(options, lock_name, context)
+        stage = _micromamba(options, lock_name)
+        args = (Arg("MICROMAMBA_IMAGE", options.micromamba_image),)
+    else:
+        script = _installer_script(options)
+        context.append(script)
+        stage = _rattler(options, lock_name, script.path)
+        args = () if options.vendor else (Arg("PYTHON_IMAGE", options.python_image),)
+    copy = Copy((options.prefix,), options.prefix, from_stage=stage.name)
+    return Part(stage, runtime_copies=(copy,), context=tuple(context), vendor=vendor, args=args)
+
+
+def _installer_script(options: PlanOptions) -> ContextFile:
+    from importlib.resources import files
+
+    script = files("conda2docker").joinpath("data/install_lock.py").read_bytes()
+    return ContextFile(f"{options.support_dir}/install_lock.py", script)
 
 
 def _micromamba(options: PlanOptions, lock_name: str) -> Stage:
@@ -56,14 +81,10 @@ def _micromamba(options: PlanOptions, lock_name: str) -> Stage:
     return Stage("env", "${MICROMAMBA_IMAGE}", purpose, tuple(steps), provides=(options.prefix,))
 
 
-def _rattler(options: PlanOptions, lock_name: str, context: list[ContextFile]) -> Stage:
-    from importlib.resources import files
-
+def _rattler(options: PlanOptions, lock_name: str, script: str) -> Stage:
     prefix = options.prefix
     lock_in_image = f"{STAGING}/{lock_name}"
-    installer_script = files("conda2docker").joinpath("data/install_lock.py").read_bytes()
-    context.append(ContextFile(f"{options.support_dir}/install_lock.py", installer_script))
-    support = (f"{options.support_dir}/install_lock.py", f"{options.support_dir}/{lock_name}")
+    support = (script, f"{options.support_dir}/{lock_name}")
     steps: list[Instruction] = []
     if options.vendor:
         steps.append(AddArchive(f"{VENDOR_DIR}/bootstrap-python.tar.gz", BOOTSTRAP))

@@ -9,21 +9,19 @@ from conda2docker.image import PIP_CACHE, PIP_PREFIX, STAGING, VENDOR_DIR
 from conda2docker.model import LockedPackage
 from conda2docker.plan.builds import requirement_line, vendored_pip_path
 from conda2docker.plan.instructions import Command, Copy, Instruction, Run, Shell
-from conda2docker.plan.types import ContextFile, PlanOptions, Stage, VendorItem
+from conda2docker.plan.types import ContextFile, Part, PlanOptions, Stage, VendorItem
 
 
-def pip_stage(
-    options: PlanOptions,
-    registry: Sequence[LockedPackage],
-    has_built: bool,
-    context: list[ContextFile],
-    vendor: list[VendorItem],
-) -> Stage:
+def pip_part(options: PlanOptions, registry: Sequence[LockedPackage], has_built: bool) -> Part:
+    """Install the registry wheels (and the ``wheels`` stage's builds) into their own prefix,
+    which the runtime copies over the conda prefix."""
     python = f"{options.prefix}/bin/python"
     install = [python, "-m", "pip", "install", "--no-deps", "--no-index", "--disable-pip-version-check",
                "--prefix", PIP_PREFIX, "--no-warn-script-location"]
     steps: list[Instruction] = []
     commands: list[Command] = []
+    context: list[ContextFile] = []
+    vendor: list[VendorItem] = []
     if registry:
         lines = []
         for package in sorted(registry, key=lambda p: p.name.lower()):
@@ -45,4 +43,6 @@ def pip_stage(
     commands.append(("rm", "-rf", STAGING))
     steps.append(Run(tuple(commands), cache_mounts=(PIP_CACHE,)))
     purpose = "installs the locked pip packages (hash-checked) into a layer of their own"
-    return Stage("pip", "env", purpose, tuple(steps), provides=(PIP_PREFIX,))
+    stage = Stage("pip", "env", purpose, tuple(steps), provides=(PIP_PREFIX,))
+    copy = Copy((f"{PIP_PREFIX}/",), f"{options.prefix}/", from_stage=stage.name)
+    return Part(stage, runtime_copies=(copy,), context=tuple(context), vendor=tuple(vendor))

@@ -3,14 +3,16 @@ environment on PATH (no activation, no shell wrapper), OCI labels."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from conda2docker import __version__, image
-from conda2docker.image import CUDA_EXT_PREFIX, JUPYTER_PORT, PIP_PREFIX, SYSTEM_PATH
+from conda2docker.image import JUPYTER_PORT, SYSTEM_PATH
 from conda2docker.model import EnvSpec, Lock
 from conda2docker.plan.apt import apt_install
 from conda2docker.plan.instructions import (
     Arg,
     Cmd,
-    Copy,
+    Entrypoint,
     Env,
     Expose,
     Instruction,
@@ -20,7 +22,7 @@ from conda2docker.plan.instructions import (
     User,
     Workdir,
 )
-from conda2docker.plan.types import PlanOptions, RuntimeFacts, Stage
+from conda2docker.plan.types import Part, PlanOptions, RuntimeFacts, Stage
 
 # Variables that conda activation scripts of common packages set; the image sets them
 # with ENV so that no activation (and no shell wrapper) is needed.
@@ -91,9 +93,9 @@ def runtime_facts(lock: Lock, options: PlanOptions) -> RuntimeFacts:
     )
 
 
-def runtime_stage(
-    spec: EnvSpec | None, lock: Lock, options: PlanOptions, *, has_pip: bool, has_cuda_ext: bool
-) -> Stage:
+def runtime_stage(spec: EnvSpec | None, lock: Lock, options: PlanOptions, parts: Sequence[Part]) -> Stage:
+    """The runtime, assembled from the parts: what each asks it to copy (by rank, then in
+    order), the steps each runs as the user after ``WORKDIR``, an ``ENTRYPOINT`` if one has it."""
     prefix = options.prefix
     user = options.user_name
     facts = runtime_facts(lock, options)
@@ -113,11 +115,8 @@ def runtime_stage(
             engine_only=True,
         )
     )
-    steps.append(Copy((prefix,), prefix, from_stage="env"))
-    if has_pip:
-        steps.append(Copy((f"{PIP_PREFIX}/",), f"{prefix}/", from_stage="pip"))
-    if has_cuda_ext:
-        steps.append(Copy((f"{CUDA_EXT_PREFIX}/",), f"{prefix}/", from_stage="cuda-ext"))
+    ranked = sorted(enumerate(parts), key=lambda item: (item[1].copy_rank, item[0]))
+    steps += [copy for _, part in ranked for copy in part.runtime_copies]
     env: list[tuple[str, str]] = [
         ("PATH", f"{prefix}/bin:{SYSTEM_PATH}"),
         ("CONDA_PREFIX", prefix),
@@ -135,6 +134,10 @@ def runtime_stage(
         steps.append(Expose(JUPYTER_PORT))
     steps.append(User("${APP_UID}:${APP_GID}"))
     steps.append(Workdir(facts.workdir))
+    steps += [step for part in parts for step in part.runtime_steps]
+    entrypoint = next((p.entrypoint for p in parts if p.entrypoint is not None), None)
+    if entrypoint is not None:
+        steps.append(Entrypoint(entrypoint))
     if facts.command:
         steps.append(Cmd(facts.command))
     purpose = (f"slim {options.variant.upper()} runtime: only the prefix, non-root user "

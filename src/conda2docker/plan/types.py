@@ -7,7 +7,7 @@ from typing import Literal
 
 from conda2docker import image
 from conda2docker.image import Variant
-from conda2docker.plan.instructions import Arg, Instruction, check_stage_name
+from conda2docker.plan.instructions import Arg, Copy, Instruction, check_stage_name
 
 Installer = Literal["micromamba", "rattler"]
 
@@ -81,6 +81,32 @@ class VendorItem:
     dest: str
     md5: str | None = None
     sha256: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One stage and everything it brings to the plan (a building block).
+
+    Stage builders return a part; :func:`conda2docker.plan.assemble` collects the parts'
+    context files, vendored items, notes and build args, and builds the runtime stage from
+    what each part asks it to copy. Adding a stage is one builder returning one part.
+    """
+
+    stage: Stage
+    runtime_copies: tuple[Copy, ...] = ()
+    """What the runtime stage copies from this stage (``COPY --from=<stage>``)."""
+    copy_rank: int = 0
+    """Runtime copies go in rank order, then part order: what changes most often last, so a
+    change rebuilds the fewest layers."""
+    runtime_steps: tuple[Instruction, ...] = ()
+    """Steps of the runtime stage after its ``WORKDIR``, as the runtime user."""
+    entrypoint: tuple[str, ...] | None = None
+    """The runtime's exec-form ``ENTRYPOINT`` (wrapping ``CMD``)."""
+    context: tuple[ContextFile, ...] = ()
+    vendor: tuple[VendorItem, ...] = ()
+    notes: tuple[str, ...] = ()
+    args: tuple[Arg, ...] = ()
+    """Global build args the stage's base needs (``BUILD_IMAGE``, …)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,134 @@
+"""Making a plan from parts: check the options, build one part per needed stage, assemble.
+
+:func:`make_plan` is the whole of it for ``convert``; ``init`` calls the three steps itself so
+it can add its own parts (the repository, its packages) before the runtime is assembled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+
+from conda2docker.audit.gaps import BuildGaps
+from conda2docker.model import EnvSpec, Lock, LockedPackage
+from conda2docker.names import canonical
+from conda2docker.plan.builds import conda_nvcc, cuda_ext_part, wheels_part
+from conda2docker.plan.env import env_part
+from conda2docker.plan.gaps import apply_gaps
+from conda2docker.plan.gpu import check_cuda_version
+from conda2docker.plan.header import plan_header
+from conda2docker.plan.instructions import Arg, PlanError, check_image
+from conda2docker.plan.pip import pip_part
+from conda2docker.plan.runtime import runtime_facts, runtime_stage
+from conda2docker.plan.types import BuildPlan, Part, PlanOptions
+
+_PREFIX = re.compile(r"^/[A-Za-z0-9_.\-/]+$")
+_USER_NAME = re.compile(r"^[a-z_][a-z0-9_\-]{0,31}$")
+_SUPPORT_DIR = re.compile(r"^[a-z0-9_\-]+(/[a-z0-9_\-]+)*$")
+
+
+def lock_digest(lock_bytes: bytes) -> str:
+    return hashlib.sha256(lock_bytes).hexdigest()
+
+
+def _python_version(conda: Sequence[LockedPackage]) -> str | None:
+    python = next((p for p in conda if p.name == "python"), None)
+    return python.version if python else None
+
+
+def _check_options(options: PlanOptions) -> None:
+    for image in (options.runtime_image, options.micromamba_image, options.python_image,
+                  options.build_image, *([options.cuda_devel_image] if options.cuda_devel_image else [])):
+        check_image(image)
+    if not _PREFIX.match(options.prefix) or ".." in options.prefix.split("/"):
+        raise PlanError(f"invalid prefix {options.prefix!r}: expected an absolute plain path")
+    if not _USER_NAME.match(options.user_name):
+        raise PlanError(f"invalid user name {options.user_name!r}")
+    if not _SUPPORT_DIR.match(options.support_dir):
+        raise PlanError(f"invalid support directory {options.support_dir!r}")
+    for number, what in ((options.uid, "UID"), (options.gid, "GID")):
+        if not 1 <= number < 2**31:
+            raise PlanError(f"invalid {what} {number}: expected 1 … 2147483647 (0 would be root)")
+    if options.cuda_version:
+        check_cuda_version(options.cuda_version)
+    if not re.match(r"^[0-9.;+ A-Za-z]*$", options.cuda_arch_list):
+        raise PlanError(f"invalid CUDA arch list {options.cuda_arch_list!r}")
+
+
+def checked_options(lock: Lock, options: PlanOptions, gaps: BuildGaps | None = None) -> PlanOptions:
+    """``options`` with the audit's gaps applied, checked against each other and the lock."""
+    options = apply_gaps(options, gaps)
+    platform = options.platform
+    if platform not in lock.platforms:
+        raise PlanError(
+            f"the lock has no packages for {platform} (it covers {', '.join(lock.platforms)})"
+        )
+    _check_options(options)
+    conda = lock.conda_packages(platform)
+    pip = lock.pip_packages(platform)
+    if pip and _python_version(conda) is None:
+        raise PlanError("the lock has pip packages but no python conda package")
+    if pip and not any(p.name == "pip" for p in conda):
+        raise PlanError("the lock has pip packages but no pip conda package: add pip to the environment")
+    return options
+
+
+def lock_parts(lock: Lock, options: PlanOptions) -> list[Part]:
+    """One part per stage the lock needs: ``env``, then ``wheels``, ``pip``, ``cuda-ext``."""
+    platform = options.platform
+    pip = lock.pip_packages(platform)
+    to_build = [p for p in pip if p.artifact in ("sdist", "vcs", "path")]
+    extensions = set(options.cuda_extensions)
+    gpu = options.variant == "gpu"
+    cuda_builds = [p for p in to_build if gpu and canonical(p.name) in extensions]
+    plain_builds = [p for p in to_build if p not in cuda_builds]
+
+    parts = [env_part(lock, options)]
+    if plain_builds:
+        cpu_cuda = not gpu and any(canonical(p.name) in extensions for p in plain_builds)
+        parts.append(wheels_part(options, plain_builds, cpu_only_cuda=cpu_cuda))
+    if pip:
+        registry = [p for p in pip if p.artifact == "wheel"]
+        parts.append(pip_part(options, registry, bool(plain_builds)))
+    if cuda_builds:
+        parts.append(cuda_ext_part(options, cuda_builds, nvcc_from_conda=conda_nvcc(lock, platform),
+                                   has_pip_stage=bool(pip)))
+    return parts
+
+
+def assemble(spec: EnvSpec | None, lock: Lock, options: PlanOptions, parts: Sequence[Part]) -> BuildPlan:
+    """The plan of ``parts`` and the runtime stage built from them."""
+    stages = (*(p.stage for p in parts), runtime_stage(spec, lock, options, parts))
+    args: dict[str, Arg] = {"RUNTIME_IMAGE": Arg("RUNTIME_IMAGE", options.runtime_image)}
+    for part in parts:
+        for arg in part.args:
+            args.setdefault(arg.name, arg)
+    return BuildPlan(
+        variant=options.variant,
+        platform=options.platform,
+        installer=options.installer,
+        vendored=options.vendor,
+        header=plan_header(spec, options, stages),
+        args=tuple(args.values()),
+        stages=stages,
+        context_files=tuple(sorted((f for p in parts for f in p.context), key=lambda f: f.path)),
+        vendor_items=tuple(sorted({v for p in parts for v in p.vendor}, key=lambda v: v.dest)),
+        needs_bootstrap=options.vendor and options.installer == "rattler",
+        prefix=options.prefix,
+        python_version=_python_version(lock.conda_packages(options.platform)),
+        buildkit=options.buildkit,
+        runtime=runtime_facts(lock, options),
+        notes=tuple(n for p in parts for n in p.notes),
+    )
+
+
+def make_plan(
+    spec: EnvSpec | None, lock: Lock, options: PlanOptions, gaps: BuildGaps | None = None
+) -> BuildPlan:
+    """Turn a lock (and the audit's gaps) into the stages that build its image."""
+    options = checked_options(lock, options, gaps)
+    return assemble(spec, lock, options, lock_parts(lock, options))
+
+
+__all__ = ["assemble", "checked_options", "lock_digest", "lock_parts", "make_plan"]
