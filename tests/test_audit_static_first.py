@@ -109,3 +109,14 @@ def test_nearest_versions_surround_the_request() -> None:
     assert nearest_versions(have, "3.11.*") == ("3.9.7", "3.10.14", "3.11.9", "3.12.4")
     assert nearest_versions(have, ">=4") == ("3.10.14", "3.11.9", "3.12.4", "3.13.1")
     assert nearest_versions([], "1.0") == ()
+
+
+def test_sarif_carries_the_same_findings(
+    old_python: Path, snapshot_wide: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, findings = audit_json(capsys, str(old_python), "--channel-alias", snapshot_wide.as_uri())
+    main(["audit", str(old_python), "--channel-alias", snapshot_wide.as_uri(), "--solver",
+          "rattler", "--format", "sarif"])
+    out, _ = capsys.readouterr()
+    results = json.loads(out)["runs"][0]["results"]
+    assert sorted(r["ruleId"] for r in results) == sorted(str(f["code"]) for f in findings)

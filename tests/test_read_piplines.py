@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from conda2docker.errors import InputError, InputErrors, SourceLocation
 from conda2docker.read.piplines import PipReader, logical_lines, parse_requirement
@@ -415,3 +417,20 @@ def test_a_missing_constraints_file_names_the_c_line(tmp_path: Path) -> None:
     [missing] = pip.changes
     assert missing.code == "R512" and "constraints file" in missing.reason
     assert missing.location == AT
+
+
+@given(st.lists(st.sampled_from(["numpy==1.26.4", "requests>=2", "somepkg=0.15.0", "x[=1",
+                                 "-e nonsense", "pandas", "--pre numpy"]), max_size=70))
+def test_every_bad_line_is_reported_once_up_to_the_limit(lines: list[str]) -> None:
+    from conda2docker.errors import MAX_PROBLEMS, Problems
+
+    bad = {"somepkg=0.15.0", "x[=1", "-e nonsense", "--pre numpy"}
+    pip = PipReader(Path("/p"))
+    problems = Problems()
+    for number, line in enumerate(lines, start=1):
+        with problems.collect():
+            pip.add_line(line, SourceLocation(Path("/p/environment.yml"), number, 7))
+    expected = [n for n, line in enumerate(lines, start=1) if line in bad]
+    assert problems.total == len(expected)
+    assert [p.location.line for p in problems.found if p.location] == expected[:MAX_PROBLEMS]
+    assert len(pip.requirements) == len(lines) - len(expected)
