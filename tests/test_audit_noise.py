@@ -48,8 +48,9 @@ def test_nothing_about_what_the_reader_added(tmp_path: Path) -> None:
 def test_pypi_under_its_old_names_is_pypi(tmp_path: Path) -> None:
     assert not [f for f in findings_of(tmp_path, EXPORT) if f.code == "P206"]
     other = EXPORT.replace("https://pypi.org/simple/", "https://download.pytorch.org/whl/cu118")
-    assert [f.subject for f in findings_of(tmp_path, other) if f.code == "P206"] == [
-        "https://download.pytorch.org/whl/cu118"]
+    [custom] = [f for f in findings_of(tmp_path, other) if f.code == "P206"]
+    assert custom.subject == "https://download.pytorch.org/whl/cu118"
+    assert custom.location is not None and custom.location.line == 13
 
 
 def test_channel_findings_point_at_the_channel_line(tmp_path: Path) -> None:

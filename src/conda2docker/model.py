@@ -86,6 +86,11 @@ class PipOptions:
     other: tuple[str, ...] = ()
     constraints: tuple[PipRequirement, ...] = ()
     """``-c FILE`` entries: version limits for packages that something else requires."""
+    locations: tuple[tuple[str, SourceLocation], ...] = ()
+    """Where each index or find-links URL was written (for findings about a source)."""
+
+    def location_of(self, url: str) -> SourceLocation | None:
+        return next((at for text, at in self.locations if text == url), None)
 
 
 ChangeAction = Literal["dropped", "mapped", "relaxed", "added", "ignored", "decoded", "merged"]

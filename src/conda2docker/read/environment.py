@@ -134,7 +134,9 @@ class _EnvironmentReader:
             with self.problems.collect():
                 pip_reader.add_line(text, location)
         with self.problems.collect():
-            pip_reader.extra_index_urls += [url for url, _ in self._pip_repositories(document)]
+            for url, at in self._pip_repositories(document):
+                pip_reader.extra_index_urls.append(url)
+                pip_reader.locations.setdefault(url, at)
         self.changes += pip_reader.changes
         variables: tuple[tuple[str, str], ...] = ()
         with self.problems.collect():

@@ -86,6 +86,7 @@ class PipReader:
     pre: bool = False
     other: list[str] = field(default_factory=list)
     constraints: list[PipRequirement] = field(default_factory=list)
+    locations: dict[str, SourceLocation] = field(default_factory=dict)
     _reading: list[Path] = field(default_factory=list)
     _in_constraints: bool = False
 
@@ -98,6 +99,7 @@ class PipReader:
             pre=self.pre,
             other=tuple(dict.fromkeys(self.other)),
             constraints=tuple(self.constraints),
+            locations=tuple(self.locations.items()),
         )
 
     def add_line(self, text: str, location: SourceLocation, folder: Path | None = None) -> None:
@@ -253,6 +255,9 @@ class PipReader:
         }
         if value is not None and name in handlers:
             handlers[name](value)
+            if name in ("--index-url", "--extra-index-url", "--find-links"):
+                self.locations.setdefault(value if name != "--find-links" else
+                                          _link(value, self.root), location)
             return
         if name == "--pre":
             self.pre = True

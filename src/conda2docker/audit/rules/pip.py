@@ -340,7 +340,8 @@ def custom_index(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
                 sources.setdefault(key, []).append(f"{name} {package.version}")
     for source, packages in sorted(sources.items()):
         evidence = listing(packages) if packages else ("from the pip options",)
-        yield rule.finding(source, evidence=evidence)
+        location = ctx.spec.pip_options.location_of(source) if ctx.spec else None
+        yield rule.finding(source, evidence=evidence, location=location)
 
 
 @rule(
