@@ -176,3 +176,16 @@ def test_the_plan_gives_a_pure_python_sdist_no_compiler(local_pypi: LocalIndex,
     assert builds["c2d-pure"].toolchains == () and builds["c2d-pure"].apt_packages == ()
     assert "c" in builds["c2d-cext"].toolchains
     assert "build-essential" in builds["c2d-cext"].apt_packages
+
+
+def test_an_unreachable_extra_source_leaves_pins_unchecked_not_guessed(
+    local_pypi: LocalIndex, tmp_path: Path
+) -> None:
+    path = tmp_path / "environment.yml"
+    path.write_text("dependencies:\n  - python=3.11\n  - pip:\n"
+                    f"    - --index-url {local_pypi.url}\n"
+                    "    - --extra-index-url http://127.0.0.1:9/simple/\n"
+                    "    - c2d-pure==1.0\n    - c2d-cext==0.1\n")
+    result = scan(path, tmp_path / "cache")
+    assert result.facts == {}  # c2d-pure has a wheel on the first index: decided
+    assert [u.split(":")[0] for u in result.unchecked] == ["c2d-cext==0.1"]

@@ -145,15 +145,23 @@ def scan_sdist_pins(
     facts: dict[str, SdistFacts] = {}
     unchecked: list[str] = []
     failures: tuple[type[Exception], ...] = (FetchError, *UNREADABLE)
+    down: dict[str, str] = {}
+    """Sources that could not be read, with the reason: asked once, not once per pin."""
     for requirement in spec.pip:
         version = exact_version(requirement)
         if version is None or requirement.name is None:
             continue
+        pin = f"{requirement.name}=={version}"
         try:
-            files = _version_files(index, indexes, options.find_links, requirement.name, version)
-            found = _source_build(index, files, target, requirement, version)
+            files = _version_files(index, indexes, options.find_links, requirement.name,
+                                   version, down)
+            if not down or _fitting_wheel(files, target):
+                found = _source_build(index, files, target, requirement, version)
+            else:  # a source that may hold the wheel could not be read: do not guess
+                unchecked.append(f"{pin}: {next(iter(down.values()))}")
+                continue
         except failures as error:
-            unchecked.append(f"{requirement.name}=={version}: {error}")
+            unchecked.append(f"{pin}: {error}")
             continue
         if found is not None:
             facts[canonicalize_name(requirement.name)] = found
@@ -161,14 +169,28 @@ def scan_sdist_pins(
 
 
 def _version_files(index: IndexClient, indexes: Sequence[str], find_links: Sequence[str],
-                   name: str, version: str) -> list[DistFile]:
+                   name: str, version: str, down: dict[str, str]) -> list[DistFile]:
+    """The files of ``name`` ``version`` from every source that answers; a source that does
+    not is recorded in ``down`` (the first index failing is an error: nothing is known)."""
+    from conda2docker.resolve.pypi import FetchError
+
     try:
         wanted = Version(version)
     except InvalidVersion:
         return []
-    files = [f for url in indexes for f in index.project_files(url, name)]
-    for location in find_links:
-        files += index.find_links_files(location)
+    files: list[DistFile] = []
+    for position, source in enumerate([*indexes, *find_links]):
+        if source in down:
+            continue
+        try:
+            if position < len(indexes):
+                files += index.project_files(source, name)
+            else:
+                files += index.find_links_files(source)
+        except FetchError as error:
+            if position == 0:
+                raise
+            down[source] = str(error)
     chosen = []
     for file in files:
         parsed = file.name_version()
@@ -177,12 +199,16 @@ def _version_files(index: IndexClient, indexes: Sequence[str], find_links: Seque
     return chosen
 
 
+def _fitting_wheel(files: Sequence[DistFile], target: Any) -> bool:
+    from conda2docker.resolve.pip.target import wheel_priority
+
+    return any(f.is_wheel and wheel_priority(f.filename, target) is not None for f in files)
+
+
 def _source_build(index: IndexClient, files: Sequence[DistFile], target: Any,
                   requirement: PipRequirement, version: str) -> SdistFacts | None:
     """The facts of the sdist when no wheel of ``files`` fits ``target``; else None."""
-    from conda2docker.resolve.pip.target import wheel_priority
-
-    if any(f.is_wheel and wheel_priority(f.filename, target) is not None for f in files):
+    if _fitting_wheel(files, target):
         return None
     sdists = sorted((f for f in files if f.is_sdist), key=lambda f: f.filename)
     if not sdists:
