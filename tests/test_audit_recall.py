@@ -97,6 +97,7 @@ def test_solve_adds_and_loses_nothing(corpus_envs: Path, snapshot_wide: Path,
                              offline=True, keep_going=True, cache_dir=tmp_path)
     merged: dict[str, list[Finding]] = {}
     solved_fully = []
+    unanswered = []
     added: Counter[str] = Counter()
     for path in files(corpus_envs):
         spec, static = static_findings(path)
@@ -110,17 +111,23 @@ def test_solve_adds_and_loses_nothing(corpus_envs: Path, snapshot_wide: Path,
         combined = enrich(static, solved)
         merged[path.name] = combined
         assert {(f.code, f.subject) for f in static} <= {(f.code, f.subject) for f in combined}
-        failed = {"C101", "C107", "C108", "P207"} & {f.code for f in combined}
-        if not failed and resolution.lock.packages:
+        causes = [f for f in combined if f.code in {"C101", "C107", "C108", "P207"}]
+        if not causes and resolution.lock.packages:
             solved_fully.append(path.name)
+        elif not any(f.location is not None and f.location.line for f in causes):
+            unanswered.append(path.name)
         before = {(f.code, f.subject) for f in static}
         added.update(f.code for f in combined if (f.code, f.subject) not in before)
     hit, total, missed = score({n: merged[n] for n in solved_fully}, STATIC)
     print(table(f"static + solve, {len(solved_fully)} of {len(merged)} files solve fully "
                 "against snapshot-wide", hit, total, missed))
     print("  solved fully:", ", ".join(n[:40] for n in solved_fully))
+    print(f"  failed solves that name their cause at a line: "
+          f"{len(merged) - len(solved_fully) - len(unanswered)} of "
+          f"{len(merged) - len(solved_fully)}", *unanswered, sep="\n  ")
     print("  findings the solve added (all files), by code:", dict(sorted(added.items())))
     assert solved_fully, "no corpus file solves against snapshot-wide"
+    assert not unanswered
 
 
 def oracle() -> dict[str, set[str]]:
