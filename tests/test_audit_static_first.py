@@ -120,3 +120,14 @@ def test_sarif_carries_the_same_findings(
     out, _ = capsys.readouterr()
     results = json.loads(out)["runs"][0]["results"]
     assert sorted(r["ruleId"] for r in results) == sorted(str(f["code"]) for f in findings)
+
+
+def test_convert_stops_with_the_same_diagnosis(
+    old_python: Path, snapshot_wide: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code = main(["convert", str(old_python), "--channel-alias", snapshot_wide.as_uri(),
+                 "--solver", "rattler", "-o", str(tmp_path / "out")])
+    _, err = capsys.readouterr()
+    assert code == 3
+    assert "python=3.6 (no such version for linux-64; the channels have 3.8" in err
+    assert not (tmp_path / "out" / "Dockerfile").exists()
