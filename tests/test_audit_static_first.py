@@ -50,7 +50,7 @@ def test_missing_version_is_a_finding_with_the_nearest_versions(
     assert missing["location"] == {"file": str(old_python.relative_to(Path.cwd()))
                                    if old_python.is_relative_to(Path.cwd()) else str(old_python),
                                    "line": 5, "column": 5}
-    assert "3.6" in str(missing["message"]) and "3.8" in str(missing["message"])
+    assert "3.6" in str(missing["message"]) and "3.8.15, 3.9" in str(missing["message"])
     assert "in no channel" not in str(missing["message"])
     assert "C101" not in by_code
     # the file's own findings are there next to the solve's: channels, lock, pins
@@ -68,7 +68,7 @@ def test_lock_stops_with_the_same_diagnosis(
     _, err = capsys.readouterr()
     assert code == 3
     assert "environment.yml:5:5" in err
-    assert "python=3.6 (no such version for linux-64; the channels have 3.8" in err
+    assert "python=3.6 (no such version for linux-64; the channels have 3.8.15, 3.9" in err
     assert "in no channel" not in err and "pip" not in err.split("fix:")[1]
     assert not (tmp_path / "out.lock.yml").exists()
 
@@ -104,10 +104,11 @@ def test_dropped_pin_is_blamed_before_the_conflict() -> None:
 
 
 def test_nearest_versions_surround_the_request() -> None:
-    have = ["3.8.15", "3.9.7", "3.10.14", "3.11.9", "3.12.4", "3.13.1"]
+    have = ["3.8.12", "3.8.15", "3.9.7", "3.10.14", "3.11.9", "3.12.4", "3.13.1"]
     assert nearest_versions(have, "3.6") == ("3.8.15", "3.9.7", "3.10.14", "3.11.9")
     assert nearest_versions(have, "3.11.*") == ("3.9.7", "3.10.14", "3.11.9", "3.12.4")
-    assert nearest_versions(have, ">=4") == ("3.10.14", "3.11.9", "3.12.4", "3.13.1")
+    assert nearest_versions(have, "3.8.13") == ("3.8.12", "3.8.15", "3.9.7", "3.10.14")
+    assert nearest_versions(have, ">=4") == ("3.13.1",)
     assert nearest_versions([], "1.0") == ()
 
 

@@ -345,20 +345,26 @@ NEAREST = 4
 
 
 def nearest_versions(versions: Sequence[Any], requested: str) -> tuple[str, ...]:
-    """Up to four distinct versions around ``requested`` (two below, two above), ascending.
+    """Up to four versions around ``requested`` (two below, two above), ascending.
 
     ``versions`` are rattler ``Version`` values (or strings); ``requested`` a conda version
-    spec such as ``3.6``, ``>=1.2,<2`` or ``1.7.*``: its first number is the reference.
+    spec such as ``3.6``, ``>=1.2,<2`` or ``1.7.*``: its first number is the reference, and
+    versions are compared at its precision (``3.6`` → the newest of each ``3.x`` series).
     """
     from rattler import Version
 
-    distinct: dict[str, Any] = {}
+    found = _VERSION_START.search(requested or "")
+    depth = found[0].count(".") + 1 if found else 0
+    newest: dict[tuple[str, ...], Any] = {}
     for version in versions:
-        distinct.setdefault(str(version), version if not isinstance(version, str) else Version(version))
-    ordered = sorted(distinct.values())
+        value = Version(version) if isinstance(version, str) else version
+        parts = str(value).split(".")
+        series = tuple(parts[:depth]) if depth else tuple(parts)
+        if series not in newest or newest[series] < value:
+            newest[series] = value
+    ordered = sorted(newest.values())
     if not ordered:
         return ()
-    found = _VERSION_START.search(requested or "")
     if found is None:
         return tuple(str(v) for v in ordered[-NEAREST:])
     reference = Version(found[0])
