@@ -51,6 +51,16 @@ def test_lock_refuses_to_overwrite_a_file_that_is_not_a_lock(tmp_path: Path, cap
         (["lock"], 2, "Missing argument"),
         (["frobnicate"], 2, "No such command"),
         (["convert", ".", "-o", "x"], 2, "is a directory"),
+        # choices are types typer checks at the door, naming every allowed value
+        (["convert", "env.yml", "--installer", "conda"], 2, "'micromamba', 'rattler'"),
+        (["convert", "env.yml", "--format", "podman"], 2, "'docker', 'apptainer'"),
+        (["convert", "env.yml", "--gpu", "maybe"], 2, "'auto', 'yes', 'no'"),
+        (["audit", "env.yml", "--fail-on", "fatal"], 2, "'error', 'warning', 'info', 'never'"),
+        (["audit", "env.yml", "--channel-priority", "loose"], 2, "'strict', 'flexible', 'disabled'"),
+        (["graph", "env.yml", "--format", "png"], 2, "'dot', 'json', 'graphml', 'svg'"),
+        (["build", ".", "--variant", "tpu"], 2, "'cpu', 'gpu'"),
+        (["verify", "img", "--format", "xml"], 2, "'table', 'json'"),
+        (["lock", "env.yml", "--solver", "mamba"], 2, "'auto', 'rattler', 'conda-lock'"),
     ],
 )
 def test_bad_invocations_exit_with_a_message(argv: list[str], code: int, needle: str,

@@ -105,7 +105,9 @@ def test_the_contract_is_the_one_spelling() -> None:
     source = Path(contract.__file__).parent
     values = [contract.PREFIX, contract.STAGING, contract.PIP_PREFIX, contract.BOOTSTRAP_PREFIX,
               contract.LABEL_LOCK_SHA256, contract.LABEL_VARIANT, '"Dockerfile.gpu"',
-              contract.PROJECT_PREFIX, contract.CUDA_EXT_PREFIX, contract.RUNTIME_IMAGE]
+              contract.PROJECT_PREFIX, contract.CUDA_EXT_PREFIX, contract.RUNTIME_IMAGE,
+              contract.PIP_CACHE, contract.CONDA_PKGS_DIR, contract.CUDA_HOME, contract.BUILD_LOG,
+              contract.LOCK_NAMES["gpu"], contract.AUDIT_NAMES["cpu"], contract.BUILD_IMAGE]
     offenders = []
     for path in sorted(source.rglob("*.py")):
         if path.name == "image.py" or "data" in path.relative_to(source).parts:

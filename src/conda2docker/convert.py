@@ -20,6 +20,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from conda2docker import image
+from conda2docker.choices import (
+    Bootstrap,
+    ChannelPriority,
+    GpuMode,
+    Installer,
+    OutputFormat,
+    Solver,
+)
 from conda2docker.errors import InputError, ResolveError
 from conda2docker.image import AUDIT_NAMES, DEFINITION_NAMES, DOCKERFILE_NAMES, LOCK_NAMES, Variant
 from conda2docker.model import EnvSpec, Finding, Lock, Resolution
@@ -30,24 +38,22 @@ if TYPE_CHECKING:
     from conda2docker.resolve import ResolveOptions
 
 Echo = Callable[[str], None]
-FORMATS = ("docker", "apptainer")
-GPU_MODES = ("auto", "yes", "no")
 
 
 @dataclass(frozen=True, slots=True)
 class ConvertRequest:
     env_file: Path
     output: Path
-    installer: str = "micromamba"
+    installer: Installer = "micromamba"
     vendor: bool = False
     platforms: tuple[str, ...] = ()
     channels: tuple[str, ...] = ()
     channel_alias: str | None = None
     mirrors: tuple[str, ...] = ()
     offline: bool = False
-    priority: str = "strict"
-    solver: str = "auto"
-    gpu: str = "auto"
+    priority: ChannelPriority = "strict"
+    solver: Solver = "auto"
+    gpu: GpuMode = "auto"
     cuda: str | None = None
     runtime_image: str = image.RUNTIME_IMAGE
     build_image: str = image.BUILD_IMAGE
@@ -57,8 +63,8 @@ class ConvertRequest:
     uid: int = image.UID
     gid: int = image.GID
     buildkit: bool = False
-    formats: tuple[str, ...] = ("docker",)
-    apptainer_bootstrap: str = "docker"
+    formats: tuple[OutputFormat, ...] = (OutputFormat.docker,)
+    apptainer_bootstrap: Bootstrap = "docker"
     check: bool = False
     force: bool = False
 
@@ -88,32 +94,24 @@ def lock_bytes(lock: Lock) -> bytes:
     from conda2docker.lockfile import write_conda_lock
 
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "conda-lock.yml"
+        path = Path(tmp) / LOCK_NAMES["cpu"]
         write_conda_lock(lock, path)
         return path.read_bytes()
 
 
 def _validate(request: ConvertRequest) -> None:
-    if request.installer not in ("micromamba", "rattler"):
-        raise InputError(f"unknown --installer {request.installer!r}", fix="use micromamba or rattler")
-    if request.gpu not in GPU_MODES:
-        raise InputError(f"unknown --gpu {request.gpu!r}", fix="use auto, yes or no")
-    unknown = [f for f in request.formats if f not in FORMATS]
-    if unknown or not request.formats:
-        raise InputError(f"unknown --format {', '.join(unknown) or '(none)'}", fix="use docker and/or apptainer")
-    if request.apptainer_bootstrap not in ("docker", "docker-daemon"):
-        raise InputError(f"unknown --apptainer-bootstrap {request.apptainer_bootstrap!r}",
-                         fix="use docker or docker-daemon")
+    if not request.formats:
+        raise InputError("no --format", fix="use docker and/or apptainer")
     if request.output.exists() and not request.output.is_dir():
         raise InputError(f"{request.output} exists and is not a directory", fix="choose another --output")
 
 
 def _resolve_options(request: ConvertRequest, cuda: str | None, lock_path: Path) -> ResolveOptions:
-    from conda2docker.commands._options import resolve_options_from_cli
+    from conda2docker.pipeline import resolve_options
 
-    return resolve_options_from_cli(
-        platforms=list(request.platforms), channels=list(request.channels),
-        channel_alias=request.channel_alias, mirrors=list(request.mirrors), offline=request.offline,
+    return resolve_options(
+        platforms=request.platforms, channels=request.channels,
+        channel_alias=request.channel_alias, mirrors=request.mirrors, offline=request.offline,
         priority=request.priority, solver=request.solver, cuda=cuda, lock_path=lock_path,
     )
 
@@ -130,16 +128,16 @@ def _audit(spec: EnvSpec, resolution: Resolution, platform: str, *,
 
     The lock's sdists are looked into (not run) so a pure-Python one gets no compiler.
     """
-    from conda2docker.audit import AuditContext, audit, plan_inputs
+    from conda2docker.audit.gaps import plan_inputs
     from conda2docker.audit.local import scan_local_paths
-    from conda2docker.audit.sdists import inspect_locked
+    from conda2docker.audit.run import audit_targets
+    from conda2docker.audit.sdists import SdistScan, inspect_locked
     from conda2docker.resolve.pypi import IndexClient
 
     local = scan_local_paths(spec)
     sdists = inspect_locked(resolution.lock, platform, IndexClient(offline=offline))
-    ctx = AuditContext.build(spec, resolution, platform=platform, gpu=gpu, local=local,
-                             sdists=sdists)
-    findings = audit(ctx)
+    findings = audit_targets(spec, resolution, (platform,), gpu=gpu, local=local,
+                             sdists={platform: SdistScan(sdists)})
     return findings, plan_inputs(findings, resolution.lock, platform, spec=spec, local=local,
                                  sdists=sdists)
 
@@ -149,7 +147,7 @@ def _plan_options(request: ConvertRequest, variant: Variant, cuda: str | None, d
     from conda2docker.plan import PlanOptions
 
     return PlanOptions(
-        installer=request.installer,  # type: ignore[arg-type]
+        installer=request.installer,
         vendor=request.vendor,
         variant=variant,
         platform=platform,
@@ -201,7 +199,7 @@ def solve_variants(request: ConvertRequest) -> tuple[list[SolvedVariant], list[s
     try:
         cpu = _solve(spec, _resolve_options(request, None, request.output / LOCK_NAMES["cpu"]))
     except ResolveError as error:
-        if not wants_gpu(request.gpu, gpu_reasons(spec)):  # type: ignore[arg-type]
+        if not wants_gpu(request.gpu, gpu_reasons(spec)):
             raise
         notes.append(f"no CPU variant: the environment cannot be solved without a GPU ({error.message})")
     audit_gpu = False
@@ -211,7 +209,7 @@ def solve_variants(request: ConvertRequest) -> tuple[list[SolvedVariant], list[s
         audit_gpu = audited[1].needs_gpu
         variants.append(_variant(request, "cpu", cpu.spec, cpu, audited, None))
     reasons = gpu_reasons(spec, audit_needs_gpu=audit_gpu)
-    if wants_gpu(request.gpu, reasons) or cpu is None:  # type: ignore[arg-type]
+    if wants_gpu(request.gpu, reasons) or cpu is None:
         gpu = _solve(spec, _resolve_options(request, cuda, request.output / LOCK_NAMES["gpu"]))
         audited = _audit(gpu.spec, gpu, _target(gpu.lock, request), gpu=True,
                          offline=request.offline)
@@ -257,15 +255,15 @@ def render_files(request: ConvertRequest, variants: Sequence[SolvedVariant]) -> 
         root = variant.resolution.spec.source.parent
         files[out / AUDIT_NAMES[variant.name]] = render_report(
             variant.findings, "markdown", root=root).encode()
-        if "docker" in request.formats:
+        if OutputFormat.docker in request.formats:
             files[out / DOCKERFILE_NAMES[variant.name]] = render_dockerfile(plan).encode()
-        if "apptainer" in request.formats:
+        if OutputFormat.apptainer in request.formats:
             name = DEFINITION_NAMES["cpu" if only_gpu else variant.name]
             bootstrap = request.apptainer_bootstrap
-            files[out / name] = render_apptainer(plan, bootstrap).encode()  # type: ignore[arg-type]
+            files[out / name] = render_apptainer(plan, bootstrap).encode()
         for context_file in plan.context_files:
             files[out / context_file.path] = context_file.content
-    if "docker" in request.formats:
+    if OutputFormat.docker in request.formats:
         first = variants[0]
         files[out / ".dockerignore"] = render_dockerignore(first.plan).encode()
         work_dir = os.path.relpath(request.env_file.resolve().parent, out.resolve())

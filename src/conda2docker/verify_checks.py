@@ -93,7 +93,7 @@ def image_facts(config: Mapping[str, Any], architecture: str, prefix: str | None
         user=str(config.get("User") or ""),
         label_digest=labels.get(contract.LABEL_LOCK_SHA256),
         variant=labels.get(contract.LABEL_VARIANT),
-        cache_paths=(*cache_paths(chosen, contract.home_dir()), "/home/*/.cache/pip"),
+        cache_paths=(*cache_paths(chosen, contract.home_dir()), f"{contract.home_dir('*')}/.cache/pip"),
     )
 
 

@@ -7,12 +7,11 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
 
+from conda2docker.choices import ReportFormat
 from conda2docker.errors import SourceLocation
 from conda2docker.model import Finding, Severity
 
-ReportFormat = Literal["table", "json", "markdown", "sarif"]
 FORMATS: tuple[ReportFormat, ...] = ("table", "json", "markdown", "sarif")
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import get_args
 
 from conda2docker.audit.registry import Rule
+from conda2docker.choices import FailOn
 from conda2docker.errors import InputError
 from conda2docker.model import Finding, Severity
 
-FAIL_LEVELS = ("error", "warning", "info", "never")
+FAIL_LEVELS: tuple[FailOn, ...] = get_args(FailOn)
 
 
 def parse_selectors(values: Iterable[str]) -> tuple[str, ...]:

@@ -1,14 +1,17 @@
-"""CLI options shared by several commands, and their translation into typed options."""
+"""CLI options shared by several commands, and the parsing of ``KEY=VALUE`` options.
+
+Choices are the types of :mod:`conda2docker.choices` (typer validates them); defaults are the
+image contract's and the plan's. Nothing outside ``commands/`` imports this package.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import Annotated, Optional
 
 import typer
 
-if TYPE_CHECKING:
-    from conda2docker.resolve import ResolveOptions
+from conda2docker.choices import ChannelPriority, Solver
 
 EnvArg = Annotated[
     Path,
@@ -37,10 +40,10 @@ OfflineOpt = Annotated[
     bool, typer.Option("--offline", help="Use local channels and the repodata cache only.")
 ]
 PriorityOpt = Annotated[
-    str, typer.Option("--channel-priority", help="strict, flexible or disabled (as conda).")
+    ChannelPriority, typer.Option("--channel-priority", help="strict, flexible or disabled (as conda).")
 ]
 SolverOpt = Annotated[
-    str, typer.Option("--solver", help="auto (conda-lock when conda/micromamba is on PATH), rattler or conda-lock.")
+    Solver, typer.Option("--solver", help="auto (conda-lock when conda/micromamba is on PATH), rattler or conda-lock.")
 ]
 CudaOpt = Annotated[
     Optional[str],  # noqa: UP045
@@ -50,37 +53,20 @@ CudaOpt = Annotated[
 ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite files that differ.")]
 
 
-def resolve_options_from_cli(
-    *,
-    platforms: list[str] | None,
-    channels: list[str] | None = None,
-    channel_alias: str | None = None,
-    mirrors: list[str] | None = None,
-    offline: bool = False,
-    priority: str = "strict",
-    solver: str = "auto",
-    cuda: str | None = None,
-    update: list[str] | None = None,
-    lock_path: Path | None = None,
-) -> ResolveOptions:
-    """Validate CLI values and build :class:`ResolveOptions`."""
-    from conda2docker.errors import InputError
-    from conda2docker.resolve import ResolveOptions
-    from conda2docker.resolve.channels import parse_mirror
+BuildArgOpt = Annotated[
+    Optional[list[str]],  # noqa: UP045
+    typer.Option("--build-arg", help="KEY=VALUE (repeatable)."),
+]
 
-    if priority not in ("strict", "flexible", "disabled"):
-        raise InputError(f"unknown --channel-priority {priority!r}", fix="use strict, flexible or disabled")
-    if solver not in ("auto", "rattler", "conda-lock"):
-        raise InputError(f"unknown --solver {solver!r}", fix="use auto, rattler or conda-lock")
-    return ResolveOptions(
-        platforms=tuple(platforms or ()),
-        channel_alias=channel_alias,
-        mirrors=tuple(parse_mirror(m) for m in mirrors or ()),
-        extra_channels=tuple(channels or ()),
-        offline=offline,
-        priority=priority,  # type: ignore[arg-type]
-        solver=solver,  # type: ignore[arg-type]
-        cuda=cuda,
-        update=tuple(update or ()),
-        existing_path=lock_path,
-    )
+
+def parse_build_args(items: list[str] | None) -> dict[str, str]:
+    """``--build-arg KEY=VALUE`` values as a mapping (a one-line error for a malformed one)."""
+    from conda2docker.errors import InputError
+
+    args: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InputError(f"invalid --build-arg {item!r}", fix="write --build-arg KEY=VALUE")
+        args[key] = value
+    return args

@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from conda2docker import image
+from conda2docker.choices import Bootstrap, GpuMode, Installer, OutputFormat
 from conda2docker.commands._options import (
     ChannelAliasOpt,
     ChannelOpt,
@@ -31,7 +32,7 @@ def convert_command(
         "docker"
     ),
     installer: Annotated[
-        str, typer.Option("--installer", help="micromamba (default) or rattler: what installs the lock in the env stage.")
+        Installer, typer.Option("--installer", help="micromamba (default) or rattler: what installs the lock in the env stage.")
     ] = "micromamba",
     vendor: Annotated[
         bool, typer.Option("--vendor", help="Copy every package file into the context (hash-checked): builds offline.")
@@ -44,7 +45,7 @@ def convert_command(
     channel_priority: PriorityOpt = "strict",
     solver: SolverOpt = "auto",
     gpu: Annotated[
-        str, typer.Option("--gpu", help="auto (a GPU variant when the environment has CUDA packages), yes or no.")
+        GpuMode, typer.Option("--gpu", help="auto (a GPU variant when the environment has CUDA packages), yes or no.")
     ] = "auto",
     cuda: Annotated[
         Optional[str],  # noqa: UP045 - typer needs Optional here
@@ -53,12 +54,12 @@ def convert_command(
                      show_default=False),
     ] = None,
     fmt: Annotated[
-        Optional[list[str]],  # noqa: UP045
+        Optional[list[OutputFormat]],  # noqa: UP045
         typer.Option("--format", help="docker (Dockerfile, compose.yaml; the default) and/or apptainer "
                      "(conda2docker.def); repeatable."),
     ] = None,
     apptainer_bootstrap: Annotated[
-        str, typer.Option("--apptainer-bootstrap", help="docker (a registry) or docker-daemon (the local engine).")
+        Bootstrap, typer.Option("--apptainer-bootstrap", help="docker (a registry) or docker-daemon (the local engine).")
     ] = "docker",
     runtime_image: Annotated[str, typer.Option("--runtime-image", help="Base of the runtime stage (pin with @sha256:…).")] = image.RUNTIME_IMAGE,
     build_image: Annotated[str, typer.Option("--build-image", help="Base of the wheels (compile) stage.")] = image.BUILD_IMAGE,
@@ -85,7 +86,7 @@ def convert_command(
         gpu=gpu, cuda=cuda, runtime_image=runtime_image, build_image=build_image,
         micromamba_image=micromamba_image, python_image=python_image,
         cuda_devel_image=cuda_devel_image, uid=uid, gid=gid, buildkit=buildkit,
-        formats=tuple(dict.fromkeys(fmt or ["docker"])), apptainer_bootstrap=apptainer_bootstrap,
+        formats=tuple(dict.fromkeys(fmt or [OutputFormat.docker])), apptainer_bootstrap=apptainer_bootstrap,
         check=check, force=force,
     )
     result = convert(request, echo=lambda line: typer.echo(line, err=True))
@@ -101,7 +102,7 @@ def convert_command(
     if result.unchanged:
         typer.echo(f"{len(result.unchanged)} file(s) already up to date")
     typer.echo(f"variants: {', '.join(result.variants)}")
-    if "docker" in request.formats:
+    if OutputFormat.docker in request.formats:
         for variant in result.variants:
             flag = "" if variant == "cpu" else " --variant gpu"
             typer.echo(f"next: conda2docker build {output}{flag} --tag IMAGE")

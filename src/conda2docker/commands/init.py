@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from conda2docker import image
+from conda2docker.choices import Installer
 from conda2docker.commands._options import (
     ChannelAliasOpt,
     ChannelOpt,
@@ -38,7 +39,7 @@ def init_command(
                                           "solve and write nothing.")] = False,
     readme: Annotated[bool, typer.Option("--readme", help="Add the 'Run with Docker' section to "
                                          "README.md (between marker comments; idempotent).")] = False,
-    installer: Annotated[str, typer.Option("--installer", help="micromamba (default) or rattler.")] = "micromamba",
+    installer: Annotated[Installer, typer.Option("--installer", help="micromamba (default) or rattler.")] = "micromamba",
     vendor: Annotated[bool, typer.Option("--vendor", help="Copy every package file into the "
                                          "context (hash-checked): builds offline.")] = False,
     platform: Annotated[str, typer.Option("--platform", "-p", help="Target platform.")] = "linux-64",
@@ -59,8 +60,6 @@ def init_command(
     from conda2docker.errors import InputError
     from conda2docker.init import InitRequest, init_repository
 
-    if installer not in ("micromamba", "rattler"):
-        raise InputError(f"unknown --installer {installer!r}", fix="use micromamba or rattler")
     if large_file_mb < 1:
         raise InputError("--large-file-mb must be at least 1", fix="pass a size in MB, e.g. 50")
     request = InitRequest(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -19,8 +18,8 @@ from conda2docker.commands._options import (
     PlatformOpt,
     PriorityOpt,
     SolverOpt,
-    resolve_options_from_cli,
 )
+from conda2docker.image import LOCK_NAMES
 
 
 def register(app: typer.Typer) -> None:
@@ -30,7 +29,7 @@ def register(app: typer.Typer) -> None:
 def lock_command(
     env_file: EnvArg,
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the lock.")] = Path(
-        "conda-lock.yml"
+        LOCK_NAMES["cpu"]
     ),
     platform: PlatformOpt = None,
     channel: ChannelOpt = None,
@@ -47,31 +46,20 @@ def lock_command(
     force: ForceOpt = False,
 ) -> None:
     """Resolve ENV_FILE into a conda-lock.yml with the embedded solver (or conda-lock)."""
-    from conda2docker.errors import OutputConflict, SourceLocation
-    from conda2docker.lockfile import read_reusable_lock, write_conda_lock
-    from conda2docker.pipeline import resolve_input
-    from conda2docker.resolve import require_complete
+    from conda2docker.pipeline import lock_environment, resolve_options
 
-    previous = read_reusable_lock(output)
-    if output.exists() and previous is None and not force:
-        raise OutputConflict(
-            "exists and is not a conda-lock file; not overwritten",
-            fix="pass --force, or choose another --output",
-            location=SourceLocation(output),
-        )
-    options = resolve_options_from_cli(
-        platforms=platform, channels=channel, channel_alias=channel_alias, mirrors=mirror,
-        offline=offline, priority=channel_priority, solver=solver, cuda=cuda, update=update,
+    options = resolve_options(
+        platforms=platform or (), channels=channel or (), channel_alias=channel_alias,
+        mirrors=mirror or (), offline=offline, priority=channel_priority, solver=solver, cuda=cuda,
+        update=update or (),
     )
-    options = dataclasses.replace(options, existing=previous)
-    resolution = require_complete(resolve_input(env_file, options))
+    resolution = lock_environment(env_file, output, options, force=force)
     lock = resolution.lock
     for change in (*resolution.spec.changes, *resolution.changes):
         typer.echo(f"note: {change.subject}: {change.reason}", err=True)
     if resolution.reused:
         typer.echo(f"{output}: up to date (inputs unchanged)")
         return
-    write_conda_lock(lock, output)
     for platform_name in lock.platforms:
         conda = len(lock.conda_packages(platform_name))
         pip = len(lock.pip_packages(platform_name))

@@ -7,6 +7,10 @@ from typing import Annotated, Optional
 
 import typer
 
+from conda2docker.choices import VerifyFormat
+from conda2docker.commands._options import parse_build_args
+from conda2docker.image import Variant
+
 JSON_HELP = """\
 With --format json, stdout holds one JSON object (schema "conda2docker.verify/1"):
 {"schema", "image": {ref, id, tags, size_bytes, variant, user, prefix, platform, lock_sha256},
@@ -34,25 +38,20 @@ _HELP = (
 
 def verify_command(
     image: Annotated[str, typer.Argument(help="Image tag or id.", show_default=False)],
-    output_format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    output_format: Annotated[VerifyFormat, typer.Option("--format", help="table or json.")] = "table",
     lock: Annotated[Optional[Path], typer.Option("--lock", help="conda-lock.yml to compare with (default: the records inside the image).")] = None,  # noqa: UP045
     context: Annotated[Optional[Path], typer.Option("--context", help="The build context (OUT): also size each intermediate stage, built with target=.")] = None,  # noqa: UP045
-    variant: Annotated[Optional[str], typer.Option("--variant", help="cpu or gpu: which Dockerfile of --context (default: the image's label).")] = None,  # noqa: UP045
+    variant: Annotated[Optional[Variant], typer.Option("--variant", help="cpu or gpu: which Dockerfile of --context (default: the image's label).")] = None,  # noqa: UP045
     build_arg: Annotated[Optional[list[str]], typer.Option("--build-arg", help="KEY=VALUE used for the build (repeatable), with --context.")] = None,  # noqa: UP045
     network: Annotated[str, typer.Option("--network", help="Network mode for the stage builds of --context.")] = "none",
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds each import or entry point may take.")] = 20.0,
     skip_entry_point: Annotated[Optional[list[str]], typer.Option("--skip-entry-point", help="Console script not to run (repeatable).")] = None,  # noqa: UP045
 ) -> None:
-    from conda2docker.commands.build import parse_build_args
     from conda2docker.engine.verify import VerifyOptions, verify_image
     from conda2docker.errors import InputError
     from conda2docker.image import dockerfile_name
     from conda2docker.verify_checks import render_table
 
-    if output_format not in ("table", "json"):
-        raise InputError(f"unknown --format {output_format!r}", fix="use table or json")
-    if variant not in (None, "cpu", "gpu"):
-        raise InputError(f"unknown --variant {variant!r}", fix="use cpu or gpu")
     if lock is not None and not lock.is_file():
         raise InputError(f"no lock file {lock}", fix="give the conda-lock.yml the image was built from")
     options = VerifyOptions(

@@ -10,6 +10,24 @@ without solving), ``stages`` (the repository added to the build plan), ``dockeri
 
 from __future__ import annotations
 
-from conda2docker.init.run import InitRequest, InitResult, init_repository
+from typing import TYPE_CHECKING
 
-__all__ = ["InitRequest", "InitResult", "init_repository"]
+from conda2docker.faces import lazy_names
+
+if TYPE_CHECKING:
+    from conda2docker.init.run import InitRequest, InitResult, init_repository
+
+_HOMES = {
+    "InitRequest": "conda2docker.init.run",
+    "InitResult": "conda2docker.init.run",
+    "init_repository": "conda2docker.init.run",
+}
+"""Where each name lives; a module is imported the first time one of its names is used."""
+
+__all__ = [
+    "InitRequest",
+    "InitResult",
+    "init_repository",
+]
+
+__getattr__, __dir__ = lazy_names(__name__, _HOMES)

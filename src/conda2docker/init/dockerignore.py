@@ -12,13 +12,15 @@ import os
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
+from conda2docker.image import BUILD_LOG, SUPPORT_DIR, VENDOR_DIR
+
 DEFAULT_THRESHOLD = 50 * 1024 * 1024
 DIRECTORIES = ("data", "datasets", "outputs", "wandb", "mlruns", "lightning_logs", "runs",
                "checkpoints", ".git")
 ANYWHERE = ("**/.ipynb_checkpoints", "**/__pycache__", "**/*.h5", "**/*.hdf5", "**/*.ckpt",
-            "**/*.pt", "**/*.pth", "**/*.safetensors", "**/*.npz", "**/.DS_Store", "build.log")
+            "**/*.pt", "**/*.pth", "**/*.safetensors", "**/*.npz", "**/.DS_Store", BUILD_LOG)
 # Never excluded: the scan skips conda2docker's own support files (they must be sent).
-SKIP_SCAN = ("conda2docker", "vendor")
+SKIP_SCAN = (SUPPORT_DIR, VENDOR_DIR)
 
 
 def _excluded(relative: PurePosixPath) -> bool:

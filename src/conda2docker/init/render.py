@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from conda2docker.image import LOCK_NAMES
 from conda2docker.init.compose import render_compose
 from conda2docker.init.dockerignore import render_dockerignore
 from conda2docker.init.plan import InitPlan
@@ -57,7 +58,7 @@ def render_init(
         Path(init.dockerfile): render_dockerfile(extended).encode(),
         Path("compose.yaml"): render_compose(init, extended).encode(),
         Path(".dockerignore"): render_dockerignore(large, threshold).encode(),
-        image.support / "conda-lock.yml": lock_text,
+        image.support / LOCK_NAMES["cpu"]: lock_text,
     }
     for context_file in plan.context_files:
         files[image.support / context_file.path] = context_file.content

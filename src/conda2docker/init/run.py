@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from conda2docker import image as contract
+from conda2docker.choices import Installer
 from conda2docker.errors import InputError, SourceLocation
 from conda2docker.init.dockerignore import DEFAULT_THRESHOLD, large_files
 from conda2docker.init.plan import InitPlan
@@ -28,7 +29,7 @@ class InitRequest:
     dry_run: bool = False
     force: bool = False
     readme: bool = False
-    installer: str = "micromamba"
+    installer: Installer = "micromamba"
     vendor: bool = False
     platform: str = "linux-64"
     channels: tuple[str, ...] = ()
@@ -91,17 +92,17 @@ def init_repository(request: InitRequest, echo: Echo = lambda _line: None) -> In
 
 def _generate(request: InitRequest, init: InitPlan, spec: EnvSpec, support: Path, section: str,
               echo: Echo) -> InitResult:
-    from conda2docker.commands._options import resolve_options_from_cli
     from conda2docker.convert import lock_bytes, plan_rattler_version
     from conda2docker.init.render import project_free, render_init
     from conda2docker.outputs import atomic_write, write_files
+    from conda2docker.pipeline import resolve_options
     from conda2docker.plan import PlanOptions, lock_digest
     from conda2docker.resolve import require_complete, resolve
 
     root = request.repo
-    options = resolve_options_from_cli(
-        platforms=[request.platform], channels=list(request.channels),
-        channel_alias=request.channel_alias, mirrors=list(request.mirrors),
+    options = resolve_options(
+        platforms=(request.platform,), channels=request.channels,
+        channel_alias=request.channel_alias, mirrors=request.mirrors,
         offline=request.offline, cuda=request.cuda or (init.cuda if init.gpu else None),
         lock_path=root / support / contract.LOCK_NAMES["cpu"],
     )
@@ -113,7 +114,7 @@ def _generate(request: InitRequest, init: InitPlan, spec: EnvSpec, support: Path
     image = ImageOptions(support=support, uid=request.uid, gid=request.gid,
                          build_image=request.build_image)
     base = PlanOptions(
-        installer=request.installer,  # type: ignore[arg-type]
+        installer=request.installer,
         vendor=request.vendor, platform=request.platform, runtime_image=request.runtime_image,
         micromamba_image=request.micromamba_image, python_image=request.python_image,
         build_image=request.build_image, uid=request.uid, gid=request.gid,
@@ -150,7 +151,7 @@ def _vendor(plan: BuildPlan, lock: Lock, init: InitPlan, context: Path, spec: En
     index_args = pip_options_args(spec.pip_options)
     report = populate(plan, lock, context, rattler_version=plan_rattler_version(),
                       index_args=index_args)
-    (context / "vendor" / "pip").mkdir(parents=True, exist_ok=True)
+    (context / contract.VENDOR_DIR / "pip").mkdir(parents=True, exist_ok=True)
     requires = {r for p in init.projects if not p.needs_environment
                 for r in build_requires(init.root / p.path)}
     if requires:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from conda2docker.audit.gaps import BuildGaps
 from conda2docker.names import canonical
 from conda2docker.plan.types import PlanOptions
+
+if TYPE_CHECKING:
+    from conda2docker.audit.gaps import BuildGaps
 
 
 def apply_gaps(options: PlanOptions, gaps: BuildGaps | None) -> PlanOptions:

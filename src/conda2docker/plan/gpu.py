@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Literal
 
 from conda2docker.audit.knowledge import cuda
+from conda2docker.choices import GpuMode
 from conda2docker.model import CondaDependency, EnvSpec, PipRequirement
 from conda2docker.plan.instructions import PlanError
 
-GpuMode = Literal["auto", "yes", "no"]
 DEFAULT_CUDA = "12.4"
 CUDA_DEVEL_TAG = "{version}-devel-ubuntu22.04"
 

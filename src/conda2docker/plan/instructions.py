@@ -8,9 +8,15 @@ conda2docker itself and is validated to carry no interpolated user data.
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 
 from conda2docker.errors import InputError
+
+if sys.version_info >= (3, 11):
+    from typing import assert_never as assert_never
+else:  # pragma: no cover - Python 3.10
+    from typing_extensions import assert_never as assert_never
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _LABEL_KEY = re.compile(r"^[a-z0-9][a-z0-9.\-]*$")
@@ -178,3 +184,5 @@ class Expose:
 Instruction = (
     Comment | Arg | Env | Label | Copy | AddArchive | Run | User | Workdir | Entrypoint | Cmd | Expose
 )
+"""Every renderer matches over this union and ends with ``assert_never``: mypy names each
+renderer that does not handle a new instruction type."""

@@ -9,8 +9,8 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from conda2docker.audit.gaps import BuildGaps
 from conda2docker.model import EnvSpec, Lock, LockedPackage
 from conda2docker.names import canonical
 from conda2docker.plan.builds import conda_nvcc, cuda_ext_part, wheels_part
@@ -22,6 +22,9 @@ from conda2docker.plan.instructions import Arg, PlanError, check_image
 from conda2docker.plan.pip import pip_part
 from conda2docker.plan.runtime import runtime_facts, runtime_stage
 from conda2docker.plan.types import BuildPlan, Part, PlanOptions
+
+if TYPE_CHECKING:
+    from conda2docker.audit.gaps import BuildGaps
 
 _PREFIX = re.compile(r"^/[A-Za-z0-9_.\-/]+$")
 _USER_NAME = re.compile(r"^[a-z_][a-z0-9_\-]{0,31}$")

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 from conda2docker import image
+from conda2docker.choices import Installer
 from conda2docker.image import Variant
 from conda2docker.plan.instructions import Arg, Copy, Instruction, check_stage_name
-
-Installer = Literal["micromamba", "rattler"]
 
 DEFAULT_RUNTIME_IMAGE = image.RUNTIME_IMAGE
 DEFAULT_MICROMAMBA_IMAGE = image.MICROMAMBA_IMAGE

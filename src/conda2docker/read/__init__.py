@@ -8,8 +8,28 @@ with a location and a fix; everything the reader changed is a ``ReaderChange`` o
 
 from __future__ import annotations
 
-from conda2docker.read.dispatch import read_input
-from conda2docker.read.environment import parse_environment, read_environment
-from conda2docker.read.requirements import read_requirements
+from typing import TYPE_CHECKING
 
-__all__ = ["parse_environment", "read_environment", "read_input", "read_requirements"]
+from conda2docker.faces import lazy_names
+
+if TYPE_CHECKING:
+    from conda2docker.read.dispatch import read_input
+    from conda2docker.read.environment import parse_environment, read_environment
+    from conda2docker.read.requirements import read_requirements
+
+_HOMES = {
+    "parse_environment": "conda2docker.read.environment",
+    "read_environment": "conda2docker.read.environment",
+    "read_input": "conda2docker.read.dispatch",
+    "read_requirements": "conda2docker.read.requirements",
+}
+"""Where each name lives; a module is imported the first time one of its names is used."""
+
+__all__ = [
+    "parse_environment",
+    "read_environment",
+    "read_input",
+    "read_requirements",
+]
+
+__getattr__, __dir__ = lazy_names(__name__, _HOMES)

@@ -22,8 +22,8 @@ from __future__ import annotations
 import posixpath
 import shlex
 from dataclasses import dataclass, field
-from typing import Literal
 
+from conda2docker.choices import Bootstrap
 from conda2docker.image import DEFINITION_NAMES
 from conda2docker.plan import BuildPlan, Stage
 from conda2docker.plan.instructions import (
@@ -41,11 +41,11 @@ from conda2docker.plan.instructions import (
     Run,
     User,
     Workdir,
+    assert_never,
 )
 from conda2docker.render.quoting import no_newlines, path_word
 from conda2docker.render.shell import and_chain
 
-Bootstrap = Literal["docker", "docker-daemon"]
 INDENT = "    "
 CONTINUATION = " \\\n" + INDENT * 2
 MERGE_DIR = "/tmp/c2d-merge"
@@ -113,39 +113,40 @@ def _copy(sections: _Sections, copy: Copy, merges: list[int]) -> None:
 
 
 def _instruction(sections: _Sections, item: Instruction, *, final: bool, merges: list[int]) -> None:
-    if isinstance(item, Comment):
-        sections.post += [f"# {line}".rstrip() for line in item.text.splitlines()]
-    elif isinstance(item, Arg):
-        if item.default is not None:
-            sections.post.append(f"export {item.name}={env_word(item.default)}")
-    elif isinstance(item, Env):
-        exports = [f"export {key}={env_word(value)}" for key, value in item.pairs]
-        (sections.environment if final else sections.post).extend(exports)
-    elif isinstance(item, Label):
-        if final:
-            sections.labels += [f"{key} {no_newlines(value, 'label')}" for key, value in item.pairs]
-    elif isinstance(item, Copy):
-        _copy(sections, item, merges)
-    elif isinstance(item, AddArchive):
-        staged = f"{ADD_DIR}/{posixpath.basename(item.source)}"
-        sections.mkdir(ADD_DIR)
-        sections.copy(item.source, staged, None)
-        dest = path_word(item.dest)
-        sections.post.append(f"mkdir -p {dest} && tar -xzf {staged} -C {dest} && rm -rf {ADD_DIR}")
-    elif isinstance(item, Run):
-        if not item.engine_only:
-            sections.post.append(and_chain(item.commands, CONTINUATION))
-    elif isinstance(item, Workdir):
-        sections.post.append(f"mkdir -p {path_word(item.path)}")
-    elif isinstance(item, (Cmd, Entrypoint)):
-        if final:
-            words = " ".join(shlex.quote(no_newlines(w, "command")) for w in item.argv)
-            tail = '"$@"' if isinstance(item, Entrypoint) else ""
-            sections.runscript = [f"exec {words} {tail}".rstrip()]
-    elif isinstance(item, (User, Expose)):
-        pass  # Apptainer runs as the calling user, on the host's network
-    else:  # pragma: no cover - every instruction type is handled above
-        raise TypeError(f"unknown instruction {item!r}")
+    match item:
+        case Comment():
+            sections.post += [f"# {line}".rstrip() for line in item.text.splitlines()]
+        case Arg():
+            if item.default is not None:
+                sections.post.append(f"export {item.name}={env_word(item.default)}")
+        case Env():
+            exports = [f"export {key}={env_word(value)}" for key, value in item.pairs]
+            (sections.environment if final else sections.post).extend(exports)
+        case Label():
+            if final:
+                sections.labels += [f"{key} {no_newlines(value, 'label')}" for key, value in item.pairs]
+        case Copy():
+            _copy(sections, item, merges)
+        case AddArchive():
+            staged = f"{ADD_DIR}/{posixpath.basename(item.source)}"
+            sections.mkdir(ADD_DIR)
+            sections.copy(item.source, staged, None)
+            dest = path_word(item.dest)
+            sections.post.append(f"mkdir -p {dest} && tar -xzf {staged} -C {dest} && rm -rf {ADD_DIR}")
+        case Run():
+            if not item.engine_only:
+                sections.post.append(and_chain(item.commands, CONTINUATION))
+        case Workdir():
+            sections.post.append(f"mkdir -p {path_word(item.path)}")
+        case Cmd() | Entrypoint():
+            if final:
+                words = " ".join(shlex.quote(no_newlines(w, "command")) for w in item.argv)
+                tail = '"$@"' if isinstance(item, Entrypoint) else ""
+                sections.runscript = [f"exec {words} {tail}".rstrip()]
+        case User() | Expose():
+            pass  # Apptainer runs as the calling user, on the host's network
+        case _:  # a new instruction type fails mypy here until it is rendered
+            assert_never(item)
 
 
 def _stage(plan: BuildPlan, stage: Stage, bootstrap: Bootstrap, *, final: bool) -> list[str]:

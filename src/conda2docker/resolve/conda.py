@@ -6,14 +6,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, cast
 
+from conda2docker.choices import ChannelPriority
 from conda2docker.errors import InputError, ResolveError
 from conda2docker.model import CondaDependency, LockedPackage, ReaderChange, Unavailable
 from conda2docker.resolve.channels import ChannelRef, canonical_url, expand_channel
 from conda2docker.resolve.virtual import VirtualTarget
-
-ChannelPriority = Literal["strict", "flexible", "disabled"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -135,6 +135,8 @@ def export_build_strings(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     fix="commit the conda-lock.yml that conda2docker writes next to {subject}",
     example="""
 # environment.yml alone, no conda-lock.yml beside it
+dependencies:
+  - numpy
 """,
 )
 def no_lock(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
@@ -156,7 +158,7 @@ def no_lock(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     example="""
 name: $condaEnvName
 dependencies:
-  - $tensorFlowDependency
+  - python=3.11
 """,
 )
 def template_placeholder(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
@@ -172,6 +174,8 @@ def template_placeholder(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     message="prefix: {subject} is ignored: the image installs to its own prefix",
     fix="nothing to do; delete the prefix: line to silence this",
     example="""
+dependencies:
+  - python=3.11
 prefix: /Users/me/miniconda3/envs/ml
 """,
 )
@@ -191,6 +195,8 @@ def prefix_ignored(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     example="""
 dependecies:   # misspelt: nothing gets installed
   - numpy
+dependencies:
+  - python=3.11
 """,
 )
 def unknown_key(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
@@ -207,9 +213,11 @@ def unknown_key(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     fix="check that the option still does what you want in the image build",
     example="""
 dependencies:
+  - python=3.11
+  - pip
   - pip:
-    - --only-binary :all:
-    - -r requirements.txt
+    - "--only-binary :all:"
+    - requests
 """,
 )
 def pip_option(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:

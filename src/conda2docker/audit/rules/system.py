@@ -158,6 +158,8 @@ def excluded_by_selector(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     fix="nothing to do; pass --platform linux-64 (or linux-aarch64) to choose targets",
     example="""
 platforms: [linux-64, osx-arm64, win-64]
+dependencies:
+  - python=3.11
 """,
 )
 def platform_not_a_target(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:

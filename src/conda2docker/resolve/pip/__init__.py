@@ -9,15 +9,35 @@ version and not installed again. Git, URL and local-path requirements are pinned
 commit, a hash or an absolute path. The result is conda-lock's pip entries.
 """
 
-from conda2docker.resolve.pip.provided import CondaProvided, conda_provides
-from conda2docker.resolve.pip.resolver import PipResolution, resolve_pip
-from conda2docker.resolve.pip.target import (
-    PipTarget,
-    glibc_needed,
-    platform_tags,
-    supported_tags,
-    wheel_priority,
-)
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from conda2docker.faces import lazy_names
+
+if TYPE_CHECKING:
+    from conda2docker.resolve.pip.provided import CondaProvided, conda_provides
+    from conda2docker.resolve.pip.resolver import PipResolution, resolve_pip
+    from conda2docker.resolve.pip.target import (
+        PipTarget,
+        glibc_needed,
+        platform_tags,
+        supported_tags,
+        wheel_priority,
+    )
+
+_HOMES = {
+    "CondaProvided": "conda2docker.resolve.pip.provided",
+    "PipResolution": "conda2docker.resolve.pip.resolver",
+    "PipTarget": "conda2docker.resolve.pip.target",
+    "conda_provides": "conda2docker.resolve.pip.provided",
+    "glibc_needed": "conda2docker.resolve.pip.target",
+    "platform_tags": "conda2docker.resolve.pip.target",
+    "resolve_pip": "conda2docker.resolve.pip.resolver",
+    "supported_tags": "conda2docker.resolve.pip.target",
+    "wheel_priority": "conda2docker.resolve.pip.target",
+}
+"""Where each name lives; a module is imported the first time one of its names is used."""
 
 __all__ = [
     "CondaProvided",
@@ -30,3 +50,5 @@ __all__ = [
     "supported_tags",
     "wheel_priority",
 ]
+
+__getattr__, __dir__ = lazy_names(__name__, _HOMES)
