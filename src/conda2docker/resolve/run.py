@@ -199,7 +199,9 @@ def _require_includes(spec: EnvSpec) -> None:
     problems = Problems()
     for change in spec.changes:
         if change.code == "R512":
-            problems.add(InputError(change.reason, location=change.location,
+            what = change.reason.split(";")[0]
+            problems.add(InputError(f"{what}; the lock needs the packages it lists",
+                                    location=change.location,
                                     fix="create the file or correct the path (relative to the "
                                     "file that names it), or remove the line"))
     problems.raise_all()
