@@ -176,6 +176,7 @@ def test_the_plan_gives_a_pure_python_sdist_no_compiler(local_pypi: LocalIndex,
     assert builds["c2d-pure"].toolchains == () and builds["c2d-pure"].apt_packages == ()
     assert "c" in builds["c2d-cext"].toolchains
     assert "build-essential" in builds["c2d-cext"].apt_packages
+    assert not builds["c2d-pure"].no_build_isolation
 
 
 def test_an_unreachable_extra_source_leaves_pins_unchecked_not_guessed(

@@ -38,6 +38,9 @@ class SourceBuild:
     """Debian packages the build stage needs (compilers and -dev headers)."""
     cuda: bool = False
     """Compiles CUDA kernels: build it in a CUDA devel stage."""
+    no_build_isolation: bool = False
+    """Its sdist's ``setup.py`` imports packages (torch, numpy, …) that its build requirements
+    do not bring: build it with ``--no-build-isolation`` against the installed ones."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +105,7 @@ def _sdist_build(package: LockedPackage | None, name: str, cuda_names: set[str],
     chains = {*facts.toolchains, *(("cuda", "c++") if is_cuda else ())}
     needs = sdist_needs(name, chains)
     return SourceBuild(name, "sdist", _url(pip, name, facts.url), facts.version, needs.toolchains,
-                       needs.apt, is_cuda)
+                       needs.apt, is_cuda, facts.needs_no_build_isolation)
 
 
 def _path_requirements(spec: EnvSpec | None) -> dict[str, PipRequirement]:
