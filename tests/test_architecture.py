@@ -180,3 +180,28 @@ def test_readme_shows_the_ci_test_command() -> None:
     assert command is not None
     assert "--durations=15" in command.group(1)
     assert command.group(1) in (root / "README.md").read_text(encoding="utf-8")
+
+
+PURE_STEPS = ("conda2docker.read", "conda2docker.graph", "conda2docker.audit", "conda2docker.plan",
+              "conda2docker.render")
+JOBS = {"conda2docker.audit.run"}
+
+
+def test_pure_steps_reach_neither_network_nor_engine() -> None:
+    """read, graph, audit, plan and render import no network, process or engine client, and
+    none of conda2docker's boundaries (resolve's clients, the engine, the context writer).
+    py-rattler is allowed: the reader parses match specs with it, offline."""
+    boundaries = ("conda2docker.resolve", "conda2docker.engine", "conda2docker.context",
+                  "conda2docker.outputs", "conda2docker.pipeline")
+    clients = {"socket", "ssl", "subprocess", "http", "docker", "requests", "conda_lock"}
+    offenders = []
+    for module, path in MODULES.items():
+        if not any(module == p or module.startswith(p + ".") for p in PURE_STEPS) or module in JOBS:
+            continue
+        offenders += [f"{module} imports {t}" for t in GRAPH[module] if t.startswith(boundaries)]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module] if isinstance(node, ast.ImportFrom) and node.module
+                     and node.level == 0 else [])
+            offenders += [f"{module} imports {n}" for n in names if n.split(".")[0] in clients]
+    assert not offenders

@@ -80,3 +80,22 @@ def test_parts_hold_no_mutable_lists() -> None:
         for field in (part.runtime_copies, part.runtime_steps, part.context, part.vendor,
                       part.notes, part.args):
             assert isinstance(field, tuple)
+
+
+def test_no_builder_takes_a_list_it_could_change() -> None:
+    """Stage builders take sequences and tuples and return parts: no ``list`` parameter."""
+    import ast
+
+    import conda2docker.init.stages
+    import conda2docker.plan.make
+
+    files = [*Path(conda2docker.plan.make.__file__).parent.glob("*.py"),
+             Path(conda2docker.init.stages.__file__)]
+    offenders = []
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef):
+                arguments = [*node.args.args, *node.args.kwonlyargs]
+                offenders += [f"{path.name}:{node.name}({a.arg})" for a in arguments
+                              if a.annotation is not None and ast.unparse(a.annotation).startswith("list[")]
+    assert not offenders

@@ -53,3 +53,12 @@ def test_image_platform_and_first_target() -> None:
     assert first_target(()) == DEFAULT_PLATFORM
     assert first_target(("linux-ppc64le", "linux-64")) == "linux-ppc64le"
     assert platform_of_image("riscv") == DEFAULT_PLATFORM
+
+
+@pytest.mark.parametrize("platform", sorted(KNOWN_PLATFORMS))
+def test_pip_markers_are_the_table_s(platform: str) -> None:
+    facts = KNOWN_PLATFORMS[platform]
+    markers = PipTarget(platform=platform).marker_environment()
+    assert (markers["sys_platform"], markers["platform_system"], markers["os_name"],
+            markers["platform_machine"]) == (facts.sys_platform, facts.platform_system,
+                                             facts.os_name, facts.machine)

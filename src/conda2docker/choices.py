@@ -23,6 +23,12 @@ Bootstrap = Literal["docker", "docker-daemon"]
 VerifyFormat = Literal["table", "json"]
 
 
+DEFAULT_INSTALLER: Installer = "micromamba"
+DEFAULT_GPU_MODE: GpuMode = "auto"
+DEFAULT_PRIORITY: ChannelPriority = "strict"
+DEFAULT_SOLVER: Solver = "auto"
+
+
 class OutputFormat(str, Enum):
     """What ``convert --format`` writes (repeatable, so an Enum: typer lists only classes)."""
 

@@ -21,6 +21,10 @@ from typing import TYPE_CHECKING
 
 from conda2docker import image
 from conda2docker.choices import (
+    DEFAULT_GPU_MODE,
+    DEFAULT_INSTALLER,
+    DEFAULT_PRIORITY,
+    DEFAULT_SOLVER,
     Bootstrap,
     ChannelPriority,
     GpuMode,
@@ -44,16 +48,16 @@ Echo = Callable[[str], None]
 class ConvertRequest:
     env_file: Path
     output: Path
-    installer: Installer = "micromamba"
+    installer: Installer = DEFAULT_INSTALLER
     vendor: bool = False
     platforms: tuple[str, ...] = ()
     channels: tuple[str, ...] = ()
     channel_alias: str | None = None
     mirrors: tuple[str, ...] = ()
     offline: bool = False
-    priority: ChannelPriority = "strict"
-    solver: Solver = "auto"
-    gpu: GpuMode = "auto"
+    priority: ChannelPriority = DEFAULT_PRIORITY
+    solver: Solver = DEFAULT_SOLVER
+    gpu: GpuMode = DEFAULT_GPU_MODE
     cuda: str | None = None
     runtime_image: str = image.RUNTIME_IMAGE
     build_image: str = image.BUILD_IMAGE

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
-from conda2docker.choices import ChannelPriority, Solver
+from conda2docker.choices import DEFAULT_PRIORITY, DEFAULT_SOLVER, ChannelPriority, Solver
 from conda2docker.errors import InputError, SourceLocation
 from conda2docker.model import EnvSpec, Resolution
 from conda2docker.platforms import DEFAULT_PLATFORM, first_target
@@ -55,8 +55,8 @@ def resolve_options(
     channel_alias: str | None = None,
     mirrors: Sequence[str] = (),
     offline: bool = False,
-    priority: ChannelPriority = "strict",
-    solver: Solver = "auto",
+    priority: ChannelPriority = DEFAULT_PRIORITY,
+    solver: Solver = DEFAULT_SOLVER,
     cuda: str | None = None,
     update: Sequence[str] = (),
     lock_path: Path | None = None,

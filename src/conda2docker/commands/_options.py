@@ -12,6 +12,7 @@ from typing import Annotated, Optional
 import typer
 
 from conda2docker.choices import ChannelPriority, Solver
+from conda2docker.platforms import TARGET_PLATFORMS
 
 EnvArg = Annotated[
     Path,
@@ -20,7 +21,7 @@ EnvArg = Annotated[
 ]
 PlatformOpt = Annotated[
     Optional[list[str]],  # noqa: UP045 - typer needs Optional here
-    typer.Option("--platform", "-p", help="Target platform (repeatable): linux-64, linux-aarch64, linux-ppc64le."),
+    typer.Option("--platform", "-p", help=f"Target platform (repeatable): {', '.join(TARGET_PLATFORMS)}."),
 ]
 ChannelOpt = Annotated[
     Optional[list[str]],  # noqa: UP045

@@ -7,7 +7,12 @@ from typing import Annotated, Optional
 
 import typer
 
-from conda2docker.choices import FailOn, ReportFormat
+from conda2docker.choices import (
+    DEFAULT_PRIORITY,
+    DEFAULT_SOLVER,
+    FailOn,
+    ReportFormat,
+)
 from conda2docker.commands._options import (
     ChannelAliasOpt,
     ChannelOpt,
@@ -58,8 +63,8 @@ def audit_command(
     channel_alias: ChannelAliasOpt = None,
     mirror: MirrorOpt = None,
     offline: OfflineOpt = False,
-    channel_priority: PriorityOpt = "strict",
-    solver: SolverOpt = "auto",
+    channel_priority: PriorityOpt = DEFAULT_PRIORITY,
+    solver: SolverOpt = DEFAULT_SOLVER,
     cuda: CudaOpt = None,
 ) -> None:
     """Audit ENV_FILE: what conda cannot provide for a Linux container, why, and the fix."""

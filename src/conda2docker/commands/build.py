@@ -31,7 +31,7 @@ def build_command(
     failed step is reported in one line naming the stage, the step, the package it was
     working on and the last lines of its output (exit code 4, as for an unreachable engine).
     """
-    from conda2docker.engine.build import build_variant
+    from conda2docker.engine.run import build_variant
 
     result = build_variant(context, variant, tag, target=target, build_args=parse_build_args(build_arg),
                            network_mode=network, no_cache=no_cache, quiet=quiet)

@@ -8,7 +8,16 @@ from typing import Annotated, Optional
 import typer
 
 from conda2docker import image
-from conda2docker.choices import Bootstrap, GpuMode, Installer, OutputFormat
+from conda2docker.choices import (
+    DEFAULT_GPU_MODE,
+    DEFAULT_INSTALLER,
+    DEFAULT_PRIORITY,
+    DEFAULT_SOLVER,
+    Bootstrap,
+    GpuMode,
+    Installer,
+    OutputFormat,
+)
 from conda2docker.commands._options import (
     ChannelAliasOpt,
     ChannelOpt,
@@ -33,7 +42,7 @@ def convert_command(
     ),
     installer: Annotated[
         Installer, typer.Option("--installer", help="micromamba (default) or rattler: what installs the lock in the env stage.")
-    ] = "micromamba",
+    ] = DEFAULT_INSTALLER,
     vendor: Annotated[
         bool, typer.Option("--vendor", help="Copy every package file into the context (hash-checked): builds offline.")
     ] = False,
@@ -42,11 +51,11 @@ def convert_command(
     channel_alias: ChannelAliasOpt = None,
     mirror: MirrorOpt = None,
     offline: OfflineOpt = False,
-    channel_priority: PriorityOpt = "strict",
-    solver: SolverOpt = "auto",
+    channel_priority: PriorityOpt = DEFAULT_PRIORITY,
+    solver: SolverOpt = DEFAULT_SOLVER,
     gpu: Annotated[
         GpuMode, typer.Option("--gpu", help="auto (a GPU variant when the environment has CUDA packages), yes or no.")
-    ] = "auto",
+    ] = DEFAULT_GPU_MODE,
     cuda: Annotated[
         Optional[str],  # noqa: UP045 - typer needs Optional here
         typer.Option("--cuda", help="CUDA MAJOR.MINOR of the GPU variant (solved with __cuda; default: "

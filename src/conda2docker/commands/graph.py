@@ -7,7 +7,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from conda2docker.choices import GraphFormat
+from conda2docker.choices import (
+    DEFAULT_PRIORITY,
+    DEFAULT_SOLVER,
+    GraphFormat,
+)
 from conda2docker.commands._options import (
     ChannelAliasOpt,
     ChannelOpt,
@@ -42,8 +46,8 @@ def graph_command(
     channel_alias: ChannelAliasOpt = None,
     mirror: MirrorOpt = None,
     offline: OfflineOpt = False,
-    channel_priority: PriorityOpt = "strict",
-    solver: SolverOpt = "auto",
+    channel_priority: PriorityOpt = DEFAULT_PRIORITY,
+    solver: SolverOpt = DEFAULT_SOLVER,
     cuda: CudaOpt = None,
 ) -> None:
     """The dependency graph of ENV_FILE's lock for one platform."""

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from conda2docker import image
-from conda2docker.choices import Installer
+from conda2docker.choices import DEFAULT_INSTALLER, Installer
 from conda2docker.commands._options import (
     ChannelAliasOpt,
     ChannelOpt,
@@ -17,6 +17,7 @@ from conda2docker.commands._options import (
     MirrorOpt,
     OfflineOpt,
 )
+from conda2docker.platforms import DEFAULT_PLATFORM
 
 
 def register(app: typer.Typer) -> None:
@@ -39,10 +40,10 @@ def init_command(
                                           "solve and write nothing.")] = False,
     readme: Annotated[bool, typer.Option("--readme", help="Add the 'Run with Docker' section to "
                                          "README.md (between marker comments; idempotent).")] = False,
-    installer: Annotated[Installer, typer.Option("--installer", help="micromamba (default) or rattler.")] = "micromamba",
+    installer: Annotated[Installer, typer.Option("--installer", help="micromamba (default) or rattler.")] = DEFAULT_INSTALLER,
     vendor: Annotated[bool, typer.Option("--vendor", help="Copy every package file into the "
                                          "context (hash-checked): builds offline.")] = False,
-    platform: Annotated[str, typer.Option("--platform", "-p", help="Target platform.")] = "linux-64",
+    platform: Annotated[str, typer.Option("--platform", "-p", help="Target platform.")] = DEFAULT_PLATFORM,
     channel: ChannelOpt = None,
     channel_alias: ChannelAliasOpt = None,
     mirror: MirrorOpt = None,

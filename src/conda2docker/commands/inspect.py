@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from conda2docker.platforms import DEFAULT_PLATFORM
+from conda2docker.platforms import DEFAULT_PLATFORM, TARGET_PLATFORMS
 
 
 class Format(str, Enum):
@@ -31,7 +31,7 @@ def inspect(
     platform: Annotated[
         str,
         typer.Option(
-            "--platform", "-p", help="Target platform: linux-64, linux-aarch64 or linux-ppc64le."
+            "--platform", "-p", help=f"Target platform: {', '.join(TARGET_PLATFORMS)}."
         ),
     ] = DEFAULT_PLATFORM,
 ) -> None:

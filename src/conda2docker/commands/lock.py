@@ -7,6 +7,10 @@ from typing import Annotated, Optional
 
 import typer
 
+from conda2docker.choices import (
+    DEFAULT_PRIORITY,
+    DEFAULT_SOLVER,
+)
 from conda2docker.commands._options import (
     ChannelAliasOpt,
     ChannelOpt,
@@ -36,8 +40,8 @@ def lock_command(
     channel_alias: ChannelAliasOpt = None,
     mirror: MirrorOpt = None,
     offline: OfflineOpt = False,
-    channel_priority: PriorityOpt = "strict",
-    solver: SolverOpt = "auto",
+    channel_priority: PriorityOpt = DEFAULT_PRIORITY,
+    solver: SolverOpt = DEFAULT_SOLVER,
     cuda: CudaOpt = None,
     update: Annotated[
         Optional[list[str]],  # noqa: UP045

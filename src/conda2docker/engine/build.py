@@ -18,7 +18,6 @@ from typing import Any
 
 from conda2docker import image as contract
 from conda2docker.errors import EngineError, InputError, SourceLocation
-from conda2docker.image import Variant
 
 _STEP = re.compile(r"^Step (?P<n>\d+)/(?P<total>\d+) : (?P<instruction>.*)$")
 _FROM = re.compile(r"^FROM\s+\S+\s+AS\s+(?P<stage>\S+)", re.IGNORECASE)
@@ -225,39 +224,3 @@ def _failure(message: str, tracker: _Tracker, log_path: Path) -> EngineError:
         fix=f"read the full log in {log_path}; fix the package or the base image named there and rebuild",
     )
 
-
-def default_tag(context: Path) -> str:
-    """``conda2docker/<directory name>:latest``, with the name made a valid repository."""
-    name = re.sub(r"[^a-z0-9._-]+", "-", context.resolve().name.lower()).strip("-._") or "env"
-    return f"conda2docker/{name}:latest"
-
-
-def build_variant(
-    context: Path,
-    variant: Variant,
-    tag: str | None = None,
-    *,
-    target: str | None = None,
-    build_args: Mapping[str, str] | None = None,
-    network_mode: str | None = None,
-    no_cache: bool = False,
-    quiet: bool = False,
-) -> BuildResult:
-    """The ``build`` job: build one variant's Dockerfile of a generated context with a live
-    progress display (one line per step off a terminal) and a summary per stage."""
-    from conda2docker.engine.progress import ProgressDisplay
-    from conda2docker.verify_checks import parse_stages
-
-    dockerfile = contract.dockerfile_name(variant)
-    steps: dict[str, int] = {}
-    path = context / dockerfile
-    if path.is_file():
-        steps = {s.name: len(s.instructions) + 1 for s in parse_stages(path.read_text(encoding="utf-8"))}
-    with ProgressDisplay(enabled=not quiet, stage_steps=steps) as display:
-        result = build_image(
-            context, tag or default_tag(context), dockerfile=dockerfile, target=target,
-            build_args=build_args, network_mode=network_mode, no_cache=no_cache,
-            progress=display.update,
-        )
-    display.summary(result)
-    return result

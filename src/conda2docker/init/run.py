@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from conda2docker import image as contract
-from conda2docker.choices import Installer
+from conda2docker.choices import DEFAULT_INSTALLER, Installer
 from conda2docker.errors import InputError, SourceLocation
 from conda2docker.init.dockerignore import DEFAULT_THRESHOLD, large_files
 from conda2docker.init.plan import InitPlan
@@ -17,6 +17,7 @@ from conda2docker.init.stages import ImageOptions
 from conda2docker.init.survey import survey
 from conda2docker.model import EnvSpec, Lock
 from conda2docker.plan import BuildPlan
+from conda2docker.platforms import DEFAULT_PLATFORM
 
 Echo = Callable[[str], None]
 
@@ -29,9 +30,9 @@ class InitRequest:
     dry_run: bool = False
     force: bool = False
     readme: bool = False
-    installer: Installer = "micromamba"
+    installer: Installer = DEFAULT_INSTALLER
     vendor: bool = False
-    platform: str = "linux-64"
+    platform: str = DEFAULT_PLATFORM
     channels: tuple[str, ...] = ()
     channel_alias: str | None = None
     mirrors: tuple[str, ...] = ()

@@ -86,7 +86,7 @@ def _collect(packages: Sequence[LockedPackage], options: PlanOptions) -> _Source
 
 
 def _requirement_steps(
-    found: _Sources, options: PlanOptions, stem: str, pip_wheel: list[str],
+    found: _Sources, options: PlanOptions, stem: str, pip_wheel: Sequence[str],
 ) -> tuple[list[Instruction], list[tuple[str, ...]], list[ContextFile]]:
     """COPY steps for the requirement files and sources, one ``pip wheel`` per file, and the
     requirement files."""

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from conda2docker import image
-from conda2docker.choices import Installer
+from conda2docker.choices import DEFAULT_INSTALLER, Installer
 from conda2docker.image import Variant
 from conda2docker.plan.instructions import Arg, Copy, Instruction, check_stage_name
+from conda2docker.platforms import DEFAULT_PLATFORM
 
 DEFAULT_RUNTIME_IMAGE = image.RUNTIME_IMAGE
 DEFAULT_MICROMAMBA_IMAGE = image.MICROMAMBA_IMAGE
@@ -19,10 +20,10 @@ DEFAULT_CUDA_ARCH_LIST = "7.0;7.5;8.0;8.6;8.9;9.0+PTX"
 
 @dataclass(frozen=True, slots=True)
 class PlanOptions:
-    installer: Installer = "micromamba"
+    installer: Installer = DEFAULT_INSTALLER
     vendor: bool = False
     variant: Variant = "cpu"
-    platform: str = "linux-64"
+    platform: str = DEFAULT_PLATFORM
     prefix: str = image.PREFIX
     runtime_image: str = DEFAULT_RUNTIME_IMAGE
     micromamba_image: str = DEFAULT_MICROMAMBA_IMAGE

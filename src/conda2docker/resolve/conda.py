@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, cast
 
-from conda2docker.choices import ChannelPriority
+from conda2docker.choices import DEFAULT_PRIORITY, ChannelPriority
 from conda2docker.errors import InputError, ResolveError
 from conda2docker.model import CondaDependency, LockedPackage, ReaderChange, Unavailable
 from conda2docker.resolve.channels import ChannelRef, canonical_url, expand_channel
@@ -20,7 +20,7 @@ class CondaSolveRequest:
     dependencies: tuple[CondaDependency, ...]
     channels: tuple[ChannelRef, ...]
     target: VirtualTarget
-    priority: ChannelPriority = "strict"
+    priority: ChannelPriority = DEFAULT_PRIORITY
     channel_alias: str | None = None
     mirrors: tuple[tuple[str, str], ...] = ()
     preferred: tuple[LockedPackage, ...] = ()

@@ -14,7 +14,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from conda2docker.choices import ChannelPriority, Solver
+from conda2docker.choices import DEFAULT_PRIORITY, DEFAULT_SOLVER, ChannelPriority, Solver
 from conda2docker.errors import ResolveError, UserError
 from conda2docker.image import RUNTIME_GLIBC
 from conda2docker.model import (
@@ -41,8 +41,8 @@ class ResolveOptions:
     mirrors: tuple[tuple[str, str], ...] = ()
     extra_channels: tuple[str, ...] = ()
     offline: bool = False
-    priority: ChannelPriority = "strict"
-    solver: Solver = "auto"
+    priority: ChannelPriority = DEFAULT_PRIORITY
+    solver: Solver = DEFAULT_SOLVER
     cuda: str | None = None
     glibc: str = RUNTIME_GLIBC
     update: tuple[str, ...] = ()

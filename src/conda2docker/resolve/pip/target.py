@@ -10,7 +10,7 @@ from packaging.tags import Tag, compatible_tags, cpython_tags, mac_platforms
 from packaging.utils import parse_wheel_filename
 
 from conda2docker.image import RUNTIME_GLIBC
-from conda2docker.platforms import DEFAULT_PLATFORM, KNOWN_PLATFORMS
+from conda2docker.platforms import DEFAULT_PLATFORM, KNOWN_PLATFORMS, PlatformFacts
 
 MACOS_VERSION = {"osx-64": (10, 13), "osx-arm64": (11, 0)}
 LEGACY_MANYLINUX = {"manylinux2014": (2, 17), "manylinux2010": (2, 12), "manylinux1": (2, 5)}
@@ -37,28 +37,32 @@ class PipTarget:
         return int(major), int(minor)
 
     @property
+    def facts(self) -> PlatformFacts:
+        """The platform table's row (the default platform's for a name it does not know)."""
+        return KNOWN_PLATFORMS.get(self.platform) or KNOWN_PLATFORMS[DEFAULT_PLATFORM]
+
+    @property
     def arch(self) -> str:
-        facts = KNOWN_PLATFORMS.get(self.platform)
-        return facts.machine if facts else "x86_64"
+        return self.facts.machine
 
     def describe(self) -> str:
         return f"{self.platform} {self.implementation}{self.python[0]}{self.python[1]} glibc {self.glibc}"
 
     def marker_environment(self) -> dict[str, str]:
         """PEP 508 marker values of the target interpreter."""
-        system = self.platform.split("-")[0]
+        facts = self.facts
         return {
             "implementation_name": "cpython" if self.implementation == "cp" else "pypy",
             "implementation_version": self.python_version,
-            "os_name": "nt" if system == "win" else "posix",
-            "platform_machine": self.arch,
+            "os_name": facts.os_name,
+            "platform_machine": facts.machine,
             "platform_release": "",
-            "platform_system": {"linux": "Linux", "osx": "Darwin", "win": "Windows"}.get(system, "Linux"),
+            "platform_system": facts.platform_system,
             "platform_version": "",
             "python_full_version": self.python_version,
             "platform_python_implementation": "CPython" if self.implementation == "cp" else "PyPy",
             "python_version": f"{self.python[0]}.{self.python[1]}",
-            "sys_platform": {"linux": "linux", "osx": "darwin", "win": "win32"}.get(system, "linux"),
+            "sys_platform": facts.sys_platform,
         }
 
 
