@@ -11,6 +11,7 @@ to the index answers (an sdist with a known hash never changes).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import io
 import json
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from conda2docker.audit.knowledge.toolchains import known_toolchains
 from conda2docker.errors import SourceLocation
 from conda2docker.model import EnvSpec, Lock, PipRequirement
 
@@ -147,6 +149,7 @@ def scan_sdist_pins(
     failures: tuple[type[Exception], ...] = (FetchError, *UNREADABLE)
     down: dict[str, str] = {}
     """Sources that could not be read, with the reason: asked once, not once per pin."""
+    _prefetch(index, indexes, [r.name for r in spec.pip if r.name and exact_version(r)])
     for requirement in spec.pip:
         version = exact_version(requirement)
         if version is None or requirement.name is None:
@@ -166,6 +169,25 @@ def scan_sdist_pins(
         if found is not None:
             facts[canonicalize_name(requirement.name)] = found
     return SdistScan(facts, tuple(unchecked))
+
+
+PREFETCH_THREADS = 8
+
+
+def _prefetch(index: IndexClient, indexes: Sequence[str], names: Sequence[str]) -> None:
+    """Ask the first index about every pinned project at once (its answers are kept by the
+    client); errors are left for the pin-by-pin pass, which reports them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from conda2docker.resolve.pypi import FetchError
+
+    def fetch(name: str) -> None:
+        with contextlib.suppress(FetchError):
+            index.project_files(indexes[0], name)
+
+    if len(names) > 1 and not index.offline:
+        with ThreadPoolExecutor(max_workers=PREFETCH_THREADS) as pool:
+            list(pool.map(fetch, dict.fromkeys(names)))
 
 
 def _version_files(index: IndexClient, indexes: Sequence[str], find_links: Sequence[str],
@@ -215,6 +237,10 @@ def _source_build(index: IndexClient, files: Sequence[DistFile], target: Any,
         return None  # nothing installs at all: the lock (P207) says so
     sdist = sdists[0]
     name = canonicalize_name(requirement.name or "")
+    known = known_toolchains(name)
+    if known is not None:  # a well-known compiled package: no need to fetch a large sdist
+        return SdistFacts(name, version, sdist.filename, sdist.url, known,
+                          location=requirement.location)
     cached = index.cached_blob("sdist-facts", FACTS_VERSION, sdist.url, sdist.sha256 or "")
     if cached and sdist.sha256:
         return _facts_from_json(cached, requirement.location)

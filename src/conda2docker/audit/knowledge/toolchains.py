@@ -134,3 +134,11 @@ def sdist_needs(name: str, toolchains: Iterable[str]) -> BuildNeeds:
     chains = set(toolchains)
     extra = _KNOWN[canonical(name)][1] if canonical(name) in _KNOWN and chains else ()
     return _needs(chains, extra, "found in its sdist" if chains else "pure Python (its sdist)")
+
+
+def known_toolchains(name: str) -> tuple[str, ...] | None:
+    """The toolchains the table knows ``name`` to need (CUDA extensions included), else None."""
+    key = canonical(name)
+    if key in CUDA_EXTENSIONS:
+        return ("c++", "cuda")
+    return tuple(sorted(_KNOWN[key][0])) if key in _KNOWN else None
