@@ -1,8 +1,25 @@
 """Shared fixtures live in tests/support/; each module there owns one stand-in."""
 
+import atexit
+import os
+import shutil
+import tempfile
+
+# Tests write only under their own temporary directories: hypothesis keeps its files (an
+# example database, a cache of constants) in a temporary directory of this run, not in the
+# checkout; a failing example is printed with the failure.
+_HYPOTHESIS_HOME = tempfile.mkdtemp(prefix="c2d-hypothesis-")
+atexit.register(shutil.rmtree, _HYPOTHESIS_HOME, ignore_errors=True)
+os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", _HYPOTHESIS_HOME)
+
+from hypothesis import settings  # noqa: E402 - reads the storage directory set above
+
 pytest_plugins = [
     "support.shared",
     "support.engine",
     "support.channel",
     "support.pypi_index",
 ]
+
+settings.register_profile("conda2docker", database=None)
+settings.load_profile("conda2docker")
