@@ -145,8 +145,9 @@ def oracle() -> dict[str, set[str]]:
 
 @pytest.mark.network
 def test_sdist_only_recall_against_pip(corpus_envs: Path) -> None:
-    from conda2docker.audit.sdists import scan_sdist_pins, target_python
+    from conda2docker.audit.sdists import target_python
     from conda2docker.resolve.pypi import FetchError, IndexClient
+    from conda2docker.sdist_check import scan_sdist_pins
 
     try:
         IndexClient().project_files("https://pypi.org/simple/", "pip")

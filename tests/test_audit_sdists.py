@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from conda2docker.audit.sdists import inspect_sdist, scan_sdist_pins
+from conda2docker.audit.sdists import inspect_sdist
 from conda2docker.cli import main
 from conda2docker.model import LockedPackage
 from conda2docker.read import read_input
 from conda2docker.resolve.pypi import IndexClient
+from conda2docker.sdist_check import scan_sdist_pins
 from support.pypi_index import LocalIndex
 
 
@@ -155,7 +156,7 @@ def test_rust_backend() -> None:
 def test_the_plan_gives_a_pure_python_sdist_no_compiler(local_pypi: LocalIndex,
                                                          tmp_path: Path) -> None:
     from conda2docker.audit import AuditContext, audit, plan_inputs
-    from conda2docker.audit.sdists import inspect_locked
+    from conda2docker.sdist_check import inspect_locked
     from fixtures.audit.cases import BASE, lock, ppkg
 
     [pure] = [f for f in local_pypi.files_dir.iterdir()

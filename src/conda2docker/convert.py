@@ -135,8 +135,9 @@ def _audit(spec: EnvSpec, resolution: Resolution, platform: str, *,
     from conda2docker.audit.gaps import plan_inputs
     from conda2docker.audit.local import scan_local_paths
     from conda2docker.audit.run import audit_targets
-    from conda2docker.audit.sdists import SdistScan, inspect_locked
+    from conda2docker.audit.sdists import SdistScan
     from conda2docker.resolve.pypi import IndexClient
+    from conda2docker.sdist_check import inspect_locked
 
     local = scan_local_paths(spec)
     sdists = inspect_locked(resolution.lock, platform, IndexClient(offline=offline))

@@ -118,8 +118,9 @@ def load_for_audit(request: AuditRequest) -> tuple[EnvSpec, Resolution | None, U
 def check_wheels(spec: EnvSpec, resolution: Resolution | None, options: ResolveOptions,
                  platform: str, glibc: str) -> SdistScan:
     """Exact pip pins without a wheel for ``platform`` (through the index, cached on disk)."""
-    from conda2docker.audit.sdists import SdistScan, exact_version, scan_sdist_pins, target_python
+    from conda2docker.audit.sdists import SdistScan, exact_version, target_python
     from conda2docker.resolve.pypi import IndexClient
+    from conda2docker.sdist_check import scan_sdist_pins
 
     if spec.lock is not None or not any(exact_version(r) for r in spec.pip):
         return SdistScan({})
