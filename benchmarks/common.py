@@ -46,6 +46,64 @@ def command_seconds(argv: Sequence[str], *, repeat: int = 5, cwd: Path | None = 
     return statistics.median(times)
 
 
+Run = tuple[float, float, float]
+"""One whole process: wall seconds, peak resident MiB, CPU seconds (user + system)."""
+
+
+def timed_process(argv: Sequence[str], *, cwd: Path | None = None) -> Run:
+    """Wall seconds, peak resident MiB (the kernel's ``ru_maxrss`` of the child) and CPU
+    seconds of one whole process; raises with its stderr when it fails."""
+    start = time.perf_counter()
+    child = subprocess.Popen(list(argv), cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             env=installed_environment())
+    _, status, usage = os.wait4(child.pid, 0)
+    elapsed = time.perf_counter() - start
+    stderr = child.stderr.read().decode(errors="replace") if child.stderr else ""
+    if child.stderr:
+        child.stderr.close()
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed ({child.returncode}): {stderr[-500:]}")
+    return elapsed, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
+
+
+def alternate(commands: dict[str, Callable[[], Sequence[str]]], rounds: int,
+              cwd: Path | None = None) -> dict[str, list[Run]]:
+    """Each command once per round, in turn (so a busy neighbour slows all alike); one
+    untimed round first, so every side starts with its bytecode and files cached.
+    ``commands`` map a name to a function giving the argv (it may clean up first)."""
+    runs: dict[str, list[Run]] = {name: [] for name in commands}
+    for attempt in range(rounds + 1):
+        for name, argv in commands.items():
+            result = timed_process(argv(), cwd=cwd)
+            if attempt:
+                runs[name].append(result)
+    return runs
+
+
+def median_seconds(runs: Sequence[Run]) -> float:
+    return statistics.median(r[0] for r in runs)
+
+
+def median_mib(runs: Sequence[Run]) -> float:
+    return statistics.median(r[1] for r in runs)
+
+
+def median_cpu(runs: Sequence[Run]) -> float:
+    """CPU seconds: what the process itself spent, whatever else the machine was doing."""
+    return statistics.median(r[2] for r in runs)
+
+
+def fastest_seconds(runs: Sequence[Run]) -> float:
+    """The least disturbed run: on a loaded machine, the closest to the command's own cost."""
+    return min(r[0] for r in runs)
+
+
+def spread(runs: Sequence[Run]) -> str:
+    """``fastest-slowest`` wall seconds: how noisy the machine was."""
+    return f"{min(r[0] for r in runs):.2f}-{max(r[0] for r in runs):.2f}"
+
+
 def call_seconds(function: Callable[[], object], *, repeat: int = 5) -> float:
     times = []
     for _ in range(repeat):

@@ -10,11 +10,18 @@
 #             debian:bookworm-slim      (= conda2docker-ci/debian-minbase:bookworm)
 #                                       debootstrap --variant=minbase, rootfs tarball cached
 #             buildpack-deps:bookworm   (= conda2docker-ci/buildpack-deps:bookworm)
-#                                       FROM debian:bookworm-slim + build-essential, git,
-#                                       ca-certificates; `docker save` cached
+#                                       FROM debian:bookworm-slim + gcc, g++, make,
+#                                       libc6-dev, dpkg-dev, git, ca-certificates (like the
+#                                       public image: no build-essential metapackage);
+#                                       `docker save` cached
+#             nvidia/cuda:13.0.2-{devel,runtime}-ubuntu22.04
+#                                       CUDA 13.0 stand-ins from NVIDIA's PyPI wheels (see
+#                                       "CUDA stand-ins" below); `docker save` cached;
+#                                       C2D_CUDA_STANDINS=0 skips them
 #   down    stop the dockerd that `up` started (by its recorded pid, never by name) and
 #           wait for it to exit; an engine `up` merely reused is left running.
 #   status  engine, ownership, images and caches.
+#   cuda-standins  (internal, run by `up` under its lock) make the CUDA stand-in images.
 #
 # Environment:
 #   C2D_STATE           state dir (default /var/tmp/conda2docker-ci): dockerd.log,
@@ -312,7 +319,7 @@ build_dockerfile() {
 FROM $BASE_TAG
 RUN apt-get update \\
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \\
-        build-essential gcc g++ make libc6-dev git ca-certificates \\
+        gcc g++ make libc6-dev dpkg-dev git ca-certificates \\
  && rm -rf /var/lib/apt/lists/*
 LABEL org.opencontainers.image.description="conda2docker CI stand-in for buildpack-deps:$SUITE (compile stage base)"
 CMD ["bash"]
@@ -358,6 +365,128 @@ ensure_build_image() {
     log "timing: build image $BUILD_TAG: $(since "$t")"
 }
 
+# --- CUDA stand-ins ----------------------------------------------------------------------
+# nvidia/cuda images cannot be pulled here. NVIDIA publishes the CUDA 13 compiler as PyPI
+# wheels (the cu12/cu11 nvcc wheels hold only ptxas), so the stand-ins are CUDA 13.0:
+#   devel    FROM buildpack-deps:bookworm (gcc 12 is nvcc's host compiler) + nvcc, cicc,
+#            headers, cccl and cudart from the wheels, laid out as /usr/local/cuda like
+#            NVIDIA's images; tagged as the devel image conda2docker plans for CUDA 13.0.
+#   runtime  FROM debian:bookworm-slim + libcudart.so.13 only; tagged as the runtime image.
+# The tags must be what conda2docker.cuda.images chooses for 13.0 (tests/test_cuda.py checks).
+CUDA_STANDIN=13.0
+CUDA_DEVEL_TAG=nvidia/cuda:13.0.2-devel-ubuntu22.04
+CUDA_DEVEL_ALIAS=conda2docker-ci/cuda-devel:13.0
+CUDA_RUNTIME_TAG=nvidia/cuda:13.0.2-runtime-ubuntu22.04
+CUDA_RUNTIME_ALIAS=conda2docker-ci/cuda-runtime:13.0
+CUDA_WHEELS=(nvidia-cuda-nvcc==13.0.88 nvidia-nvvm==13.0.88 nvidia-cuda-crt==13.0.88
+    nvidia-cuda-runtime==13.0.96 nvidia-cuda-cccl==13.0.85)
+CUDA_ENV='ENV PATH=/usr/local/cuda/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    CUDA_VERSION=13.0.2 \
+    NVIDIA_VISIBLE_DEVICES=all \
+    NVIDIA_DRIVER_CAPABILITIES=compute,utility \
+    NVIDIA_REQUIRE_CUDA=cuda>=13.0'
+
+cuda_devel_dockerfile() {
+    cat <<EOF
+FROM $BUILD_TAG
+COPY cuda/ /usr/local/cuda-$CUDA_STANDIN/
+RUN ln -s cuda-$CUDA_STANDIN /usr/local/cuda \\
+ && echo /usr/local/cuda/lib64 >/etc/ld.so.conf.d/cuda.conf && ldconfig
+$CUDA_ENV
+LABEL org.opencontainers.image.description="conda2docker CI stand-in for $CUDA_DEVEL_TAG: nvcc from NVIDIA's PyPI wheels (${CUDA_WHEELS[*]})"
+CMD ["bash"]
+EOF
+}
+
+cuda_runtime_dockerfile() {
+    cat <<EOF
+FROM $BASE_TAG
+COPY cudart/ /usr/local/cuda-$CUDA_STANDIN/lib64/
+RUN ln -s cuda-$CUDA_STANDIN /usr/local/cuda \\
+ && echo /usr/local/cuda/lib64 >/etc/ld.so.conf.d/cuda.conf && ldconfig
+$CUDA_ENV
+LABEL org.opencontainers.image.description="conda2docker CI stand-in for $CUDA_RUNTIME_TAG: libcudart from nvidia-cuda-runtime (PyPI)"
+CMD ["bash"]
+EOF
+}
+
+# The wheels, downloaded once (PyPI), unpacked into one prefix laid out as /usr/local/cuda.
+cuda_prefix() {
+    local dl="$STATE/cuda-wheels-$CUDA_STANDIN" out="$1" py t w
+    py=$(command -v python3) || die "python3 is needed to fetch and unpack NVIDIA's CUDA wheels"
+    mkdir -p "$dl"
+    if (($(find "$dl" -name '*.whl' | wc -l) < ${#CUDA_WHEELS[@]})); then
+        t=$(now)
+        log "downloading ${CUDA_WHEELS[*]} from PyPI (about 100 MB)"
+        "$py" -m pip download -q --no-deps --only-binary :all: --disable-pip-version-check \
+            -d "$dl" "${CUDA_WHEELS[@]}" >"$STATE/cuda-wheels.log" 2>&1 ||
+            die "pip download of NVIDIA's CUDA wheels failed (log $STATE/cuda-wheels.log)"
+        log "timing: CUDA wheels: $(since "$t")"
+    fi
+    rm -rf "$out.unpack" "$out"
+    mkdir -p "$out.unpack"
+    for w in "$dl"/*.whl; do "$py" -m zipfile -e "$w" "$out.unpack/" || die "cannot unpack $w"; done
+    mv "$out.unpack/nvidia/cu13" "$out"
+    rm -rf "$out.unpack" "$out/.metadata" "$out/lib64"
+    mv "$out/lib" "$out/lib64"
+    ln -s lib64 "$out/lib"
+    ln -sf libcudart.so.13 "$out/lib64/libcudart.so"
+    chmod 0755 "$out"/bin/* "$out"/nvvm/bin/*
+    [[ -x "$out/bin/nvcc" && -x "$out/nvvm/bin/cicc" && -f "$out/lib64/libcudart.so.13" ]] ||
+        die "the CUDA wheels did not give bin/nvcc, nvvm/bin/cicc and lib64/libcudart.so.13"
+}
+
+cuda_devel_context() { cuda_prefix "$1/cuda"; }
+cuda_runtime_context() {
+    cuda_prefix "$1/full"
+    mkdir -p "$1/cudart"
+    cp -a "$1/full/lib64/libcudart.so.13"* "$1/cudart/"
+    rm -rf "$1/full"
+}
+
+# ensure_cached_image TAG ALIAS NAME DOCKERFILE-FUNCTION CONTEXT-FUNCTION: present, else
+# loaded from its `docker save` cache, else built offline and saved (key: Dockerfile + wheels).
+ensure_cached_image() {
+    local tag="$1" alias="$2" name="$3" dockerfile_fn="$4" context_fn="$5" t t2 key cache ctx
+    t=$(now)
+    key=$({ "$dockerfile_fn"; printf '%s\n' "${CUDA_WHEELS[@]}"; } | sha256sum | cut -c1-12)
+    cache="$STATE/$name-$key.tar"
+    if image_exists "$tag" && [[ "$(docker_cli image inspect --format \
+        '{{index .Config.Labels "io.conda2docker.ci.key"}}' "$tag" 2>/dev/null)" == "$key" ]]; then
+        log "image $tag present (cached)"
+    elif [[ -s "$cache" ]]; then
+        docker_cli load -q -i "$cache" >/dev/null || die "docker load of $cache failed (see $LOG)"
+        log "image $tag loaded from $cache"
+    else
+        ctx="$STATE/$name.ctx"
+        rm -rf "$ctx"
+        mkdir -p "$ctx"
+        "$context_fn" "$ctx"
+        { "$dockerfile_fn"; printf 'LABEL io.conda2docker.ci.key="%s"\n' "$key"; } >"$ctx/Dockerfile"
+        log "building $tag (stand-in, offline)"
+        if ! DOCKER_BUILDKIT=0 docker_cli build --rm --force-rm -q --network none \
+            -t "$alias" -t "$tag" "$ctx" >"$STATE/$name.log" 2>&1; then
+            tail -n 30 "$STATE/$name.log" >&2 || true
+            die "building $tag failed (log $STATE/$name.log)"
+        fi
+        rm -rf "$ctx"
+        log "timing: docker build $tag: $(since "$t")"
+        t2=$(now)
+        rm -f "$STATE/$name"-*.tar
+        docker_cli save -o "$cache.tmp" "$alias" "$tag" || die "docker save to $cache failed"
+        mv -f "$cache.tmp" "$cache"
+        log "timing: docker save $cache ($(du -h "$cache" | cut -f1)): $(since "$t2")"
+    fi
+    log "timing: image $tag: $(since "$t")"
+}
+
+ensure_cuda_images() {
+    ensure_cached_image "$CUDA_DEVEL_TAG" "$CUDA_DEVEL_ALIAS" "cuda-devel-$CUDA_STANDIN" \
+        cuda_devel_dockerfile cuda_devel_context
+    ensure_cached_image "$CUDA_RUNTIME_TAG" "$CUDA_RUNTIME_ALIAS" "cuda-runtime-$CUDA_STANDIN" \
+        cuda_runtime_dockerfile cuda_runtime_context
+}
+
 # One up/down at a time per state dir (two CI runs must not debootstrap at once).
 lock_state() {
     local wait="$1"
@@ -377,7 +506,15 @@ cmd_up() {
     start_engine
     ensure_base_image
     ensure_build_image
-    log "GPU bases (nvidia/cuda:*) are not available here and are not faked"
+    if [[ "${C2D_CUDA_STANDINS:-1}" == 1 ]]; then
+        # Its own process (errexit intact): a CUDA stand-in that cannot be made (PyPI down)
+        # must not take the engine away from every other test; the GPU engine test skips.
+        if ! "$0" cuda-standins; then
+            log "WARNING: the CUDA stand-ins were not made (see above): the GPU engine tests will skip"
+        fi
+    else
+        log "CUDA stand-ins skipped (C2D_CUDA_STANDINS=0)"
+    fi
     log "timing: up total: $(since "$t0")"
 }
 
@@ -440,7 +577,7 @@ cmd_status() {
     [[ -f "$RECEIPT" ]] && log "receipt $RECEIPT: $(cat "$RECEIPT")"
     if ((rc == 0)); then
         local tag
-        for tag in "$BASE_TAG" "$BASE_ALIAS" "$BUILD_TAG" "$BUILD_ALIAS"; do
+        for tag in "$BASE_TAG" "$BASE_ALIAS" "$BUILD_TAG" "$BUILD_ALIAS" "$CUDA_DEVEL_TAG" "$CUDA_RUNTIME_TAG"; do
             if image_exists "$tag"; then
                 log "image $tag: $(docker_cli image inspect --format '{{.Id}} {{.Size}}' "$tag" |
                     awk '{ printf "%s, %.0f MB", substr($1, 8, 12), $2 / 1e6 }')"
@@ -450,7 +587,7 @@ cmd_status() {
         done
     fi
     local f
-    for f in "$ROOTFS_TAR" "$STATE"/buildpack-deps-"$SUITE"-*.tar; do
+    for f in "$ROOTFS_TAR" "$STATE"/buildpack-deps-"$SUITE"-*.tar "$STATE"/cuda-*-"$CUDA_STANDIN"-*.tar; do
         [[ -f "$f" ]] && log "cache $f ($(du -h "$f" | cut -f1))"
     done
     return "$rc"
@@ -458,6 +595,7 @@ cmd_status() {
 
 case "${1:-}" in
 up) cmd_up ;;
+cuda-standins) ensure_cuda_images ;; # called by `up`, which holds the state lock
 down) cmd_down ;;
 status) if cmd_status; then exit 0; else exit 1; fi ;; # exit 1: engine not answering
 *)

@@ -5,6 +5,9 @@ import os
 import shutil
 import tempfile
 
+# The CLI's top-level guard turns unexpected exceptions into one line; tests must see them.
+os.environ["CONDA2DOCKER_NO_GUARD"] = "1"
+
 # Tests write only under their own temporary directories: hypothesis keeps its files (an
 # example database, a cache of constants) in a temporary directory of this run, not in the
 # checkout; a failing example is printed with the failure.
@@ -18,6 +21,7 @@ pytest_plugins = [
     "support.shared",
     "support.engine",
     "support.channel",
+    "support.cuda_channel",
     "support.pypi_index",
 ]
 

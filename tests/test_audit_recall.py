@@ -111,7 +111,7 @@ def test_solve_adds_and_loses_nothing(corpus_envs: Path, snapshot_wide: Path,
         combined = enrich(static, solved)
         merged[path.name] = combined
         assert {(f.code, f.subject) for f in static} <= {(f.code, f.subject) for f in combined}
-        causes = [f for f in combined if f.code in {"C101", "C107", "C108", "P207"}]
+        causes = [f for f in combined if f.code in {"C101", "C108", "C109", "P207"}]
         if not causes and resolution.lock.packages:
             solved_fully.append(path.name)
         elif not any(f.location is not None and f.location.line for f in causes):

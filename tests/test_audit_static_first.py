@@ -45,7 +45,7 @@ def test_missing_version_is_a_finding_with_the_nearest_versions(
     code, findings = audit_json(capsys, str(old_python), "--channel-alias", snapshot_wide.as_uri())
     by_code = {f["code"]: f for f in findings}
     assert code == 1  # an error finding, --fail-on error
-    missing = by_code["C107"]
+    missing = by_code["C108"]
     assert missing["subject"] == "python"
     assert missing["location"] == {"file": str(old_python.relative_to(Path.cwd()))
                                    if old_python.is_relative_to(Path.cwd()) else str(old_python),
@@ -82,9 +82,9 @@ def test_unsolvable_is_a_finding_and_the_static_ones_stay(
     code, findings = audit_json(capsys, str(path), "--channel-alias", snapshot_wide.as_uri())
     codes = {f["code"] for f in findings}
     assert code == 1
-    assert "C108" in codes  # numpy 1.26 has no build for Python 3.8
+    assert "C109" in codes  # numpy 1.26 has no build for Python 3.8
     assert {"S301", "G401", "R504"} <= codes  # static: platform-only, CUDA, no lock
-    unsolvable = next(f for f in findings if f["code"] == "C108")
+    unsolvable = next(f for f in findings if f["code"] == "C109")
     assert "numpy" in str(unsolvable["message"]) and "numpy" in str(unsolvable["fix"])
 
 

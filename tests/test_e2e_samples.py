@@ -7,8 +7,8 @@ installer inside the image, gcc in the ``wheels`` stage, a real engine.
 Samples:
   a  pure conda: python + c2d-greet (noarch python, console script) + hello-noarch (C program)
   b  conda + pip wheels from the local index (c2d-pure, c2d-needs → c2d-pure)
-  c  conda + an sdist compiled in the wheels stage (c2d-cext) + a ``git+file://…@commit``
-     package + a local path package (``./mypkg``)
+  c  conda + an sdist compiled in the wheels stage (c2d-cext) + a pure-Python sdist
+     (c2d-sdistonly) + a ``git+file://…@commit`` package + a local path package (``./mypkg``)
 """
 
 from __future__ import annotations
@@ -49,11 +49,12 @@ def env_file(directory: Path, name: str, conda: list[str], pip: list[str] | None
 
 
 def convert_build_verify(
-    env: Path, channel: TestChannel, tag: str, capsys: pytest.CaptureFixture[str]
+    env: Path, channel: TestChannel, tag: str, capsys: pytest.CaptureFixture[str],
+    extra: tuple[str, ...] = (),
 ) -> Built:
     out = env.parent / "out"
     assert main(["convert", str(env), "-o", str(out), "--installer", "rattler", "--vendor",
-                 "--channel-alias", channel.alias]) == 0
+                 "--channel-alias", channel.alias, *extra]) == 0
     assert main(["build", str(out), "--tag", tag, "--network", "none", "--quiet"]) == 0
     assert (out / "build.log").is_file()
     capsys.readouterr()
@@ -233,13 +234,17 @@ def test_sample_c_sdist_git_and_path(
 ) -> None:
     env_dir = tmp_path / "c"
     env_dir.mkdir()
-    pip = [f"--index-url {local_pypi.url}", "c2d-cext", path_package(env_dir), git_package(tmp_path)]
+    pip = [f"--index-url {local_pypi.url}", "c2d-cext", "c2d-sdistonly==0.5", path_package(env_dir),
+           git_package(tmp_path)]
     env = env_file(env_dir, "sample-c", ["python=3.11", "pip"], pip)
-    built = convert_build_verify(env, test_channel, image_tag_factory("sample-c"), capsys)
+    # the git repository lies outside the environment's folder: trusted explicitly
+    built = convert_build_verify(env, test_channel, image_tag_factory("sample-c"), capsys,
+                                 extra=("--allow-path", str(tmp_path / "gitpkg")))
     assert_runtime_is_clean(built.report, docker_client.images.get(base_image).tags)  # gcc stayed in the wheels stage
     assert "FROM ${BUILD_IMAGE} AS wheels" in (built.out / "Dockerfile").read_text()
     got = statuses(built.report)
-    for check in ("import:c2d-cext", "import:c2d-gitpkg", "import:c2d-local", "entry:c2d-local"):
+    for check in ("import:c2d-cext", "import:c2d-sdistonly", "entry:c2d-sdistonly", "import:c2d-gitpkg",
+                  "import:c2d-local", "entry:c2d-local"):
         assert got[check] == "pass", check
     output = run_ok(docker_client, built.tag, ["python", "-c", "import c2d_cext; print(c2d_cext.add(2, 3))"])
     assert output.strip() == "5"

@@ -56,7 +56,7 @@ def test_old_lock_without_category_or_optional_is_accepted(tmp_path: Path) -> No
         "package:\n"
         "- name: six\n  version: 1.16.0\n  manager: pip\n  platform: linux-64\n"
         "  dependencies: {}\n  url: https://x.invalid/six-1.16.0-py2.py3-none-any.whl\n"
-        "  hash: {sha256: abc}\n"
+        "  hash: {sha256: abababababababababababababababababababababababababababababababab}\n"
         "- name: zlib\n  version: 1.3.1\n  manager: conda\n  platform: linux-64\n"
         "  dependencies: {}\n  url: https://conda.anaconda.org/conda-forge/linux-64/zlib-1.3.1-h4ab18f5_1.conda\n"
         "  hash: {md5: d41d8cd98f00b204e9800998ecf8427e}\n"
@@ -234,13 +234,13 @@ def test_fast_reader_keeps_version_strings_exact(tmp_path: Path) -> None:
         "version: 1\nmetadata:\n  platforms: [linux-64]\npackage:\n"
         "- name: x\n  version: 1.10\n  manager: conda\n  platform: linux-64\n"
         "  dependencies:\n    '__glibc': '>=2.17'\n    b: ''\n"
-        "  url: https://c/linux-64/x-1.10-h_0.conda\n  hash:\n    md5: 'ab'\n    sha256: cd\n"
+        "  url: https://c/linux-64/x-1.10-h_0.conda\n  hash:\n    md5: 'abababababababababababababababab'\n    sha256: cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd\n"
         "  category: main\n  optional: false\n"
     )
     [package] = read_conda_lock(path).packages
     assert package.version == "1.10"
     assert dict(package.dependencies) == {"__glibc": ">=2.17", "b": ""}
-    assert (package.md5, package.sha256, package.build) == ("ab", "cd", "h_0")
+    assert (package.md5, package.sha256, package.build) == ("ab" * 16, "cd" * 32, "h_0")
 
 
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-8-sig"])

@@ -85,3 +85,8 @@ def test_round_trip_over_the_whole_table() -> None:
 @given(st.text(alphabet="aZz09-_.Ä ", max_size=12))
 def test_canonical_agrees_with_packaging(name: str) -> None:
     assert canonical(name) == canonicalize_name(name)
+
+
+@given(st.text(alphabet="aAbZz09-_.~ ", max_size=16))
+def test_canonical_is_packaging_s_canonicalize_name(name: str) -> None:
+    assert canonical(name) == canonicalize_name(name)

@@ -24,7 +24,8 @@ FIXTURES = Path(__file__).parent / "fixtures" / "envs"
         ("requirements.txt", "numpy\n", "requirements"),
         ("requirements-dev.in", "numpy\n", "requirements"),
         ("requirements", "numpy\n", "requirements"),
-        ("deps.txt", "numpy\n", "requirements"),
+        ("deps.in", "numpy\n", "requirements"),
+        ("spec.txt", "# platform: linux-64\nmake=4.3=h1_0\n", "conda-specs"),
     ],
 )
 def test_detect_kind(name: str, text: str, kind: str) -> None:

@@ -105,20 +105,17 @@ def test_variables_accept_scalars_and_keep_dollar_references() -> None:
     )
 
 
-def test_no_channels_means_conda_forge_with_a_change() -> None:
+def test_no_channels_are_left_to_the_default_channels() -> None:
+    # resolve appends --default-channels (C105), as conda uses its configured ones
     spec = read("name: x\ndependencies:\n- python=3.6\n")
-    assert spec.channels == ("conda-forge",)
-    added = change(spec, "R510", "conda-forge")
-    assert added.action == "added"
+    assert spec.channels == ()
+    assert spec.changes == ()
 
 
 def test_nodefaults_and_repeated_channels() -> None:
     spec = read("channels:\n- conda-forge\n- nodefaults\n- conda-forge\ndependencies: [a]\n")
-    assert spec.channels == ("conda-forge",)
-    assert [(c.action, c.subject) for c in spec.changes] == [
-        ("ignored", "nodefaults"),
-        ("merged", "conda-forge"),
-    ]
+    assert spec.channels == ("conda-forge", "nodefaults")  # the marker stays for resolve
+    assert [(c.action, c.subject) for c in spec.changes] == [("merged", "conda-forge")]
 
 
 def test_empty_dependencies_are_an_empty_environment() -> None:

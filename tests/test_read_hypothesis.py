@@ -169,7 +169,7 @@ def test_generated_environments_read_back(
     spec = parse_environment(ENCODINGS[encoding](text), SRC)
 
     assert spec.name == env.name
-    assert spec.channels == (env.channels or ("conda-forge",))
+    assert spec.channels == env.channels  # none: left to --default-channels (resolve)
     expected = [c.expected for c in env.conda if c.kept]
     if env.pip:
         expected.append(("pip", "", None, None))

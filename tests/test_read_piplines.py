@@ -228,13 +228,13 @@ def test_option_lines_fill_pip_options() -> None:
 def test_per_line_options_are_kept_and_the_requirement_read() -> None:
     pip = reader()
     pip.add_line("dipy --only-binary dipy", AT)
-    pip.add_line("httpx==0.27 --hash=sha256:00ff", AT)
+    pip.add_line(f"httpx==0.27 --hash=sha256:{'AB' * 32} --hash sha256:{'cd' * 32}", AT)
     assert [r.name for r in pip.requirements] == ["dipy", "httpx"]
+    assert pip.requirements[1].hashes == (f"sha256:{'ab' * 32}", f"sha256:{'cd' * 32}")
     assert pip.options.other == ("--only-binary dipy",)
-    assert [(c.code, c.subject) for c in pip.changes] == [
-        ("R508", "--only-binary dipy"),
-        ("R508", "--hash sha256:00ff"),
-    ]
+    assert [(c.code, c.subject) for c in pip.changes] == [("R508", "--only-binary dipy")]
+    with pytest.raises(InputError, match="invalid --hash 'sha256:00ff'"):
+        pip.add_line("httpx==0.27 --hash=sha256:00ff", AT)
 
 
 def test_editable_lines_are_recorded_as_r509() -> None:
@@ -302,7 +302,7 @@ def test_requirements_files_are_read_recursively(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
     (tmp_path / "requirements.txt").write_text("-r sub/base.txt\nnumpy>=1.26\n")
     (tmp_path / "sub" / "base.txt").write_text(
-        "# base\nattrs  # inline\n-r more.txt\nhttpx==0.27.0 \\\n    --hash=sha256:00\n"
+        "# base\nattrs  # inline\n-r more.txt\nhttpx==0.27.0 \\\n    --hash=sha256:" + "00" * 32 + "\n"
     )
     (tmp_path / "sub" / "more.txt").write_text("./local/pkg\n")
     pip = reader(root=tmp_path)

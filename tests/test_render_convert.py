@@ -27,15 +27,16 @@ def convert(env: Path, out: Path, channel: TestChannel, *extra: str) -> int:
     return main(["convert", str(env), "-o", str(out), "--channel-alias", channel.alias, *extra])
 
 
-def test_a_cuda_build_string_gives_only_the_gpu_variant(
+def test_a_cuda_build_string_gives_a_gpu_variant_and_a_cpu_one_with_the_cpu_build(
     tmp_path: Path, small_channel: TestChannel, capsys: pytest.CaptureFixture[str]
 ) -> None:
     env = write_env(tmp_path, small_channel, "gpu-tool=*=cuda*", "hello-noarch")
     out = tmp_path / "out"
     assert convert(env, out, small_channel, "--format", "docker", "--format", "apptainer") == 0
     err = capsys.readouterr().err
-    assert "no CPU variant" in err and "GPU variant for CUDA 12.4" in err
-    assert not (out / "Dockerfile").exists() and not (out / "conda-lock.yml").exists()
+    assert "GPU variant for CUDA 12.4" in err and "gpu-tool: CPU variant: build cuda* → any" in err
+    assert "gpu-tool-1.0-cpu_0" in (out / "conda-lock.yml").read_text()
+    assert "NVIDIA" not in (out / "Dockerfile").read_text()
     lock = (out / "conda-lock.gpu.yml").read_text()
     assert "gpu-tool-1.0-cuda12_0" in lock
     dockerfile = (out / "Dockerfile.gpu").read_text()
@@ -43,11 +44,10 @@ def test_a_cuda_build_string_gives_only_the_gpu_variant(
     assert [c.value[-1] for c in parse(dockerfile) if c.cmd == "FROM"] == ["env", "runtime"]  # type: ignore[attr-defined]
     assert "COPY conda2docker/gpu/conda-linux-64.lock" in dockerfile
     assert 'NVIDIA_VISIBLE_DEVICES="all"' in dockerfile
-    definition = (out / "conda2docker.def").read_text()
+    definition = (out / "conda2docker.gpu.def").read_text()
     assert "Stage: runtime" in definition and "apptainer run --nv" in definition
     services = yaml.safe_load((out / "compose.yaml").read_text())["services"]
-    assert services["gt"]["build"]["dockerfile"] == "Dockerfile.gpu"
-    assert "profiles" not in services["gt"]
+    assert services["gt-gpu"]["build"]["dockerfile"] == "Dockerfile.gpu"
 
 
 def test_gpu_yes_gives_both_variants_from_two_solves(tmp_path: Path, small_channel: TestChannel) -> None:
@@ -65,14 +65,17 @@ def test_gpu_yes_gives_both_variants_from_two_solves(tmp_path: Path, small_chann
     assert not (out / "conda2docker.def").exists()  # --format defaults to docker
 
 
-def test_auto_stays_cpu_for_a_cpu_environment_and_no_refuses_gpu_only(
-    tmp_path: Path, small_channel: TestChannel
+def test_auto_stays_cpu_for_a_cpu_environment_and_no_maps_cuda_builds_to_cpu(
+    tmp_path: Path, small_channel: TestChannel, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "cpu"
     assert convert(write_env(tmp_path, small_channel, "hello-noarch"), out, small_channel) == 0
     assert (out / "Dockerfile").is_file() and not (out / "Dockerfile.gpu").exists()
-    gpu_only = write_env(tmp_path, small_channel, "gpu-tool=*=cuda*")
-    assert convert(gpu_only, tmp_path / "none", small_channel, "--gpu", "no") == 3
+    cuda_build = write_env(tmp_path, small_channel, "gpu-tool=*=cuda*")
+    assert convert(cuda_build, tmp_path / "cpu-only", small_channel, "--gpu", "no") == 0
+    assert "gpu-tool: CPU variant: build cuda* → any" in capsys.readouterr().err
+    assert "gpu-tool-1.0-cpu_0" in (tmp_path / "cpu-only" / "conda-lock.yml").read_text()
+    assert not (tmp_path / "cpu-only" / "Dockerfile.gpu").exists()
 
 
 def test_check_covers_every_generated_file(tmp_path: Path, small_channel: TestChannel) -> None:

@@ -198,7 +198,7 @@ def test_runnable_as_a_script(small_channel: TestChannel) -> None:
 
 
 # -------------------------------------------------------------------------------------------
-# full channel: python, pip, setuptools, wheel, packaging, ca-certificates, c2d-greet
+# full channel: python, pip, setuptools, wheel, packaging, ca-certificates, c2d-greet, c2d-activate
 # -------------------------------------------------------------------------------------------
 
 GLIBC = host_glibc_version()
@@ -219,6 +219,7 @@ def test_full_channel_contents(test_channel: TestChannel) -> None:
         "packaging",
         "ca-certificates",
         "c2d-greet",
+        "c2d-activate",
     }
     assert set(test_channel.packages) == expected
     repodata = json.loads((test_channel.path / "linux-64" / "repodata.json").read_text())
@@ -237,6 +238,7 @@ def test_full_channel_contents(test_channel: TestChannel) -> None:
         "c2d-greet": "python",
         "hello-noarch": "generic",
         "ca-certificates": "generic",
+        "c2d-activate": "generic",
     }
 
 

@@ -64,6 +64,7 @@ def test_fixture_contract(local_pypi: LocalIndex) -> None:
         "c2d_pure-1.0.tar.gz",
         "c2d_pure-1.1-py3-none-any.whl",
         "c2d_pure-1.1.tar.gz",
+        "c2d_sdistonly-0.5.tar.gz",
     ]
     v = f"{sys.version_info[0]}{sys.version_info[1]}"
     assert [n for n in names if n.startswith("c2d")] == [e.format(v=v) for e in expected]

@@ -21,6 +21,9 @@ GraphFormat = Literal["dot", "json", "graphml", "svg"]
 Bootstrap = Literal["docker", "docker-daemon"]
 """Where Apptainer takes the built image from: a registry, or the local engine."""
 VerifyFormat = Literal["table", "json"]
+ActivationMode = Literal["auto", "packages", "table"]
+"""Where the runtime's activation variables come from: measured from the packages' scripts
+(``packages``; ``auto`` when it can), or conda2docker's table."""
 
 
 DEFAULT_INSTALLER: Installer = "micromamba"

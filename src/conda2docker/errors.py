@@ -58,11 +58,14 @@ class UserError(Exception):
         self.location = location
 
     def one_line(self) -> str:
-        """The whole error as a single line: ``file:line:col: message; fix: …``."""
+        """The whole error as a single line: ``file:line:col: message; fix: …``, with
+        credentials (URL passwords, tokens) hidden."""
+        from conda2docker.credentials import redact
+
         prefix = f"{self.location}: " if self.location else ""
         suffix = f"; fix: {self.fix}" if self.fix else ""
         text = f"{prefix}{self.message}{suffix}"
-        return " ".join(text.split())
+        return redact(" ".join(text.split()))
 
     def lines(self) -> list[str]:
         """The error as printed: one line, or one per problem for :class:`InputErrors`."""
@@ -144,6 +147,30 @@ class EngineError(UserError):
     """The Docker engine is unreachable or a build failed."""
 
     exit_code = EXIT_ENGINE
+
+
+BUG_REPORT_URL = "https://github.com/conda2docker/conda2docker/issues"
+#: Set (to anything but ``0``) to let unexpected exceptions through with their traceback; the
+#: test suite sets it, so the guard never hides a bug from a test.
+NO_GUARD_VARIABLE = "CONDA2DOCKER_NO_GUARD"
+
+
+def internal_error_line(error: BaseException) -> str:
+    """An unexpected exception as one line with the bug-report hint (secrets redacted)."""
+    from conda2docker.credentials import redact
+
+    where = ""
+    trace = error.__traceback__
+    while trace is not None and trace.tb_next is not None:
+        trace = trace.tb_next
+    if trace is not None:
+        code = trace.tb_frame.f_code
+        where = f" at {Path(code.co_filename).name}:{trace.tb_lineno}"
+    detail = " ".join(str(error).split())[:300]
+    text = f"internal error{where}: {type(error).__name__}: {detail}" if detail else \
+        f"internal error{where}: {type(error).__name__}"
+    return redact(f"{text}; this is a bug in conda2docker: please report it at {BUG_REPORT_URL} "
+                  f"(rerun with {NO_GUARD_VARIABLE}=1 for the traceback)")
 
 
 class OutputConflict(UserError):

@@ -36,6 +36,9 @@ PIP_CACHE = "/root/.cache/pip"
 """pip's cache in compile stages (a BuildKit cache mount)."""
 CUDA_HOME = "/usr/local/cuda"
 """CUDA's home in an ``nvidia/cuda`` devel image."""
+APPTAINER_STAGING = "/opt/c2d-staging"
+""":data:`STAGING` in an Apptainer definition: Apptainer binds the host's ``/tmp`` and
+``/var/tmp`` over the container's during ``%post``, hiding what ``%files`` put there."""
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 BUILD_LEFTOVERS: tuple[str, ...] = (STAGING, BOOTSTRAP_PREFIX, PIP_PREFIX)
@@ -91,6 +94,11 @@ DEFINITION_NAMES: dict[Variant, str] = {"cpu": "conda2docker.def", "gpu": "conda
 LOCK_NAMES: dict[Variant, str] = {"cpu": "conda-lock.yml", "gpu": "conda-lock.gpu.yml"}
 AUDIT_NAMES: dict[Variant, str] = {"cpu": "audit.md", "gpu": "audit.gpu.md"}
 BUILD_LOG = "build.log"
+ACTIVATION_FILE = "activation.env"
+"""In a variant's support directory: the activation variables measured from the packages'
+activate.d scripts, for one lock (``activation.py``)."""
+ACTIVATION_LOG = "build-activation.log"
+"""The log of the ``env`` stage build that ``convert --vendor`` measures activation in."""
 
 
 def support_dir(variant: Variant) -> str:

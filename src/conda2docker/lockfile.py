@@ -1,6 +1,7 @@
 """Lock files on disk: conda-lock.yml (v1) and explicit (``@EXPLICIT``) locks.
 
-Writing goes through conda-lock's own models and writer, so conda-lock (and micromamba)
+Writing produces the file conda-lock's own writer would (``conda2docker.lock_writer``,
+proved against conda-lock's writer and reader in the tests), so conda-lock and micromamba
 read what we write. Reading uses a small direct parser: it accepts old locks that
 conda-lock's models reject (pip entries without ``category``/``optional``), reports
 problems as one-line errors, and is several times faster than the pydantic models.
@@ -8,10 +9,10 @@ problems as one-line errors, and is several times faster than the pydantic model
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Collection, Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -38,14 +39,9 @@ def split_conda_file_name(file_name: str) -> tuple[str, str, str] | None:
 
 def read_lock_text(path: Path) -> str:
     """A lock file's text, decoded as environment files are (BOMs, UTF-16, CRLF)."""
-    from conda2docker.read.decode import decode
+    from conda2docker.read.decode import MAX_LOCK_FILE, decode, read_limited
 
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read lock file: {exc.strerror or exc}",
-                         fix="check the path and its permissions", location=SourceLocation(path)) from exc
-    return decode(data, path).text
+    return decode(read_limited(path, limit=MAX_LOCK_FILE, what="lock file"), path).text
 
 
 def _load_yaml(path: Path, text: str) -> Any:
@@ -70,8 +66,10 @@ def _load_yaml(path: Path, text: str) -> Any:
 def _require(mapping: Mapping[str, Any], key: str, kind: type, path: Path, where: str) -> Any:
     value = mapping.get(key)
     if not isinstance(value, kind):
+        kinds = kind if isinstance(kind, tuple) else (kind,)
         raise InputError(
-            f"{where}: '{key}' must be a {kind.__name__}, found {type(value).__name__}",
+            f"{where}: '{key}' must be a {' or '.join(k.__name__ for k in kinds)}, "
+            f"found {type(value).__name__}",
             fix="regenerate the lock with `conda2docker lock`",
             location=SourceLocation(path),
         )
@@ -94,7 +92,7 @@ def lock_from_mapping(data: Any, path: Path) -> Lock:
             location=SourceLocation(path),
         )
     version = data.get("version")
-    if version != 1:
+    if type(version) is not int or version != 1:
         raise InputError(
             f"unsupported conda-lock file version {version!r} (supported: 1)",
             fix="convert it with `conda-lock` (v1 format) or regenerate it",
@@ -109,13 +107,15 @@ def lock_from_mapping(data: Any, path: Path) -> Lock:
         where = f"package #{index + 1}"
         if not isinstance(entry, dict):
             raise InputError(f"{where} is not a mapping", location=SourceLocation(path))
-        packages.append(_package_from_mapping(entry, path, where))
+        packages.append(check_locked_package(_package_from_mapping(entry, path, where),
+                                             SourceLocation(path)))
+    _check_metadata(meta, path)
     platforms = tuple(str(p) for p in meta.get("platforms") or sorted({p.platform for p in packages}))
     channels = tuple(_channel_url(c) for c in meta.get("channels") or ())
     custom = meta.get("custom_metadata") or {}
     roots: tuple[str, ...] = ()
     if isinstance(custom, dict) and isinstance(custom.get(ROOTS_KEY), str):
-        roots = tuple(json.loads(custom[ROOTS_KEY]))
+        roots = _roots(custom[ROOTS_KEY], path)
     content_hash = meta.get("content_hash") or {}
     return Lock(
         packages=tuple(packages),
@@ -126,6 +126,96 @@ def lock_from_mapping(data: Any, path: Path) -> Lock:
         roots=roots,
         path=path,
     )
+
+
+_PLATFORM = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
+_GIT_COMMIT = re.compile(r"^[0-9a-f]{40}$")
+_META_TYPES: dict[str, tuple[type, ...]] = {
+    "platforms": (list,), "channels": (list,), "content_hash": (dict,), "sources": (list,),
+    "custom_metadata": (dict,),
+}
+
+
+def _bad_lock(message: str, path: Path) -> InputError:
+    return InputError(message, fix="regenerate the lock with `conda2docker lock`",
+                      location=SourceLocation(path))
+
+
+def _check_metadata(meta: Mapping[str, Any], path: Path) -> None:
+    """The metadata's types and values (a hostile lock may put anything there)."""
+    from conda2docker.validate import check_channel_name, check_text, shown
+
+    for key, kinds in _META_TYPES.items():
+        value = meta.get(key)
+        if value is not None and not isinstance(value, kinds):
+            raise _bad_lock(f"metadata.{key} must be a {kinds[0].__name__}, found "
+                            f"{type(value).__name__}", path)
+    for platform in meta.get("platforms") or ():
+        if not isinstance(platform, str) or not _PLATFORM.match(platform):
+            raise _bad_lock(f"metadata.platforms: invalid platform {shown(str(platform))}", path)
+    for channel in meta.get("channels") or ():
+        url = channel.get("url") if isinstance(channel, dict) else channel
+        if not isinstance(url, str):
+            raise _bad_lock(f"metadata.channels: a channel must be a string or have a 'url', "
+                            f"found {type(url).__name__}", path)
+        check_channel_name(url, location=SourceLocation(path))
+    for key, value in (meta.get("content_hash") or {}).items():
+        if not isinstance(key, str) or type(value) not in (str, int):
+            raise _bad_lock("metadata.content_hash must map platforms to digests", path)
+        check_text(str(value), "metadata.content_hash", location=SourceLocation(path), limit=256)
+    for source in meta.get("sources") or ():
+        if not isinstance(source, str):
+            raise _bad_lock("metadata.sources must be a list of file names", path)
+        check_text(source, "metadata.sources", location=SourceLocation(path), limit=4096)
+
+
+def _roots(text: str, path: Path) -> tuple[str, ...]:
+    try:
+        roots = json.loads(text)
+    except ValueError:
+        raise _bad_lock(f"custom_metadata.{ROOTS_KEY} is not a JSON list", path) from None
+    if not isinstance(roots, list) or not all(isinstance(r, str) for r in roots):
+        raise _bad_lock(f"custom_metadata.{ROOTS_KEY} must be a JSON list of names", path)
+    return tuple(roots)
+
+
+def check_locked_package(package: LockedPackage, location: SourceLocation) -> LockedPackage:
+    """Every value of a locked package that later reaches a path, a command or a generated
+    file: name, URL (scheme, characters, file name), hashes, platform."""
+    from conda2docker.validate import (
+        check_conda_name,
+        check_conda_url,
+        check_md5,
+        check_pip_name,
+        check_pip_url,
+        check_sha256,
+        check_text,
+        shown,
+    )
+
+    if package.manager == "conda":
+        check_conda_name(package.name, location=location)
+        check_conda_url(package.url, location=location)
+    else:
+        check_pip_name(package.name, location=location)
+        check_pip_url(package.url, location=location)
+    md5 = check_md5(package.md5, location=location) if package.md5 else None
+    sha256 = package.sha256 or None
+    if sha256 and package.artifact == "vcs" and _GIT_COMMIT.match(sha256):
+        sha256 = None  # conda-lock records a git source's commit there; the URL pins it
+    sha256 = check_sha256(sha256, location=location) if sha256 else None
+    if (md5, sha256) != (package.md5, package.sha256):  # '' (old locks) → None; hex lowercased
+        package = replace(package, md5=md5, sha256=sha256)
+    if not _PLATFORM.match(package.platform):
+        raise InputError(f"package '{package.name}': invalid platform {shown(package.platform)}",
+                         fix="regenerate the lock", location=location)
+    for text in (package.version, package.build or "", package.category):
+        check_text(text, f"package '{package.name}'", location=location, limit=1024)
+    for dep, constraint in package.dependencies.items():
+        check_text(dep, f"package '{package.name}': dependency", location=location, limit=1024)
+        check_text(constraint, f"package '{package.name}': dependency", location=location,
+                   limit=1024)
+    return package
 
 
 def _channel_url(channel: Any) -> str:
@@ -145,6 +235,9 @@ def _package_from_mapping(entry: Mapping[str, Any], path: Path, where: str) -> L
         )
     url = _require(entry, "url", str, path, where)
     hashes = entry.get("hash") or {}
+    if not isinstance(hashes, dict) or not all(
+            v is None or isinstance(v, str) for v in hashes.values()):
+        raise _bad_lock(f"{where}: 'hash' must map md5/sha256 to hex digests", path)
     dependencies = entry.get("dependencies") or {}
     if not isinstance(dependencies, dict):
         raise InputError(f"{where}: 'dependencies' must be a mapping", location=SourceLocation(path))
@@ -200,7 +293,8 @@ def _only_platforms(data: Any, platforms: Collection[str] | None) -> Any:
     if (platforms is None or not isinstance(data, dict) or not isinstance(data.get("package"), list)
             or not _lists_platforms(data)):
         return data
-    kept = [e for e in data["package"] if not isinstance(e, dict) or e.get("platform") in platforms]
+    kept = [e for e in data["package"] if not isinstance(e, dict)
+            or not isinstance(e.get("platform"), str) or e.get("platform") in platforms]
     return {**data, "package": kept}
 
 
@@ -323,7 +417,8 @@ def _platform_blocks(lines: list[str], platforms: frozenset[str]) -> list[str]:
         if at < 0 or block.find("\n  platform:", at + 1) >= 0:
             raise _Unexpected(piece)
         end = block.find("\n", at + 1)
-        if _scalar(_split(block[at + 3:end if end >= 0 else None])[1]) in platforms:
+        value = _scalar(_split(block[at + 3:end if end >= 0 else None])[1])
+        if not isinstance(value, str) or value in platforms:  # odd values: kept, then refused
             kept += ("- " + piece).split("\n")
     return kept
 
@@ -348,17 +443,25 @@ def read_explicit(path: Path, text: str | None = None) -> Lock:
             continue
         if line.startswith("# platform:"):
             platform = line.split(":", 1)[1].strip()
+            if not _PLATFORM.match(platform):
+                raise InputError(f"invalid platform {platform[:40]!r}",
+                                 fix="write '# platform: linux-64'",
+                                 location=SourceLocation(path, number, 1))
             continue
         pip = _PIP_LINE.match(line)
         if pip:
             url, _, fragment = pip["url"].partition("#")
             sha256 = fragment.removeprefix("sha256=") if fragment.startswith("sha256=") else None
-            packages.append(
+            if fragment and sha256 is None:
+                raise InputError(f"pip line: unexpected fragment '#{fragment[:40]}'",
+                                 fix="a pip line ends in '#sha256=<64 hex digits>' or nothing",
+                                 location=SourceLocation(path, number, 1))
+            packages.append(check_locked_package(
                 LockedPackage(
                     name=pip["name"], version=_pip_version_from_url(url), manager="pip",
                     platform=platform, url=url, sha256=sha256,
-                )
-            )
+                ), SourceLocation(path, number, 1),
+            ))
             continue
         if line.startswith("#"):
             continue
@@ -378,6 +481,8 @@ def read_explicit(path: Path, text: str | None = None) -> Lock:
             fix="write it with `conda list --explicit --md5` or `conda-lock render -k explicit`",
             location=SourceLocation(path),
         )
+    import hashlib  # OpenSSL start-up: only when something is hashed
+
     return Lock(packages=tuple(packages), platforms=(platform,), path=path,
                 channels=tuple(dict.fromkeys(p.channel for p in packages if p.channel)),
                 content_hash={platform: hashlib.sha256(text.encode()).hexdigest()})
@@ -393,64 +498,140 @@ def _explicit_package(line: str, platform: str, path: Path, number: int) -> Lock
     file_name = url.rsplit("/", 1)[-1]
     parts = split_conda_file_name(file_name)
     if parts is None or "/" not in url:
+        from conda2docker.validate import shown
+
         raise InputError(
-            f"not a conda package URL: {url!r}",
+            f"not a conda package URL: {shown(url)}",
             fix="each line must be '<channel>/<subdir>/<name>-<version>-<build>.conda#<md5>'",
             location=SourceLocation(path, number, 1),
         )
     name, version, build = parts
-    return LockedPackage(name=name, version=version, manager="conda", platform=platform,
-                         url=url, md5=md5, sha256=sha256, build=build)
+    return check_locked_package(
+        LockedPackage(name=name, version=version, manager="conda", platform=platform,
+                      url=url, md5=md5, sha256=sha256, build=build),
+        SourceLocation(path, number, 1))
 
 
 def _pip_version_from_url(url: str) -> str:
     file_name = url.rsplit("/", 1)[-1]
     if file_name.endswith(".whl"):
-        return file_name.split("-")[1]
+        parts = file_name.split("-")
+        return parts[1] if len(parts) > 2 else "0"
     stem = re.sub(r"\.(tar\.gz|zip|tar\.bz2|tgz)$", "", file_name)
     return stem.rsplit("-", 1)[-1] if "-" in stem else "0"
 
 
 def read_lock(path: Path) -> Lock:
     """Read either lock format, chosen by content."""
-    try:
-        head = path.read_text(encoding="utf-8-sig", errors="replace")[:65536]
-    except OSError as exc:
-        raise InputError(f"cannot read lock: {exc.strerror}", location=SourceLocation(path)) from exc
-    if re.search(r"^@EXPLICIT\s*$", head, re.MULTILINE):
-        return read_explicit(path)
-    return read_conda_lock(path)
+    text = read_lock_text(path)
+    if re.search(r"^@EXPLICIT\s*$", text[:65536], re.MULTILINE):
+        return read_explicit(path, text)
+    return read_conda_lock(path, text)
+
+
+# --------------------------------------------------------------------------- categories
+
+MAIN_CATEGORY = "main"
+
+
+def lock_categories(lock: Lock) -> tuple[str, ...]:
+    """The categories a lock's packages belong to, ``main`` first, then by name."""
+    names = {p.category for p in lock.packages}
+    return tuple(sorted(names, key=lambda c: (c != MAIN_CATEGORY, c)))
+
+
+def select_categories(lock: Lock, categories: Collection[str]) -> tuple[Lock, dict[str, int]]:
+    """The lock with only the packages of ``categories``, as micromamba installs a lock.
+
+    conda-lock's v1 format lists a package once per category it belongs to (``main`` and
+    ``dev`` entries of one package are identical but for ``category``); a package is kept
+    when one of its entries is in ``categories``, and kept once. The second value counts the
+    packages left out, by the (first) category they were listed under. Unknown category
+    names are an :class:`InputError` naming the lock's categories.
+    """
+    present = lock_categories(lock)
+    unknown = [c for c in categories if c not in present and c != MAIN_CATEGORY]
+    if unknown:
+        raise InputError(
+            f"the lock has no category {', '.join(repr(c) for c in unknown)} "
+            f"(it has: {', '.join(present) or 'none'})",
+            fix="pass --category with one of the lock's categories",
+            location=SourceLocation(lock.path) if lock.path else None,
+        )
+    chosen = frozenset(categories)
+    wanted = {(p.platform, p.key) for p in lock.packages if p.category in chosen}
+    kept: dict[tuple[str, str], LockedPackage] = {}
+    left_out: dict[tuple[str, str], str] = {}
+    for package in lock.packages:
+        ident = (package.platform, package.key)
+        if ident in wanted:
+            if package.category in chosen:
+                kept.setdefault(ident, package)
+        else:
+            left_out.setdefault(ident, package.category)
+    counts: dict[str, int] = {}
+    for category in left_out.values():
+        counts[category] = counts.get(category, 0) + 1
+    if not left_out and len(kept) == len(lock.packages):
+        return lock, counts
+    return replace(lock, packages=tuple(kept.values())), dict(sorted(counts.items()))
 
 
 # --------------------------------------------------------------------------- writing
 
 
 def topological_order(packages: Iterable[LockedPackage]) -> list[LockedPackage]:
-    """Dependencies before dependents; ties (and cycles) broken by name, so output is stable."""
-    by_name = {p.name: p for p in packages}
+    """Dependencies before dependents, otherwise the packages' own order.
+
+    A depth-first walk in the given order that places each package's dependencies (in
+    the order they were given) before it: a list already in dependency order comes back
+    unchanged (an explicit lock as conda or conda-lock wrote it, or one without
+    dependency data such as mamba's test locks), and a lock read from a conda-lock.yml
+    (alphabetical) gives the same order every time. Cycles are cut where first met.
+    """
+    listed = list(packages)
+    by_name = {p.name: p for p in listed}
+    rank = {name: index for index, name in enumerate(by_name)}
     order: list[LockedPackage] = []
     state: dict[str, int] = {}
 
+    def requirements(name: str) -> list[str]:
+        return sorted((d for d in by_name[name].dependencies if d in by_name), key=rank.__getitem__)
+
     def visit(name: str) -> None:
-        stack: list[tuple[str, list[str]]] = [(name, sorted(by_name[name].dependencies))]
+        stack: list[tuple[str, list[str]]] = [(name, requirements(name))]
         state[name] = 1
         while stack:
             current, pending = stack[-1]
             while pending:
                 dep = pending.pop(0)
-                if dep in by_name and dep not in state:
+                if dep not in state:
                     state[dep] = 1
-                    stack.append((dep, sorted(by_name[dep].dependencies)))
+                    stack.append((dep, requirements(dep)))
                     break
             else:
                 stack.pop()
                 state[current] = 2
                 order.append(by_name[current])
 
-    for name in sorted(by_name):
+    for name in by_name:
         if name not in state:
             visit(name)
     return order
+
+
+def install_order(packages: Iterable[LockedPackage]) -> list[LockedPackage]:
+    """The order an explicit lock lists (and micromamba installs) ``packages`` in.
+
+    With dependency data (a solve, a conda-lock.yml): dependencies first, ties by name, so
+    a fresh solve and the same lock read back from disk give the same bytes. Without any
+    (an explicit input, mamba's test locks): the given order, which conda and conda-lock
+    write dependencies-first.
+    """
+    listed = list(packages)
+    if any(p.dependencies for p in listed):
+        listed.sort(key=lambda p: p.name)
+    return topological_order(listed)
 
 
 def render_explicit(lock: Lock, platform: str, *, include_pip: bool = False) -> str:
@@ -461,13 +642,16 @@ def render_explicit(lock: Lock, platform: str, *, include_pip: bool = False) -> 
     cached when only pip packages change; ``include_pip`` adds them as ``# pip`` lines (the
     conda-lock extension, which micromamba would install) and the lock's input hash.
     """
-    conda = topological_order(lock.conda_packages(platform))
+    conda = install_order(lock.conda_packages(platform))
     lines = [f"# Generated by {GENERATOR}; do not edit.", f"# platform: {platform}"]
     digest = lock.content_hash.get(platform)
     if digest and include_pip:
         lines.append(f"# input_hash: {digest}")
     lines.append("@EXPLICIT")
+    from conda2docker.validate import check_conda_url, check_pip_url
+
     for package in conda:
+        check_conda_url(package.url)  # a solver's answer is untrusted too: no line injection
         if package.md5:
             lines.append(f"{package.url}#{package.md5}")
         elif package.sha256:
@@ -475,53 +659,36 @@ def render_explicit(lock: Lock, platform: str, *, include_pip: bool = False) -> 
         else:
             lines.append(package.url)
     for package in sorted(lock.pip_packages(platform) if include_pip else (), key=lambda p: p.name):
+        check_pip_url(package.url)
         suffix = f"#sha256={package.sha256}" if package.sha256 else ""
         lines.append(f"# pip {package.name} @ {package.url}{suffix}")
     return "\n".join(lines) + "\n"
 
 
-def write_conda_lock(lock: Lock, path: Path) -> None:
-    """Write ``lock`` as a conda-lock v1 file through conda-lock's own models and writer."""
-    from conda_lock.lockfile import write_conda_lock_file
-    from conda_lock.lockfile.v2prelim.models import (
-        HashModel,
-        LockedDependency,
-        Lockfile,
-        LockMeta,
-    )
+def lock_custom_metadata(lock: Lock) -> dict[str, str]:
+    """The ``custom_metadata`` conda2docker records in a conda-lock file."""
+    custom = {"generator": GENERATOR}
+    if lock.roots:
+        custom[ROOTS_KEY] = json.dumps(list(lock.roots))
+    return custom
 
-    dependencies = []
+
+def conda_lock_text(lock: Lock, file_name: str = "conda-lock.yml") -> str:
+    """``lock`` as the conda-lock v1 file named ``file_name``: the document conda-lock's own
+    writer produces (``conda2docker.lock_writer``), without importing conda-lock."""
+    from conda2docker.lock_writer import render_conda_lock
+
     for package in lock.packages:
         if package.manager == "conda" and not package.md5:
             raise InputError(
                 f"conda package '{package.name}' has no md5 hash; conda-lock requires one",
                 fix="re-solve the environment so every record carries its hashes",
             )
-        dependencies.append(
-            LockedDependency(
-                name=package.name,
-                version=package.version,
-                manager=package.manager,
-                platform=package.platform,
-                dependencies=dict(package.dependencies),
-                url=package.url,
-                hash=HashModel(md5=package.md5, sha256=package.sha256),
-                build=package.build,
-                categories={package.category},
-            )
-        )
-    custom = {"generator": GENERATOR}
-    if lock.roots:
-        custom[ROOTS_KEY] = json.dumps(list(lock.roots))
-    lockfile = Lockfile(
-        package=dependencies,
-        metadata=LockMeta(
-            content_hash=dict(lock.content_hash),
-            channels=list(lock.channels),
-            platforms=list(lock.platforms),
-            sources=list(lock.sources),
-            custom_metadata=custom,
-        ),
-    )
+    return render_conda_lock(lock, file_name, lock_custom_metadata(lock))
+
+
+def write_conda_lock(lock: Lock, path: Path) -> None:
+    """Write ``lock`` as a conda-lock v1 file (conda-lock and micromamba read it)."""
+    text = conda_lock_text(lock, path.name)
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_conda_lock_file(lockfile, path, metadata_choices=None, include_help_text=True)
+    path.write_text(text, encoding="utf-8")

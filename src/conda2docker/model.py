@@ -68,6 +68,8 @@ class PipRequirement:
     path: Path | None = None
     editable: bool = False
     location: SourceLocation | None = None
+    hashes: tuple[str, ...] = ()
+    """``--hash`` values of the line (``sha256:<hex>``): pip installs only a file with one."""
 
     @property
     def constraint_text(self) -> str:

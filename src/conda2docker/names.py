@@ -10,14 +10,14 @@ The table is loaded lazily, once per process.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from packaging.utils import canonicalize_name
-
 MAPPING_PACKAGE = "conda_pypi"
 MAPPING_FILE = "grayskull_pypi_mapping.json"
+_SEPARATORS = re.compile(r"[-_.]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,12 +36,13 @@ class _Mapping:
 def canonical(name: str) -> str:
     """The PEP 503 form of a distribution name (``Foo_Bar.baz`` → ``foo-bar-baz``).
 
-    packaging's canonicalize_name, without its regular expression for names already
-    canonical (most of them).
+    packaging's ``canonicalize_name`` (runs of ``-_.`` become one ``-``, lowercased), without
+    importing ``packaging.utils`` (it loads ``packaging.tags`` and ``sysconfig``: 30 ms) and
+    without a regular expression for names already canonical (most of them).
     """
     if name.islower() and "_" not in name and "." not in name and "--" not in name:
         return name
-    return str(canonicalize_name(name))
+    return _SEPARATORS.sub("-", name).lower()
 
 
 @cache
@@ -72,7 +73,7 @@ def _mapping() -> _Mapping:
 
 def pypi_to_conda(name: str) -> str:
     """The conda-forge name of PyPI distribution ``name`` (``torch`` → ``pytorch``)."""
-    entry = _mapping().by_pypi.get(canonicalize_name(name))
+    entry = _mapping().by_pypi.get(canonical(name))
     if entry is not None:
         return entry.conda_name
     return name.strip().lower().replace("_", "-")
@@ -83,7 +84,7 @@ def conda_to_pypi(name: str) -> str:
     entry = _mapping().by_conda.get(name.strip().lower())
     if entry is not None:
         return entry.pypi_name
-    return canonicalize_name(name)
+    return canonical(name)
 
 
 def is_mapped_conda_name(name: str) -> bool:
@@ -96,7 +97,7 @@ def import_names(pypi_name: str) -> tuple[str, ...]:
 
     From the table's ``import_name``; otherwise the canonical name with ``-`` → ``_``.
     """
-    entry = _mapping().by_pypi.get(canonicalize_name(pypi_name))
+    entry = _mapping().by_pypi.get(canonical(pypi_name))
     if entry is not None and entry.import_name:
         return tuple(dict.fromkeys(p.strip() for p in entry.import_name.split(",") if p.strip()))
-    return (canonicalize_name(pypi_name).replace("-", "_"),)
+    return (canonical(pypi_name).replace("-", "_"),)

@@ -15,7 +15,7 @@ from conda2docker.resolve import ResolveOptions, resolve
 
 
 def read_spec(path: Path, platform: str = DEFAULT_PLATFORM, *,
-              lock_platforms: Literal["all", "target"] = "all") -> EnvSpec:
+              lock_platforms: Literal["all", "target", "targets"] = "all") -> EnvSpec:
     """Read any supported input (environment.yml, conda-lock.yml, explicit lock, requirements).
 
     ``lock_platforms``: see :func:`conda2docker.read.read_input`.
@@ -41,11 +41,12 @@ def resolve_input(path: Path, options: ResolveOptions) -> Resolution:
 
 def load_input(path: Path, options: ResolveOptions, *,
                solve: bool = True) -> tuple[EnvSpec, Resolution | None]:
-    """Read the input; lock it unless ``solve`` is off (a lock input needs no solving)."""
-    spec = read_spec(path, first_target(options.platforms))
+    """Read the input; lock it unless ``solve`` is off (a lock input needs no solving).
+    A lock input is read for the target platforms only (its other entries are never used)."""
+    spec = read_spec(path, first_target(options.platforms), lock_platforms="targets")
     if spec.lock is None and not solve:
         return spec, None
-    return spec, resolve(spec, options)
+    return spec, resolve_gpu_aware(spec, options)
 
 
 def resolve_options(
@@ -53,6 +54,7 @@ def resolve_options(
     platforms: Sequence[str] = (),
     channels: Sequence[str] = (),
     channel_alias: str | None = None,
+    default_channels: str = "conda-forge",
     mirrors: Sequence[str] = (),
     offline: bool = False,
     priority: ChannelPriority = DEFAULT_PRIORITY,
@@ -61,14 +63,23 @@ def resolve_options(
     update: Sequence[str] = (),
     lock_path: Path | None = None,
 ) -> ResolveOptions:
-    """:class:`ResolveOptions` from what a user typed (``--mirror NAME=URL`` parsed here)."""
-    from conda2docker.resolve.channels import parse_mirror
+    """:class:`ResolveOptions` from what a user typed (``--mirror NAME=URL`` parsed here;
+    ``-c`` channels validated exactly as ``channels:`` entries are)."""
+    from conda2docker.resolve.channels import parse_default_channels, parse_mirror
+    from conda2docker.validate import check_channel_name
+
+    for name in channels:
+        check_channel_name(name)
+    if channel_alias is not None and "://" not in check_channel_name(channel_alias):
+        raise InputError(f"--channel-alias {channel_alias!r} is not a URL",
+                         fix="write a URL such as file:///srv/channels or https://host/conda")
 
     return ResolveOptions(
         platforms=tuple(platforms),
         channel_alias=channel_alias,
         mirrors=tuple(parse_mirror(m) for m in mirrors),
         extra_channels=tuple(channels),
+        default_channels=parse_default_channels(default_channels),
         offline=offline,
         priority=priority,
         solver=solver,
@@ -76,6 +87,42 @@ def resolve_options(
         update=tuple(update),
         existing_path=lock_path,
     )
+
+
+def resolve_as_convert(path: Path, options: ResolveOptions) -> Resolution:
+    """Read ``path`` and resolve it as ``convert`` solves (:func:`resolve_gpu_aware`)."""
+    return resolve_gpu_aware(read_spec(path, first_target(options.platforms)), options)
+
+
+def resolve_gpu_aware(spec: EnvSpec, options: ResolveOptions) -> Resolution:
+    """Resolve as ``convert`` solves its GPU variant: an environment that asks for CUDA (the one
+    inference, :func:`conda2docker.cuda.infer.from_spec`) is solved with ``__cuda`` unless
+    ``--cuda`` says which (a change records it); a solve that fails on ``__cuda`` names
+    ``--cuda`` as the fix. ``lock`` and ``audit`` solve this way."""
+    import dataclasses
+
+    from conda2docker.cuda.infer import cuda_solve_fix, from_spec
+    from conda2docker.errors import ResolveError
+    from conda2docker.model import ReaderChange
+
+    intent = from_spec(spec)
+    why = "--cuda"
+    change: ReaderChange | None = None
+    if options.cuda is None and intent.wants_gpu and spec.lock is None:
+        options = dataclasses.replace(options, cuda=intent.solve_version())
+        why = "inferred from the environment" if intent.version else "no CUDA version is named"
+        change = ReaderChange("added", "__cuda", f"solving with __cuda={options.cuda}, a GPU "
+                              f"environment ({'; '.join(intent.reasons[:3])}); pass --cuda to choose")
+    try:
+        resolution = resolve(spec, options)
+    except ResolveError as error:
+        if "__cuda" not in error.message:
+            raise
+        raise ResolveError(error.message, fix=cuda_solve_fix(options.cuda, why),
+                           location=error.location) from error
+    if change is None:
+        return resolution
+    return dataclasses.replace(resolution, changes=(change, *resolution.changes))
 
 
 def lock_environment(path: Path, output: Path, options: ResolveOptions, *,
@@ -95,7 +142,10 @@ def lock_environment(path: Path, output: Path, options: ResolveOptions, *,
             fix="pass --force, or choose another --output",
             location=SourceLocation(output),
         )
-    resolution = require_complete(resolve_input(path, dataclasses.replace(options, existing=previous)))
+    resolution = require_complete(resolve_as_convert(path, dataclasses.replace(options, existing=previous)))
     if not resolution.reused:
-        write_conda_lock(resolution.lock, output)
+        from conda2docker.outputs import confine
+
+        absolute = output.absolute()
+        write_conda_lock(resolution.lock, confine(absolute.parent, absolute))
     return resolution

@@ -21,6 +21,7 @@ from typing import Any, Literal
 from packaging.utils import canonicalize_name
 
 from conda2docker import image as contract
+from conda2docker.activation import Activation
 
 SCHEMA = "conda2docker.verify/1"
 
@@ -491,6 +492,27 @@ def judge_user(config_user: str, identity: Mapping[str, Any] | None) -> Check:
     home = identity.get("home") or "?"
     writable = "writable" if identity.get("home_writable") else "NOT writable"
     return Check("user", "user", name, "pass", f"uid {uid} ({name}), home {home} {writable}", data)
+
+
+def judge_activation(activation: Activation | None, error: str | None = None) -> Check:
+    """The image's ``ENV`` against what the packages' activate.d scripts set when sourced in
+    the image: a variable they would still change is missing (or wrong) in the image."""
+    if activation is None:
+        return Check("activation", "activation", "activate.d", "warn",
+                     f"the activation scripts could not be evaluated: {error or 'no output'}")
+    data = {"scripts": list(activation.scripts), "set": dict(activation.set), "unset": list(activation.unset)}
+    if not activation.scripts:
+        return Check("activation", "activation", "activate.d", "skip",
+                     "no etc/conda/activate.d scripts in the environment", data)
+    missing = [f"{name}={value}" for name, value in activation.set] + [f"-{n}" for n in activation.unset]
+    if missing:
+        return Check("activation", "activation", "activate.d", "fail",
+                     f"the image's ENV differs from what its {len(activation.scripts)} activate.d "
+                     f"script(s) set: {', '.join(missing)}; fix: convert again with --vendor (it "
+                     "measures them) or set these with ENV", data)
+    return Check("activation", "activation", "activate.d", "pass",
+                 f"{len(activation.scripts)} activate.d script(s) sourced: the image's ENV already "
+                 "holds what they set", data)
 
 
 def judge_compilers(facts: Mapping[str, Any]) -> Check:

@@ -3,10 +3,11 @@
 # (`conda2docker convert ENV --check` tells whether it is still what ENV gives).
 #
 # Stages:
-#   env      installs exactly the locked conda packages into the prefix with micromamba (md5 verified)
-#   wheels   builds wheels from sdists, git and local sources with compilers: docopt, flash-attn, mytool, requests
-#   pip      installs the locked pip packages (hash-checked) into a layer of their own
-#   runtime  slim CPU runtime: only the prefix, non-root user (UID 10001), environment on PATH without activation
+#   env       installs exactly the locked conda packages into the prefix with micromamba (md5 verified)
+#   wheels    builds wheels from sdists, git and local sources with compilers: docopt, mytool, requests
+#   pip       installs the locked pip packages (hash-checked) into a layer of their own
+#   cuda-ext  builds CUDA extensions without nvcc (CPU code paths) into a layer of their own: flash-attn
+#   runtime   slim CPU runtime: only the prefix, non-root user (UID 10001), environment on PATH without activation
 #
 # Build:  docker build -t IMAGE .   (or `conda2docker build .`)
 #         bases are build args: --build-arg RUNTIME_IMAGE=NAME@sha256:DIGEST pins one
@@ -25,10 +26,9 @@ RUN micromamba create --yes --prefix /opt/env --file /tmp/c2d/conda-linux-64.loc
     micromamba clean --all --force-pkgs-dirs --yes && \
     rm -rf /tmp/c2d
 
-# --- wheels: builds wheels from sdists, git and local sources with compilers: docopt, flash-attn, mytool, requests
+# --- wheels: builds wheels from sdists, git and local sources with compilers: docopt, mytool, requests
 FROM ${BUILD_IMAGE} AS wheels
 COPY --from=env /opt/env /opt/env
-ENV FORCE_CUDA="0"
 COPY conda2docker/build-requirements.txt /tmp/c2d/
 COPY conda2docker/build-requirements-sources.txt /tmp/c2d/
 COPY sources/mytool /tmp/c2d/sources/mytool
@@ -43,6 +43,17 @@ RUN /opt/env/bin/python -m pip install --no-deps --no-index --disable-pip-versio
     /opt/env/bin/python -m pip install --no-deps --no-index --disable-pip-version-check --prefix /opt/pip --no-warn-script-location /tmp/c2d/wheels/*.whl && \
     rm -rf /tmp/c2d
 
+# --- cuda-ext: builds CUDA extensions without nvcc (CPU code paths) into a layer of their own: flash-attn
+FROM ${BUILD_IMAGE} AS cuda-ext
+ARG MAX_JOBS="2"
+COPY --from=env /opt/env /opt/env
+COPY --from=pip /opt/pip/ /opt/env/
+ENV FORCE_CUDA="0"
+COPY conda2docker/cuda-requirements.txt /tmp/c2d/
+RUN /opt/env/bin/python -m pip wheel --no-deps --no-build-isolation --wheel-dir /tmp/c2d/cuda-wheels --require-hashes -r /tmp/c2d/cuda-requirements.txt && \
+    /opt/env/bin/python -m pip install --no-deps --no-index --disable-pip-version-check --prefix /opt/cuda-ext --no-warn-script-location /tmp/c2d/cuda-wheels/*.whl && \
+    rm -rf /tmp/c2d
+
 # --- runtime: slim CPU runtime: only the prefix, non-root user (UID 10001), environment on PATH without activation
 FROM ${RUNTIME_IMAGE} AS runtime
 ARG APP_UID="10001"
@@ -52,6 +63,7 @@ RUN groupadd --system --gid "${APP_GID}" app && \
     install -d -o "${APP_UID}" -g "${APP_GID}" /home/app/work
 COPY --from=env /opt/env /opt/env
 COPY --from=pip /opt/pip/ /opt/env/
+COPY --from=cuda-ext /opt/cuda-ext/ /opt/env/
 ENV PATH="/opt/env/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
     CONDA_PREFIX="/opt/env" \
     LANG="C.UTF-8" \

@@ -9,7 +9,7 @@
 #   cuda-ext  compiles CUDA extensions with nvcc of the CUDA devel image into a layer of their own: flash-attn
 #   runtime   slim GPU runtime: only the prefix, non-root user (UID 10001), environment on PATH without activation
 #
-# GPU: the lock was solved for CUDA 12.4 (__cuda); conda ships the CUDA user-space
+# GPU: the lock holds CUDA 12.4 (solved with __cuda); conda ships the CUDA user-space
 # libraries, the host's NVIDIA container toolkit injects the driver.
 #
 # Build:  docker build -f Dockerfile.gpu -t IMAGE .   (or `conda2docker build . --variant gpu`)

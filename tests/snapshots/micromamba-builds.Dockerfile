@@ -28,7 +28,7 @@ RUN micromamba create --yes --prefix /opt/env --file /tmp/c2d/conda-linux-64.loc
 # --- wheels: builds wheels from sdists, git and local sources with compilers: docopt, mytool, requests
 FROM ${BUILD_IMAGE} AS wheels
 COPY --from=env /opt/env /opt/env
-RUN if ! dpkg -s libffi-dev >/dev/null 2>&1; then apt-get update && apt-get install --yes --no-install-recommends libffi-dev && rm -rf /var/lib/apt/lists/*; fi
+RUN if ! { dpkg -s libffi-dev; } >/dev/null 2>&1; then apt-get update && apt-get install --yes --no-install-recommends libffi-dev && rm -rf /var/lib/apt/lists/*; fi
 COPY conda2docker/build-requirements.txt /tmp/c2d/
 COPY conda2docker/build-requirements-sources.txt /tmp/c2d/
 COPY sources/mytool /tmp/c2d/sources/mytool

@@ -6,7 +6,8 @@ Two session fixtures:
   that runs chello) and two ``gpu-tool`` builds (``cuda12_0`` / ``cpu_0``). About a second cold.
 * ``test_channel``: all of the above plus the machine's own CPython repackaged as a relocatable
   ``python`` package, ``python_abi``, ``ca-certificates``, ``noarch: python`` packages for
-  ``pip``, ``setuptools``, ``wheel`` and ``packaging`` (from their PyPI wheels) and ``c2d-greet``.
+  ``pip``, ``setuptools``, ``wheel`` and ``packaging`` (from their PyPI wheels), ``c2d-greet`` and
+  ``c2d-activate`` (an activate.d script and a post-link script).
 
 Both return a :class:`TestChannel`. ``<root>/c2d-test`` is the channel, so ``file://<root>``
 works as a channel_alias and ``c2d-test`` as the channel name.
@@ -68,6 +69,7 @@ FULL_RECIPES = (
     "setuptools",
     "wheel",
     "c2d-greet",
+    "c2d-activate",
 )
 # Fixed timestamp for assembled packages, so their bytes do not change between cold builds.
 _ASSEMBLE_TIMESTAMP = datetime(2024, 1, 1, tzinfo=timezone.utc)

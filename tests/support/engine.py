@@ -13,7 +13,8 @@ Fixtures (all session-scoped):
 ``base_image``
     ``"debian:bookworm-slim"`` (a debootstrap minbase), after checking it exists locally.
 ``build_image``
-    ``"buildpack-deps:bookworm"`` (base + build-essential, git, ca-certificates): the base
+    ``"buildpack-deps:bookworm"`` (base + gcc, g++, make, git, ca-certificates, without the
+    build-essential metapackage, like the public image): the base
     that generated Dockerfiles name for their compile (``wheels``) stage.
 ``image_tag_factory``
     ``make(name) -> "c2d-test/<name>:<uuid8>"``; the tags it handed out are removed at

@@ -6,20 +6,23 @@ Session fixture ``local_pypi`` -> :class:`LocalIndex`:
   asks for ``application/vnd.pypi.simple.v1+json``; every file link carries ``#sha256=``,
   ``data-requires-python`` and (wheels) PEP 658/714 ``data-core-metadata``; ``<file>.metadata``
   is served for wheels.
+* ``start_local_index(files_dir, auth=(user, password))``: the same, requiring HTTP basic auth
+  on every request (401 otherwise), as a private index does.
 * ``files_dir``: the distribution files (also a ``--find-links`` directory). Treat as read-only:
   it is the shared cache.
 * ``host`` / ``port``.
 
 Distributions (built with setuptools from a cached PyPI setuptools wheel, no network after that):
 
-==========  ========  ==========================================================================
-c2d-pure    1.0, 1.1  wheel + sdist; module ``c2d_pure``; console script ``c2d-pure``
-c2d-cext    0.1       sdist only; C extension ``c2d_cext.add(a, b)``
-c2d-needs   2.0       wheel; requires ``c2d-pure>=1.0``
-c2d-linux   1.0       wheel ``cpXY-cpXY-manylinux_2_39_x86_64`` (newer than bookworm's glibc 2.36)
-c2d-linux   0.9       wheel ``cpXY-cpXY-manylinux_2_17_x86_64``
-setuptools, wheel     PyPI wheels, for offline build isolation (``pip wheel --no-index``)
-==========  ========  ==========================================================================
+=============  ========  ==========================================================================
+c2d-pure       1.0, 1.1  wheel + sdist; module ``c2d_pure``; console script ``c2d-pure``
+c2d-cext       0.1       sdist only; C extension ``c2d_cext.add(a, b)``
+c2d-sdistonly  0.5       sdist only, pure Python; console script ``c2d-sdistonly``
+c2d-needs      2.0       wheel; requires ``c2d-pure>=1.0``
+c2d-linux      1.0       wheel ``cpXY-cpXY-manylinux_2_39_x86_64`` (newer than bookworm's glibc 2.36)
+c2d-linux      0.9       wheel ``cpXY-cpXY-manylinux_2_17_x86_64``
+setuptools, wheel        PyPI wheels, for offline build isolation (``pip wheel --no-index``)
+=============  ========  ==========================================================================
 
 Outside pytest: ``build_pypi_files(cache_dir)`` and the context manager
 ``start_local_index(files_dir)``; ``python tests/support/pypi_index.py [--serve]``.
@@ -96,6 +99,7 @@ RELEASES: tuple[Release, ...] = (
     Release("c2d-pure", "1.0", wheel=True, sdist=True),
     Release("c2d-pure", "1.1", wheel=True, sdist=True),
     Release("c2d-cext", "0.1", wheel=False, sdist=True),
+    Release("c2d-sdistonly", "0.5", wheel=False, sdist=True),
     Release("c2d-needs", "2.0"),
     Release("c2d-linux", "1.0", platform_tag="manylinux_2_39_x86_64"),
     Release("c2d-linux", "0.9", platform_tag="manylinux_2_17_x86_64"),
@@ -385,7 +389,13 @@ def _negotiate(accept: str | None) -> str | None:
     return best[2] if best else None
 
 
-def _make_handler(catalog: _Catalog) -> type[BaseHTTPRequestHandler]:
+def _make_handler(
+    catalog: _Catalog, auth: tuple[str, str] | None = None
+) -> type[BaseHTTPRequestHandler]:
+    expected = (
+        "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode() if auth else None
+    )
+
     class Handler(BaseHTTPRequestHandler):
         server_version = "c2d-local-pypi/1.0"
         protocol_version = "HTTP/1.1"
@@ -421,6 +431,11 @@ def _make_handler(catalog: _Catalog) -> type[BaseHTTPRequestHandler]:
             return f"http://{host}:{port}"
 
         def _dispatch(self, head: bool) -> None:
+            if expected is not None and self.headers.get("Authorization") != expected:
+                self._send(HTTPStatus.UNAUTHORIZED.value, b"401 Unauthorized\n",
+                           "text/plain; charset=utf-8", head,
+                           WWW_Authenticate='Basic realm="c2d-local-pypi"')
+                return
             path = unquote(urlsplit(self.path).path)
             if path in ("/simple", "/"):
                 self._redirect("/simple/", head)
@@ -545,12 +560,16 @@ def _html_page(title: str, body: str) -> bytes:
 
 
 @contextmanager
-def start_local_index(files_dir: Path, host: str = "127.0.0.1") -> Iterator[LocalIndex]:
-    """Serve ``files_dir`` as a PEP 503/691 index on ``host`` (ephemeral port) until exit."""
+def start_local_index(
+    files_dir: Path, host: str = "127.0.0.1", *, auth: tuple[str, str] | None = None
+) -> Iterator[LocalIndex]:
+    """Serve ``files_dir`` as a PEP 503/691 index on ``host`` (ephemeral port) until exit;
+    with ``auth`` every request needs that HTTP basic-auth ``(user, password)`` (else 401),
+    as a private index does."""
     files_dir = Path(files_dir).resolve()
     if not files_dir.is_dir():
         raise FileNotFoundError(files_dir)
-    server = ThreadingHTTPServer((host, 0), _make_handler(_Catalog(files_dir)))
+    server = ThreadingHTTPServer((host, 0), _make_handler(_Catalog(files_dir), auth))
     server.daemon_threads = True
     port = int(server.server_address[1])
     thread = threading.Thread(

@@ -1,4 +1,8 @@
-"""Access to ../shared (read-only data beside the project); tests skip where it is absent."""
+"""Access to ../shared (read-only data beside the project); tests skip where it is absent.
+
+``CONDA2DOCKER_SHARED`` points elsewhere (a copy of the tree, as mutation testing uses);
+``C2D_REQUIRE_SHARED=1`` makes an absent ../shared fail instead of skip.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,10 @@ def shared_path(*parts: str) -> Path:
     """A path under ../shared, or skip the test with the reason."""
     path = SHARED.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"{path} is absent (the shared data sits beside the project checkout)")
+        reason = f"{path} is absent (the shared data sits beside the project checkout)"
+        if os.environ.get("C2D_REQUIRE_SHARED") == "1":  # scripts/mutation.sh: never skip silently
+            pytest.fail(f"{reason}; C2D_REQUIRE_SHARED=1", pytrace=False)
+        pytest.skip(reason)
     return path
 
 

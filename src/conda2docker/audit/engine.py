@@ -12,9 +12,10 @@ from conda2docker.model import Finding
 from conda2docker.names import canonical
 
 
-def sort_key(finding: Finding) -> tuple[str, str, str, str, str]:
+def sort_key(finding: Finding) -> tuple[str, str, str, str, str, tuple[str, ...]]:
+    # the evidence breaks ties, so two findings of one rule about one subject keep one order
     return (finding.code, finding.subject, finding.platform or "", finding.message,
-            str(finding.location or ""))
+            str(finding.location or ""), finding.evidence)
 
 
 def audit(

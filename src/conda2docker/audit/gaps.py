@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
+from urllib.parse import unquote, urlsplit
 
 from conda2docker.audit.context import LocalFacts
-from conda2docker.audit.knowledge import cuda
 from conda2docker.audit.knowledge.syslibs import system_need
 from conda2docker.audit.knowledge.toolchains import TOOLCHAIN_APT, build_needs, sdist_needs
 from conda2docker.audit.rules._common import requirement_label
 from conda2docker.audit.sdists import SdistFacts
+from conda2docker.cuda import facts as cuda
 from conda2docker.model import EnvSpec, Finding, Lock, LockedPackage, PipRequirement
 from conda2docker.names import canonical
 
@@ -143,7 +144,7 @@ def plan_inputs(
                            *(n for n, p in pip.items() if p.artifact == "path")}):
         requirement = paths.get(subject)
         source = str(requirement.path) if requirement and requirement.path else subject
-        facts = (local or {}).get(source)
+        facts = (local or {}).get(source) or _facts_of_locked_path(pip.get(canonical(subject)), local)
         local_builds.append(_build(pip.get(canonical(subject)), subject, "path",
                                    _url(pip, subject, source), cuda_names, facts))
     versions = _subjects(findings, "G402")
@@ -162,6 +163,17 @@ def plan_inputs(
         system_libraries=tuple(sorted(libraries)),
         unavailable=tuple(_subjects(findings, "C101")),
     )
+
+
+def _facts_of_locked_path(package: LockedPackage | None,
+                          local: Mapping[str, LocalFacts] | None) -> LocalFacts | None:
+    """The scanned tree of a local package the lock names (``./pkg`` in the file has no name;
+    the lock knows it by its project name and ``file://`` URL)."""
+    if package is None or package.artifact != "path" or not local:
+        return None
+    path = unquote(urlsplit(package.url).path)
+    return next((facts for key, facts in local.items()
+                 if key == path or str(facts.path.resolve()) == path), None)
 
 
 def _url(pip: Mapping[str, LockedPackage], name: str, fallback: str) -> str:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from conda2docker.credentials import redact
 from conda2docker.errors import SourceLocation
 from conda2docker.model import Finding, Severity
 
@@ -48,15 +49,20 @@ class Rule:
         platform: str | None = None,
         **values: object,
     ) -> Finding:
-        """A finding of this rule, with message and fix filled from the templates."""
-        fields: Mapping[str, object] = {"subject": subject, "platform": platform or "", **values}
+        """A finding of this rule, with message and fix filled from the templates; any URL's
+        ``user:password@`` is cut out (findings reach reports and generated files)."""
+        subject = redact(subject)
+        fields: Mapping[str, object] = {
+            "subject": subject, "platform": platform or "",
+            **{k: redact(v) if isinstance(v, str) else v for k, v in values.items()},
+        }
         return Finding(
             code=self.code,
             severity=self.severity,
             message=self.message.format_map(fields),
             subject=subject,
             fix=self.fix.format_map(fields),
-            evidence=tuple(evidence),
+            evidence=tuple(redact(e) for e in evidence),
             platform=platform,
             location=location,
         )

@@ -133,10 +133,10 @@ def check_wheels(spec: EnvSpec, resolution: Resolution | None, options: ResolveO
 
 
 def solve_failure(error: UserError, platform: str) -> Finding:
-    """A solve that failed as a whole (no channel readable, an invalid request): rule C108."""
+    """A solve that failed as a whole (no channel readable, an invalid request): rule C109."""
     from conda2docker.audit.registry import get_rule
 
-    return get_rule("C108").finding(
+    return get_rule("C109").finding(
         "the environment", location=error.location, platform=platform, reason=error.message,
         detail=error.fix or "fix the cause above",
     )
@@ -163,7 +163,7 @@ def run_audit(request: AuditRequest, *, root: Path | None = None) -> AuditResult
     findings = audit_targets(spec, resolution, platforms, glibc=glibc,
                              gpu=request.gpu or request.resolve.cuda is not None,
                              select=selected, ignore=ignored, sdists=sdists, static_first=True)
-    if failure is not None and "C108" in codes:
+    if failure is not None and "C109" in codes:
         findings = sorted({*findings, *(solve_failure(failure, t) for t in platforms)},
                           key=sort_key)
     report = render_report(findings, request.fmt, root=root or Path.cwd())

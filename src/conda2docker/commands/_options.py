@@ -32,6 +32,12 @@ ChannelAliasOpt = Annotated[
     typer.Option("--channel-alias", help="Root URL for channel names, as conda's channel_alias "
                  "(e.g. file:///srv/channels maps conda-forge to file:///srv/channels/conda-forge)."),
 ]
+DefaultChannelsOpt = Annotated[
+    str,
+    typer.Option("--default-channels", help="Channels appended after the environment's own unless it "
+                 "lists nodefaults, as conda appends its configured ones: conda-forge (Miniforge), "
+                 "defaults (Anaconda), a comma-separated list, or none."),
+]
 MirrorOpt = Annotated[
     Optional[list[str]],  # noqa: UP045
     typer.Option("--mirror", help="Read channel NAME from URL; the lock keeps the canonical URL "
@@ -56,18 +62,26 @@ ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite files that di
 
 BuildArgOpt = Annotated[
     Optional[list[str]],  # noqa: UP045
-    typer.Option("--build-arg", help="KEY=VALUE (repeatable)."),
+    typer.Option("--build-arg", help="KEY=VALUE, or KEY to take its value from the "
+                 "environment (repeatable)."),
 ]
 
 
 def parse_build_args(items: list[str] | None) -> dict[str, str]:
     """``--build-arg KEY=VALUE`` values as a mapping (a one-line error for a malformed one)."""
+    import os
+
     from conda2docker.errors import InputError
 
     args: dict[str, str] = {}
     for item in items or []:
         key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise InputError(f"invalid --build-arg {item!r}", fix="write --build-arg KEY=VALUE")
+        if not sep and key and key in os.environ:  # `--build-arg NAME`: the value from the environment, as docker's
+            value = os.environ[key]
+        elif not sep or not key:
+            raise InputError(
+                f"invalid --build-arg {item!r}" + (f" ({key} is not set)" if key and not sep else ""),
+                fix="write --build-arg KEY=VALUE, or --build-arg KEY with KEY set in the environment",
+            )
         args[key] = value
     return args

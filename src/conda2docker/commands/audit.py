@@ -17,6 +17,7 @@ from conda2docker.commands._options import (
     ChannelAliasOpt,
     ChannelOpt,
     CudaOpt,
+    DefaultChannelsOpt,
     EnvArg,
     MirrorOpt,
     OfflineOpt,
@@ -61,6 +62,7 @@ def audit_command(
     platform: PlatformOpt = None,
     channel: ChannelOpt = None,
     channel_alias: ChannelAliasOpt = None,
+    default_channels: DefaultChannelsOpt = "conda-forge",
     mirror: MirrorOpt = None,
     offline: OfflineOpt = False,
     channel_priority: PriorityOpt = DEFAULT_PRIORITY,
@@ -76,7 +78,8 @@ def audit_command(
         fail_on=fail_on, solve=not no_lock, gpu=gpu, glibc=glibc,
         resolve=resolve_options(
             platforms=platform or (), channels=channel or (), channel_alias=channel_alias,
-            mirrors=mirror or (), offline=offline, priority=channel_priority, solver=solver,
+            default_channels=default_channels, mirrors=mirror or (), offline=offline,
+            priority=channel_priority, solver=solver,
             cuda=cuda, lock_path=env_file.parent / LOCK_NAMES["cpu"],
         ),
     )
@@ -84,6 +87,8 @@ def audit_command(
     if output is None:
         typer.echo(result.report, nl=False)
     else:
-        output.write_text(result.report, encoding="utf-8")
+        from conda2docker.outputs import write_output_file
+
+        write_output_file(output, result.report.encode())
     if result.failed:
         raise AuditFailed(result.findings, fail_on)

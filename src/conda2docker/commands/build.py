@@ -35,4 +35,6 @@ def build_command(
 
     result = build_variant(context, variant, tag, target=target, build_args=parse_build_args(build_arg),
                            network_mode=network, no_cache=no_cache, quiet=quiet)
+    for note in result.notes:
+        typer.echo(f"note: {note}", err=True)
     typer.echo(f"built {result.tag} ({result.image_id[:19]}) in {result.seconds:.1f} s; log: {result.log_path}")

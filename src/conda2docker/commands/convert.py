@@ -13,6 +13,7 @@ from conda2docker.choices import (
     DEFAULT_INSTALLER,
     DEFAULT_PRIORITY,
     DEFAULT_SOLVER,
+    ActivationMode,
     Bootstrap,
     GpuMode,
     Installer,
@@ -21,6 +22,7 @@ from conda2docker.choices import (
 from conda2docker.commands._options import (
     ChannelAliasOpt,
     ChannelOpt,
+    DefaultChannelsOpt,
     EnvArg,
     ForceOpt,
     MirrorOpt,
@@ -49,17 +51,19 @@ def convert_command(
     platform: PlatformOpt = None,
     channel: ChannelOpt = None,
     channel_alias: ChannelAliasOpt = None,
+    default_channels: DefaultChannelsOpt = "conda-forge",
     mirror: MirrorOpt = None,
     offline: OfflineOpt = False,
     channel_priority: PriorityOpt = DEFAULT_PRIORITY,
     solver: SolverOpt = DEFAULT_SOLVER,
     gpu: Annotated[
-        GpuMode, typer.Option("--gpu", help="auto (a GPU variant when the environment has CUDA packages), yes or no.")
+        GpuMode, typer.Option("--gpu", help="auto (a GPU variant when the environment asks for CUDA: pins, GPU names, "
+        "CUDA builds, +cuXXX wheels, CUDA index URLs), yes or no.")
     ] = DEFAULT_GPU_MODE,
     cuda: Annotated[
         Optional[str],  # noqa: UP045 - typer needs Optional here
-        typer.Option("--cuda", help="CUDA MAJOR.MINOR of the GPU variant (solved with __cuda; default: "
-                     "the environment's cuda-version/pytorch-cuda/cudatoolkit pin, else 12.4).",
+        typer.Option("--cuda", help="CUDA the GPU variant is solved for (__cuda; default: the CUDA the "
+                     "environment names, else the CPU lock's, else 12.4); its images follow the lock.",
                      show_default=False),
     ] = None,
     fmt: Annotated[
@@ -70,20 +74,42 @@ def convert_command(
     apptainer_bootstrap: Annotated[
         Bootstrap, typer.Option("--apptainer-bootstrap", help="docker (a registry) or docker-daemon (the local engine).")
     ] = "docker",
+    from_image: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--from-image", help="With --format apptainer: a definition that reuses IMAGE, built "
+                     "from the Dockerfile, from the local engine (Bootstrap: docker-daemon).",
+                     show_default=False),
+    ] = None,
+    activation: Annotated[
+        ActivationMode, typer.Option("--activation", help="auto (with --vendor: measure the packages' activate.d "
+                          "scripts in the env stage's container when an engine has the base image), "
+                          "packages (must measure) or table (conda2docker's table only).")
+    ] = "auto",
     runtime_image: Annotated[str, typer.Option("--runtime-image", help="Base of the runtime stage (pin with @sha256:…).")] = image.RUNTIME_IMAGE,
     build_image: Annotated[str, typer.Option("--build-image", help="Base of the wheels (compile) stage.")] = image.BUILD_IMAGE,
     micromamba_image: Annotated[str, typer.Option("--micromamba-image", help="Image providing micromamba.")] = image.MICROMAMBA_IMAGE,
     python_image: Annotated[str, typer.Option("--python-image", help="Image running the rattler installer (without --vendor).")] = image.PYTHON_IMAGE,
     cuda_devel_image: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--cuda-devel-image", help="Base of the cuda-ext stage (default nvidia/cuda:<CUDA>-devel-ubuntu22.04; "
+        typer.Option("--cuda-devel-image", help="Base of the cuda-ext stage (default: the published nvidia/cuda devel image nearest the lock's CUDA; "
                      "pin with @sha256:…).", show_default=False),
     ] = None,
     uid: Annotated[int, typer.Option("--uid", help="UID of the runtime user.")] = image.UID,
     gid: Annotated[int, typer.Option("--gid", help="GID of the runtime user.")] = image.GID,
     buildkit: Annotated[bool, typer.Option("--buildkit", help="Use BuildKit cache mounts (needs DOCKER_BUILDKIT=1).")] = False,
+    category: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--category", help="Also install this category of a conda-lock.yml input "
+                     "(repeatable); main only by default, as micromamba installs it."),
+    ] = None,
     check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if the files on disk differ.")] = False,
     force: ForceOpt = False,
+    allow_path: Annotated[
+        Optional[list[Path]],  # noqa: UP045
+        typer.Option("--allow-path", help="A directory outside the environment file's own tree that "
+                     "local pip sources may be copied from into the build context (repeatable).",
+                     show_default=False),
+    ] = None,
 ) -> None:
     """Lock ENV_FILE and write a multi-stage Dockerfile and its build context to OUTPUT."""
     from conda2docker.convert import ConvertRequest, convert
@@ -91,14 +117,18 @@ def convert_command(
     request = ConvertRequest(
         env_file=env_file, output=output, installer=installer, vendor=vendor,
         platforms=tuple(platform or ()), channels=tuple(channel or ()), channel_alias=channel_alias,
+        default_channels=default_channels,
         mirrors=tuple(mirror or ()), offline=offline, priority=channel_priority, solver=solver,
         gpu=gpu, cuda=cuda, runtime_image=runtime_image, build_image=build_image,
         micromamba_image=micromamba_image, python_image=python_image,
         cuda_devel_image=cuda_devel_image, uid=uid, gid=gid, buildkit=buildkit,
         formats=tuple(dict.fromkeys(fmt or [OutputFormat.docker])), apptainer_bootstrap=apptainer_bootstrap,
-        check=check, force=force,
+        apptainer_from_image=from_image, activation=activation, check=check, force=force,
+        allow_paths=tuple(allow_path or ()), categories=tuple(dict.fromkeys(category or ())),
     )
-    result = convert(request, echo=lambda line: typer.echo(line, err=True))
+    from conda2docker.credentials import redact
+
+    result = convert(request, echo=lambda line: typer.echo(redact(line), err=True))
     if check:
         if result.differing:
             for path in result.differing:

@@ -16,6 +16,7 @@ from conda2docker.commands._options import (
     ChannelAliasOpt,
     ChannelOpt,
     CudaOpt,
+    DefaultChannelsOpt,
     EnvArg,
     MirrorOpt,
     OfflineOpt,
@@ -44,6 +45,7 @@ def graph_command(
     platform: PlatformOpt = None,
     channel: ChannelOpt = None,
     channel_alias: ChannelAliasOpt = None,
+    default_channels: DefaultChannelsOpt = "conda-forge",
     mirror: MirrorOpt = None,
     offline: OfflineOpt = False,
     channel_priority: PriorityOpt = DEFAULT_PRIORITY,
@@ -58,11 +60,14 @@ def graph_command(
         env_file=env_file, fmt=fmt, why=why, limit=limit, sizes=sizes,
         resolve=resolve_options(
             platforms=platform or (), channels=channel or (), channel_alias=channel_alias,
-            mirrors=mirror or (), offline=offline, priority=channel_priority, solver=solver,
+            default_channels=default_channels, mirrors=mirror or (), offline=offline,
+            priority=channel_priority, solver=solver,
             cuda=cuda, lock_path=env_file.parent / LOCK_NAMES["cpu"],
         ),
     ))
     if output is None:
         typer.echo(text, nl=False)
     else:
-        output.write_text(text, encoding="utf-8")
+        from conda2docker.outputs import write_output_file
+
+        write_output_file(output, text.encode())

@@ -13,6 +13,7 @@ from conda2docker.commands._options import (
     ChannelAliasOpt,
     ChannelOpt,
     CudaOpt,
+    DefaultChannelsOpt,
     ForceOpt,
     MirrorOpt,
     OfflineOpt,
@@ -46,6 +47,7 @@ def init_command(
     platform: Annotated[str, typer.Option("--platform", "-p", help="Target platform.")] = DEFAULT_PLATFORM,
     channel: ChannelOpt = None,
     channel_alias: ChannelAliasOpt = None,
+    default_channels: DefaultChannelsOpt = "conda-forge",
     mirror: MirrorOpt = None,
     offline: OfflineOpt = False,
     cuda: CudaOpt = None,
@@ -66,11 +68,14 @@ def init_command(
     request = InitRequest(
         repo=repo, env_file=env, output=output, dry_run=dry_run, force=force, readme=readme,
         installer=installer, vendor=vendor, platform=platform, channels=tuple(channel or ()),
-        channel_alias=channel_alias, mirrors=tuple(mirror or ()), offline=offline, cuda=cuda,
+        channel_alias=channel_alias, default_channels=default_channels,
+        mirrors=tuple(mirror or ()), offline=offline, cuda=cuda,
         runtime_image=runtime_image, build_image=build_image, uid=uid, gid=gid,
         large_file_bytes=large_file_mb * 1024 * 1024,
     )
-    result = init_repository(request, echo=lambda line: typer.echo(line, err=True))
+    from conda2docker.credentials import redact
+
+    result = init_repository(request, echo=lambda line: typer.echo(redact(line), err=True))
     if dry_run:
         return
     for path in result.written:

@@ -41,7 +41,9 @@ def inspect(
 
     spec = read_input(env, platform=platform)
     render = render_json if output_format is Format.json else render_table
-    typer.echo(render(spec, platform), nl=False)
+    from conda2docker.credentials import redact
+
+    typer.echo(redact(render(spec, platform)), nl=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -15,6 +15,7 @@ from conda2docker.commands._options import (
     ChannelAliasOpt,
     ChannelOpt,
     CudaOpt,
+    DefaultChannelsOpt,
     EnvArg,
     ForceOpt,
     MirrorOpt,
@@ -38,6 +39,7 @@ def lock_command(
     platform: PlatformOpt = None,
     channel: ChannelOpt = None,
     channel_alias: ChannelAliasOpt = None,
+    default_channels: DefaultChannelsOpt = "conda-forge",
     mirror: MirrorOpt = None,
     offline: OfflineOpt = False,
     channel_priority: PriorityOpt = DEFAULT_PRIORITY,
@@ -50,17 +52,19 @@ def lock_command(
     force: ForceOpt = False,
 ) -> None:
     """Resolve ENV_FILE into a conda-lock.yml with the embedded solver (or conda-lock)."""
+    from conda2docker.credentials import redact
     from conda2docker.pipeline import lock_environment, resolve_options
 
     options = resolve_options(
         platforms=platform or (), channels=channel or (), channel_alias=channel_alias,
-        mirrors=mirror or (), offline=offline, priority=channel_priority, solver=solver, cuda=cuda,
+        default_channels=default_channels, mirrors=mirror or (), offline=offline,
+        priority=channel_priority, solver=solver, cuda=cuda,
         update=update or (),
     )
     resolution = lock_environment(env_file, output, options, force=force)
     lock = resolution.lock
     for change in (*resolution.spec.changes, *resolution.changes):
-        typer.echo(f"note: {change.subject}: {change.reason}", err=True)
+        typer.echo(redact(f"note: {change.subject}: {change.reason}"), err=True)
     if resolution.reused:
         typer.echo(f"{output}: up to date (inputs unchanged)")
         return

@@ -138,12 +138,33 @@ async def install(lock: Path, prefix: Path, packages_dir: Path | None) -> int:
             )
             records.append(RepoDataRecord(record, entry.file_name, archive.resolve().as_uri(), entry.channel))
             shutil.rmtree(unpacked)
-        await rattler.install(records, target_prefix=prefix, cache_dir=work / "cache", show_progress=False)
+        ran_scripts = True
+        try:
+            await rattler.install(records, target_prefix=prefix, cache_dir=work / "cache", show_progress=False,
+                                  execute_link_scripts=True)
+        except TypeError:  # a py-rattler without link-script support
+            ran_scripts = False
+            await rattler.install(records, target_prefix=prefix, cache_dir=work / "cache", show_progress=False)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"installed {len(records)} packages into {prefix}")
+    report_post_link(prefix, ran_scripts)
     compile_noarch_python(prefix)
     return 0
+
+
+def report_post_link(prefix: Path, ran: bool) -> None:
+    """Name the packages that carry a post-link script (``bin/.NAME-post-link.sh``), and say
+    whether they ran (as conda runs them) or not."""
+    names = []
+    for meta in sorted((prefix / "conda-meta").glob("*.json")):
+        record = json.loads(meta.read_text(encoding="utf-8"))
+        name = record.get("name", "")
+        if f"bin/.{name}-post-link.sh" in record.get("files", []):
+            names.append(name)
+    if names:
+        verb = "ran" if ran else "did NOT run (py-rattler without link-script support)"
+        print(f"post-link scripts: {verb}: {', '.join(names)}")
 
 
 def main() -> int:

@@ -73,6 +73,8 @@ class BuildResult:
     stages: list[str] = field(default_factory=list)
     timings: list[StageTiming] = field(default_factory=list)
     seconds: float = 0.0
+    notes: tuple[str, ...] = ()
+    """What the user should know about the built image (e.g. activation variables it lacks)."""
 
 
 def package_from_output(lines: list[str]) -> str | None:
@@ -160,7 +162,9 @@ def build_image(
             location=SourceLocation(context / dockerfile),
         )
     client = client or connect()
-    log_path = context / log_name
+    from conda2docker.outputs import confine
+
+    log_path = confine(context, log_name)
     tracker = _Tracker()
     image_id = ""
     start = time.monotonic()

@@ -45,4 +45,17 @@ def build_variant(
             progress=display.update,
         )
     display.summary(result)
+    if target is None and "env" in steps:  # a context with the env stage to measure in
+        from dataclasses import replace
+
+        from conda2docker.engine.activation import measure_after_build
+        from conda2docker.engine.client import connect
+
+        client = connect()
+        try:
+            note = measure_after_build(client, context, variant, result.image_id, network_mode)
+        finally:
+            client.close()
+        if note:
+            result = replace(result, notes=(*result.notes, note))
     return result

@@ -109,10 +109,11 @@ def _image(client: Any, ref: str) -> Any:
 
 
 def _expected_from_lock(path: Path, platform: str) -> tuple[tuple[vc.Expected, ...], str]:
-    from conda2docker.lockfile import read_lock
+    from conda2docker.lockfile import MAIN_CATEGORY, read_lock, select_categories
     from conda2docker.platforms import image_platform
 
-    lock = read_lock(path)
+    # the packages `convert` installs by default: the lock's main category, as micromamba
+    lock, _ = select_categories(read_lock(path), (MAIN_CATEGORY,))
     chosen = platform if platform in lock.platforms else image_platform(lock.platforms)
     packages = lock.for_platform(chosen)
     return vc.expected_from_lock(packages), hashlib.sha256(path.read_bytes()).hexdigest()
@@ -200,6 +201,7 @@ def verify_image(
         checks.append(vc.judge_user(config_user, None))
         has_torch = False
 
+    checks.append(_activation_check(client, image.id, prefix, config_user))
     checks.append(_gpu_check(client, image.id, prefix, variant, has_torch, options.timeout))
 
     echo("measuring layers")
@@ -210,6 +212,18 @@ def verify_image(
         "lock_sha256": label_digest,
     }
     return vc.Report(image_info, lock_info, tuple(checks), sizes)
+
+
+def _activation_check(client: Any, image_id: str, prefix: str, config_user: str) -> vc.Check:
+    """Source the packages' activate.d scripts inside the image, as its user, with its ENV."""
+    from conda2docker.engine.activation import evaluate_in_image
+    from conda2docker.errors import EngineError
+
+    try:
+        activation = evaluate_in_image(client, image_id, prefix, user=config_user or None)
+    except EngineError as exc:
+        return vc.judge_activation(None, exc.message)
+    return vc.judge_activation(activation)
 
 
 def _gpu_check(client: Any, image_id: str, prefix: str, variant: str | None,

@@ -64,5 +64,7 @@ def render_dockerignore(large: Iterable[str], threshold: int) -> str:
 
 
 def _escape(path: str) -> str:
-    """A literal path as a .dockerignore pattern (``*?[\\`` escaped)."""
-    return "".join("\\" + c if c in "*?[\\" else c for c in path)
+    """A literal path as a .dockerignore pattern (see validate.dockerignore_pattern)."""
+    from conda2docker.validate import dockerignore_pattern
+
+    return dockerignore_pattern(path)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
+from conda2docker.cuda.infer import from_spec
 from conda2docker.errors import InputError
 from conda2docker.image import DOCKERFILE_NAMES
 from conda2docker.init.discover import Ignored, RepoFiles
@@ -20,13 +21,7 @@ from conda2docker.init.infer import Inferred
 from conda2docker.init.project import Project, read_project
 from conda2docker.model import CondaDependency, EnvSpec, PipRequirement
 
-GPU_PACKAGES = frozenset({
-    "pytorch-cuda", "cudatoolkit", "cuda-toolkit", "cuda-runtime", "cuda-nvcc", "cuda-version",
-    "cuda-cudart", "cudnn",
-})
-CUDA_PIN_PACKAGES = ("cuda-version", "pytorch-cuda", "cudatoolkit", "cuda-toolkit", "cuda-runtime")
 JUPYTER_PACKAGES = frozenset({"jupyterlab", "notebook", "jupyter"})
-_CUDA_VERSION = re.compile(r"(\d+\.\d+)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,14 +99,9 @@ def own_projects(root: Path, spec: EnvSpec) -> tuple[list[Project], list[str]]:
 
 
 def cuda_version(spec: EnvSpec) -> str | None:
-    """The CUDA version the environment pins (``pytorch-cuda=11.8`` → ``11.8``)."""
-    by_name = {d.name: d for d in spec.conda}
-    for name in CUDA_PIN_PACKAGES:
-        dependency = by_name.get(name)
-        found = _CUDA_VERSION.search(dependency.version) if dependency else None
-        if found:
-            return found.group(1)
-    return None
+    """The CUDA version the environment names (``pytorch-cuda=11.8`` → ``11.8``), as
+    :func:`conda2docker.cuda.infer.from_spec` reads it for ``convert``."""
+    return from_spec(spec).version_text
 
 
 def with_additions(spec: EnvSpec, root: Path, plan: InitPlan) -> EnvSpec:
@@ -157,9 +147,7 @@ def make_init_plan(
         runtime_python = None
     elif runtime_python:
         notes.append(f"python={runtime_python} from {files.runtime} ({environment} names no python)")
-    gpu = bool(names & GPU_PACKAGES) or any(
-        "cuda" in (d.build or "") or "cuda" in d.version for d in spec.conda
-    ) or any(p.cuda for p in projects)
+    gpu = from_spec(spec).wants_gpu or any(p.cuda for p in projects)
     # Dependencies first, the repository's root package last (its code changes most often).
     projects.sort(key=lambda p: p.is_root)
     return InitPlan(

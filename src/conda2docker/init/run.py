@@ -35,6 +35,7 @@ class InitRequest:
     platform: str = DEFAULT_PLATFORM
     channels: tuple[str, ...] = ()
     channel_alias: str | None = None
+    default_channels: str = "conda-forge"
     mirrors: tuple[str, ...] = ()
     offline: bool = False
     cuda: str | None = None
@@ -103,8 +104,9 @@ def _generate(request: InitRequest, init: InitPlan, spec: EnvSpec, support: Path
     root = request.repo
     options = resolve_options(
         platforms=(request.platform,), channels=request.channels,
-        channel_alias=request.channel_alias, mirrors=request.mirrors,
-        offline=request.offline, cuda=request.cuda or (init.cuda if init.gpu else None),
+        channel_alias=request.channel_alias, default_channels=request.default_channels,
+        mirrors=request.mirrors, offline=request.offline,
+        cuda=request.cuda or (init.cuda if init.gpu else None),
         lock_path=root / support / contract.LOCK_NAMES["cpu"],
     )
     resolution = require_complete(resolve(spec, options))
@@ -127,13 +129,18 @@ def _generate(request: InitRequest, init: InitPlan, spec: EnvSpec, support: Path
                            threshold=request.large_file_bytes)
     for path in large:
         echo(f"excluded from the build context (over the size threshold): {path}")
-    report = write_files({root / p: b for p, b in rendered.files.items()}, force=request.force)
+    report = write_files({root / p: b for p, b in rendered.files.items()}, root=root,
+                         force=request.force)
     if request.vendor:
-        _vendor(rendered.plan, lock, init, root / support, spec, echo)
+        _vendor(rendered.plan, lock, init, root / support, spec, echo, request)
     written = list(report.written)
     if request.readme:
-        readme = root / "README.md"
-        old = readme.read_text(encoding="utf-8") if readme.is_file() else ""
+        from conda2docker.outputs import confine
+        from conda2docker.read.decode import MAX_ENV_FILE, read_limited
+
+        readme = confine(root, "README.md")  # a README linking outside is neither read nor written
+        old = read_limited(readme, limit=MAX_ENV_FILE, what="README").decode("utf-8", "replace") \
+            if readme.is_file() else ""
         new = upsert(old, section)
         if new != old:
             atomic_write(readme, new.encode())
@@ -143,20 +150,26 @@ def _generate(request: InitRequest, init: InitPlan, spec: EnvSpec, support: Path
 
 
 def _vendor(plan: BuildPlan, lock: Lock, init: InitPlan, context: Path, spec: EnvSpec,
-            echo: Echo) -> None:
+            echo: Echo, request: InitRequest) -> None:
     """Every file the build needs into the support directory, so it builds with no network."""
     from conda2docker.context import build_requires, populate, vendor_build_requirements
     from conda2docker.convert import plan_rattler_version
     from conda2docker.resolve.pypi import pip_options_args
 
     index_args = pip_options_args(spec.pip_options)
+    from conda2docker.context import ContextOptions
+    from conda2docker.resolve.channels import parse_mirror
+
+    trust = ContextOptions(input_root=init.root, offline=request.offline,
+                           channel_alias=request.channel_alias, force=request.force,
+                           mirrors=tuple(parse_mirror(m) for m in request.mirrors))
     report = populate(plan, lock, context, rattler_version=plan_rattler_version(),
-                      index_args=index_args)
+                      index_args=index_args, options=trust)
     (context / contract.VENDOR_DIR / "pip").mkdir(parents=True, exist_ok=True)
     requires = {r for p in init.projects if not p.needs_environment
                 for r in build_requires(init.root / p.path)}
     if requires:
         vendor_build_requirements(requires, plan.platform, plan.python_version or "3.11", context,
-                                  index_args)
+                                  index_args, trust)
     echo(f"vendored {report.vendored_files} files ({report.vendored_bytes / 1e6:.1f} MB), "
          "hashes checked")

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
+from conda2docker.credentials import placeholders, userinfo, with_userinfo
+from conda2docker.cuda import images
+from conda2docker.cuda.infer import DEFAULT_CUDA
 from conda2docker.image import (
     CUDA_EXT_PREFIX,
     PIP_CACHE,
@@ -20,8 +24,9 @@ from conda2docker.image import (
 )
 from conda2docker.image import CUDA_HOME as CUDA_HOME_IMAGE
 from conda2docker.model import Lock, LockedPackage
+from conda2docker.names import canonical
 from conda2docker.plan.apt import apt_install_missing
-from conda2docker.plan.gpu import DEFAULT_CUDA, cuda_devel_image
+from conda2docker.plan.gpu import cuda_devel_image
 from conda2docker.plan.instructions import (
     Arg,
     Copy,
@@ -38,6 +43,30 @@ from conda2docker.plan.types import ContextFile, Part, PlanOptions, Stage, Vendo
 
 def vendored_pip_path(package: LockedPackage) -> str:
     return f"{VENDOR_DIR}/pip/{package.file_name}"
+
+
+def authed_source(url: str, options: PlanOptions) -> str:
+    """``url`` with the ``${USER}:${PASSWORD}@`` of the index on its host, for pip in the
+    build to expand from build args (pip expands ``${NAME}`` in requirement files)."""
+    if userinfo(url):
+        return url
+    host = urlsplit(url).netloc
+    auth = next((a for h, a in options.index_auth if h == host), None)
+    return with_userinfo(url, auth) if auth else url
+
+
+def credential_args(lines: Sequence[str]) -> tuple[Arg, ...]:
+    """``ARG NAME`` for every ``${NAME}`` in the requirement lines' credentials."""
+    names = dict.fromkeys(n for line in lines for n in placeholders(line.split(" @ ", 1)[-1]))
+    return tuple(Arg(name) for name in names)
+
+
+CREDENTIALS_NOTE = (
+    "the {stage} stage reads index credentials from build args {names}: pass them with "
+    "`conda2docker build --build-arg {first}` (taken from your environment) or `docker build "
+    "--build-arg {first}`; build args are visible in that stage's build history (not in the "
+    "runtime image, which copies only files from it), so build where that history stays private"
+)
 
 
 def requirement_line(package: LockedPackage, source: str) -> str:
@@ -73,6 +102,8 @@ def _collect(packages: Sequence[LockedPackage], options: PlanOptions) -> _Source
                 dest = vendored_pip_path(package)
                 found.vendor.append(VendorItem(package.url, dest, None, package.sha256))
                 source = f"file://{STAGING}/{dest.removeprefix(VENDOR_DIR + '/')}"
+            else:
+                source = authed_source(source, options)
             line = requirement_line(package, source)
             (found.hashed if package.sha256 else found.unhashed).append(line)
         else:  # vcs
@@ -108,30 +139,46 @@ def _requirement_steps(
     return steps, commands, context
 
 
-def wheels_part(options: PlanOptions, packages: Sequence[LockedPackage], *,
-                cpu_only_cuda: bool = False) -> Part:
-    """Build sdist-only, git and local pip packages into wheels, with compilers and headers
+def wheels_part(options: PlanOptions, packages: Sequence[LockedPackage]) -> Part:
+    """Build sdist-only, git and local pip packages into wheels, with compilers and headers,
+    or, when the audit found every one pure Python, on the ``env`` stage with no toolchain
     (the ``pip`` stage installs them; the runtime copies nothing from here)."""
     prefix = options.prefix
-    steps: list[Instruction] = [Copy((prefix,), prefix, from_stage="env")]
-    if options.apt_build:
+    compiles = needs_toolchain(packages, options)
+    steps: list[Instruction] = []
+    if compiles:
+        steps.append(Copy((prefix,), prefix, from_stage="env"))
+    if compiles and options.apt_build:
         steps.append(apt_install_missing(options.apt_build))
-    if cpu_only_cuda:
-        steps.append(Env((("FORCE_CUDA", "0"),)))
     pip_wheel = [f"{prefix}/bin/python", "-m", "pip", "wheel", "--no-deps", "--wheel-dir", f"{STAGING}/wheels"]
     if options.vendor:
         pip_wheel += ["--no-index", "--find-links", f"{STAGING}/pip"]
     found = _collect(packages, options)
     copies, commands, context = _requirement_steps(found, options, "build-requirements", pip_wheel)
     steps += copies
+    secrets = credential_args([*found.hashed, *found.unhashed])
+    steps += secrets
     steps.append(Run(tuple(commands), cache_mounts=(PIP_CACHE,)))
     names = ", ".join(sorted(p.name for p in packages))
+    notes: tuple[str, ...] = ()
+    if secrets:
+        notes += (CREDENTIALS_NOTE.format(stage="wheels", names=", ".join(a.name for a in secrets),
+                                          first=secrets[0].name),)
+    if not compiles:
+        purpose = f"builds wheels of pure-Python sources, without any compiler: {names}"
+        stage = Stage("wheels", "env", purpose, tuple(steps), provides=(f"{STAGING}/wheels",))
+        return Part(stage, context=tuple(context), vendor=tuple(found.vendor), notes=notes)
     purpose = f"builds wheels from sdists, git and local sources with compilers: {names}"
     stage = Stage("wheels", "${BUILD_IMAGE}", purpose, tuple(steps), provides=(f"{STAGING}/wheels",))
-    notes = ("the CPU variant builds the CUDA extensions without nvcc (FORCE_CUDA=0): "
-             "they provide their CPU code paths only",) if cpu_only_cuda else ()
     return Part(stage, context=tuple(context), vendor=tuple(found.vendor), notes=notes,
                 args=(Arg("BUILD_IMAGE", options.build_image),))
+
+
+def needs_toolchain(packages: Sequence[LockedPackage], options: PlanOptions) -> bool:
+    """Whether building ``packages`` needs a compile base: yes unless the audit found every
+    one pure Python (an unknown source may hold a C extension)."""
+    pure = set(options.pure_python_builds)
+    return not packages or any(canonical(p.name) not in pure for p in packages)
 
 
 def conda_nvcc(lock: Lock, platform: str) -> bool:
@@ -148,19 +195,22 @@ def cuda_ext_part(
 ) -> Part:
     """Compile CUDA extensions against the environment (torch etc. importable at build time:
     ``--no-build-isolation``) and install them into a layer of their own, which the runtime
-    copies over the prefix."""
+    copies over the prefix. The GPU variant compiles with nvcc (the devel image's of the lock's
+    CUDA, or conda's ``cuda-nvcc``); the CPU variant builds the same packages on the build
+    image without nvcc (``FORCE_CUDA=0``), after the pip layer too."""
     prefix = options.prefix
-    steps: list[Instruction] = [
-        Arg("TORCH_CUDA_ARCH_LIST", options.cuda_arch_list),
-        Arg("MAX_JOBS", "2"),
-        Copy((prefix,), prefix, from_stage="env"),
-    ]
+    gpu = options.variant == "gpu"
+    steps: list[Instruction] = [Arg("TORCH_CUDA_ARCH_LIST", options.cuda_arch_list)] if gpu else []
+    steps += [Arg("MAX_JOBS", "2"), Copy((prefix,), prefix, from_stage="env")]
     if has_pip_stage:
         steps.append(Copy((f"{PIP_PREFIX}/",), f"{prefix}/", from_stage="pip"))
     if options.apt_cuda_build:
         steps.append(apt_install_missing(options.apt_cuda_build))
-    cuda_home = prefix if nvcc_from_conda else CUDA_HOME_IMAGE
-    steps.append(Env((("CUDA_HOME", cuda_home), ("FORCE_CUDA", "1"))))
+    if gpu:
+        cuda_home = prefix if nvcc_from_conda else CUDA_HOME_IMAGE
+        steps.append(Env((("CUDA_HOME", cuda_home), ("FORCE_CUDA", "1"))))
+    else:
+        steps.append(Env((("FORCE_CUDA", "0"),)))
     pip_wheel = [f"{prefix}/bin/python", "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
                  "--wheel-dir", f"{STAGING}/cuda-wheels"]
     found = _collect(packages, options)
@@ -171,17 +221,30 @@ def cuda_ext_part(
         f"--prefix {CUDA_EXT_PREFIX} --no-warn-script-location {STAGING}/cuda-wheels/*.whl"
     )
     steps.append(Run((*commands, install, ("rm", "-rf", STAGING)), cache_mounts=(PIP_CACHE,)))
-    compiler = "conda's cuda-nvcc" if nvcc_from_conda else "nvcc of the CUDA devel image"
     names = ", ".join(sorted(p.name for p in packages))
-    purpose = f"compiles CUDA extensions with {compiler} into a layer of their own: {names}"
-    if nvcc_from_conda:
+    notes: list[str] = []
+    if not gpu:
+        purpose = f"builds CUDA extensions without nvcc (CPU code paths) into a layer of their own: {names}"
+        notes.append("the CPU variant builds the CUDA extensions without nvcc (FORCE_CUDA=0): "
+                     "they provide their CPU code paths only")
+    else:
+        compiler = "conda's cuda-nvcc" if nvcc_from_conda else "nvcc of the CUDA devel image"
+        purpose = f"compiles CUDA extensions with {compiler} into a layer of their own: {names}"
+    if nvcc_from_conda or not gpu:
         base, arg = "${BUILD_IMAGE}", Arg("BUILD_IMAGE", options.build_image)
     else:
-        devel = options.cuda_devel_image or cuda_devel_image(options.cuda_version or DEFAULT_CUDA)
+        version = options.cuda_version or DEFAULT_CUDA
+        devel = options.cuda_devel_image or cuda_devel_image(version)
         base, arg = "${CUDA_DEVEL_IMAGE}", Arg("CUDA_DEVEL_IMAGE", devel)
+        choice = images.choose_image(version if "." in version else f"{version}.0", "devel")
+        if options.cuda_devel_image is None and choice.reason:
+            notes.append(f"cuda-ext stage: {choice.reason}")
+        if options.runtime_image.startswith(f"{images.REPOSITORY}:"):
+            notes.append(f"the GPU runtime is based on {options.runtime_image}: the lock has no CUDA "
+                         "runtime (cuda-cudart/cudatoolkit) for what the cuda-ext stage links")
+        if options.vendor:
+            notes.append("the cuda-ext stage needs its CUDA devel base image; the rest builds offline")
     stage = Stage("cuda-ext", base, purpose, tuple(steps), provides=(CUDA_EXT_PREFIX,))
-    notes = ("the cuda-ext stage needs its CUDA devel base image; the rest builds offline",
-             ) if options.vendor else ()
     copy = Copy((f"{CUDA_EXT_PREFIX}/",), f"{options.prefix}/", from_stage=stage.name)
     return Part(stage, runtime_copies=(copy,), context=tuple(context), vendor=tuple(found.vendor),
-                notes=notes, args=(arg,))
+                notes=tuple(notes), args=(arg,))

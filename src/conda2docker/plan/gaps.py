@@ -14,18 +14,20 @@ if TYPE_CHECKING:
 
 def apply_gaps(options: PlanOptions, gaps: BuildGaps | None) -> PlanOptions:
     """``options`` plus what the audit found: compilers and headers for the ``wheels`` and
-    ``cuda-ext`` stages, system libraries for the runtime stage, the CUDA extensions."""
+    ``cuda-ext`` stages, system libraries for the runtime stage, the CUDA extensions, and the
+    source builds that need no toolchain at all."""
     if gaps is None:
         return options
     plain = {a for b in gaps.source_builds if not b.cuda for a in b.apt_packages}
     with_cuda = {a for b in gaps.source_builds if b.cuda for a in b.apt_packages}
     extensions = {canonical(n) for n in (*options.cuda_extensions, *gaps.cuda_extensions)}
-    if options.variant == "cpu":
-        plain |= with_cuda  # the CPU variant builds them in the wheels stage, without nvcc
+    pure = {canonical(b.name) for b in gaps.source_builds
+            if not b.toolchains and not b.apt_packages and not b.cuda}
     return replace(
         options,
         apt_build=tuple(sorted({*options.apt_build, *plain})),
         apt_cuda_build=tuple(sorted({*options.apt_cuda_build, *with_cuda})),
         apt_runtime=tuple(sorted({*options.apt_runtime, *gaps.system_libraries})),
         cuda_extensions=tuple(sorted(extensions)),
+        pure_python_builds=tuple(sorted({*options.pure_python_builds, *pure})),
     )

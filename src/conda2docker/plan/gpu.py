@@ -1,10 +1,13 @@
-"""The GPU variant: does the environment want CUDA, which CUDA, which devel image.
+"""The GPU variant's decisions, from :mod:`conda2docker.cuda`: whether to make it, which CUDA
+it is solved for, which CUDA its images are.
 
-``--gpu auto`` asks :func:`gpu_reasons`: CUDA in what the user requested (names such as
-``pytorch-cuda``, ``cudatoolkit``, ``cuda-*``, ``cupy``; build strings such as
-``pytorch=*=cuda*``; pip ``cupy-cuda12x``, ``nvidia-*-cu12``, ``torch==…+cu121``,
-``jax[cuda12]``) or the audit's ``needs_gpu``. ``--cuda`` defaults to the environment's own
-``cuda-version``/``pytorch-cuda``/``cudatoolkit`` pin, else :data:`DEFAULT_CUDA`.
+* ``--gpu auto`` makes a GPU variant when :func:`conda2docker.cuda.infer.from_spec` finds GPU
+  intent (or the audit finds CUDA in the CPU lock).
+* The solve's ``__cuda``: ``--cuda``, else the CUDA the environment implies, else
+  :data:`conda2docker.cuda.infer.DEFAULT_CUDA`.
+* The images and ``NVIDIA_REQUIRE_CUDA``: the CUDA the *lock* contains
+  (:func:`image_cuda`), so a lock holding CUDA 11.8 gets an 11.8 devel image even when the
+  solve was asked for 12.4.
 """
 
 from __future__ import annotations
@@ -12,63 +15,20 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from conda2docker.audit.knowledge import cuda
 from conda2docker.choices import GpuMode
-from conda2docker.model import CondaDependency, EnvSpec, PipRequirement
+from conda2docker.cuda import images
+from conda2docker.cuda.infer import DEFAULT_CUDA, from_lock, parse_version, text
+from conda2docker.model import Lock
 from conda2docker.plan.instructions import PlanError
 
-DEFAULT_CUDA = "12.4"
-CUDA_DEVEL_TAG = "{version}-devel-ubuntu22.04"
-
-# The newest patch release of each CUDA minor with an ``nvidia/cuda`` devel image.
-_PATCH = {
-    "11.8": "11.8.0", "12.0": "12.0.1", "12.1": "12.1.1", "12.2": "12.2.2", "12.3": "12.3.2",
-    "12.4": "12.4.1", "12.5": "12.5.1", "12.6": "12.6.3", "12.8": "12.8.1", "12.9": "12.9.1",
-    "13.0": "13.0.2",
-}
-_CUDA_VERSION = re.compile(r"^\d{1,2}\.\d{1,2}(\.\d{1,3})?$")
-_CUDA_NAMES = frozenset({"pytorch-cuda", "cudatoolkit", "cudatoolkit-dev", "cupy", "cuda-version",
-                         "cudnn", "nccl", "cuda"})
-_PIN_NAMES = ("cuda-version", "pytorch-cuda", "cudatoolkit")
+_CUDA_VERSION = re.compile(r"^\d{1,2}(\.\d{1,2}(\.\d{1,3})?)?$")
 
 
 def check_cuda_version(text: str) -> str:
+    """A CUDA version as ``--cuda`` takes it: ``12``, ``12.4`` or ``12.4.1``."""
     if not _CUDA_VERSION.match(text):
         raise PlanError(f"invalid CUDA version {text!r}: expected MAJOR.MINOR such as 12.4")
     return text
-
-
-def _conda_reason(dep: CondaDependency) -> str | None:
-    name = dep.name.lower()
-    if dep.build and "cuda" in dep.build.lower():
-        return f"{dep.raw or dep.name} asks for a CUDA build"
-    if name in _CUDA_NAMES or name.startswith("cuda-") or cuda.is_cuda_conda(name, dep.build):
-        return f"{dep.raw or dep.name} is a CUDA package"
-    return None
-
-
-def _pip_reason(req: PipRequirement) -> str | None:
-    if not req.name:
-        return None
-    if cuda.is_cuda_pip(req.name, req.specifier) or "+cu" in req.specifier:
-        return f"{req.raw} is a CUDA build"
-    if any("cuda" in extra.lower() for extra in req.extras):
-        return f"{req.raw} asks for the CUDA extra"
-    return None
-
-
-def requested_cuda(spec: EnvSpec) -> tuple[str, ...]:
-    """Why the requested packages mean a GPU environment (empty: they do not)."""
-    reasons = [r for d in spec.conda if (r := _conda_reason(d))]
-    reasons += [r for q in spec.pip if (r := _pip_reason(q))]
-    return tuple(dict.fromkeys(reasons))
-
-
-def gpu_reasons(spec: EnvSpec, *, audit_needs_gpu: bool = False) -> tuple[str, ...]:
-    reasons = list(requested_cuda(spec))
-    if audit_needs_gpu:
-        reasons.append("the audit found CUDA packages or CUDA extensions in the lock")
-    return tuple(reasons)
 
 
 def wants_gpu(mode: GpuMode, reasons: Iterable[str]) -> bool:
@@ -79,23 +39,28 @@ def wants_gpu(mode: GpuMode, reasons: Iterable[str]) -> bool:
     return any(True for _ in reasons)
 
 
-def default_cuda_version(spec: EnvSpec) -> str:
-    """The CUDA the environment pins (the highest if several), else :data:`DEFAULT_CUDA`."""
-    found: list[tuple[int, int]] = []
-    for dep in spec.conda:
-        if dep.name.lower() in _PIN_NAMES and (version := cuda.version_from(dep.name, dep.version, None)):
-            found.append(version.version)
-        elif dep.build and (from_build := cuda.build_cuda(dep.build.replace("*", ""))):
-            found.append(from_build)
-    if not found:
-        return DEFAULT_CUDA
-    major, minor = max(found)
-    return f"{major}.{minor}"
+def image_cuda(lock: Lock, platform: str, solved_for: str | None) -> str:
+    """The CUDA of the GPU variant's images: the lock's own, else what it was solved for."""
+    locked = from_lock(lock, platform)
+    if locked.exact_version:
+        return text(locked.exact_version)
+    solved = parse_version(solved_for) if solved_for else None
+    if locked.version and solved and solved[0] != locked.version[0]:
+        return text(locked.version)  # a major-only lock of another major than asked
+    return solved_for or locked.version_text or DEFAULT_CUDA
 
 
 def cuda_devel_image(version: str) -> str:
-    """``nvidia/cuda:<version>-devel-ubuntu22.04`` for the CUDA ``MAJOR.MINOR[.PATCH]``."""
+    """The published ``nvidia/cuda`` devel image nearest to CUDA ``version``
+    (:func:`conda2docker.cuda.images.choose_image`)."""
     check_cuda_version(version)
-    major_minor = ".".join(version.split(".")[:2])
-    full = version if version.count(".") == 2 else _PATCH.get(major_minor, f"{major_minor}.0")
-    return "nvidia/cuda:" + CUDA_DEVEL_TAG.format(version=full)
+    return images.devel_image(version if "." in version else f"{version}.0")
+
+
+def cuda_runtime_image(version: str) -> str:
+    check_cuda_version(version)
+    return images.runtime_image(version if "." in version else f"{version}.0")
+
+
+__all__ = ["check_cuda_version", "cuda_devel_image", "cuda_runtime_image", "image_cuda",
+           "wants_gpu"]

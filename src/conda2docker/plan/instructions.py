@@ -24,10 +24,6 @@ _STAGE_NAME = re.compile(r"^[a-z][a-z0-9_.\-]*$")
 _PIP_NAME = re.compile(r"^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._\-]*[A-Za-z0-9])$")
 _DEBIAN_PACKAGE = re.compile(r"^[a-z0-9][a-z0-9+.\-]+$")
 _SHA256 = re.compile(r"^[a-f0-9]{64}$")
-_IMAGE_REF = re.compile(
-    r"^(?:\$\{[A-Z_][A-Z0-9_]*\}|[a-z0-9]+(?:[._\-/:][a-z0-9]+)*(?::[\w][\w.\-]{0,127})?"
-    r"(?:@sha256:[a-f0-9]{64})?)$"
-)
 
 
 class PlanError(InputError):
@@ -79,11 +75,13 @@ def check_sha256(digest: str) -> str:
 
 
 def check_image(ref: str) -> str:
-    if not _IMAGE_REF.match(ref):
-        raise PlanError(
-            f"invalid image reference {ref!r}: expected NAME[:TAG][@sha256:DIGEST]"
-        )
-    return ref
+    """A base image as the user names it: the distribution reference grammar, no ``${…}``."""
+    from conda2docker.validate import UnsafeValue, check_image_reference
+
+    try:
+        return check_image_reference(ref)
+    except UnsafeValue as error:
+        raise PlanError(error.message, fix=error.fix) from None
 
 
 @dataclass(frozen=True, slots=True)

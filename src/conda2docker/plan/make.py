@@ -9,19 +9,22 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from conda2docker.credentials import index_auth, literal_credentials, redact
+from conda2docker.cuda.infer import DEFAULT_CUDA, has_cuda_runtime
 from conda2docker.model import EnvSpec, Lock, LockedPackage
 from conda2docker.names import canonical
 from conda2docker.plan.builds import conda_nvcc, cuda_ext_part, wheels_part
 from conda2docker.plan.env import env_part
 from conda2docker.plan.gaps import apply_gaps
-from conda2docker.plan.gpu import check_cuda_version
+from conda2docker.plan.gpu import check_cuda_version, cuda_runtime_image
 from conda2docker.plan.header import plan_header
 from conda2docker.plan.instructions import Arg, PlanError, check_image
 from conda2docker.plan.pip import pip_part
 from conda2docker.plan.runtime import runtime_facts, runtime_stage
-from conda2docker.plan.types import BuildPlan, Part, PlanOptions
+from conda2docker.plan.types import DEFAULT_RUNTIME_IMAGE, BuildPlan, Part, PlanOptions
 
 if TYPE_CHECKING:
     from conda2docker.audit.gaps import BuildGaps
@@ -74,7 +77,24 @@ def checked_options(lock: Lock, options: PlanOptions, gaps: BuildGaps | None = N
         raise PlanError("the lock has pip packages but no python conda package")
     if pip and not any(p.name == "pip" for p in conda):
         raise PlanError("the lock has pip packages but no pip conda package: add pip to the environment")
-    return options
+    return _gpu_runtime(lock, options)
+
+
+def _gpu_runtime(lock: Lock, options: PlanOptions) -> PlanOptions:
+    """What the GPU variant's cuda-ext stage links (libcudart) must be in the runtime: from the
+    lock, else from NVIDIA's runtime image of the lock's CUDA (unless a runtime image was named)."""
+    if (options.variant != "gpu" or not _cuda_builds(lock, options) or conda_nvcc(lock, options.platform)
+            or has_cuda_runtime(lock, options.platform) or options.runtime_image != DEFAULT_RUNTIME_IMAGE):
+        return options
+    return replace(options, runtime_image=cuda_runtime_image(options.cuda_version or DEFAULT_CUDA))
+
+
+def _cuda_builds(lock: Lock, options: PlanOptions) -> list[LockedPackage]:
+    """The pip packages built from source that compile CUDA kernels (both variants build them
+    in the cuda-ext stage: they import torch while they build)."""
+    extensions = set(options.cuda_extensions)
+    return [p for p in lock.pip_packages(options.platform)
+            if p.artifact in ("sdist", "vcs", "path") and canonical(p.name) in extensions]
 
 
 def lock_parts(lock: Lock, options: PlanOptions) -> list[Part]:
@@ -82,21 +102,19 @@ def lock_parts(lock: Lock, options: PlanOptions) -> list[Part]:
     platform = options.platform
     pip = lock.pip_packages(platform)
     to_build = [p for p in pip if p.artifact in ("sdist", "vcs", "path")]
-    extensions = set(options.cuda_extensions)
-    gpu = options.variant == "gpu"
-    cuda_builds = [p for p in to_build if gpu and canonical(p.name) in extensions]
+    cuda_builds = _cuda_builds(lock, options)
     plain_builds = [p for p in to_build if p not in cuda_builds]
+    registry = [p for p in pip if p.artifact == "wheel"]
+    pip_layer = bool(registry or plain_builds)  # a GPU lock's only pip package may be a CUDA extension
 
     parts = [env_part(lock, options)]
     if plain_builds:
-        cpu_cuda = not gpu and any(canonical(p.name) in extensions for p in plain_builds)
-        parts.append(wheels_part(options, plain_builds, cpu_only_cuda=cpu_cuda))
-    if pip:
-        registry = [p for p in pip if p.artifact == "wheel"]
+        parts.append(wheels_part(options, plain_builds))
+    if pip_layer:
         parts.append(pip_part(options, registry, bool(plain_builds)))
     if cuda_builds:
         parts.append(cuda_ext_part(options, cuda_builds, nvcc_from_conda=conda_nvcc(lock, platform),
-                                   has_pip_stage=bool(pip)))
+                                   has_pip_stage=pip_layer))
     return parts
 
 
@@ -131,7 +149,18 @@ def make_plan(
 ) -> BuildPlan:
     """Turn a lock (and the audit's gaps) into the stages that build its image."""
     options = checked_options(lock, options, gaps)
-    return assemble(spec, lock, options, lock_parts(lock, options))
+    urls = [spec.pip_options.index_url, *spec.pip_options.extra_index_urls,
+            *spec.pip_options.find_links] if spec is not None else []
+    if not options.index_auth:
+        options = replace(options, index_auth=index_auth(urls))
+    plan = assemble(spec, lock, options, lock_parts(lock, options))
+    written = [redact(u) for u in urls if u and literal_credentials(u)]
+    if written and lock.pip_packages(options.platform):
+        note = (f"credentials written out in {', '.join(written)} are not carried into the build "
+                "(the lock and the generated files never hold them): write them as "
+                "${USER}:${PASSWORD}@ so the build can take them as build args")
+        plan = replace(plan, notes=(*plan.notes, note))
+    return plan
 
 
 __all__ = ["assemble", "checked_options", "lock_digest", "lock_parts", "make_plan"]

@@ -24,30 +24,48 @@ from conda2docker.plan.instructions import (
 )
 from conda2docker.plan.types import Part, PlanOptions, RuntimeFacts, Stage
 
-# Variables that conda activation scripts of common packages set; the image sets them
-# with ENV so that no activation (and no shell wrapper) is needed.
+# What the activate.d scripts of common conda-forge packages set (read from the scripts
+# themselves), for when the packages' own scripts cannot be evaluated: the image sets them
+# with ENV so that no activation (and no shell wrapper) is needed. Where the package files are
+# at hand (``convert --vendor``), the variables are measured instead (activation.py), and
+# ``verify`` compares the image with the scripts in any case. Variables a script sets only
+# when an optional directory exists (GDAL_DRIVER_PATH: gdalplugins) are left to measurement.
 ACTIVATION_VARIABLES: dict[str, tuple[tuple[str, str], ...]] = {
-    "gdal": (("GDAL_DATA", "{prefix}/share/gdal"), ("GDAL_DRIVER_PATH", "{prefix}/lib/gdalplugins")),
-    "libgdal": (("GDAL_DATA", "{prefix}/share/gdal"), ("GDAL_DRIVER_PATH", "{prefix}/lib/gdalplugins")),
-    "libgdal-core": (("GDAL_DATA", "{prefix}/share/gdal"),),
-    "proj": (("PROJ_DATA", "{prefix}/share/proj"), ("PROJ_NETWORK", "ON")),
-    "openjdk": (("JAVA_HOME", "{prefix}/lib/jvm"),),
-    "r-base": (("R_HOME", "{prefix}/lib/R"),),
-    "geotiff": (("GEOTIFF_CSV", "{prefix}/share/epsg_csv"),),
-    "udunits2": (("UDUNITS2_XML_PATH", "{prefix}/share/udunits/udunits2.xml"),),
+    "cartopy_offline_data": (("CARTOPY_DATA_DIR", "{prefix}/share/cartopy"),),
     "esmf": (("ESMFMKFILE", "{prefix}/lib/esmf.mk"),),
-    "xerces-c": (),
+    "esmpy": (("ESMFMKFILE", "{prefix}/lib/esmf.mk"),),
+    "gdal": (("CPL_ZIP_ENCODING", "UTF-8"), ("GDAL_DATA", "{prefix}/share/gdal")),
+    "geometric_features": (("GEOMETRIC_DATA_DIR", "{prefix}/share/geometric_data"),),
+    "geotiff": (("GEOTIFF_CSV", "{prefix}/share/epsg_csv"),),
+    "libgdal": (("CPL_ZIP_ENCODING", "UTF-8"), ("GDAL_DATA", "{prefix}/share/gdal")),
+    "libgdal-core": (("CPL_ZIP_ENCODING", "UTF-8"), ("GDAL_DATA", "{prefix}/share/gdal")),
+    "libglib": (("GSETTINGS_SCHEMA_DIR", "{prefix}/share/glib-2.0/schemas"),),
+    "glib": (("GSETTINGS_SCHEMA_DIR", "{prefix}/share/glib-2.0/schemas"),),
+    "libxml2": (("XML_CATALOG_FILES", "file://{prefix}/etc/xml/catalog file:///etc/xml/catalog"),),
+    "magics": (("MAGPLUS_HOME", "{prefix}"),),
+    "openjdk": (("JAVA_HOME", "{prefix}/lib/jvm"), ("JAVA_LD_LIBRARY_PATH", "{prefix}/lib/jvm/lib/server")),
+    "openssl": (("SSL_CERT_FILE", "{prefix}/ssl/cacert.pem"),),
+    "proj": (("PROJ_DATA", "{prefix}/share/proj"), ("PROJ_NETWORK", "ON")),
+    "r-base": (("RSTUDIO_WHICH_R", "{prefix}/bin/R"),),
+    "udunits2": (("UDUNITS2_XML_PATH", "{prefix}/share/udunits/udunits2.xml"),),
 }
+"""Package → (variable, value) pairs, ``{prefix}`` standing for the environment's prefix."""
+
+PROJ_DATA_PACKAGE = "proj-data"
+"""With the grids installed, proj's script turns network access off (PROJ_NETWORK=OFF)."""
 
 NVIDIA_CAPABILITIES = "compute,utility"
 
 
 def activation_environment(lock: Lock, platform: str, prefix: str) -> list[tuple[str, str]]:
+    """The activation variables of the lock's packages, from :data:`ACTIVATION_VARIABLES`."""
     names = {p.name for p in lock.conda_packages(platform)}
     pairs: dict[str, str] = {}
     for package in sorted(names & ACTIVATION_VARIABLES.keys()):
         for key, value in ACTIVATION_VARIABLES[package]:
             pairs.setdefault(key, value.format(prefix=prefix))
+    if "PROJ_NETWORK" in pairs and PROJ_DATA_PACKAGE in names:
+        pairs["PROJ_NETWORK"] = "OFF"
     return sorted(pairs.items())
 
 
@@ -123,7 +141,10 @@ def runtime_stage(spec: EnvSpec | None, lock: Lock, options: PlanOptions, parts:
         ("LANG", "C.UTF-8"),
         ("PYTHONDONTWRITEBYTECODE", "1"),
     ]
-    env += activation_environment(lock, options.platform, prefix)
+    if options.activation is not None:  # measured from the packages' own scripts
+        env += list(options.activation)
+    else:
+        env += activation_environment(lock, options.platform, prefix)
     if options.variant == "gpu":
         env += gpu_environment(options)
     if spec is not None:

@@ -30,7 +30,8 @@ class PlanOptions:
     python_image: str = DEFAULT_PYTHON_IMAGE
     build_image: str = DEFAULT_BUILD_IMAGE
     cuda_devel_image: str | None = None
-    """Base of the ``cuda-ext`` stage; None: ``nvidia/cuda:<cuda_version>-devel-ubuntu22.04``."""
+    """Base of the ``cuda-ext`` stage; None: the published ``nvidia/cuda`` devel image nearest
+    ``cuda_version`` (:func:`conda2docker.cuda.images.choose_image`)."""
     rattler_version: str = DEFAULT_RATTLER_VERSION
     uid: int = image.UID
     gid: int = image.GID
@@ -45,9 +46,18 @@ class PlanOptions:
     apt_cuda_build: tuple[str, ...] = ()
     cuda_extensions: tuple[str, ...] = ()
     """pip packages whose builds compile CUDA kernels (the GPU variant builds them with nvcc)."""
+    activation: tuple[tuple[str, str], ...] | None = None
+    """Activation variables measured from the packages' activate.d scripts (in a container);
+    None: the hand-kept table of ``plan/runtime.py``."""
+    pure_python_builds: tuple[str, ...] = ()
+    """Source builds the audit found to need no toolchain (pure Python): when every build is
+    one of these, the ``wheels`` stage has no compilers (it builds on ``env``)."""
     command: tuple[str, ...] | None = None
     support_dir: str = image.SUPPORT_DIR
     """Where the variant's support files sit in the context (two variants share a context)."""
+    index_auth: tuple[tuple[str, str], ...] = ()
+    """``(host, "${USER}:${PASSWORD}")`` of the environment's indexes with credentials: the
+    build's pip gets them from build args of those names (expanded by pip, never stored)."""
 
 
 @dataclass(frozen=True, slots=True)

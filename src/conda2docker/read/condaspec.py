@@ -26,7 +26,14 @@ _VERSION_PLUS_BUILD = re.compile(r"((?:.+?)[^><!,|]?)(?:(?<![=!|,<>~])(?:[ =])([
 _PACKAGE_FILE = re.compile(
     r"^(?P<name>.+)-(?P<version>[^-]+)-(?P<build>[^-]+)\.(?:conda|tar\.bz2)$"
 )
+_OPERATOR_SPACE = re.compile(r"(==|!=|~=|<=|>=|<|>|,|\|)\s+")
 _EXACT_PYTHON = re.compile(r"^(?:==)?(\d+\.\d+(?:\.\d+)?)(?:\.\*)?$")
+_BRACKET_ITEM = re.compile(r"""\s*([A-Za-z0-9_-]+?)\s*=\s*(["']?)([^'"]*?)\2\s*(?:,|\s|$)""")
+_SUBDIRS = frozenset({
+    "noarch", "linux-64", "linux-aarch64", "linux-ppc64le", "linux-s390x", "linux-32",
+    "linux-armv6l", "linux-armv7l", "osx-64", "osx-arm64", "win-64", "win-32", "win-arm64",
+    "emscripten-wasm32", "wasi-wasm32", "zos-z",
+})
 
 SPEC_FIX = "write it as `name`, `name=1.2`, `name>=1.2,<2`, `name=1.2=build` or `channel::name=1.2`"
 
@@ -46,8 +53,16 @@ def parse_conda_spec(text: str, location: SourceLocation | None = None) -> Parse
         raise InputError(
             "empty conda dependency", fix="remove the empty '-' entry", location=location
         )
-    if re.match(r"^[a-z][a-z0-9+.\-]*://", spec) or spec.endswith((".conda", ".tar.bz2")):
+    if spec.endswith((".conda", ".tar.bz2")) or (
+        re.match(r"^[a-z][a-z0-9+.\-]*://", spec) and "::" not in spec
+    ):
         return ParsedSpec(_from_package_url(spec, raw, location))
+    if "#" in spec:  # conda drops a comment (MatchSpec step 1)
+        spec = spec.split("#", 1)[0].strip()
+        if not spec:
+            raise InputError(
+                "empty conda dependency", fix="remove the empty '-' entry", location=location
+            )
     rewrites: list[str] = []
     channel: str | None = None
     if "::" in spec:
@@ -55,6 +70,7 @@ def parse_conda_spec(text: str, location: SourceLocation | None = None) -> Parse
         channel, spec = channel.strip(), spec.strip()
         if not _CHANNEL.match(channel):
             raise _bad(raw, f"invalid channel {channel!r} before '::'", location)
+        channel = _without_subdir(channel, rewrites)
     bracket: dict[str, str] = {}
     if spec.endswith("]") and "[" in spec:
         spec, _, inner = spec[:-1].partition("[")
@@ -79,7 +95,7 @@ def parse_conda_spec(text: str, location: SourceLocation | None = None) -> Parse
     if "build" in bracket:
         build = bracket["build"]
     if "channel" in bracket:
-        channel = bracket["channel"]
+        channel = _without_subdir(bracket["channel"], rewrites)
     version = normalise_version(version, raw, location)
     if build is not None and not _BUILD.match(build):
         raise _bad(raw, f"invalid build string {build!r}", location)
@@ -107,6 +123,8 @@ def _version_and_build(
         if rest.startswith(wrong):
             rest = right + rest[len(wrong) :]
             rewrites.append(f"'{wrong}' read as '{right}'")
+    # spaces after an operator or around ',' and '|' (`>=   0.12.3`, `>=1.5.0,  < 2.0.0`)
+    rest = _OPERATOR_SPACE.sub(r"\1", rest)
     found = _VERSION_PLUS_BUILD.search(rest)
     if found is None:  # pragma: no cover - the pattern matches every non-empty string
         raise _bad(raw, "cannot split version and build", location)
@@ -114,11 +132,28 @@ def _version_and_build(
     build = found.group(2).strip() if found.group(2) else None
     if version in ("=", "==") or re.fullmatch(r"[<>=!~]+", version):
         raise _bad(raw, f"operator {version!r} without a version", location)
-    pinned = version[1:]
-    if version.startswith("=") and not any(c in pinned for c in "=,|"):
-        # conda: `=1.2` means 1.2.*, but `=1.2=build` means exactly 1.2
-        version = pinned + ".*" if build is None and not pinned.endswith("*") else pinned
-    return version, build
+    if re.search(r"~=[^,|]*\*", version):
+        raise _bad(raw, f"'~=' cannot take a wildcard in {version!r}", location)
+    return _sanitize_equals(version, build), build
+
+
+def _sanitize_equals(version: str, build: str | None) -> str:
+    """conda's reading of a version that starts with ``=`` (``_sanitize_version_str``).
+
+    ``==1.2`` is exactly 1.2 and ``==1.2.*`` is the glob 1.2.* (conda drops the ``==``
+    when no build follows); ``=1.2`` means 1.2.*, but ``=1.2=build`` and ``==1.2.*=build``
+    keep the bare version (exactly 1.2, the glob 1.2.*).
+    """
+    if not version.startswith("="):
+        return version
+    bare = version.lstrip("=")
+    if version.startswith("==") and build is None:
+        return bare
+    if any(c in bare for c in "=,|"):
+        return version
+    if build is None and not bare.endswith("*"):
+        return bare + ".*"
+    return bare
 
 
 def normalise_version(version: str, raw: str, location: SourceLocation | None) -> str:
@@ -136,18 +171,32 @@ def normalise_version(version: str, raw: str, location: SourceLocation | None) -
 
 
 def _bracket_items(inner: str, raw: str, location: SourceLocation | None) -> dict[str, str]:
+    """``key=value`` items separated by commas or spaces, values optionally quoted (as conda)."""
     items: dict[str, str] = {}
-    for part in re.split(r",(?=\s*[A-Za-z_]+\s*=)", inner):
-        key, sep, value = part.partition("=")
-        key, value = key.strip(), value.strip().strip("'\"")
-        if not sep or not key:
-            raise _bad(raw, f"invalid bracket item {part.strip()!r}", location)
+    position = 0
+    inner = inner.strip()
+    while position < len(inner):
+        found = _BRACKET_ITEM.match(inner, position)
+        if found is None or found.end() == position:
+            bad = inner[position:].split(",")[0].strip()
+            raise _bad(raw, f"invalid bracket item {bad!r}", location)
+        key, value = found.group(1), found.group(3).strip()
         if key not in ("version", "build", "channel"):
             raise _bad(
                 raw, f"bracket key {key!r} is not supported (use version, build, channel)", location
             )
         items[key] = value
+        position = found.end()
     return items
+
+
+def _without_subdir(channel: str, rewrites: list[str]) -> str:
+    """``conda-forge/linux-64`` → ``conda-forge``: conda reads the last part as the subdir."""
+    head, _, last = channel.rpartition("/")
+    if head and last in _SUBDIRS:
+        rewrites.append(f"subdir '{last}' dropped from channel '{channel}'")
+        return head
+    return channel
 
 
 def _from_package_url(spec: str, raw: str, location: SourceLocation | None) -> CondaDependency:

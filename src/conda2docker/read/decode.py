@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import codecs
+import errno
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +20,71 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16-le", "UTF-16 LE"),
     (codecs.BOM_UTF16_BE, "utf-16-be", "UTF-16 BE"),
 )
+
+
+#: The largest input of each kind the tool reads (a clear error above: no hang, no memory blow-up).
+MAX_ENV_FILE = 10 * 1024 * 1024
+MAX_REQUIREMENTS_FILE = 10 * 1024 * 1024
+MAX_LOCK_FILE = 64 * 1024 * 1024
+#: How deep ``-r``/``-c`` files may include one another.
+MAX_INCLUDE_DEPTH = 32
+
+
+def read_limited(path: Path, *, limit: int, what: str = "input file",
+                 location: SourceLocation | None = None) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes.
+
+    Only regular files are read: a FIFO, socket or device (``/dev/zero``, a named pipe) is
+    refused with one line instead of blocking or reading forever. The file is opened without
+    blocking and checked on the open descriptor, so a swap between check and read cannot slip
+    a FIFO in. Errors are :class:`InputError` located at ``location`` (default: the file).
+    """
+    where = location or SourceLocation(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except FileNotFoundError as exc:
+        raise InputError(f"{what} {path} does not exist", fix="check the path",
+                         location=where) from exc
+    except IsADirectoryError as exc:
+        raise InputError(f"{what} {path} is a folder", fix="pass the file itself",
+                         location=where) from exc
+    except OSError as exc:
+        raise InputError(f"cannot read {what} {path}: {exc.strerror or exc}",
+                         fix="check the path and the file's permissions", location=where) from exc
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise InputError(f"{what} {path} is a folder", fix="pass the file itself",
+                             location=where)
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError(f"{what} {path} is not a regular file (a pipe, socket or device)",
+                             fix="save the content to a file and pass that", location=where)
+        if info.st_size > limit:
+            raise _too_large(what, path, limit, where)
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limit:
+            try:
+                chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            except OSError as exc:
+                if exc.errno == errno.EAGAIN:
+                    continue
+                raise InputError(f"cannot read {what} {path}: {exc.strerror or exc}",
+                                 fix="check the file", location=where) from exc
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise _too_large(what, path, limit, where)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _too_large(what: str, path: Path, limit: int, where: SourceLocation) -> InputError:
+    return InputError(f"{what} {path} is larger than the {limit // (1024 * 1024)} MB limit",
+                      fix="split it, or pass the file it was generated from", location=where)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,10 +8,11 @@ from typing import Literal
 
 from conda2docker.errors import InputError, SourceLocation
 from conda2docker.model import EnvSpec, InputKind, Lock
-from conda2docker.platforms import DEFAULT_PLATFORM, check_target
+from conda2docker.platforms import DEFAULT_PLATFORM, TARGET_PLATFORMS, check_target
 from conda2docker.read.decode import decode
-from conda2docker.read.environment import parse_environment, read_bytes
+from conda2docker.read.environment import parse_environment
 from conda2docker.read.requirements import read_requirements
+from conda2docker.read.specfile import read_conda_spec_file, spec_file_kind
 
 FOLDER_CANDIDATES = (
     "environment.yml",
@@ -24,33 +25,46 @@ _CONDA_LOCK = (re.compile(r"^package:", re.MULTILINE), re.compile(r"^metadata:",
 _PIXI_LOCK = (re.compile(r"^environments:", re.MULTILINE), re.compile(r"^packages:", re.MULTILINE))
 
 
-def detect_kind(path: Path, text: str) -> InputKind:
-    """What an input is, from its content first and its name second."""
+Detected = Literal[InputKind, "conda-specs"]
+
+
+def detect_kind(path: Path, text: str) -> Detected:
+    """What an input is, from its content first and its name second.
+
+    A ``.txt``/``.in`` file (or one named ``requirements…``) is a conda spec file or a pip
+    requirements file by the forms it uses (:mod:`conda2docker.read.specfile`); one whose
+    lines read the same to both is taken by its name, or refused with the hint.
+    """
     if "@EXPLICIT" in text and _EXPLICIT.search(text):
         return "explicit"
     if "package:" in text and all(pattern.search(text) for pattern in _CONDA_LOCK):
         return "conda-lock"
     name = path.name.lower()
     if path.suffix.lower() in (".txt", ".in") or name.startswith("requirements"):
-        return "requirements"
+        return "conda-specs" if spec_file_kind(path, text) == "conda" else "requirements"
     return "environment"
 
 
 def read_input(path: Path, *, platform: str = DEFAULT_PLATFORM,
-               lock_platforms: Literal["all", "target"] = "all") -> EnvSpec:
+               lock_platforms: Literal["all", "target", "targets"] = "all") -> EnvSpec:
     """Read any supported input for one Linux target platform.
 
     ``path`` may be an environment file (``.yml``/``.yaml``, exports, templates), a
-    ``conda-lock.yml``, an explicit lock (``@EXPLICIT``), a requirements file, or a folder
+    ``conda-lock.yml``, an explicit lock (``@EXPLICIT``), a requirements file, a conda spec
+    file (``conda create --file``, ``conda list --export``), or a folder
     holding one of ``environment.yml``, ``environment.yaml``, ``conda-lock.yml``,
     ``requirements.txt`` (first found wins). Problems raise :class:`InputError`.
     With ``lock_platforms="target"`` a lock input keeps only ``platform``'s packages (its
-    ``platforms`` still lists all it covers): for callers that use no other platform.
+    ``platforms`` still lists all it covers): for callers that use no other platform;
+    ``"targets"`` keeps those of every platform an image can be built for (``audit``,
+    ``graph``: the macOS and Windows entries of a lock are never read).
     """
     check_target(platform)
     if path.is_dir():
         path = _from_folder(path)
-    data = read_bytes(path)
+    from conda2docker.read.decode import MAX_ENV_FILE, MAX_LOCK_FILE, read_limited
+
+    data = read_limited(path, limit=MAX_LOCK_FILE, what="file")
     text = decode(data, path).text
     if "environments:" in text and all(pattern.search(text) for pattern in _PIXI_LOCK):
         raise InputError(
@@ -60,8 +74,14 @@ def read_input(path: Path, *, platform: str = DEFAULT_PLATFORM,
             location=SourceLocation(path),
         )
     kind = detect_kind(path, text)
+    if kind in ("environment", "requirements") and len(data) > MAX_ENV_FILE:
+        raise InputError(f"file {path} is larger than the {MAX_ENV_FILE // (1024 * 1024)} MB limit",
+                         fix="split it, or pass the file it was generated from",
+                         location=SourceLocation(path))
     if kind == "requirements":
         return read_requirements(path, platform=platform)
+    if kind == "conda-specs":
+        return read_conda_spec_file(path, text, platform=platform)
     if kind == "environment":
         return parse_environment(data, path, platform=platform)
     from conda2docker.lockfile import read_conda_lock, read_explicit
@@ -69,7 +89,8 @@ def read_input(path: Path, *, platform: str = DEFAULT_PLATFORM,
     if kind == "explicit":
         lock = read_explicit(path, text)
     else:
-        lock = read_conda_lock(path, text, platforms={platform} if lock_platforms == "target" else None)
+        wanted = {"all": None, "target": {platform}, "targets": {platform, *TARGET_PLATFORMS}}
+        lock = read_conda_lock(path, text, platforms=wanted[lock_platforms])
     _check_lock_platform(lock, path, platform)
     return EnvSpec(
         source=path,

@@ -34,7 +34,6 @@ KNOWN_KEYS = (
     "platforms",
     "pip-repositories",
 )
-DEFAULT_CHANNEL = "conda-forge"
 PLACEHOLDER_FIX = (
     "this file is a template: render it first (replace {placeholder} with a real value), "
     "or remove the entry"
@@ -48,24 +47,11 @@ def read_environment(path: Path, *, platform: str = DEFAULT_PLATFORM) -> EnvSpec
 
 
 def read_bytes(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError as exc:
-        raise InputError(
-            f"{path} does not exist", fix="check the path", location=SourceLocation(path)
-        ) from exc
-    except IsADirectoryError as exc:
-        raise InputError(
-            f"{path} is a folder",
-            fix="pass the environment file itself",
-            location=SourceLocation(path),
-        ) from exc
-    except OSError as exc:
-        raise InputError(
-            f"cannot read {path}: {exc.strerror or exc}",
-            fix="check the file's permissions",
-            location=SourceLocation(path),
-        ) from exc
+    """An environment file's bytes: a regular file within the size limit (see
+    :func:`conda2docker.read.decode.read_limited`)."""
+    from conda2docker.read.decode import MAX_ENV_FILE, read_limited
+
+    return read_limited(path, limit=MAX_ENV_FILE, what="file")
 
 
 def parse_environment(data: bytes, source: Path, *, platform: str = DEFAULT_PLATFORM) -> EnvSpec:
@@ -249,18 +235,8 @@ class _EnvironmentReader:
         for index in range(len(items)):
             with self.problems.collect():
                 self._channel(items, index, fallback, channels)
-        if not channels:
-            self.changes.append(
-                ReaderChange(
-                    action="added",
-                    subject=DEFAULT_CHANNEL,
-                    reason="the file lists no channels (conda would use the installing "
-                    f"machine's configuration); conda2docker uses {DEFAULT_CHANNEL}",
-                    code="R510",
-                    location=key_location(document, "channels", self.source, self.top),
-                )
-            )
-            channels.append(DEFAULT_CHANNEL)
+        # `nodefaults` stays: it tells resolve not to append the default channels, as conda;
+        # with no channel at all, resolve uses the default channels (--default-channels, C105)
         return tuple(channels)
 
     def _channel(self, items: Sequence[Any], index: int, fallback: SourceLocation,
@@ -295,17 +271,6 @@ class _EnvironmentReader:
                 fix="write `defaults` (Anaconda's channels), or better `conda-forge`",
                 location=location,
             )
-        if text == "nodefaults":
-            self.changes.append(
-                ReaderChange(
-                    action="ignored",
-                    subject="nodefaults",
-                    reason="conda's marker for 'do not add the defaults channel'; "
-                    "conda2docker never adds channels the file does not list",
-                    location=location,
-                )
-            )
-            return
         if text in channels:
             self.changes.append(
                 ReaderChange(

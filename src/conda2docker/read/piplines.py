@@ -14,7 +14,7 @@ import os
 import re
 import shlex
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit, urlunsplit
 
@@ -122,7 +122,9 @@ class PipReader:
             self.constraints.append(_constraint(requirement, location))
             return
         if options:
-            self._per_line_options(options, requirement_text, location)
+            hashes = self._per_line_options(options, requirement_text, location)
+            if hashes:
+                requirement = replace(requirement, hashes=hashes)
         self._add(requirement)
 
     def read_constraints(self, path: Path, location: SourceLocation) -> None:
@@ -146,29 +148,32 @@ class PipReader:
                 fix=f"remove one of the {flag} lines",
                 location=location,
             )
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError as exc:
+        from conda2docker.read.decode import MAX_INCLUDE_DEPTH, MAX_REQUIREMENTS_FILE, read_limited
+
+        if len(self._reading) >= MAX_INCLUDE_DEPTH:
+            raise InputError(
+                f"{what} files include each other more than {MAX_INCLUDE_DEPTH} levels deep",
+                fix=f"flatten the {flag} chain", location=location,
+            )
+        if not path.exists() and not path.is_symlink():
             raise InputError(
                 f"{what} file {path} does not exist",
                 fix="create it, fix the path (relative paths start at the file that names "
                 f"it), or remove the {flag} line",
                 location=location,
-            ) from exc
-        except OSError as exc:
-            raise InputError(
-                f"cannot read {what} file {path}: {exc.strerror or exc}",
-                fix=f"make the file readable or remove the {flag} line",
-                location=location,
-            ) from exc
+            )
+        data = read_limited(path, limit=MAX_REQUIREMENTS_FILE, what=f"{what} file",
+                            location=location)
         decoded = decode(data, path)
         self.changes.extend(decoded.changes)
         self._reading.append(path)
         problems = Problems()
         try:
             for number, column, line in logical_lines(decoded.text):
-                with problems.collect():
+                try:
                     self.add_line(line, SourceLocation(path, number, column), path.parent)
+                except InputError as error:
+                    problems.add(self._shown(error, path, what, flag))
         finally:
             self._reading.pop()
         problems.raise_all()
@@ -189,7 +194,15 @@ class PipReader:
         if requirement.marker and self.platform is not None:
             from conda2docker.read.markers import marker_applies
 
-            if not marker_applies(requirement.marker, self.platform, self.python_version):
+            try:
+                applies = marker_applies(requirement.marker, self.platform, self.python_version)
+            except (ValueError, LookupError) as exc:  # packaging: UndefinedEnvironmentName…
+                raise InputError(
+                    f"cannot evaluate the marker `{requirement.marker[:200]}`: {exc}",
+                    fix="use PEP 508 marker variables (python_version, sys_platform, …)",
+                    location=requirement.location,
+                ) from exc
+            if not applies:
                 self.changes.append(
                     ReaderChange(
                         action="dropped",
@@ -293,6 +306,18 @@ class PipReader:
             )
         )
 
+    def _shown(self, error: InputError, path: Path, what: str, flag: str) -> InputError:
+        """``error`` as it may be shown: a line of a file outside the input's folder
+        (``-r /etc/shadow``) may be no requirements file at all, so its content never
+        appears in a message, only where it is."""
+        if _inside(path, self.root) or error.location is None or error.location.file != path:
+            return error
+        return InputError(
+            f"this line of a {what} file outside {self.root} is not a valid pip line "
+            "(its content is not shown)",
+            fix=f"check the file, or remove the {flag} line", location=error.location,
+        )
+
     def _include(self, read: Callable[[Path, SourceLocation], None], path: Path,
                  location: SourceLocation, flag: str, line: str) -> None:
         """Read an included file; one that does not exist is a change (R512), not an error:
@@ -312,8 +337,13 @@ class PipReader:
             )
         )
 
-    def _per_line_options(self, options: str, requirement: str, location: SourceLocation) -> None:
+    def _per_line_options(
+        self, options: str, requirement: str, location: SourceLocation
+    ) -> tuple[str, ...]:
+        """Apply a requirement line's options; its ``--hash`` values are returned (pip
+        installs that requirement only from a file with one of those hashes)."""
         tokens = _shlex(options, location)
+        hashes: list[str] = []
         index = 0
         while index < len(tokens):
             name, value = _option_name_value(tokens[index])
@@ -327,7 +357,27 @@ class PipReader:
             if name in _VALUE_OPTIONS and value is None and index < len(tokens):
                 value = tokens[index]
                 index += 1
+            if name == "--hash" and value is not None:
+                hashes.append(_hash_value(value, location))
+                continue
             self._option(name, value, f"{requirement} {options}", location, self.root)
+        return tuple(dict.fromkeys(hashes))
+
+
+_HASH = re.compile(r"^(sha256|sha384|sha512):([0-9a-fA-F]+)$")
+_HASH_LENGTH = {"sha256": 64, "sha384": 96, "sha512": 128}
+
+
+def _hash_value(value: str, location: SourceLocation) -> str:
+    """``sha256:<hex>`` as pip's ``--hash`` takes it, lower-cased; anything else is an error."""
+    found = _HASH.match(value.strip())
+    if found is None or len(found[2]) != _HASH_LENGTH[found[1]]:
+        raise InputError(
+            f"invalid --hash {value!r}",
+            fix="write --hash=sha256:<64 hex digits> (pip also accepts sha384 and sha512)",
+            location=location,
+        )
+    return f"{found[1]}:{found[2].lower()}"
 
 
 def _constraint(requirement: PipRequirement, location: SourceLocation) -> PipRequirement:
@@ -343,16 +393,26 @@ def _constraint(requirement: PipRequirement, location: SourceLocation) -> PipReq
 
 
 def _refuse_placeholder(text: str, location: SourceLocation) -> str:
-    """Index URLs may use ``${TOKEN}`` (pip expands it); a requirement may not."""
-    placeholder = find_placeholder(text)
+    """Index URLs may use ``${TOKEN}`` (pip expands it), and so may the ``user:password@``
+    part of a requirement's URL (expanded when the index is asked and by pip in the build,
+    never stored expanded); anywhere else in a requirement a placeholder means a template."""
+    auth = _URL_USERINFO.search(text)
+    outside = text[:auth.start("auth")] + text[auth.end("auth"):] if auth else text
+    inside = auth["auth"] if auth else ""
+    placeholder = find_placeholder(outside) or find_placeholder(_PIP_ENV_VAR.sub("", inside))
     if placeholder is not None:
         raise InputError(
             f"pip entry {text.strip()!r} contains the template placeholder {placeholder}",
             fix="this file is a template: render it (replace the placeholder with a real "
-            "requirement) or remove the entry",
+            "requirement) or remove the entry; pip expands ${NAME} only in a URL's "
+            "user:password@ part",
             location=location,
         )
     return text
+
+
+_URL_USERINFO = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://(?P<auth>[^/@\s]+)@")
+_PIP_ENV_VAR = re.compile(r"\$\{[A-Z0-9_]+\}")
 
 
 def logical_lines(text: str) -> list[tuple[int, int, str]]:
@@ -417,7 +477,7 @@ def _registry(text: str, raw: str, location: SourceLocation | None) -> PipRequir
     except InvalidRequirement as exc:
         problem = str(exc).splitlines()[0]
         raise InputError(
-            f"cannot parse pip requirement {text!r}: {problem}",
+            f"cannot parse pip requirement {requirement_excerpt(text, exc)}: {problem}",
             fix=_requirement_hint(text),
             location=location,
         ) from exc
@@ -458,7 +518,7 @@ def _direct_reference(
     except InvalidRequirement as exc:
         problem = str(exc).splitlines()[0]
         raise InputError(
-            f"cannot parse pip requirement {text!r}: {problem}",
+            f"cannot parse pip requirement {requirement_excerpt(text, exc)}: {problem}",
             fix="write a direct reference as `name @ https://…` or `name @ git+https://…@ref`",
             location=location,
         ) from exc
@@ -702,3 +762,23 @@ def _urlsplit(url: str, raw: str, location: SourceLocation | None) -> SplitResul
             fix="check the URL (brackets are only valid around an IPv6 address)",
             location=location,
         ) from exc
+
+
+def requirement_excerpt(text: str, exc: Exception) -> str:
+    """The part of a requirement line that parsed before the error, for a message: a line
+    from a file that is no requirements file (``-r /etc/shadow``) never appears whole.
+
+    packaging's message shows the line indented by four spaces and a ``^`` under the error."""
+    from conda2docker.credentials import redact
+
+    lines = str(exc).splitlines()
+    column = 0
+    if len(lines) >= 3 and lines[-1].strip() == "^":
+        column = max(0, lines[-1].index("^") - 4)
+    shown = text[:min(column, 60)].strip()
+    return f"{redact(shown)!r}…" if shown else f"(a line of {len(text)} characters)"
+
+
+def _inside(path: Path, root: Path) -> bool:
+    real = Path(os.path.realpath(path))
+    return real.is_relative_to(Path(os.path.realpath(root)))

@@ -43,6 +43,8 @@ and ``tensorflow-metal`` are dropped and ``tensorflow-macos`` maps to ``tensorfl
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
+import functools
 import re
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -145,7 +147,16 @@ def origin_evidence(names: list[str], prefix: str | None, file_name: str) -> fro
     return frozenset(found)
 
 
+@functools.cache
+def _any_rule(rules: tuple[Rule, ...]) -> re.Pattern[str]:
+    """One pattern matching the names some rule covers: most names match none, and one
+    regular expression rejects them faster than a glob per rule."""
+    return re.compile("|".join(f"(?:{fnmatch.translate(rule.pattern)})" for rule in rules))
+
+
 def _rule_for(name: str, rules: tuple[Rule, ...], evidence: frozenset[Origin]) -> Rule | None:
+    if not _any_rule(rules).match(name):
+        return None
     for rule in rules:
         if fnmatchcase(name, rule.pattern):
             if rule.needs_evidence and rule.origin not in evidence:

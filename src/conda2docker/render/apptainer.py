@@ -15,16 +15,35 @@ Mapping from the plan's instructions (Docker semantics) to definition sections:
   stage (sourced by a shell at start: every value single-quoted); ``LABEL`` → ``%labels``;
   ``CMD``/``ENTRYPOINT`` → ``%runscript``.
 * user accounts (``USER``, ``useradd``) are left out: Apptainer runs as the calling user.
+
+What differs from the Dockerfile, because Apptainer runs differently:
+
+* nothing is staged in ``/tmp`` or ``/var/tmp``: Apptainer binds the host's directories over
+  them during ``%post``, hiding what ``%files`` put there (the plan's staging directory is
+  moved to :data:`STAGING_DIR`);
+* ``PYTHONNOUSERSITE=1``: the host's home is mounted, and its ``~/.local`` packages would
+  otherwise shadow the image's;
+* Jupyter listens on 127.0.0.1 (a login node is shared) unless ``C2D_JUPYTER_IP`` asks for
+  another address;
+* ``%test`` checks the environment after the build (and on ``apptainer test``), ``%help``
+  says how to run it.
+
+``--from-image IMAGE`` (:func:`render_apptainer_from_image`) writes a one-stage
+``Bootstrap: docker-daemon`` definition that reuses the image the Dockerfile built.
+No apptainer binary runs in the tests: the grammar is checked by a parser written from
+Apptainer's own (``tests/support/apptainer_def.py``).
 """
 
 from __future__ import annotations
 
 import posixpath
+import re
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from conda2docker.choices import Bootstrap
-from conda2docker.image import DEFINITION_NAMES
+from conda2docker.image import APPTAINER_STAGING, DEFINITION_NAMES, STAGING
 from conda2docker.plan import BuildPlan, Stage
 from conda2docker.plan.instructions import (
     AddArchive,
@@ -39,23 +58,45 @@ from conda2docker.plan.instructions import (
     Label,
     PlanError,
     Run,
+    Shell,
     User,
     Workdir,
     assert_never,
+    check_image,
 )
 from conda2docker.render.quoting import no_newlines, path_word
 from conda2docker.render.shell import and_chain
+from conda2docker.validate import comment_text
 
 INDENT = "    "
 CONTINUATION = " \\\n" + INDENT * 2
-MERGE_DIR = "/tmp/c2d-merge"
-ADD_DIR = "/tmp/c2d-add"
+STAGING_DIR = APPTAINER_STAGING
+MERGE_DIR = "/opt/c2d-merge"
+ADD_DIR = "/opt/c2d-add"
+JUPYTER_IP_VARIABLE = "C2D_JUPYTER_IP"
+_STAGING = re.compile(re.escape(STAGING) + r"(?=/|$|[\s'\"])")
 ROOTFS = '"${APPTAINER_ROOTFS:-$SINGULARITY_ROOTFS}"'
 
 
 def env_word(value: str) -> str:
     """A value for a line a shell reads: single quotes, ``'`` written as ``'\\''``."""
     return shlex.quote(no_newlines(value, "environment value"))
+
+
+def relocated(text: str) -> str:
+    """``text`` with the plan's staging directory moved out of ``/tmp``."""
+    return _STAGING.sub(STAGING_DIR, text)
+
+
+def _relocated_copy(copy: Copy) -> Copy:
+    return Copy(tuple(relocated(s) for s in copy.sources) if copy.from_stage else copy.sources,
+                relocated(copy.dest), from_stage=copy.from_stage)
+
+
+def _relocated_run(run: Run) -> Run:
+    commands = tuple(Shell(relocated(c.text)) if isinstance(c, Shell) else tuple(relocated(w) for w in c)
+                     for c in run.commands)
+    return Run(commands, cache_mounts=run.cache_mounts, engine_only=run.engine_only)
 
 
 @dataclass(slots=True)
@@ -112,10 +153,18 @@ def _copy(sections: _Sections, copy: Copy, merges: list[int]) -> None:
         sections.copy(source, dest, copy.from_stage)
 
 
+def _command_word(word: str) -> str:
+    """One word of the runscript; Jupyter's all-interfaces address becomes loopback unless
+    the user asks for another one."""
+    if word == "--ip=0.0.0.0":
+        return f'--ip="${{{JUPYTER_IP_VARIABLE}:-127.0.0.1}}"'
+    return shlex.quote(no_newlines(word, "command"))
+
+
 def _instruction(sections: _Sections, item: Instruction, *, final: bool, merges: list[int]) -> None:
     match item:
         case Comment():
-            sections.post += [f"# {line}".rstrip() for line in item.text.splitlines()]
+            sections.post += [f"# {comment_text(line)}".rstrip() for line in item.text.splitlines()]
         case Arg():
             if item.default is not None:
                 sections.post.append(f"export {item.name}={env_word(item.default)}")
@@ -126,7 +175,7 @@ def _instruction(sections: _Sections, item: Instruction, *, final: bool, merges:
             if final:
                 sections.labels += [f"{key} {no_newlines(value, 'label')}" for key, value in item.pairs]
         case Copy():
-            _copy(sections, item, merges)
+            _copy(sections, _relocated_copy(item), merges)
         case AddArchive():
             staged = f"{ADD_DIR}/{posixpath.basename(item.source)}"
             sections.mkdir(ADD_DIR)
@@ -135,12 +184,12 @@ def _instruction(sections: _Sections, item: Instruction, *, final: bool, merges:
             sections.post.append(f"mkdir -p {dest} && tar -xzf {staged} -C {dest} && rm -rf {ADD_DIR}")
         case Run():
             if not item.engine_only:
-                sections.post.append(and_chain(item.commands, CONTINUATION))
+                sections.post.append(and_chain(_relocated_run(item).commands, CONTINUATION))
         case Workdir():
             sections.post.append(f"mkdir -p {path_word(item.path)}")
         case Cmd() | Entrypoint():
             if final:
-                words = " ".join(shlex.quote(no_newlines(w, "command")) for w in item.argv)
+                words = " ".join(_command_word(w) for w in item.argv)
                 tail = '"$@"' if isinstance(item, Entrypoint) else ""
                 sections.runscript = [f"exec {words} {tail}".rstrip()]
         case User() | Expose():
@@ -154,7 +203,8 @@ def _stage(plan: BuildPlan, stage: Stage, bootstrap: Bootstrap, *, final: bool) 
     sections = _Sections()
     merges: list[int] = []
     if parent is not None:
-        for path in parent.provides:
+        for provided in parent.provides:
+            path = relocated(provided)
             sections.mkdir(posixpath.dirname(path))
             sections.copy(path, path, parent.name)
     for item in stage.instructions:
@@ -171,11 +221,53 @@ def _stage(plan: BuildPlan, stage: Stage, bootstrap: Bootstrap, *, final: bool) 
     for source, body in sections.files_from.items():
         section(f"%files from {source}", body)
     section("%post", ["set -e", *sections.post] if sections.post else [])
+    if final:
+        sections.environment.insert(0, "export PYTHONNOUSERSITE=1")  # the user's variables may override
     section("%environment", sections.environment)
     section("%labels", sections.labels)
-    if final and sections.runscript:
-        section("%runscript", ['if [ "$#" -gt 0 ]; then', INDENT + 'exec "$@"', "fi", *sections.runscript])
+    if final:
+        _image_sections(plan, sections.runscript, section)
     return lines
+
+
+def _image_sections(plan: BuildPlan, runscript: list[str],
+                    section: Callable[[str, list[str]], None]) -> None:
+    """What the finished image carries besides its files: how it runs, tests and explains itself."""
+    if runscript:
+        section("%runscript", ['if [ "$#" -gt 0 ]; then', INDENT + 'exec "$@"', "fi", *runscript])
+    section("%test", test_lines(plan))
+    section("%help", help_lines(plan))
+
+
+def test_lines(plan: BuildPlan) -> list[str]:
+    """``%test``: the environment is on PATH, and the host's user site cannot leak in."""
+    prefix = path_word(plan.prefix)
+    lines = ["set -e", f"test -d {prefix}/conda-meta"]
+    if plan.python_version:
+        lines += [
+            f'test "$(command -v python)" = {prefix}/bin/python',
+            "python -c 'import sys; sys.exit(0 if sys.flags.no_user_site else "
+            '"PYTHONNOUSERSITE is not set: ~/.local packages would leak in")\'',
+        ]
+    return lines
+
+
+def help_lines(plan: BuildPlan) -> list[str]:
+    """``%help`` (``apptainer run-help``)."""
+    nv = " --nv" if plan.variant == "gpu" else ""
+    lines = [
+        f"A conda environment in {plan.prefix} ({plan.variant.upper()} variant, {plan.platform}), "
+        "built by conda2docker.",
+        f"Run:   apptainer run{nv} IMAGE.sif [COMMAND ...]   (no command: the default below)",
+        f"Shell: apptainer shell{nv} IMAGE.sif   (the environment is on PATH; no activation needed)",
+        "Host packages in ~/.local are ignored (PYTHONNOUSERSITE=1).",
+    ]
+    if plan.runtime.jupyter:
+        lines.append(f"Jupyter listens on 127.0.0.1 only; {JUPYTER_IP_VARIABLE}=0.0.0.0 "
+                     "apptainer run IMAGE.sif opens it to the network.")
+    if plan.runtime.command:
+        lines.append("Default: " + " ".join(plan.runtime.command))
+    return [no_newlines(line, "help text") for line in lines]
 
 
 def usage_lines(plan: BuildPlan) -> list[str]:
@@ -190,9 +282,40 @@ def usage_lines(plan: BuildPlan) -> list[str]:
     ]
 
 
+def render_apptainer_from_image(plan: BuildPlan, image: str) -> str:
+    """A one-stage definition that reuses ``image`` (built from this plan's Dockerfile) from the
+    local Docker engine: ``Bootstrap: docker-daemon``, no rebuild."""
+    check_image(image)
+    name = DEFINITION_NAMES[plan.variant]
+    nv = " --nv" if plan.variant == "gpu" else ""
+    usage = [
+        "",
+        f"Reuses {image}, the image `conda2docker build` (or docker build) made from this plan,",
+        "from the local Docker engine: nothing is rebuilt.",
+        f"Build:  apptainer build env.sif {name}",
+        f"Run:    apptainer run{nv} env.sif [COMMAND…]",
+    ]
+    lines = [f"# {line}".rstrip() for line in (*plan.header, *usage)]
+    lines += ["", "Bootstrap: docker-daemon", f"From: {image}"]
+
+    def section(title: str, body: list[str]) -> None:
+        if body:
+            lines.extend(["", title, *(INDENT + line for line in body)])
+
+    runtime = plan.stages[-1]
+    sections = _Sections()
+    for item in runtime.instructions:
+        if isinstance(item, (Label, Cmd, Entrypoint)):
+            _instruction(sections, item, final=True, merges=[])
+    section("%environment", ["export PYTHONNOUSERSITE=1"])
+    section("%labels", sections.labels)
+    _image_sections(plan, sections.runscript, section)
+    return "\n".join(lines) + "\n"
+
+
 def render_apptainer(plan: BuildPlan, bootstrap: Bootstrap = "docker") -> str:
     """The plan as an Apptainer definition file (multi-stage; the last stage is the image)."""
-    lines = [f"# {line}".rstrip() for line in (*plan.header, *usage_lines(plan))]
+    lines = [f"# {comment_text(line)}".rstrip() for line in (*plan.header, *usage_lines(plan))]
     for index, stage in enumerate(plan.stages):
         lines.append("")
         lines += _stage(plan, stage, bootstrap, final=index == len(plan.stages) - 1)

@@ -21,6 +21,7 @@ from conda2docker.plan.instructions import (
     Expose,
     Instruction,
     Label,
+    PlanError,
     Run,
     User,
     Workdir,
@@ -28,6 +29,7 @@ from conda2docker.plan.instructions import (
 )
 from conda2docker.render.quoting import arg_word, double_quoted, json_array, path_word
 from conda2docker.render.shell import and_chain
+from conda2docker.validate import MAX_LINE, comment_text
 
 CONTINUATION = " \\\n    "
 
@@ -53,7 +55,21 @@ def build_lines(plan: BuildPlan) -> list[str]:
 
 
 def _comment_lines(text: str) -> list[str]:
-    return [f"# {line}".rstrip() for line in text.splitlines() or [""]]
+    """``#`` lines for ``text``: a line break starts another comment line, never an
+    instruction; other control characters become spaces."""
+    return [f"# {comment_text(line)}".rstrip() for line in text.splitlines() or [""]]
+
+
+def check_line_lengths(text: str, what: str = "Dockerfile") -> str:
+    """Refuse a generated file with a line BuildKit cannot read (its limit is 65,535)."""
+    for number, line in enumerate(text.split("\n"), start=1):
+        if len(line) > MAX_LINE:
+            raise PlanError(
+                f"line {number} of the {what} would be {len(line):,} characters long; BuildKit "
+                f"reads at most {MAX_LINE:,} per line",
+                fix="shorten the value that makes it (an environment variable, a long list)",
+            )
+    return text
 
 
 def _arg(arg: Arg) -> str:
@@ -133,7 +149,7 @@ def render_dockerfile(plan: BuildPlan) -> str:
     for stage in plan.stages:
         lines.append("")
         lines += _stage(stage, plan.buildkit)
-    return "\n".join(lines) + "\n"
+    return check_line_lengths("\n".join(lines) + "\n")
 
 
 def render_dockerignore(plan: BuildPlan) -> str:

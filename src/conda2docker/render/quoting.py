@@ -12,8 +12,13 @@ _SAFE_PATH = re.compile(r"^[A-Za-z0-9_./+@:=,\-]+$")
 
 
 def no_newlines(value: str, what: str) -> str:
-    if "\n" in value or "\r" in value or "\x00" in value:
-        raise PlanError(f"{what} contains a line break or NUL, which a Dockerfile cannot hold: {value!r}")
+    """``value`` when it holds no line break or other control character (a tab is kept)."""
+    from conda2docker.validate import has_control, shown
+
+    if has_control(value.replace("\t", " ")):
+        raise PlanError(f"{what} contains a line break or control character, which a Dockerfile "
+                        f"cannot hold: {shown(value)}",
+                        fix="remove the control characters from the environment file")
     return value
 
 

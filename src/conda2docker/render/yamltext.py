@@ -78,5 +78,9 @@ def _inline(value: Value) -> str:
 
 
 def dump(document: Mapping[str, Value], comments: Sequence[str] = ()) -> str:
-    head = [f"# {line}".rstrip() for line in comments]
+    """The YAML text; each comment stays one ``#`` line (line breaks and control characters
+    in it become spaces, so no comment can start a key)."""
+    from conda2docker.validate import comment_text
+
+    head = [f"# {comment_text(line)}".rstrip() for line in comments]
     return "\n".join([*head, *_lines(document, 0)]) + "\n"

@@ -85,7 +85,14 @@ def expand_channels(
 
 def parse_mirror(text: str) -> tuple[str, str]:
     """``conda-forge=file:///srv/mirror/conda-forge`` → ``("conda-forge", "file:///…")``."""
+    from conda2docker.validate import UnsafeValue, check_channel_name
+
     name, sep, url = text.partition("=")
+    try:
+        check_channel_name(url.strip())
+        check_channel_name(name.strip())
+    except UnsafeValue:
+        sep = ""
     if not sep or not name.strip() or not _is_url(url.strip()):
         raise InputError(
             f"invalid --mirror {text!r}",
@@ -94,10 +101,44 @@ def parse_mirror(text: str) -> tuple[str, str]:
     return name.strip(), url.strip()
 
 
+def parse_default_channels(text: str) -> tuple[str, ...]:
+    """``--default-channels``: ``conda-forge``, ``defaults``, ``a,b`` or ``none`` (nothing)."""
+    from conda2docker.validate import UnsafeValue, check_channel_name
+
+    def invalid(name: str) -> bool:
+        try:
+            check_channel_name(name)
+        except UnsafeValue:
+            return True
+        return name in (NO_DEFAULTS, "none")
+
+    names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+    if names in ((), ("none",)):
+        return ()
+    bad = [n for n in names if invalid(n)]
+    if bad:
+        raise InputError(
+            f"invalid --default-channels {text!r} ({', '.join(bad)})",
+            fix="write channel names or URLs separated by commas (e.g. conda-forge or defaults), "
+            "or none",
+        )
+    return names
+
+
 def canonical_url(record_url: str, channels: Iterable[ChannelRef]) -> str:
     """Rewrite a record URL read from a source (mirror) to the channel's canonical URL."""
     for ref in channels:
         prefix = ref.source_url + "/"
         if record_url.startswith(prefix) and ref.source_url != ref.canonical_url:
             return ref.canonical_url + "/" + record_url[len(prefix):]
+    return record_url
+
+
+def source_url(record_url: str, channels: Iterable[ChannelRef]) -> str:
+    """The inverse of :func:`canonical_url`: where to read a locked (canonical) URL from, when
+    a ``--mirror`` or ``--channel-alias`` points its channel elsewhere."""
+    for ref in channels:
+        prefix = ref.canonical_url + "/"
+        if record_url.startswith(prefix) and ref.source_url != ref.canonical_url:
+            return ref.source_url + "/" + record_url[len(prefix):]
     return record_url

@@ -27,6 +27,9 @@ class CondaSolveRequest:
     """Packages of an earlier lock to keep where possible (``--update`` re-solves the rest)."""
     offline: bool = False
     cache_dir: Path | None = None
+    appended: tuple[str, ...] = ()
+    """Source URLs of default channels appended after the environment's own: one that cannot
+    be read is left out with a note (C107), not an error, as the file did not ask for it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,20 +118,21 @@ async def _available(
     by_name = await gateway.query(
         sources, [platform, "noarch"], [MatchSpec(n) for n in names], recursive=False
     )
-    records = [record for per_channel in by_name for record in per_channel]
-    present: dict[str, list[Any]] = {}
-    for record in records:
-        present.setdefault(record.name.normalized, []).append(record.version)
+    records: dict[str, list[Any]] = {}
+    for per_channel in by_name:
+        for record in per_channel:
+            records.setdefault(record.name.normalized, []).append(record)
     matching: set[str] = set()
     for dep in deps:
         spec = MatchSpec(_availability_spec(dep), strict=False)
-        if any(spec.matches(record) for record in records if record.name.normalized == dep.name):
+        if any(spec.matches(record) for record in records.get(dep.name, ())):
             matching.add(dep.name)
-    return present, matching
+    return {name: [r.version for r in found] for name, found in records.items()}, matching
 
 
 async def _readable_channels(
-    gateway: Any, refs: Sequence[ChannelRef], platform: str, offline: bool
+    gateway: Any, refs: Sequence[ChannelRef], platform: str, offline: bool,
+    appended: Sequence[str] = (),
 ) -> tuple[list[ChannelRef], list[ReaderChange]]:
     """Drop channels whose repodata cannot be read (each with a C106 change); fail only
     when none is left."""
@@ -143,6 +147,12 @@ async def _readable_channels(
                                 [MatchSpec("python")], recursive=False)
         except GatewayError as exc:
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            if ref.source_url in appended:
+                changes.append(ReaderChange(
+                    action="ignored", subject=ref.name, code="C107",
+                    reason=f"cannot read {ref.source_url}: {first}",
+                ))
+                continue
             changes.append(ReaderChange(
                 action="ignored", subject=ref.name, code="C106",
                 reason=f"cannot read {ref.source_url}: {first}",
@@ -182,33 +192,8 @@ async def _solve_async(request: CondaSolveRequest) -> CondaSolveResult:
     gateway = _gateway(request)
     platform = request.target.platform
     refs, channel_changes = await _readable_channels(gateway, _source_channels(request), platform,
-                                                     request.offline)
+                                                     request.offline, request.appended)
     sources = [Channel(ref.source_url) for ref in refs]
-
-    unavailable: list[Unavailable] = []
-    solvable: list[CondaDependency] = []
-    try:
-        by_channel: dict[str | None, list[CondaDependency]] = {}
-        for dep in request.dependencies:
-            by_channel.setdefault(dep.channel, []).append(dep)
-        for deps in by_channel.values():
-            ref = _dependency_channel(deps[0], request)
-            if ref is not None and all(r.source_url != ref.source_url for r in refs):
-                query_sources = []
-            else:
-                query_sources = [Channel(ref.source_url)] if ref else sources
-            present, matching = await _available(gateway, query_sources, platform, deps)
-            for dep in deps:
-                if dep.name in matching or dep.name.startswith("__"):
-                    solvable.append(dep)
-                    continue
-                names = (ref.name,) if ref else tuple(r.name for r in refs)
-                spec = (dep.raw or dep.matchspec).strip()
-                nearest = nearest_versions(present.get(dep.name, []), dep.version)
-                unavailable.append(Unavailable(dep.name, platform, spec, names, dep.location,
-                                               nearest))
-    except GatewayError as exc:
-        raise _gateway_error(exc, refs, request.offline) from exc
 
     priority = {
         "strict": RattlerPriority.Strict,
@@ -224,33 +209,92 @@ async def _solve_async(request: CondaSolveRequest) -> CondaSolveResult:
         )
 
     changes: list[ReaderChange] = list(channel_changes)
+    unavailable: list[Unavailable] = []
+    try:
+        # A solve that succeeds has found a record for every spec: nothing is missing, so the
+        # per-name availability check (a query and a match per record) runs only on failure.
+        records = await attempt(request.dependencies)
+    except SolverError:
+        records = None
+    except GatewayError as exc:
+        raise _gateway_error(exc, refs, request.offline) from exc
+    if records is None:
+        solvable = await _split_available(request, gateway, refs, sources, unavailable)
+        records = await _solve_relaxing_builds(attempt, solvable, gateway, sources, platform,
+                                               changes, refs, request.offline, unavailable)
+
+    packages = sorted(
+        (_to_locked(r, platform, refs) for r in records), key=lambda p: p.name
+    )
+    return CondaSolveResult(tuple(packages), tuple(unavailable), tuple(changes))
+
+
+async def _split_available(request: CondaSolveRequest, gateway: Any, refs: Sequence[ChannelRef],
+                           sources: Sequence[Any], unavailable: list[Unavailable]) -> list[CondaDependency]:
+    """The dependencies some channel has a matching record for; the others are added to
+    ``unavailable`` (with the channels searched)."""
+    from rattler import Channel
+    from rattler.exceptions import GatewayError
+
+    platform = request.target.platform
+    solvable: list[CondaDependency] = []
+    try:
+        by_channel: dict[str | None, list[CondaDependency]] = {}
+        for dep in request.dependencies:
+            by_channel.setdefault(dep.channel, []).append(dep)
+        for deps in by_channel.values():
+            ref = _dependency_channel(deps[0], request)
+            if ref is not None and all(r.source_url != ref.source_url for r in refs):
+                query_sources = []
+            else:
+                query_sources = [Channel(ref.source_url)] if ref else list(sources)
+            present, matching = await _available(gateway, query_sources, platform, deps)
+            for dep in deps:
+                if dep.name in matching or dep.name.startswith("__"):
+                    solvable.append(dep)
+                    continue
+                names = (ref.name,) if ref else tuple(r.name for r in refs)
+                spec = (dep.raw or dep.matchspec).strip()
+                nearest = nearest_versions(present.get(dep.name, []), dep.version)
+                unavailable.append(Unavailable(dep.name, platform, spec, names, dep.location,
+                                               nearest))
+    except GatewayError as exc:
+        raise _gateway_error(exc, refs, request.offline) from exc
+    return solvable
+
+
+async def _solve_relaxing_builds(
+    attempt: Any, solvable: list[CondaDependency], gateway: Any, sources: Sequence[Any],
+    platform: str, changes: list[ReaderChange], refs: Sequence[ChannelRef], offline: bool,
+    unavailable: Sequence[Unavailable] = (),
+) -> list[Any]:
+    """Solve the available dependencies; when that fails, drop exported build strings that
+    are not published for ``platform`` (then every exact build) and say so (R503)."""
+    from rattler.exceptions import GatewayError, SolverError
+
     try:
         try:
-            records = await attempt(solvable)
+            return list(await attempt(solvable))
         except SolverError as first_error:
             unpublished = await _unpublished_builds(gateway, sources, platform, solvable)
             relaxed, relax_changes = _drop_builds(solvable, platform, unpublished)
             if not relax_changes:
                 raise _explain(first_error, solvable, platform, unavailable) from first_error
             try:
-                records = await attempt(relaxed)
+                records = list(await attempt(relaxed))
             except SolverError as second_error:
                 relaxed, more = _drop_builds(relaxed, platform, None)
                 if not more:
                     raise _explain(second_error, relaxed, platform, unavailable) from second_error
                 try:
-                    records = await attempt(relaxed)
+                    records = list(await attempt(relaxed))
                 except SolverError as third_error:
                     raise _explain(third_error, relaxed, platform, unavailable) from third_error
                 relax_changes += more
             changes.extend(relax_changes)
+            return records
     except GatewayError as exc:
-        raise _gateway_error(exc, refs, request.offline) from exc
-
-    packages = sorted(
-        (_to_locked(r, platform, refs) for r in records), key=lambda p: p.name
-    )
-    return CondaSolveResult(tuple(packages), tuple(unavailable), tuple(changes))
+        raise _gateway_error(exc, refs, offline) from exc
 
 
 async def _solve_call(

@@ -11,12 +11,14 @@ with a known hash) forever, index pages for ``page_ttl`` seconds (any age when o
 
 from __future__ import annotations
 
+import base64
 import configparser
 import hashlib
 import importlib
 import io
 import json
 import os
+import shutil
 import ssl
 import subprocess
 import sys
@@ -26,13 +28,13 @@ import time
 import urllib.error
 import urllib.request
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email.message import Message
 from email.parser import BytesParser
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
 from packaging.utils import (
@@ -45,6 +47,14 @@ from packaging.utils import (
 )
 from packaging.version import Version
 
+from conda2docker.credentials import (
+    ENV_VAR,
+    expand,
+    redact,
+    split_auth,
+    strip_auth,
+    userinfo,
+)
 from conda2docker.model import PipOptions
 
 PEP691_JSON = "application/vnd.pypi.simple.v1+json"
@@ -52,6 +62,8 @@ ACCEPT = f"{PEP691_JSON}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q
 SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tgz")
 USER_AGENT = "conda2docker (pip resolver)"
 
+
+_T = TypeVar("_T")
 
 def default_cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
@@ -187,7 +199,7 @@ def parse_html_links(body: bytes, page_url: str) -> list[DistFile]:
     base = urljoin(page_url, parser.base) if parser.base else page_url
     files = []
     for link in parser.links:
-        url, fragment = urldefrag(urljoin(base, str(link["href"])))
+        url, fragment = urldefrag(strip_auth(urljoin(base, str(link["href"]))))
         filename = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
         if not filename:
             continue
@@ -199,7 +211,7 @@ def parse_html_links(body: bytes, page_url: str) -> list[DistFile]:
                 sha256=digest.lower() if algo == "sha256" and digest else None,
                 requires_python=link.get("data-requires-python") or None,
                 yanked="data-yanked" in link,
-                origin=page_url,
+                origin=redact(page_url),
             )
         )
     return files
@@ -209,7 +221,7 @@ def parse_json_page(body: bytes, page_url: str) -> list[DistFile]:
     data = json.loads(body)
     files = []
     for entry in data.get("files", []):
-        url, fragment = urldefrag(urljoin(page_url, entry["url"]))
+        url, fragment = urldefrag(strip_auth(urljoin(page_url, entry["url"])))
         hashes = entry.get("hashes") or {}
         sha = hashes.get("sha256")
         if not sha and fragment.startswith("sha256="):
@@ -222,7 +234,7 @@ def parse_json_page(body: bytes, page_url: str) -> list[DistFile]:
                 sha256=sha.lower() if sha else None,
                 requires_python=entry.get("requires-python") or None,
                 yanked=bool(yanked),
-                origin=page_url,
+                origin=redact(page_url),
             )
         )
     return files
@@ -261,34 +273,75 @@ class IndexClient:
         self.use_cache = use_cache
         self._pages: dict[str, list[DistFile]] = {}
         self._bodies: dict[str, bytes] = {}
+        self._auth: dict[str, tuple[str, str]] = {}
+        """Basic-auth pairs by host, from the index URLs (their files need them too)."""
 
     # -- raw access ------------------------------------------------------------------
 
+    def _remember(self, url: str) -> tuple[str, tuple[str, str] | None]:
+        """``url`` with ``${NAME}`` expanded and its credentials taken out, and the basic-auth
+        pair to send: its own, else one an index URL on the same host gave (as pip does)."""
+        missing = [n for n in ENV_VAR.findall(userinfo(url) or "") if n not in os.environ]
+        if missing:
+            raise FetchError(redact(url), f"environment variable {missing[0]} is not set (the URL "
+                             f"uses ${{{missing[0]}}} for its credentials)")
+        target, auth = split_auth(expand(url))
+        host = urlsplit(target).netloc
+        if auth is not None:
+            self._auth[host] = auth
+        return target, auth or self._auth.get(host)
+
+    def use_credentials_of(self, index_url: str) -> None:
+        """Send ``index_url``'s credentials to its host from now on, without asking the index
+        (for downloads of files a lock names, e.g. when vendoring); a ``${NAME}`` that is not
+        set is left for the download to report."""
+        if all(n in os.environ for n in ENV_VAR.findall(userinfo(index_url) or "")):
+            self._remember(index_url)
+
     def _fetch(self, url: str, accept: str | None = None) -> tuple[bytes, str]:
-        """GET ``url``; returns the body and its content type. Raises :class:`FetchError`."""
+        """GET ``url``; returns the body and its content type. Raises :class:`FetchError`.
+
+        ``url`` may carry ``user:password@`` (or ``${NAME}`` placeholders for them): they are
+        sent as basic auth, only to that host (never across a redirect), and errors show the
+        URL with them cut out.
+        """
         if url.startswith("file:"):
             return self._read_file_url(url)
+
+        def body(response: Any) -> tuple[bytes, str]:
+            return response.read(), response.headers.get("Content-Type", "")
+
+        return self._open(url, body, timeout=self.timeout, accept=accept)
+
+    def _open(self, url: str, read: Callable[[Any], _T], *, timeout: float,
+              accept: str | None = None) -> _T:
+        """Open ``url`` (retrying server errors) and hand the response to ``read``: the one
+        way this client reaches the network. Basic auth from the URL or its host's index is
+        sent to that host only (never across a redirect); errors show the URL redacted."""
+        shown = redact(url)
         if self.offline:
-            raise FetchError(url, "not in the cache and --offline forbids the network")
+            raise FetchError(shown, "not in the cache and --offline forbids the network")
+        target, auth = self._remember(url)
         headers = {"User-Agent": USER_AGENT}
         if accept:
             headers["Accept"] = accept
-        request = urllib.request.Request(url, headers=headers)
+        request = urllib.request.Request(target, headers=headers)
+        if auth is not None:
+            token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+            request.add_unredirected_header("Authorization", f"Basic {token}")
         last: FetchError | None = None
         for attempt in range(self.retries + 1):
             if attempt:
                 time.sleep(0.25 * 2 ** (attempt - 1))
             try:
-                with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                    body: bytes = response.read()
-                    return body, response.headers.get("Content-Type", "")
+                with urllib.request.urlopen(request, timeout=timeout) as response:
+                    return read(response)
             except urllib.error.HTTPError as exc:
-                last = FetchError(url, f"HTTP {exc.code} {exc.reason}", exc.code)
+                last = FetchError(shown, f"HTTP {exc.code} {exc.reason}", exc.code)
                 if exc.code < 500 and exc.code != 429:
                     raise last from None
             except (urllib.error.URLError, OSError) as exc:
-                reason = getattr(exc, "reason", exc)
-                last = FetchError(url, str(reason))
+                last = FetchError(shown, str(getattr(exc, "reason", exc)))
         assert last is not None
         raise last
 
@@ -340,6 +393,8 @@ class IndexClient:
         url = index_url.rstrip("/") + "/" + canonicalize_name(name) + "/"
         if url in self._pages:
             return self._pages[url]
+        if not url.startswith("file:") and userinfo(url):
+            self._remember(url)  # a page from the disk cache: its files still need the auth
         key = _key("page", url)
         remote = not url.startswith("file:")
         cached = self._cached("pages", key, self.page_ttl) if remote else None
@@ -397,6 +452,31 @@ class IndexClient:
             raise FetchError(file.url, f"sha256 mismatch (index says {file.sha256})")
         self._bodies[file.url] = body
         return body
+
+    def download_to(self, url: str, dest: Path) -> None:
+        """Stream ``url`` into ``dest`` (large files: conda packages, wheels), through a disk
+        cache keyed by URL. Honours ``offline`` (the cache only). The caller checks the hash."""
+        key = _key("file", url)
+        cached = self._cache_path("files", key)
+        if self.use_cache and cached.is_file():
+            shutil.copyfile(cached, dest)
+            return
+        if url.startswith("file:"):
+            raise FetchError(redact(url), "local files are not downloaded")
+
+        def save(response: Any) -> None:
+            with dest.open("wb") as out:
+                shutil.copyfileobj(response, out, 1 << 20)
+
+        self._open(url, save, timeout=max(self.timeout, 120.0))
+        if self.use_cache:
+            try:
+                cached.parent.mkdir(parents=True, exist_ok=True)
+                tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+                shutil.copyfile(dest, tmp)
+                tmp.replace(cached)
+            except OSError:  # a read-only cache must not break vendoring
+                pass
 
     def sha256(self, file: DistFile) -> str:
         """The file's sha256: the index's, else computed from its bytes."""
@@ -504,13 +584,17 @@ def _index_flags(index_url: str | None, extra_urls: Sequence[str], find_links: S
 
 
 def pip_index_args(index_urls: Sequence[str], find_links: Sequence[str]) -> list[str]:
-    """pip options that point a build-requirement install at the same indexes we use."""
-    return _index_flags(index_urls[0] if index_urls else None, index_urls[1:], find_links)
+    """pip options that point a build-requirement install at the same indexes we use
+    (``${NAME}`` expanded: for a pip run on this machine, never shown or written)."""
+    return [expand(a) for a in
+            _index_flags(index_urls[0] if index_urls else None, index_urls[1:], find_links)]
 
 
 def pip_options_args(options: PipOptions) -> tuple[str, ...]:
-    """An environment's own pip index options, as pip command-line arguments."""
-    return tuple(_index_flags(options.index_url, options.extra_index_urls, options.find_links))
+    """An environment's own pip index options, as pip command-line arguments for a pip run
+    on this machine (``${NAME}`` expanded; never shown or written)."""
+    flags = _index_flags(options.index_url, options.extra_index_urls, options.find_links)
+    return tuple(expand(a) for a in flags)
 
 
 def build_metadata(source: Path, pip_args: Sequence[str], *, timeout: float = 600.0) -> CoreMetadata:

@@ -8,9 +8,9 @@ matches is reused; ``update`` names packages to re-solve while keeping the rest.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +26,7 @@ from conda2docker.model import (
     Unavailable,
 )
 from conda2docker.platforms import lock_targets
-from conda2docker.resolve.channels import ChannelRef, expand_channels
+from conda2docker.resolve.channels import NO_DEFAULTS, ChannelRef, expand_channels
 from conda2docker.resolve.conda import CondaSolveRequest, solve_conda
 from conda2docker.resolve.virtual import VirtualTarget
 
@@ -40,6 +40,9 @@ class ResolveOptions:
     channel_alias: str | None = None
     mirrors: tuple[tuple[str, str], ...] = ()
     extra_channels: tuple[str, ...] = ()
+    default_channels: tuple[str, ...] = DEFAULT_CHANNELS
+    """Appended after the file's channels unless it lists ``nodefaults``, as conda appends the
+    channels of its configuration (Miniforge: conda-forge; Anaconda: defaults)."""
     offline: bool = False
     priority: ChannelPriority = DEFAULT_PRIORITY
     solver: Solver = DEFAULT_SOLVER
@@ -51,7 +54,7 @@ class ResolveOptions:
     """An earlier lock file, read only when a solve is needed (``existing`` wins when given)."""
     cache_dir: Path | None = None
     keep_going: bool = False
-    """Record an unsolvable platform or pip part as a change (C108/P207) and go on with what
+    """Record an unsolvable platform or pip part as a change (C109/P207) and go on with what
     could be solved, instead of raising: the audit wants every finding, not the first error."""
 
 
@@ -70,14 +73,70 @@ def target_platforms(spec: EnvSpec, options: ResolveOptions) -> tuple[tuple[str,
 
 
 def channel_names(spec: EnvSpec, options: ResolveOptions) -> tuple[tuple[str, ...], list[ReaderChange]]:
+    """The channels to solve with, in priority order, as ``conda env create`` builds them.
+
+    The file's channels (then ``--channel``), followed by the default channels unless the
+    file lists ``nodefaults``; what was appended is reported (C105 with no channel named,
+    C107 otherwise).
+    """
     names = tuple(dict.fromkeys([*spec.channels, *options.extra_channels]))
-    if [n for n in names if n != "nodefaults"]:
-        return names, []
+    named = tuple(n for n in names if n != NO_DEFAULTS)
+    if NO_DEFAULTS in names and named:
+        return named, []
+    added = tuple(c for c in options.default_channels if c not in named)
+    if not named:
+        if not added:
+            raise ResolveError(
+                "no channel to solve with: the environment names none and --default-channels is empty",
+                fix="add channels: [conda-forge] to the environment file, or pass --default-channels",
+            )
+        change = ReaderChange(
+            action="added", subject=", ".join(added), code="C105",
+            reason=f"the environment names no channel; {', '.join(added)} is used, as conda "
+            "uses its configured channels (--default-channels)",
+        )
+        return added, [change]
+    if not added:
+        return named, []
     change = ReaderChange(
-        action="added", subject="conda-forge", code="C105",
-        reason="the environment names no channel; conda-forge is used (conda would use 'defaults')",
+        action="added", subject=", ".join(added), code="C107",
+        reason=f"{', '.join(added)} appended after the environment's channels, as conda appends "
+        "its configured channels unless the file lists nodefaults (--default-channels)",
     )
-    return DEFAULT_CHANNELS, [change]
+    return (*named, *added), [change]
+
+
+def check_pip_hashes(spec: EnvSpec, packages: Sequence[LockedPackage]) -> None:
+    """Every pip package whose requirement carries ``--hash`` is locked to a file with one
+    of those hashes; a lock (reused or made) pinning another file is an error at that line."""
+    from packaging.utils import canonicalize_name
+
+    for requirement in spec.pip:
+        if not requirement.hashes or not requirement.name:
+            continue
+        allowed = {h.split(":", 1)[1] for h in requirement.hashes if h.startswith("sha256:")}
+        name = canonicalize_name(requirement.name)
+        for package in packages:
+            if package.manager != "pip" or canonicalize_name(package.name) != name:
+                continue
+            if package.sha256 not in allowed:
+                raise ResolveError(
+                    f"the lock pins {package.file_name} (sha256 {package.sha256 or 'unknown'}) for "
+                    f"{package.platform}, which the --hash of this line does not allow",
+                    fix="lock again (`conda2docker lock --update "
+                    f"{requirement.name}`), or correct the --hash",
+                    location=requirement.location,
+                )
+
+
+def unreadable_default_channel(ref: ChannelRef) -> ReaderChange:
+    """The note for an appended default channel that could not be read (the same words
+    whether the solve ran now or the lock on disk, which lacks that channel, is reused)."""
+    return ReaderChange(
+        action="ignored", subject=ref.name, code="C107",
+        reason=f"{ref.name} (a default channel, appended after the environment's own) cannot "
+        f"be read at {ref.source_url}; left out",
+    )
 
 
 def input_hash(spec: EnvSpec, platform: str, channels: list[ChannelRef], target: VirtualTarget,
@@ -98,6 +157,8 @@ def input_hash(spec: EnvSpec, platform: str, channels: list[ChannelRef], target:
     }
     if spec.pip_options.constraints:  # only when present: earlier locks keep their digest
         payload["pip_constraints"] = sorted(c.constraint_text for c in spec.pip_options.constraints)
+    import hashlib  # OpenSSL start-up: only when something is hashed
+
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
@@ -115,6 +176,11 @@ def resolve(spec: EnvSpec, options: ResolveOptions) -> Resolution:
     names, channel_changes = channel_names(spec, options)
     changes += channel_changes
     channels = expand_channels(names, channel_alias=options.channel_alias, mirrors=dict(options.mirrors))
+    asked = {*spec.channels, *options.extra_channels}
+    appended = expand_channels(
+        [n for n in names if n not in asked], channel_alias=options.channel_alias,
+        mirrors=dict(options.mirrors)) if asked else []
+    unread: dict[str, ChannelRef] = {}
     if not channels:
         raise ResolveError("no usable channel", fix="add a channel such as conda-forge to 'channels:'")
 
@@ -138,6 +204,9 @@ def resolve(spec: EnvSpec, options: ResolveOptions) -> Resolution:
         hashes[platform] = digest
         if existing and not options.update and existing.content_hash.get(platform) == digest:
             packages += existing.for_platform(platform)
+            if existing.channels:
+                unread.update((r.source_url, r) for r in appended
+                              if r.canonical_url not in existing.channels)
             continue
         all_reused = False
         preferred = tuple(
@@ -156,17 +225,20 @@ def resolve(spec: EnvSpec, options: ResolveOptions) -> Resolution:
                         priority=options.priority, channel_alias=options.channel_alias,
                         mirrors=options.mirrors, preferred=preferred, offline=options.offline,
                         cache_dir=options.cache_dir,
+                        appended=tuple(r.source_url for r in appended),
                     )
                 )
         except ResolveError as error:
             if not options.keep_going:
                 raise
             unavailable += getattr(error, "unavailable", ())
-            changes.append(_failed("C108", f"conda packages for {platform}", error))
+            changes.append(_failed("C109", f"conda packages for {platform}", error))
             continue
         packages += result.packages
         unavailable += result.unavailable
-        changes += result.changes
+        dropped = {c.subject for c in result.changes if c.code == "C107" and c.action == "ignored"}
+        unread.update((r.source_url, r) for r in appended if r.name in dropped)
+        changes += [c for c in result.changes if not (c.code == "C107" and c.action == "ignored")]
         if spec.pip and not result.unavailable:
             try:
                 pip_packages, pip_changes = _resolve_pip(spec, platform, result.packages, options)
@@ -178,10 +250,12 @@ def resolve(spec: EnvSpec, options: ResolveOptions) -> Resolution:
             packages += pip_packages
             changes += pip_changes
 
+    changes += [unreadable_default_channel(ref) for ref in unread.values()]
+    check_pip_hashes(spec, packages)
     lock = Lock(
         packages=tuple(packages),
         platforms=platforms,
-        channels=tuple(r.canonical_url for r in channels),
+        channels=tuple(r.canonical_url for r in channels if r.source_url not in unread),
         content_hash=hashes,
         sources=(spec.source.name,),
         roots=spec.requested_names,
@@ -217,6 +291,7 @@ def _resolve_pip(
     spec: EnvSpec, platform: str, conda_packages: tuple[LockedPackage, ...], options: ResolveOptions
 ) -> tuple[list[LockedPackage], list[ReaderChange]]:
     from conda2docker.resolve.pip import PipTarget, resolve_pip
+    from conda2docker.resolve.pip.target import is_free_threaded
     from conda2docker.resolve.pypi import IndexClient
 
     python = next((p for p in conda_packages if p.name == "python"), None)
@@ -227,7 +302,8 @@ def _resolve_pip(
             fix="add python (e.g. python=3.11) and pip to 'dependencies:'",
             location=first.location,
         )
-    target = PipTarget(platform=platform, python_version=python.version, glibc=options.glibc)
+    target = PipTarget(platform=platform, python_version=python.version, glibc=options.glibc,
+                       free_threaded=is_free_threaded(python.build))
     result = resolve_pip(
         spec.pip, spec.pip_options, target, conda_packages=conda_packages,
         base_dir=spec.source.parent,

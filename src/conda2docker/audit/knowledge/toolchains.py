@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from conda2docker.audit.knowledge.cuda import CUDA_EXTENSIONS
+from conda2docker.cuda.facts import CUDA_EXTENSIONS
 from conda2docker.names import canonical
 
 TOOLCHAIN_APT: dict[str, tuple[str, ...]] = {

@@ -50,7 +50,7 @@ def missing_from_channels(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     cannot be installed; the lock was solved without it, so the image would lack it."""
     for missing in ctx.unavailable:
         if missing.available:
-            continue  # the name is there, only the version is not: C107
+            continue  # the name is there, only the version is not: C108
         yield rule.finding(
             missing.name,
             evidence=(f"requested: {missing.spec}", f"searched: {', '.join(missing.channels)}"),
@@ -164,7 +164,28 @@ dependencies: [python=3.6, attrs]
 )
 def no_channels(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     """Without ``channels:`` conda uses whatever the installing machine is configured
-    with (usually ``defaults``); the image needs one answer, so conda-forge is used."""
+    with; the image needs one answer, so the ``--default-channels`` are used (conda-forge,
+    as Miniforge ships, unless told ``defaults`` or others)."""
+    yield from from_changes(ctx, rule)
+
+
+@rule(
+    "C107",
+    "default-channels-added",
+    Severity.INFO,
+    message="{subject} appended after the environment's channels",
+    fix="list nodefaults in channels: to solve with the file's channels only, or choose the "
+    "appended ones with --default-channels (defaults for Anaconda users)",
+    example="""
+channels: [nvidia]
+dependencies: [python=3.11, cuda-toolkit]
+""",
+)
+def default_channels_added(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """``conda env create`` appends the channels of the installing machine's configuration
+    (Miniforge: conda-forge; Anaconda: defaults) unless the file lists ``nodefaults``; the
+    image needs one answer, so ``--default-channels`` (conda-forge unless told otherwise)
+    is appended with the lowest priority, and this says so."""
     yield from from_changes(ctx, rule)
 
 
@@ -187,7 +208,7 @@ def unreadable_channel(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
 
 
 @rule(
-    "C107",
+    "C108",
     "version-not-in-channels",
     Severity.ERROR,
     message="{subject} {requested} is not in the channels for {platform}; they have {nearest}",
@@ -220,7 +241,7 @@ def version_not_in_channels(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
 
 
 @rule(
-    "C108",
+    "C109",
     "unsolvable",
     Severity.ERROR,
     message="{subject} cannot be locked: {reason}",
@@ -235,7 +256,7 @@ dependencies:
 def unsolvable(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     """When no environment satisfies every request, nothing can be built; the audit still
     reports what it found in the file, and this finding names the cause the solver gave
-    (a version the channels lack comes first: C107)."""
+    (a version the channels lack comes first: C108)."""
     for change in ctx.changes_with(rule.code):
         yield rule.finding(change.subject, evidence=(), location=change.location,
                            reason=change.reason,

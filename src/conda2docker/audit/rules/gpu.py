@@ -5,39 +5,38 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from conda2docker.audit.context import AuditContext
-from conda2docker.audit.knowledge import cuda
 from conda2docker.audit.registry import Rule, rule
 from conda2docker.audit.rules._common import listing, requirement_label
+from conda2docker.cuda import facts as cuda
+from conda2docker.cuda import images, infer
+from conda2docker.cuda.infer import CudaIntent
 from conda2docker.errors import SourceLocation
 from conda2docker.model import Finding, Severity
 from conda2docker.names import canonical
 
 
+def _intent(ctx: AuditContext) -> CudaIntent:
+    """The lock's CUDA when there is a lock, else what the environment file asks for."""
+    if ctx.packages and ctx.lock is not None:
+        return infer.from_lock(ctx.lock, ctx.platform)
+    return infer.from_spec(ctx.spec) if ctx.spec is not None else CudaIntent()
+
+
 def cuda_packages(ctx: AuditContext) -> tuple[str, ...]:
     """The packages that make this a GPU environment (lock first, else the spec)."""
-    if ctx.packages:
-        found = [f"{p.name} {p.version}" for p in ctx.packages
-                 if (p.manager == "conda" and cuda.is_cuda_conda(p.name, p.build))
-                 or (p.manager == "pip" and cuda.is_cuda_pip(p.name, p.version))]
-    elif ctx.spec is not None:
-        found = [d.raw or d.name for d in ctx.spec.conda if cuda.is_cuda_conda(d.name, d.build)]
-        found += [r.raw for r in ctx.spec.pip
-                  if r.name and cuda.is_cuda_pip(r.name, r.specifier)]
-    else:
-        found = []
-    return tuple(sorted(set(found)))
+    return tuple(sorted({s.text for s in _intent(ctx).signals}))
 
 
 def cuda_versions(ctx: AuditContext) -> tuple[cuda.CudaVersion, ...]:
-    """Every CUDA version the environment pins, highest first."""
-    found: list[cuda.CudaVersion | None] = []
-    if ctx.packages:
-        found = [cuda.version_from(p.name, p.version, p.build) for p in ctx.packages]
-    elif ctx.spec is not None:
-        found = [cuda.version_from(d.name, d.version, d.build) for d in ctx.spec.conda]
-        found += [cuda.version_from(r.name, r.specifier, None) for r in ctx.spec.pip if r.name]
-    versions = {v for v in found if v is not None}
-    return tuple(sorted(versions, key=lambda v: (v.version, v.source), reverse=True))
+    """Every CUDA version the environment names, the deciding one first."""
+    intent = _intent(ctx)
+    found = {cuda.CudaVersion(s.version, s.text) for s in intent.signals
+             if s.version and not s.major_only}
+    ordered = sorted(found, key=lambda v: (v.version == intent.authoritative, v.version, v.source),
+                     reverse=True)
+    if not ordered and intent.version:
+        ordered = [cuda.CudaVersion(intent.version, "; ".join(intent.reasons))]
+    return tuple(ordered)
 
 
 @rule(
@@ -84,7 +83,8 @@ def cuda_driver(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     top = versions[0]
     evidence = [f"CUDA {v.text} from {v.source}" for v in versions]
     if len({v.version for v in versions}) > 1:
-        evidence.append("several CUDA versions are pinned; the highest decides")
+        evidence.append("several CUDA versions are named; the lock's cuda-version, else the "
+                        "highest, decides")
     yield rule.finding(
         top.text,
         evidence=listing(evidence),
@@ -182,3 +182,82 @@ def cpu_build_selected(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
         if requirement.name and cuda.is_cpu_build(requirement.name, None, requirement.specifier):
             yield rule.finding(requirement.name, evidence=(requirement.raw,),
                                location=requirement.location)
+
+
+@rule(
+    "G405",
+    "cuda-inferred",
+    Severity.INFO,
+    message="a GPU environment for CUDA {subject}",
+    fix="the GPU variant is solved with __cuda={subject} and its images follow the CUDA its lock "
+    "holds; pass --cuda to choose another",
+    example="""
+dependencies:
+  - pip:
+    - --extra-index-url https://download.pytorch.org/whl/cu121
+    - torch==2.3.1+cu121
+""",
+)
+def cuda_inferred(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """Which CUDA an environment means is spread over many forms (pins, metapackages such
+    as ``cuda100``, build strings, ``+cu121`` wheels, index URLs); the finding says which
+    one conda2docker read, so a wrong guess is seen before an image is built."""
+    if ctx.spec is None:
+        return
+    intent = infer.from_spec(ctx.spec)
+    version = intent.version_text
+    if intent.wants_gpu and version:
+        first = next((s for s in intent.signals if s.version), intent.signals[0])
+        yield rule.finding(version, evidence=tuple(s.reason for s in intent.signals),
+                           location=first.location)
+
+
+@rule(
+    "G406",
+    "cuda-unpinned",
+    Severity.WARNING,
+    message="{subject} means a GPU build, but no CUDA version is named: the GPU variant is "
+    "solved for CUDA {default}",
+    fix="{how}",
+    example="""
+channels: [pytorch, nvidia, conda-forge]
+dependencies:
+  - pytorch=2.1
+""",
+)
+def cuda_unpinned(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """Without a CUDA version the solver picks one (or, without ``__cuda``, silently a CPU
+    build): the image's CUDA then depends on the day it is built, not on the file."""
+    if ctx.spec is None:
+        return
+    intent = infer.from_spec(ctx.spec)
+    if intent.wants_gpu and intent.version is None:
+        first = intent.signals[0]
+        yield rule.finding(first.text, evidence=intent.reasons, location=first.location,
+                           default=infer.DEFAULT_CUDA, how=intent.fix())
+
+
+@rule(
+    "G407",
+    "cuda-image",
+    Severity.WARNING,
+    message="no nvidia/cuda image is published for CUDA {subject}: {reason}",
+    fix="pin a CUDA that has a published image (cuda-version=…), or name an image with "
+    "--cuda-devel-image",
+    example="""
+dependencies:
+  - cuda-version=12.7
+  - pip:
+    - flash-attn==2.5.6
+""",
+)
+def cuda_image(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """The ``cuda-ext`` stage builds on NVIDIA's devel image of the lock's CUDA; a version
+    NVIDIA never published (or removed) has no such tag, and a made-up tag fails the build."""
+    intent = _intent(ctx)
+    if not intent.wants_gpu or intent.version_text is None or not cuda_extensions(ctx):
+        return
+    choice = images.choose_image(intent.version_text, "devel")
+    if not choice.exact:
+        yield rule.finding(intent.version_text, evidence=(choice.image, images.table_source()),
+                           reason=choice.reason or "")

@@ -21,8 +21,7 @@ from conda2docker.errors import SourceLocation
 from conda2docker.model import Finding, LockedPackage, Severity
 from conda2docker.names import canonical, pypi_to_conda
 from conda2docker.public_index import is_public_index, public_index_hosts
-
-COMMIT = re.compile(r"^[0-9a-f]{7,40}$")
+from conda2docker.vcs import is_full_commit
 
 
 def vcs_ref(url: str) -> str | None:
@@ -36,7 +35,7 @@ def _vcs_pinned_in_lock(ctx: AuditContext, name: str | None) -> bool:
     if package is None or package.artifact != "vcs":
         return False
     ref = vcs_ref(package.url)
-    return bool(ref and COMMIT.match(ref))
+    return is_full_commit(ref)
 
 
 @rule(

@@ -15,9 +15,9 @@ from conda2docker.audit.rules._common import (
     requirement_label,
     shown_path,
 )
-from conda2docker.audit.rules.pip import COMMIT
 from conda2docker.errors import SourceLocation
 from conda2docker.model import Finding, Severity
+from conda2docker.vcs import is_full_commit
 
 _UNPINNED = frozenset({"", "*"})
 
@@ -58,8 +58,8 @@ def unpinned(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     "R502",
     "vcs-branch-ref",
     Severity.WARNING,
-    message="{subject} follows the branch or tag {ref}, not a commit",
-    fix="replace @{ref} with the commit it points to (git ls-remote {url} {ref})",
+    message="{subject} follows {ref}, a branch, tag or abbreviated commit, not a full commit id",
+    fix="replace @{ref} with the full 40-hex commit it points to (git ls-remote {url} {ref})",
     example="""
 dependencies:
   - pip:
@@ -68,16 +68,17 @@ dependencies:
 )
 def vcs_branch_ref(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     """Branches move and tags can be re-pointed: the same requirement installs different
-    code over time. A commit hash cannot change. The same holds for a forge's archive of a
-    branch (``https://github.com/o/r/archive/master.zip``)."""
+    code over time. A commit hash cannot change. Like pip, only a full 40-hex commit id counts
+    as one: a shorter hex string may name a branch, and pip resolves it as a ref. The same
+    holds for a forge's archive of a branch (``https://github.com/o/r/archive/master.zip``)."""
     for requirement in ctx.spec.pip if ctx.spec else ():
-        if requirement.kind == "vcs" and requirement.ref and not COMMIT.match(requirement.ref):
+        if requirement.kind == "vcs" and requirement.ref and not is_full_commit(requirement.ref):
             yield rule.finding(requirement_label(requirement), evidence=(requirement.raw,),
                                location=requirement.location, ref=requirement.ref,
                                url=requirement.url or requirement.raw)
         elif requirement.kind == "url" and requirement.url:
             found = _ARCHIVE_REF.search(requirement.url.split("#", 1)[0])
-            if found and not COMMIT.match(found["ref"]):
+            if found and not is_full_commit(found["ref"]):
                 repository = requirement.url[: found.start()]
                 yield rule.finding(requirement.name or repository.rsplit("/", 1)[-1],
                                    evidence=(requirement.raw.strip(),),

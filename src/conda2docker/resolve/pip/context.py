@@ -13,6 +13,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
+from conda2docker.credentials import redact
 from conda2docker.errors import ResolveError, SourceLocation
 from conda2docker.model import PipOptions, PipRequirement
 from conda2docker.public_index import default_index_url
@@ -85,6 +86,8 @@ class Context:
         self.directs: dict[NormalizedName, Direct] = {}
         self.locations: dict[NormalizedName, SourceLocation | None] = {}
         """Where each registry requirement of the pip: section was written."""
+        self.hashes: dict[NormalizedName, frozenset[str]] = {}
+        """sha256 digests a requirement's ``--hash`` options allow: only those files qualify."""
         self.environment = target.marker_environment()
         self.constraints = constraint_map(options.constraints, self.environment)
         self._versions: dict[NormalizedName, list[VersionFiles]] = {}
@@ -96,7 +99,7 @@ class Context:
         return pip_index_args(self.index_urls, self.find_links)
 
     def where(self) -> str:
-        return ", ".join([*self.index_urls, *self.find_links])
+        return redact(", ".join([*self.index_urls, *self.find_links]))
 
     def files(self, name: NormalizedName) -> list[DistFile]:
         if name not in self._files:
@@ -116,11 +119,20 @@ class Context:
             ]
         return self._files[name]
 
+    def hashed_files(self, name: NormalizedName) -> list[DistFile]:
+        """The files of ``name`` a ``--hash`` allows (all of them without one), as pip's
+        hash-checking mode accepts only those."""
+        allowed = self.hashes.get(name)
+        files = self.files(name)
+        if allowed is None:
+            return files
+        return [f for f in files if self.client.sha256(f) in allowed]
+
     def versions(self, name: NormalizedName) -> list[VersionFiles]:
         """Each version with a file chosen for the target (best wheel, else an sdist)."""
         if name not in self._versions:
             by_version: dict[Version, list[DistFile]] = defaultdict(list)
-            for f in self.files(name):
+            for f in self.hashed_files(name):
                 nv = f.name_version()
                 if nv is not None:
                     by_version[nv[1]].append(f)
@@ -256,6 +268,13 @@ def _absolute_link(link: str, base_dir: Path) -> str:
 
 
 def _unreachable(exc: FetchError, where: str) -> ResolveError:
+    where = redact(where)
+    if exc.status in (401, 403):
+        return ResolveError(
+            f"pip: {where} answered {exc.reason} for {exc.url}",
+            fix="give the index's credentials in its URL as ${USER}:${PASSWORD}@ placeholders "
+            "(pip's form) and set those environment variables",
+        )
     if exc.status is not None and exc.status < 500:
         return ResolveError(
             f"pip: {where} answered {exc.reason} for {exc.url}",

@@ -109,6 +109,8 @@ def root_requirements(
             direct = prepare_path(ctx, req, changes)
         else:
             direct = prepare_url(ctx, req.name, req.url or req.raw, req.raw, changes)
+        if req.hashes:
+            _check_direct_hash(req, direct.sha256)
         ctx.directs[direct.name] = direct
         provided = ctx.conda.pop(direct.name, None)
         if provided is not None:
@@ -140,6 +142,12 @@ def _registry_root(
         ) from None
     ctx.locations.setdefault(name, req.location)
     provided = ctx.conda.get(name)
+    if req.hashes:
+        _pin_hashes(ctx, req, name)
+        if provided is not None:  # the file the hash names, not conda's copy
+            del ctx.conda[name]
+            changes.append(_overrides(req, name, provided, str(specifier)))
+            provided = None
     if provided is not None and not provided.satisfies(specifier):
         if not _pinned(specifier):
             raise ResolveError(
@@ -153,6 +161,42 @@ def _registry_root(
         del ctx.conda[name]
         changes.append(_overrides(req, name, provided, str(specifier)))
     return Req(name, specifier, extras)
+
+
+def sha256_hashes(req: PipRequirement) -> frozenset[str]:
+    """The sha256 digests of a requirement's ``--hash`` options; a line hashed with other
+    algorithms only cannot be checked against an index or a lock (which record sha256)."""
+    found = frozenset(h.split(":", 1)[1] for h in req.hashes if h.startswith("sha256:"))
+    if req.hashes and not found:
+        raise ResolveError(
+            f"pip: {req.raw.strip()!r} has no sha256 --hash; the lock records sha256 digests",
+            fix="add --hash=sha256:<digest> of the file (`pip hash FILE` prints it)",
+            location=req.location,
+        )
+    return found
+
+
+def _pin_hashes(ctx: Context, req: PipRequirement, name: NormalizedName) -> None:
+    allowed = sha256_hashes(req)
+    ctx.hashes[name] = ctx.hashes.get(name, allowed) & allowed
+    if not ctx.hashed_files(name):
+        listed = ", ".join(sorted(h[:12] + "…" for h in allowed))
+        raise ResolveError(
+            f"pip: no file of {name} on {ctx.where()} has the sha256 its --hash allows ({listed})",
+            fix="correct the --hash (`pip hash FILE` prints it), or remove it to take the "
+            "file the index has",
+            location=req.location,
+        )
+
+
+def _check_direct_hash(req: PipRequirement, sha256: str | None) -> None:
+    allowed = sha256_hashes(req)
+    if allowed and sha256 not in allowed:
+        raise ResolveError(
+            f"pip: {req.url or req.raw.strip()} has sha256 {sha256}, which its --hash does not allow",
+            fix="correct the --hash (`pip hash FILE` prints it), or point at the intended file",
+            location=req.location,
+        )
 
 
 def _overrides(req: PipRequirement, name: str, provided: CondaProvided, version: str) -> ReaderChange:

@@ -12,11 +12,12 @@ from urllib.parse import unquote, urlsplit
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+from conda2docker.credentials import expand, literal_credentials, redact, strip_auth
 from conda2docker.errors import ResolveError
 from conda2docker.model import PipRequirement, ReaderChange
 from conda2docker.resolve.pip.candidates import Direct, is_version
 from conda2docker.resolve.pip.context import Context, serialise_metadata
-from conda2docker.resolve.pip.target import FULL_COMMIT, GIT_TIMEOUT, wheel_priority
+from conda2docker.resolve.pip.target import GIT_TIMEOUT, wheel_priority
 from conda2docker.resolve.pypi import (
     CoreMetadata,
     DistFile,
@@ -28,6 +29,7 @@ from conda2docker.resolve.pypi import (
     static_tree_metadata,
     wheel_metadata,
 )
+from conda2docker.vcs import is_full_commit
 
 # -- direct requirements: git, URLs, local paths ------------------------------------------
 
@@ -45,13 +47,20 @@ def _last_line(text: str) -> str:
     return lines[-1] if lines else "no output"
 
 
+def recorded_url(url: str) -> str:
+    """A URL as the lock records it: ``${NAME}`` credentials kept as written (the build
+    expands them), credentials written out cut."""
+    return strip_auth(url) if literal_credentials(url) else url
+
+
 def ls_remote(url: str, ref: str | None) -> str | None:
     """The commit ``ref`` (branch, tag or HEAD) names in repository ``url``; None if unknown."""
-    done = _git("ls-remote", url)
+    done = _git("ls-remote", "--", expand(url))
     if done.returncode != 0:
+        shown = redact(url)
         raise ResolveError(
-            f"pip: cannot reach git repository {url}: {_last_line(done.stderr)}",
-            fix=f"check the URL and your access ('git ls-remote {url}' must work), "
+            f"pip: cannot reach git repository {shown}: {redact(_last_line(done.stderr))}",
+            fix=f"check the URL and your access ('git ls-remote {shown}' must work), "
             "or vendor the package and require it by local path",
         )
     refs: dict[str, str] = {}
@@ -74,35 +83,38 @@ def prepare_vcs(ctx: Context, req: PipRequirement, changes: list[ReaderChange]) 
             fix="use a git repository, an archive URL or a local path", location=req.location,
         )
     ref = req.ref.split("#", 1)[0] if req.ref else None
-    commit = ref if ref and FULL_COMMIT.fullmatch(ref) else ls_remote(url, ref)
+    commit = ref if ref and is_full_commit(ref) else ls_remote(url, ref)
     with tempfile.TemporaryDirectory(prefix="c2d-git-") as tmp:
         tree = Path(tmp) / "src"
-        cloned = _git("clone", "--quiet", "--no-checkout", url, str(tree))
+        cloned = _git("clone", "--quiet", "--no-checkout", "--", expand(url), str(tree))
         if cloned.returncode != 0:
             raise ResolveError(
-                f"pip: cannot clone git repository {url}: {_last_line(cloned.stderr)}",
+                f"pip: cannot clone git repository {redact(url)}: "
+                f"{redact(_last_line(cloned.stderr))}",
                 fix="check the URL and your access, or require the package by local path",
                 location=req.location,
             )
         if commit is None and ref:
-            parsed = _git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", cwd=tree)
+            parsed = _git("rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}",
+                          cwd=tree)
             commit = parsed.stdout.strip() if parsed.returncode == 0 else None
         if commit is None:
             raise ResolveError(
-                f"pip: git ref {ref!r} is not a branch, tag or commit of {url}",
+                f"pip: git ref {ref!r} is not a branch, tag or commit of {redact(url)}",
                 fix="use an existing branch or tag, or a full 40-character commit",
                 location=req.location,
             )
-        if _git("checkout", "--quiet", commit, cwd=tree).returncode != 0:
+        if _git("checkout", "--quiet", commit, "--", cwd=tree).returncode != 0:
             raise ResolveError(
-                f"pip: commit {commit} is not in {url}",
+                f"pip: commit {commit} is not in {redact(url)}",
                 fix="use a commit that the repository contains", location=req.location,
             )
         cached = ctx.client.cached_blob("vcs", url, commit)
         meta = parse_core_metadata(cached) if cached else tree_metadata(ctx, tree, req.raw, changes)
         if meta is not None and not cached:
             ctx.client.store_blob("vcs", serialise_metadata(meta), url, commit)
-    return _direct(req, meta, f"git+{url}@{commit}", None, f"0+git{commit[:7]}", changes)
+    return _direct(req, meta, f"git+{recorded_url(url)}@{commit}", None, f"0+git{commit[:7]}",
+                   changes)
 
 
 def tree_metadata(
@@ -213,7 +225,7 @@ def prepare_url(
         data = ctx.client.download(file)
     except FetchError as exc:
         raise ResolveError(
-            f"pip: cannot download {plain} ({exc.reason})",
+            f"pip: cannot download {redact(plain)} ({exc.reason})",
             fix="check the URL, or download the file and require it by local path",
         ) from None
     if file.is_wheel and wheel_priority(filename, ctx.target) is None:
@@ -222,7 +234,8 @@ def prepare_url(
             fix="use a wheel built for the target (or its sdist)",
         )
     meta = archive_metadata(ctx, data, filename, path)
-    req = PipRequirement(kind="url", raw=raw, name=name, url=plain)
-    return _direct(req, meta, plain, hashlib.sha256(data).hexdigest(), "0+url", changes)
+    req = PipRequirement(kind="url", raw=raw, name=name, url=recorded_url(plain))
+    return _direct(req, meta, recorded_url(plain), hashlib.sha256(data).hexdigest(), "0+url",
+                   changes)
 
 

@@ -16,7 +16,6 @@ MACOS_VERSION = {"osx-64": (10, 13), "osx-arm64": (11, 0)}
 LEGACY_MANYLINUX = {"manylinux2014": (2, 17), "manylinux2010": (2, 12), "manylinux1": (2, 5)}
 MAX_ROUNDS = 2000
 GIT_TIMEOUT = 120.0
-FULL_COMMIT = re.compile(r"[0-9a-f]{40}")
 
 
 # -- the target -----------------------------------------------------------------------
@@ -30,6 +29,8 @@ class PipTarget:
     python_version: str = "3.11.7"
     glibc: str = RUNTIME_GLIBC
     implementation: str = "cp"
+    free_threaded: bool = False
+    """A free-threaded CPython (3.13t and later; conda-forge builds ``*_cp313t``)."""
 
     @property
     def python(self) -> tuple[int, int]:
@@ -46,7 +47,29 @@ class PipTarget:
         return self.facts.machine
 
     def describe(self) -> str:
-        return f"{self.platform} {self.implementation}{self.python[0]}{self.python[1]} glibc {self.glibc}"
+        threading = "t" if self.free_threaded else ""
+        return (f"{self.platform} {self.implementation}{self.python[0]}{self.python[1]}"
+                f"{threading} glibc {self.glibc}")
+
+    @property
+    def abi(self) -> str:
+        """The interpreter's own ABI tag, as pip's tag logic (``packaging.tags``) derives it.
+
+        CPython before 3.8 is built with pymalloc (``m``), and CPython 2 for Linux with
+        4-byte unicode (``u``; conda's and the distributions' builds): ``cp27mu``,
+        ``cp36m``; from 3.8 on ``cp38``; a free-threaded 3.13+ is ``cp313t``.
+        """
+        major, minor = self.python
+        nodot = f"{major}{minor}"
+        if self.implementation != "cp":
+            return "none"
+        if self.free_threaded and (major, minor) >= (3, 13):
+            return f"cp{nodot}t"
+        if (major, minor) < (3, 3):
+            return f"cp{nodot}mu"
+        if (major, minor) < (3, 8):
+            return f"cp{nodot}m"
+        return f"cp{nodot}"
 
     def marker_environment(self) -> dict[str, str]:
         """PEP 508 marker values of the target interpreter."""
@@ -64,6 +87,11 @@ class PipTarget:
             "python_version": f"{self.python[0]}.{self.python[1]}",
             "sys_platform": facts.sys_platform,
         }
+
+
+def is_free_threaded(python_build: str | None) -> bool:
+    """True for a free-threaded CPython package (conda-forge build ``…_cp313t``)."""
+    return bool(python_build) and re.search(r"_cp3\d+t$", python_build or "") is not None
 
 
 def glibc_tuple(version: str) -> tuple[int, int]:
@@ -94,7 +122,7 @@ def supported_tags(target: PipTarget, glibc: str | None = None) -> dict[Tag, int
     nodot = f"{target.python[0]}{target.python[1]}"
     tags: list[Tag] = []
     if target.implementation == "cp":
-        tags += cpython_tags(target.python, [f"cp{nodot}"], plats)
+        tags += cpython_tags(target.python, [target.abi], plats)
     tags += compatible_tags(target.python, f"{target.implementation}{nodot}", plats)
     return {tag: i for i, tag in reversed(list(enumerate(tags)))}
 

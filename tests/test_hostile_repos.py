@@ -1,0 +1,56 @@
+"""Hostile repositories for ``init``: links in place of the files it writes, file names that
+would add a ``.dockerignore`` rule. Each case asserts the exit code, the one-line error and
+that nothing outside the repository's declared outputs changed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from support.channel import TestChannel
+from support.hostile import Workspace, assert_refused, make_workspace, run_cli, tree_state
+
+
+def write_repo(ws: Workspace, channel: TestChannel) -> Path:
+    repo = ws.proj
+    (repo / "environment.yml").write_text(
+        f"name: paper\nchannels: [{channel.name}]\ndependencies:\n  - hello-noarch\n")
+    return repo
+
+
+def init(ws: Workspace, capsys: Any, channel: TestChannel, *extra: str) -> Any:
+    return run_cli(["init", str(ws.proj), "--channel-alias", channel.alias, *extra], capsys)
+
+
+@pytest.mark.parametrize("link", ["Dockerfile", "compose.yaml", ".dockerignore", "conda-lock.yml",
+                                  "conda2docker", "README.md"])
+def test_a_link_in_place_of_an_init_output_is_never_followed(
+        tmp_path: Path, capsys: Any, small_channel: TestChannel, link: str) -> None:
+    ws = make_workspace(tmp_path)
+    write_repo(ws, small_channel)
+    target = ws.victim / ("secret.txt" if "." in link else ".ssh")
+    (ws.proj / link).symlink_to(target)
+    before = tree_state(ws.victim)
+    outcome = init(ws, capsys, small_channel, "--force", "--readme")
+    assert_refused(outcome, 2, "outside the output directory")
+    assert tree_state(ws.victim) == before
+    assert "TOP-SECRET" not in "".join(p.read_text(errors="replace") for p in ws.proj.rglob("*")
+                                       if p.is_file() and not p.is_symlink())
+
+
+@pytest.mark.parametrize("name", ["big\n!.git", "!big", "#big", "big*"])
+def test_a_large_file_with_a_hostile_name_is_excluded_by_exactly_one_pattern(
+        tmp_path: Path, capsys: Any, small_channel: TestChannel, name: str) -> None:
+    ws = make_workspace(tmp_path)
+    write_repo(ws, small_channel)
+    with (ws.proj / name).open("wb") as handle:
+        handle.truncate(2 * 1024 * 1024)
+    before = tree_state(ws.victim)
+    outcome = init(ws, capsys, small_channel, "--large-file-mb", "1")
+    assert outcome.code == 0, outcome.err
+    lines = (ws.proj / ".dockerignore").read_text().splitlines()
+    assert not [line for line in lines if line.startswith("!")]
+    assert "!.git" not in lines and ".git" in lines
+    assert tree_state(ws.victim) == before

@@ -1,0 +1,298 @@
+"""Safety checks at their edges: what a user relies on where a small slip would not show.
+
+Each test names the promise it guards. They came out of mutation testing (issue 16,
+`scripts/mutation.sh`): the cases below are where a planted bug used to pass the suite.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import stat
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from conda2docker.audit import AuditContext, audit
+from conda2docker.cli import main
+from conda2docker.errors import InputError, SourceLocation
+from conda2docker.lockfile import read_explicit
+from conda2docker.model import Lock, LockedPackage
+from conda2docker.plan.instructions import PlanError
+from conda2docker.public_index import public_file_host
+from conda2docker.read.condaspec import parse_conda_spec
+from conda2docker.read.decode import decode
+from conda2docker.render.quoting import arg_word, double_quoted, json_array, path_word, shell_word
+from conda2docker.resolve.pip.target import PipTarget, glibc_tuple, platform_tags, wheel_priority
+from fixtures.audit.cases import BASE, PLATFORM, SHA, cpkg, ctx, lock, req, spec
+
+FIXTURES = Path(__file__).parent / "fixtures" / "envs"
+EXPLICIT = FIXTURES / "explicit-linux-64.lock"
+AT = SourceLocation(Path("environment.yml"), 7, 5)
+
+# -- quoting: every line terminator and NUL is refused wherever a value lands -------------
+
+TERMINATORS = ["\n", "\r", "\x00", "\r\n"]
+
+
+@pytest.mark.parametrize("bad", TERMINATORS)
+@pytest.mark.parametrize("where", [shell_word, double_quoted, lambda v: json_array(("ok", v))])
+def test_a_value_with_a_line_terminator_never_reaches_a_dockerfile(where: Callable[[str], str],
+                                                                   bad: str) -> None:
+    for value in (f"{bad}tail", f"head{bad}", f"mid{bad}dle"):
+        with pytest.raises(PlanError):
+            where(value)
+
+
+@pytest.mark.parametrize("value", ["ok/path;", ";ok/path", "ok path", "ok/pa$th", "ok/\x00", "a\nb"])
+def test_path_words_are_checked_from_start_to_end(value: str) -> None:
+    with pytest.raises(PlanError):
+        path_word(value)
+    with pytest.raises(PlanError):
+        arg_word("${APP_UID}" + value)
+
+
+def test_plain_paths_and_arg_references_pass_unchanged() -> None:
+    assert path_word("/opt/env/lib/python3.11") == "/opt/env/lib/python3.11"
+    assert arg_word("${APP_UID}:${APP_GID}") == "${APP_UID}:${APP_GID}"
+    assert double_quoted('a"b$c\\d') == '"a\\"b\\$c\\\\d"'
+
+
+# -- the runtime user is never root ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(("flag", "value"), [("--uid", "0"), ("--gid", "0"), ("--uid", "-1"),
+                                             ("--gid", str(2**31))])
+def test_convert_refuses_a_root_or_out_of_range_runtime_user(tmp_path: Path, flag: str, value: str,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    assert main(["convert", str(EXPLICIT), "-o", str(out), flag, value]) == 2
+    err = capsys.readouterr().err
+    assert ("UID" in err or "GID" in err) and "Traceback" not in err
+    assert not (out / "Dockerfile").exists()
+
+
+def test_convert_accepts_the_smallest_non_root_ids(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert main(["convert", str(EXPLICIT), "-o", str(out), "--uid", "1", "--gid", "1"]) == 0
+    assert 'APP_UID="1"' in (out / "Dockerfile").read_text() or "APP_UID=1" in (out / "Dockerfile").read_text()
+
+
+# -- generated files: modes, --check, the .dockerignore ----------------------------------------
+
+
+@pytest.fixture()
+def converted(tmp_path: Path) -> Path:
+    out = tmp_path / "out"
+    assert main(["convert", str(EXPLICIT), "-o", str(out)]) == 0
+    return out
+
+
+def test_generated_files_are_world_readable_and_not_executable(converted: Path) -> None:
+    files = [p for p in converted.rglob("*") if p.is_file()]
+    assert files
+    for path in files:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        assert mode == 0o644, f"{path.relative_to(converted)} has mode {mode:o}"
+
+
+def test_check_fails_when_a_generated_file_was_deleted(converted: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["convert", str(EXPLICIT), "-o", str(converted), "--check"]) == 0
+    victims = [p for p in sorted(converted.rglob("*")) if p.is_file()]
+    for victim in victims:
+        content = victim.read_bytes()
+        victim.unlink()
+        capsys.readouterr()
+        assert main(["convert", str(EXPLICIT), "-o", str(converted), "--check"]) == 1, victim
+        assert victim.name in capsys.readouterr().out
+        victim.write_bytes(content)
+        victim.chmod(0o644)
+
+
+def test_dockerignore_excludes_everything_first(converted: Path) -> None:
+    rules = [line for line in (converted / ".dockerignore").read_text().splitlines()
+             if line and not line.startswith("#")]
+    assert rules[0] == "*", "the context must start from nothing"
+    assert all(rule.startswith("!") for rule in rules[1:])
+    for secret in (".env", ".ssh", ".git", "id_rsa", "*.pem", "data"):
+        assert f"!{secret}" not in rules
+
+
+# -- hash forms in explicit locks ------------------------------------------------------------
+
+
+def _explicit(tmp_path: Path, fragment: str) -> Path:
+    url = "https://conda.anaconda.org/conda-forge/linux-64/zlib-1.3.1-hb9d3cd8_2.conda"
+    path = tmp_path / "explicit.lock"
+    path.write_text(f"# platform: linux-64\n@EXPLICIT\n{url}#{fragment}\n")
+    return path
+
+
+def test_an_explicit_md5_is_kept_as_md5(tmp_path: Path) -> None:
+    md5 = "c9f075ab2f33b3bbee9e62d4ad0a6cd8"
+    (package,) = read_explicit(_explicit(tmp_path, md5)).packages
+    assert (package.md5, package.sha256) == (md5, None)
+
+
+def test_an_explicit_sha256_is_never_taken_for_an_md5(tmp_path: Path) -> None:
+    sha = hashlib.sha256(b"zlib").hexdigest()
+    (package,) = read_explicit(_explicit(tmp_path, f"sha256:{sha}")).packages
+    assert package.sha256 == sha
+    assert package.md5 is None
+
+
+# -- the pip target -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("platform", "arch"), [("linux-64", "x86_64"), ("linux-aarch64", "aarch64"),
+                                                ("linux-ppc64le", "ppc64le"), ("linux-s390x", "s390x")])
+def test_linux_platform_tags_name_the_target_architecture(platform: str, arch: str) -> None:
+    tags = platform_tags(PipTarget(platform=platform, glibc="2.28"))
+    assert tags[0] == f"manylinux_2_28_{arch}" and tags[-1] == f"linux_{arch}"
+    assert all(tag.endswith(f"_{arch}") for tag in tags)
+    assert f"manylinux2014_{arch}" in tags  # glibc 2.17, the legacy alias
+    assert "manylinux_2_29_" + arch not in tags  # newer than the base image
+
+
+def test_a_wheel_ranks_by_the_best_of_its_platform_tags() -> None:
+    target = PipTarget(platform="linux-64", python_version="3.11.7", glibc="2.36")
+    best = wheel_priority("x-1.0-cp311-cp311-manylinux_2_28_x86_64.whl", target)
+    older = wheel_priority("x-1.0-cp311-cp311-manylinux_2_17_x86_64.whl", target)
+    both = wheel_priority("x-1.0-cp311-cp311-manylinux_2_17_x86_64.manylinux_2_28_x86_64.whl", target)
+    assert best is not None and older is not None and both is not None
+    assert best < older and both == best
+    assert wheel_priority("x-1.0-cp311-cp311-manylinux_2_39_x86_64.whl", target) is None
+
+
+# -- audit rules at their boundaries ----------------------------------------------------------
+
+
+def _vcs(ref: str) -> AuditContext:
+    url = "https://github.com/x/y.git"
+    return ctx(spec(pip=(req(f"git+{url}@{ref}", "vcs", name="y", url=url, vcs="git", ref=ref),)))
+
+
+@pytest.mark.parametrize(("ref", "fires"), [
+    ("master", True),
+    ("deadbeef", True),                # hex-looking branch name: pip resolves it as a ref
+    (SHA[:12], True),                  # abbreviated commit: not a pin for pip either
+    (SHA[:39], True),
+    (SHA, False),                      # the full commit id, as pip's looks_like_hash wants
+    (SHA.upper(), False),
+    (SHA + "0", True),
+])
+def test_only_a_full_commit_id_pins_a_git_requirement(ref: str, fires: bool) -> None:
+    assert bool(audit(_vcs(ref), select=["R502"])) is fires
+
+
+def _wheel_lock(tag: str) -> Lock:
+    url = f"https://{public_file_host()}/packages/aa/bb/x-1.0-cp311-cp311-{tag}.whl"
+    return lock(*BASE, LockedPackage("x", "1.0", "pip", PLATFORM, url, sha256="0" * 64))
+
+
+def _conda_lock(glibc: str) -> Lock:
+    return lock(*BASE, cpkg("libx", deps={"__glibc": f">={glibc},<3.0.a0"}))
+
+
+@pytest.mark.parametrize(("needed", "fires"), [("2.35", False), ("2.36", False), ("2.37", True)])
+def test_glibc_equal_to_the_base_image_is_enough(needed: str, fires: bool) -> None:
+    major, minor = needed.split(".")
+    wheel = _wheel_lock(f"manylinux_{major}_{minor}_x86_64")
+    assert bool(audit(ctx(spec(), wheel, glibc="2.36"), select=["S304"])) is fires
+    assert bool(audit(ctx(spec(), _conda_lock(needed), glibc="2.36"), select=["S304"])) is fires
+
+
+# -- pip targets for every platform a lock can name --------------------------------------------
+
+
+def test_macos_targets_accept_their_own_deployment_targets() -> None:
+    arm = platform_tags(PipTarget(platform="osx-arm64"))
+    intel = platform_tags(PipTarget(platform="osx-64"))
+    assert arm[0] == "macosx_11_0_arm64" and "macosx_11_0_universal2" in arm
+    assert not any(tag.endswith("_x86_64") for tag in arm)
+    assert "macosx_10_13_x86_64" in intel and "macosx_10_14_x86_64" not in intel
+    assert not any("manylinux" in tag for tag in arm + intel)
+
+
+def test_windows_targets_take_win_amd64_wheels_only() -> None:
+    assert platform_tags(PipTarget(platform="win-64")) == ["win_amd64"]
+
+
+def test_legacy_manylinux_aliases_sit_at_their_own_glibc() -> None:
+    tags = platform_tags(PipTarget(platform="linux-64", glibc="2.17"))
+    assert tags[:2] == ["manylinux_2_17_x86_64", "manylinux2014_x86_64"]
+    assert tags.index("manylinux2010_x86_64") == tags.index("manylinux_2_12_x86_64") + 1
+    assert tags.index("manylinux1_x86_64") == tags.index("manylinux_2_5_x86_64") + 1
+    i686 = platform_tags(PipTarget(platform="linux-32", glibc="2.17"))
+    if i686[0].endswith("_i686"):  # where the platform table maps linux-32 to i686
+        assert "manylinux1_i686" in i686
+
+
+def test_glibc_versions_read_as_major_minor() -> None:
+    assert glibc_tuple("2") == (2, 0)
+    assert glibc_tuple("2.36") == (2, 36)
+    assert glibc_tuple("2.28.1") == (2, 28)
+
+
+# -- conda spec edges --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "version", "build", "channel"), [
+    ("numpy[version='1.2.*']", "1.2.*", None, None),
+    ('numpy[version="1.2.*", build=py3*]', "1.2.*", "py3*", None),
+    ("numpy[channel=conda-forge]", "", None, "conda-forge"),
+])
+def test_bracket_items(text: str, version: str, build: str | None, channel: str | None) -> None:
+    dependency = parse_conda_spec(text).dependency
+    assert (dependency.version, dependency.build, dependency.channel) == (version, build, channel)
+
+
+@pytest.mark.parametrize("text", ["numpy[=1.0]", "numpy[version]", "numpy[build=x,Version=1]",
+                                  "numpy[license=BSD]"])
+def test_bracket_items_conda_would_reject_are_refused(text: str) -> None:
+    with pytest.raises(InputError):
+        parse_conda_spec(text)
+
+
+@pytest.mark.parametrize(("url", "channel"), [
+    ("https://conda.anaconda.org/conda-forge/linux-64/zlib-1.3.1-h4ab18f5_1.conda",
+     "https://conda.anaconda.org/conda-forge"),
+    ("https://conda.anaconda.org/conda-forge/linux-64/zlib-1.3.1-h4ab18f5_1.conda#a" + "0" * 31,
+     "https://conda.anaconda.org/conda-forge"),
+    ("https://repo.example.org/ch/sub/linux-64/zlib-1.3.1-h4ab18f5_1.tar.bz2",
+     "https://repo.example.org/ch/sub"),
+])
+def test_package_url_dependencies_name_their_channel(url: str, channel: str) -> None:
+    dependency = parse_conda_spec(url).dependency
+    assert (dependency.name, dependency.version, dependency.build, dependency.channel) == (
+        "zlib", "==1.3.1", "h4ab18f5_1", channel)
+
+
+@pytest.mark.parametrize("url", ["https://host/zlib-1.3.1-h4ab18f5_1.conda",
+                                 "https://host/linux-64/zlib-1.3.1.conda",
+                                 "https://host/ch/linux-64/"])
+def test_package_urls_without_channel_subdir_and_file_are_refused(url: str) -> None:
+    with pytest.raises(InputError) as caught:
+        parse_conda_spec(url, AT)
+    assert caught.value.location == AT
+
+
+# -- where a file stops being text -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("data", "line", "column"), [
+    (b"abc\xff", 1, 4),
+    (b"name: x\ndependencies:\n  - ab\xffc\n", 3, 7),
+    (b"\xe2\x82\xac\xe2\x82\xac\n\xc3", 2, 1),
+])
+def test_an_undecodable_byte_is_pointed_at_exactly(tmp_path: Path, data: bytes, line: int,
+                                                   column: int) -> None:
+    path = tmp_path / "environment.yml"
+    with pytest.raises(InputError) as caught:
+        decode(data, path)
+    error = caught.value
+    assert (error.location.line, error.location.column) == (line, column)  # type: ignore[union-attr]
+    assert error.message.count("0x") == 1
+    shown = error.message.split("0x", 1)[1].split(")")[0]
+    assert shown == data[data.index(b"\xff") if b"\xff" in data else -1:][:1].hex()
