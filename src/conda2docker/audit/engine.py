@@ -31,13 +31,23 @@ def audit(
     return sorted(with_chains(findings, ctx), key=sort_key)
 
 
-def enrich(static: Iterable[Finding], solved: Iterable[Finding]) -> list[Finding]:
+SOLVED_VALUE = frozenset({"G402", "G405"})
+"""Rules whose subject is a value the lock decides (the CUDA version): the solve's finding
+replaces the file's guess instead of standing beside it."""
+
+
+def enrich(static: Iterable[Finding], solved: Iterable[Finding], *,
+           complete: bool = True) -> list[Finding]:
     """The static findings, with what the solve found added (not replacing them).
 
     A finding both steps make (same rule and subject) is kept once, as the solve wrote
-    it (it knows versions and platforms), at the file's line when the static one had it.
+    it (it knows versions and platforms), at the file's line when the static one had it;
+    for :data:`SOLVED_VALUE` rules the solve's findings replace the static ones when the solve
+    was ``complete`` (a lock that left a pin out says nothing about what the pin asked for).
     """
-    static = list(static)
+    solved = list(solved)
+    decided = {f.code for f in solved if f.code in SOLVED_VALUE} if complete else set()
+    static = [f for f in static if f.code not in decided]
     at_line = {(f.code, f.subject): f.location for f in static if f.location is not None}
     merged: dict[tuple[str, str], list[Finding]] = {}
     for finding in solved:

@@ -88,7 +88,10 @@ def audit_targets(spec: EnvSpec, resolution: Resolution | None, platforms: Seque
 
         solved = audit(context(resolution), select=select, ignore=ignore)
         if static_first and resolution is not None:
-            solved = enrich(audit(context(None), select=select, ignore=ignore), solved)
+            complete = not resolution.unavailable and not any(
+                c.code in ("C109", "P207") for c in resolution.changes)
+            solved = enrich(audit(context(None), select=select, ignore=ignore), solved,
+                            complete=complete)
         findings.update(solved)
     return sorted(findings, key=sort_key)
 
