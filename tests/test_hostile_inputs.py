@@ -351,3 +351,40 @@ def test_more_items_than_the_cap_are_refused_quickly_with_the_place(ws: Workspac
     env.write_text("name: x\ndependencies: [" + ", ".join(f"p{n}" for n in range(12_000)) + "]\n")
     line = assert_refused(guarded_run(ws, capsys, ["inspect", str(env)]), 2, "more than 10,000 YAML items")
     assert "environment.yml:2:" in line
+
+
+# ------------------------------------------------------------------ local pip files while locking
+
+LOCAL_PIP = {
+    "corrupt-sdist": ("bad-1.0.tar.gz", b"not a tar", 3, "not a readable"),
+    "corrupt-wheel": ("bad-1.0-py3-none-any.whl", b"not a zip", 3, "not a readable"),
+    "corrupt-zip-sdist": ("bad-1.0.zip", b"PK\x03\x04broken", 3, "not a readable"),
+    "fifo": ("fifo-1.0.tar.gz", None, 2, "not a regular file"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(LOCAL_PIP))
+def test_a_hostile_local_pip_file_is_one_line_while_locking(ws: Workspace, capsys: Any, test_channel: TestChannel,
+                                                           case: str) -> None:
+    name, data, code, needle = LOCAL_PIP[case]
+    if data is None:
+        os.mkfifo(ws.proj / name)
+    else:
+        (ws.proj / name).write_bytes(data)
+    env = _env_with_pip_line(ws, f"./{name}")
+    env.write_text(env.read_text().replace("name: x\n", f"name: x\nchannels: [{test_channel.name}]\n")
+                   .replace("  - python\n", "  - python=3.11\n"))
+    outcome = guarded_run(ws, capsys, ["lock", str(env), "-o", str(ws.out / "conda-lock.yml"), "--offline",
+                                       "--solver", "rattler", "--channel-alias", test_channel.alias])
+    assert needle in assert_refused(outcome, code)
+
+
+@pytest.mark.parametrize("dependencies", ["[]", "", "\n  - pip:\n    - --index-url https://pypi.org/simple"])
+def test_an_environment_without_packages_is_refused_not_converted_to_an_empty_image(
+        ws: Workspace, capsys: Any, small_channel: TestChannel, dependencies: str) -> None:
+    env = ws.proj / "environment.yml"
+    env.write_text(f"name: x\nchannels: [{small_channel.name}]\ndependencies: {dependencies}\n")
+    outcome = guarded_run(ws, capsys, ["convert", str(env), "-o", str(ws.out), "--channel-alias",
+                                       small_channel.alias, "--solver", "rattler", "--offline"])
+    assert "lists no packages" in assert_refused(outcome, 2, "environment.yml")
+    assert not ws.out.exists()

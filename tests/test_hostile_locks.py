@@ -238,3 +238,12 @@ def test_any_mangled_lock_gives_success_or_one_line(tmp_path: Path, capsys: Any,
             for path in ws.out.rglob("*"):
                 if path.is_file():
                     assert all(ord(c) >= 32 or c in "\n\t" for c in path.read_text(errors="replace")), path
+
+
+def test_a_bad_package_is_located_at_its_entry(ws: Workspace, capsys: Any) -> None:
+    document = set_path(good_lock(), "package.2.url", f"{CF}/linux-64/..%2F..%2Fnumpy-1-0.conda")
+    outcome = convert_doc(ws, capsys, document)
+    line = assert_refused(outcome, 2, "package 'numpy'")
+    text = (ws.proj / "conda-lock.yml").read_text().splitlines()
+    number = int(line.split("conda-lock.yml:")[1].split(":")[0])
+    assert text[number - 1] == "- name: numpy"

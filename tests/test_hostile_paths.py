@@ -360,7 +360,78 @@ def test_packages_from_a_local_channel_are_vendored_without_being_asked(ws: Work
     (ws.proj / "conda-lock.yml").write_text(base_lock(ws))
     outcome = convert(ws, capsys)
     assert outcome.code == 0, outcome.err
-    assert "local file:// channel" in outcome.err and "vendored" in outcome.err
+    assert "local file:// URLs" in outcome.err and "vendored" in outcome.err
     assert (ws.out / "vendor" / "channel" / "linux-64" / "zlib-1.3.1-h0_0.conda").is_file()
     explicit = (ws.out / "conda2docker" / "conda-linux-64.lock").read_text()
     assert ws.chan.as_uri() not in explicit  # the build installs the copy in the context
+
+
+@pytest.mark.parametrize("where", ["/proc/c2d-h15-out", "/dev/null/out", "/proc/self/fd/0/out"])
+def test_an_output_that_cannot_be_written_is_one_line(ws: Workspace, capsys: Any, where: str) -> None:
+    (ws.proj / "conda-lock.yml").write_text(base_lock(ws))
+    before = tree_state(ws.root, skip=ws.out)
+    outcome = run_cli(["convert", str(ws.proj / "conda-lock.yml"), "-o", where], capsys)
+    assert outcome.code in (1, 2), outcome.err
+    assert len(outcome.error_lines) == 1 and "Traceback" not in outcome.err
+    assert tree_state(ws.root, skip=ws.out) == before
+
+
+def test_an_output_given_as_a_dangling_symlink_is_created_where_it_points(ws: Workspace, capsys: Any) -> None:
+    """The user named that link: its target is the output (nothing else is written)."""
+    (ws.proj / "conda-lock.yml").write_text(base_lock(ws))
+    link = ws.proj / "out-link"
+    link.symlink_to(ws.proj / "real-out")
+    assert run_cli(["convert", str(ws.proj / "conda-lock.yml"), "-o", str(link)], capsys).code == 0
+    assert (ws.proj / "real-out" / "Dockerfile").is_file()
+
+
+@pytest.mark.parametrize("pyproject", [
+    "build-system = 1\n", "[build-system]\nrequires = 5\n", "[build-system]\nrequires = [1, 2]\n",
+    '[build-system]\nrequires = ["--index-url=https://evil", "x\\ny"]\n', "not toml [[[\n", "\x00\x01",
+])
+def test_build_requirements_of_a_hostile_pyproject_are_safe(tmp_path: Path, pyproject: str) -> None:
+    from conda2docker.context import DEFAULT_BUILD_REQUIRES, build_requires
+
+    (tmp_path / "pyproject.toml").write_text(pyproject)
+    requires = build_requires(tmp_path)
+    assert all(not r.startswith("-") and "\n" not in r for r in requires)
+    assert requires in (DEFAULT_BUILD_REQUIRES, ())  # nothing hostile is kept
+
+
+@pytest.mark.parametrize("data", [b"not a tar", b"\x1f\x8b\x08broken gzip", b""])
+def test_build_requirements_of_a_corrupt_archive_are_the_default(tmp_path: Path, data: bytes) -> None:
+    from conda2docker.context import DEFAULT_BUILD_REQUIRES, build_requires
+
+    for name in ("x-1.tar.gz", "x-1.zip"):
+        (tmp_path / name).write_bytes(data)
+        assert build_requires(tmp_path / name) == DEFAULT_BUILD_REQUIRES
+
+
+@pytest.mark.parametrize("fmt", ["dot", "json", "graphml"])
+def test_a_graph_of_names_differing_only_in_case_is_written(ws: Workspace, capsys: Any, fmt: str) -> None:
+    entries = [conda_entry(name, f"https://c.example/c/linux-64/{name}-1-h0_0.conda", md5=MD5,
+                           extra="") .replace("dependencies: {}", f"dependencies: {deps}")
+               for name, deps in (("Python", "{}"), ("numpy", "{python: '>=3'}"), ("python", "{Python: ''}"))]
+    (ws.proj / "conda-lock.yml").write_text(lock_text(entries))
+    outcome = run_cli(["graph", str(ws.proj / "conda-lock.yml"), "--format", fmt], capsys)
+    assert outcome.code == 0, outcome.err
+    assert "Python" in outcome.out
+
+
+def test_a_local_wheel_inside_the_tree_is_vendored_without_being_asked(ws: Workspace, capsys: Any) -> None:
+    wheel = ws.proj / "wheels" / "mywheel-1.0-py3-none-any.whl"
+    wheel.parent.mkdir()
+    wheel.write_bytes(b"wheel bytes")
+    sha = hashlib.sha256(b"wheel bytes").hexdigest()
+    entries = []
+    for name in ("python", "pip"):  # from the local channel: vendoring needs no network
+        url, md5, sha_conda = package_file(ws, f"{name}-3.11.0-h0_0.conda", name.encode())
+        entries.append(conda_entry(name, url, md5=md5, sha256=sha_conda))
+    (ws.proj / "conda-lock.yml").write_text(lock_text([*entries, pip_entry("mywheel", wheel.as_uri(), sha256=sha)]))
+    before = tree_state(ws.root, skip=ws.out)
+    outcome = convert(ws, capsys)
+    assert outcome.code == 0, outcome.err
+    assert "local file:// URLs" in outcome.err
+    assert (ws.out / "vendor" / "pip" / wheel.name).read_bytes() == b"wheel bytes"
+    assert ws.proj.as_uri() not in (ws.out / "conda2docker" / "requirements.pip.txt").read_text()
+    assert tree_state(ws.root, skip=ws.out) == before

@@ -181,9 +181,13 @@ def _audit(spec: EnvSpec, resolution: Resolution, platform: str, *,
 
 
 def local_channel_packages(lock: Lock, platform: str) -> list[str]:
-    """The conda packages of ``platform`` that come from a local (``file://``) channel: no
-    ``docker build`` can fetch them, so they must be in the context."""
-    return [p.name for p in lock.conda_packages(platform) if p.url.startswith("file:")]
+    """The packages of ``platform`` whose files are local (``file://`` conda channels, local
+    wheels and sdists): no ``docker build`` can fetch them, so they must be in the context.
+    (Local source directories are always copied into ``sources/``.)"""
+    conda = [p.name for p in lock.conda_packages(platform) if p.url.startswith("file:")]
+    pip = [p.name for p in lock.pip_packages(platform)
+           if p.url.startswith("file:") and p.artifact in ("wheel", "sdist")]
+    return conda + pip
 
 
 def _plan_options(request: ConvertRequest, variant: Variant, cuda: str | None, digest: str,
@@ -228,9 +232,9 @@ def _variant(request: ConvertRequest, name: Variant, spec: EnvSpec, resolution: 
     if local and not request.vendor:
         shown = ", ".join(local[:3]) + (f" and {len(local) - 3} more" if len(local) > 3 else "")
         plan = replace(plan, notes=(*plan.notes, (
-            f"{name}: {shown} come from a local file:// channel, which no docker build can "
-            "reach: every package file is vendored into the context (hash-checked), as with "
-            "--vendor")))
+            f"{name}: {shown} come from local file:// URLs (a local channel or local "
+            "archives), which no docker build can reach: every package file is vendored into "
+            "the context (hash-checked), as with --vendor")))
     return SolvedVariant(name, resolution, serialized, plan, tuple(findings), options, gaps)
 
 
@@ -262,6 +266,10 @@ def solve_variants(request: ConvertRequest) -> tuple[list[SolvedVariant], list[s
     from conda2docker.platforms import first_target
 
     spec = read_spec(request.env_file, first_target(request.platforms), lock_platforms="target")
+    if spec.lock is None and not spec.conda and not spec.pip:
+        raise InputError("the environment lists no packages: the image would hold an empty "
+                         "environment", fix="add the packages it needs under 'dependencies:'",
+                         location=SourceLocation(spec.source))
     notes: list[str] = []
     spec = _chosen_categories(spec, request.categories, notes)
     intent = from_spec(spec)
@@ -452,8 +460,11 @@ def _parse_mirrors(mirrors: Sequence[str]) -> list[tuple[str, str]]:
 
 def convert(request: ConvertRequest, echo: Echo = lambda _line: None) -> ConvertResult:
     from conda2docker.context import populate, preflight
+    from conda2docker.credentials import redact
     from conda2docker.outputs import differing, write_files
 
+    shown_echo = echo
+    echo = lambda line: shown_echo(redact(line))  # noqa: E731 - notes never show a credential
     _validate(request)
     variants, notes = solve_variants(request)
     first = variants[0].resolution

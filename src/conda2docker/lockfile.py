@@ -18,6 +18,7 @@ from typing import Any
 
 from conda2docker.errors import InputError, SourceLocation
 from conda2docker.model import Lock, LockedPackage
+from conda2docker.vcs import is_full_commit
 
 GENERATOR = "conda2docker"
 ROOTS_KEY = "conda2docker.roots"
@@ -107,8 +108,12 @@ def lock_from_mapping(data: Any, path: Path) -> Lock:
         where = f"package #{index + 1}"
         if not isinstance(entry, dict):
             raise InputError(f"{where} is not a mapping", location=SourceLocation(path))
-        packages.append(check_locked_package(_package_from_mapping(entry, path, where),
-                                             SourceLocation(path)))
+        package = _package_from_mapping(entry, path, where)
+        try:
+            packages.append(check_locked_package(package, SourceLocation(path)))
+        except InputError as error:
+            raise InputError(f"package '{package.name[:80]}': {error.message}", fix=error.fix,
+                             location=error.location) from None
     _check_metadata(meta, path)
     platforms = tuple(str(p) for p in meta.get("platforms") or sorted({p.platform for p in packages}))
     channels = tuple(_channel_url(c) for c in meta.get("channels") or ())
@@ -129,7 +134,6 @@ def lock_from_mapping(data: Any, path: Path) -> Lock:
 
 
 _PLATFORM = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
-_GIT_COMMIT = re.compile(r"^[0-9a-f]{40}$")
 _META_TYPES: dict[str, tuple[type, ...]] = {
     "platforms": (list,), "channels": (list,), "content_hash": (dict,), "sources": (list,),
     "custom_metadata": (dict,),
@@ -201,7 +205,7 @@ def check_locked_package(package: LockedPackage, location: SourceLocation) -> Lo
         check_pip_url(package.url, location=location)
     md5 = check_md5(package.md5, location=location) if package.md5 else None
     sha256 = package.sha256 or None
-    if sha256 and package.artifact == "vcs" and _GIT_COMMIT.match(sha256):
+    if sha256 and package.artifact == "vcs" and is_full_commit(sha256):
         sha256 = None  # conda-lock records a git source's commit there; the URL pins it
     sha256 = check_sha256(sha256, location=location) if sha256 else None
     if (md5, sha256) != (package.md5, package.sha256):  # '' (old locks) → None; hex lowercased
@@ -285,7 +289,26 @@ def read_conda_lock(path: Path, text: str | None = None, *,
     data = fast_parse(text, platforms)
     if data is None:
         data = _only_platforms(_load_yaml(path, text), platforms)
-    return lock_from_mapping(data, path)
+    try:
+        return lock_from_mapping(data, path)
+    except InputError as error:
+        raise _with_line(error, text) from None
+
+
+_PACKAGE_NAMED = re.compile(r"^package '([^']*)': ")
+
+
+def _with_line(error: InputError, text: str) -> InputError:
+    """The error located at its package's ``name:`` line when the reader did not know it."""
+    named = _PACKAGE_NAMED.match(error.message)
+    location = error.location
+    if named is None or location is None or location.line is not None:
+        return error
+    found = re.search(rf"^- name: ['\"]?{re.escape(named[1])}['\"]?[ \t]*$", text, re.MULTILINE)
+    if found is None:
+        return error
+    line = text.count("\n", 0, found.start()) + 1
+    return type(error)(error.message, fix=error.fix, location=SourceLocation(location.file, line, 3))
 
 
 def _only_platforms(data: Any, platforms: Collection[str] | None) -> Any:

@@ -13,6 +13,7 @@ from urllib.parse import unquote, urlsplit
 
 from conda2docker.credentials import redact
 from conda2docker.errors import InputError, SourceLocation
+from conda2docker.vcs import is_full_commit
 
 #: conda fetches packages over these (micromamba and rattler too).
 CONDA_URL_SCHEMES = frozenset({"https", "http", "file", "s3"})
@@ -30,7 +31,6 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f\x80-\x9f\u2028\u2029]")
 _UNSAFE_URL_CHAR = re.compile(r"[\x00-\x20\x7f-\U0010ffff\"'<>\\^`{|}]")
 _MD5 = re.compile(r"^[0-9a-fA-F]{32}$")
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
-_GIT_COMMIT = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
 _SUBDIR = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
 _CONDA_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-+]*$")
 _CONDA_FILE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-+!]*\.(?:conda|tar\.bz2)$")
@@ -200,7 +200,7 @@ def check_pip_name(name: object, *, location: SourceLocation | None = None) -> s
 
 def check_git_commit(commit: str, url: str) -> str:
     """A VCS source is pinned only by a full commit id (a branch or tag can move)."""
-    if not _GIT_COMMIT.match(commit):
+    if not is_full_commit(commit):
         raise _fail(f"{shown(url)} is not pinned to a full commit id",
                     "re-lock so the git reference is a 40-character commit hash", None)
     return commit

@@ -126,9 +126,7 @@ def convert_command(
         apptainer_from_image=from_image, activation=activation, check=check, force=force,
         allow_paths=tuple(allow_path or ()), categories=tuple(dict.fromkeys(category or ())),
     )
-    from conda2docker.credentials import redact
-
-    result = convert(request, echo=lambda line: typer.echo(redact(line), err=True))
+    result = convert(request, echo=lambda line: typer.echo(line, err=True))  # convert redacts
     if check:
         if result.differing:
             for path in result.differing:

@@ -151,18 +151,32 @@ def parse_core_metadata(data: bytes) -> CoreMetadata:
     )
 
 
+_ARCHIVE_ERRORS = (zipfile.BadZipFile, tarfile.TarError, EOFError, NotImplementedError)
+
+
 def wheel_metadata(data: bytes) -> bytes:
-    """The ``*.dist-info/METADATA`` member of a wheel."""
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        for member in zf.namelist():
-            parts = member.split("/")
-            if len(parts) == 2 and parts[0].endswith(".dist-info") and parts[1] == "METADATA":
-                return zf.read(member)
+    """The ``*.dist-info/METADATA`` member of a wheel (``ValueError`` for a corrupt one)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            for member in zf.namelist():
+                parts = member.split("/")
+                if len(parts) == 2 and parts[0].endswith(".dist-info") and parts[1] == "METADATA":
+                    return zf.read(member)
+    except _ARCHIVE_ERRORS as exc:
+        raise ValueError(f"not a readable wheel ({exc})") from None
     raise ValueError("the wheel has no .dist-info/METADATA")
 
 
 def sdist_pkg_info(data: bytes, filename: str) -> bytes | None:
-    """The top-level ``PKG-INFO`` of an sdist archive, or None if it has none."""
+    """The top-level ``PKG-INFO`` of an sdist archive, or None if it has none (``ValueError``
+    for a corrupt archive)."""
+    try:
+        return _sdist_pkg_info(data, filename)
+    except _ARCHIVE_ERRORS as exc:
+        raise ValueError(f"not a readable sdist ({exc})") from None
+
+
+def _sdist_pkg_info(data: bytes, filename: str) -> bytes | None:
     if filename.lower().endswith(".zip"):
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             for member in zf.namelist():

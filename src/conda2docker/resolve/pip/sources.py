@@ -164,6 +164,10 @@ def _direct(
     return Direct(canonicalize_name(raw_name), Version(version), url, sha256, meta, req.raw)
 
 
+#: The largest local wheel or sdist read into memory for its metadata.
+MAX_LOCAL_ARCHIVE = 1024 * 1024 * 1024
+
+
 def prepare_path(ctx: Context, req: PipRequirement, changes: list[ReaderChange]) -> Direct:
     path = req.path or Path(unquote(urlsplit(req.url or "").path))
     path = (path if path.is_absolute() else ctx.base_dir / path).resolve()
@@ -176,7 +180,9 @@ def prepare_path(ctx: Context, req: PipRequirement, changes: list[ReaderChange])
     if path.is_dir():
         meta = tree_metadata(ctx, path, req.raw, changes)
         return _direct(req, meta, path.as_uri(), None, "0+local", changes)
-    data = path.read_bytes()
+    from conda2docker.read.decode import read_limited
+
+    data = read_limited(path, limit=MAX_LOCAL_ARCHIVE, what="local pip archive", location=req.location)
     meta = archive_metadata(ctx, data, path.name, path)
     return _direct(req, meta, path.as_uri(), hashlib.sha256(data).hexdigest(), "0+local", changes)
 
