@@ -173,7 +173,10 @@ class PipReader:
                 try:
                     self.add_line(line, SourceLocation(path, number, column), path.parent)
                 except InputError as error:
-                    problems.add(self._shown(error, path, what, flag))
+                    shown = self._shown(error, path, what, flag)
+                    if shown is not error:
+                        raise shown from None  # a file outside the folder: its first bad line
+                    problems.add(error)
         finally:
             self._reading.pop()
         problems.raise_all()
