@@ -14,9 +14,11 @@ from conda2docker.pipeline import read_spec
 RULES = {rule.code: rule for rule in all_rules()}
 DESCRIBED = {"S304"}
 """Examples told in comments: they need a lock with a binary built for a newer glibc."""
-NEEDS_A_SOLVE = {"C101", "C105", "C106", "C107", "P201", "P205", "S302", "S306"}
-"""Rules about what the solve answered (a package in no channel, a channel added or left out,
-a relaxed pin): their examples read and audit cleanly, and fire once the input is locked."""
+NEEDS_A_SOLVE = {"C101", "C105", "C106", "C107", "C108", "C109", "P201", "P205", "P207", "P208",
+                 "S302", "S306"}
+"""Rules about what the solve or the index answered (a package or version in no channel, a
+failed solve, a channel added or left out, a relaxed pin, a pin without a wheel): their
+examples read and audit cleanly, and fire once the input is locked or the index is asked."""
 
 
 def _example_file(rule: Rule, tmp_path: Path) -> Path:

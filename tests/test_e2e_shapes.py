@@ -1,6 +1,7 @@
 """CPU shapes the other end-to-end tests leave out, built by the engine offline and verified.
 
-* ``env`` + ``wheels`` + ``pip`` where every source is pure Python: the audit finds no
+* ``env`` + ``wheels`` + ``pip`` where every source is pure Python (an sdist from the index,
+  looked into by the audit, and a local tree): the audit finds no
   toolchain, so the wheels stage builds on ``env`` and has no compiler at all (checked in
   the stage itself, built with ``target``), while a registry wheel goes through ``pip``.
 * A compile stage judged by what its base provides: an image with gcc, g++ and make but no
@@ -58,6 +59,7 @@ def test_pure_python_sources_build_without_any_compiler(
     env.write_text(
         "name: pure-builds\nchannels:\n  - c2d-test\ndependencies:\n  - python=3.11\n  - pip\n"
         f"  - pip:\n    - --index-url {local_pypi.url}\n    - c2d-pure==1.0\n"
+        "    - c2d-sdistonly==0.5\n"  # an sdist from the index: the audit looks inside it
         f"    - {pure_local_package(tmp_path)}\n"
     )
     out = tmp_path / "out"
@@ -72,7 +74,8 @@ def test_pure_python_sources_build_without_any_compiler(
     code, output = run_in_image(docker_client, wheels, ["sh", "-c", NO_COMPILER])
     assert output.strip() == "no-compiler", output
     code, output = run_in_image(docker_client, wheels, ["sh", "-c", "ls /tmp/c2d/wheels"])
-    assert output.split() == ["c2d_purelocal-0.4-py3-none-any.whl"], output
+    assert output.split() == ["c2d_purelocal-0.4-py3-none-any.whl",
+                              "c2d_sdistonly-0.5-py3-none-any.whl"], output
 
     tag = image_tag_factory("shapes-pure")
     assert main(["build", str(out), "--tag", tag, "--network", "none", "--quiet"]) == 0
@@ -80,10 +83,13 @@ def test_pure_python_sources_build_without_any_compiler(
     assert main(["verify", tag, "--format", "json", "--lock", str(out / "conda-lock.yml")]) == 0
     report = json.loads(capsys.readouterr().out)
     got = {c["id"]: c["status"] for c in report["checks"]}
-    for check in ("user", "compilers", "import:c2d-pure", "import:c2d-purelocal", "entry:c2d-purelocal"):
+    for check in ("user", "compilers", "import:c2d-pure", "import:c2d-purelocal", "entry:c2d-purelocal",
+                  "import:c2d-sdistonly", "entry:c2d-sdistonly"):
         assert got[check] == "pass", (check, report["checks"])
     code, output = run_in_image(docker_client, tag, ["c2d-purelocal"])
     assert (code, output.strip()) == (0, "hello from c2d-purelocal")
+    code, output = run_in_image(docker_client, tag, ["c2d-sdistonly"])
+    assert (code, output.strip()) == (0, "hello from c2d-sdistonly")
 
 
 def test_a_compile_base_is_judged_by_its_tools_not_a_package_name(

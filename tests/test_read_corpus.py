@@ -18,7 +18,6 @@ FILES = sorted(p.name for p in CORPUS.iterdir()) if CORPUS.is_dir() else ["(corp
 # Files that must fail, and the words their error has to contain.
 EXPECTED_ERRORS = {
     "broadinstitute__gatk__scripts__gatkcondaenv.yml.template": "$tensorFlowDependency",
-    "talmolab__flybody__environment.yml": "requirements.txt does not exist",
 }
 
 
@@ -60,7 +59,16 @@ def test_corpus_file_reads_or_fails_actionably(corpus_envs: Path, name: str, pla
                 "R509",
                 "R510",
                 "R511",
+                "R512",
             }
+
+
+def test_missing_requirements_file_is_a_change_not_an_abort(corpus_envs: Path) -> None:
+    spec = read(corpus_envs, "talmolab__flybody__environment.yml")
+    [missing] = [c for c in spec.changes if c.code == "R512"]
+    assert "requirements.txt does not exist" in missing.reason
+    assert missing.location is not None and missing.location.line is not None
+    assert {d.name for d in spec.conda} >= {"python", "pip"}
 
 
 def test_windows_export(corpus_envs: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conda2docker.errors import InputError, SourceLocation
+from conda2docker.errors import InputError, InputErrors, SourceLocation
 from conda2docker.model import EnvSpec, ReaderChange
 from conda2docker.read import parse_environment, read_environment
 
@@ -320,11 +320,63 @@ def test_pip_forms_fixture() -> None:
     assert {s for c, s in codes(spec) if c == "S305"} == {"pywin32", "tomli"}
 
 
-def test_missing_requirements_file_is_an_error_at_the_r_line() -> None:
+def test_missing_requirements_file_is_a_change_at_the_r_line() -> None:
+    spec = read_environment(FIXTURES / "pip_missing_include.yml")
+    missing = change(spec, "R512")
+    assert missing.location == SourceLocation(FIXTURES / "pip_missing_include.yml", 5, 9)
+    assert "does-not-exist.txt does not exist" in missing.reason
+
+
+def test_a_lock_needs_the_missing_requirements_file() -> None:
+    from conda2docker.resolve import ResolveOptions, resolve
+
+    spec = read_environment(FIXTURES / "pip_missing_include.yml")
     with pytest.raises(InputError) as caught:
-        read_environment(FIXTURES / "pip_missing_include.yml")
+        resolve(spec, ResolveOptions(offline=True))
     assert caught.value.location == SourceLocation(FIXTURES / "pip_missing_include.yml", 5, 9)
-    assert "does-not-exist.txt does not exist" in caught.value.message
+    assert "does-not-exist.txt does not exist" in caught.value.one_line()
+
+
+ALL_WRONG = """\
+name: broken
+channels:
+  - default
+  - conda-forge
+dependencies:
+  - python=3.11
+  - 42
+  - numpy=1.26
+  - pip:
+    - somepkg=0.15.0
+    - requests==2.31
+    - $TOKEN
+    - other==1.0; python_version >
+"""
+
+
+def test_every_problem_of_a_file_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "environment.yml"
+    path.write_text(ALL_WRONG)
+    with pytest.raises(InputErrors) as caught:
+        read_environment(path)
+    lines = caught.value.lines()
+    assert [line.split(": ", 1)[0] for line in lines] == [
+        f"{path}:3:5", f"{path}:7:5", f"{path}:10:7", f"{path}:12:7", f"{path}:13:7"]
+    assert "fix: write `defaults`" in lines[0]
+    assert "fix: write `somepkg==0.15.0`" in lines[2]
+    assert all("; fix: " in line and "\n" not in line for line in lines)
+
+
+def test_problems_stop_at_a_sane_limit(tmp_path: Path) -> None:
+    from conda2docker.errors import MAX_PROBLEMS
+
+    path = tmp_path / "environment.yml"
+    path.write_text("dependencies:\n  - pip:\n" + "".join(f"    - p{i}=1\n" for i in range(80)))
+    with pytest.raises(InputErrors) as caught:
+        read_environment(path)
+    lines = caught.value.lines()
+    assert len(lines) == MAX_PROBLEMS + 1
+    assert lines[-1] == f"... and {80 - MAX_PROBLEMS} more problem(s) not shown"
 
 
 # -- templates ------------------------------------------------------------------------

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from conda2docker.errors import InputError, SourceLocation
+from conda2docker.errors import InputError, InputErrors, SourceLocation
 from conda2docker.read.piplines import PipReader, logical_lines, parse_requirement
 
 ROOT = Path("/project")
@@ -317,13 +319,29 @@ def test_requirements_files_are_read_recursively(tmp_path: Path) -> None:
     assert httpx.location == SourceLocation(tmp_path / "sub" / "base.txt", 4, 1)
 
 
-def test_missing_requirements_file_names_the_line_that_includes_it(tmp_path: Path) -> None:
+def test_missing_requirements_file_is_a_change_at_the_line_that_includes_it(tmp_path: Path) -> None:
     at = SourceLocation(tmp_path / "environment.yml", 20, 7)
-    with pytest.raises(InputError) as caught:
-        reader(root=tmp_path).add_line("-r requirements.txt", at)
-    assert caught.value.location == at
-    assert "does not exist" in caught.value.message
-    assert str(tmp_path / "requirements.txt") in caught.value.message
+    pip = reader(root=tmp_path)
+    pip.add_line("-r requirements.txt", at)
+    pip.add_line("numpy==1.26.4", at)
+    [missing] = pip.changes
+    assert (missing.code, missing.location, missing.subject) == (
+        "R512", at, str(tmp_path / "requirements.txt"))
+    assert "does not exist" in missing.reason
+    assert [r.name for r in pip.requirements] == ["numpy"]
+
+
+def test_every_bad_line_of_a_requirements_file_at_once(tmp_path: Path) -> None:
+    (tmp_path / "reqs.txt").write_text("somepkg=0.15.0\nnumpy==1.26\nbad pkg ===\n"
+                                       "other[x]=2.0; python_version<'3.12'\n")
+    with pytest.raises(InputErrors) as caught:
+        reader(root=tmp_path).add_line("-r reqs.txt", SourceLocation(tmp_path / "e.yml", 1, 1))
+    lines = caught.value.lines()
+    assert len(lines) == 3
+    assert lines[0].startswith(f"{tmp_path / 'reqs.txt'}:1:1: cannot parse pip requirement")
+    assert "fix: write `somepkg==0.15.0`: pip pins a version with `==`" in lines[0]
+    assert lines[1].startswith(f"{tmp_path / 'reqs.txt'}:3:1:")
+    assert "fix: write `other[x]==2.0; python_version<'3.12'`" in lines[2]
 
 
 def test_an_include_loop_is_an_input_error(tmp_path: Path) -> None:
@@ -394,7 +412,25 @@ def test_what_pip_refuses_in_a_constraints_file_is_a_one_line_error(
 
 
 def test_a_missing_constraints_file_names_the_c_line(tmp_path: Path) -> None:
-    with pytest.raises(InputError) as info:
-        PipReader(tmp_path).add_line("--constraint=nope.txt", AT, tmp_path)
-    assert "constraints file" in info.value.message and "-c line" in (info.value.fix or "")
-    assert info.value.location == AT
+    pip = PipReader(tmp_path)
+    pip.add_line("--constraint=nope.txt", AT, tmp_path)
+    [missing] = pip.changes
+    assert missing.code == "R512" and "constraints file" in missing.reason
+    assert missing.location == AT
+
+
+@given(st.lists(st.sampled_from(["numpy==1.26.4", "requests>=2", "somepkg=0.15.0", "x[=1",
+                                 "-e nonsense", "pandas", "--pre numpy"]), max_size=70))
+def test_every_bad_line_is_reported_once_up_to_the_limit(lines: list[str]) -> None:
+    from conda2docker.errors import MAX_PROBLEMS, Problems
+
+    bad = {"somepkg=0.15.0", "x[=1", "-e nonsense", "--pre numpy"}
+    pip = PipReader(Path("/p"))
+    problems = Problems()
+    for number, line in enumerate(lines, start=1):
+        with problems.collect():
+            pip.add_line(line, SourceLocation(Path("/p/environment.yml"), number, 7))
+    expected = [n for n, line in enumerate(lines, start=1) if line in bad]
+    assert problems.total == len(expected)
+    assert [p.location.line for p in problems.found if p.location] == expected[:MAX_PROBLEMS]
+    assert len(pip.requirements) == len(lines) - len(expected)

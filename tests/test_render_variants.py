@@ -87,6 +87,8 @@ def test_cuda_extensions_get_their_own_stage_from_the_devel_image() -> None:
     text = render_dockerfile(plan)
     cuda_ext = text[text.index("AS cuda-ext"):text.index("AS runtime")]
     assert "--no-build-isolation" in cuda_ext
+    # the devel image is judged by the compiler it provides, before anything is compiled
+    assert cuda_ext.index("command -v nvcc") < cuda_ext.index("pip wheel")
     requirements = {f.path.rsplit("/", 1)[-1]: f.content.decode() for f in plan.context_files}
     assert "flash-attn @ " in requirements["cuda-requirements.txt"]
     assert all("flash-attn" not in requirements[n] for n in ("build-requirements.txt",
@@ -102,7 +104,8 @@ def test_conda_nvcc_needs_no_cuda_devel_image() -> None:
     assert plan.arg_default("CUDA_DEVEL_IMAGE") is None
     stage = plan.stage("cuda-ext")
     assert stage is not None and stage.base == "${BUILD_IMAGE}"
-    assert 'CUDA_HOME="/opt/env"' in render_dockerfile(plan)
+    text = render_dockerfile(plan)
+    assert 'CUDA_HOME="/opt/env"' in text and "command -v nvcc" not in text
 
 
 def test_the_cpu_variant_builds_cuda_extensions_without_nvcc() -> None:
@@ -117,6 +120,7 @@ def test_the_cpu_variant_builds_cuda_extensions_without_nvcc() -> None:
     assert "FROM ${BUILD_IMAGE} AS cuda-ext" in text and "CUDA_DEVEL_IMAGE" not in text
     assert "COPY --from=pip /opt/pip/ /opt/env/" in cuda_ext and "--no-build-isolation" in cuda_ext
     assert 'FORCE_CUDA="0"' in cuda_ext and "CUDA_HOME" not in cuda_ext
+    assert "command -v nvcc" not in cuda_ext
     assert any("FORCE_CUDA=0" in note for note in plan.notes)
 
 

@@ -105,7 +105,8 @@ def _main(argv: list[str] | None) -> int:
     try:
         result = app_for(argv)(args=argv, prog_name="conda2docker", standalone_mode=False)
     except UserError as error:
-        typer.echo(f"conda2docker: error: {error.one_line()}", err=True)  # one_line redacts
+        for line in error.lines():  # each line through one_line, which redacts
+            typer.echo(f"conda2docker: error: {line}", err=True)
         return error.exit_code
     except typer.Exit as done:
         return done.exit_code

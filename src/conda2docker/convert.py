@@ -160,15 +160,24 @@ def _solve(spec: EnvSpec, options: ResolveOptions) -> Resolution:
 
 
 def _audit(spec: EnvSpec, resolution: Resolution, platform: str, *,
-           gpu: bool) -> tuple[list[Finding], BuildGaps]:
-    """The audit's findings, and the gaps among them that become build stages."""
+           gpu: bool, offline: bool = False) -> tuple[list[Finding], BuildGaps]:
+    """The audit's findings, and the gaps among them that become build stages.
+
+    The lock's sdists are looked into (not run) so a pure-Python one gets no compiler.
+    """
     from conda2docker.audit.gaps import plan_inputs
     from conda2docker.audit.local import scan_local_paths
     from conda2docker.audit.run import audit_targets
+    from conda2docker.audit.sdists import SdistScan
+    from conda2docker.resolve.pypi import IndexClient
+    from conda2docker.sdist_check import inspect_locked
 
     local = scan_local_paths(spec)
-    findings = audit_targets(spec, resolution, (platform,), gpu=gpu, local=local)
-    return findings, plan_inputs(findings, resolution.lock, platform, spec=spec, local=local)
+    sdists = inspect_locked(resolution.lock, platform, IndexClient(offline=offline))
+    findings = audit_targets(spec, resolution, (platform,), gpu=gpu, local=local,
+                             sdists={platform: SdistScan(sdists)})
+    return findings, plan_inputs(findings, resolution.lock, platform, spec=spec, local=local,
+                                 sdists=sdists)
 
 
 def local_channel_packages(lock: Lock, platform: str) -> list[str]:
@@ -281,7 +290,8 @@ def solve_variants(request: ConvertRequest) -> tuple[list[SolvedVariant], list[s
             notes.append(f"no CPU variant: the environment cannot be solved without a GPU ({error.message})")
     audit_gpu = False
     if cpu is not None:
-        audited = _audit(cpu.spec, cpu, _target(cpu.lock, request), gpu=False)
+        audited = _audit(cpu.spec, cpu, _target(cpu.lock, request), gpu=False,
+                         offline=request.offline)
         audit_gpu = audited[1].needs_gpu
         variants.append(_variant(request, "cpu", cpu.spec, cpu, audited, None))
     reasons = intent.reasons + (("the audit found CUDA packages or CUDA extensions in the lock",)
@@ -294,7 +304,7 @@ def solve_variants(request: ConvertRequest) -> tuple[list[SolvedVariant], list[s
         gpu = _solve_gpu(spec, request, solve_cuda, defaulted=not request.cuda and not intent.version)
         target = _target(gpu.lock, request)
         cuda = image_cuda(gpu.lock, target, solve_cuda)
-        audited = _audit(gpu.spec, gpu, target, gpu=True)
+        audited = _audit(gpu.spec, gpu, target, gpu=True, offline=request.offline)
         variants.append(_variant(request, "gpu", gpu.spec, gpu, audited, cuda))
         why = ("; ".join(reasons[:3]) + (f" (and {len(reasons) - 3} more)" if len(reasons) > 3 else "")
                if reasons else "--gpu yes")

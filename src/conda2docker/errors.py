@@ -6,6 +6,8 @@ Exit codes are part of the interface and documented in the README.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,11 +67,74 @@ class UserError(Exception):
         text = f"{prefix}{self.message}{suffix}"
         return redact(" ".join(text.split()))
 
+    def lines(self) -> list[str]:
+        """The error as printed: one line, or one per problem for :class:`InputErrors`."""
+        return [self.one_line()]
+
 
 class InputError(UserError):
     """The input file cannot be read or is not a valid environment."""
 
     exit_code = EXIT_BAD_INPUT
+
+
+MAX_PROBLEMS = 50
+"""How many problems of one input are reported; the rest are counted."""
+
+
+class InputErrors(InputError):
+    """Every problem found in one input, reported together (``file:line:col: what; fix: how``
+    each), so one run shows what to fix instead of one problem per run."""
+
+    def __init__(self, problems: Sequence[InputError], total: int | None = None) -> None:
+        first = problems[0]
+        super().__init__(first.message, fix=first.fix, location=first.location)
+        self.problems = tuple(problems)
+        self.total = max(total or 0, len(self.problems))
+
+    def one_line(self) -> str:
+        if len(self.problems) == 1:
+            return self.problems[0].one_line()
+        return f"{self.total} problems; the first: {self.problems[0].one_line()}"
+
+    def lines(self) -> list[str]:
+        found = [p.one_line() for p in self.problems]
+        if self.total > len(found):
+            found.append(f"... and {self.total - len(found)} more problem(s) not shown")
+        return found
+
+
+class Problems:
+    """Collects the input errors of one reader: ``with problems.collect(): ...`` keeps going
+    after a bad entry; :meth:`raise_all` raises them together (sorted by place)."""
+
+    def __init__(self, limit: int = MAX_PROBLEMS) -> None:
+        self.limit = limit
+        self.found: list[InputError] = []
+        self.total = 0
+
+    def add(self, error: InputError) -> None:
+        for problem in error.problems if isinstance(error, InputErrors) else (error,):
+            self.total += 1
+            if len(self.found) < self.limit and problem not in self.found:
+                self.found.append(problem)
+
+    @contextmanager
+    def collect(self) -> Iterator[None]:
+        try:
+            yield
+        except InputError as error:
+            self.add(error)
+
+    def raise_all(self) -> None:
+        if not self.found:
+            return
+
+        def place(error: InputError) -> tuple[str, int, int]:
+            at = error.location
+            return (str(at.file), at.line or 0, at.column or 0) if at else ("", 0, 0)
+
+        raise InputErrors(sorted(self.found, key=place), self.total)
 
 
 class ResolveError(UserError):

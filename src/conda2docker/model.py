@@ -88,6 +88,11 @@ class PipOptions:
     other: tuple[str, ...] = ()
     constraints: tuple[PipRequirement, ...] = ()
     """``-c FILE`` entries: version limits for packages that something else requires."""
+    locations: tuple[tuple[str, SourceLocation], ...] = ()
+    """Where each index or find-links URL was written (for findings about a source)."""
+
+    def location_of(self, url: str) -> SourceLocation | None:
+        return next((at for text, at in self.locations if text == url), None)
 
 
 ChangeAction = Literal["dropped", "mapped", "relaxed", "added", "ignored", "decoded", "merged"]
@@ -124,6 +129,11 @@ class EnvSpec:
     changes: tuple[ReaderChange, ...] = ()
     lock: Lock | None = None
     """Set when the input already was a lock (conda-lock.yml or explicit)."""
+    channel_locations: tuple[tuple[str, SourceLocation], ...] = ()
+    """Where each entry of ``channels:`` was written (for findings about a channel)."""
+
+    def channel_location(self, channel: str) -> SourceLocation | None:
+        return next((at for name, at in self.channel_locations if name == channel), None)
 
     @property
     def requested_names(self) -> tuple[str, ...]:
@@ -245,6 +255,16 @@ class Unavailable:
     spec: str
     channels: tuple[str, ...]
     location: SourceLocation | None = None
+    available: tuple[str, ...] = ()
+    """When the channels have the name but no matching version: the nearest versions they have."""
+
+    def describe(self) -> str:
+        """``python=3.6 (linux-64: the channels have 3.9.19, 3.10.14)`` or ``… (in no channel)``."""
+        where = f"{self.platform}, channels: {', '.join(self.channels)}"
+        if self.available:
+            return f"{self.spec} (no such version for {self.platform}; the channels have " \
+                f"{', '.join(self.available)})"
+        return f"{self.spec} (in no channel for {where})"
 
 
 @dataclass(frozen=True, slots=True)

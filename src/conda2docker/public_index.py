@@ -39,5 +39,12 @@ def public_file_host() -> str:
     return _pip_public()[1][1] if len(_pip_public()[1]) > 1 else ""
 
 
+PUBLIC_INDEX_ALIASES = frozenset({"pypi.python.org", "pypi.io", "www.pypi.org"})
+"""Older or alternative names of the public index that still serve it (redirects)."""
+
+
 def is_public_index(url: str) -> bool:
-    return (urlsplit(url).hostname or "") in public_index_hosts()
+    """True for the public index, its file host and its known aliases
+    (``https://pypi.python.org/simple``)."""
+    host = (urlsplit(url).hostname or "").lower()
+    return host in public_index_hosts() or host in PUBLIC_INDEX_ALIASES

@@ -55,6 +55,7 @@ COPY --from=env /opt/env /opt/env
 COPY --from=pip /opt/pip/ /opt/env/
 ENV CUDA_HOME="/usr/local/cuda" \
     FORCE_CUDA="1"
+RUN if ! { command -v nvcc >/dev/null 2>&1; }; then echo 'conda2docker: nvcc not found on PATH in the CUDA_DEVEL_IMAGE of the cuda-ext stage; fix: use an nvidia/cuda devel image (--cuda-devel-image), or add cuda-nvcc to the environment' >&2; exit 1; fi
 COPY conda2docker/gpu/cuda-requirements.txt /tmp/c2d/
 RUN /opt/env/bin/python -m pip wheel --no-deps --no-build-isolation --wheel-dir /tmp/c2d/cuda-wheels --require-hashes -r /tmp/c2d/cuda-requirements.txt && \
     /opt/env/bin/python -m pip install --no-deps --no-index --disable-pip-version-check --prefix /opt/cuda-ext --no-warn-script-location /tmp/c2d/cuda-wheels/*.whl && \

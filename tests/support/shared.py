@@ -33,6 +33,12 @@ def snapshot_channels() -> Path:
 
 
 @pytest.fixture(scope="session")
+def snapshot_wide() -> Path:
+    """The wider snapshot (296 locks: older releases, pytorch/nvidia CPU and CUDA builds)."""
+    return shared_path("channels", "snapshot-wide")
+
+
+@pytest.fixture(scope="session")
 def corpus_envs() -> Path:
     return shared_path("corpus", "envs")
 

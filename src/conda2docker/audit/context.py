@@ -15,6 +15,7 @@ from conda2docker.names import canonical
 from conda2docker.platforms import DEFAULT_PLATFORM
 
 if TYPE_CHECKING:
+    from conda2docker.audit.sdists import SdistFacts
     from conda2docker.graph import DepGraph
 
 DEFAULT_GLIBC = RUNTIME_GLIBC
@@ -77,6 +78,10 @@ class AuditContext:
     local: Mapping[str, LocalFacts] = field(default_factory=dict)
     base_apt_packages: frozenset[str] = frozenset()
     """apt packages the runtime base image already has (S303 skips them)."""
+    sdists: Mapping[str, SdistFacts] = field(default_factory=dict)
+    """Exact pip pins with no wheel for the target, by canonical name (see :mod:`.sdists`)."""
+    unchecked: tuple[str, ...] = ()
+    """Exact pip pins the index could not be asked about, with the reason."""
 
     @classmethod
     def build(
@@ -90,12 +95,14 @@ class AuditContext:
         gpu: bool = False,
         local: Mapping[str, LocalFacts] | None = None,
         base_apt_packages: frozenset[str] = frozenset(),
+        sdists: Mapping[str, SdistFacts] | None = None,
+        unchecked: tuple[str, ...] = (),
     ) -> AuditContext:
         """A context from whatever is at hand."""
         spec = spec or (resolution.spec if resolution else None)
         lock = lock or (resolution.lock if resolution else None) or (spec.lock if spec else None)
         return cls(spec, lock, resolution, platform, glibc, gpu, dict(local or {}),
-                   base_apt_packages)
+                   base_apt_packages, dict(sdists or {}), unchecked)
 
     @property
     def root_names(self) -> tuple[str, ...]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from conda2docker.audit.context import AuditContext
 from conda2docker.audit.registry import all_rules
@@ -29,6 +29,36 @@ def audit(
     codes = enabled_codes(rules, select, ignore)
     findings = {f for r in rules if r.code in codes for f in r.check(ctx, r)}
     return sorted(with_chains(findings, ctx), key=sort_key)
+
+
+SOLVED_VALUE = frozenset({"G402", "G405"})
+"""Rules whose subject is a value the lock decides (the CUDA version): the solve's finding
+replaces the file's guess instead of standing beside it."""
+
+
+def enrich(static: Iterable[Finding], solved: Iterable[Finding], *,
+           complete: bool = True) -> list[Finding]:
+    """The static findings, with what the solve found added (not replacing them).
+
+    A finding both steps make (same rule and subject) is kept once, as the solve wrote
+    it (it knows versions and platforms), at the file's line when the static one had it;
+    for :data:`SOLVED_VALUE` rules the solve's findings replace the static ones when the solve
+    was ``complete`` (a lock that left a pin out says nothing about what the pin asked for).
+    """
+    solved = list(solved)
+    decided = {f.code for f in solved if f.code in SOLVED_VALUE} if complete else set()
+    static = [f for f in static if f.code not in decided]
+    at_line = {(f.code, f.subject): f.location for f in static if f.location is not None}
+    merged: dict[tuple[str, str], list[Finding]] = {}
+    for finding in solved:
+        location = finding.location
+        if (location is None or location.line is None) and (finding.code, finding.subject) in at_line:
+            finding = dataclasses.replace(finding, location=at_line[finding.code, finding.subject])
+        merged.setdefault((finding.code, finding.subject), []).append(finding)
+    for finding in static:
+        if (finding.code, finding.subject) not in merged:
+            merged[finding.code, finding.subject] = [finding]
+    return sorted({f for group in merged.values() for f in group}, key=sort_key)
 
 
 def with_chains(findings: set[Finding], ctx: AuditContext) -> set[Finding]:

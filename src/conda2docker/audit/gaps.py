@@ -15,8 +15,9 @@ from urllib.parse import unquote, urlsplit
 
 from conda2docker.audit.context import LocalFacts
 from conda2docker.audit.knowledge.syslibs import system_need
-from conda2docker.audit.knowledge.toolchains import TOOLCHAIN_APT, build_needs
+from conda2docker.audit.knowledge.toolchains import TOOLCHAIN_APT, build_needs, sdist_needs
 from conda2docker.audit.rules._common import requirement_label
+from conda2docker.audit.sdists import SdistFacts
 from conda2docker.cuda import facts as cuda
 from conda2docker.model import EnvSpec, Finding, Lock, LockedPackage, PipRequirement
 from conda2docker.names import canonical
@@ -38,6 +39,9 @@ class SourceBuild:
     """Debian packages the build stage needs (compilers and -dev headers)."""
     cuda: bool = False
     """Compiles CUDA kernels: build it in a CUDA devel stage."""
+    no_build_isolation: bool = False
+    """Its sdist's ``setup.py`` imports packages (torch, numpy, …) that its build requirements
+    do not bring: build it with ``--no-build-isolation`` against the installed ones."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +96,19 @@ def _build(
                        is_cuda)
 
 
+def _sdist_build(package: LockedPackage | None, name: str, cuda_names: set[str],
+                 facts: SdistFacts | None) -> SourceBuild:
+    """An sdist build: from what its archive showed when it was looked into, else guessed."""
+    pip = {canonical(name): package} if package else {}
+    if facts is None:
+        return _build(package, name, "sdist", _url(pip, name, name), cuda_names)
+    is_cuda = facts.cuda or canonical(name) in cuda_names
+    chains = {*facts.toolchains, *(("cuda", "c++") if is_cuda else ())}
+    needs = sdist_needs(name, chains)
+    return SourceBuild(name, "sdist", _url(pip, name, facts.url), facts.version, needs.toolchains,
+                       needs.apt, is_cuda, facts.needs_no_build_isolation)
+
+
 def _path_requirements(spec: EnvSpec | None) -> dict[str, PipRequirement]:
     """Local-path requirements by the label the rules use as subject."""
     if spec is None:
@@ -106,16 +123,18 @@ def plan_inputs(
     *,
     spec: EnvSpec | None = None,
     local: Mapping[str, LocalFacts] | None = None,
+    sdists: Mapping[str, SdistFacts] | None = None,
 ) -> BuildGaps:
     """The build gaps the findings and the lock describe for ``platform``.
 
     ``spec`` and ``local`` (from :func:`conda2docker.audit.local.scan_local_paths`) let
-    local packages carry their paths and toolchains.
+    local packages carry their paths and toolchains; ``sdists`` (from
+    :mod:`conda2docker.audit.sdists`) what the sdists themselves showed they need.
     """
     pip = {canonical(p.name): p for p in (lock.pip_packages(platform) if lock else ())}
     cuda_names = {canonical(s) for s in _subjects(findings, "G403")}
-    sdists = [_build(pip.get(canonical(n)), n, "sdist", _url(pip, n, n), cuda_names)
-              for n in _subjects(findings, "P201")]
+    sdist_builds = [_sdist_build(pip.get(canonical(n)), n, cuda_names, (sdists or {}).get(canonical(n)))
+                    for n in _subjects(findings, "P201")]
     vcs_names = {n for n, p in pip.items() if p.artifact == "vcs"}
     vcs_names |= {canonical(s) for s in _subjects(findings, "P202", "R502")}
     vcs = [_build(pip.get(n), n, "vcs", _url(pip, n, n), cuda_names) for n in sorted(vcs_names)]
@@ -131,10 +150,10 @@ def plan_inputs(
     versions = _subjects(findings, "G402")
     version = max(versions, key=_version_key) if versions else None
     libraries = {a for s in _subjects(findings, "S303") if (need := system_need(s)) for a in need.apt}
-    builds_cuda = any(b.cuda for b in (*sdists, *vcs, *local_builds))
+    builds_cuda = any(b.cuda for b in (*sdist_builds, *vcs, *local_builds))
     return BuildGaps(
         platform=platform,
-        sdist_packages=tuple(sdists),
+        sdist_packages=tuple(sdist_builds),
         vcs_packages=tuple(vcs),
         local_packages=tuple(local_builds),
         cuda_extensions=tuple(sorted(cuda_names | {b.name for b in local_builds if b.cuda})),

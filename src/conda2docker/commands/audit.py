@@ -53,7 +53,9 @@ def audit_command(
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report here "  # noqa: UP045
                                                    "instead of stdout.")] = None,
     no_lock: Annotated[bool, typer.Option("--no-lock", help="Audit the file as written, without "
-                                          "solving (rules that need a lock stay silent).")] = False,
+                                          "solving (only the findings the file alone shows; a "
+                                          "solve adds to them, and a failed solve is a finding)."
+                                          )] = False,
     gpu: Annotated[bool, typer.Option("--gpu", help="A GPU image is meant (G404 checks CPU builds).")] = False,
     glibc: Annotated[Optional[str], typer.Option("--glibc", help="glibc of the runtime base image "  # noqa: UP045
                                                  f"(default: Debian bookworm's {RUNTIME_GLIBC}).")] = None,

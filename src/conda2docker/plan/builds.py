@@ -25,7 +25,7 @@ from conda2docker.image import (
 from conda2docker.image import CUDA_HOME as CUDA_HOME_IMAGE
 from conda2docker.model import Lock, LockedPackage
 from conda2docker.names import canonical
-from conda2docker.plan.apt import apt_install_missing
+from conda2docker.plan.apt import apt_install_missing, require_commands
 from conda2docker.plan.gpu import cuda_devel_image
 from conda2docker.plan.instructions import (
     Arg,
@@ -209,6 +209,11 @@ def cuda_ext_part(
     if gpu:
         cuda_home = prefix if nvcc_from_conda else CUDA_HOME_IMAGE
         steps.append(Env((("CUDA_HOME", cuda_home), ("FORCE_CUDA", "1"))))
+        if not nvcc_from_conda:  # judged by the tool, not by a package: any devel image will do
+            steps.append(require_commands(
+                ("nvcc",), "the CUDA_DEVEL_IMAGE of the cuda-ext stage",
+                "use an nvidia/cuda devel image (--cuda-devel-image), or add cuda-nvcc to the "
+                "environment"))
     else:
         steps.append(Env((("FORCE_CUDA", "0"),)))
     pip_wheel = [f"{prefix}/bin/python", "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",

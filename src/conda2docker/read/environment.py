@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from conda2docker.errors import InputError, SourceLocation
+from conda2docker.errors import InputError, Problems, SourceLocation
 from conda2docker.model import CondaDependency, EnvSpec, PipRequirement, ReaderChange
 from conda2docker.platforms import DEFAULT_PLATFORM, KNOWN_PLATFORMS, check_target
 from conda2docker.read.condaspec import parse_conda_spec, python_version_of
@@ -71,6 +71,8 @@ class _EnvironmentReader:
         self.platform = platform
         self.top = SourceLocation(source, 1, 1)
         self.changes: list[ReaderChange] = []
+        self.problems = Problems()
+        self.channel_locations: list[tuple[str, SourceLocation]] = []
 
     def read(self, document: Any) -> EnvSpec:
         if document is None:
@@ -88,11 +90,12 @@ class _EnvironmentReader:
             )
         for key in document:
             if not isinstance(key, str):
-                raise InputError(
+                self.problems.add(InputError(
                     f"top-level key {key!r} is not text",
                     fix="use the keys name, channels, dependencies, variables",
                     location=key_location(document, key, self.source, self.top),
-                )
+                ))
+                continue
             if key not in KNOWN_KEYS:
                 self.changes.append(
                     ReaderChange(
@@ -103,7 +106,9 @@ class _EnvironmentReader:
                         location=key_location(document, key, self.source, self.top),
                     )
                 )
-        name = self._name(document)
+        name = None
+        with self.problems.collect():
+            name = self._name(document)
         prefix = self._prefix(document)
         channels = self._channels(document)
         conda, pip_entries = self._dependencies(document)
@@ -112,9 +117,20 @@ class _EnvironmentReader:
         )
         pip_reader = PipReader(self.source.parent, self.platform, python_version)
         for text, location in pip_entries:
-            pip_reader.add_line(text, location)
-        pip_reader.extra_index_urls += [url for url, _ in self._pip_repositories(document)]
+            with self.problems.collect():
+                pip_reader.add_line(text, location)
+        with self.problems.collect():
+            for url, at in self._pip_repositories(document):
+                pip_reader.extra_index_urls.append(url)
+                pip_reader.locations.setdefault(url, at)
         self.changes += pip_reader.changes
+        variables: tuple[tuple[str, str], ...] = ()
+        with self.problems.collect():
+            variables = self._variables(document)
+        platforms: tuple[str, ...] = ()
+        with self.problems.collect():
+            platforms = self._platforms(document)
+        self.problems.raise_all()
         evidence = origin_evidence([d.name for d in conda], prefix, self.source.name)
         conda = self._adapt_conda(conda, evidence)
         pip = self._adapt_pip(pip_reader.requirements)
@@ -141,9 +157,10 @@ class _EnvironmentReader:
             conda=tuple(conda),
             pip=tuple(pip),
             pip_options=pip_reader.options,
-            variables=self._variables(document),
-            platforms=self._platforms(document),
+            variables=variables,
+            platforms=platforms,
             changes=tuple(self.changes),
+            channel_locations=tuple(self.channel_locations),
         )
 
     # -- top-level keys ---------------------------------------------------------------
@@ -210,96 +227,120 @@ class _EnvironmentReader:
         return value
 
     def _channels(self, document: Mapping[str, Any]) -> tuple[str, ...]:
-        items = self._list(document, "channels", "conda-forge")
+        items: Sequence[Any] = []
+        with self.problems.collect():
+            items = self._list(document, "channels", "conda-forge")
         channels: list[str] = []
         fallback = self._value_at(document, "channels")
-        for index, item in enumerate(items):
-            location = item_location(items, index, self.source, fallback)
-            text = scalar_text(item)
-            if text is None or not text.strip():
-                raise InputError(
-                    f"a channel must be a name or URL, found {type_name(item)}",
-                    fix="write channels as `- conda-forge` or `- https://host/channel`",
-                    location=location,
-                )
-            text = text.strip()
-            placeholder = find_placeholder(text)
-            if placeholder is not None:
-                raise InputError(
-                    f"channel {text!r} contains the template placeholder {placeholder}",
-                    fix=PLACEHOLDER_FIX.format(placeholder=placeholder),
-                    location=location,
-                )
-            if any(c.isspace() for c in text):
-                raise InputError(
-                    f"channel {text!r} contains spaces",
-                    fix="one channel per line, without spaces",
-                    location=location,
-                )
-            if text in channels:
-                self.changes.append(
-                    ReaderChange(
-                        action="merged",
-                        subject=text,
-                        reason="channel listed twice",
-                        location=location,
-                    )
-                )
-                continue
-            channels.append(text)
+        for index in range(len(items)):
+            with self.problems.collect():
+                self._channel(items, index, fallback, channels)
         # `nodefaults` stays: it tells resolve not to append the default channels, as conda;
         # with no channel at all, resolve uses the default channels (--default-channels, C105)
         return tuple(channels)
 
+    def _channel(self, items: Sequence[Any], index: int, fallback: SourceLocation,
+                 channels: list[str]) -> None:
+        """One entry of ``channels:``, appended to ``channels`` unless it is a marker or repeat."""
+        location = item_location(items, index, self.source, fallback)
+        item = items[index]
+        text = scalar_text(item)
+        if text is None or not text.strip():
+            raise InputError(
+                f"a channel must be a name or URL, found {type_name(item)}",
+                fix="write channels as `- conda-forge` or `- https://host/channel`",
+                location=location,
+            )
+        text = text.strip()
+        placeholder = find_placeholder(text)
+        if placeholder is not None:
+            raise InputError(
+                f"channel {text!r} contains the template placeholder {placeholder}",
+                fix=PLACEHOLDER_FIX.format(placeholder=placeholder),
+                location=location,
+            )
+        if any(c.isspace() for c in text):
+            raise InputError(
+                f"channel {text!r} contains spaces",
+                fix="one channel per line, without spaces",
+                location=location,
+            )
+        if text == "default":
+            raise InputError(
+                "there is no channel named 'default'",
+                fix="write `defaults` (Anaconda's channels), or better `conda-forge`",
+                location=location,
+            )
+        if text in channels:
+            self.changes.append(
+                ReaderChange(
+                    action="merged",
+                    subject=text,
+                    reason="channel listed twice",
+                    location=location,
+                )
+            )
+            return
+        channels.append(text)
+        self.channel_locations.append((text, location))
+
     def _dependencies(
         self, document: Mapping[str, Any]
     ) -> tuple[list[CondaDependency], list[tuple[str, SourceLocation]]]:
+        conda: list[CondaDependency] = []
+        pip_entries: list[tuple[str, SourceLocation]] = []
         if "dependencies" not in document:
-            raise InputError(
+            self.problems.add(InputError(
                 "the environment has no `dependencies:`",
                 fix="list the packages under `dependencies:`, one `- name` per line",
                 location=self.top,
-            )
-        items = self._list(document, "dependencies", "numpy=1.26")
+            ))
+            return conda, pip_entries
+        items: Sequence[Any] = []
+        with self.problems.collect():
+            items = self._list(document, "dependencies", "numpy=1.26")
         fallback = self._value_at(document, "dependencies")
-        conda: list[CondaDependency] = []
-        pip_entries: list[tuple[str, SourceLocation]] = []
         for index, item in enumerate(items):
             location = item_location(items, index, self.source, fallback)
             if isinstance(item, Mapping):
                 pip_entries += self._pip_block(item, location)
                 continue
-            text = scalar_text(item)
-            if text is None:
-                raise InputError(
-                    f"a dependency must be text like `numpy=1.26`, found {type_name(item)}"
-                    + (f" ({item!r})" if isinstance(item, (int, float)) else ""),
-                    fix="write `- name` or `- name=version`; quote values YAML reads as numbers",
-                    location=location,
-                )
-            placeholder = find_placeholder(text)
-            if placeholder is not None:
-                raise InputError(
-                    f"dependency {text.strip()!r} is the template placeholder {placeholder}"
-                    if text.strip() == placeholder
-                    else f"dependency {text.strip()!r} contains the template placeholder "
-                    f"{placeholder}",
-                    fix=PLACEHOLDER_FIX.format(placeholder=placeholder),
-                    location=location,
-                )
-            parsed = parse_conda_spec(text, location)
-            conda.append(parsed.dependency)
-            for rewrite in parsed.rewrites:
-                self.changes.append(
-                    ReaderChange(
-                        action="relaxed",
-                        subject=parsed.dependency.name,
-                        reason=f"lenient spec {text.strip()!r}: {rewrite}",
-                        detail=parsed.dependency.matchspec,
-                        location=location,
-                    )
-                )
+            with self.problems.collect():
+                self._dependency(item, location, conda)
         return conda, pip_entries
+
+    def _dependency(self, item: Any, location: SourceLocation, conda: list[CondaDependency]) -> None:
+        """One conda entry of ``dependencies:``, appended to ``conda``."""
+        text = scalar_text(item)
+        if text is None:
+            raise InputError(
+                f"a dependency must be text like `numpy=1.26`, found {type_name(item)}"
+                + (f" ({item!r})" if isinstance(item, (int, float)) else ""),
+                fix="write `- name` or `- name=version`; quote values YAML reads as numbers",
+                location=location,
+            )
+        placeholder = find_placeholder(text)
+        if placeholder is not None:
+            raise InputError(
+                f"dependency {text.strip()!r} is the template placeholder {placeholder}"
+                if text.strip() == placeholder
+                else f"dependency {text.strip()!r} contains the template placeholder "
+                f"{placeholder}",
+                fix=PLACEHOLDER_FIX.format(placeholder=placeholder),
+                location=location,
+            )
+        parsed = parse_conda_spec(text, location)
+        conda.append(parsed.dependency)
+        for rewrite in parsed.rewrites:
+            self.changes.append(
+                ReaderChange(
+                    action="relaxed",
+                    subject=parsed.dependency.name,
+                    reason=f"lenient spec {text.strip()!r}: {rewrite}",
+                    detail=parsed.dependency.matchspec,
+                    location=location,
+                )
+            )
 
     def _pip_block(
         self, item: Mapping[Any, Any], location: SourceLocation
@@ -308,29 +349,32 @@ class _EnvironmentReader:
         for key in item:
             key_at = key_location(item, key, self.source, location)
             if key != "pip":
-                raise InputError(
+                self.problems.add(InputError(
                     f"unknown section `{key}:` in dependencies (only `pip:` may hold a list)",
                     fix="write conda packages as `- name=version`, pip packages under `- pip:`",
                     location=key_at,
-                )
+                ))
+                continue
             block = item[key]
             if block is None:
                 continue
             if isinstance(block, (str, Mapping)) or not isinstance(block, Sequence):
-                raise InputError(
+                self.problems.add(InputError(
                     f"`pip:` must be a list, found {type_name(block)}",
                     fix="write pip requirements one per line under `- pip:`",
                     location=value_location(item, key, self.source, key_at),
-                )
+                ))
+                continue
             for index, entry in enumerate(block):
                 entry_at = item_location(block, index, self.source, key_at)
                 text = scalar_text(entry)
                 if text is None:
-                    raise InputError(
+                    self.problems.add(InputError(
                         f"a pip requirement must be text, found {type_name(entry)}",
                         fix="write `- name==version` (quote it if YAML reads it otherwise)",
                         location=entry_at,
-                    )
+                    ))
+                    continue
                 entries.append((text, entry_at))
         return entries
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit, urlunsplit
 
-from conda2docker.errors import InputError, SourceLocation
+from conda2docker.errors import InputError, Problems, SourceLocation
 from conda2docker.model import PipOptions, PipRequirement, ReaderChange
 from conda2docker.read.placeholders import find_placeholder
 
@@ -86,6 +86,7 @@ class PipReader:
     pre: bool = False
     other: list[str] = field(default_factory=list)
     constraints: list[PipRequirement] = field(default_factory=list)
+    locations: dict[str, SourceLocation] = field(default_factory=dict)
     _reading: list[Path] = field(default_factory=list)
     _in_constraints: bool = False
 
@@ -98,10 +99,15 @@ class PipReader:
             pre=self.pre,
             other=tuple(dict.fromkeys(self.other)),
             constraints=tuple(self.constraints),
+            locations=tuple(self.locations.items()),
         )
 
     def add_line(self, text: str, location: SourceLocation, folder: Path | None = None) -> None:
-        """One pip entry; ``folder`` is where ``-r`` paths resolve (default: ``root``)."""
+        """One pip entry; ``folder`` is where ``-r`` paths resolve (default: ``root``).
+
+        Raises :class:`InputError` for a bad entry (:class:`InputErrors` with every bad line
+        of an included file).
+        """
         line = _COMMENT.sub("", text).strip()
         if not line:
             return
@@ -161,21 +167,19 @@ class PipReader:
         decoded = decode(data, path)
         self.changes.extend(decoded.changes)
         self._reading.append(path)
+        problems = Problems()
         try:
             for number, column, line in logical_lines(decoded.text):
-                self.add_line(line, SourceLocation(path, number, column), path.parent)
-        except InputError as error:
-            if _inside(path, self.root) or error.location is None or error.location.file != path:
-                raise
-            # A file outside the input's folder (``-r /etc/shadow``) may be no requirements
-            # file at all: its content never appears in a message, only where it is.
-            raise InputError(
-                f"this line of a {what} file outside {self.root} is not a valid pip line "
-                "(its content is not shown)",
-                fix=f"check the file, or remove the {flag} line", location=error.location,
-            ) from None
+                try:
+                    self.add_line(line, SourceLocation(path, number, column), path.parent)
+                except InputError as error:
+                    shown = self._shown(error, path, what, flag)
+                    if shown is not error:
+                        raise shown from None  # a file outside the folder: its first bad line
+                    problems.add(error)
         finally:
             self._reading.pop()
+        problems.raise_all()
 
     def _add(self, requirement: PipRequirement) -> None:
         if requirement.editable:
@@ -252,8 +256,10 @@ class PipReader:
             )
         read_requirements = self.read_constraints if self._in_constraints else self.read_file
         handlers: dict[str, Callable[[str], None]] = {
-            "--requirement": lambda v: read_requirements(_local_path(v, folder), location),
-            "--constraint": lambda v: self.read_constraints(_local_path(v, folder), location),
+            "--requirement": lambda v: self._include(read_requirements, _local_path(v, folder),
+                                                     location, "-r", line),
+            "--constraint": lambda v: self._include(self.read_constraints,
+                                                    _local_path(v, folder), location, "-c", line),
             "--editable": lambda v: self._add(
                 parse_requirement(
                     _refuse_placeholder(v, location), location, self.root, raw=line, editable=True
@@ -265,6 +271,9 @@ class PipReader:
         }
         if value is not None and name in handlers:
             handlers[name](value)
+            if name in ("--index-url", "--extra-index-url", "--find-links"):
+                self.locations.setdefault(value if name != "--find-links" else
+                                          _link(value, self.root), location)
             return
         if name == "--pre":
             self.pre = True
@@ -295,6 +304,37 @@ class PipReader:
                     else "not an option conda2docker knows; kept in pip_options.other as written"
                 ),
                 code="R508",
+                detail=line,
+                location=location,
+            )
+        )
+
+    def _shown(self, error: InputError, path: Path, what: str, flag: str) -> InputError:
+        """``error`` as it may be shown: a line of a file outside the input's folder
+        (``-r /etc/shadow``) may be no requirements file at all, so its content never
+        appears in a message, only where it is."""
+        if _inside(path, self.root) or error.location is None or error.location.file != path:
+            return error
+        return InputError(
+            f"this line of a {what} file outside {self.root} is not a valid pip line "
+            "(its content is not shown)",
+            fix=f"check the file, or remove the {flag} line", location=error.location,
+        )
+
+    def _include(self, read: Callable[[Path, SourceLocation], None], path: Path,
+                 location: SourceLocation, flag: str, line: str) -> None:
+        """Read an included file; one that does not exist is a change (R512), not an error:
+        the rest of the file can still be read and audited. A lock needs it (resolve says so)."""
+        if path.exists() or path in self._reading:
+            read(path, location)
+            return
+        what = "constraints" if flag == "-c" else "requirements"
+        self.changes.append(
+            ReaderChange(
+                action="ignored",
+                subject=str(path),
+                reason=f"{what} file {path} does not exist; its packages are not read",
+                code="R512",
                 detail=line,
                 location=location,
             )
@@ -441,7 +481,7 @@ def _registry(text: str, raw: str, location: SourceLocation | None) -> PipRequir
         problem = str(exc).splitlines()[0]
         raise InputError(
             f"cannot parse pip requirement {requirement_excerpt(text, exc)}: {problem}",
-            fix=REQUIREMENT_FIX,
+            fix=_requirement_hint(text),
             location=location,
         ) from exc
     return PipRequirement(
@@ -453,6 +493,21 @@ def _registry(text: str, raw: str, location: SourceLocation | None) -> PipRequir
         marker=str(requirement.marker) if requirement.marker else None,
         location=location,
     )
+
+
+_CONDA_STYLE_PIN = re.compile(
+    r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._\-]*)(?P<extras>\[[^\]]*\])?\s*=\s*(?P<version>[^=<>!~\s;]+)"
+    r"(?P<rest>\s*(;.*)?)$"
+)
+
+
+def _requirement_hint(text: str) -> str:
+    """The fix for an unparseable requirement; a conda-style ``name=1.0`` gets ``name==1.0``."""
+    found = _CONDA_STYLE_PIN.match(text.strip())
+    if found is not None:
+        fixed = f"{found['name']}{found['extras'] or ''}=={found['version']}{found['rest']}"
+        return f"write `{fixed.strip()}`: pip pins a version with `==` (a single `=` is conda's form)"
+    return REQUIREMENT_FIX
 
 
 def _direct_reference(

@@ -108,12 +108,12 @@ def _availability_spec(dep: CondaDependency) -> str:
 
 async def _available(
     gateway: Any, sources: Sequence[Any], platform: str, deps: Sequence[CondaDependency]
-) -> tuple[set[str], set[str]]:
-    """``(names with any record, names with a record matching the requested version)``."""
+) -> tuple[dict[str, list[Any]], set[str]]:
+    """``(versions of each name with any record, names with a record matching the request)``."""
     from rattler import MatchSpec
 
     if not deps or not sources:
-        return set(), set()
+        return {}, set()
     names = sorted({d.name for d in deps})
     by_name = await gateway.query(
         sources, [platform, "noarch"], [MatchSpec(n) for n in names], recursive=False
@@ -127,7 +127,7 @@ async def _available(
         spec = MatchSpec(_availability_spec(dep), strict=False)
         if any(spec.matches(record) for record in records.get(dep.name, ())):
             matching.add(dep.name)
-    return set(records), matching
+    return {name: [r.version for r in found] for name, found in records.items()}, matching
 
 
 async def _readable_channels(
@@ -221,7 +221,7 @@ async def _solve_async(request: CondaSolveRequest) -> CondaSolveResult:
     if records is None:
         solvable = await _split_available(request, gateway, refs, sources, unavailable)
         records = await _solve_relaxing_builds(attempt, solvable, gateway, sources, platform,
-                                               changes, refs, request.offline)
+                                               changes, refs, request.offline, unavailable)
 
     packages = sorted(
         (_to_locked(r, platform, refs) for r in records), key=lambda p: p.name
@@ -254,10 +254,10 @@ async def _split_available(request: CondaSolveRequest, gateway: Any, refs: Seque
                     solvable.append(dep)
                     continue
                 names = (ref.name,) if ref else tuple(r.name for r in refs)
-                spec = dep.raw or dep.matchspec
-                if dep.name in present:
-                    spec = f"{spec} (no version matches; the channels have other versions)"
-                unavailable.append(Unavailable(dep.name, platform, spec, names, dep.location))
+                spec = (dep.raw or dep.matchspec).strip()
+                nearest = nearest_versions(present.get(dep.name, []), dep.version)
+                unavailable.append(Unavailable(dep.name, platform, spec, names, dep.location,
+                                               nearest))
     except GatewayError as exc:
         raise _gateway_error(exc, refs, request.offline) from exc
     return solvable
@@ -266,6 +266,7 @@ async def _split_available(request: CondaSolveRequest, gateway: Any, refs: Seque
 async def _solve_relaxing_builds(
     attempt: Any, solvable: list[CondaDependency], gateway: Any, sources: Sequence[Any],
     platform: str, changes: list[ReaderChange], refs: Sequence[ChannelRef], offline: bool,
+    unavailable: Sequence[Unavailable] = (),
 ) -> list[Any]:
     """Solve the available dependencies; when that fails, drop exported build strings that
     are not published for ``platform`` (then every exact build) and say so (R503)."""
@@ -278,17 +279,17 @@ async def _solve_relaxing_builds(
             unpublished = await _unpublished_builds(gateway, sources, platform, solvable)
             relaxed, relax_changes = _drop_builds(solvable, platform, unpublished)
             if not relax_changes:
-                raise _explain(first_error, solvable, platform) from first_error
+                raise _explain(first_error, solvable, platform, unavailable) from first_error
             try:
                 records = list(await attempt(relaxed))
             except SolverError as second_error:
                 relaxed, more = _drop_builds(relaxed, platform, None)
                 if not more:
-                    raise _explain(second_error, relaxed, platform) from second_error
+                    raise _explain(second_error, relaxed, platform, unavailable) from second_error
                 try:
                     records = list(await attempt(relaxed))
                 except SolverError as third_error:
-                    raise _explain(third_error, relaxed, platform) from third_error
+                    raise _explain(third_error, relaxed, platform, unavailable) from third_error
                 relax_changes += more
             changes.extend(relax_changes)
             return records
@@ -382,22 +383,85 @@ def _drop_builds(
 
 
 _NAME_IN_ERROR = re.compile(r"(?:^|[\s├└─│])([A-Za-z0-9_][A-Za-z0-9_.\-]*)\s+(?:[<>=!~*]|\d|cannot|would)")
+_VERSION_START = re.compile(r"\d+(?:\.\d+)*")
+NEAREST = 4
 
 
-def _explain(error: Exception, deps: Sequence[CondaDependency], platform: str) -> ResolveError:
+def nearest_versions(versions: Sequence[Any], requested: str) -> tuple[str, ...]:
+    """Up to four versions around ``requested`` (two below, two above), ascending.
+
+    ``versions`` are rattler ``Version`` values (or strings); ``requested`` a conda version
+    spec such as ``3.6``, ``>=1.2,<2`` or ``1.7.*``: its first number is the reference, and
+    versions are compared at its precision (``3.6`` → the newest of each ``3.x`` series).
+    """
+    from rattler import Version
+
+    found = _VERSION_START.search(requested or "")
+    depth = found[0].count(".") + 1 if found else 0
+    newest: dict[tuple[str, ...], Any] = {}
+    for version in versions:
+        value = Version(version) if isinstance(version, str) else version
+        parts = str(value).split(".")
+        series = tuple(parts[:depth]) if depth else tuple(parts)
+        if series not in newest or newest[series] < value:
+            newest[series] = value
+    ordered = sorted(newest.values())
+    if not ordered:
+        return ()
+    if found is None:
+        return tuple(str(v) for v in ordered[-NEAREST:])
+    reference = Version(found[0])
+    index = sum(1 for v in ordered if v < reference)
+    start = max(0, min(index - NEAREST // 2, len(ordered) - NEAREST))
+    return tuple(str(v) for v in ordered[start:start + NEAREST])
+
+
+class UnsolvableError(ResolveError):
+    """The solver found no environment; ``unavailable`` lists what was left out before it
+    ran (missing names or versions), which is often the true cause of the conflict."""
+
+    def __init__(self, message: str, *, fix: str, location: Any, platform: str,
+                 unavailable: Sequence[Unavailable], conflict: str) -> None:
+        super().__init__(message, fix=fix, location=location)
+        self.platform = platform
+        self.unavailable = tuple(unavailable)
+        self.conflict = conflict
+
+
+def _explain(error: Exception, deps: Sequence[CondaDependency], platform: str,
+             unavailable: Sequence[Unavailable] = ()) -> UnsolvableError:
+    """The solver's failure, blaming what was dropped before the solve when it is involved.
+
+    A pin the channels cannot meet (``python=3.6``) is left out of the solve; other packages
+    that need that Python then conflict. The fix is that pin, not the packages that conflict.
+    """
     text = str(error).strip()
     mentioned = set(_NAME_IN_ERROR.findall(text))
-    involved = [d for d in deps if d.name in mentioned]
     tree = " | ".join(line.strip(" │") for line in text.splitlines() if line.strip())
-    if involved:
-        names = ", ".join(
-            f"{d.name} ({d.version or '*'}{' ' + d.build if d.build else ''})" for d in involved
-        )
-        fix = f"relax or remove the pins of: {names}"
+    dropped = [u for u in unavailable if u.platform == platform]
+    if dropped:
+        causes = "; ".join(u.describe() for u in dropped)
+        message = (f"cannot solve for {platform}: {len(dropped)} requested package(s) were left "
+                   f"out first because the channels cannot meet them: {causes}; the rest then "
+                   f"conflicts: {tree}")
+        pins = ", ".join(f"{u.spec} (have: {', '.join(u.available)})" if u.available else u.spec
+                         for u in dropped)
+        fix = (f"first fix what the channels cannot meet: {pins} (pin a version they have, or "
+               "add the channel that publishes it); the conflict may follow from leaving them out")
+        location = dropped[0].location
     else:
-        fix = "relax version pins, or add a channel that provides the missing packages"
-    location = involved[0].location if involved else None
-    return ResolveError(f"cannot solve for {platform}: {tree}", fix=fix, location=location)
+        involved = [d for d in deps if d.name in mentioned]
+        message = f"cannot solve for {platform}: {tree}"
+        if involved:
+            names = ", ".join(
+                f"{d.name} ({d.version or '*'}{' ' + d.build if d.build else ''})" for d in involved
+            )
+            fix = f"relax or remove the pins of: {names}"
+        else:
+            fix = "relax version pins, or add a channel that provides the missing packages"
+        location = involved[0].location if involved else None
+    return UnsolvableError(message, fix=fix, location=location, platform=platform,
+                           unavailable=dropped, conflict=tree)
 
 
 def solve_conda(request: CondaSolveRequest) -> CondaSolveResult:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from conda2docker.choices import DEFAULT_PRIORITY, DEFAULT_SOLVER, ChannelPriority, Solver
-from conda2docker.errors import ResolveError
+from conda2docker.errors import ResolveError, UserError
 from conda2docker.image import RUNTIME_GLIBC
 from conda2docker.model import (
     EnvSpec,
@@ -53,6 +53,9 @@ class ResolveOptions:
     existing_path: Path | None = None
     """An earlier lock file, read only when a solve is needed (``existing`` wins when given)."""
     cache_dir: Path | None = None
+    keep_going: bool = False
+    """Record an unsolvable platform or pip part as a change (C109/P207) and go on with what
+    could be solved, instead of raising: the audit wants every finding, not the first error."""
 
 
 def target_platforms(spec: EnvSpec, options: ResolveOptions) -> tuple[tuple[str, ...], list[ReaderChange]]:
@@ -167,6 +170,8 @@ def resolve(spec: EnvSpec, options: ResolveOptions) -> Resolution:
     """Lock ``spec`` for every target platform (or return the lock it already is)."""
     if spec.lock is not None:
         return Resolution(spec=spec, lock=spec.lock, reused=True)
+    if not options.keep_going:
+        _require_includes(spec)
     platforms, changes = target_platforms(spec, options)
     names, channel_changes = channel_names(spec, options)
     changes += channel_changes
@@ -208,27 +213,40 @@ def resolve(spec: EnvSpec, options: ResolveOptions) -> Resolution:
             p for p in (existing.conda_packages(platform) if existing else ())
             if p.name not in options.update
         )
-        if use_conda_lock:
-            from conda2docker.resolve.condalock import solve_with_conda_lock
+        try:
+            if use_conda_lock:
+                from conda2docker.resolve.condalock import solve_with_conda_lock
 
-            result = solve_with_conda_lock(spec, platform, names, target, options)
-        else:
-            result = solve_conda(
-                CondaSolveRequest(
-                    dependencies=spec.conda, channels=tuple(channels), target=target,
-                    priority=options.priority, channel_alias=options.channel_alias,
-                    mirrors=options.mirrors, preferred=preferred, offline=options.offline,
-                    cache_dir=options.cache_dir,
-                    appended=tuple(r.source_url for r in appended),
+                result = solve_with_conda_lock(spec, platform, names, target, options)
+            else:
+                result = solve_conda(
+                    CondaSolveRequest(
+                        dependencies=spec.conda, channels=tuple(channels), target=target,
+                        priority=options.priority, channel_alias=options.channel_alias,
+                        mirrors=options.mirrors, preferred=preferred, offline=options.offline,
+                        cache_dir=options.cache_dir,
+                        appended=tuple(r.source_url for r in appended),
+                    )
                 )
-            )
+        except ResolveError as error:
+            if not options.keep_going:
+                raise
+            unavailable += getattr(error, "unavailable", ())
+            changes.append(_failed("C109", f"conda packages for {platform}", error))
+            continue
         packages += result.packages
         unavailable += result.unavailable
         dropped = {c.subject for c in result.changes if c.code == "C107" and c.action == "ignored"}
         unread.update((r.source_url, r) for r in appended if r.name in dropped)
         changes += [c for c in result.changes if not (c.code == "C107" and c.action == "ignored")]
         if spec.pip and not result.unavailable:
-            pip_packages, pip_changes = _resolve_pip(spec, platform, result.packages, options)
+            try:
+                pip_packages, pip_changes = _resolve_pip(spec, platform, result.packages, options)
+            except UserError as error:
+                if not options.keep_going:
+                    raise
+                changes.append(_failed("P207", f"pip packages for {platform}", error))
+                continue
             packages += pip_packages
             changes += pip_changes
 
@@ -246,6 +264,27 @@ def resolve(spec: EnvSpec, options: ResolveOptions) -> Resolution:
         spec=spec, lock=lock, unavailable=tuple(unavailable), changes=tuple(changes),
         reused=all_reused,
     )
+
+
+def _require_includes(spec: EnvSpec) -> None:
+    """A lock of the whole environment needs every ``-r``/``-c`` file the reader could not find."""
+    from conda2docker.errors import InputError, Problems
+
+    problems = Problems()
+    for change in spec.changes:
+        if change.code == "R512":
+            what = change.reason.split(";")[0]
+            problems.add(InputError(f"{what}; the lock needs the packages it lists",
+                                    location=change.location,
+                                    fix="create the file or correct the path (relative to the "
+                                    "file that names it), or remove the line"))
+    problems.raise_all()
+
+
+def _failed(code: str, what: str, error: UserError) -> ReaderChange:
+    """A part that could not be solved, as a change the audit reports (``keep_going``)."""
+    return ReaderChange(action="dropped", subject=what, reason=error.message, code=code,
+                        detail=f"fix: {error.fix}" if error.fix else "", location=error.location)
 
 
 def _resolve_pip(
@@ -280,16 +319,39 @@ def require_complete(resolution: Resolution) -> Resolution:
     """Raise if some requested packages were missing from every channel."""
     if not resolution.unavailable:
         return resolution
-    first = resolution.unavailable[0]
-    listing = "; ".join(
-        f"{u.name} ({u.platform}, channels: {', '.join(u.channels)})" for u in resolution.unavailable
-    )
-    raise ResolveError(
-        f"{len(resolution.unavailable)} requested package(s) are in no channel: {listing}",
-        fix="add the channel that provides them (or a --mirror), remove them, "
-        "or move them to the pip: section if they are PyPI packages",
-        location=first.location,
-    )
+    raise ResolveError(unavailable_message(resolution.unavailable),
+                       fix=unavailable_fix(resolution.unavailable),
+                       location=resolution.unavailable[0].location)
 
 
-__all__ = ["ResolveOptions", "input_hash", "require_complete", "resolve"]
+def unavailable_message(unavailable: tuple[Unavailable, ...]) -> str:
+    """What the channels cannot meet, split into missing versions and missing names."""
+    versions = [u for u in unavailable if u.available]
+    names = [u for u in unavailable if not u.available]
+    parts = []
+    if versions:
+        parts.append(f"{len(versions)} requested version(s) are not in the channels: "
+                     + "; ".join(u.describe() for u in versions))
+    if names:
+        parts.append(f"{len(names)} requested package(s) are in no channel: "
+                     + "; ".join(u.describe() for u in names))
+    return "; ".join(parts)
+
+
+def unavailable_fix(unavailable: tuple[Unavailable, ...]) -> str:
+    fixes = []
+    if any(u.available for u in unavailable):
+        fixes.append("pin a version the channels have")
+    if any(not u.available for u in unavailable):
+        fixes.append("add the channel that provides the missing packages (or a --mirror), or "
+                     "remove them")
+    return "; ".join(fixes)
+
+__all__ = [
+    "ResolveOptions",
+    "input_hash",
+    "require_complete",
+    "resolve",
+    "unavailable_fix",
+    "unavailable_message",
+]

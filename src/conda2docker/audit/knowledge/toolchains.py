@@ -18,6 +18,7 @@ TOOLCHAIN_APT: dict[str, tuple[str, ...]] = {
     "fortran": ("gfortran",),
     "rust": ("cargo", "rustc"),
     "cmake": ("cmake",),
+    "meson": ("meson", "ninja-build"),
     "cython": (),
     "cuda": (),
 }
@@ -125,3 +126,19 @@ def build_needs(
     if hinted:
         return _needs(hinted, (), "from its requirements")
     return _needs(("c",), (), "assumed: may have a C extension")
+
+
+def sdist_needs(name: str, toolchains: Iterable[str]) -> BuildNeeds:
+    """What building ``name`` needs when its sdist was looked into: the toolchains found
+    there, plus the -dev headers the table knows for it. No toolchain: pure Python, no apt."""
+    chains = set(toolchains)
+    extra = _KNOWN[canonical(name)][1] if canonical(name) in _KNOWN and chains else ()
+    return _needs(chains, extra, "found in its sdist" if chains else "pure Python (its sdist)")
+
+
+def known_toolchains(name: str) -> tuple[str, ...] | None:
+    """The toolchains the table knows ``name`` to need (CUDA extensions included), else None."""
+    key = canonical(name)
+    if key in CUDA_EXTENSIONS:
+        return ("c++", "cuda")
+    return tuple(sorted(_KNOWN[key][0])) if key in _KNOWN else None

@@ -52,8 +52,10 @@ def requirement_label(requirement: PipRequirement) -> str:
 def shown_path(path: Path, ctx: AuditContext) -> str:
     """A local path relative to the environment file's directory when it is inside it."""
     if ctx.spec is not None:
-        try:
-            return path.relative_to(ctx.spec.source.parent).as_posix() or "."
-        except ValueError:
-            pass
+        for base, target in ((ctx.spec.source.parent, path),
+                             (ctx.spec.source.parent.absolute(), path.absolute())):
+            try:
+                return target.relative_to(base).as_posix() or "."
+            except ValueError:
+                continue
     return path.as_posix()

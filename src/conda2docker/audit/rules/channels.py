@@ -13,6 +13,15 @@ from conda2docker.errors import SourceLocation
 from conda2docker.model import Finding, Severity
 
 
+def channel_at(ctx: AuditContext, channel: str) -> SourceLocation | None:
+    """Where the file lists ``channel`` (matched by name, so URLs and names agree)."""
+    if ctx.spec is None:
+        return None
+    wanted = channel_name(channel)
+    return next((at for name, at in ctx.spec.channel_locations if channel_name(name) == wanted),
+                None)
+
+
 def _channel_usage(ctx: AuditContext) -> Counter[str]:
     """Packages per channel: from the lock when there is one, else from the spec."""
     if ctx.conda:
@@ -28,8 +37,7 @@ def _channel_usage(ctx: AuditContext) -> Counter[str]:
     "missing-from-channels",
     Severity.ERROR,
     message="{subject} is not available for {platform} in any configured channel",
-    fix="add a channel that builds {subject} for {platform}, install it from PyPI in the "
-    "pip section, or remove it",
+    fix="add a channel that builds {subject} for {platform}, or remove it",
     example="""
 channels: [conda-forge]
 dependencies:
@@ -41,6 +49,8 @@ def missing_from_channels(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     """A requested conda package that no configured channel has for the target platform
     cannot be installed; the lock was solved without it, so the image would lack it."""
     for missing in ctx.unavailable:
+        if missing.available:
+            continue  # the name is there, only the version is not: C108
         yield rule.finding(
             missing.name,
             evidence=(f"requested: {missing.spec}", f"searched: {', '.join(missing.channels)}"),
@@ -88,7 +98,7 @@ def personal_channel(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
         yield rule.finding(
             channel,
             evidence=listing(sorted(packages)),
-            location=locations.get(channel),
+            location=channel_at(ctx, channel) or locations.get(channel),
             what=what,
         )
 
@@ -114,7 +124,8 @@ def mixed_channels(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     if "conda-forge" in usage and defaults:
         evidence = [f"{c}: {usage[c]} package(s)" if ctx.conda else c
                     for c in ["conda-forge", *defaults]]
-        yield rule.finding(f"{' + '.join(defaults)} and conda-forge", evidence=evidence)
+        yield rule.finding(f"{' + '.join(defaults)} and conda-forge", evidence=evidence,
+                           location=channel_at(ctx, defaults[0]) or channel_at(ctx, "conda-forge"))
 
 
 @rule(
@@ -136,7 +147,8 @@ def anaconda_licence(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     usage = _channel_usage(ctx)
     for channel in sorted(c for c in usage if is_defaults(c)):
         evidence = (f"{usage[channel]} package(s) from it",) if ctx.conda else ()
-        yield rule.finding(channel, evidence=evidence)
+        yield rule.finding(channel, evidence=evidence,
+                           location=channel_at(ctx, channel) or channel_at(ctx, "defaults"))
 
 
 @rule(
@@ -193,3 +205,59 @@ def unreadable_channel(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     solve instead of failing it, so every other package can still be checked; the packages
     only that channel would have provided are reported as missing (C101)."""
     yield from from_changes(ctx, rule)
+
+
+@rule(
+    "C108",
+    "version-not-in-channels",
+    Severity.ERROR,
+    message="{subject} {requested} is not in the channels for {platform}; they have {nearest}",
+    fix="pin a version the channels have (nearest: {nearest}), or add the channel that "
+    "publishes {subject} {requested}",
+    example="""
+channels: [conda-forge]
+dependencies:
+  - python=3.6       # conda-forge has no Python 3.6 for linux-64 any more
+""",
+)
+def version_not_in_channels(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """The channels have the package but not the version asked for (old releases get
+    removed or were never built for Linux). The solve leaves the request out, and whatever
+    needed it conflicts next: the pin is the cause, not the packages the solver names."""
+    for missing in ctx.unavailable:
+        if not missing.available:
+            continue
+        requested = missing.spec[len(missing.name):].strip(" =") if missing.spec.startswith(
+            missing.name) else missing.spec
+        yield rule.finding(
+            missing.name,
+            evidence=(f"requested: {missing.spec}", f"searched: {', '.join(missing.channels)}",
+                      f"nearest versions: {', '.join(missing.available)}"),
+            location=missing.location,
+            platform=missing.platform,
+            requested=requested or missing.spec,
+            nearest=", ".join(missing.available),
+        )
+
+
+@rule(
+    "C109",
+    "unsolvable",
+    Severity.ERROR,
+    message="{subject} cannot be locked: {reason}",
+    fix="{detail}",
+    example="""
+channels: [conda-forge]
+dependencies:
+  - python=3.11
+  - numpy<1.20       # no numpy that old is built for Python 3.11
+""",
+)
+def unsolvable(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """When no environment satisfies every request, nothing can be built; the audit still
+    reports what it found in the file, and this finding names the cause the solver gave
+    (a version the channels lack comes first: C108)."""
+    for change in ctx.changes_with(rule.code):
+        yield rule.finding(change.subject, evidence=(), location=change.location,
+                           reason=change.reason,
+                           detail=change.detail.removeprefix("fix: ") or "relax the pins named above")

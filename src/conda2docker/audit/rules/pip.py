@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from packaging.version import InvalidVersion, Version
 
 from conda2docker.audit.context import AuditContext
-from conda2docker.audit.knowledge.toolchains import build_needs
+from conda2docker.audit.knowledge.toolchains import build_needs, sdist_needs
 from conda2docker.audit.registry import Rule, rule
 from conda2docker.audit.rules._common import (
     change_evidence,
@@ -20,7 +20,7 @@ from conda2docker.audit.rules._common import (
 from conda2docker.errors import SourceLocation
 from conda2docker.model import Finding, LockedPackage, Severity
 from conda2docker.names import canonical, pypi_to_conda
-from conda2docker.public_index import public_index_hosts
+from conda2docker.public_index import is_public_index, public_index_hosts
 from conda2docker.vcs import is_full_commit
 
 
@@ -42,7 +42,7 @@ def _vcs_pinned_in_lock(ctx: AuditContext, name: str | None) -> bool:
     "P201",
     "sdist-only",
     Severity.WARNING,
-    message="{subject} {version} has no wheel for {platform}: it is built from source",
+    message="{subject} {version} has no wheel for {target}: it is built from source",
     fix="the wheels stage builds it with {toolchains}; apt: {apt}. Or pin a version that "
     "has a wheel, or take it from conda-forge",
     example="""
@@ -53,22 +53,67 @@ dependencies:
 """,
 )
 def sdist_only(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
-    """A pip package locked to a source distribution needs compilers and headers at
-    build time; the Dockerfile gets a wheels stage that has them, so the runtime stage
-    stays free of compilers."""
+    """A pip package that only a source distribution provides needs a build step, and
+    compilers and headers when it has compiled parts (none for a pure-Python sdist); the
+    Dockerfile gets a wheels stage that has them, so the runtime stage stays free of
+    compilers. Exact pins are checked against the index before any lock."""
+    seen: set[str] = set()
+    for name, facts in sorted(ctx.sdists.items()):
+        seen.add(name)
+        needs = sdist_needs(name, facts.toolchains)
+        yield rule.finding(
+            name,
+            evidence=(*facts.evidence(), f"needs: {needs.describe()}"),
+            location=facts.location or _pip_location(ctx, name),
+            version=facts.version,
+            target=_target(ctx),
+            toolchains=", ".join(needs.toolchains) or "no compiler (pure Python)",
+            apt=" ".join(needs.apt) or "none",
+        )
     for name, package in sorted(ctx.pip.items()):
-        if package.artifact != "sdist":
+        if package.artifact != "sdist" or name in seen:
             continue
         needs = build_needs(name, package.dependencies)
         yield rule.finding(
             name,
             evidence=(package.file_name, f"needs: {needs.describe()}"),
-            location=ctx.lock_location,
+            location=_pip_location(ctx, name),
             platform=ctx.platform,
             version=package.version,
+            target=ctx.platform,
             toolchains=", ".join(needs.toolchains) or "no compiler",
             apt=" ".join(needs.apt) or "none",
         )
+
+
+def _target(ctx: AuditContext) -> str:
+    from conda2docker.audit.sdists import target_python
+
+    python = ctx.conda.get("python")
+    version = target_python(ctx.spec, python.version if python else None) if ctx.spec else ""
+    return f"{ctx.platform}, Python {'.'.join(version.split('.')[:2])}, glibc {ctx.glibc}"
+
+
+@rule(
+    "P208",
+    "wheels-unchecked",
+    Severity.INFO,
+    message="{count} exact pip pin(s) could not be checked for wheels: {reason}",
+    fix="run the audit with the index reachable (or its answers cached) to know which pins "
+    "build from source",
+    example="""
+dependencies:
+  - pip:
+    - jsmin==3.0.1      # audited with --offline and an empty cache
+""",
+)
+def wheels_unchecked(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """Which exact pins build from source is only known from the index; when it cannot be
+    asked, the audit says so instead of reporting no source builds."""
+    if ctx.unchecked:
+        first = ctx.unchecked[0].split(": ", 1)[-1]
+        yield rule.finding("pip index", evidence=listing(ctx.unchecked), count=len(ctx.unchecked),
+                           reason=first)
 
 
 @rule(
@@ -283,7 +328,7 @@ def custom_index(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     if ctx.spec is not None:
         options = ctx.spec.pip_options
         for url in (options.index_url, *options.extra_index_urls, *options.find_links):
-            if url:
+            if url and not is_public_index(url):
                 sources.setdefault(url, [])
     for name, package in sorted(ctx.pip.items()):
         if package.artifact in ("wheel", "sdist") and "://" in package.url:
@@ -294,4 +339,27 @@ def custom_index(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
                 sources.setdefault(key, []).append(f"{name} {package.version}")
     for source, packages in sorted(sources.items()):
         evidence = listing(packages) if packages else ("from the pip options",)
-        yield rule.finding(source, evidence=evidence)
+        location = ctx.spec.pip_options.location_of(source) if ctx.spec else None
+        yield rule.finding(source, evidence=evidence, location=location)
+
+
+@rule(
+    "P207",
+    "pip-unresolvable",
+    Severity.ERROR,
+    message="{subject} cannot be locked: {reason}",
+    fix="{detail}",
+    example="""
+dependencies:
+  - python=3.11
+  - pip:
+    - torch==1.4.0     # no release of that version for Python 3.11
+""",
+)
+def pip_unresolvable(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """The conda part solved but the pip requests cannot all be met from the index with
+    the Python the conda part chose; the image cannot be built until they can."""
+    for change in ctx.changes_with(rule.code):
+        yield rule.finding(change.subject, location=change.location, reason=change.reason,
+                           detail=change.detail.removeprefix("fix: ")
+                           or "relax the pip pins named above")

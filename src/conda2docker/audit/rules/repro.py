@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from pathlib import Path
 
 from conda2docker.audit.context import AuditContext
 from conda2docker.audit.registry import Rule, rule
-from conda2docker.audit.rules._common import change_evidence, from_changes, requirement_label
+from conda2docker.audit.rules._common import (
+    change_evidence,
+    from_changes,
+    listing,
+    requirement_label,
+    shown_path,
+)
 from conda2docker.errors import SourceLocation
 from conda2docker.model import Finding, Severity
 from conda2docker.vcs import is_full_commit
@@ -32,7 +40,10 @@ def unpinned(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     it for now, but re-locking after an unrelated change can move it too."""
     if ctx.spec is None:
         return
+    added = {c.subject for c in ctx.changes if c.action == "added"}
     for dep in ctx.spec.conda:
+        if dep.name in added and not dep.raw:
+            continue  # the reader added it (R510 says so); not the user's pin to judge
         if dep.version.strip() in _UNPINNED and not dep.build:
             version = ctx.conda.get(dep.name.lower())
             yield rule.finding(dep.name, evidence=(dep.raw or dep.name,), location=dep.location,
@@ -58,40 +69,63 @@ dependencies:
 def vcs_branch_ref(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     """Branches move and tags can be re-pointed: the same requirement installs different
     code over time. A commit hash cannot change. Like pip, only a full 40-hex commit id counts
-    as one: a shorter hex string may name a branch, and pip resolves it as a ref."""
+    as one: a shorter hex string may name a branch, and pip resolves it as a ref. The same
+    holds for a forge's archive of a branch (``https://github.com/o/r/archive/master.zip``)."""
     for requirement in ctx.spec.pip if ctx.spec else ():
         if requirement.kind == "vcs" and requirement.ref and not is_full_commit(requirement.ref):
             yield rule.finding(requirement_label(requirement), evidence=(requirement.raw,),
                                location=requirement.location, ref=requirement.ref,
                                url=requirement.url or requirement.raw)
+        elif requirement.kind == "url" and requirement.url:
+            found = _ARCHIVE_REF.search(requirement.url.split("#", 1)[0])
+            if found and not is_full_commit(found["ref"]):
+                repository = requirement.url[: found.start()]
+                yield rule.finding(requirement.name or repository.rsplit("/", 1)[-1],
+                                   evidence=(requirement.raw.strip(),),
+                                   location=requirement.location, ref=found["ref"],
+                                   url=repository)
+
+
+_ARCHIVE_REF = re.compile(
+    r"/(?:archive|-/archive)/(?:refs/(?:heads|tags)/)?(?P<ref>[^/]+?)(?:/[^/]*)?\.(?:zip|tar\.gz|tgz)$"
+)
 
 
 @rule(
     "R503",
     "export-build-strings",
     Severity.WARNING,
-    message="{subject} pins the build {build}, which is tied to the exporting platform",
+    message="{count} package(s) pin the build strings of the platform they were exported on",
     fix="drop the build strings (conda env export --no-builds) and keep the lock instead",
     example="""
 dependencies:
   - numpy=1.26.4=py311h64a7726_0
+  - libzlib=1.2.13=hd590300_5
 """,
 )
 def export_build_strings(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     """Exact build strings from ``conda env export`` name one platform's builds; the
     resolver relaxes them for the target platform, so the image may not hold the exported
-    builds."""
-    seen: set[str] = set()
-    builds = {d.name: d.build for d in ctx.spec.conda if d.build} if ctx.spec else {}
-    for change in ctx.changes_with(rule.code):
-        seen.add(change.subject)
-        yield rule.finding(change.subject, evidence=change_evidence(change),
-                           location=change.location,
-                           build=builds.get(change.subject) or change.detail or "(see evidence)")
+    builds. One cause, one finding: the packages are its evidence."""
+    relaxed = {change.subject: change for change in ctx.changes_with(rule.code)}
+    pinned: dict[str, str] = {}
+    locations: list[SourceLocation] = []
     for dep in ctx.spec.conda if ctx.spec else ():
-        if dep.build and "*" not in dep.build and dep.name not in seen:
-            yield rule.finding(dep.name, evidence=(dep.raw or dep.matchspec,),
-                               location=dep.location, build=dep.build)
+        if dep.build and "*" not in dep.build:
+            pinned[dep.name] = (dep.raw or dep.matchspec).strip()
+            if dep.location is not None:
+                locations.append(dep.location)
+    for name, change in relaxed.items():
+        pinned.setdefault(name, change.detail or name)
+        if change.location is not None:
+            locations.append(change.location)
+    if not pinned:
+        return
+    evidence = [f"{text} (relaxed: {relaxed[name].reason.split(';')[0]})" if name in relaxed
+                else text for name, text in sorted(pinned.items())]
+    first = min(locations, key=lambda at: (str(at.file), at.line or 0)) if locations else None
+    yield rule.finding("exported build strings", evidence=listing(evidence), location=first,
+                       count=len(pinned))
 
 
 @rule(
@@ -254,3 +288,24 @@ def selector_undecided(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     """conda-build selectors that name unknown variables cannot be decided for an
     environment file; keeping the line may install something meant for another build."""
     yield from from_changes(ctx, rule)
+
+
+@rule(
+    "R512",
+    "missing-include",
+    Severity.WARNING,
+    message="{subject} is missing: {reason}",
+    fix="create it or correct the path (relative to the file that names it); lock and "
+    "convert stop until it is there",
+    example="""
+dependencies:
+  - pip:
+    - -r requirements-gpu.txt    # not committed next to the environment file
+""",
+)
+def missing_include(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """A ``-r``/``-c`` file that is not there leaves its packages out; the audit reads the
+    rest of the file, but no lock can be made without it."""
+    for change in ctx.changes_with(rule.code):
+        yield rule.finding(shown_path(Path(change.subject), ctx), evidence=(change.detail,),
+                           location=change.location, reason=change.reason)
