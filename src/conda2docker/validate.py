@@ -34,7 +34,8 @@ _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 _SUBDIR = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
 _CONDA_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-+]*$")
 _CONDA_FILE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-+!]*\.(?:conda|tar\.bz2)$")
-_PIP_NAME = re.compile(r"^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._\-]*[A-Za-z0-9])$")
+PIP_NAME = re.compile(r"^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._\-]*[A-Za-z0-9])$")
+"""A PEP 508 distribution name (the one pattern: lock readers and the plan check it)."""
 _FRAGMENT = re.compile(r"^[A-Za-z0-9_.=&\-/]*$")
 
 # The distribution reference grammar (github.com/distribution/reference, grammar.go).
@@ -192,7 +193,7 @@ def check_conda_name(name: object, *, location: SourceLocation | None = None) ->
 
 
 def check_pip_name(name: object, *, location: SourceLocation | None = None) -> str:
-    if not isinstance(name, str) or not _PIP_NAME.match(name) or len(name) > 255:
+    if not isinstance(name, str) or not PIP_NAME.match(name) or len(name) > 255:
         raise _fail(f"invalid pip package name {shown(str(name))}",
                     "a PEP 508 name uses letters, digits, '.', '_' and '-'", location)
     return name

@@ -12,6 +12,7 @@ import sys
 from dataclasses import dataclass
 
 from conda2docker.errors import InputError
+from conda2docker.validate import PIP_NAME
 
 if sys.version_info >= (3, 11):
     from typing import assert_never as assert_never
@@ -21,7 +22,6 @@ else:  # pragma: no cover - Python 3.10
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _LABEL_KEY = re.compile(r"^[a-z0-9][a-z0-9.\-]*$")
 _STAGE_NAME = re.compile(r"^[a-z][a-z0-9_.\-]*$")
-_PIP_NAME = re.compile(r"^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._\-]*[A-Za-z0-9])$")
 _DEBIAN_PACKAGE = re.compile(r"^[a-z0-9][a-z0-9+.\-]+$")
 _SHA256 = re.compile(r"^[a-f0-9]{64}$")
 
@@ -50,7 +50,7 @@ def check_stage_name(name: str) -> str:
 
 def check_pip_name(name: str) -> str:
     """A PEP 508 distribution name: it lands in requirement files and in paths."""
-    if not _PIP_NAME.match(name):
+    if not PIP_NAME.match(name):
         raise PlanError(f"invalid pip package name {name!r}")
     return name
 
