@@ -60,3 +60,21 @@ def test_a_large_file_with_a_hostile_name_is_excluded_by_exactly_one_pattern(
     assert [line for line in lines if line.startswith("!")] == ["!conda2docker", "!vendor"]
     assert "!.git" not in lines and "**/.git" in lines
     assert tree_state(ws.victim) == before
+
+
+@pytest.mark.parametrize(("name", "content", "where"), [
+    ("requirements.txt", b"numpy\n\xff\xfe bad\n", "requirements.txt:2:1"),
+    ("apt.txt", b"libgl1\n\xc3\n", "apt.txt:2:1"),
+    ("runtime.txt", b"python-3.999999999999999999999\n", "runtime.txt:1:1"),
+    ("runtime.txt", b"python-3.11\n\xff", "runtime.txt:2:1"),
+])
+def test_a_repository_file_that_is_not_what_it_claims_is_one_line_at_its_place(
+        tmp_path: Path, capsys: Any, name: str, content: bytes, where: str) -> None:
+    """Non-UTF-8 text and absurd Python versions in the small repo2docker files: one line at
+    the file's own line (never a traceback, never a line of a file init made itself)."""
+    ws = make_workspace(tmp_path)
+    (ws.proj / name).write_bytes(content)
+    before = tree_state(ws.victim)
+    outcome = run_cli(["init", str(ws.proj), "--dry-run"], capsys)
+    assert_refused(outcome, 2, where)
+    assert tree_state(ws.victim) == before

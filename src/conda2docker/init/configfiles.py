@@ -6,18 +6,15 @@ import re
 from pathlib import Path
 
 from conda2docker.errors import InputError, SourceLocation
+from conda2docker.read.decode import read_text
 
 # Debian policy: lowercase letters, digits, + - . ; at least two characters, alphanumeric first.
 _DEBIAN_NAME = re.compile(r"^[a-z0-9][a-z0-9+.\-]+$")
-_RUNTIME = re.compile(r"^python-(\d+)(?:\.(\d+))?(?:\.(\d+))?$")
+_RUNTIME = re.compile(r"^python-(\d{1,2})(?:\.(\d{1,3}))?(?:\.(\d{1,3}))?$")
 
 
 def _lines(path: Path) -> list[tuple[int, str]]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError("is not UTF-8 text", fix="save the file as UTF-8",
-                         location=SourceLocation(path)) from exc
+    text = read_text(path)
     out = []
     for number, line in enumerate(text.splitlines(), start=1):
         content = line.split("#", 1)[0].strip()

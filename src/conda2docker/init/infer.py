@@ -25,6 +25,7 @@ from packaging.utils import canonicalize_name
 from conda2docker.init.discover import RepoFiles
 from conda2docker.init.project import Project
 from conda2docker.names import is_mapped_conda_name, pypi_to_conda
+from conda2docker.read.decode import read_text
 
 CHANNEL = "conda-forge"
 DEFAULT_PYTHON = "3.10"
@@ -97,7 +98,7 @@ def _requirement_lines(root: Path, files: RepoFiles) -> list[str]:
     if files.requirements is None:
         return []
     lines = []
-    for raw in (root / files.requirements).read_text(encoding="utf-8-sig").splitlines():
+    for raw in read_text(root / files.requirements).splitlines():
         text = raw.split(" #", 1)[0].strip()
         if text and not text.startswith("#"):
             lines.append(text)

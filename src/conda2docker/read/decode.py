@@ -82,6 +82,12 @@ def read_limited(path: Path, *, limit: int, what: str = "input file",
         os.close(fd)
 
 
+def read_text(path: Path, *, limit: int = MAX_REQUIREMENTS_FILE, what: str = "file") -> str:
+    """A small text file of a repository or input, as the reader reads one: a regular file
+    within ``limit``, BOM-aware, CRLF folded; anything else is one :class:`InputError`."""
+    return decode(read_limited(path, limit=limit, what=what), path).text
+
+
 def _too_large(what: str, path: Path, limit: int, where: SourceLocation) -> InputError:
     return InputError(f"{what} {path} is larger than the {limit // (1024 * 1024)} MB limit",
                       fix="split it, or pass the file it was generated from", location=where)
