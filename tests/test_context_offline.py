@@ -96,3 +96,25 @@ def test_a_mirror_is_where_vendored_files_are_read_from(tmp_path: Path, small_ch
     assert code == 0, capsys.readouterr().err
     assert no_sockets == []
     assert any((out / "vendor" / "channel").rglob("hello-noarch-*.conda"))
+
+
+def test_a_local_channel_of_metadata_only_is_refused_before_anything_is_written(
+        tmp_path: Path, small_channel: TestChannel, capsys: Any) -> None:
+    """Package files of a local channel are vendored (no build could reach them): a channel
+    that holds only repodata cannot give them, which convert says before writing a file."""
+    import shutil
+
+    channels = tmp_path / "channels"
+    shutil.copytree(small_channel.path, channels / small_channel.name)
+    for package in (channels / small_channel.name).rglob("*.conda"):
+        package.unlink()
+    env = tmp_path / "environment.yml"
+    env.write_text(f"name: m\nchannels: [{small_channel.name}]\ndependencies:\n  - hello-noarch\n")
+    out = tmp_path / "out"
+    code = main(["convert", str(env), "-o", str(out), "--channel-alias", channels.as_uri(),
+                 "--activation", "table"])
+    err = capsys.readouterr().err
+    assert code == 3, err
+    errors = [line for line in err.splitlines() if line.startswith("conda2docker: error:")]
+    assert len(errors) == 1 and "--mirror" in errors[0] and "metadata only" in errors[0]
+    assert not out.exists() or not any(out.iterdir())

@@ -655,7 +655,8 @@ def vendor_ca_bundle(context: Path) -> None:
 
 def preflight(plan: BuildPlan, lock: Lock, options: ContextOptions) -> None:
     """Refuse, before anything is written, what :func:`populate` would refuse: local sources
-    outside the allowed trees, vendored files without a hash, unpinned git sources."""
+    outside the allowed trees, vendored files without a hash, unpinned git sources, package
+    files a local channel does not hold."""
     for package in lock.pip_packages(plan.platform):
         if package.artifact == "path":
             check_local_source(package.url, check_pip_name(package.name), options)
@@ -667,6 +668,13 @@ def preflight(plan: BuildPlan, lock: Lock, options: ContextOptions) -> None:
         is_conda = item.dest.startswith(f"{VENDOR_DIR}/channel/")
         if local is not None and not is_conda and not _inside(local, options.roots):
             check_local_source(item.url, item.dest.rsplit("/", 1)[-1], options)
+        if local is not None and is_conda and not local.is_file():
+            raise ResolveError(
+                f"{redact(item.url)}: the local channel has no such package file (a channel of "
+                "metadata only cannot be vendored)",
+                fix="restore the package files, or read the channel with --mirror NAME=URL so "
+                "the lock keeps canonical URLs that the build downloads",
+            )
 
 
 def populate(
