@@ -299,9 +299,10 @@ class PipReader:
                 action="ignored",
                 subject=text,
                 reason=(
-                    "kept for the install step (pip_options.other); the lock does not model it"
+                    "not used: the image installs exactly the locked files, where this option "
+                    "changes nothing"
                     if known
-                    else "not an option conda2docker knows; kept in pip_options.other as written"
+                    else "not a pip option (pip itself refuses the file); not used"
                 ),
                 code="R508",
                 detail=line,
