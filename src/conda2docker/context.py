@@ -668,7 +668,7 @@ def preflight(plan: BuildPlan, lock: Lock, options: ContextOptions) -> None:
         is_conda = item.dest.startswith(f"{VENDOR_DIR}/channel/")
         if local is not None and not is_conda and not _inside(local, options.roots):
             check_local_source(item.url, item.dest.rsplit("/", 1)[-1], options)
-        if local is not None and is_conda and not local.is_file():
+        if local is not None and is_conda and not os.path.lexists(local):
             raise ResolveError(
                 f"{redact(item.url)}: the local channel has no such package file (a channel of "
                 "metadata only cannot be vendored)",
