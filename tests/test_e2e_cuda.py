@@ -20,7 +20,7 @@ import pytest
 
 from conda2docker.cli import main
 from conda2docker.plan.gpu import cuda_devel_image, cuda_runtime_image
-from support.engine import run_in_image
+from support.engine import assert_cuda_extension_runs_without_compilers
 from support.lint import assert_lints_clean
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("engine")]
@@ -74,13 +74,7 @@ def test_the_extension_imports_in_the_runtime_and_verify_passes(
     cuda_ext_image: tuple[Path, str], docker_client: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out, tag = cuda_ext_image
-    probe = ("import c2d_cuext as m; print(m.__file__.endswith('.so'), m.CUDART_VERSION, "
-             "m.device_count()[1])")
-    code, output = run_in_image(docker_client, tag, ["python", "-c", probe])
-    # No GPU and no driver here: the CUDA runtime loads and answers that the driver is missing.
-    assert (code, output.split()) == (0, ["True", "13000", "cudaErrorInsufficientDriver"]), output
-    code, output = run_in_image(docker_client, tag, ["sh", "-c", "command -v nvcc gcc cc || echo none"])
-    assert output.strip() == "none"
+    assert_cuda_extension_runs_without_compilers(docker_client, tag)
     capsys.readouterr()
     assert main(["verify", tag, "--format", "json", "--lock", str(out / "conda-lock.gpu.yml"),
                  "--context", str(out), "--variant", "gpu"]) == 0

@@ -242,3 +242,15 @@ def pytest_configure(config: pytest.Config) -> None:
     # Registered by pytest-xdist too; repeated here so --strict-markers accepts the mark
     # when xdist is not installed.
     config.addinivalue_line("markers", "xdist_group(name): run tests of a group on one worker")
+
+
+def assert_cuda_extension_runs_without_compilers(client: Any, tag: str) -> None:
+    """The CUDA extension test fixture (``c2d_cuext``) imports in image ``tag``: the compiled
+    module loads the CUDA 13 runtime, which answers that no driver is there (no GPU here), and
+    no compiler reached the image."""
+    probe = ("import c2d_cuext as m; print(m.__file__.endswith('.so'), m.CUDART_VERSION, "
+             "m.device_count()[1])")
+    code, output = run_in_image(client, tag, ["python", "-c", probe])
+    assert (code, output.split()) == (0, ["True", "13000", "cudaErrorInsufficientDriver"]), output
+    code, output = run_in_image(client, tag, ["sh", "-c", "command -v nvcc gcc cc || echo none"])
+    assert output.strip() == "none", output
