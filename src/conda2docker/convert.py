@@ -168,12 +168,15 @@ def _audit(spec: EnvSpec, resolution: Resolution, platform: str, *,
     from conda2docker.audit.gaps import plan_inputs
     from conda2docker.audit.local import scan_local_paths
     from conda2docker.audit.run import audit_targets
-    from conda2docker.audit.sdists import SdistScan
-    from conda2docker.resolve.pypi import IndexClient
-    from conda2docker.sdist_check import inspect_locked
+    from conda2docker.audit.sdists import SdistFacts, SdistScan
 
     local = scan_local_paths(spec)
-    sdists = inspect_locked(resolution.lock, platform, IndexClient(offline=offline))
+    sdists: dict[str, SdistFacts] = {}
+    if any(p.artifact == "sdist" for p in resolution.lock.pip_packages(platform)):
+        from conda2docker.resolve.pypi import IndexClient  # the index client: 15 ms
+        from conda2docker.sdist_check import inspect_locked
+
+        sdists = inspect_locked(resolution.lock, platform, IndexClient(offline=offline))
     findings = audit_targets(spec, resolution, (platform,), gpu=gpu, local=local,
                              sdists={platform: SdistScan(sdists)})
     return findings, plan_inputs(findings, resolution.lock, platform, spec=spec, local=local,

@@ -17,10 +17,9 @@ import tarfile
 import zipfile
 from dataclasses import asdict, dataclass
 
-from packaging.utils import canonicalize_name
-
 from conda2docker.errors import SourceLocation
 from conda2docker.model import EnvSpec, PipRequirement
+from conda2docker.names import canonical
 
 MAX_MEMBERS = 20000
 MAX_TEXT = 1 << 20
@@ -176,9 +175,9 @@ def inspect_sdist(data: bytes, filename: str, name: str, version: str, url: str)
     if re.search(r"\bext_modules\b", setup_py) and not chains & {"c", "c++"}:
         chains.add("c")  # an extension whose sources the names above did not show
     imports = sorted({m for m in _IMPORT.findall(setup_py) if m in _BUILD_TIME_IMPORTS})
-    declared = {canonicalize_name(re.split(r"[\s<>=!~;\[]", r, maxsplit=1)[0]) for r in requires}
+    declared = {canonical(re.split(r"[\s<>=!~;\[]", r, maxsplit=1)[0]) for r in requires}
     # torch must be the one installed (its CUDA build), never a fresh copy in an isolated env
-    isolation = "torch" in imports or any(canonicalize_name(m) not in declared for m in imports)
+    isolation = "torch" in imports or any(canonical(m) not in declared for m in imports)
     return SdistFacts(name, version, filename, url, tuple(sorted(chains)), backend,
                       tuple(requires), isolation, tuple(imports))
 
