@@ -122,11 +122,12 @@ def check_wheels(spec: EnvSpec, resolution: Resolution | None, options: ResolveO
                  platform: str, glibc: str) -> SdistScan:
     """Exact pip pins without a wheel for ``platform`` (through the index, cached on disk)."""
     from conda2docker.audit.sdists import SdistScan, exact_version, target_python
-    from conda2docker.resolve.pypi import IndexClient
-    from conda2docker.sdist_check import scan_sdist_pins
 
     if spec.lock is not None or not any(exact_version(r) for r in spec.pip):
         return SdistScan({})
+    from conda2docker.resolve.pypi import IndexClient  # the index client: 15 ms
+    from conda2docker.sdist_check import scan_sdist_pins
+
     solved = resolution.lock.conda_packages(platform) if resolution else ()
     python = next((p.version for p in solved if p.name == "python"), None)
     index = IndexClient(cache_dir=options.cache_dir / "pypi" if options.cache_dir else None,

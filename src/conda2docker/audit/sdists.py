@@ -13,8 +13,6 @@ import importlib
 import io
 import json
 import re
-import tarfile
-import zipfile
 from dataclasses import asdict, dataclass
 
 from conda2docker.errors import SourceLocation
@@ -29,9 +27,17 @@ DEFAULT_PYTHON = "3.12"
 """The Python assumed when the conda part pins none (conda-forge's current default)."""
 
 _BUILD_FILES = ("setup.py", "pyproject.toml", "setup.cfg")
-UNREADABLE: tuple[type[Exception], ...] = (OSError, ValueError, EOFError, tarfile.TarError,
-                                           zipfile.BadZipFile)
-"""What a bad download or a broken archive raises; the pin is then reported unchecked."""
+
+
+def unreadable() -> tuple[type[Exception], ...]:
+    """What a bad download or a broken archive raises; the pin is then reported unchecked.
+    (tarfile and zipfile are loaded when an archive is looked into, not by every audit.)"""
+    import tarfile
+    import zipfile
+
+    return (OSError, ValueError, EOFError, tarfile.TarError, zipfile.BadZipFile)
+
+
 _EXACT = re.compile(r"^===?\s*([^\s,;*]+)$")
 _IMPORT = re.compile(r"^\s*(?:from|import)\s+([A-Za-z_][\w]*)", re.MULTILINE)
 _BUILD_TIME_IMPORTS = {"torch", "tensorflow", "numpy", "Cython", "pybind11", "cupy", "jax"}
@@ -188,6 +194,9 @@ def _is_test_or_vendored_doc(member: str) -> bool:
 
 def _read_archive(data: bytes, filename: str) -> tuple[list[str], dict[str, str]]:
     """Member names (at most :data:`MAX_MEMBERS`) and the top-level build files as text."""
+    import tarfile
+    import zipfile
+
     members: list[str] = []
     texts: dict[str, str] = {}
     if filename.lower().endswith(".zip"):
