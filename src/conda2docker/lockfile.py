@@ -364,25 +364,37 @@ def _split(line: str) -> tuple[str, str]:
 
 
 def _parse_packages(lines: list[str]) -> list[dict[str, Any]]:
+    """The entries of conda-lock's ``package:`` list: ``- key: value`` starts one, ``  key:
+    value`` continues it, ``    key: value`` fills its last mapping (``dependencies``,
+    ``hash``). One pass over 25,000 lines for a large lock, so :func:`_split` and
+    :func:`_scalar` are inlined for the common forms (a single-quoted or a plain value)."""
     packages: list[dict[str, Any]] = []
     current: dict[str, Any] | None = None
     nested: dict[str, Any] | None = None
     for line in lines:
-        if not line.strip():
-            continue
-        if line.startswith("- "):
+        if line[:2] == "- ":
             current = {}
             packages.append(current)
             nested = None
             line = "  " + line[2:]
-        if current is None:
+        elif not line.strip():
+            continue
+        elif current is None:
             raise _Unexpected(line)
-        if line.startswith("    ") and not line.startswith("     "):
-            if nested is None:
+        if line[:4] == "    ":
+            if nested is None or line[4:5] == " ":
                 raise _Unexpected(line)
-            key, value = _split(line[4:])
-            nested[key] = _scalar(value)
-        elif line.startswith("  ") and not line.startswith("   "):
+            key, sep, value = line[4:].partition(":")
+            if not sep or (value and value[0] != " "):
+                raise _Unexpected(line)
+            if key[:1] in "'\"":
+                key = _scalar(key)
+            text = value.strip()
+            if len(text) > 1 and text[0] == "'" and text[-1] == "'":
+                nested[key] = text[1:-1].replace("''", "'")
+            else:
+                nested[key] = _scalar(text)
+        elif line[:2] == "  " and line[2:3] != " ":
             key, value = _split(line[2:])
             if value.strip():
                 current[key] = _scalar(value)
