@@ -405,7 +405,6 @@ def _target(lock: Lock, request: ConvertRequest) -> str:
 def render_files(request: ConvertRequest, variants: Sequence[SolvedVariant]) -> dict[Path, bytes]:
     """Every generated file of the output directory, by path."""
     from conda2docker.audit import render_report
-    from conda2docker.render.apptainer import render_apptainer, render_apptainer_from_image
     from conda2docker.render.compose import render_compose, render_project_env
     from conda2docker.render.dockerfile import render_dockerfile, render_dockerignore
 
@@ -421,6 +420,8 @@ def render_files(request: ConvertRequest, variants: Sequence[SolvedVariant]) -> 
         if OutputFormat.docker in request.formats:
             files[out / DOCKERFILE_NAMES[variant.name]] = render_dockerfile(plan).encode()
         if OutputFormat.apptainer in request.formats:
+            from conda2docker.render.apptainer import render_apptainer, render_apptainer_from_image
+
             name = DEFINITION_NAMES["cpu" if only_gpu else variant.name]
             bootstrap = request.apptainer_bootstrap
             if request.apptainer_from_image and variant is variants[0]:
