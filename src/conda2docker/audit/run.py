@@ -90,8 +90,12 @@ def audit_targets(spec: EnvSpec, resolution: Resolution | None, platforms: Seque
         if static_first and resolution is not None:
             complete = not resolution.unavailable and not any(
                 c.code in ("C109", "P207") for c in resolution.changes)
-            solved = enrich(audit(context(None), select=select, ignore=ignore), solved,
-                            complete=complete)
+            # A lock given as input is its own resolution: the file alone is the same context
+            # (rules are pure functions of it), so its findings are those just made.
+            same = (resolution.lock is spec.lock and not resolution.changes
+                    and not resolution.unavailable)
+            static = solved if same else audit(context(None), select=select, ignore=ignore)
+            solved = enrich(static, solved, complete=complete)
         findings.update(solved)
     return sorted(findings, key=sort_key)
 
