@@ -406,6 +406,83 @@ def _parse_packages(lines: list[str]) -> list[dict[str, Any]]:
     return packages
 
 
+_HEAD_MAPPINGS = frozenset({"content_hash", "custom_metadata"})
+_HEAD_LISTS = frozenset({"platforms", "sources"})
+
+
+def _head_scalar(value: str) -> Any:
+    """A value of the head as YAML reads it; plain text that YAML could read otherwise (a
+    number, a date, ``yes``, an indicator such as ``- `` or ``: ``) is left to YAML."""
+    from conda2docker.lock_writer import reads_back_plain
+
+    text = value.strip()
+    if not text:
+        raise _Unexpected(value)  # an empty value, or a block nested under the key
+    found = _scalar(text)
+    if isinstance(found, str) and text[:1] not in ("'", '"') and not reads_back_plain(text):
+        raise _Unexpected(text)
+    return found
+
+
+def _parse_head(text: str) -> dict[str, Any]:
+    """``version`` and ``metadata`` (content hashes, channels, platforms, sources, custom
+    metadata) as conda-lock and conda2docker lay them out, read without importing PyYAML;
+    anything else raises :class:`_Unexpected` and YAML reads the head."""
+    from conda2docker.lock_writer import reads_back_plain
+
+    head: dict[str, Any] = {}
+    meta: dict[str, Any] | None = None
+    section: Any = None
+    channel: dict[str, Any] | None = None
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        if line[:1] != " ":
+            key, value = _split(line)
+            if key == "version" and value.strip().isdigit() and value.strip().isascii():
+                head[key] = int(value)
+            elif key == "metadata" and not value.strip() and "metadata" not in head:
+                meta = head[key] = {}
+            else:
+                raise _Unexpected(line)
+            section = channel = None
+        elif meta is not None and line[:2] == "  " and line[2:3] not in (" ", "-"):
+            key, value = _split(line[2:])
+            if key in meta or value.strip() not in ("", "[]" if key in _HEAD_LISTS else "{}"):
+                raise _Unexpected(line)
+            if key in _HEAD_MAPPINGS:
+                section = meta[key] = {}
+            elif key in _HEAD_LISTS or key == "channels":
+                section = meta[key] = []
+            else:
+                raise _Unexpected(line)
+            channel = None
+        elif isinstance(section, dict) and line[:4] == "    " and line[4:5] != " ":
+            key, value = _split(line[4:])
+            if key in section or not isinstance(key, str) or not (
+                    line[4:5] in ("'", '"') or reads_back_plain(key)):
+                raise _Unexpected(line)
+            section[key] = _head_scalar(value)
+        elif isinstance(section, list) and line[:4] == "  - ":
+            items: list[Any] = section
+            if meta is None or items is not meta.get("channels"):
+                items.append(_head_scalar(line[4:]))
+                continue
+            key, value = _split(line[4:])
+            if key != "url":
+                raise _Unexpected(line)
+            channel = {"url": _head_scalar(value)}
+            items.append(channel)
+        elif channel is not None and line[:4] == "    " and line[4:5] != " ":
+            key, value = _split(line[4:])
+            if key != "used_env_vars" or key in channel or value.strip() != "[]":
+                raise _Unexpected(line)
+            channel[key] = []
+        else:
+            raise _Unexpected(line)
+    return head
+
+
 _PACKAGE_KEY = re.compile(r"^package:[ \t]*$\n?", re.MULTILINE)
 _TOP_LEVEL_LINE = re.compile(r"^[^ \n-]", re.MULTILINE)
 
@@ -416,8 +493,6 @@ def fast_parse(text: str, platforms: Collection[str] | None = None) -> dict[str,
     With ``platforms`` (and a lock that lists its platforms), the packages of other
     platforms are skipped without being parsed.
     """
-    import yaml
-
     header = _PACKAGE_KEY.search(text)
     if header is None:
         return None
@@ -425,9 +500,14 @@ def fast_parse(text: str, platforms: Collection[str] | None = None) -> dict[str,
     end = following.start() if following else len(text)
     rest = text[:header.start()] + text[end:]
     try:
-        head = yaml.load(rest, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError:
-        return None
+        head = _parse_head(rest)
+    except _Unexpected:
+        import yaml
+
+        try:
+            head = yaml.load(rest, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        except yaml.YAMLError:
+            return None
     if not isinstance(head, dict):
         return None
     section = text[header.end():end].splitlines()
