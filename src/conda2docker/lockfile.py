@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -99,12 +98,10 @@ class _Findings:
         self.locate = locate
         self.problems = Problems()
 
-    @contextmanager
-    def at(self, keys: Keys, about: str = "") -> Iterator[None]:
-        try:
-            yield
-        except InputError as error:
-            self.add(error, keys, about)
+    def at(self, keys: Keys, about: str = "") -> _At:
+        """``with findings.at(keys):`` adds an :class:`InputError` raised inside, about the
+        value at ``keys``."""
+        return _At(self, keys, about)
 
     def add(self, error: InputError, keys: Keys, about: str = "") -> None:
         located = self.locate(keys) if self.locate is not None else None
@@ -113,6 +110,26 @@ class _Findings:
 
     def __bool__(self) -> bool:
         return bool(self.problems.found)
+
+
+class _At:
+    """The context of :meth:`_Findings.at` (a class: one is made per value read)."""
+
+    __slots__ = ("about", "findings", "keys")
+
+    def __init__(self, findings: _Findings, keys: Keys, about: str) -> None:
+        self.findings = findings
+        self.keys = keys
+        self.about = about
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, error: BaseException | None, trace: object) -> bool:
+        if isinstance(error, InputError):
+            self.findings.add(error, self.keys, self.about)
+            return True
+        return False
 
 
 def _require(mapping: Mapping[str, Any], key: str, kind: type | tuple[type, ...], path: Path,
@@ -279,6 +296,26 @@ def check_locked_package(package: LockedPackage, location: SourceLocation, *,
     return checked
 
 
+class _Field:
+    """``with _Field(problems, keys):`` adds an :class:`InputError` raised inside to
+    ``problems``, about the field at ``keys`` (a class: one is made per checked value)."""
+
+    __slots__ = ("keys", "problems")
+
+    def __init__(self, problems: list[tuple[Keys, InputError]], keys: Keys) -> None:
+        self.problems = problems
+        self.keys = keys
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, error: BaseException | None, trace: object) -> bool:
+        if isinstance(error, InputError):
+            self.problems.extend((self.keys, problem) for problem in _problems_of(error))
+            return True
+        return False
+
+
 def _package_problems(package: LockedPackage, location: SourceLocation, *,
                       name_from_url: bool = False,
                       ) -> tuple[LockedPackage, list[tuple[Keys, InputError]]]:
@@ -292,17 +329,14 @@ def _package_problems(package: LockedPackage, location: SourceLocation, *,
         check_pip_url,
         check_sha256,
         check_text,
+        has_control,
         shown,
     )
 
     problems: list[tuple[Keys, InputError]] = []
 
-    @contextmanager
-    def field(*keys: str | int) -> Iterator[None]:
-        try:
-            yield
-        except InputError as error:
-            problems.extend((keys, problem) for problem in _problems_of(error))
+    def field(*keys: str | int) -> _Field:
+        return _Field(problems, keys)
 
     with field("url"):
         (check_conda_url if package.manager == "conda" else check_pip_url)(
@@ -327,10 +361,14 @@ def _package_problems(package: LockedPackage, location: SourceLocation, *,
                       ("category", package.category)):
         with field(key):
             check_text(text, key, location=location, limit=1024)
-    for dep, constraint in package.dependencies.items():
-        with field("dependencies", dep):
-            check_text(dep, "dependency", location=location, limit=1024)
-            check_text(constraint, f"dependency '{dep[:80]}'", location=location, limit=1024)
+    dependencies = package.dependencies
+    if dependencies and (has_control("".join(dependencies)) or has_control(
+            "".join(dependencies.values())) or max(map(len, dependencies)) > 1024
+            or max(map(len, dependencies.values())) > 1024):  # else no check below fails
+        for dep, constraint in dependencies.items():
+            with field("dependencies", dep):
+                check_text(dep, "dependency", location=location, limit=1024)
+                check_text(constraint, f"dependency '{dep[:80]}'", location=location, limit=1024)
     if problems:
         return package, problems
     if (md5, sha256) != (package.md5, package.sha256):  # '' (old locks) → None; hex lowercased
