@@ -113,7 +113,9 @@ def load_for_audit(request: AuditRequest) -> tuple[EnvSpec, Resolution | None, U
     from conda2docker.platforms import first_target
     from conda2docker.resolve import resolve
 
-    spec = read_spec(request.env_file, first_target(request.resolve.platforms))
+    # a lock given is read for the target platforms only: the audit reads no other entries
+    spec = read_spec(request.env_file, first_target(request.resolve.platforms),
+                     lock_platforms="targets")
     if spec.lock is None and not request.solve:
         return spec, None, None
     try:
