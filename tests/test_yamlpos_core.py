@@ -48,6 +48,7 @@ PLAIN_CASES = [
     "a: 1:20", "a: 0o17", "a: 0x1F", "a: 0b101", "a: 1_000", "a: 1e3", "a: 1.0e3", "a: .inf",
     "a: .NaN", "a: 2001-12-14", "a: 2001-12-14 10:00:00", "a: =", "a: <<", "<<: {a: 1}",
     "a: 1\na: 2", "? [a]\n: b", "a: 'x", "- a\n- b: c\n  d: [1, 2]\n", "", "# only\n",
+    "a: []", "a: {}", "- []\n- {}\n", "[]", "{}",
     "name: x\nchannels:\n  - conda-forge\ndependencies:\n  - python=3.10\n  - numpy >=1.2\n"
     "  - pip:\n    - requests==2.31  # pinned\n",
 ]

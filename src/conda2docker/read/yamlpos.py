@@ -186,21 +186,23 @@ def _build_core(node: Any) -> Any:
 
     if isinstance(node, yaml.MappingNode):
         mapping = PositionedMap()
-        mapping.lc = _Positions()
+        positions: dict[Any, list[int]] = {}
         for key_node, value_node in node.value:
             key = _build_core(key_node)
             if not isinstance(key_node, yaml.ScalarNode) or key in mapping:
                 raise _Unsure  # complex or duplicate keys: ruamel's own handling and messages
             mapping[key] = _build_core(value_node)
-            mapping.lc.data[key] = [key_node.start_mark.line, key_node.start_mark.column,
-                                    value_node.start_mark.line, value_node.start_mark.column]
+            positions[key] = [key_node.start_mark.line, key_node.start_mark.column,
+                              value_node.start_mark.line, value_node.start_mark.column]
+        mapping.lc = _Positions(positions or None)  # ruamel keeps none for an empty one
         return mapping
     if isinstance(node, yaml.SequenceNode):
         sequence = PositionedList()
-        sequence.lc = _Positions()
+        places: dict[Any, list[int]] = {}
         for index, item in enumerate(node.value):
             sequence.append(_build_core(item))
-            sequence.lc.data[index] = [item.start_mark.line, item.start_mark.column]
+            places[index] = [item.start_mark.line, item.start_mark.column]
+        sequence.lc = _Positions(places or None)
         return sequence
     tag, value = node.tag.rpartition(":")[2], node.value
     if tag == "str":
@@ -219,8 +221,8 @@ def _build_core(node: Any) -> Any:
 class _Positions:
     __slots__ = ("data",)
 
-    def __init__(self) -> None:
-        self.data: dict[Any, list[int]] = {}
+    def __init__(self, data: dict[Any, list[int]] | None) -> None:
+        self.data = data
 
 
 class PositionedMap(dict[Any, Any]):
@@ -264,7 +266,8 @@ def _build(node: Any, constructor: Any, source: Path) -> Any:
 
     if isinstance(node, yaml.MappingNode):
         mapping = PositionedMap()
-        mapping.lc = _Positions()
+        positions: dict[Any, list[int]] = {}
+        mapping.lc = _Positions(positions)
         for key_node, value_node in node.value:
             key = _build(key_node, constructor, source)
             try:
@@ -276,15 +279,16 @@ def _build(node: Any, constructor: Any, source: Path) -> Any:
                 raise yaml.MarkedYAMLError(problem=f"found duplicate key {key!r}",
                                            problem_mark=key_node.start_mark)
             mapping[key] = _build(value_node, constructor, source)
-            mapping.lc.data[key] = [key_node.start_mark.line, key_node.start_mark.column,
-                                    value_node.start_mark.line, value_node.start_mark.column]
+            positions[key] = [key_node.start_mark.line, key_node.start_mark.column,
+                              value_node.start_mark.line, value_node.start_mark.column]
         return mapping
     if isinstance(node, yaml.SequenceNode):
         sequence = PositionedList()
-        sequence.lc = _Positions()
+        places: dict[Any, list[int]] = {}
+        sequence.lc = _Positions(places)
         for index, item in enumerate(node.value):
             sequence.append(_build(item, constructor, source))
-            sequence.lc.data[index] = [item.start_mark.line, item.start_mark.column]
+            places[index] = [item.start_mark.line, item.start_mark.column]
         return sequence
     return constructor.construct_object(node, deep=True)
 
