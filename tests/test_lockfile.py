@@ -220,6 +220,8 @@ def test_lock_heads_read_without_yaml_as_yaml_reads_them(tmp_path: Path) -> None
     "version: 1\nmetadata:\n  sources:\n  - a: b\n",
     "version: 1\nmetadata:\n  channels:\n  - url:\n    - x\n",
     "version: 1\nmetadata:\n  content_hash:\n    yes: abc\n",
+    "version: 1\nmetadata:\n  sources:\n  - 'a\tb'\n",
+    "version: 1\nmetadata:\n  sources:\n  - 'envir\u00f6nment.yml'\n",
 ])
 def test_unusual_lock_heads_are_read_by_yaml(head: str) -> None:
     """Numbers and dates YAML types, lists it writes otherwise, keys conda2docker does not

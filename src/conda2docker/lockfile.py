@@ -684,6 +684,8 @@ def _parse_head(text: str) -> dict[str, Any]:
     for line in text.splitlines():
         if not line.strip() or line.startswith("#"):
             continue
+        if not (line.isascii() and line.isprintable()):
+            raise _Unexpected(line)  # YAML decides what a tab or a control character means
         if line[:1] != " ":
             key, value = _split(line)
             if key == "version" and value.strip().isdigit() and value.strip().isascii():
