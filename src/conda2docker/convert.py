@@ -363,7 +363,6 @@ def _solve_gpu(spec: EnvSpec, request: ConvertRequest, cuda: str, *, defaulted: 
 def _solve_cpu(spec: EnvSpec, request: ConvertRequest) -> tuple[Resolution, list[str]]:
     """The CPU variant: without ``__cuda``, CUDA pins left out, CPU builds preferred; when the
     channels have no CPU build, solved without that preference and said so."""
-    from conda2docker.cuda.cpu import cpu_spec, relax_cpu_builds
     from conda2docker.cuda.infer import from_lock
 
     options = _resolve_options(request, None, request.output / LOCK_NAMES["cpu"])
@@ -371,6 +370,8 @@ def _solve_cpu(spec: EnvSpec, request: ConvertRequest) -> tuple[Resolution, list
     if spec.lock is not None:  # a lock is its packages
         resolution = _solve(spec, options)
     else:
+        from conda2docker.cuda.cpu import cpu_spec, relax_cpu_builds
+
         asked = cpu_spec(spec)
         notes += [f"{c.subject}: {c.reason}" for c in asked.changes]
         try:

@@ -28,7 +28,6 @@ from conda2docker.model import (
 from conda2docker.names import canonical
 from conda2docker.platforms import lock_targets
 from conda2docker.resolve.channels import NO_DEFAULTS, ChannelRef, expand_channels
-from conda2docker.resolve.conda import CondaSolveRequest, solve_conda
 from conda2docker.resolve.virtual import VirtualTarget
 
 DEFAULT_CHANNELS = ("conda-forge",)
@@ -218,6 +217,8 @@ def resolve(spec: EnvSpec, options: ResolveOptions) -> Resolution:
 
                 result = solve_with_conda_lock(spec, platform, names, target, options)
             else:
+                from conda2docker.resolve.conda import CondaSolveRequest, solve_conda
+
                 result = solve_conda(
                     CondaSolveRequest(
                         dependencies=spec.conda, channels=tuple(channels), target=target,
