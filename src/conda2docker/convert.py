@@ -243,7 +243,6 @@ def _variant(request: ConvertRequest, name: Variant, spec: EnvSpec, resolution: 
 
 def _measured_activation(output: Path, options: PlanOptions) -> tuple[tuple[str, str], ...] | None:
     """The activation variables measured earlier for this very lock (``activation.env``)."""
-    from conda2docker.activation import read_activation_file
     from conda2docker.image import ACTIVATION_FILE
 
     path = output / options.support_dir / ACTIVATION_FILE
@@ -251,6 +250,8 @@ def _measured_activation(output: Path, options: PlanOptions) -> tuple[tuple[str,
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
+    from conda2docker.activation import read_activation_file
+
     return read_activation_file(text, options.lock_digest)
 
 
