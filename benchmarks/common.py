@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+WRITE = True
+"""Whether benchmarks write their files (``scale_lock.svg``); ``run.py --no-write`` clears it."""
 SHARED = Path(os.environ.get("CONDA2DOCKER_SHARED", REPO.parent / "shared"))
 TESTS = REPO / "tests"
 BIN = Path(sys.executable).parent

@@ -21,6 +21,7 @@ import re
 import sys
 import time
 
+import common
 from common import REPO, machine
 
 BENCHMARKS = ("startup", "lock_speed", "convert_lock", "solve", "scale", "scale_lock", "big_env",
@@ -42,6 +43,7 @@ def main() -> int:
     parser.add_argument("--only", nargs="*", default=list(BENCHMARKS))
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
+    common.WRITE = not args.no_write
     names = list(dict.fromkeys(n for name in args.only for n in GROUPS.get(name, (name,))))
     results: dict[str, dict[str, object]] = {}
     for name in names:

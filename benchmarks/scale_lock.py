@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import common
 from common import BIN, REPO, installed_environment
 from scale import fitted_exponent, synthetic_lock
 
@@ -202,7 +203,8 @@ def run(sizes: Sequence[int] = SIZES, repeat: int = REPEAT) -> dict[str, object]
         per_size = {n: measure(n, Path(tmp) / str(n), repeat) for n in sizes}
     exponent = fitted_exponent([(n, r["outside_solver"]) for n, r in per_size.items()])
     solver_exponent = fitted_exponent([(n, r["solver"]) for n, r in per_size.items()])
-    SVG.write_text(svg_plot(per_size, exponent), encoding="utf-8")
+    if common.WRITE:
+        SVG.write_text(svg_plot(per_size, exponent), encoding="utf-8")
     return {
         "name": "scale: lock of synthetic environments, solved against a synthetic channel",
         "per_size": {str(n): {k: round(v, 3) for k, v in r.items()} for n, r in per_size.items()},
