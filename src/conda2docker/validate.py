@@ -28,7 +28,10 @@ MAX_LINE = 65_535
 MAX_URL = 4096
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\x80-\x9f\u2028\u2029]")
-_UNSAFE_URL_CHAR = re.compile(r"[\x00-\x20\x7f-\U0010ffff\"'<>\\^`{|}]")
+_UNSAFE_URL_CHAR = re.compile(r"[^!#-&(-;=?-\[\]_a-z~]")
+"""Anything but printable ASCII without ``"'<>\\^`{|}``: controls, space, non-ASCII and those
+ten. Written as the complement of what a URL may hold (a class reaching U+10FFFF takes
+3.5 ms to compile, on every command's start)."""
 _MD5 = re.compile(r"^[0-9a-fA-F]{32}\Z")
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}\Z")
 """A sha256 as conda2docker writes it (64 lowercase hex digits): the one pattern, for the lock
