@@ -17,7 +17,7 @@ from conda2docker.init.report import found_lines, plan_lines
 from conda2docker.init.services import Service, missing_clients, services
 from conda2docker.init.stages import ImageOptions
 from conda2docker.init.survey import survey
-from conda2docker.init.targets import Targets, choose_targets, ours
+from conda2docker.init.targets import Targets, back_up, choose_targets, ours
 from conda2docker.init.tracked import tracked_files
 from conda2docker.model import EnvSpec, Lock
 from conda2docker.plan import BuildPlan
@@ -98,10 +98,12 @@ def context_rule(root: Path, support: Path, threshold: int, echo: Echo) -> Conte
     return ContextRule(tuple(entries), tuple(large), threshold, unstatable=tuple(unstatable))
 
 
-def _targets(root: Path, init: InitPlan, echo: Echo) -> Targets:
-    targets = choose_targets(root, init.dockerfile)
+def _targets(root: Path, init: InitPlan, force: bool, echo: Echo) -> Targets:
+    targets = choose_targets(root, init.dockerfile, force=force)
     for kept in targets.kept:
         echo(f"kept {kept}: it is yours; init writes its own beside it")
+    for item in targets.backups:
+        echo(f"--force: {item.original} is yours; it is kept as {item.backup} and replaced")
     return targets
 
 
@@ -117,7 +119,7 @@ def init_repository(request: InitRequest, echo: Echo = lambda _line: None) -> In
     support = support_dir(root, request.output)
     for line in found_lines(init):
         echo(line)
-    targets = _targets(root, init, echo)
+    targets = _targets(root, init, request.force, echo)
     section = render_section(init, targets, databases)
     if request.dry_run:
         planned = [targets.dockerfile, targets.compose, targets.dockerignore,
@@ -138,6 +140,8 @@ def init_repository(request: InitRequest, echo: Echo = lambda _line: None) -> In
             echo(f"  {_fate(root / path, request.force)} {path}")
         for kept in targets.kept:
             echo(f"  skip {kept} (yours, kept)")
+        for item in targets.backups:
+            echo(f"  back up {item.original} as {item.backup} (yours, kept) before replacing it")
         context_rule(root, support, request.large_file_bytes, echo)
         echo("dry run: nothing solved, nothing written")
         return InitResult(init, section, files=tuple(planned))
@@ -191,6 +195,8 @@ def _generate(request: InitRequest, init: InitPlan, spec: EnvSpec, support: Path
     rule = context_rule(root, support, request.large_file_bytes, echo)
     rendered = render_init(init, resolution.spec, lock, serialized, base, image, context=rule,
                            targets=targets, databases=databases)
+    for item in back_up(root, targets.backups):
+        echo(f"kept your {item.original} as {item.backup}")
     report = write_files({root / p: b for p, b in rendered.files.items()}, root=root,
                          force=request.force)
     if request.vendor:
