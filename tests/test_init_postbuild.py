@@ -1,0 +1,97 @@
+"""postBuild read statically (its install lines locked, nodejs when it calls npm) and the check
+that stands for ``mamba``/``conda`` while it runs (the real script, run by ``sh``)."""
+
+from __future__ import annotations
+
+import subprocess
+from importlib.resources import files
+from pathlib import Path
+
+import pytest
+
+from conda2docker.errors import InputError
+from conda2docker.init.postbuild import read_post_build
+
+
+def needs_of(tmp_path: Path, text: str):  # type: ignore[no-untyped-def]
+    (tmp_path / "postBuild").write_text(text)
+    return read_post_build(tmp_path, Path("postBuild"))
+
+
+def test_install_lines_become_located_conda_dependencies(tmp_path: Path) -> None:
+    needs = needs_of(tmp_path, (
+        "#!/bin/bash\nset -ex\n"
+        "mamba install -y make  # a comment\n"
+        "conda install --yes -c bioconda 'samtools>=1.10' \\\n    conda-forge::htop && echo ok\n"
+        "sudo /opt/conda/bin/micromamba install -n kernel -y jq\n"
+        "mamba clean --all; conda list\n"
+        "conda env update -f environment.yml\n"
+        "mamba install $EXTRA\n"
+        "echo mamba install nothing\n"
+    ))
+    assert [(d.name, d.version, d.channel) for d in needs.conda] == [
+        ("make", "", None), ("samtools", ">=1.10", None), ("htop", "", "conda-forge"),
+        ("jq", "", None)]
+    assert [(d.location.line, d.location.column) for d in needs.conda if d.location] == [
+        (3, 18), (4, 34), (5, 5), (6, 53)]
+    assert needs.installers == ("conda", "mamba", "micromamba")
+    assert needs.channels == ("bioconda",)
+    assert needs.other_targets == ("line 6: sudo /opt/conda/bin/micromamba install -n kernel -y jq",)
+    assert needs.unread == ("line 8: conda env update -f environment.yml",
+                            "line 9: mamba install $EXTRA")
+    assert not needs.node
+
+
+@pytest.mark.parametrize("line", ["npm install --global configurable-http-proxy",
+                                  "cd js && npx webpack", "jlpm build",
+                                  "jupyter labextension install @jupyter-widgets/jupyterlab-manager"])
+def test_node_tools_ask_for_nodejs(tmp_path: Path, line: str) -> None:
+    assert needs_of(tmp_path, f"#!/bin/sh\n{line}\n").node
+
+
+def test_no_installer_no_node(tmp_path: Path) -> None:
+    needs = needs_of(tmp_path, "#!/bin/sh\npip install pytest\necho 'npm is great' > notes\n")
+    assert not needs.node and not needs.installers and not needs.conda
+
+
+def test_a_bad_spec_is_one_located_line(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as caught:
+        needs_of(tmp_path, "#!/bin/sh\n\nmamba install 'numpy=>>1'\n")
+    assert str(caught.value.location) == "postBuild:3:16"
+    assert "mamba install 'numpy=>>1'" in caught.value.message
+
+
+CHECK = files("conda2docker").joinpath("data/postbuild_conda.sh").read_text()
+
+
+def run_check(tmp_path: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    bindir = tmp_path / "bin"
+    if not bindir.exists():
+        bindir.mkdir()
+        (bindir / "mamba").write_text(CHECK)
+        (bindir / "mamba").chmod(0o755)
+        (bindir / "conda").symlink_to("mamba")
+        meta = tmp_path / "env" / "conda-meta"
+        meta.mkdir(parents=True)
+        for name in ("make-4.3-h0_0", "make-extra-1.0-0", "python-3.11.7-h_0"):
+            (meta / f"{name}.json").write_text("{}")
+    return subprocess.run(["sh", str(bindir / argv[0]), *argv[1:]], capture_output=True, text=True,
+                          env={"CONDA_PREFIX": str(tmp_path / "env"), "PATH": "/usr/bin:/bin"},
+                          check=False)
+
+
+def test_check_passes_what_is_locked_and_names_what_is_not(tmp_path: Path) -> None:
+    ok = run_check(tmp_path, "mamba", "install", "-y", "-c", "conda-forge", "make>=4", "Python=3.11")
+    assert ok.returncode == 0 and "already in the locked environment" in ok.stderr
+    assert ": make python" in ok.stderr
+    missing = run_check(tmp_path, "conda", "install", "-y", "make", "numpy")
+    assert missing.returncode == 1 and "not in the locked environment" in missing.stderr
+    assert missing.stderr.split("\n")[0].endswith(": numpy")
+    (tmp_path / "env" / "conda-meta" / "make-4.3-h0_0.json").unlink()  # make-extra is not make
+    assert run_check(tmp_path, "mamba", "install", "make").returncode == 1
+    assert run_check(tmp_path, "mamba", "clean", "--all").returncode == 0
+    assert run_check(tmp_path, "mamba", "install", "--file", "pkgs.txt").returncode == 1
+    listed = run_check(tmp_path, "conda", "list")
+    assert listed.stdout.splitlines() == ["make-extra 1.0 0", "python 3.11.7 h_0"]
+    other = run_check(tmp_path, "conda", "activate", "base")
+    assert other.returncode == 2 and "one locked environment" in other.stderr
