@@ -63,13 +63,14 @@ def audit_targets(spec: EnvSpec, resolution: Resolution | None, platforms: Seque
                   glibc: str | None = None, gpu: bool = False, select: Sequence[str] = (),
                   ignore: Sequence[str] = (), local: Mapping[str, LocalFacts] | None = None,
                   sdists: Mapping[str, SdistScan] | None = None,
-                  static_first: bool = False) -> list[Finding]:
+                  static_first: bool = False, services: tuple[str, ...] = ()) -> list[Finding]:
     """The findings for every platform of ``platforms``, sorted, each once. ``local``: what
     :func:`~conda2docker.audit.local.scan_local_paths` found (scanned here when not given);
     ``sdists``: per platform, the exact pip pins without a fitting wheel
     (:func:`~conda2docker.audit.sdists.scan_sdist_pins`). With ``static_first`` the findings
     of the file alone come first and the resolution's are added to them
-    (:func:`~conda2docker.audit.engine.enrich`), so a partial lock hides nothing."""
+    (:func:`~conda2docker.audit.engine.enrich`), so a partial lock hides nothing. ``services``:
+    the databases ``init --service`` puts beside the environment (rule S307)."""
     from conda2docker.audit.context import DEFAULT_GLIBC, AuditContext
     from conda2docker.audit.engine import audit, enrich, sort_key
     from conda2docker.audit.local import scan_local_paths
@@ -84,7 +85,8 @@ def audit_targets(spec: EnvSpec, resolution: Resolution | None, platforms: Seque
             return AuditContext.build(spec, solved, platform=target,
                                       glibc=glibc or DEFAULT_GLIBC, gpu=gpu, local=local,
                                       sdists=scan.facts if scan else None,
-                                      unchecked=scan.unchecked if scan else ())
+                                      unchecked=scan.unchecked if scan else (),
+                                      services=services)
 
         solved = audit(context(resolution), select=select, ignore=ignore)
         if static_first and resolution is not None:

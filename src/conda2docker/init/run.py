@@ -14,12 +14,12 @@ from conda2docker.init.dockerignore import DEFAULT_THRESHOLD, ContextRule, allow
 from conda2docker.init.plan import InitPlan
 from conda2docker.init.readme import render_section, upsert
 from conda2docker.init.report import found_lines, plan_lines
-from conda2docker.init.services import Service, missing_clients, services
+from conda2docker.init.services import Service, services
 from conda2docker.init.stages import ImageOptions
 from conda2docker.init.survey import survey
 from conda2docker.init.targets import Targets, back_up, choose_targets, ours
 from conda2docker.init.tracked import tracked_files
-from conda2docker.model import EnvSpec, Lock
+from conda2docker.model import EnvSpec, Finding, Lock, Resolution, Severity
 from conda2docker.plan import BuildPlan
 from conda2docker.platforms import DEFAULT_PLATFORM
 
@@ -135,6 +135,7 @@ def init_repository(request: InitRequest, echo: Echo = lambda _line: None) -> In
         if databases:
             echo("services: " + ", ".join(f"{d.name} ({d.image}, ${d.url_variable})"
                                           for d in databases))
+        audit_lines(found.spec, None, request.platform, databases, echo)
         echo("files:")
         for path in planned:
             echo(f"  {_fate(root / path, request.force)} {path}")
@@ -146,6 +147,24 @@ def init_repository(request: InitRequest, echo: Echo = lambda _line: None) -> In
         echo("dry run: nothing solved, nothing written")
         return InitResult(init, section, files=tuple(planned))
     return _generate(request, init, found.spec, support, section, targets, databases, echo)
+
+
+def audit_lines(spec: EnvSpec, resolution: Resolution | None, platform: str,
+                databases: tuple[Service, ...], echo: Echo) -> list[Finding]:
+    """The audit of the environment (of the file alone on a dry run), with the services init
+    puts beside it: a summary, then one line per error or warning (``conda2docker audit``
+    shows them all)."""
+    from conda2docker.audit.report import summary
+    from conda2docker.audit.run import audit_targets
+
+    findings = audit_targets(spec, resolution, (platform,),
+                             services=tuple(d.name for d in databases))
+    echo(f"audit: {summary(findings)}")
+    for finding in findings:
+        if finding.severity in (Severity.ERROR, Severity.WARNING):
+            echo(f"audit: {finding.code} [{finding.severity.value}] {finding.message}; "
+                 f"fix: {finding.fix}")
+    return findings
 
 
 def _fate(path: Path, force: bool) -> str:
@@ -180,8 +199,7 @@ def _generate(request: InitRequest, init: InitPlan, spec: EnvSpec, support: Path
     for change in (*resolution.spec.changes, *resolution.changes):
         echo(f"note: {change.subject}: {change.reason}")
     lock = project_free(resolution.lock, root, init)
-    for line in missing_clients(databases, (p.name for p in lock.packages)):
-        echo(f"note: {line}")
+    audit_lines(resolution.spec, resolution, request.platform, databases, echo)
     serialized = lock_bytes(lock)
     image = ImageOptions(support=support, uid=request.uid, gid=request.gid,
                          build_image=request.build_image)
