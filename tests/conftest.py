@@ -23,6 +23,7 @@ pytest_plugins = [
     "support.channel",
     "support.cuda_channel",
     "support.pypi_index",
+    "support.r2d_channel",
 ]
 
 settings.register_profile("conda2docker", database=None)
