@@ -42,6 +42,18 @@ def test_install_lines_become_located_conda_dependencies(tmp_path: Path) -> None
     assert not needs.node
 
 
+@pytest.mark.parametrize(("text", "names"), [
+    ("if ! mamba install -y make > /dev/null 2>&1; then exit 1; fi", ["make"]),
+    ("(cd /tmp && conda install -y jq)", ["jq"]),
+    ("for x in a; do mamba install -y htop 2>/dev/null; done", ["htop"]),
+    ("mamba install -y numpy>=1.2", ["numpy"]),  # unquoted: the shell redirects to "=1.2"
+    ("mamba install -y 'numpy>=1.2' &>log", ["numpy"]),
+])
+def test_install_commands_inside_shell_syntax(tmp_path: Path, text: str, names: list[str]) -> None:
+    needs = needs_of(tmp_path, f"#!/bin/bash\n{text}\n")
+    assert [d.name for d in needs.conda] == names and not needs.unread
+
+
 @pytest.mark.parametrize("line", ["npm install --global configurable-http-proxy",
                                   "cd js && npx webpack", "jlpm build",
                                   "jupyter labextension install @jupyter-widgets/jupyterlab-manager"])

@@ -13,9 +13,10 @@ holds one locked environment, so ``init`` reads those lines instead:
 * ``nodejs`` is added when postBuild calls ``npm``, ``npx``, ``node``, ``yarn``, ``jlpm`` or
   ``jupyter labextension install``, as repo2docker's base environment has it.
 
-Each command of a line (split on ``;``, ``&&``, ``||``, ``|``, after ``\\`` continuations are
-joined and comments dropped) is read on its own; ``sudo``, ``env``, ``command`` and ``VAR=value``
-prefixes are skipped.
+Each command of a line (split on ``;``, ``&&``, ``||``, ``|``, ``(``, ``)``, after ``\\``
+continuations are joined and comments dropped; redirections left out, as the shell does) is read
+on its own; ``sudo``, ``env``, ``command``, ``VAR=value`` and ``if``/``then``/``do``… prefixes are
+skipped.
 """
 
 from __future__ import annotations
@@ -35,8 +36,8 @@ _INSTALL = frozenset({"install", "update", "upgrade"})
 _VALUE_OPTIONS = frozenset({"-c", "--channel", "-n", "--name", "-p", "--prefix", "--file",
                             "--root-prefix", "-r"})
 _TARGET_OPTIONS = frozenset({"-n", "--name", "-p", "--prefix"})
-_SEPARATORS = frozenset({";", "&&", "||", "|", "&"})
-_PREFIXES = frozenset({"sudo", "env", "command", "exec", "time", "nohup"})
+_PREFIXES = frozenset({"sudo", "env", "command", "exec", "time", "nohup", "if", "then", "else",
+                       "elif", "while", "until", "do", "!", "{"})
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _UNREADABLE = re.compile(r"[$`]")
 MAX_READ = 200_000
@@ -93,7 +94,7 @@ def _location(post_build: Path, line: str, starts: tuple[tuple[int, int], ...],
 
 def _commands(line: str) -> list[list[str]] | None:
     """The simple commands of one shell line as word lists, or None when shlex cannot read it."""
-    lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|")
+    lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
     lexer.whitespace_split = True
     lexer.commenters = "#"
     try:
@@ -101,8 +102,16 @@ def _commands(line: str) -> list[list[str]] | None:
     except ValueError:
         return None
     commands: list[list[str]] = [[]]
+    redirect = False
     for word in words:
-        if word in _SEPARATORS or set(word) <= set(";&|"):
+        if redirect:  # the file of a redirection, as the shell reads it
+            redirect = False
+        elif set(word) <= set("<>&") and set(word) & set("<>"):
+            redirect = True
+            current = commands[-1]
+            if current and current[-1].isdigit():  # 2>&1: the descriptor, not a word
+                current.pop()
+        elif set(word) <= set(";&|()"):
             commands.append([])
         else:
             commands[-1].append(word)
