@@ -8,6 +8,8 @@ from importlib.resources import files
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conda2docker.errors import InputError
 from conda2docker.init.postbuild import read_post_build
@@ -71,6 +73,30 @@ def test_a_bad_spec_is_one_located_line(tmp_path: Path) -> None:
         needs_of(tmp_path, "#!/bin/sh\n\nmamba install 'numpy=>>1'\n")
     assert str(caught.value.location) == "postBuild:3:16"
     assert "mamba install 'numpy=>>1'" in caught.value.message
+
+
+WORDS = st.sampled_from(["mamba", "conda", "install", "-y", "-c", "conda-forge", "make", "'a b'",
+                         "\"", "'", "\\", "$X", "`x`", "&&", ";", "|", ">", "2>&1", "(", ")",
+                         "#", "npm", "-n", "env", "numpy>=1", "--file", "=", "::", "\n", "if",
+                         "then", "é", "\x00"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(WORDS | st.text(max_size=8), max_size=30))
+def test_any_postbuild_reads_or_fails_with_one_located_line(words: list[str]) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "postBuild").write_bytes(" ".join(words).encode("utf-8", "surrogatepass"))
+        try:
+            needs = read_post_build(root, Path("postBuild"))
+        except InputError as error:
+            assert error.location is not None and error.location.line is not None
+            return
+        for dependency in needs.conda:
+            assert dependency.location is not None and dependency.location.line
+            assert dependency.name and "$" not in dependency.raw
 
 
 CHECK = files("conda2docker").joinpath("data/postbuild_conda.sh").read_text()
