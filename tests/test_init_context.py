@@ -168,9 +168,26 @@ def test_force_takes_the_standard_names_and_backs_up_the_users_files_first(tmp_p
 def test_force_that_cannot_back_up_writes_nothing(tmp_path: Path) -> None:
     (tmp_path / "Dockerfile").mkdir()  # a directory cannot be hard-linked: no backup, no write
     targets = choose_targets(tmp_path, "Dockerfile", force=True)
-    with pytest.raises(InputError, match="cannot keep a backup of your Dockerfile"):
+    with pytest.raises(InputError, match=r"cannot keep a backup of your Dockerfile.*init wrote nothing"):
         back_up(tmp_path, targets.backups)
     assert (tmp_path / "Dockerfile").is_dir() and not (tmp_path / "Dockerfile.orig").exists()
+
+
+def test_force_backs_up_by_copy_where_links_are_refused(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    make_repo(tmp_path, ("Dockerfile", ".dockerignore"))
+    (tmp_path / ".dockerignore").unlink()
+    (tmp_path / ".dockerignore").symlink_to("shared.dockerignore")
+
+    def no_links(*_args: object, **_kwargs: object) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)  # a filesystem without hard links
+    done = back_up(tmp_path, choose_targets(tmp_path, "Dockerfile", force=True).backups)
+    assert [str(b.backup) for b in done] == ["Dockerfile.orig", ".dockerignore.orig"]
+    assert (tmp_path / "Dockerfile.orig").read_text() == "Dockerfile\n"
+    assert os.readlink(tmp_path / ".dockerignore.orig") == "shared.dockerignore"
+    assert not (tmp_path / "Dockerfile").exists()
 
 
 def test_dry_run_with_force_names_each_backup(tmp_path: Path,

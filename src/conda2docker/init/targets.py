@@ -14,6 +14,7 @@ an existing backup is never replaced). Nothing is written into ``binder/`` or ``
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,26 +103,46 @@ def choose_targets(root: Path, dockerfile: str, *, force: bool = False) -> Targe
     return Targets(Path(dockerfile), Path(compose), Path(ignore), tuple(kept))
 
 
+def _keep(original: Path, backup: Path) -> None:
+    """Make ``backup`` a copy of ``original`` — a hard link, else a copy (a link as a link) —
+    only if ``backup`` names nothing: :class:`FileExistsError` otherwise."""
+    try:
+        os.link(original, backup, follow_symlinks=False)
+        return
+    except FileExistsError:
+        raise
+    except OSError:
+        if original.is_symlink():
+            os.symlink(os.readlink(original), backup)
+            return
+        if not original.is_file():
+            raise
+    with original.open("rb") as source, backup.open("xb") as target:  # a filesystem without links
+        shutil.copyfileobj(source, target)
+    shutil.copystat(original, backup)
+
+
 def back_up(root: Path, backups: tuple[Backup, ...]) -> list[Backup]:
     """Keep each user's file under its backup name before init writes its own there.
 
-    A hard link then an unlink (a link is moved as a link): the backup name is created only if
-    it names nothing (a backup made since :func:`choose_targets` moves this one to the next free
-    name), so no file is ever overwritten and the original is never lost.
+    The backup name is created only if it names nothing (a backup made since
+    :func:`choose_targets` moves this one to the next free name), so no file is ever
+    overwritten; the original is removed only once its backup exists.
     """
     done: list[Backup] = []
     for item in backups:
         backup = item.backup
         while True:
             try:
-                os.link(root / item.original, root / backup, follow_symlinks=False)
+                _keep(root / item.original, root / backup)
                 break
             except FileExistsError:
                 backup = backup_name(root, item.original)
             except OSError as exc:
+                kept = "".join(f"; your {b.original} is kept as {b.backup}" for b in done)
                 raise InputError(
-                    f"cannot keep a backup of your {item.original} ({exc.strerror}); nothing "
-                    "was written",
+                    f"cannot keep a backup of your {item.original} ({exc.strerror or exc}); "
+                    f"init wrote nothing{kept}",
                     fix=f"move {item.original} aside yourself, or run init without --force",
                     location=SourceLocation(root / item.original),
                 ) from exc
