@@ -216,3 +216,19 @@ def test_dry_run_lists_every_write_and_every_skip(tmp_path: Path,
         assert line in err, err
     assert "binder/" not in err.split("files:")[1]
     assert "build context: everything but secrets" in err
+
+
+def test_dry_run_knows_an_inferred_environment_is_up_to_date(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from conda2docker.init.survey import survey
+
+    make_repo(tmp_path, ("requirements.txt",))
+    inferred = survey(tmp_path).plan.inferred
+    assert inferred is not None
+    (tmp_path / "conda2docker").mkdir()
+    (tmp_path / "conda2docker" / "environment.yml").write_text(inferred.text)
+    assert main(["init", str(tmp_path), "--dry-run"]) == 0
+    assert "keep    (up to date) conda2docker/environment.yml" in capsys.readouterr().err
+    (tmp_path / "conda2docker" / "environment.yml").write_text(inferred.text + "# edited\n")
+    assert main(["init", str(tmp_path), "--dry-run"]) == 0
+    assert "refuse (exists; --force to replace) conda2docker/environment.yml" in capsys.readouterr().err
