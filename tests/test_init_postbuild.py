@@ -44,6 +44,13 @@ def test_install_lines_become_located_conda_dependencies(tmp_path: Path) -> None
     assert not needs.node
 
 
+def test_lines_shown_keep_no_secret_and_no_control_character(tmp_path: Path) -> None:
+    needs = needs_of(tmp_path, "#!/bin/sh\nmamba install -c https://me:s3cret@conda.example/ch"
+                               " $PKG  # \x1b[2J\n")
+    assert needs.channels == ("https://****@conda.example/ch",)
+    assert needs.unread == ("line 2: mamba install -c https://****@conda.example/ch $PKG  #  [2J",)
+
+
 @pytest.mark.parametrize(("text", "names"), [
     ("if ! mamba install -y make > /dev/null 2>&1; then exit 1; fi", ["make"]),
     ("(cd /tmp && conda install -y jq)", ["jq"]),

@@ -149,12 +149,22 @@ def _install_words(words: list[str], where: str, channels: list[str], unread: li
     return specs
 
 
+def _shown(number: int, line: str) -> str:
+    """``line N: text`` fit for a message: credentials redacted, control characters dropped,
+    at most 120 characters."""
+    from conda2docker.credentials import redact
+
+    text = "".join(c if c.isprintable() else " " for c in redact(line.strip()))
+    return f"line {number}: {text[:117] + '...' if len(text) > 120 else text}"
+
+
 def _name(word: str) -> str:
     return PurePosixPath(word).name
 
 
 def read_post_build(root: Path, post_build: Path) -> PostBuildNeeds:
     """Read ``post_build`` (relative to ``root``): its installer and node calls."""
+    from conda2docker.credentials import redact
     from conda2docker.read.condaspec import parse_conda_spec
 
     try:
@@ -172,7 +182,7 @@ def read_post_build(root: Path, post_build: Path) -> PostBuildNeeds:
         commands = _commands(line)
         if commands is None:
             if any(re.search(rf"\b{name}\b", line) for name in INSTALLERS):
-                unread.append(f"line {number}: {line.strip()}")
+                unread.append(_shown(number, line))
             continue
         for words in commands:
             tool = _name(words[0])
@@ -184,13 +194,12 @@ def read_post_build(root: Path, post_build: Path) -> PostBuildNeeds:
             rest = words[1:]
             if rest[:1] == ["env"] or (rest and rest[0] not in _INSTALL):
                 if rest[:1] == ["env"] or rest[:1] == ["create"]:
-                    unread.append(f"line {number}: {line.strip()}")
+                    unread.append(_shown(number, line))
                 continue  # clean, list, info, config…: the check answers them
-            specs = _install_words(rest[1:], f"line {number}: {line.strip()}", channels,
-                                   unread, targets)
+            specs = _install_words(rest[1:], _shown(number, line), channels, unread, targets)
             for spec in specs:
                 if _UNREADABLE.search(spec):
-                    unread.append(f"line {number}: {line.strip()}")
+                    unread.append(_shown(number, line))
                     continue
                 location = _location(post_build, line, starts, spec)
                 try:
@@ -203,7 +212,7 @@ def read_post_build(root: Path, post_build: Path) -> PostBuildNeeds:
                     ) from error
     return PostBuildNeeds(
         conda=tuple(conda), installers=tuple(sorted(installers)), node=node,
-        channels=tuple(dict.fromkeys(c for c in channels if c)),
+        channels=tuple(dict.fromkeys(redact(c) for c in channels if c)),
         unread=tuple(dict.fromkeys(unread)), other_targets=tuple(dict.fromkeys(targets)),
     )
 
