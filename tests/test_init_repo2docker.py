@@ -2,8 +2,9 @@
 init's acceptance suite, checked at plan level: what each repository's ``verify`` script
 asserts inside repo2docker's image is restated as a check on what init decides (the
 environment it resolves) and writes (the Dockerfile and compose file, rendered from a lock
-built by hand: no channel is reachable here). ``test_init_engine.py`` builds the cases the
-local test channel can provide and runs the same checks inside the image.
+built by hand: no channel is reachable here). ``test_init_e2e.py`` and
+``test_init_r2d_engine.py`` build the cases the local test channel can provide and run the same
+checks inside the image (docs/init.md has the table).
 """
 
 from __future__ import annotations
