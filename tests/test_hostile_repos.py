@@ -34,9 +34,10 @@ def test_a_link_in_place_of_an_init_output_is_never_followed(
     (ws.proj / link).symlink_to(target)
     before = tree_state(ws.victim)
     outcome = init(ws, capsys, small_channel, "--force", "--readme")
-    if link in ("Dockerfile", "compose.yaml", ".dockerignore"):
-        # A file of the user's (a link counts): --force keeps it, as a link, under <name>.orig and
-        # writes init's own file in its place; the link's target is never written.
+    if link in ("Dockerfile", "compose.yaml", ".dockerignore", "conda-lock.yml"):
+        # A file of the user's (a link counts; a lock conda2docker did not write): --force keeps
+        # it, as a link, under <name>.orig and writes init's own file in its place; the link's
+        # target is never written.
         assert outcome.code == 0, outcome.err
         kept = ws.proj / f"{link}.orig"
         assert kept.is_symlink() and kept.readlink() == target

@@ -98,8 +98,9 @@ def context_rule(root: Path, support: Path, threshold: int, echo: Echo) -> Conte
     return ContextRule(tuple(entries), tuple(large), threshold, unstatable=tuple(unstatable))
 
 
-def _targets(root: Path, init: InitPlan, force: bool, echo: Echo) -> Targets:
-    targets = choose_targets(root, init.dockerfile, force=force)
+def _targets(root: Path, init: InitPlan, force: bool, support: Path, echo: Echo) -> Targets:
+    targets = choose_targets(root, init.dockerfile, force=force,
+                             lock=support / contract.LOCK_NAMES["cpu"])
     for kept in targets.kept:
         echo(f"kept {kept}: it is yours; init writes its own beside it")
     for item in targets.backups:
@@ -119,7 +120,7 @@ def init_repository(request: InitRequest, echo: Echo = lambda _line: None) -> In
     support = support_dir(root, request.output)
     for line in found_lines(init):
         echo(line)
-    targets = _targets(root, init, request.force, echo)
+    targets = _targets(root, init, request.force, support, echo)
     section = render_section(init, targets, databases)
     if request.dry_run:
         planned = [targets.dockerfile, targets.compose, targets.dockerignore,
