@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from conda2docker.choices import FailOn, ReportFormat
-from conda2docker.errors import UserError
+from conda2docker.errors import InputError, UserError
 from conda2docker.model import EnvSpec, Finding, Resolution
 
 if TYPE_CHECKING:
@@ -34,6 +34,8 @@ class AuditRequest:
     file's own; off, only the findings the file alone shows."""
     gpu: bool = False
     glibc: str | None = None
+    services: tuple[str, ...] = ()
+    """Databases run beside the environment (``--service``, as ``init --service``): S307."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +149,16 @@ def solve_failure(error: UserError, platform: str) -> Finding:
     )
 
 
+def check_services(names: Sequence[str]) -> None:
+    """Every ``--service`` is one the audit knows (one line naming the choices otherwise)."""
+    from conda2docker.audit.knowledge.services import SERVICE_CLIENTS
+
+    unknown = [n for n in names if n not in SERVICE_CLIENTS]
+    if unknown:
+        raise InputError(f"unknown --service {unknown[0]!r}",
+                         fix="choose from " + ", ".join(sorted(SERVICE_CLIENTS)))
+
+
 def run_audit(request: AuditRequest, *, root: Path | None = None) -> AuditResult:
     """Read; audit what the file alone shows; lock unless told not to and add what the solve
     shows (a failed solve is a finding); check exact pip pins for wheels; render the report."""
@@ -159,6 +171,7 @@ def run_audit(request: AuditRequest, *, root: Path | None = None) -> AuditResult
 
     selected, ignored = parse_selectors(request.select), parse_selectors(request.ignore)
     codes = enabled_codes(all_rules(), selected, ignored)  # rejects typos before solving
+    check_services(request.services)
     spec, resolution, failure = load_for_audit(request)
     lock = resolution.lock if resolution else spec.lock
     platforms, _ = lock_targets(request.resolve.platforms, lock.platforms if lock else ())
@@ -167,7 +180,8 @@ def run_audit(request: AuditRequest, *, root: Path | None = None) -> AuditResult
               for target in platforms}
     findings = audit_targets(spec, resolution, platforms, glibc=glibc,
                              gpu=request.gpu or request.resolve.cuda is not None,
-                             select=selected, ignore=ignored, sdists=sdists, static_first=True)
+                             select=selected, ignore=ignored, sdists=sdists, static_first=True,
+                             services=request.services)
     if failure is not None and "C109" in codes:
         findings = sorted({*findings, *(solve_failure(failure, t) for t in platforms)},
                           key=sort_key)

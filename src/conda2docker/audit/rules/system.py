@@ -177,7 +177,8 @@ def platform_not_a_target(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     "({clients})",
     fix="add `{suggested}` to the environment (conda-forge and PyPI both have it)",
     example="""
-# with `conda2docker init --service postgres`: Jupyter and PostgreSQL in compose.yaml
+# with `conda2docker init --service postgres` (Jupyter and PostgreSQL in compose.yaml),
+# or `conda2docker audit environment.yml --service postgres`
 dependencies:
   - python=3.11
   - jupyterlab
@@ -188,8 +189,9 @@ def service_client_missing(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     """``init --service mongodb|postgres|redis`` starts a database beside Jupyter and gives
     the notebooks its URL, but they reach it only through a Python client library
     (``pymongo``/``motor``, ``psycopg``/``psycopg2``/``asyncpg``, ``redis``/``redis-py``): the
-    first import in a notebook would fail. The services are passed to the audit by ``init``
-    (its context's ``services``); conda and pip names both count."""
+    first import in a notebook would fail. The services reach the audit as data (its context's
+    ``services``): from ``init --service``, or ``audit --service``. Conda and pip names both
+    count."""
     if not ctx.services:
         return
     if ctx.packages:
@@ -206,4 +208,4 @@ def service_client_missing(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
         if not clients or have & {canonical(c) for c in clients}:
             continue
         yield rule.finding(service, location=location, clients=", ".join(clients),
-                           suggested=clients[0], evidence=(f"init --service {service}",))
+                           suggested=clients[0], evidence=(f"--service {service}",))
