@@ -18,7 +18,8 @@ for that is cheap to provide for real:
 Fixture ``r2d_channel`` → :class:`~support.channel.TestChannel` whose ``alias`` is the
 ``--channel-alias`` that maps ``conda-forge`` to it. Cached under
 ``${CONDA2DOCKER_TEST_CACHE}/channel-r2d-<key>/`` (the key: the full channel's directory name,
-the numpy pin, the recipe, this file); a cold build downloads the numpy wheel once.
+the pins, the numpy recipe, this file and the make binary); a cold build downloads the wheels
+once.
 """
 
 from __future__ import annotations
@@ -150,9 +151,8 @@ def _build_r2d(dest: Path, cache_dir: Path, base: TestChannel) -> None:
 def build_r2d_channel(cache_dir: Path | None = None) -> TestChannel:
     cache = cache_dir or default_cache_dir()
     base = build_test_channel(cache)
-    extra = [base.root.name, *(f"{k}=={v}" for k, v in {**R2D_PINS, **NODE_PINS}.items()),
-             f"make={MAKE.stat().st_size if MAKE.exists() else 'absent'}"]
-    key = tree_digest([Path(__file__).resolve(), RECIPES / "numpy"], extra)
+    extra = [base.root.name, *(f"{k}=={v}" for k, v in {**R2D_PINS, **NODE_PINS}.items())]
+    key = tree_digest([Path(__file__).resolve(), RECIPES / "numpy", MAKE], extra)
     root = cached_build(cache, f"channel-r2d-{key}", lambda dest: _build_r2d(dest, cache, base))
     names = sorted({p.name.rsplit("-", 2)[0] for sub in ("linux-64", "noarch")
                     for p in (root / R2D_CHANNEL / sub).glob("*.conda")})
