@@ -140,3 +140,13 @@ def test_check_passes_what_is_locked_and_names_what_is_not(tmp_path: Path) -> No
     assert listed.stdout.splitlines() == ["make-extra 1.0 0", "python 3.11.7 h_0"]
     other = run_check(tmp_path, "conda", "activate", "base")
     assert other.returncode == 2 and "one locked environment" in other.stderr
+
+
+def test_postbuild_is_read_bounded_and_as_bytes(tmp_path: Path) -> None:
+    (tmp_path / "postBuild").write_bytes(b"#!/bin/sh\n# caf\xe9\nmamba install -y make\n")
+    assert [d.name for d in read_post_build(tmp_path, Path("postBuild")).conda] == ["make"]
+    with (tmp_path / "postBuild").open("r+b") as handle:
+        handle.truncate(11 * 1024 * 1024)
+    with pytest.raises(InputError) as caught:
+        read_post_build(tmp_path, Path("postBuild"))
+    assert str(caught.value.location) == "postBuild" and "limit" in caught.value.message

@@ -40,7 +40,6 @@ _PREFIXES = frozenset({"sudo", "env", "command", "exec", "time", "nohup", "if", 
                        "elif", "while", "until", "do", "!", "{"})
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _UNREADABLE = re.compile(r"[$`]")
-MAX_READ = 200_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,12 +165,12 @@ def read_post_build(root: Path, post_build: Path) -> PostBuildNeeds:
     """Read ``post_build`` (relative to ``root``): its installer and node calls."""
     from conda2docker.credentials import redact
     from conda2docker.read.condaspec import parse_conda_spec
+    from conda2docker.read.decode import MAX_REQUIREMENTS_FILE, read_limited
 
-    try:
-        with (root / post_build).open("rb") as handle:
-            text = handle.read(MAX_READ).decode("utf-8", errors="replace")
-    except OSError:
-        return PostBuildNeeds()
+    # A regular file within the limit, never a FIFO or device; any bytes (it is a script).
+    data = read_limited(root / post_build, limit=MAX_REQUIREMENTS_FILE, what="postBuild",
+                        location=SourceLocation(post_build))
+    text = data.decode("utf-8", errors="replace")
     conda: list[CondaDependency] = []
     installers: set[str] = set()
     channels: list[str] = []
