@@ -136,7 +136,7 @@ def init_repository(request: InitRequest, echo: Echo = lambda _line: None) -> In
         if databases:
             echo("services: " + ", ".join(f"{d.name} ({d.image}, ${d.url_variable})"
                                           for d in databases))
-        audit_lines(found.spec, None, request.platform, databases, echo)
+        audit_lines(found.spec, None, request.platform, databases, echo, gpu=init.gpu)
         echo("files:")
         known = {support / init.environment: init.inferred.text.encode()} if init.inferred else {}
         for path in planned:
@@ -152,14 +152,14 @@ def init_repository(request: InitRequest, echo: Echo = lambda _line: None) -> In
 
 
 def audit_lines(spec: EnvSpec, resolution: Resolution | None, platform: str,
-                databases: tuple[Service, ...], echo: Echo) -> list[Finding]:
+                databases: tuple[Service, ...], echo: Echo, *, gpu: bool = False) -> list[Finding]:
     """The audit of the environment (of the file alone on a dry run), with the services init
     puts beside it: a summary, then one line per error or warning (``conda2docker audit``
     shows them all)."""
     from conda2docker.audit.report import summary
     from conda2docker.audit.run import audit_targets
 
-    findings = audit_targets(spec, resolution, (platform,),
+    findings = audit_targets(spec, resolution, (platform,), gpu=gpu,
                              services=tuple(d.name for d in databases))
     echo(f"audit: {summary(findings)}")
     for finding in findings:
@@ -204,7 +204,7 @@ def _generate(request: InitRequest, init: InitPlan, spec: EnvSpec, support: Path
     for change in (*resolution.spec.changes, *resolution.changes):
         echo(f"note: {change.subject}: {change.reason}")
     lock = project_free(resolution.lock, root, init)
-    audit_lines(resolution.spec, resolution, request.platform, databases, echo)
+    audit_lines(resolution.spec, resolution, request.platform, databases, echo, gpu=init.gpu)
     serialized = lock_bytes(lock)
     image = ImageOptions(support=support, uid=request.uid, gid=request.gid,
                          build_image=request.build_image)
