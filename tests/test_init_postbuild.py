@@ -150,3 +150,25 @@ def test_postbuild_is_read_bounded_and_as_bytes(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
         read_post_build(tmp_path, Path("postBuild"))
     assert str(caught.value.location) == "postBuild" and "limit" in caught.value.message
+
+
+def test_the_check_is_copied_from_the_support_directory(tmp_path: Path) -> None:
+    """With ``--output docker``, the check is written and copied under ``docker/conda2docker``."""
+    import shutil
+
+    from conda2docker.init.dockerignore import ContextRule
+    from conda2docker.init.render import render_init
+    from conda2docker.init.stages import CHECK_SCRIPT, ImageOptions
+    from conda2docker.init.survey import survey
+    from conda2docker.plan import PlanOptions
+    from test_init_repo2docker import FIXTURES, hand_lock
+
+    repo = tmp_path / "repo"
+    shutil.copytree(FIXTURES / "conda" / "py36-postBuild", repo)
+    found = survey(repo)
+    rendered = render_init(found.plan, found.spec, hand_lock(found.spec), b"lock\n",
+                           PlanOptions(lock_digest="0" * 64), ImageOptions(support=Path("docker")),
+                           context=ContextRule(None))
+    assert Path("docker") / "conda2docker" / CHECK_SCRIPT in rendered.files
+    dockerfile = rendered.files[Path("Dockerfile")].decode()
+    assert f"COPY docker/conda2docker/{CHECK_SCRIPT} /tmp/c2d/postbuild-bin/mamba" in dockerfile
