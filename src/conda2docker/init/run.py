@@ -17,7 +17,7 @@ from conda2docker.init.report import found_lines, plan_lines
 from conda2docker.init.services import Service, services
 from conda2docker.init.stages import ImageOptions
 from conda2docker.init.survey import survey
-from conda2docker.init.targets import Targets, back_up, choose_targets, ours
+from conda2docker.init.targets import SUFFIX, Targets, back_up, choose_targets, ours
 from conda2docker.init.tracked import tracked_files
 from conda2docker.model import EnvSpec, Finding, Lock, Resolution, Severity
 from conda2docker.plan import BuildPlan
@@ -105,6 +105,13 @@ def _targets(root: Path, init: InitPlan, force: bool, support: Path, echo: Echo)
         echo(f"kept {kept}: it is yours; init writes its own beside it")
     for item in targets.backups:
         echo(f"--force: {item.original} is yours; it is kept as {item.backup} and replaced")
+    if force:
+        beside = (f"{init.dockerfile}.{SUFFIX}", f"compose.{SUFFIX}.yaml",
+                  f"{init.dockerfile}.{SUFFIX}.dockerignore")
+        for name in beside:
+            if ours(root / name):
+                echo(f"--force: {name} (init's, from a run beside your files) is no longer "
+                     "used; delete it")
     return targets
 
 
