@@ -138,6 +138,10 @@ def test_repository_to_running_image(
     (repo / "Dockerfile").write_text(dockerfile + "# my edit\n")
     assert main(argv) == 1
     assert (repo / "Dockerfile").read_text().endswith("# my edit\n")
+    # ... and with --force it is kept as Dockerfile.orig: init recorded what it wrote.
+    assert main([*argv, "--force"]) == 0
+    assert (repo / "Dockerfile.orig").read_text().endswith("# my edit\n")
+    assert (repo / "Dockerfile").read_text() == dockerfile
 
 
 def test_repo2docker_venv_py3_builds_and_passes_its_verify(

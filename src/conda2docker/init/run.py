@@ -17,7 +17,16 @@ from conda2docker.init.report import found_lines, plan_lines
 from conda2docker.init.services import Service, services
 from conda2docker.init.stages import ImageOptions
 from conda2docker.init.survey import survey
-from conda2docker.init.targets import SUFFIX, Targets, back_up, choose_targets, ours
+from conda2docker.init.targets import (
+    RECORD,
+    SUFFIX,
+    Targets,
+    back_up,
+    choose_targets,
+    ours,
+    read_record,
+    render_record,
+)
 from conda2docker.init.tracked import tracked_files
 from conda2docker.model import EnvSpec, Finding, Lock, Resolution, Severity
 from conda2docker.plan import BuildPlan
@@ -99,12 +108,14 @@ def context_rule(root: Path, support: Path, threshold: int, echo: Echo) -> Conte
 
 
 def _targets(root: Path, init: InitPlan, force: bool, support: Path, echo: Echo) -> Targets:
+    record = read_record(root / support / contract.SUPPORT_DIR / RECORD)
     targets = choose_targets(root, init.dockerfile, force=force,
-                             lock=support / contract.LOCK_NAMES["cpu"])
+                             lock=support / contract.LOCK_NAMES["cpu"], record=record)
     for kept in targets.kept:
         echo(f"kept {kept}: it is yours; init writes its own beside it")
     for item in targets.backups:
-        echo(f"--force: {item.original} is yours; it is kept as {item.backup} and replaced")
+        echo(f"--force: {item.original} is yours (or edited since init wrote it); it is kept as "
+             f"{item.backup} and replaced")
     if force:
         beside = (f"{init.dockerfile}.{SUFFIX}", f"compose.{SUFFIX}.yaml",
                   f"{init.dockerfile}.{SUFFIX}.dockerignore")
@@ -227,8 +238,11 @@ def _generate(request: InitRequest, init: InitPlan, spec: EnvSpec, support: Path
                            targets=targets, databases=databases)
     for item in back_up(root, targets.backups):
         echo(f"kept your {item.original} as {item.backup}")
-    report = write_files({root / p: b for p, b in rendered.files.items()}, root=root,
-                         force=request.force)
+    files = {root / p: b for p, b in rendered.files.items()}
+    written_here = (targets.dockerfile, targets.compose, targets.dockerignore)
+    files[root / support / contract.SUPPORT_DIR / RECORD] = render_record(
+        {p: rendered.files[p] for p in written_here})
+    report = write_files(files, root=root, force=request.force)
     if request.vendor:
         _vendor(rendered.plan, lock, init, root / support, spec, echo, request)
         for project in init.projects:
