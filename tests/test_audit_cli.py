@@ -123,7 +123,7 @@ def test_solved_environment_reports_missing_packages(
 def test_service_beside_the_lock_without_its_client(lock_file: Path,
                                                     capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, str(lock_file), "--format", "json", "--select", "S307",
-                       "--service", "redis", "--service", "mongodb")
+                       "--service", "redis", "--service", "Mongo")
     findings = json.loads(out)["findings"]
     assert code == 0 and [f["subject"] for f in findings] == ["mongodb", "redis"]
     assert findings[0]["evidence"] == ["--service mongodb"]

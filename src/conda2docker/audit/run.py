@@ -149,14 +149,17 @@ def solve_failure(error: UserError, platform: str) -> Finding:
     )
 
 
-def check_services(names: Sequence[str]) -> None:
-    """Every ``--service`` is one the audit knows (one line naming the choices otherwise)."""
-    from conda2docker.audit.knowledge.services import SERVICE_CLIENTS
+def check_services(names: Sequence[str]) -> tuple[str, ...]:
+    """Each ``--service`` in its one name (``pg`` → ``postgres``); one the audit does not know
+    is one line naming the choices."""
+    from conda2docker.audit.knowledge.services import SERVICE_CLIENTS, service_name
 
-    unknown = [n for n in names if n not in SERVICE_CLIENTS]
+    chosen = tuple(dict.fromkeys(service_name(n) for n in names))
+    unknown = [n for n in chosen if n not in SERVICE_CLIENTS]
     if unknown:
         raise InputError(f"unknown --service {unknown[0]!r}",
                          fix="choose from " + ", ".join(sorted(SERVICE_CLIENTS)))
+    return chosen
 
 
 def run_audit(request: AuditRequest, *, root: Path | None = None) -> AuditResult:
@@ -171,7 +174,7 @@ def run_audit(request: AuditRequest, *, root: Path | None = None) -> AuditResult
 
     selected, ignored = parse_selectors(request.select), parse_selectors(request.ignore)
     codes = enabled_codes(all_rules(), selected, ignored)  # rejects typos before solving
-    check_services(request.services)
+    services = check_services(request.services)
     spec, resolution, failure = load_for_audit(request)
     lock = resolution.lock if resolution else spec.lock
     platforms, _ = lock_targets(request.resolve.platforms, lock.platforms if lock else ())
@@ -181,7 +184,7 @@ def run_audit(request: AuditRequest, *, root: Path | None = None) -> AuditResult
     findings = audit_targets(spec, resolution, platforms, glibc=glibc,
                              gpu=request.gpu or request.resolve.cuda is not None,
                              select=selected, ignore=ignored, sdists=sdists, static_first=True,
-                             services=request.services)
+                             services=services)
     if failure is not None and "C109" in codes:
         findings = sorted({*findings, *(solve_failure(failure, t) for t in platforms)},
                           key=sort_key)

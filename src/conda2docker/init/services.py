@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from conda2docker.audit.knowledge.services import service_name
 from conda2docker.errors import InputError
 
 
@@ -52,11 +53,7 @@ def services(names: Iterable[str]) -> tuple[Service, ...]:
     """The services asked for, in a stable order, each once; an unknown name is an error."""
     chosen: dict[str, Service] = {}
     for name in names:
-        key = name.strip().lower()
-        if key == "mongo":
-            key = "mongodb"
-        if key in ("postgresql", "pg"):
-            key = "postgres"
+        key = service_name(name)
         if key not in SERVICES:
             raise InputError(f"unknown --service {name!r}",
                              fix="choose from " + ", ".join(sorted(SERVICES)))

@@ -16,3 +16,12 @@ SERVICE_CLIENTS: dict[str, tuple[str, ...]] = {
 def clients_of(service: str) -> tuple[str, ...]:
     """The client libraries of ``service`` (empty for a service this table does not know)."""
     return SERVICE_CLIENTS.get(service, ())
+
+
+ALIASES: dict[str, str] = {"mongo": "mongodb", "postgresql": "postgres", "pg": "postgres"}
+
+
+def service_name(name: str) -> str:
+    """A service as the user may write it (``Mongo``, ``postgresql``, ``pg``) in its one name."""
+    key = name.strip().lower()
+    return ALIASES.get(key, key)
