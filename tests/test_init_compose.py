@@ -104,7 +104,7 @@ def test_missing_client_library_is_an_audit_finding(tmp_path: Path) -> None:
     found = audit_targets(spec, None, ("linux-64",), services=("mongodb", "postgres", "redis"))
     s307 = [f for f in found if f.code == "S307"]
     assert [f.subject for f in s307] == ["mongodb"]  # conda's redis-py and pip's psycopg2-binary count
-    assert "add `pymongo`" in s307[0].fix and str(s307[0].location) == str(env)
+    assert "add pymongo to" in s307[0].fix and str(s307[0].location) == str(env)
     assert not [f for f in audit_targets(spec, None, ("linux-64",)) if f.code == "S307"]
 
 
@@ -114,7 +114,7 @@ def test_init_shows_the_finding_in_its_audit_output(tmp_path: Path,
     assert main(["init", str(tmp_path), "--dry-run", "--service", "mongodb"]) == 0
     err = capsys.readouterr().err
     assert "audit: S307 [warning] mongodb runs beside the environment" in err
-    assert "fix: add `pymongo` to the environment" in err
+    assert "fix: add pymongo to the environment" in err
 
 
 def test_readme_commands_publish_the_port_and_pass_the_host_user(tmp_path: Path) -> None:

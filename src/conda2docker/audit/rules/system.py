@@ -175,7 +175,7 @@ def platform_not_a_target(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     Severity.WARNING,
     message="{subject} runs beside the environment, which has no client library for it "
     "({clients})",
-    fix="add `{suggested}` to the environment (conda-forge and PyPI both have it)",
+    fix="add {suggested} to the environment (conda-forge and PyPI both have it)",
     example="""
 # with `conda2docker init --service postgres` (Jupyter and PostgreSQL in compose.yaml),
 # or `conda2docker audit environment.yml --service postgres`
