@@ -168,12 +168,15 @@ def _audit(spec: EnvSpec, resolution: Resolution, platform: str, *,
     from conda2docker.audit.gaps import plan_inputs
     from conda2docker.audit.local import scan_local_paths
     from conda2docker.audit.run import audit_targets
-    from conda2docker.audit.sdists import SdistScan
-    from conda2docker.resolve.pypi import IndexClient
-    from conda2docker.sdist_check import inspect_locked
+    from conda2docker.audit.sdists import SdistFacts, SdistScan
 
     local = scan_local_paths(spec)
-    sdists = inspect_locked(resolution.lock, platform, IndexClient(offline=offline))
+    sdists: dict[str, SdistFacts] = {}
+    if any(p.artifact == "sdist" for p in resolution.lock.pip_packages(platform)):
+        from conda2docker.resolve.pypi import IndexClient  # the index client: 15 ms
+        from conda2docker.sdist_check import inspect_locked
+
+        sdists = inspect_locked(resolution.lock, platform, IndexClient(offline=offline))
     findings = audit_targets(spec, resolution, (platform,), gpu=gpu, local=local,
                              sdists={platform: SdistScan(sdists)})
     return findings, plan_inputs(findings, resolution.lock, platform, spec=spec, local=local,
@@ -402,7 +405,6 @@ def _target(lock: Lock, request: ConvertRequest) -> str:
 def render_files(request: ConvertRequest, variants: Sequence[SolvedVariant]) -> dict[Path, bytes]:
     """Every generated file of the output directory, by path."""
     from conda2docker.audit import render_report
-    from conda2docker.render.apptainer import render_apptainer, render_apptainer_from_image
     from conda2docker.render.compose import render_compose, render_project_env
     from conda2docker.render.dockerfile import render_dockerfile, render_dockerignore
 
@@ -418,6 +420,8 @@ def render_files(request: ConvertRequest, variants: Sequence[SolvedVariant]) -> 
         if OutputFormat.docker in request.formats:
             files[out / DOCKERFILE_NAMES[variant.name]] = render_dockerfile(plan).encode()
         if OutputFormat.apptainer in request.formats:
+            from conda2docker.render.apptainer import render_apptainer, render_apptainer_from_image
+
             name = DEFINITION_NAMES["cpu" if only_gpu else variant.name]
             bootstrap = request.apptainer_bootstrap
             if request.apptainer_from_image and variant is variants[0]:

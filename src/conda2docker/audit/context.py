@@ -16,6 +16,7 @@ from conda2docker.platforms import DEFAULT_PLATFORM
 
 if TYPE_CHECKING:
     from conda2docker.audit.sdists import SdistFacts
+    from conda2docker.cuda.infer import CudaIntent
     from conda2docker.graph import DepGraph
 
 DEFAULT_GLIBC = RUNTIME_GLIBC
@@ -125,6 +126,23 @@ class AuditContext:
         from conda2docker.graph import build_graph
 
         return build_graph(self.lock, self.platform, self.root_names)
+
+    @cached_property
+    def cuda(self) -> CudaIntent:
+        """The CUDA the lock holds for the platform when there is a lock, else what the
+        environment file asks for (read once for every rule that asks)."""
+        from conda2docker.cuda import infer
+
+        if self.packages and self.lock is not None:
+            return infer.from_lock(self.lock, self.platform)
+        return self.spec_cuda if self.spec is not None else infer.CudaIntent()
+
+    @cached_property
+    def spec_cuda(self) -> CudaIntent:
+        """The CUDA the environment file asks for (a lock given as input: the lock's)."""
+        from conda2docker.cuda import infer
+
+        return infer.from_spec(self.spec) if self.spec is not None else infer.CudaIntent()
 
     @cached_property
     def packages(self) -> tuple[LockedPackage, ...]:

@@ -94,8 +94,12 @@ def audit_targets(spec: EnvSpec, resolution: Resolution | None, platforms: Seque
         if static_first and resolution is not None:
             complete = not resolution.unavailable and not any(
                 c.code in ("C109", "P207") for c in resolution.changes)
-            solved = enrich(audit(context(None), select=select, ignore=ignore), solved,
-                            complete=complete)
+            # A lock given as input is its own resolution: the file alone is the same context
+            # (rules are pure functions of it), so its findings are those just made.
+            same = (resolution.lock is spec.lock and not resolution.changes
+                    and not resolution.unavailable)
+            static = solved if same else audit(context(None), select=select, ignore=ignore)
+            solved = enrich(static, solved, complete=complete)
         findings.update(solved)
     return sorted(findings, key=sort_key)
 
@@ -113,7 +117,9 @@ def load_for_audit(request: AuditRequest) -> tuple[EnvSpec, Resolution | None, U
     from conda2docker.platforms import first_target
     from conda2docker.resolve import resolve
 
-    spec = read_spec(request.env_file, first_target(request.resolve.platforms))
+    # a lock given is read for the target platforms only: the audit reads no other entries
+    spec = read_spec(request.env_file, first_target(request.resolve.platforms),
+                     lock_platforms="targets")
     if spec.lock is None and not request.solve:
         return spec, None, None
     try:
@@ -126,11 +132,12 @@ def check_wheels(spec: EnvSpec, resolution: Resolution | None, options: ResolveO
                  platform: str, glibc: str) -> SdistScan:
     """Exact pip pins without a wheel for ``platform`` (through the index, cached on disk)."""
     from conda2docker.audit.sdists import SdistScan, exact_version, target_python
-    from conda2docker.resolve.pypi import IndexClient
-    from conda2docker.sdist_check import scan_sdist_pins
 
     if spec.lock is not None or not any(exact_version(r) for r in spec.pip):
         return SdistScan({})
+    from conda2docker.resolve.pypi import IndexClient  # the index client: 15 ms
+    from conda2docker.sdist_check import scan_sdist_pins
+
     solved = resolution.lock.conda_packages(platform) if resolution else ()
     python = next((p.version for p in solved if p.name == "python"), None)
     index = IndexClient(cache_dir=options.cache_dir / "pypi" if options.cache_dir else None,

@@ -1,7 +1,5 @@
 """``conda2docker audit``: what the conda channels cannot provide for the image, and fixes."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated, Optional
 

@@ -1,7 +1,5 @@
 """``conda2docker convert``: environment (or lock) → conda-lock.yml + Dockerfile + context."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated, Optional
 

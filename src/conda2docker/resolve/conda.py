@@ -191,8 +191,8 @@ async def _solve_async(request: CondaSolveRequest) -> CondaSolveResult:
 
     gateway = _gateway(request)
     platform = request.target.platform
-    refs, channel_changes = await _readable_channels(gateway, _source_channels(request), platform,
-                                                     request.offline, request.appended)
+    refs = _source_channels(request)
+    channel_changes: list[ReaderChange] = []
     sources = [Channel(ref.source_url) for ref in refs]
 
     priority = {
@@ -208,16 +208,24 @@ async def _solve_async(request: CondaSolveRequest) -> CondaSolveResult:
             await _solve_call(sources, specs, platform, request, gateway, priority, locked)
         )
 
-    changes: list[ReaderChange] = list(channel_changes)
     unavailable: list[Unavailable] = []
     try:
         # A solve that succeeds has found a record for every spec: nothing is missing, so the
         # per-name availability check (a query and a match per record) runs only on failure.
-        records = await attempt(request.dependencies)
+        # Likewise it has read every channel: which channels cannot be read (each left out
+        # with a C106/C107 change) is asked only when the channels fail it.
+        try:
+            records = await attempt(request.dependencies)
+        except GatewayError:
+            refs, channel_changes = await _readable_channels(gateway, refs, platform,
+                                                             request.offline, request.appended)
+            sources = [Channel(ref.source_url) for ref in refs]
+            records = await attempt(request.dependencies)
     except SolverError:
         records = None
     except GatewayError as exc:
         raise _gateway_error(exc, refs, request.offline) from exc
+    changes: list[ReaderChange] = list(channel_changes)
     if records is None:
         solvable = await _split_available(request, gateway, refs, sources, unavailable)
         records = await _solve_relaxing_builds(attempt, solvable, gateway, sources, platform,
