@@ -106,6 +106,10 @@ class ConvertResult:
     differing: tuple[Path, ...] = ()
     variants: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    lock_digests: tuple[tuple[Variant, str], ...] = ()
+    """Each variant's lock sha256 (as the image's ``io.conda2docker.lock.sha256`` label)."""
+    platforms: tuple[str, ...] = ()
+    """The platforms the Dockerfiles build for, the default first."""
 
 
 def lock_bytes(lock: Lock) -> bytes:
@@ -480,9 +484,12 @@ def convert(request: ConvertRequest, echo: Echo = lambda _line: None) -> Convert
              f"see {request.output / AUDIT_NAMES[variant.name]}")
     files = render_files(request, variants)
     names = tuple(v.name for v in variants)
+    digests = tuple((v.name, v.options.lock_digest or "") for v in variants if v.options is not None)
+    platforms = (variants[0].plan.platform,)
     if request.check:
         return ConvertResult(first, differing=tuple(differing(files, request.output)),
-                             variants=names, notes=tuple(notes))
+                             variants=names, notes=tuple(notes), lock_digests=digests,
+                             platforms=platforms)
     trust = context_options(request, first.spec.pip_options)
     for variant in variants:
         preflight(variant.plan, variant.resolution.lock, trust)
@@ -509,7 +516,7 @@ def convert(request: ConvertRequest, echo: Echo = lambda _line: None) -> Convert
             written += [p for p in write_files(again, root=request.output, force=True).written
                     if p not in written]
     return ConvertResult(first, written=tuple(written), unchanged=report.unchanged, variants=names,
-                         notes=tuple(notes))
+                         notes=tuple(notes), lock_digests=digests, platforms=platforms)
 
 
 def measure_activation(request: ConvertRequest, variants: Sequence[SolvedVariant],

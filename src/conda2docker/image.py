@@ -95,7 +95,7 @@ LOCK_NAMES: dict[Variant, str] = {"cpu": "conda-lock.yml", "gpu": "conda-lock.gp
 AUDIT_NAMES: dict[Variant, str] = {"cpu": "audit.md", "gpu": "audit.gpu.md"}
 BUILD_LOG = "build.log"
 BAKE_FILE = "docker-bake.hcl"
-"""In the output directory of ``convert``: BuildKit's bake file, one target per environment ×
+"""In the output directory of ``convert``: BuildKit's bake file, one target per environment and
 variant, contexts relative to that directory (``docker buildx bake`` runs from it)."""
 BAKE_CACHE_DIR = ".buildx-cache"
 """In the output directory: ``convert --cache local`` keeps one cache directory per bake target."""
