@@ -137,6 +137,14 @@ def _validate(request: ConvertRequest) -> None:
             check_image(request.apptainer_from_image)
         except PlanError as error:
             raise InputError(f"--from-image: {error}", fix="name the image as docker images shows it") from None
+    if image_platforms(request):
+        from conda2docker.platforms import check_target
+
+        for platform in request.platforms:
+            check_target(platform)
+        if OutputFormat.apptainer in request.formats:
+            raise InputError("an Apptainer definition is built for one platform",
+                             fix="convert --format apptainer with one --platform per output")
     if request.output.exists() and not request.output.is_dir():
         raise InputError(f"{request.output} exists and is not a directory", fix="choose another --output")
     from conda2docker.plan.instructions import check_image
@@ -164,8 +172,9 @@ def _solve(spec: EnvSpec, options: ResolveOptions) -> Resolution:
 
 
 def _audit(spec: EnvSpec, resolution: Resolution, platform: str, *,
-           gpu: bool, offline: bool = False) -> tuple[list[Finding], BuildGaps]:
-    """The audit's findings, and the gaps among them that become build stages.
+           gpu: bool, offline: bool = False, others: Sequence[str] = ()) -> tuple[list[Finding], BuildGaps]:
+    """The audit's findings (for ``platform`` and ``others``, the image's other platforms), and
+    the gaps among them that become build stages.
 
     The lock's sdists are looked into (not run) so a pure-Python one gets no compiler.
     """
@@ -177,9 +186,11 @@ def _audit(spec: EnvSpec, resolution: Resolution, platform: str, *,
     from conda2docker.sdist_check import inspect_locked
 
     local = scan_local_paths(spec)
-    sdists = inspect_locked(resolution.lock, platform, IndexClient(offline=offline))
-    findings = audit_targets(spec, resolution, (platform,), gpu=gpu, local=local,
-                             sdists={platform: SdistScan(sdists)})
+    client = IndexClient(offline=offline)
+    sdists = inspect_locked(resolution.lock, platform, client)
+    scans = {platform: SdistScan(sdists)}
+    scans.update({p: SdistScan(inspect_locked(resolution.lock, p, client)) for p in others if p != platform})
+    findings = audit_targets(spec, resolution, tuple(scans), gpu=gpu, local=local, sdists=scans)
     return findings, plan_inputs(findings, resolution.lock, platform, spec=spec, local=local,
                                  sdists=sdists)
 
@@ -203,6 +214,7 @@ def _plan_options(request: ConvertRequest, variant: Variant, cuda: str | None, d
         vendor=vendor,
         variant=variant,
         platform=platform,
+        platforms=image_platforms(request),
         runtime_image=request.runtime_image,
         micromamba_image=request.micromamba_image,
         python_image=request.python_image,
@@ -233,6 +245,8 @@ def _variant(request: ConvertRequest, name: Variant, spec: EnvSpec, resolution: 
         options = replace(options, activation=_measured_activation(request.output, options))
     findings, gaps = audited
     plan = make_plan(spec, lock, options, gaps)
+    if options.multiarch:
+        _check_one_dockerfile(spec, lock, options, gaps, plan)
     if local and not request.vendor:
         shown = ", ".join(local[:3]) + (f" and {len(local) - 3} more" if len(local) > 3 else "")
         plan = replace(plan, notes=(*plan.notes, (
@@ -240,6 +254,36 @@ def _variant(request: ConvertRequest, name: Variant, spec: EnvSpec, resolution: 
             "archives), which no docker build can reach: every package file is vendored into "
             "the context (hash-checked), as with --vendor")))
     return SolvedVariant(name, resolution, serialized, plan, tuple(findings), options, gaps)
+
+
+def image_platforms(request: ConvertRequest) -> tuple[str, ...]:
+    """Several ``--platform``: the platforms one Dockerfile builds for; else none (the
+    Dockerfile of one platform, as before)."""
+    chosen = tuple(dict.fromkeys(request.platforms))
+    return chosen if len(chosen) > 1 else ()
+
+
+def _check_one_dockerfile(spec: EnvSpec, lock: Lock, options: PlanOptions, gaps: BuildGaps | None,
+                          plan: BuildPlan) -> None:
+    """One Dockerfile serves every platform only if the plan made for each is the same (the
+    runtime's Python, activation, entry point and support files follow the lock of one
+    platform); the explicit locks are picked by architecture."""
+    from conda2docker.plan import make_plan
+    from conda2docker.render.dockerfile import render_dockerfile
+
+    text = render_dockerfile(plan)
+    for other in options.platforms:
+        if other == options.platform:
+            continue
+        theirs = make_plan(spec, lock, replace(options, platform=other), gaps)
+        other_text = render_dockerfile(theirs)
+        if other_text == text and theirs.context_files == plan.context_files:
+            continue
+        pairs = zip(text.splitlines(), other_text.splitlines(), strict=False)
+        first = next(((a.strip(), b.strip()) for a, b in pairs if a != b), None)
+        shown = f": {first[0]!r} for {options.platform}, {first[1]!r} for {other}" if first else ""
+        raise InputError(f"the locks of {options.platform} and {other} need different Dockerfiles{shown}",
+                         fix="convert each --platform into its own output directory")
 
 
 def _measured_activation(output: Path, options: PlanOptions) -> tuple[tuple[str, str], ...] | None:
@@ -317,7 +361,11 @@ def solve_variants(request: ConvertRequest) -> tuple[list[SolvedVariant], list[s
                          f"{cuda}, which its images follow")
         notes.append(f"GPU variant for CUDA {cuda}: {why}")
     lock = variants[0].resolution.lock
-    if len(lock.platforms) > 1:
+    if image_platforms(request):
+        notes.append(f"one Dockerfile for {', '.join(image_platforms(request))}: BuildKit's TARGETARCH "
+                     f"picks the platform's explicit lock; the legacy builder installs "
+                     f"{image_platforms(request)[0]} unless --build-arg TARGETARCH=…")
+    elif len(lock.platforms) > 1:
         notes.append(f"the lock covers {', '.join(lock.platforms)}; the Dockerfile installs "
                      f"{_target(lock, request)}: convert with --platform P -o ANOTHER_DIR for an "
                      "image of another architecture")
@@ -485,7 +533,7 @@ def convert(request: ConvertRequest, echo: Echo = lambda _line: None) -> Convert
     files = render_files(request, variants)
     names = tuple(v.name for v in variants)
     digests = tuple((v.name, v.options.lock_digest or "") for v in variants if v.options is not None)
-    platforms = (variants[0].plan.platform,)
+    platforms = variants[0].plan.image_platforms
     if request.check:
         return ConvertResult(first, differing=tuple(differing(files, request.output)),
                              variants=names, notes=tuple(notes), lock_digests=digests,

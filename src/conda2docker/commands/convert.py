@@ -157,10 +157,9 @@ def convert_command(
     bake_differs = False
     from conda2docker.lab import single_bake, wants_bake
 
+    bake_path: Path | None = None
     if wants_bake(request, tag_template, cache) and OutputFormat.docker in request.formats:
         bake_path, bake_differs = single_bake(request, result, tag_template=tag_template, cache=cache)
-        if not check:
-            typer.echo(f"wrote {bake_path}")
     if check:
         if bake_differs:
             typer.echo(f"{output / 'docker-bake.hcl'}: differs from what would be generated")
@@ -172,6 +171,8 @@ def convert_command(
         return
     for path in result.written:
         typer.echo(f"wrote {path}")
+    if bake_path is not None:
+        typer.echo(f"wrote {bake_path}")
     if result.unchanged:
         typer.echo(f"{len(result.unchanged)} file(s) already up to date")
     typer.echo(f"variants: {', '.join(result.variants)}")

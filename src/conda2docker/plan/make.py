@@ -71,6 +71,7 @@ def checked_options(lock: Lock, options: PlanOptions, gaps: BuildGaps | None = N
             f"the lock has no packages for {platform} (it covers {', '.join(lock.platforms)})"
         )
     _check_options(options)
+    _check_platforms(lock, options)
     conda = lock.conda_packages(platform)
     pip = lock.pip_packages(platform)
     if pip and _python_version(conda) is None:
@@ -78,6 +79,34 @@ def checked_options(lock: Lock, options: PlanOptions, gaps: BuildGaps | None = N
     if pip and not any(p.name == "pip" for p in conda):
         raise PlanError("the lock has pip packages but no pip conda package: add pip to the environment")
     return _gpu_runtime(lock, options)
+
+
+def _check_platforms(lock: Lock, options: PlanOptions) -> None:
+    """Several platforms share one Dockerfile: each is an image platform the lock covers, and
+    everything but the conda packages (which the env stage picks by architecture) is the same
+    on each; today that means the same pip files."""
+    if not options.multiarch:
+        return
+    from conda2docker.platforms import check_target
+
+    if options.platform not in options.platforms or len(set(options.platforms)) != len(options.platforms):
+        raise PlanError(f"platform {options.platform} is not one of {', '.join(options.platforms)}")
+    for platform in options.platforms:
+        check_target(platform)
+        if platform not in lock.platforms:
+            raise PlanError(f"the lock has no packages for {platform} (it covers {', '.join(lock.platforms)})")
+
+    def pip_files(platform: str) -> set[tuple[str, str, str]]:
+        return {(p.name, p.url, p.sha256 or "") for p in lock.pip_packages(platform)}
+
+    first = options.platforms[0]
+    for other in options.platforms[1:]:
+        differ = sorted({name for name, _, _ in pip_files(first) ^ pip_files(other)})
+        if differ:
+            raise PlanError(
+                f"the pip packages differ between {first} and {other} ({', '.join(differ[:5])}: "
+                "wheels built for each architecture); one Dockerfile picks only the conda lock by "
+                "architecture", fix="convert each --platform into its own output directory")
 
 
 def _gpu_runtime(lock: Lock, options: PlanOptions) -> PlanOptions:
@@ -141,6 +170,7 @@ def assemble(spec: EnvSpec | None, lock: Lock, options: PlanOptions, parts: Sequ
         buildkit=options.buildkit,
         runtime=runtime_facts(lock, options),
         notes=tuple(n for p in parts for n in p.notes),
+        platforms=options.platforms if options.multiarch else (),
     )
 
 

@@ -1,0 +1,134 @@
+"""One Dockerfile for several platforms: ``--platform linux-64 --platform linux-aarch64`` locks
+both, the ``env`` stage picks ``conda2docker/conda-${TARGETARCH:-amd64}.lock``, the bake target
+lists both platforms; what one Dockerfile cannot serve is refused with the fix.
+
+(The image build is in ``test_multiarch_engine.py``.)
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from conda2docker.cli import main
+from conda2docker.model import Lock
+from conda2docker.plan import PlanOptions, make_plan
+from conda2docker.plan.instructions import PlanError
+from conda2docker.render.dockerfile import render_dockerfile
+from support.bake import parse_bake
+from support.channel import TestChannel
+from support.lint import assert_lints_clean, parse
+from support.locks import base_conda, pip
+from support.snapshots import assert_snapshot
+
+BOTH = ("linux-64", "linux-aarch64")
+
+
+def two_platform_lock(pip_differs: bool = False) -> Lock:
+    packages = [*base_conda("linux-64"),
+                *(replace(p, url=p.url.replace("/linux-64/", "/linux-aarch64/"), platform="linux-aarch64")
+                  for p in base_conda("linux-aarch64"))]
+    for platform, arch in (("linux-64", "x86_64"), ("linux-aarch64", "aarch64")):
+        wheel = f"numpy-1.26.4-cp311-cp311-manylinux_2_17_{arch}.whl" if pip_differs else \
+            "six-1.16.0-py2.py3-none-any.whl"
+        packages.append(pip(wheel.split("-")[0], wheel.split("-")[1],
+                            f"https://files.example.org/packages/{wheel}", platform=platform))
+    return Lock(packages=tuple(packages), platforms=BOTH, channels=("conda-forge",),
+                content_hash={p: "0" * 64 for p in BOTH}, roots=("python", "numpy"))
+
+
+def test_one_dockerfile_picks_the_lock_by_target_arch() -> None:
+    options = PlanOptions(platform="linux-64", platforms=BOTH, lock_digest="1" * 64)
+    plan = make_plan(None, two_platform_lock(), options)
+    text = render_dockerfile(plan)
+    assert_snapshot("multiarch-micromamba.Dockerfile", text)
+    assert_lints_clean(text)
+    parse(text)  # BuildKit's own parser reads it
+    assert "ARG TARGETARCH\nCOPY conda2docker/conda-${TARGETARCH:-amd64}.lock /tmp/c2d/conda.lock\n" in text
+    files = {f.path: f.content.decode() for f in plan.context_files}
+    assert "# platform: linux-64" in files["conda2docker/conda-amd64.lock"]
+    assert "/linux-aarch64/python-3.11.9" in files["conda2docker/conda-arm64.lock"]
+    assert plan.image_platforms == BOTH
+    # the same plan made from the other platform's side is the same Dockerfile
+    assert render_dockerfile(make_plan(None, two_platform_lock(), replace(options, platform="linux-aarch64"))) == text
+
+
+def test_the_rattler_installer_picks_the_lock_too_and_single_platform_bytes_are_unchanged() -> None:
+    options = PlanOptions(installer="rattler", platform="linux-64", platforms=BOTH)
+    text = render_dockerfile(make_plan(None, two_platform_lock(), options))
+    assert ("COPY conda2docker/install_lock.py /tmp/c2d/\nARG TARGETARCH\n"
+            "COPY conda2docker/conda-${TARGETARCH:-amd64}.lock /tmp/c2d/conda.lock\n") in text
+    assert "python /tmp/c2d/install_lock.py /tmp/c2d/conda.lock /opt/env" in text
+    single = render_dockerfile(make_plan(None, two_platform_lock(), PlanOptions(platform="linux-64")))
+    assert "TARGETARCH" not in single and "COPY conda2docker/conda-linux-64.lock /tmp/c2d/conda-linux-64.lock" in single
+
+
+def test_what_one_dockerfile_cannot_serve_is_refused() -> None:
+    with pytest.raises(PlanError, match=r"pip packages differ between linux-64 and linux-aarch64 \(numpy"):
+        make_plan(None, two_platform_lock(pip_differs=True), PlanOptions(platform="linux-64", platforms=BOTH))
+    with pytest.raises(PlanError, match="bootstraps a Python of one platform"):
+        make_plan(None, two_platform_lock(), PlanOptions(installer="rattler", vendor=True,
+                                                           platform="linux-64", platforms=BOTH))
+    lock = two_platform_lock()
+    only_64 = replace(lock, platforms=("linux-64",),
+                      packages=tuple(p for p in lock.packages if p.platform == "linux-64"))
+    with pytest.raises(PlanError, match="no packages for linux-aarch64"):
+        make_plan(None, only_64, PlanOptions(platform="linux-64", platforms=BOTH))
+
+
+def multi_env(tmp_path: Path, channel: TestChannel) -> Path:
+    env = tmp_path / "environment.yml"
+    env.write_text(f"name: multi\nchannels: [{channel.name}]\ndependencies: [ca-certificates, c2d-activate]\n")
+    return env
+
+
+def test_convert_locks_both_platforms_and_writes_the_bake_target(
+        tmp_path: Path, test_channel: TestChannel, capsys: pytest.CaptureFixture[str]) -> None:
+    env = multi_env(tmp_path, test_channel)
+    out = tmp_path / "out"
+    code = main(["convert", str(env), "-o", str(out), "--channel-alias", test_channel.alias,
+                 "--default-channels", "none", "--activation", "table",
+                 "--platform", "linux-64", "--platform", "linux-aarch64"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "one Dockerfile for linux-64, linux-aarch64" in err
+    lock_text = (out / "conda-lock.yml").read_text()
+    assert "  linux-64:" in lock_text or "- linux-64" in lock_text
+    assert "linux-aarch64" in lock_text
+    arm = (out / "conda2docker" / "conda-arm64.lock").read_text()
+    assert "# platform: linux-aarch64" in arm and "ca-certificates" in arm
+    assert not (out / "conda2docker" / "conda-linux-64.lock").exists()
+    dockerfile = (out / "Dockerfile").read_text()
+    assert "COPY conda2docker/conda-${TARGETARCH:-amd64}.lock /tmp/c2d/conda.lock" in dockerfile
+    assert_lints_clean(dockerfile)
+    target = parse_bake((out / "docker-bake.hcl").read_text())["target"]["multi-cpu"]
+    assert target["platforms"] == ["linux/amd64", "linux/arm64"]
+    assert target["context"] == "."
+    digest = hashlib.sha256((out / "conda-lock.yml").read_bytes()).hexdigest()
+    assert target["labels"]["io.conda2docker.lock.sha256"] == digest
+    assert main(["convert", str(env), "-o", str(out), "--channel-alias", test_channel.alias,
+                 "--default-channels", "none", "--activation", "table", "--check",
+                 "--platform", "linux-64", "--platform", "linux-aarch64"]) == 0
+
+
+def test_apptainer_with_several_platforms_is_refused_before_solving(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    env = tmp_path / "environment.yml"
+    env.write_text("dependencies: [python]\n")
+    code = main(["convert", str(env), "-o", str(tmp_path / "out"), "--format", "apptainer",
+                 "--platform", "linux-64", "--platform", "linux-aarch64"])
+    assert code == 2
+    assert "an Apptainer definition is built for one platform" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_conda_packages_of_each_platform_are_vendored() -> None:
+    lock = two_platform_lock()
+    plan = make_plan(None, lock, PlanOptions(platform="linux-64", platforms=BOTH, vendor=True))
+    dests = {item.dest for item in plan.vendor_items}
+    assert "vendor/channel/linux-aarch64/python-3.11.9-hb806964_0_cpython.conda" in dests
+    assert "vendor/channel/linux-64/python-3.11.9-hb806964_0_cpython.conda" in dests
+    assert sum(1 for d in dests if "/noarch/pip-" in d) == 1  # one copy of a noarch package
