@@ -1,0 +1,95 @@
+"""The multi-platform Dockerfile built with the local engine (one amd64 dockerd 20.10, legacy
+builder, no emulation): the amd64 image installs the linux-64 lock; the legacy builder's
+documented fallback ``--build-arg TARGETARCH=arm64`` installs the linux-aarch64 lock from the
+same Dockerfile and context. The package ``c2d-arch`` is data naming its platform, so both
+images build and run here and say which lock they were made from.
+
+Stand-ins (tests/support/multiarch.py): a channel with ``c2d-arch`` for both platforms, and a
+``micromamba`` image whose installer is conda2docker's own py-rattler one (Docker Hub, which
+has ``mambaorg/micromamba``, is unreachable here). A whole arm64 image needs buildx or
+emulation, neither available: BuildKit's own ``TARGETARCH`` is checked on the generated lines
+that pick the lock (the second test).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from conda2docker.cli import main
+from support.bake import parse_bake
+from support.channel import TestChannel
+from support.engine import run_in_image
+from support.multiarch import ARCH_FILE, arch_channel, micromamba_standin
+
+
+def test_one_dockerfile_builds_amd64_and_selects_the_arm64_lock_by_build_arg(
+        tmp_path: Path, test_channel: TestChannel, docker_client: Any, base_image: str,
+        image_tag_factory: Callable[[str], str]) -> None:
+    standin = micromamba_standin(docker_client, test_channel, tmp_path, image_tag_factory("micromamba-standin"))
+    channel = arch_channel(tmp_path / "channels")
+    env = tmp_path / "environment.yml"
+    env.write_text(f"name: arch\nchannels: [{channel.name}]\ndependencies: [c2d-arch]\n")
+    out = tmp_path / "out"
+    assert main(["convert", str(env), "-o", str(out), "--channel-alias", channel.alias,
+                 "--default-channels", "none", "--activation", "table", "--micromamba-image", standin,
+                 "--platform", "linux-64", "--platform", "linux-aarch64"]) == 0
+    arm_lock = (out / "conda2docker" / "conda-arm64.lock").read_text()
+    assert "# platform: linux-aarch64" in arm_lock
+    assert "/linux-aarch64/c2d-arch-1.0-h0_0.conda#" in arm_lock
+    assert (out / "vendor" / "channel" / "linux-aarch64" / "c2d-arch-1.0-h0_0.conda").is_file()
+    target = parse_bake((out / "docker-bake.hcl").read_text())["target"]["arch-cpu"]
+    assert target["platforms"] == ["linux/amd64", "linux/arm64"]
+
+    amd64 = image_tag_factory("multiarch-amd64")
+    assert main(["build", str(out), "--tag", amd64, "--network", "none", "--quiet"]) == 0
+    code, output = run_in_image(docker_client, amd64, ["cat", f"/opt/env/{ARCH_FILE}"])
+    assert (code, output.strip()) == (0, "linux-64")
+    inspected = docker_client.images.get(amd64).attrs
+    assert inspected["Architecture"] == "amd64"
+
+    arm64_lock = image_tag_factory("multiarch-arm64-lock")
+    assert main(["build", str(out), "--tag", arm64_lock, "--network", "none", "--quiet",
+                 "--build-arg", "TARGETARCH=arm64"]) == 0
+    code, output = run_in_image(docker_client, arm64_lock, ["cat", f"/opt/env/{ARCH_FILE}"])
+    assert (code, output.strip()) == (0, "linux-aarch64")
+
+
+def test_buildkit_picks_the_lock_of_each_target_platform(
+        tmp_path: Path, test_channel: TestChannel, docker_client: Any) -> None:
+    """The generated lines that pick the lock, run by the engine's BuildKit for linux/amd64 and
+    linux/arm64 (``FROM scratch``, exported to a directory: no base image, no emulation
+    needed). Debian's docker 20.10 client drives BuildKit without buildx."""
+    import os
+    import shutil
+    import subprocess
+
+    import pytest
+
+    client = shutil.which("docker", path="/usr/bin")
+    if client is None:
+        pytest.skip("needs Debian's docker client (/usr/bin/docker) to drive BuildKit without buildx")
+    channel = arch_channel(tmp_path / "channels")
+    env = tmp_path / "environment.yml"
+    env.write_text(f"name: arch\nchannels: [{channel.name}]\ndependencies: [c2d-arch]\n")
+    out = tmp_path / "out"
+    assert main(["convert", str(env), "-o", str(out), "--channel-alias", channel.alias,
+                 "--default-channels", "none", "--activation", "table",
+                 "--platform", "linux-64", "--platform", "linux-aarch64"]) == 0
+    lines = (out / "Dockerfile").read_text().splitlines()
+    start = lines.index("ARG TARGETARCH")
+    picking = lines[start:start + 2]
+    assert picking[1] == "COPY conda2docker/conda-${TARGETARCH:-amd64}.lock /tmp/c2d/conda.lock"
+    (out / "Dockerfile.pick").write_text("\n".join(["FROM scratch", *picking]) + "\n")
+    (out / ".dockerignore").unlink()  # the probe's Dockerfile must reach the builder
+    for platform, expected in (("linux/amd64", "linux-64"), ("linux/arm64", "linux-aarch64")):
+        dest = tmp_path / platform.replace("/", "-")
+        done = subprocess.run(
+            [client, "build", "-f", "Dockerfile.pick", "--platform", platform, "--network", "none",
+             "--output", f"type=local,dest={dest}", "."],
+            cwd=out, env={"DOCKER_BUILDKIT": "1", "PATH": "/usr/bin:/bin",
+                          **{k: v for k, v in os.environ.items() if k == "DOCKER_HOST"}},
+            capture_output=True, text=True, timeout=300, check=False)
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert f"# platform: {expected}" in (dest / "tmp" / "c2d" / "conda.lock").read_text()
