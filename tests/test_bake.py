@@ -101,6 +101,19 @@ def test_names_are_safe_and_unique() -> None:
     assert unique_names(["a" * 70, "a" * 70]) == ["a" * 63, "a" * 61 + "-2"]
 
 
+@given(st.lists(st.text(max_size=80), min_size=1, max_size=8))
+def test_any_names_become_safe_unique_targets_and_tags(raw: list[str]) -> None:
+    import re
+
+    names = unique_names(raw)
+    assert len(set(names)) == len(names) == len(raw)
+    assert all(re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", n) and len(n) <= 63 for n in names)
+    bake = bake_file([BakeVariant(n, "cpu", n, SHA_A, ("linux-64",)) for n in names],
+                     tag_template="registry.example.org/lab/{name}:{variant}-{lock_hash}")
+    parsed = parse_bake(render_bake(bake))
+    assert parsed["group"]["default"]["targets"] == [f"{n}-cpu" for n in names]
+
+
 def test_targets_refuse_unsafe_names_and_contexts() -> None:
     with pytest.raises(InputError, match="target name"):
         BakeTarget('x" { ', ".", "Dockerfile", (), (), ())

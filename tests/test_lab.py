@@ -28,6 +28,9 @@ def lab_dir(root: Path, channel: str) -> Path:
     (lab / "compose.yaml").write_text("services: {}\n")  # not an environment: passed over
     (lab / ".hidden").mkdir()
     (lab / ".hidden" / "environment.yml").write_text("dependencies: [chello]\n")
+    outside = root / "outside.yml"
+    outside.write_text(f"channels: [{channel}]\ndependencies: [chello]\n")
+    (lab / "linked.yml").symlink_to(outside)  # a folder search follows no link
     return lab
 
 
@@ -57,6 +60,7 @@ def test_a_lab_directory_converts_every_environment_and_reports_each_failure(
         "that provides the missing packages (or a --mirror), or remove them",
     ]
     assert "converted 2 of 4 environment(s); failed: bad, broken" in captured.err
+    assert f"note: {lab / 'linked.yml'}: a symbolic link, not followed" in captured.err
 
     bake = parse_bake((out / "docker-bake.hcl").read_text())
     assert bake["group"]["default"]["targets"] == ["alpha-cpu", "beta-env-cpu"]

@@ -87,10 +87,12 @@ def _looks_like_environment(path: Path) -> bool:
     return _DEPENDENCIES.search(text) is not None
 
 
-def find_environments(inputs: Sequence[Path], output: Path) -> list[Path]:
+def find_environments(inputs: Sequence[Path], output: Path,
+                      links: list[Path] | None = None) -> list[Path]:
     """The environment files of ``inputs``: files as given; in a directory (searched
     recursively, hidden folders and ``output`` left out, in sorted order) every ``*.yml`` or
-    ``*.yaml`` with a top-level ``dependencies:`` key."""
+    ``*.yaml`` with a top-level ``dependencies:`` key. Symbolic links met in the search are not
+    followed (they may point anywhere); they are added to ``links``."""
     found: list[Path] = []
     out = output.resolve()
     for given in inputs:
@@ -109,8 +111,12 @@ def find_environments(inputs: Sequence[Path], output: Path) -> list[Path]:
                                      fix="point at the folder of the environment files",
                                      location=SourceLocation(given))
                 path = here / name
-                if path.suffix in ENV_SUFFIXES and path.is_file() and not path.is_symlink() \
-                        and _looks_like_environment(path):
+                if path.suffix not in ENV_SUFFIXES:
+                    continue
+                if path.is_symlink():
+                    if links is not None:
+                        links.append(path)
+                elif path.is_file() and _looks_like_environment(path):
                     found.append(path)
     return list(dict.fromkeys(found))
 
@@ -144,7 +150,11 @@ def convert_lab(request: ConvertRequest, inputs: Sequence[Path], *, tag_template
 
     if tag_template is not None:
         check_tag_template(tag_template)
-    paths = find_environments(inputs, request.output)
+    links: list[Path] = []
+    paths = find_environments(inputs, request.output, links)
+    for link in links:
+        echo(f"note: {link}: a symbolic link, not followed in a folder search; name the file "
+             "itself to convert it")
     if not paths:
         raise InputError("no environment files found", fix="pass environment files, or a folder "
                          "holding *.yml files with a top-level dependencies: key",
