@@ -139,3 +139,20 @@ def test_solves_in_a_shared_scope_share_one_gateway() -> None:
 
         assert _gateway(replace(request, offline=True)) is not first
     assert _gateway(request) is not first
+
+
+def test_a_gpu_variant_gets_its_own_target(tmp_path: Path, small_channel: TestChannel) -> None:
+    for name in ("one", "two"):
+        (tmp_path / f"{name}.yml").write_text(f"channels: [{small_channel.name}]\ndependencies: [chello]\n")
+    out = tmp_path / "out"
+    assert convert(str(tmp_path / "one.yml"), str(tmp_path / "two.yml"), "-o", str(out), "--gpu", "yes",
+                   channel=small_channel) == 0
+    bake = parse_bake((out / "docker-bake.hcl").read_text())
+    assert bake["group"]["default"]["targets"] == ["one-cpu", "one-gpu", "two-cpu", "two-gpu"]
+    gpu = bake["target"]["one-gpu"]
+    assert gpu["dockerfile"] == "Dockerfile.gpu" and (out / "one" / "Dockerfile.gpu").is_file()
+    import hashlib
+
+    digest = hashlib.sha256((out / "one" / "conda-lock.gpu.yml").read_bytes()).hexdigest()
+    assert gpu["tags"] == [f"one:gpu-{digest[:12]}"]
+    assert gpu["labels"]["io.conda2docker.variant"] == "gpu"
