@@ -159,6 +159,9 @@ def convert_lab(request: ConvertRequest, inputs: Sequence[Path], *, tag_template
         raise InputError("no environment files found", fix="pass environment files, or a folder "
                          "holding *.yml files with a top-level dependencies: key",
                          location=SourceLocation(inputs[0]) if inputs else None)
+    if tag_template is not None and len(paths) > 1 and "{name}" not in tag_template:
+        raise InputError(f"--tag-template {tag_template!r} would give {len(paths)} environments the same tags",
+                         fix="put {name} in the template, e.g. registry.example.org/lab/{name}:{variant}-{lock_hash}")
     platform = first_target(request.platforms)
     names = unique_names([raw_name(p, _declared_name(p, platform)) for p in paths])
     converted: list[tuple[str, ConvertResult]] = []
