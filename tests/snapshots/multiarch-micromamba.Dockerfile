@@ -23,7 +23,8 @@ FROM ${MICROMAMBA_IMAGE} AS env
 USER root
 ARG TARGETARCH
 COPY conda2docker/conda-${TARGETARCH:-amd64}.lock /tmp/c2d/conda.lock
-RUN micromamba create --yes --prefix /opt/env --file /tmp/c2d/conda.lock && \
+RUN case "$(uname -m)" in x86_64) p=linux-64 ;; aarch64) p=linux-aarch64 ;; ppc64le) p=linux-ppc64le ;; *) p=unknown ;; esac; grep -qx "# platform: $p" /tmp/c2d/conda.lock || { echo "conda2docker: /tmp/c2d/conda.lock is not for this machine ($p): give the legacy builder --build-arg TARGETARCH=<its architecture>" >&2; exit 1; } && \
+    micromamba create --yes --prefix /opt/env --file /tmp/c2d/conda.lock && \
     micromamba clean --all --force-pkgs-dirs --yes && \
     rm -rf /tmp/c2d
 

@@ -45,6 +45,20 @@ def selected_lock_source(options: PlanOptions) -> str:
     return f"{options.support_dir}/conda-${{{ARCH_ARG}:-{default}}}.lock"
 
 
+def arch_check(lock_in_image: str) -> Shell:
+    """Stop the build when the picked lock is not for the machine it runs on (the legacy
+    builder on an arm64 engine without ``--build-arg TARGETARCH=arm64``), instead of installing
+    another architecture's binaries. Under emulation ``uname -m`` is the emulated machine."""
+    from conda2docker.platforms import KNOWN_PLATFORMS, TARGET_PLATFORMS
+
+    arms = " ".join(f"{KNOWN_PLATFORMS[p].machine}) p={p} ;;" for p in TARGET_PLATFORMS)
+    return Shell(
+        f'case "$(uname -m)" in {arms} *) p=unknown ;; esac; '
+        f'grep -qx "# platform: $p" {lock_in_image} || '
+        f'{{ echo "conda2docker: {lock_in_image} is not for this machine ($p): give the legacy builder '
+        f'--build-arg {ARCH_ARG}=<its architecture>" >&2; exit 1; }}')
+
+
 def _lock_steps(options: PlanOptions, lock_name: str) -> tuple[list[Instruction], str]:
     """The steps that put the explicit lock into the stage, and where it is then."""
     if not options.multiarch:
@@ -113,9 +127,11 @@ def _micromamba(options: PlanOptions, lock_name: str) -> Stage:
     steps: list[Instruction] = [User("root"), *lock_steps]
     if options.vendor:
         steps.append(Copy((f"{VENDOR_DIR}/channel",), f"{STAGING}/channel"))
+    check = (arch_check(lock_in_image),) if options.multiarch else ()
     steps.append(
         Run(
             (
+                *check,
                 ("micromamba", "create", "--yes", "--prefix", options.prefix, "--file", lock_in_image),
                 ("micromamba", "clean", "--all", "--force-pkgs-dirs", "--yes"),
                 ("rm", "-rf", STAGING),
@@ -156,11 +172,14 @@ def _rattler(options: PlanOptions, lock_name: str, script: str) -> Stage:
     steps.append(
         Run((("python", "-m", "pip", "install", "--no-cache-dir", f"py-rattler=={options.rattler_version}"),))
     )
+    check: tuple[Shell, ...] = ()
     if options.multiarch:
         lock_steps, lock_in_image = _lock_steps(options, lock_name)
         steps += [Copy((script,), f"{STAGING}/"), *lock_steps]
+        check = (arch_check(lock_in_image),)
     else:
         steps.append(Copy(support, f"{STAGING}/"))
-    steps.append(Run((("python", f"{STAGING}/install_lock.py", lock_in_image, prefix), ("rm", "-rf", STAGING))))
+    steps.append(Run((*check, ("python", f"{STAGING}/install_lock.py", lock_in_image, prefix),
+                      ("rm", "-rf", STAGING))))
     purpose = "installs exactly the locked conda packages into the prefix with py-rattler (md5 verified)"
     return Stage("env", "${PYTHON_IMAGE}", purpose, tuple(steps), provides=(prefix,))
