@@ -10,9 +10,10 @@ lock keeps the canonical URLs, as with a real mirror). A first, untimed run of t
 finds the solvable ones; the timed lab holds only those.
 
 Measured, alternating round after round (one untimed round first): the lab in one process, and
-one environment's `convert` (the median-sized solvable one, by locked packages). Beside them,
-once: every solvable environment converted in its own process, whose sum shows what one
-process per environment would cost. CPU time (user + system of the child) is given with wall
+one environment's `convert` (the median-sized solvable one, by locked packages). Beside them:
+the lab converted inside this process with the solves sharing their gateway and with a gateway
+per solve (what reading the repodata once saves), and, once, every solvable environment
+converted in its own process, whose sum shows what one process per environment would cost. CPU time (user + system of the child) is given with wall
 time, and the load average before and after: the machine is shared.
 """
 
@@ -22,6 +23,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -110,6 +112,28 @@ def _process(argv: list[str], *, accept: tuple[int, ...] = (0,)) -> tuple[Run, s
     return (time.perf_counter() - start, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime), stderr
 
 
+def in_process_seconds(lab: Path, out: Path, options: list[str], *, shared: bool) -> tuple[float, float]:
+    """Wall and CPU seconds of converting ``lab`` inside this process, with the solves sharing
+    their gateway (as ``convert`` does) or each solve reading the channels afresh (the gateway
+    sharing replaced by a no-op): what sharing the repodata saves, start-up left aside."""
+    import contextlib
+    from unittest import mock
+
+    from typer.main import get_command
+
+    from conda2docker.cli import app
+
+    shutil.rmtree(out, ignore_errors=True)
+    command = get_command(app)
+    patch = contextlib.nullcontext() if shared else mock.patch(
+        "conda2docker.resolve.conda.shared_gateways", contextlib.nullcontext)
+    start, cpu = time.perf_counter(), time.process_time()
+    with open(os.devnull, "w") as sink, patch, contextlib.redirect_stderr(sink), \
+            contextlib.redirect_stdout(sink):
+        command.main(["convert", str(lab), "-o", str(out), *options], standalone_mode=False)
+    return time.perf_counter() - start, time.process_time() - cpu
+
+
 def run(rounds: int = ROUNDS) -> dict[str, object]:
     corpus = SHARED / "corpus" / "envs"
     snapshot = SHARED / "channels" / "snapshot"
@@ -149,6 +173,12 @@ def run(rounds: int = ROUNDS) -> dict[str, object]:
             if attempt:
                 lab_runs.append(lab_run)
                 one_runs.append(one_run)
+        in_process: dict[str, list[tuple[float, float]]] = {"shared": [], "unshared": []}
+        for attempt in range(rounds + 1):
+            for mode in ("shared", "unshared"):
+                figures = in_process_seconds(solvable_lab, work / "inproc", options, shared=mode == "shared")
+                if attempt:
+                    in_process[mode].append(figures)
         separate: list[Run] = []
         for name in by_size:
             shutil.rmtree(work / "one", ignore_errors=True)
@@ -168,6 +198,10 @@ def run(rounds: int = ROUNDS) -> dict[str, object]:
         "lab_cpu_seconds": round(lab_cpu, 2),
         "one_cpu_seconds": round(one_cpu, 3),
         "cpu_ratio": round(lab_cpu / one_cpu, 2),
+        "in_process_shared_gateway_seconds": round(statistics.median(r[0] for r in in_process["shared"]), 2),
+        "in_process_gateway_per_solve_seconds": round(statistics.median(r[0] for r in in_process["unshared"]), 2),
+        "in_process_shared_gateway_cpu_seconds": round(statistics.median(r[1] for r in in_process["shared"]), 2),
+        "in_process_gateway_per_solve_cpu_seconds": round(statistics.median(r[1] for r in in_process["unshared"]), 2),
         "separate_processes_seconds": round(sum(r[0] for r in separate), 2),
         "separate_processes_cpu_seconds": round(sum(r[2] for r in separate), 2),
         "lab_mib": round(max(r[1] for r in lab_runs), 1),
