@@ -132,3 +132,34 @@ def test_conda_packages_of_each_platform_are_vendored() -> None:
     assert "vendor/channel/linux-aarch64/python-3.11.9-hb806964_0_cpython.conda" in dests
     assert "vendor/channel/linux-64/python-3.11.9-hb806964_0_cpython.conda" in dests
     assert sum(1 for d in dests if "/noarch/pip-" in d) == 1  # one copy of a noarch package
+
+
+def test_selectors_are_read_per_platform_as_conda_lock_reads_them(
+        tmp_path: Path, test_channel: TestChannel, capsys: pytest.CaptureFixture[str]) -> None:
+    """Oracle: conda-lock parses the file once per platform (its selector set: ``linux64``,
+    ``aarch64``); each platform's lock holds what that reading asks for."""
+    from conda_lock.src_parser.environment_yaml import parse_environment_file
+
+    env = tmp_path / "environment.yml"
+    env.write_text(f"name: sel\nchannels: [{test_channel.name}]\ndependencies:\n  - ca-certificates\n"
+                   "  - chello  # [linux64]\n  - c2d-activate  # [aarch64]\n")
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text("{}")
+    oracle = parse_environment_file(env, list(BOTH), mapping_url=str(mapping))
+    asked = {p: {d.name for d in deps} for p, deps in oracle.dependencies.items()}
+    assert asked == {"linux-64": {"ca-certificates", "chello"},
+                     "linux-aarch64": {"ca-certificates", "c2d-activate"}}
+    out = tmp_path / "out"
+    assert main(["convert", str(env), "-o", str(out), "--channel-alias", test_channel.alias,
+                 "--default-channels", "none", "--activation", "table",
+                 "--platform", "linux-64", "--platform", "linux-aarch64"]) == 0
+    assert "each platform is locked from its own reading of the file" in capsys.readouterr().err
+    from conda2docker.lockfile import read_lock
+
+    lock = read_lock(out / "conda-lock.yml")
+    assert {p: {pkg.name for pkg in lock.conda_packages(p)} for p in BOTH} == asked
+    arm = (out / "conda2docker" / "conda-arm64.lock").read_text()
+    assert "c2d-activate" in arm and "chello" not in arm
+    assert main(["convert", str(env), "-o", str(out), "--channel-alias", test_channel.alias,
+                 "--default-channels", "none", "--activation", "table", "--check",
+                 "--platform", "linux-64", "--platform", "linux-aarch64"]) == 0

@@ -320,6 +320,10 @@ def solve_variants(request: ConvertRequest) -> tuple[list[SolvedVariant], list[s
                          location=SourceLocation(spec.source))
     notes: list[str] = []
     spec = _chosen_categories(spec, request.categories, notes)
+    specs = platform_specs(request, spec)
+    if specs:
+        notes.append(f"selectors give {', '.join(specs)} other packages than {request.platforms[0]}: "
+                     "each platform is locked from its own reading of the file, as conda-lock does")
     intent = from_spec(spec)
     solve_cuda = check_cuda_version(request.cuda) if request.cuda else intent.solve_version()
     variants: list[SolvedVariant] = []
@@ -330,7 +334,14 @@ def solve_variants(request: ConvertRequest) -> tuple[list[SolvedVariant], list[s
                      f"({'; '.join(intent.reasons[:3])}); lock the environment file for a CPU image")
     else:
         try:
-            cpu, cpu_notes = _solve_cpu(spec, request)
+            cpu_notes: list[str] = []
+
+            def solve_cpu(one: EnvSpec, asked: ConvertRequest) -> Resolution:
+                resolution, said = _solve_cpu(one, asked)
+                cpu_notes.extend(n for n in said if n not in cpu_notes)
+                return resolution
+
+            cpu = _each_platform(solve_cpu, spec, request, specs)
             notes += cpu_notes
         except ResolveError as error:
             if not gpu_meant:
@@ -349,7 +360,9 @@ def solve_variants(request: ConvertRequest) -> tuple[list[SolvedVariant], list[s
             # nothing names a version, but the CPU lock may hold CUDA packages that do
             in_cpu_lock = from_lock(cpu.lock, _target(cpu.lock, request)).exact_version
             solve_cuda = cuda_text(in_cpu_lock) if in_cpu_lock else solve_cuda
-        gpu = _solve_gpu(spec, request, solve_cuda, defaulted=not request.cuda and not intent.version)
+        defaulted = not request.cuda and not intent.version
+        gpu = _each_platform(lambda one, asked: _solve_gpu(one, asked, solve_cuda, defaulted=defaulted),
+                             spec, request, specs)
         target = _target(gpu.lock, request)
         cuda = image_cuda(gpu.lock, target, solve_cuda)
         audited = _audit(gpu.spec, gpu, target, gpu=True, offline=request.offline)
@@ -393,6 +406,43 @@ def _chosen_categories(spec: EnvSpec, categories: Sequence[str], notes: list[str
         notes.append(f"installs categories {', '.join(dict.fromkeys(chosen))} as micromamba does; "
                      f"left out {listing} (add them with {flags})")
     return replace(spec, lock=lock)
+
+
+def platform_specs(request: ConvertRequest, spec: EnvSpec) -> dict[str, EnvSpec]:
+    """For one Dockerfile of several platforms: the environment read for each other platform
+    whose selectors (``# [x86_64]``) give other requests than the first's, as conda-lock
+    reads a file once per platform; empty when every platform asks the same."""
+    from conda2docker.pipeline import read_spec
+
+    if spec.lock is not None or not image_platforms(request):
+        return {}
+    specs = {}
+    for platform in image_platforms(request)[1:]:
+        other = read_spec(request.env_file, platform, lock_platforms="target")
+        if (other.conda, other.pip) != (spec.conda, spec.pip):
+            specs[platform] = other
+    return specs
+
+
+def _each_platform(solve: Callable[[EnvSpec, ConvertRequest], Resolution], spec: EnvSpec,
+                   request: ConvertRequest, specs: dict[str, EnvSpec]) -> Resolution:
+    """``solve`` for every image platform, each with its own reading of the file when the
+    selectors differ (``specs``), merged into one lock; else one solve for all."""
+    if not specs:
+        return solve(spec, request)
+    platforms = image_platforms(request)
+    parts = [solve(specs.get(p, spec), replace(request, platforms=(p,))) for p in platforms]
+    first = parts[0]
+    lock = replace(
+        first.lock, platforms=platforms,
+        packages=tuple(pkg for part in parts for pkg in part.lock.packages),
+        content_hash={k: v for part in parts for k, v in part.lock.content_hash.items()},
+        roots=tuple(dict.fromkeys(r for part in parts for r in part.lock.roots)),
+    )
+    return replace(first, lock=lock,
+                   unavailable=tuple(u for part in parts for u in part.unavailable),
+                   changes=tuple(dict.fromkeys(c for part in parts for c in part.changes)),
+                   reused=all(part.reused for part in parts))
 
 
 def _solve_gpu(spec: EnvSpec, request: ConvertRequest, cuda: str, *, defaulted: bool) -> Resolution:
