@@ -34,6 +34,7 @@ from conda2docker.errors import (
     internal_error_line,
 )
 from conda2docker.image import BAKE_FILE
+from conda2docker.validate import shown
 
 if TYPE_CHECKING:
     from conda2docker.plan.bake import BakeFile, BakeVariant
@@ -160,7 +161,7 @@ def convert_lab(request: ConvertRequest, inputs: Sequence[Path], *, tag_template
                          "holding *.yml files with a top-level dependencies: key",
                          location=SourceLocation(inputs[0]) if inputs else None)
     if tag_template is not None and len(paths) > 1 and "{name}" not in tag_template:
-        raise InputError(f"--tag-template {tag_template!r} would give {len(paths)} environments the same tags",
+        raise InputError(f"--tag-template {shown(tag_template)} would give {len(paths)} environments the same tags",
                          fix="put {name} in the template, e.g. registry.example.org/lab/{name}:{variant}-{lock_hash}")
     platform = first_target(request.platforms)
     names = unique_names([raw_name(p, _declared_name(p, platform)) for p in paths])
