@@ -350,7 +350,7 @@ def solve_variants(request: ConvertRequest) -> tuple[list[SolvedVariant], list[s
     audit_gpu = False
     if cpu is not None:
         audited = _audit(cpu.spec, cpu, _target(cpu.lock, request), gpu=False,
-                         offline=request.offline)
+                         offline=request.offline, others=image_platforms(request))
         audit_gpu = audited[1].needs_gpu
         variants.append(_variant(request, "cpu", cpu.spec, cpu, audited, None))
     reasons = intent.reasons + (("the audit found CUDA packages or CUDA extensions in the lock",)
@@ -365,7 +365,8 @@ def solve_variants(request: ConvertRequest) -> tuple[list[SolvedVariant], list[s
                              spec, request, specs)
         target = _target(gpu.lock, request)
         cuda = image_cuda(gpu.lock, target, solve_cuda)
-        audited = _audit(gpu.spec, gpu, target, gpu=True, offline=request.offline)
+        audited = _audit(gpu.spec, gpu, target, gpu=True, offline=request.offline,
+                         others=image_platforms(request))
         variants.append(_variant(request, "gpu", gpu.spec, gpu, audited, cuda))
         why = ("; ".join(reasons[:3]) + (f" (and {len(reasons) - 3} more)" if len(reasons) > 3 else "")
                if reasons else "--gpu yes")
