@@ -95,9 +95,11 @@ def test_convert_locks_both_platforms_and_writes_the_bake_target(
     err = capsys.readouterr().err
     assert code == 0, err
     assert "one Dockerfile for linux-64, linux-aarch64" in err
-    lock_text = (out / "conda-lock.yml").read_text()
-    assert "  linux-64:" in lock_text or "- linux-64" in lock_text
-    assert "linux-aarch64" in lock_text
+    from conda2docker.lockfile import read_lock
+
+    lock = read_lock(out / "conda-lock.yml")
+    assert set(lock.platforms) == set(BOTH)
+    assert {p.name for p in lock.conda_packages("linux-aarch64")} == {"ca-certificates", "c2d-activate"}
     arm = (out / "conda2docker" / "conda-arm64.lock").read_text()
     assert "# platform: linux-aarch64" in arm and "ca-certificates" in arm
     assert not (out / "conda2docker" / "conda-linux-64.lock").exists()
