@@ -66,9 +66,31 @@ def test_the_rattler_installer_picks_the_lock_too_and_single_platform_bytes_are_
     assert "TARGETARCH" not in single and "COPY conda2docker/conda-linux-64.lock /tmp/c2d/conda-linux-64.lock" in single
 
 
+def test_wheels_of_each_architecture_are_picked_like_the_lock() -> None:
+    options = PlanOptions(platform="linux-64", platforms=BOTH, vendor=True)
+    plan = make_plan(None, two_platform_lock(pip_differs=True), options)
+    text = render_dockerfile(plan)
+    assert ("ARG TARGETARCH\nCOPY conda2docker/requirements.pip-${TARGETARCH:-amd64}.txt "
+            "/tmp/c2d/requirements.pip.txt\n") in text
+    assert "-r /tmp/c2d/requirements.pip.txt" in text
+    assert_lints_clean(text)
+    files = {f.path: f.content.decode() for f in plan.context_files}
+    assert "manylinux_2_17_x86_64.whl" in files["conda2docker/requirements.pip-amd64.txt"]
+    assert "manylinux_2_17_aarch64.whl" in files["conda2docker/requirements.pip-arm64.txt"]
+    assert "conda2docker/requirements.pip.txt" not in files
+    dests = {item.dest for item in plan.vendor_items}
+    assert {"vendor/pip/numpy-1.26.4-cp311-cp311-manylinux_2_17_x86_64.whl",
+            "vendor/pip/numpy-1.26.4-cp311-cp311-manylinux_2_17_aarch64.whl"} <= dests
+    assert render_dockerfile(make_plan(None, two_platform_lock(pip_differs=True),
+                                       replace(options, platform="linux-aarch64"))) == text
+
+
 def test_what_one_dockerfile_cannot_serve_is_refused() -> None:
-    with pytest.raises(PlanError, match=r"pip packages differ between linux-64 and linux-aarch64 \(numpy"):
-        make_plan(None, two_platform_lock(pip_differs=True), PlanOptions(platform="linux-64", platforms=BOTH))
+    lock = two_platform_lock()
+    sdist = pip("odd", "1.0", "https://files.example.org/packages/odd-1.0.tar.gz", platform="linux-aarch64")
+    with pytest.raises(PlanError, match=r"built from source differ between linux-64 and linux-aarch64 \(odd\)"):
+        make_plan(None, replace(lock, packages=(*lock.packages, sdist)),
+                  PlanOptions(platform="linux-64", platforms=BOTH))
     with pytest.raises(PlanError, match="bootstraps a Python of one platform"):
         make_plan(None, two_platform_lock(), PlanOptions(installer="rattler", vendor=True,
                                                            platform="linux-64", platforms=BOTH))

@@ -83,8 +83,8 @@ def checked_options(lock: Lock, options: PlanOptions, gaps: BuildGaps | None = N
 
 def _check_platforms(lock: Lock, options: PlanOptions) -> None:
     """Several platforms share one Dockerfile: each is an image platform the lock covers, and
-    everything but the conda packages (which the env stage picks by architecture) is the same
-    on each; today that means the same pip files."""
+    everything but the conda packages and the wheels (which the env and pip stages pick by
+    architecture) is the same on each: the pip packages built from source."""
     if not options.multiarch:
         return
     from conda2docker.platforms import check_target
@@ -96,17 +96,18 @@ def _check_platforms(lock: Lock, options: PlanOptions) -> None:
         if platform not in lock.platforms:
             raise PlanError(f"the lock has no packages for {platform} (it covers {', '.join(lock.platforms)})")
 
-    def pip_files(platform: str) -> set[tuple[str, str, str]]:
-        return {(p.name, p.url, p.sha256 or "") for p in lock.pip_packages(platform)}
+    def built(platform: str) -> set[tuple[str, str, str]]:
+        return {(p.name, p.url, p.sha256 or "") for p in lock.pip_packages(platform)
+                if p.artifact != "wheel"}
 
     first = options.platforms[0]
     for other in options.platforms[1:]:
-        differ = sorted({name for name, _, _ in pip_files(first) ^ pip_files(other)})
+        differ = sorted({name for name, _, _ in built(first) ^ built(other)})
         if differ:
             raise PlanError(
-                f"the pip packages differ between {first} and {other} ({', '.join(differ[:5])}: "
-                "wheels built for each architecture); one Dockerfile picks only the conda lock by "
-                "architecture", fix="convert each --platform into its own output directory")
+                f"the pip packages built from source differ between {first} and {other} "
+                f"({', '.join(differ[:5])}); one Dockerfile picks only the conda lock and the "
+                "wheels by architecture", fix="convert each --platform into its own output directory")
 
 
 def _gpu_runtime(lock: Lock, options: PlanOptions) -> PlanOptions:
@@ -134,13 +135,16 @@ def lock_parts(lock: Lock, options: PlanOptions) -> list[Part]:
     cuda_builds = _cuda_builds(lock, options)
     plain_builds = [p for p in to_build if p not in cuda_builds]
     registry = [p for p in pip if p.artifact == "wheel"]
-    pip_layer = bool(registry or plain_builds)  # a GPU lock's only pip package may be a CUDA extension
+    per_platform = {other: [p for p in lock.pip_packages(other) if p.artifact == "wheel"]
+                    for other in options.platforms} if options.multiarch else {}
+    # a GPU lock's only pip package may be a CUDA extension
+    pip_layer = bool(registry or plain_builds or any(per_platform.values()))
 
     parts = [env_part(lock, options)]
     if plain_builds:
         parts.append(wheels_part(options, plain_builds))
     if pip_layer:
-        parts.append(pip_part(options, registry, bool(plain_builds)))
+        parts.append(pip_part(options, registry, bool(plain_builds), per_platform or None))
     if cuda_builds:
         parts.append(cuda_ext_part(options, cuda_builds, nvcc_from_conda=conda_nvcc(lock, platform),
                                    has_pip_stage=pip_layer))
