@@ -187,3 +187,20 @@ def test_selectors_are_read_per_platform_as_conda_lock_reads_them(
     assert main(["convert", str(env), "-o", str(out), "--channel-alias", test_channel.alias,
                  "--default-channels", "none", "--activation", "table", "--check",
                  "--platform", "linux-64", "--platform", "linux-aarch64"]) == 0
+
+
+def test_real_records_lock_for_both_architectures(tmp_path: Path, snapshot_channels: Path) -> None:
+    """conda-forge's real linux-64 and linux-aarch64 records (the shared snapshot, read through
+    --mirror as a mirror of metadata): each explicit lock holds its own architecture's builds."""
+    env = tmp_path / "environment.yml"
+    env.write_text("name: sci\nchannels: [conda-forge]\ndependencies: [python=3.12, numpy, pandas]\n")
+    out = tmp_path / "out"
+    assert main(["convert", str(env), "-o", str(out), "--offline", "--activation", "table",
+                 "--mirror", f"conda-forge={(snapshot_channels / 'conda-forge').as_uri()}",
+                 "--platform", "linux-64", "--platform", "linux-aarch64"]) == 0
+    amd = (out / "conda2docker" / "conda-amd64.lock").read_text()
+    arm = (out / "conda2docker" / "conda-arm64.lock").read_text()
+    assert "/conda-forge/linux-64/numpy-" in amd and "/linux-aarch64/" not in amd
+    assert "/conda-forge/linux-aarch64/numpy-" in arm and "/linux-64/" not in arm
+    assert "https://conda.anaconda.org/conda-forge/linux-aarch64/python-3.12" in arm
+    assert "COPY conda2docker/conda-${TARGETARCH:-amd64}.lock" in (out / "Dockerfile").read_text()

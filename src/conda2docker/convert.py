@@ -573,8 +573,8 @@ def convert(request: ConvertRequest, echo: Echo = lambda _line: None) -> Convert
     _validate(request)
     variants, notes = solve_variants(request)
     first = variants[0].resolution
-    for change in (*first.spec.changes, *first.changes):
-        echo(f"note: {change.subject}: {change.reason}")
+    for line in dict.fromkeys(f"note: {c.subject}: {c.reason}" for c in (*first.spec.changes, *first.changes)):
+        echo(line)  # a change made for each platform of the lock is said once
     notes += [n for v in variants for n in v.plan.notes]
     for note in notes:
         echo(f"note: {note}")
