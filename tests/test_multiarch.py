@@ -187,6 +187,12 @@ def test_selectors_are_read_per_platform_as_conda_lock_reads_them(
     assert main(["convert", str(env), "-o", str(out), "--channel-alias", test_channel.alias,
                  "--default-channels", "none", "--activation", "table", "--check",
                  "--platform", "linux-64", "--platform", "linux-aarch64"]) == 0
+    # `lock` reads the file per platform too
+    locked = tmp_path / "conda-lock.yml"
+    assert main(["lock", str(env), "-o", str(locked), "--channel-alias", test_channel.alias,
+                 "--default-channels", "none", "--platform", "linux-64", "--platform", "linux-aarch64"]) == 0
+    by_lock = read_lock(locked)
+    assert {p: {pkg.name for pkg in by_lock.conda_packages(p)} for p in BOTH} == asked
 
 
 def test_real_records_lock_for_both_architectures(tmp_path: Path, snapshot_channels: Path) -> None:

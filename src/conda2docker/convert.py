@@ -320,7 +320,9 @@ def solve_variants(request: ConvertRequest) -> tuple[list[SolvedVariant], list[s
                          location=SourceLocation(spec.source))
     notes: list[str] = []
     spec = _chosen_categories(spec, request.categories, notes)
-    specs = platform_specs(request, spec)
+    from conda2docker.pipeline import platform_specs
+
+    specs = platform_specs(request.env_file, image_platforms(request), spec)
     if specs:
         notes.append(f"selectors give {', '.join(specs)} other packages than {request.platforms[0]}: "
                      "each platform is locked from its own reading of the file, as conda-lock does")
@@ -409,41 +411,17 @@ def _chosen_categories(spec: EnvSpec, categories: Sequence[str], notes: list[str
     return replace(spec, lock=lock)
 
 
-def platform_specs(request: ConvertRequest, spec: EnvSpec) -> dict[str, EnvSpec]:
-    """For one Dockerfile of several platforms: the environment read for each other platform
-    whose selectors (``# [x86_64]``) give other requests than the first's, as conda-lock
-    reads a file once per platform; empty when every platform asks the same."""
-    from conda2docker.pipeline import read_spec
-
-    if spec.lock is not None or not image_platforms(request):
-        return {}
-    specs = {}
-    for platform in image_platforms(request)[1:]:
-        other = read_spec(request.env_file, platform, lock_platforms="target")
-        if (other.conda, other.pip) != (spec.conda, spec.pip):
-            specs[platform] = other
-    return specs
-
-
 def _each_platform(solve: Callable[[EnvSpec, ConvertRequest], Resolution], spec: EnvSpec,
                    request: ConvertRequest, specs: dict[str, EnvSpec]) -> Resolution:
     """``solve`` for every image platform, each with its own reading of the file when the
     selectors differ (``specs``), merged into one lock; else one solve for all."""
+    from conda2docker.pipeline import merge_platforms
+
     if not specs:
         return solve(spec, request)
     platforms = image_platforms(request)
-    parts = [solve(specs.get(p, spec), replace(request, platforms=(p,))) for p in platforms]
-    first = parts[0]
-    lock = replace(
-        first.lock, platforms=platforms,
-        packages=tuple(pkg for part in parts for pkg in part.lock.packages),
-        content_hash={k: v for part in parts for k, v in part.lock.content_hash.items()},
-        roots=tuple(dict.fromkeys(r for part in parts for r in part.lock.roots)),
-    )
-    return replace(first, lock=lock,
-                   unavailable=tuple(u for part in parts for u in part.unavailable),
-                   changes=tuple(dict.fromkeys(c for part in parts for c in part.changes)),
-                   reused=all(part.reused for part in parts))
+    return merge_platforms([solve(specs.get(p, spec), replace(request, platforms=(p,))) for p in platforms],
+                           platforms)
 
 
 def _solve_gpu(spec: EnvSpec, request: ConvertRequest, cuda: str, *, defaulted: bool) -> Resolution:
