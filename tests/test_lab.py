@@ -7,13 +7,21 @@ writer; the bake file is read back by python-hcl2 (tests/support/bake.py).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from conda2docker.cli import main
-from support.bake import parse_bake
+from support.bake import parse_bake, parse_every_bake_file
 from support.channel import TestChannel
+
+
+@pytest.fixture(autouse=True)
+def _every_bake_file_written_parses(tmp_path: Path) -> Iterator[None]:
+    """Every bake file a test here writes is read back by python-hcl2 against bake's attributes."""
+    yield
+    parse_every_bake_file(tmp_path)
 
 
 def lab_dir(root: Path, channel: str) -> Path:

@@ -8,6 +8,7 @@ lists both platforms; what one Dockerfile cannot serve is refused with the fix.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,11 +19,19 @@ from conda2docker.model import Lock
 from conda2docker.plan import PlanOptions, make_plan
 from conda2docker.plan.instructions import PlanError
 from conda2docker.render.dockerfile import render_dockerfile
-from support.bake import parse_bake
+from support.bake import parse_bake, parse_every_bake_file
 from support.channel import TestChannel
 from support.lint import assert_lints_clean, parse
 from support.locks import base_conda, pip
 from support.snapshots import assert_snapshot
+
+
+@pytest.fixture(autouse=True)
+def _every_bake_file_written_parses(tmp_path: Path) -> Iterator[None]:
+    """Every bake file a test here writes is read back by python-hcl2 against bake's attributes."""
+    yield
+    parse_every_bake_file(tmp_path)
+
 
 BOTH = ("linux-64", "linux-aarch64")
 
@@ -210,3 +219,5 @@ def test_real_records_lock_for_both_architectures(tmp_path: Path, snapshot_chann
     assert "/conda-forge/linux-aarch64/numpy-" in arm and "/linux-64/" not in arm
     assert "https://conda.anaconda.org/conda-forge/linux-aarch64/python-3.12" in arm
     assert "COPY conda2docker/conda-${TARGETARCH:-amd64}.lock" in (out / "Dockerfile").read_text()
+    target = parse_bake((out / "docker-bake.hcl").read_text())["target"]["sci-cpu"]
+    assert target["platforms"] == ["linux/amd64", "linux/arm64"]

@@ -13,17 +13,24 @@ that pick the lock (the second test).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from conda2docker.cli import main
-from support.bake import parse_bake
+from support.bake import parse_bake, parse_every_bake_file
 from support.channel import TestChannel
 from support.engine import run_in_image
 from support.multiarch import ARCH_FILE, arch_channel, micromamba_standin
+
+
+@pytest.fixture(autouse=True)
+def _every_bake_file_written_parses(tmp_path: Path) -> Iterator[None]:
+    """Every bake file a test here writes is read back by python-hcl2 against bake's attributes."""
+    yield
+    parse_every_bake_file(tmp_path)
 
 
 def test_one_dockerfile_builds_amd64_and_selects_the_arm64_lock_by_build_arg(

@@ -8,6 +8,7 @@ decodes one the way HCL does, and refuses a live ``${`` interpolation or ``%{`` 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 #: bake's documented target attributes (the reference's "Target" table).
@@ -66,3 +67,12 @@ def _decoded(value: Any) -> Any:
     if isinstance(value, dict):
         return {literal(k): _decoded(v) for k, v in value.items() if not k.startswith("__")}
     return value
+
+
+def parse_every_bake_file(root: Path) -> int:
+    """Parse every ``docker-bake.hcl`` under ``root`` (a test's temporary directory), as the
+    modules that write them do after each test; how many there were."""
+    found = sorted(root.rglob("docker-bake.hcl"))
+    for path in found:
+        parse_bake(path.read_text(encoding="utf-8"))
+    return len(found)
