@@ -384,7 +384,8 @@ def solve_variants(request: ConvertRequest) -> tuple[list[SolvedVariant], list[s
     elif len(lock.platforms) > 1:
         notes.append(f"the lock covers {', '.join(lock.platforms)}; the Dockerfile installs "
                      f"{_target(lock, request)}: convert with --platform P -o ANOTHER_DIR for an "
-                     "image of another architecture")
+                     "image of another architecture, or with a --platform for each for one "
+                     "Dockerfile of them all")
     return variants, notes
 
 
