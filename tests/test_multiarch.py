@@ -221,3 +221,16 @@ def test_real_records_lock_for_both_architectures(tmp_path: Path, snapshot_chann
     assert "COPY conda2docker/conda-${TARGETARCH:-amd64}.lock" in (out / "Dockerfile").read_text()
     target = parse_bake((out / "docker-bake.hcl").read_text())["target"]["sci-cpu"]
     assert target["platforms"] == ["linux/amd64", "linux/arm64"]
+
+
+def test_a_lock_input_of_both_platforms_gives_each_its_packages(tmp_path: Path) -> None:
+    from conda2docker.lockfile import write_conda_lock
+
+    path = tmp_path / "in" / "conda-lock.yml"
+    write_conda_lock(two_platform_lock(pip_differs=True), path)
+    out = tmp_path / "out"
+    assert main(["convert", str(path), "-o", str(out), "--platform", "linux-64", "--platform", "linux-aarch64"]) == 0
+    arm = (out / "conda2docker" / "conda-arm64.lock").read_text()
+    assert "# platform: linux-aarch64" in arm and "/linux-aarch64/python-3.11.9" in arm
+    assert "aarch64.whl" in (out / "conda2docker" / "requirements.pip-arm64.txt").read_text()
+    assert 'CMD ["/opt/env/bin/python"]' in (out / "Dockerfile").read_text()

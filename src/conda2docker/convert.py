@@ -313,7 +313,10 @@ def solve_variants(request: ConvertRequest) -> tuple[list[SolvedVariant], list[s
     from conda2docker.plan.gpu import check_cuda_version, image_cuda, wants_gpu
     from conda2docker.platforms import first_target
 
-    spec = read_spec(request.env_file, first_target(request.platforms), lock_platforms="target")
+    # a lock input is read for the platform the Dockerfile installs (all image platforms for a
+    # Dockerfile of several)
+    spec = read_spec(request.env_file, first_target(request.platforms),
+                     lock_platforms="targets" if image_platforms(request) else "target")
     if spec.lock is None and not spec.conda and not spec.pip:
         raise InputError("the environment lists no packages: the image would hold an empty "
                          "environment", fix="add the packages it needs under 'dependencies:'",
