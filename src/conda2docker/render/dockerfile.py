@@ -47,10 +47,11 @@ def build_lines(plan: BuildPlan) -> list[str]:
     if plan.buildkit:
         lines.append("        cache mounts need BuildKit: DOCKER_BUILDKIT=1 docker build …")
     if len(plan.image_platforms) > 1:
+        from conda2docker.plan.bake import oci_platform
         from conda2docker.platforms import check_target
 
         archs = [check_target(p).docker_arch or p for p in plan.image_platforms]
-        oci = ",".join(f"linux/{a}" for a in archs)
+        oci = ",".join(oci_platform(p) for p in plan.image_platforms)
         lines += [
             f"        one file for {oci}: docker buildx build --platform {oci} …",
             f"        (TARGETARCH picks conda2docker/conda-ARCH.lock; the legacy builder installs {archs[0]}",
