@@ -18,7 +18,7 @@ from conda2docker import image
 from conda2docker.choices import CacheMode
 from conda2docker.errors import InputError
 from conda2docker.image import Variant
-from conda2docker.platforms import check_target
+from conda2docker.platforms import oci_platform
 from conda2docker.validate import shown
 
 CACHE_MODES: tuple[str, ...] = get_args(CacheMode)
@@ -143,11 +143,6 @@ def repository(tag: str) -> str:
     return tag[:colon] if colon > slash else tag
 
 
-def oci_platform(platform: str) -> str:
-    facts = check_target(platform)
-    return f"{facts.os}/{facts.docker_arch}"
-
-
 def _cache(mode: CacheMode, target: str, tag: str, variant: Variant) -> tuple[tuple[str, ...], tuple[str, ...]]:
     if mode == "local":
         path = f"{image.BAKE_CACHE_DIR}/{target}"
@@ -201,5 +196,5 @@ def bake_file(variants: Sequence[BakeVariant], *, tag_template: str | None = Non
 
 
 __all__ = ["CACHE_MODES", "DEFAULT_TAG_TEMPLATE", "BakeFile", "BakeTarget",
-           "BakeVariant", "bake_file", "check_tag_template", "oci_platform",
+           "BakeVariant", "bake_file", "check_tag_template",
            "repository", "safe_name", "unique_names"]

@@ -47,8 +47,7 @@ def build_lines(plan: BuildPlan) -> list[str]:
     if plan.buildkit:
         lines.append("        cache mounts need BuildKit: DOCKER_BUILDKIT=1 docker build …")
     if len(plan.image_platforms) > 1:
-        from conda2docker.plan.bake import oci_platform
-        from conda2docker.platforms import check_target
+        from conda2docker.platforms import check_target, oci_platform
 
         archs = [check_target(p).docker_arch or p for p in plan.image_platforms]
         oci = ",".join(oci_platform(p) for p in plan.image_platforms)
