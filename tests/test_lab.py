@@ -131,6 +131,10 @@ def test_bad_lab_options_fail_before_anything_is_written(
     assert convert(str(lab), "-o", str(out), "--tag-template", "lab/x:{variant}", channel=small_channel) == 2
     assert "would give 4 environments the same tags" in capsys.readouterr().err
     assert not out.exists()
+    assert convert(str(lab), "-o", str(out), "--format", "docker", "--format", "apptainer",
+                   "--from-image", "lab/x:1", channel=small_channel) == 2
+    assert "one image cannot stand for several environments" in capsys.readouterr().err
+    assert not out.exists()
     empty = tmp_path / "empty"
     empty.mkdir()
     assert convert(str(empty), "-o", str(out), channel=small_channel) == 2

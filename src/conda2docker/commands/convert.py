@@ -190,6 +190,9 @@ def _convert_lab(request: ConvertRequest, inputs: list[Path], tag_template: str 
     if OutputFormat.docker not in request.formats:
         raise typer.BadParameter("several environments are converted for docker buildx bake: "
                                  "add --format docker", param_hint="--format")
+    if request.apptainer_from_image:
+        raise typer.BadParameter("one image cannot stand for several environments: convert the "
+                                 "environment it was built from alone", param_hint="--from-image")
     result = convert_lab(request, inputs, tag_template=tag_template, cache=cache,
                          echo=lambda line: typer.echo(line, err=True))
     for name, converted in result.converted:
