@@ -10,7 +10,7 @@
 # Build:  docker build -t IMAGE .   (or `conda2docker build .`)
 #         bases are build args: --build-arg RUNTIME_IMAGE=NAME@sha256:DIGEST pins one
 #         one file for linux/amd64,linux/arm64: docker buildx build --platform linux/amd64,linux/arm64 …
-#         (TARGETARCH picks conda2docker/conda-ARCH.lock; the legacy builder installs amd64
+#         (TARGETARCH picks the explicit lock conda-ARCH.lock; the legacy builder installs amd64
 #         unless --build-arg TARGETARCH=arm64)
 # Run:    docker run --rm -it IMAGE
 # Also:   compose.yaml (docker compose up), conda2docker.def (Apptainer) when generated

@@ -53,7 +53,7 @@ def build_lines(plan: BuildPlan) -> list[str]:
         oci = ",".join(oci_platform(p) for p in plan.image_platforms)
         lines += [
             f"        one file for {oci}: docker buildx build --platform {oci} …",
-            f"        (TARGETARCH picks conda2docker/conda-ARCH.lock; the legacy builder installs {archs[0]}",
+            f"        (TARGETARCH picks the explicit lock conda-ARCH.lock; the legacy builder installs {archs[0]}",
             f"        unless --build-arg TARGETARCH={archs[1]})",
         ]
     if plan.variant == "gpu":
