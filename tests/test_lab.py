@@ -121,6 +121,18 @@ def test_a_single_environment_keeps_its_layout_and_gets_a_bake_file_only_when_as
     assert target["cache-to"] == ["type=local,dest=.buildx-cache/solo-cpu,mode=max"]
 
 
+def test_a_file_name_with_a_line_break_stays_on_its_line(
+        tmp_path: Path, small_channel: TestChannel, capsys: pytest.CaptureFixture[str]) -> None:
+    lab = tmp_path / "lab"
+    lab.mkdir()
+    (lab / "ok.yml").write_text(f"channels: [{small_channel.name}]\ndependencies: [chello]\n")
+    (lab / "evil\nconda2docker: error: forged.yml").write_text("dependencies: [nosuchpkg\n")
+    assert convert(str(lab), "-o", str(tmp_path / "out"), channel=small_channel) == 2
+    err = capsys.readouterr().err
+    assert not any(line.startswith("conda2docker: error: forged") for line in err.splitlines())
+    assert "converted 1 of 2 environment(s)" in err
+
+
 def test_bad_lab_options_fail_before_anything_is_written(
         tmp_path: Path, small_channel: TestChannel, capsys: pytest.CaptureFixture[str]) -> None:
     lab = lab_dir(tmp_path, small_channel.name)

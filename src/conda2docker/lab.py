@@ -34,7 +34,7 @@ from conda2docker.errors import (
     internal_error_line,
 )
 from conda2docker.image import BAKE_FILE
-from conda2docker.validate import shown
+from conda2docker.validate import comment_text, shown
 
 if TYPE_CHECKING:
     from conda2docker.plan.bake import BakeFile, BakeVariant
@@ -154,8 +154,8 @@ def convert_lab(request: ConvertRequest, inputs: Sequence[Path], *, tag_template
     links: list[Path] = []
     paths = find_environments(inputs, request.output, links)
     for link in links:
-        echo(f"note: {link}: a symbolic link, not followed in a folder search; name the file "
-             "itself to convert it")
+        echo(f"note: {comment_text(str(link))}: a symbolic link, not followed in a folder search; "
+             "name the file itself to convert it")
     if not paths:
         raise InputError("no environment files found", fix="pass environment files, or a folder "
                          "holding *.yml files with a top-level dependencies: key",
@@ -169,7 +169,7 @@ def convert_lab(request: ConvertRequest, inputs: Sequence[Path], *, tag_template
     failed: list[LabFailure] = []
     with shared_gateways():
         for path, name in zip(paths, names, strict=True):
-            echo(f"{name}: converting {path}")
+            echo(f"{name}: converting {comment_text(str(path))}")  # a file name stays on its line
             one = replace(request, env_file=path, output=request.output / name)
             try:
                 result = convert(one, echo=_prefixed(echo, name))
