@@ -15,14 +15,13 @@ from pathlib import Path
 import pytest
 
 from conda2docker.cli import main
-from conda2docker.model import Lock
 from conda2docker.plan import PlanOptions, make_plan
 from conda2docker.plan.instructions import PlanError
 from conda2docker.render.dockerfile import render_dockerfile
 from support.bake import parse_bake, parse_every_bake_file
 from support.channel import TestChannel
 from support.lint import assert_lints_clean, parse
-from support.locks import base_conda, pip
+from support.locks import BOTH, pip, two_platform_lock
 from support.snapshots import assert_snapshot
 
 
@@ -33,20 +32,6 @@ def _every_bake_file_written_parses(tmp_path: Path) -> Iterator[None]:
     parse_every_bake_file(tmp_path)
 
 
-BOTH = ("linux-64", "linux-aarch64")
-
-
-def two_platform_lock(pip_differs: bool = False) -> Lock:
-    packages = [*base_conda("linux-64"),
-                *(replace(p, url=p.url.replace("/linux-64/", "/linux-aarch64/"), platform="linux-aarch64")
-                  for p in base_conda("linux-aarch64"))]
-    for platform, arch in (("linux-64", "x86_64"), ("linux-aarch64", "aarch64")):
-        wheel = f"numpy-1.26.4-cp311-cp311-manylinux_2_17_{arch}.whl" if pip_differs else \
-            "six-1.16.0-py2.py3-none-any.whl"
-        packages.append(pip(wheel.split("-")[0], wheel.split("-")[1],
-                            f"https://files.example.org/packages/{wheel}", platform=platform))
-    return Lock(packages=tuple(packages), platforms=BOTH, channels=("conda-forge",),
-                content_hash={p: "0" * 64 for p in BOTH}, roots=("python", "numpy"))
 
 
 def test_one_dockerfile_picks_the_lock_by_target_arch() -> None:

@@ -69,11 +69,10 @@ def test_one_dockerfile_builds_amd64_and_selects_the_arm64_lock_by_build_arg(
            "--build-arg TARGETARCH=<its architecture>" in err, err
 
 
-def test_buildkit_picks_the_lock_of_each_target_platform(
-        tmp_path: Path, test_channel: TestChannel, docker_client: Any) -> None:
-    """The generated lines that pick the lock, run by the engine's BuildKit for linux/amd64 and
-    linux/arm64 (``FROM scratch``, exported to a directory: no base image, no emulation
-    needed). Debian's docker 20.10 client drives BuildKit without buildx."""
+def buildkit_pick(context: Path, picking: list[str], platform: str, dest: Path) -> None:
+    """Build ``FROM scratch`` + the generated lines ``picking`` in ``context`` with the engine's
+    BuildKit for ``platform``, exported to ``dest`` (no base image, no emulation needed).
+    Debian's docker 20.10 client drives BuildKit without buildx."""
     import os
     import shutil
     import subprocess
@@ -81,6 +80,21 @@ def test_buildkit_picks_the_lock_of_each_target_platform(
     client = shutil.which("docker", path="/usr/bin")
     if client is None:
         pytest.skip("needs Debian's docker client (/usr/bin/docker) to drive BuildKit without buildx")
+    (context / "Dockerfile.pick").write_text("\n".join(["FROM scratch", *picking]) + "\n")
+    (context / ".dockerignore").unlink(missing_ok=True)  # the probe's Dockerfile must reach the builder
+    done = subprocess.run(
+        [client, "build", "-f", "Dockerfile.pick", "--platform", platform, "--network", "none",
+         "--output", f"type=local,dest={dest}", "."],
+        cwd=context, env={"DOCKER_BUILDKIT": "1", "PATH": "/usr/bin:/bin",
+                          **{k: v for k, v in os.environ.items() if k == "DOCKER_HOST"}},
+        capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_buildkit_picks_the_lock_of_each_target_platform(
+        tmp_path: Path, test_channel: TestChannel, docker_client: Any) -> None:
+    """The generated lines that pick the lock, run by the engine's BuildKit for linux/amd64 and
+    linux/arm64."""
     channel = arch_channel(tmp_path / "channels")
     env = tmp_path / "environment.yml"
     env.write_text(f"name: arch\nchannels: [{channel.name}]\ndependencies: [c2d-arch]\n")
@@ -92,15 +106,31 @@ def test_buildkit_picks_the_lock_of_each_target_platform(
     start = lines.index("ARG TARGETARCH")
     picking = lines[start:start + 2]
     assert picking[1] == "COPY conda2docker/conda-${TARGETARCH:-amd64}.lock /tmp/c2d/conda.lock"
-    (out / "Dockerfile.pick").write_text("\n".join(["FROM scratch", *picking]) + "\n")
-    (out / ".dockerignore").unlink()  # the probe's Dockerfile must reach the builder
     for platform, expected in (("linux/amd64", "linux-64"), ("linux/arm64", "linux-aarch64")):
         dest = tmp_path / platform.replace("/", "-")
-        done = subprocess.run(
-            [client, "build", "-f", "Dockerfile.pick", "--platform", platform, "--network", "none",
-             "--output", f"type=local,dest={dest}", "."],
-            cwd=out, env={"DOCKER_BUILDKIT": "1", "PATH": "/usr/bin:/bin",
-                          **{k: v for k, v in os.environ.items() if k == "DOCKER_HOST"}},
-            capture_output=True, text=True, timeout=300, check=False)
-        assert done.returncode == 0, done.stderr[-2000:]
+        buildkit_pick(out, picking, platform, dest)
         assert f"# platform: {expected}" in (dest / "tmp" / "c2d" / "conda.lock").read_text()
+
+
+def test_buildkit_picks_the_wheels_of_each_target_platform(tmp_path: Path, docker_client: Any) -> None:
+    """The pip stage's lines that pick the requirement file of the architecture (wheels that
+    differ per platform), run by BuildKit for both platforms."""
+    from conda2docker.outputs import write_files
+    from conda2docker.plan import PlanOptions, make_plan
+    from conda2docker.render.dockerfile import render_dockerfile
+    from support.locks import BOTH, two_platform_lock
+
+    plan = make_plan(None, two_platform_lock(pip_differs=True), PlanOptions(platform="linux-64", platforms=BOTH))
+    out = tmp_path / "out"
+    out.mkdir()
+    write_files({out / f.path: f.content for f in plan.context_files}, root=out)
+    lines = render_dockerfile(plan).splitlines()
+    start = lines.index("FROM env AS pip") + 1
+    picking = lines[start:start + 2]
+    assert picking == ["ARG TARGETARCH",
+                       "COPY conda2docker/requirements.pip-${TARGETARCH:-amd64}.txt /tmp/c2d/requirements.pip.txt"]
+    for platform, arch in (("linux/amd64", "x86_64"), ("linux/arm64", "aarch64")):
+        dest = tmp_path / platform.replace("/", "-")
+        buildkit_pick(out, picking, platform, dest)
+        assert f"manylinux_2_17_{arch}.whl" in (dest / "tmp" / "c2d" / "requirements.pip.txt").read_text()
+
