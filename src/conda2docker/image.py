@@ -94,6 +94,11 @@ DEFINITION_NAMES: dict[Variant, str] = {"cpu": "conda2docker.def", "gpu": "conda
 LOCK_NAMES: dict[Variant, str] = {"cpu": "conda-lock.yml", "gpu": "conda-lock.gpu.yml"}
 AUDIT_NAMES: dict[Variant, str] = {"cpu": "audit.md", "gpu": "audit.gpu.md"}
 BUILD_LOG = "build.log"
+BAKE_FILE = "docker-bake.hcl"
+"""In the output directory of ``convert``: BuildKit's bake file, one target per environment and
+variant, contexts relative to that directory (``docker buildx bake`` runs from it)."""
+BAKE_CACHE_DIR = ".buildx-cache"
+"""In the output directory: ``convert --cache local`` keeps one cache directory per bake target."""
 ACTIVATION_FILE = "activation.env"
 """In a variant's support directory: the activation variables measured from the packages'
 activate.d scripts, for one lock (``activation.py``)."""
