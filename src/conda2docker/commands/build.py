@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from conda2docker.commands._options import BuildArgOpt, parse_build_args
+from conda2docker.commands._options import BuildArgOpt, EngineOpt, parse_build_args
 from conda2docker.image import Variant
 
 
@@ -24,6 +24,7 @@ def build_command(
     target: Annotated[Optional[str], typer.Option("--target", help="Build only up to this stage (env, wheels, pip, runtime).")] = None,  # noqa: UP045
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not use the layer cache.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
+    engine: EngineOpt = None,
 ) -> None:
     """Build the image from CONTEXT, streaming progress; the log is saved as CONTEXT/build.log.
 
@@ -31,10 +32,13 @@ def build_command(
     failed step is reported in one line naming the stage, the step, the package it was
     working on and the last lines of its output (exit code 4, as for an unreachable engine).
     """
+    from conda2docker.engine.client import address_for, engine_at
     from conda2docker.engine.run import build_variant
 
-    result = build_variant(context, variant, tag, target=target, build_args=parse_build_args(build_arg),
-                           network_mode=network, no_cache=no_cache, quiet=quiet)
+    args = parse_build_args(build_arg)
+    with engine_at(address_for(engine)):
+        result = build_variant(context, variant, tag, target=target, build_args=args,
+                               network_mode=network, no_cache=no_cache, quiet=quiet)
     for note in result.notes:
         typer.echo(f"note: {note}", err=True)
     typer.echo(f"built {result.tag} ({result.image_id[:19]}) in {result.seconds:.1f} s; log: {result.log_path}")
