@@ -99,6 +99,17 @@ ACTIVATION_FILE = "activation.env"
 activate.d scripts, for one lock (``activation.py``)."""
 ACTIVATION_LOG = "build-activation.log"
 """The log of the ``env`` stage build that ``convert --vendor`` measures activation in."""
+BAKE_FILE = "docker-bake.hcl"
+"""In OUT of ``convert ENV… -o OUT``: BuildKit's bake file, a target per environment and variant."""
+BAKE_LOG = "bake.log"
+"""In OUT: the log of ``build OUT --bake`` (buildx's plain progress, or the fallback's)."""
+BAKE_METADATA = "bake-metadata.json"
+"""In OUT: what ``docker buildx bake --metadata-file`` reports per target (digests, names)."""
+
+
+def target_log(target: str) -> str:
+    """In a target's context: the log of that bake target built through the Engine API."""
+    return f"build.{target}.log"
 
 
 def support_dir(variant: Variant) -> str:

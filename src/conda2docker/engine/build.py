@@ -161,8 +161,10 @@ def build_image(
     dockerfile: str = contract.DOCKERFILE_NAMES["cpu"],
     target: str | None = None,
     build_args: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None,
     network_mode: str | None = None,
     no_cache: bool = False,
+    pull: bool = False,
     progress: Progress | None = None,
     client: Any = None,
     log_name: str = contract.BUILD_LOG,
@@ -199,7 +201,8 @@ def build_image(
             stream = client.api.build(
                 **source, dockerfile=dockerfile, tag=tag, target=target, rm=True,
                 forcerm=True, decode=True, buildargs=dict(build_args or {}),
-                network_mode=network_mode, nocache=no_cache, pull=False,
+                network_mode=network_mode, nocache=no_cache, pull=pull,
+                labels=dict(labels) if labels else None,
             )
             for chunk in stream:
                 if "stream" in chunk:
