@@ -76,10 +76,10 @@ def test_build_and_verify_through_podman(
     assert checks["activation"] == "skip" and checks["gpu"] == "skip"  # none here, as with dockerd
     assert report["image"]["user"] == "10001:10001" and report["image"]["prefix"] == "/opt/env"
     assert report["image"]["platform"] == "linux-64" and report["image"]["variant"] == "cpu"
-    # A difference kept visible: Podman's history carries no tags, so without --context the
-    # base image is not told apart (dockerd's history names it) and all bytes count as own.
-    assert report["sizes"]["base"]["image"] is None
-    assert report["sizes"]["total_bytes"] == report["image"]["size_bytes"] > 0
+    # Podman's history carries no tags: the base is found by the image ids in it.
+    sizes = report["sizes"]
+    assert sizes["base"]["image"] == "docker.io/library/debian:bookworm-slim", sizes["base"]
+    assert 0 < sizes["base"]["bytes"] < sizes["total_bytes"] == report["image"]["size_bytes"]
     monkeypatch.delenv("CONTAINER_HOST")
 
     # DOCKER_HOST selects it as well; a failing step is reported from Buildah's stream.
@@ -94,6 +94,30 @@ def test_build_and_verify_through_podman(
     line = capsys.readouterr().err.strip()
     assert line.startswith("conda2docker: error: stage 'env', step 2/2 failed (package c2d-broken): "
                            "RUN exited with code 3"), line
+
+
+def test_bake_with_engine_podman_builds_through_podmans_api(
+    tmp_path: Path, podman_engine: PodmanService, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    out = tmp_path / "lab"
+    (out / "tiny").mkdir(parents=True)
+    (out / "tiny" / "Dockerfile").write_text("FROM debian:bookworm-slim AS runtime\nRUN echo tiny > /tiny\n")
+    (out / "docker-bake.hcl").write_text(
+        'group "default" {\n  targets = ["tiny-cpu"]\n}\n'
+        'target "tiny-cpu" {\n  context = "tiny"\n  tags = ["c2d-test/bake-podman:1", "c2d-test/bake-podman:2"]\n'
+        '  labels = { "org.example.lab" = "physics" }\n}\n')
+    monkeypatch.setenv("CONTAINER_HOST", podman_engine.address)
+    assert main(["build", str(out), "--bake", "--engine", "podman", "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert ("note: buildx is not available (--engine podman: buildx drives BuildKit, which Podman's "
+            f"API does not offer): building 1 target(s) one by one through Podman's API at "
+            f"{podman_engine.address}") in captured.err
+    assert captured.out.startswith("tiny-cpu: built c2d-test/bake-podman:1 sha256:")
+    listed = podman_engine.run("image", "inspect", "--format", "{{.RepoTags}} {{index .Labels \"org.example.lab\"}}",
+                               "c2d-test/bake-podman:1")
+    assert listed.stdout.split() == ["[docker.io/c2d-test/bake-podman:1", "docker.io/c2d-test/bake-podman:2]",
+                                     "physics"], listed
 
 
 def test_engine_podman_says_how_to_start_the_service(
