@@ -138,6 +138,8 @@ def test_bake_runs_buildx_streams_its_progress_and_reports_each_target(
                             "--set", "*.args.APP_UID=20001"]
     assert Path(bake["cwd"]) == out.resolve()  # bake resolves the contexts from OUT
     captured = capsys.readouterr()
+    assert captured.err.splitlines()[0] == (  # said before buildx runs: the file may not be yours
+        "note: cache-to exports every stage's layers to registry.example.org")
     assert "#9 [hello-cpu 2/2] RUN true" in captured.err  # streamed as it came
     assert "note: built by github.com/docker/buildx v0.0.0-standin 0000000" in captured.err
     assert captured.out.splitlines()[:2] == [

@@ -177,6 +177,8 @@ def test_unsafe_and_unknown_values_are_refused_all_at_once_with_their_place(tmp_
         ('target "a" {\n  labels = { "x" = "line\\nbreak" }\n}\n', "F:2:3: label 'x' contains a line break"),
         ('target "a" {\n  cache-from = ["type=ftp,ref=x"]\n}\n', "F:2:3: cache-from type 'ftp' is unknown"),
         ('rule "a" {\n}\n', "F:1:1: unknown block 'rule'"),
+        ('target "a" {\n  args = { BUILDKIT_SYNTAX = "evil/frontend" }\n}\n',
+         "F:2:3: build arg BUILDKIT_SYNTAX would replace the Dockerfile frontend"),
     ],
 )
 def test_one_problem_at_its_place(tmp_path: Path, text: str, expected: str) -> None:
@@ -216,3 +218,10 @@ def test_any_text_is_a_bake_file_or_one_line_problems(text: str) -> None:
             assert all("\n" not in line and "; fix: " in line for line in errors.lines())
         except InputError as error:
             assert "\n" not in error.one_line() and "; fix: " in error.one_line()
+
+
+def test_registries_of_references() -> None:
+    from conda2docker.bakefile import registries
+
+    assert registries(["registry.example.org/lab/a:1", "debian:12", "me/app", "localhost:5000/x",
+                       "registry.example.org/lab/b"]) == ("registry.example.org", "docker.io", "localhost:5000")

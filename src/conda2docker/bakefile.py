@@ -648,7 +648,7 @@ def _target(name: str, location: SourceLocation, values: Mapping[str, tuple[Any,
                                                "context, e.g. dockerfile = \"Dockerfile.gpu\""))
     check("tags", lambda v, w: tuple(check_image_reference(t, "tag") for t in _strings(v, "tags", w)))
     check("labels", lambda v, w: _string_map(v, "label", w, None))
-    check("args", lambda v, w: _string_map(v, "build arg", w, _ARG_NAME))
+    check("args", lambda v, w: _build_args(_string_map(v, "build arg", w, _ARG_NAME), w))
     check("platforms", lambda v, w: _platforms(_strings(v, "platforms", w), w))
     check("cache-from", lambda v, w: _cache(v, "cache-from", w))
     check("cache-to", lambda v, w: _cache(v, "cache-to", w))
@@ -672,6 +672,24 @@ def _target(name: str, location: SourceLocation, values: Mapping[str, tuple[Any,
         network=fields.get("network"), description=fields.get("description", ""),
         buildx_only=tuple(a for a in BUILDX_ONLY if a in values), places=places,
     )
+
+
+def _build_args(args: dict[str, str], where: SourceLocation) -> dict[str, str]:
+    if "BUILDKIT_SYNTAX" in args:
+        raise _fail("build arg BUILDKIT_SYNTAX would replace the Dockerfile frontend with an image "
+                    "of the file's choosing", "remove it: the Dockerfiles need no frontend image", where)
+    return args
+
+
+def registries(refs: Iterable[str]) -> tuple[str, ...]:
+    """The registry hosts of image references (``docker.io`` for short names), each once."""
+    found: list[str] = []
+    for ref in refs:
+        first = ref.split("/", 1)[0]
+        host = first if "/" in ref and ("." in first or ":" in first or first == "localhost") else "docker.io"
+        if host not in found:
+            found.append(host)
+    return tuple(found)
 
 
 def _platforms(items: Iterable[str], where: SourceLocation) -> tuple[str, ...]:

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from conda2docker import image as contract
-from conda2docker.bakefile import BakeFile, BakeTarget, read_bake_file
+from conda2docker.bakefile import BakeFile, BakeTarget, read_bake_file, registries
 from conda2docker.errors import EngineError, InputError, Problems, SourceLocation
 
 Status = Literal["built", "failed", "skipped", "not finished"]
@@ -145,11 +145,28 @@ def bake_build(out: Path, options: BakeOptions, echo: Echo) -> BakeReport:
     else:
         version, why = buildx_version()
         if version is not None:
+            for note in destinations(targets, options):
+                echo(f"note: {note}")
             return run_buildx(out, targets, options, echo, version)
     return build_with_engine(out, targets, options, echo, why)
 
 
 # ------------------------------------------------------------------------------- buildx
+
+
+def destinations(targets: Sequence[BakeTarget], options: BakeOptions) -> list[str]:
+    """Where buildx will send what it builds, said before it runs (the file may not be yours)."""
+    said: list[str] = []
+    if options.push:
+        hosts = registries(t for target in targets for t in target.tags)
+        if hosts:
+            said.append(f"--push sends the images to {', '.join(hosts)}")
+    exports = [entry for target in targets for entry in target.cache_to]
+    refs = [part.split("=", 1)[1] for entry in exports for part in entry.split(",")
+            if part.startswith("ref=")] + [entry for entry in exports if "=" not in entry]
+    if refs:
+        said.append(f"cache-to exports every stage's layers to {', '.join(registries(refs))}")
+    return said
 
 
 def buildx_argv(options: BakeOptions) -> list[str]:
