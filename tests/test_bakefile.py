@@ -53,6 +53,7 @@ target "torch-cpu" {
   platforms = ["linux/amd64"]
   cache-to  = [{ type = "local", dest = ".cache/buildx" }]
   attest    = ["type=provenance,mode=min"]
+  output    = ["type=registry"]
 }
 
 target "torch-gpu" {
@@ -92,7 +93,7 @@ def test_a_lab_file_is_read_with_variables_inherits_and_the_default_group(tmp_pa
     assert scipy.cache_from == ("type=registry,ref=registry.example.org/lab/cache:buildx",)
     assert scipy.buildx_only == ("cache-from", "cache-to")
     assert torch.cache_to == ("type=local,dest=.cache/buildx",)
-    assert set(torch.buildx_only) == {"cache-to", "attest"}
+    assert set(torch.buildx_only) == {"cache-to", "attest", "output"}
     assert (gpu.context, gpu.dockerfile, gpu.platforms) == ("torch", "Dockerfile.gpu", ("linux/amd64",))
     assert gpu.tags == ("registry.example.org/lab/torch:gpu",) and gpu.description == "The GPU variant."
     assert scipy.location.line == 17 and scipy.places["tags"].line == 21
@@ -142,8 +143,8 @@ def test_unsafe_and_unknown_values_are_refused_all_at_once_with_their_place(tmp_
         ("F:2:3: context '../../etc' leaves its directory ('..')", "fix: write the target's directory"),
         ("F:3:3: dockerfile '/etc/passwd' is a host path", "fix: write the Dockerfile's name"),
         ("F:4:3: invalid tag 'Bad Tag'", "fix: write NAME[:TAG]"),
-        ("F:5:3: target 'default' sets 'output', which writes the build's result on the host",
-         "fix: remove it; `conda2docker build OUT --bake --load` or `--push`"),
+        ("F:5:3: output 'type=local,dest=/home/user' writes the build's result on the host",
+         "fix: remove it, or use type=image, type=registry or type=docker without dest"),
         ("F:6:3: target 'default' sets 'secret', which hands host files", "fix: remove it"),
         ("F:7:3: target 'default' sets 'contexts', which adds build contexts", "fix: remove it"),
         ("F:8:3: cache-to dest '/var/lib/docker' is a host path", "fix: a local cache lives in a directory under OUT"),
@@ -177,6 +178,8 @@ def test_unsafe_and_unknown_values_are_refused_all_at_once_with_their_place(tmp_
         ('target "a" {\n  labels = { "x" = "line\\nbreak" }\n}\n', "F:2:3: label 'x' contains a line break"),
         ('target "a" {\n  cache-from = ["type=ftp,ref=x"]\n}\n', "F:2:3: cache-from type 'ftp' is unknown"),
         ('rule "a" {\n}\n', "F:1:1: unknown block 'rule'"),
+        ('target "a" {\n  output = ["type=docker,dest=/tmp/x.tar"]\n}\n', "F:2:3: output 'type=docker,dest="),
+        ('target "a" {\n  output = ["type=tar"]\n}\n', "F:2:3: output 'type=tar' writes"),
         ('target "a" {\n  args = { BUILDKIT_SYNTAX = "evil/frontend" }\n}\n',
          "F:2:3: build arg BUILDKIT_SYNTAX would replace the Dockerfile frontend"),
     ],
@@ -192,6 +195,12 @@ def test_selecting_what_is_not_there_names_what_is(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"no target or group 'default' in docker-bake.hcl") as caught:
         bake.selected()
     assert caught.value.fix == "name one of: only"
+
+
+def test_a_bom_and_crlf_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "docker-bake.hcl"
+    path.write_bytes(b"\xef\xbb\xbf" + b'target "default" {\r\n  context = "a"\r\n}\r\n')
+    assert read_bake_file(path).selected()[0].context == "a"
 
 
 def test_a_bake_file_that_is_no_file_or_too_big(tmp_path: Path) -> None:

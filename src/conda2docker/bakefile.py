@@ -2,7 +2,7 @@
 python-hcl2, checked against the attributes bake documents, every value validated.
 
 A bake file tells ``docker buildx bake`` what to build, and much of what it may say reaches
-the host: ``output`` writes files, ``secret`` and ``ssh`` hand over credentials, ``contexts``
+the host: ``output`` may write files, ``secret`` and ``ssh`` hand over credentials, ``contexts``
 and ``context`` read any directory, ``cache-to`` with ``type=local`` writes anywhere,
 ``entitlements`` and ``network = "host"`` lift the sandbox. The file may have been edited by
 hand or come with a repository, so before anything runs it is read here, and only what stays
@@ -49,8 +49,6 @@ BLOCK_TYPES = ("target", "group", "variable", "function")
 
 #: Target attributes refused, with why and what to do instead.
 REFUSED: dict[str, tuple[str, str]] = {
-    "output": ("writes the build's result on the host (type=local,dest=…) or elsewhere",
-               "remove it; `conda2docker build OUT --bake --load` or `--push` chooses the output"),
     "secret": ("hands host files or variables to the build", "remove it: conda2docker's Dockerfiles "
                "take credentials as build args (`build --build-arg NAME`)"),
     "ssh": ("forwards the host's SSH agent or keys into the build", "remove it"),
@@ -66,8 +64,11 @@ REFUSED: dict[str, tuple[str, str]] = {
     "name": ("names the targets of a matrix", "write one target per environment and variant"),
 }
 #: Attributes accepted and passed to buildx, which the Engine API fallback cannot honour.
-BUILDX_ONLY = ("cache-from", "cache-to", "attest", "annotations", "shm-size", "ulimits",
+BUILDX_ONLY = ("cache-from", "cache-to", "output", "attest", "annotations", "shm-size", "ulimits",
                "extra-hosts", "no-cache-filter", "resources", "policy")
+#: ``output`` types that write nothing on the host (``local``, ``tar``, ``oci`` and any
+#: ``dest=`` write files there and are refused).
+OUTPUT_TYPES = frozenset({"image", "registry", "docker", "cacheonly"})
 
 CACHE_TYPES = frozenset({"registry", "local", "inline", "gha", "s3", "azblob"})
 NETWORKS = frozenset({"default", "none"})
@@ -395,7 +396,7 @@ def read_bake_file(path: Path, environ: Mapping[str, str] | None = None) -> Bake
 
     raw = read_limited(path, limit=MAX_BAKE_FILE, what="bake file")
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
         raise InputError("the bake file is not UTF-8", fix="save it as UTF-8",
                          location=SourceLocation(path)) from exc
@@ -650,6 +651,7 @@ def _target(name: str, location: SourceLocation, values: Mapping[str, tuple[Any,
     check("labels", lambda v, w: _string_map(v, "label", w, None))
     check("args", lambda v, w: _build_args(_string_map(v, "build arg", w, _ARG_NAME), w))
     check("platforms", lambda v, w: _platforms(_strings(v, "platforms", w), w))
+    check("output", lambda v, w: _output(v, w))
     check("cache-from", lambda v, w: _cache(v, "cache-from", w))
     check("cache-to", lambda v, w: _cache(v, "cache-to", w))
     check("target", lambda v, w: _stage(v, w))
@@ -672,6 +674,19 @@ def _target(name: str, location: SourceLocation, values: Mapping[str, tuple[Any,
         network=fields.get("network"), description=fields.get("description", ""),
         buildx_only=tuple(a for a in BUILDX_ONLY if a in values), places=places,
     )
+
+
+def _output(value: Any, where: SourceLocation) -> tuple[str, ...]:
+    """``output`` entries that keep the result in an engine or a registry, never on the host."""
+    entries = _strings(value if isinstance(value, list) else [value], "output", where)
+    for entry in entries:
+        fields = dict(part.partition("=")[::2] for part in entry.split(",") if part)
+        kind = fields.get("type", "")
+        if kind not in OUTPUT_TYPES or "dest" in fields:
+            raise _fail(f"output {shown(entry)} writes the build's result on the host",
+                        "remove it, or use type=image, type=registry or type=docker without dest "
+                        "(`conda2docker build OUT --bake --load` or `--push` chooses one)", where)
+    return entries
 
 
 def _build_args(args: dict[str, str], where: SourceLocation) -> dict[str, str]:
