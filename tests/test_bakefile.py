@@ -234,3 +234,59 @@ def test_registries_of_references() -> None:
 
     assert registries(["registry.example.org/lab/a:1", "debian:12", "me/app", "localhost:5000/x",
                        "registry.example.org/lab/b"]) == ("registry.example.org", "docker.io", "localhost:5000")
+
+
+def hcl_string(text: str) -> str:
+    """``text`` as an HCL quoted string (the escapes of the HCL native syntax spec)."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("${", "$${").replace("%{", "%%{")
+    return f'"{escaped}"'
+
+
+SAFE_TEXT = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp"),
+                                  blacklist_characters="\x85"), max_size=30)
+NAMES = st.from_regex(r"[a-z][a-z0-9_-]{0,11}", fullmatch=True)
+TAGS = st.from_regex(r"(registry\.example\.org/)?[a-z0-9]{1,8}(/[a-z0-9]{1,8})?(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,10})?",
+                     fullmatch=True)
+CONTEXTS = st.lists(st.from_regex(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,8}", fullmatch=True).filter(
+    lambda p: p not in (".", "..")), min_size=1, max_size=3).map("/".join)
+
+
+@given(
+    targets=st.dictionaries(NAMES, st.fixed_dictionaries({
+        "context": CONTEXTS,
+        "tags": st.lists(TAGS, max_size=3),
+        "labels": st.dictionaries(SAFE_TEXT.filter(bool), SAFE_TEXT, max_size=3),
+        "platforms": st.lists(st.sampled_from(["linux/amd64", "linux/arm64", "linux/arm/v7"]),
+                              max_size=3, unique=True),
+    }), min_size=1, max_size=4),
+)
+def test_what_is_written_is_read_back(targets: dict[str, dict[str, object]]) -> None:
+    import tempfile
+
+    lines = [f'group "default" {{\n  targets = [{", ".join(hcl_string(n) for n in targets)}]\n}}']
+    for name, fields in targets.items():
+        labels = "\n".join(f"    {hcl_string(k)} = {hcl_string(v)}" for k, v in fields["labels"].items())  # type: ignore[attr-defined]
+        lines.append(
+            f'target "{name}" {{\n  context = {hcl_string(str(fields["context"]))}\n'
+            f'  tags = [{", ".join(hcl_string(t) for t in fields["tags"])}]\n'  # type: ignore[attr-defined]
+            f'  labels = {{\n{labels}\n  }}\n'
+            f'  platforms = [{", ".join(hcl_string(p) for p in fields["platforms"])}]\n}}')  # type: ignore[attr-defined]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "docker-bake.hcl"
+        path.write_text("\n\n".join(lines) + "\n", encoding="utf-8")
+        bake = read_bake_file(path)
+    assert [t.name for t in bake.selected()] == list(targets)
+    for name, fields in targets.items():
+        got = bake.targets[name]
+        assert (got.context, list(got.tags), dict(got.labels), list(got.platforms)) == (
+            fields["context"], fields["tags"], fields["labels"], fields["platforms"])
+
+
+def test_reading_no_bake_file_loads_no_hcl_parser() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, conda2docker.cli, conda2docker.engine.bake, conda2docker.commands.build; "
+            "print(sorted(m for m in ('hcl2', 'lark') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
