@@ -38,6 +38,10 @@ def build_command(
     On a terminal a live display shows each stage's steps; elsewhere one line per step. A
     failed step is reported in one line naming the stage, the step, the package it was
     working on and the last lines of its output (exit code 4, as for an unreachable engine).
+
+    With --bake, every target of CONTEXT/docker-bake.hcl (checked first: nothing in it may reach
+    the host) is built by `docker buildx bake`, or without buildx one by one through the engine
+    API; one line per target, exit code 4 when any did not build (docs/scale-out.md).
     """
     from conda2docker.engine.client import address_for, engine_at
     from conda2docker.engine.run import build_variant
