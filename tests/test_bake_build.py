@@ -200,6 +200,41 @@ def test_a_hostile_bake_file_never_reaches_buildx(
     assert calls(record) == []
 
 
+def test_buildx_output_is_read_per_target_and_platform() -> None:
+    from conda2docker.engine.bake import _BuildxOutput
+
+    seen = _BuildxOutput(("scipy-cpu", "scipy-gpu"))
+    for line in ["#1 [internal] load local bake definitions",
+                 "#7 [scipy-cpu linux/arm64 env 3/5] RUN install",
+                 "#7 ERROR: process \"/bin/sh -c install\" did not complete successfully: exit code: 2",
+                 "ERROR: target scipy-cpu: failed to solve: process did not complete successfully"]:
+        seen.feed(line)
+    assert seen.vertex_target == {"7": "scipy-cpu"}
+    assert seen.vertex_errors == {"scipy-cpu": ['process "/bin/sh -c install" did not complete successfully: exit code: 2']}
+    assert seen.failed == {"scipy-cpu": "failed to solve: process did not complete successfully"}
+    single = _BuildxOutput(("only",))  # one target: buildx prefixes nothing
+    for line in ["#5 [env 2/2] RUN x", "#5 ERROR: boom", "ERROR: failed to solve: boom"]:
+        single.feed(line)
+    assert single.failed == {"only": "failed to solve: boom"} and single.vertex_errors == {"only": ["boom"]}
+
+
+def test_what_the_fallback_loses_is_said_from_the_targets() -> None:
+    from conda2docker.bakefile import BakeTarget
+    from conda2docker.engine.bake import lost_without_buildx
+    from conda2docker.errors import SourceLocation
+
+    here = SourceLocation(Path("docker-bake.hcl"), 1, 1)
+    targets = [BakeTarget("a", here, platforms=("linux/amd64", "linux/arm64"), buildx_only=("cache-to",)),
+               BakeTarget("b", here, platforms=("linux/ppc64le",), buildx_only=("attest", "cache-to"))]
+    assert lost_without_buildx(targets, "linux/amd64") == [
+        "platforms other than the engine's linux/amd64 are skipped (linux/arm64, linux/ppc64le)",
+        "attest, cache-to ignored (the classic builder has no BuildKit cache import/export, "
+        "attestations or those limits)",
+        "targets build one after another, not in parallel"]
+    assert lost_without_buildx([BakeTarget("c", here)], "linux/amd64") == [
+        "targets build one after another, not in parallel"]
+
+
 def test_bake_options_are_checked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = hand_context(tmp_path / "out")
     assert main(["build", str(out), "--bake", "--tag", "x:1"]) == 2
@@ -208,6 +243,9 @@ def test_bake_options_are_checked(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "--bake-target, --push and --load apply to --bake" in capsys.readouterr().err
     assert main(["build", str(tmp_path), "--bake"]) == 2
     assert f"no docker-bake.hcl in {tmp_path}" in capsys.readouterr().err
+    (out / "docker-bake.hcl").write_text('group "default" {\n  targets = []\n}\n')
+    assert main(["build", str(out), "--bake"]) == 2
+    assert "the default group names no target in docker-bake.hcl" in capsys.readouterr().err
 
 
 LAB = """\

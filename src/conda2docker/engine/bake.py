@@ -105,6 +105,10 @@ def checked_targets(out: Path, bake: BakeFile, names: Sequence[str]) -> tuple[Ba
     """The selected targets, each context a real directory inside OUT holding its Dockerfile
     (links resolved), every problem at once."""
     targets = bake.selected(names)
+    if not targets:
+        raise InputError(f"{' '.join(names) or 'the default group'} names no target in {bake.path.name}",
+                         fix="list targets in the group, or name one with --bake-target",
+                         location=SourceLocation(bake.path))
     real_out = Path(os.path.realpath(out))
     problems = Problems()
     for target in targets:
