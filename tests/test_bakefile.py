@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conda2docker.bakefile import REFUSED, TARGET_ATTRIBUTES, read_bake_file
@@ -214,6 +214,7 @@ def test_a_bake_file_that_is_no_file_or_too_big(tmp_path: Path) -> None:
 PIECES = [*'target"ab{}[]=,.$\\/:#\n \t', "${", "<<EOT\n", "EOT\n", 'context = "', "tags = [", "null"]
 
 
+@settings(deadline=None)  # the first example loads the parser; the machine is shared
 @given(st.lists(st.sampled_from(PIECES), max_size=40).map("".join))
 def test_any_text_is_a_bake_file_or_one_line_problems(text: str) -> None:
     import tempfile
@@ -242,8 +243,16 @@ def hcl_string(text: str) -> str:
     return f'"{escaped}"'
 
 
+def closed_templates(text: str) -> bool:
+    """Every ``${`` and ``%{`` is followed by a ``}``: python-hcl2's lexer reads the escapes
+    ``$${…}`` and ``%%{…}`` only up to a closing brace (see the test below)."""
+    import re
+
+    return all("}" in text[m.end():] for m in re.finditer(r"[$%]\{", text))
+
+
 SAFE_TEXT = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp"),
-                                  blacklist_characters="\x85"), max_size=30)
+                                  blacklist_characters="\x85"), max_size=30).filter(closed_templates)
 NAMES = st.from_regex(r"[a-z][a-z0-9_-]{0,11}", fullmatch=True)
 TAGS = st.from_regex(r"(registry\.example\.org/)?[a-z0-9]{1,8}(/[a-z0-9]{1,8})?(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,10})?",
                      fullmatch=True)
@@ -251,6 +260,7 @@ CONTEXTS = st.lists(st.from_regex(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,8}", fullmatch=
     lambda p: p not in (".", "..")), min_size=1, max_size=3).map("/".join)
 
 
+@settings(deadline=None)
 @given(
     targets=st.dictionaries(NAMES, st.fixed_dictionaries({
         "context": CONTEXTS,
@@ -282,6 +292,17 @@ def test_what_is_written_is_read_back(targets: dict[str, dict[str, object]]) -> 
             fields["context"], fields["tags"], fields["labels"], fields["platforms"])
 
 
+def test_an_unclosed_template_escape_is_refused_by_python_hcl2(tmp_path: Path) -> None:
+    """A limitation of the parser, kept visible: HCL (and bake) read ``"%%{"`` as the text
+    ``%{``, but python-hcl2's lexer wants a closing brace after the escape, so such a value is
+    refused as invalid HCL (at its place, with the fix) instead of being read wrongly."""
+    lines = problems(tmp_path, 'target "a" {\n  labels = { x = "50%%{" }\n}\n')
+    assert len(lines) == 1 and lines[0].startswith("F:2:"), lines
+    assert "not valid HCL" in lines[0] and "; fix: " in lines[0]
+    assert read_bake_file(write(tmp_path, 'target "a" {\n  labels = { x = "%%{x}" }\n}\n')).targets[
+        "a"].labels == {"x": "%{x}"}
+
+
 def test_reading_no_bake_file_loads_no_hcl_parser() -> None:
     import subprocess
     import sys
@@ -290,3 +311,27 @@ def test_reading_no_bake_file_loads_no_hcl_parser() -> None:
             "print(sorted(m for m in ('hcl2', 'lark') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_the_bake_file_convert_writes_for_a_lab_is_read(tmp_path: Path) -> None:
+    """The snapshot of `convert ENV… -o OUT`'s bake file (written by the lab's renderer, another
+    branch), read as `build --bake` reads any bake file; plus its --cache local form."""
+    snapshot = Path(__file__).parent / "snapshots" / "lab.docker-bake.hcl"
+    if not snapshot.is_file():
+        pytest.skip("tests/snapshots/lab.docker-bake.hcl comes with `convert ENV… -o OUT` (not merged here yet)")
+    bake = read_bake_file(snapshot)
+    targets = bake.selected()
+    assert targets and all(t.context and t.dockerfile in ("Dockerfile", "Dockerfile.gpu") for t in targets)
+    assert all(t.tags and t.labels.get("io.conda2docker.variant") in ("cpu", "gpu") for t in targets)
+    local = snapshot.read_text().replace("type=registry,ref=", "type=local,src=.buildx-cache/x,ref=")
+    assert read_bake_file(write(tmp_path, local)).selected()
+
+
+def test_a_local_cache_under_out_is_accepted() -> None:
+    import tempfile
+
+    text = ('target "default" {\n  cache-from = ["type=local,src=.buildx-cache/default"]\n'
+            '  cache-to = ["type=local,dest=.buildx-cache/default,mode=max"]\n}\n')
+    with tempfile.TemporaryDirectory() as tmp:
+        target = read_bake_file(write(Path(tmp), text)).selected()[0]
+    assert target.cache_to == ("type=local,dest=.buildx-cache/default,mode=max",)
