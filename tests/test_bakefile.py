@@ -197,6 +197,12 @@ def test_selecting_what_is_not_there_names_what_is(tmp_path: Path) -> None:
     assert caught.value.fix == "name one of: only"
 
 
+def test_absurd_nesting_is_refused_before_parsing(tmp_path: Path) -> None:
+    lines = problems(tmp_path, 'target "a" {\n  tags = ' + "[" * 5000 + "]" * 5000 + "\n}\n")
+    assert lines == ["F: the bake file nests brackets 5001 deep (the limit is 64); "
+                     "fix: write flat lists and maps, as bake's attributes are"]
+
+
 def test_a_bom_and_crlf_are_read(tmp_path: Path) -> None:
     path = tmp_path / "docker-bake.hcl"
     path.write_bytes(b"\xef\xbb\xbf" + b'target "default" {\r\n  context = "a"\r\n}\r\n')

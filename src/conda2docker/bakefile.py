@@ -34,6 +34,9 @@ from conda2docker.validate import UnsafeValue, check_image_reference, check_text
 
 MAX_BAKE_FILE = 1 << 20
 """Bytes a bake file may have (a lab's file of hundreds of targets is tens of kilobytes)."""
+MAX_NESTING = 64
+"""How deep brackets may nest (bake's attributes are at most a list of maps, three deep); the
+tree is walked recursively, so deeper input is refused before it is parsed."""
 
 #: Every attribute bake documents for a target (docs/bake-reference.md, "Target"), plus
 #: ``network``, which bake's Target reads (bake/bake.go) and its ``--set`` documents.
@@ -323,6 +326,19 @@ class _Block:
     attributes: dict[str, tuple[Any, SourceLocation]]
 
 
+def _nesting(text: str) -> int:
+    """The deepest nesting of ``[``, ``{`` and ``(`` (an over-estimate: brackets inside
+    strings count too, which only matters for absurd files)."""
+    depth = deepest = 0
+    for char in text:
+        if char in "[{(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]})":
+            depth = max(0, depth - 1)
+    return deepest
+
+
 def _parse_tree(path: Path, text: str) -> Any:
     import hcl2
     from lark.exceptions import LarkError, UnexpectedInput
@@ -402,6 +418,11 @@ def read_bake_file(path: Path, environ: Mapping[str, str] | None = None) -> Bake
                          location=SourceLocation(path)) from exc
     if "\x00" in text:
         raise InputError("the bake file holds a NUL byte", fix="save it as text",
+                         location=SourceLocation(path))
+    depth = _nesting(text)
+    if depth > MAX_NESTING:
+        raise InputError(f"the bake file nests brackets {depth} deep (the limit is {MAX_NESTING})",
+                         fix="write flat lists and maps, as bake's attributes are",
                          location=SourceLocation(path))
     tree = _parse_tree(path, text)
     problems = _Problems()
