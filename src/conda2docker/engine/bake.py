@@ -364,7 +364,8 @@ def _build_one(out: Path, target: BakeTarget, options: BakeOptions, native: str,
                             "(other platforms need buildx: QEMU emulation or a remote builder)")
     context = Path(os.path.realpath(out / target.context))
     path = context / target.dockerfile
-    steps = {s.name: len(s.instructions) + 1 for s in parse_stages(path.read_text(encoding="utf-8"))}
+    steps = {s.name: len(s.instructions) + 1
+             for s in parse_stages(path.read_text(encoding="utf-8", errors="replace"))}
     tag = target.tags[0] if target.tags else None
     if not options.quiet:
         echo(f"== {target.name}: {target.context}/{target.dockerfile}" + (f" as {tag}" if tag else ""))
