@@ -84,8 +84,11 @@ def test_build_and_verify_through_podman(
 
     # DOCKER_HOST selects it as well; a failing step is reported from Buildah's stream.
     monkeypatch.setenv("DOCKER_HOST", podman_engine.address)
-    assert main(["verify", tag, "--format", "json"]) == 0
-    capsys.readouterr()
+    assert main(["verify", tag, "--format", "json", "--context", str(out)]) == 0  # stage sizes too
+    sizes = json.loads(capsys.readouterr().out)["sizes"]
+    assert [stage["name"] for stage in sizes["stages"]] == ["env"], sizes["stages"]  # built with target=
+    assert sizes["base"]["image"] == "debian:bookworm-slim" and sizes["by_stage"]["env"] > 0
+    assert set(sizes["by_stage"]) == {"base", "env", "runtime"}
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "Dockerfile").write_text(
