@@ -237,6 +237,10 @@ def test_what_the_fallback_loses_is_said_from_the_targets() -> None:
 
 def test_bake_options_are_checked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = hand_context(tmp_path / "out")
+    assert main(["build", str(out)]) == 2  # a lab's OUT has no Dockerfile of its own
+    assert capsys.readouterr().err.strip().endswith(
+        "(it holds docker-bake.hcl); fix: build every environment with `conda2docker build OUT --bake`, "
+        "or one context: `conda2docker build OUT/<name>`")
     assert main(["build", str(out), "--bake", "--tag", "x:1"]) == 2
     assert "--tag cannot be used with --bake" in capsys.readouterr().err
     assert main(["build", str(out), "--push"]) == 2

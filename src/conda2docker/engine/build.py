@@ -180,9 +180,12 @@ def build_image(
     from conda2docker.engine.client import connect
 
     if not (context / dockerfile).is_file():
+        lab = (context / contract.BAKE_FILE).is_file()
         raise InputError(
-            f"no {dockerfile} in {context}",
-            fix="run `conda2docker convert ENV -o DIR` first and build DIR",
+            f"no {dockerfile} in {context}" + (f" (it holds {contract.BAKE_FILE})" if lab else ""),
+            fix=("build every environment with `conda2docker build OUT --bake`, or one context: "
+                 "`conda2docker build OUT/<name>`") if lab else
+                "run `conda2docker convert ENV -o DIR` first and build DIR",
             location=SourceLocation(context / dockerfile),
         )
     client = client or connect()
