@@ -179,6 +179,21 @@ def test_a_failing_target_is_named_with_buildkits_error_and_the_others_as_unfini
     assert f"#9 ERROR: {failure}" in (out / "bake.log").read_text()
 
 
+def test_push_is_passed_on_and_where_it_goes_is_said_first(
+    tmp_path: Path, standin: Any, capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = hand_context(tmp_path / "out")
+    (out / "docker-bake.hcl").write_text(BAKE.replace('  cache-to   = ["type=registry,ref=registry.example.org/lab/cache:hello,mode=max"]\n', "")
+                                         .replace("registry.example.org/lab/hello:gpu", "ghcr.io/someone/hello:gpu"))
+    record = standin(["#9 [hello-cpu 2/2] RUN true"], 0, {})
+    assert main(["build", str(out), "--bake", "--push", "--no-cache", "--quiet"]) == 0
+    assert calls(record)[1]["argv"][8:] == ["--push", "--no-cache"]
+    assert capsys.readouterr().err.splitlines()[0] == (
+        "note: --push sends the images to registry.example.org, ghcr.io")
+    assert main(["build", str(out), "--bake", "--push", "--load"]) == 2
+    assert "--push and --load cannot be used together" in capsys.readouterr().err
+
+
 def test_a_hostile_bake_file_never_reaches_buildx(
     tmp_path: Path, standin: Any, capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -303,8 +318,9 @@ def test_without_buildx_the_targets_build_one_by_one_through_the_engine(
     if buildx_version()[0] is not None:
         pytest.skip("buildx is installed system-wide here: this test is for a machine without it")
     capsys.readouterr()
-    assert main(["build", str(out), "--bake", "--quiet"]) == 4
+    assert main(["build", str(out), "--bake", "--quiet", "--push"]) == 4
     captured = capsys.readouterr()
+    assert "note: --push needs buildx: nothing was pushed; push the tags with `docker push TAG`" in captured.err
     note = next(line for line in captured.err.splitlines() if line.startswith("note: buildx is not available"))
     # docker 28's words; docker 20.10 (Debian's) says "docker: 'buildx' is not a docker command."
     assert ("(docker: unknown command: docker buildx)" in note
