@@ -213,6 +213,12 @@ def test_a_hostile_bake_file_never_reaches_buildx(
     line = capsys.readouterr().err.strip()
     assert "docker-bake.hcl:2:3: target 'default': context 'etc' resolves to /etc, outside " in line
     assert calls(record) == []
+    (out / "docker-bake.hcl").write_text('target "default" {\n  context = "hello"\n'
+                                         '  cache-to = ["type=local,dest=etc/buildx"]\n}\n')
+    assert main(["build", str(out), "--bake"]) == 2
+    line = capsys.readouterr().err.strip()
+    assert "docker-bake.hcl:3:3: target 'default': local cache 'etc/buildx' resolves to /etc/buildx" in line
+    assert calls(record) == []
 
 
 def test_buildx_output_is_read_per_target_and_platform() -> None:

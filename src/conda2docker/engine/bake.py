@@ -124,6 +124,17 @@ def checked_targets(out: Path, bake: BakeFile, names: Sequence[str]) -> tuple[Ba
                                     fix="run `conda2docker convert ENV… -o OUT` again, or fix the context",
                                     location=context_at))
             continue
+        for entry in (*target.cache_from, *target.cache_to):
+            fields = dict(part.partition("=")[::2] for part in entry.split(",") if "=" in part)
+            for key in ("src", "dest") if fields.get("type") == "local" else ():
+                if key in fields:
+                    real = Path(os.path.realpath(real_out / fields[key]))
+                    if real == real_out or not real.is_relative_to(real_out):
+                        problems.add(InputError(
+                            f"target {target.name!r}: local cache {fields[key]!r} resolves to {real}, "
+                            f"outside {real_out}", fix="remove the symbolic link; keep the cache under OUT",
+                            location=target.places.get("cache-to" if entry in target.cache_to else "cache-from",
+                                                       target.location)))
         dockerfile = Path(os.path.realpath(context / target.dockerfile))
         if not dockerfile.is_relative_to(context) or not dockerfile.is_file():
             problems.add(InputError(
