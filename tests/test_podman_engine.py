@@ -65,6 +65,9 @@ def test_build_and_verify_through_podman(
             plain.images.get(tag)  # built by Podman, not by dockerd
     finally:
         plain.close()
+    capsys.readouterr()
+    assert main(["verify", tag]) == 2  # dockerd (the default) does not have it: said, with the fix
+    assert "--engine podman" in capsys.readouterr().err
 
     assert main(["verify", tag, "--format", "json", "--engine", "podman",
                  "--lock", str(out / "conda-lock.yml")]) == 0

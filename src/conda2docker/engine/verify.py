@@ -104,8 +104,11 @@ def _image(client: Any, ref: str) -> Any:
     try:
         return client.images.get(ref)
     except ImageNotFound as exc:
-        raise InputError(f"no image {ref!r} in the engine",
-                         fix="build it with `conda2docker build OUT --tag TAG` or check the name") from exc
+        from conda2docker.engine.client import current_address
+
+        raise InputError(f"no image {ref!r} in the engine at {current_address()}",
+                         fix="build it with `conda2docker build OUT --tag TAG`, check the name, or "
+                             "choose the engine that has it (--engine podman, DOCKER_HOST)") from exc
 
 
 def _expected_from_lock(path: Path, platform: str) -> tuple[tuple[vc.Expected, ...], str]:
