@@ -20,6 +20,7 @@ from hypothesis import settings  # noqa: E402 - reads the storage directory set 
 pytest_plugins = [
     "support.shared",
     "support.engine",
+    "support.podman",
     "support.channel",
     "support.cuda_channel",
     "support.pypi_index",

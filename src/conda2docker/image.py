@@ -113,3 +113,15 @@ def support_dir(variant: Variant) -> str:
 def dockerfile_name(variant: str | None) -> str:
     """The Dockerfile of a variant (``gpu`` → ``Dockerfile.gpu``, anything else the CPU one)."""
     return DOCKERFILE_NAMES["gpu" if variant == "gpu" else "cpu"]
+
+
+BAKE_LOG = "bake.log"
+"""In the output directory: the log of ``build OUT --bake`` (buildx's plain progress, or the
+Engine API fallback's summary)."""
+BAKE_METADATA = "bake-metadata.json"
+"""In the output directory: what ``docker buildx bake --metadata-file`` reports per target."""
+
+
+def target_log(target: str) -> str:
+    """In a target's context: the log of that bake target built through the Engine API."""
+    return f"build.{target}.log"
