@@ -180,7 +180,7 @@ def convert_command(
             typer.echo(f"next: conda2docker build {output}{flag} --tag IMAGE")
 
 
-def _convert_lab(request: ConvertRequest, inputs: list[Path], tag_template: str | None,
+def _convert_lab(request: "ConvertRequest", inputs: list[Path], tag_template: str | None,
                  cache: CacheMode) -> None:
     """Many environments: one context each, the bake file, a line per failure, the exit code."""
     from conda2docker.lab import convert_lab
