@@ -24,7 +24,7 @@ import time
 import common
 from common import REPO, machine
 
-BENCHMARKS = ("startup", "lock_speed", "convert_lock", "solve", "scale", "scale_lock", "big_env",
+BENCHMARKS = ("startup", "lock_speed", "convert_lock", "solve", "lab", "scale", "scale_lock", "big_env",
               "image_size", "rebuild")
 GROUPS = {"issue21": ("lock_speed", "convert_lock", "scale_lock")}
 """Names that stand for several benchmarks in ``--only``."""

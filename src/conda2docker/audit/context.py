@@ -83,6 +83,8 @@ class AuditContext:
     """Exact pip pins with no wheel for the target, by canonical name (see :mod:`.sdists`)."""
     unchecked: tuple[str, ...] = ()
     """Exact pip pins the index could not be asked about, with the reason."""
+    services: tuple[str, ...] = ()
+    """Databases beside the environment (``init --service``: mongodb, postgres, redis)."""
 
     @classmethod
     def build(
@@ -98,12 +100,13 @@ class AuditContext:
         base_apt_packages: frozenset[str] = frozenset(),
         sdists: Mapping[str, SdistFacts] | None = None,
         unchecked: tuple[str, ...] = (),
+        services: tuple[str, ...] = (),
     ) -> AuditContext:
         """A context from whatever is at hand."""
         spec = spec or (resolution.spec if resolution else None)
         lock = lock or (resolution.lock if resolution else None) or (spec.lock if spec else None)
         return cls(spec, lock, resolution, platform, glibc, gpu, dict(local or {}),
-                   base_apt_packages, dict(sdists or {}), unchecked)
+                   base_apt_packages, dict(sdists or {}), unchecked, services)
 
     @property
     def root_names(self) -> tuple[str, ...]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, cast
@@ -43,12 +45,34 @@ def default_cache_dir() -> Path:
     return Path.home() / ".cache" / "conda2docker" / "rattler"
 
 
+_SHARED_GATEWAYS: ContextVar[dict[tuple[Path, bool], Any] | None] = ContextVar("shared_gateways", default=None)
+
+
+@contextmanager
+def shared_gateways() -> Iterator[None]:
+    """Within this block, solves with the same cache directory and ``--offline`` share one
+    gateway, so each channel's repodata is read and parsed once (``convert`` of many
+    environments). Outside it, every solve reads the channels afresh."""
+    token = _SHARED_GATEWAYS.set({})
+    try:
+        yield
+    finally:
+        _SHARED_GATEWAYS.reset(token)
+
+
 def _gateway(request: CondaSolveRequest) -> Any:
     from rattler import Gateway, SourceConfig
 
-    config = SourceConfig(cache_action="force-cache-only" if request.offline else "cache-or-fetch")
     cache = request.cache_dir or default_cache_dir()
-    return Gateway(cache_dir=cache, default_config=config)
+    shared = _SHARED_GATEWAYS.get()
+    key = (cache, request.offline)
+    if shared is not None and key in shared:
+        return shared[key]
+    config = SourceConfig(cache_action="force-cache-only" if request.offline else "cache-or-fetch")
+    gateway = Gateway(cache_dir=cache, default_config=config)
+    if shared is not None:
+        shared[key] = gateway
+    return gateway
 
 
 def _dependency_channel(dep: CondaDependency, request: CondaSolveRequest) -> ChannelRef | None:
