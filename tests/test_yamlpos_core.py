@@ -48,7 +48,7 @@ PLAIN_CASES = [
     "a: 1:20", "a: 0o17", "a: 0x1F", "a: 0b101", "a: 1_000", "a: 1e3", "a: 1.0e3", "a: .inf",
     "a: .NaN", "a: 2001-12-14", "a: 2001-12-14 10:00:00", "a: =", "a: <<", "<<: {a: 1}",
     "a: 1\na: 2", "? [a]\n: b", "a: 'x", "- a\n- b: c\n  d: [1, 2]\n", "", "# only\n",
-    "a: []", "a: {}", "- []\n- {}\n", "[]", "{}",
+    "a: []", "a: {}", "- []\n- {}\n", "[]", "{}", "a: -_", "- 0b_\n",
     "name: x\nchannels:\n  - conda-forge\ndependencies:\n  - python=3.10\n  - numpy >=1.2\n"
     "  - pip:\n    - requests==2.31  # pinned\n",
 ]
@@ -114,3 +114,11 @@ def test_every_real_file_reads_the_same_both_ways(path: Path, monkeypatch: pytes
     ruamel = outcome()
     monkeypatch.setattr(yamlpos, "CORE_FIRST", True)
     assert outcome() == ruamel
+
+
+@pytest.mark.parametrize("value", ["-_", "0b_", "+_"])
+def test_a_value_ruamel_cannot_construct_is_an_input_error(value: str) -> None:
+    """ruamel's YAML 1.2 int pattern takes ``-_`` for a number and its constructor then fails
+    (IndexError): the file's problem, one line, not an internal error."""
+    with pytest.raises(InputError, match="invalid YAML"):
+        yamlpos.load_yaml(f"name: x\ndependencies:\n  - {value}\n", SOURCE)

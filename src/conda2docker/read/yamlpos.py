@@ -64,9 +64,10 @@ def load_yaml(text: str, source: Path) -> tuple[Any, tuple[ReaderChange, ...]]:
             fix=_yaml_fix(problem),
             location=location,
         ) from exc
-    # ruamel's constructors raise plain ValueError/TypeError (e.g. `!!int x`, a bad date),
-    # and deep nesting exhausts the recursion limit: all are the user's YAML, not our bug.
-    except (YAMLError, ValueError, TypeError, OverflowError, RecursionError) as exc:
+    # ruamel's constructors raise plain ValueError/TypeError (e.g. `!!int x`, a bad date) or
+    # IndexError (`-_`, which its YAML 1.2 int pattern takes for a number), and deep nesting
+    # exhausts the recursion limit: all are the user's YAML, not our bug.
+    except (YAMLError, ValueError, TypeError, OverflowError, RecursionError, IndexError) as exc:
         raise InputError(
             f"invalid YAML: {_one_line(str(exc)) or type(exc).__name__}",
             fix="check the file with a YAML linter; quote values that are not plain text",
