@@ -41,8 +41,6 @@ def load_yaml(text: str, source: Path) -> tuple[Any, tuple[ReaderChange, ...]]:
         )
     text = _PY_TUPLE.sub(lambda m: m.group(1) + " " * len("!!python/tuple"), text)
     plain = _check_size(text, source)
-    if len(text) > ROUND_TRIP_LIMIT:
-        return _load_fast(text, source), tuple(changes)
     if plain and CORE_FIRST:
         loaded = _load_core(text)
         if loaded is not _UNSURE:
@@ -79,9 +77,6 @@ def load_yaml(text: str, source: Path) -> tuple[Any, tuple[ReaderChange, ...]]:
 #: counted on libyaml's event stream before anything is built, so a hostile file is refused
 #: in a fraction of a second instead of being parsed for minutes.
 MAX_NODES = 10_000
-#: Above this many characters the file is read by libyaml (C) instead of ruamel's round-trip
-#: parser (pure Python, about 0.5 ms a node); positions are kept the same way.
-ROUND_TRIP_LIMIT = 64 * 1024
 
 
 def _check_size(text: str, source: Path) -> bool:
@@ -237,61 +232,6 @@ class PositionedList(list[Any]):
     """A sequence with ruamel's ``lc.data`` positions (``[line, col]`` per index)."""
 
     lc: _Positions
-
-
-def _load_fast(text: str, source: Path) -> Any:
-    import yaml
-
-    loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        root = yaml.compose(text, Loader=loader_class)
-        return _build(root, loader_class(""), source) if root is not None else None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "malformed YAML"
-        raise InputError(
-            f"invalid YAML: {_one_line(problem)}", fix=_yaml_fix(problem),
-            location=SourceLocation(source, mark.line + 1, mark.column + 1) if mark else
-            SourceLocation(source),
-        ) from exc
-    except (yaml.YAMLError, ValueError, TypeError, OverflowError, RecursionError) as exc:
-        raise InputError(
-            f"invalid YAML: {_one_line(str(exc)) or type(exc).__name__}",
-            fix="check the file with a YAML linter; quote values that are not plain text",
-            location=SourceLocation(source),
-        ) from exc
-
-
-def _build(node: Any, constructor: Any, source: Path) -> Any:
-    import yaml
-
-    if isinstance(node, yaml.MappingNode):
-        mapping = PositionedMap()
-        positions: dict[Any, list[int]] = {}
-        mapping.lc = _Positions(positions)
-        for key_node, value_node in node.value:
-            key = _build(key_node, constructor, source)
-            try:
-                duplicate = key in mapping
-            except TypeError:
-                raise yaml.MarkedYAMLError(problem="found an unhashable key",
-                                           problem_mark=key_node.start_mark) from None
-            if duplicate:
-                raise yaml.MarkedYAMLError(problem=f"found duplicate key {key!r}",
-                                           problem_mark=key_node.start_mark)
-            mapping[key] = _build(value_node, constructor, source)
-            positions[key] = [key_node.start_mark.line, key_node.start_mark.column,
-                              value_node.start_mark.line, value_node.start_mark.column]
-        return mapping
-    if isinstance(node, yaml.SequenceNode):
-        sequence = PositionedList()
-        places: dict[Any, list[int]] = {}
-        sequence.lc = _Positions(places)
-        for index, item in enumerate(node.value):
-            sequence.append(_build(item, constructor, source))
-            places[index] = [item.start_mark.line, item.start_mark.column]
-        return sequence
-    return constructor.construct_object(node, deep=True)
 
 
 def _one_line(text: str) -> str:
