@@ -57,8 +57,9 @@ PIN = re.compile(
     r"(?P<tag>\d{1,2}\.\d{1,2}(?:\.\d{1,3})?-(?:base|runtime|devel)-[a-z]+\d+(?:\.\d+)?)"
     r"@(?P<digest>sha256:[0-9a-f]{64})(?![0-9a-f])"
 )
-#: Commits by these bots pin the digest the registry answers for the tag: the index.
-DIGEST_BOTS = re.compile(r"dependabot|renovate|^(?:build\(deps\): )?bump nvidia/cuda|"
+#: Commits by these bots (author or subject) pin the digest the registry answers for the tag:
+#: the index.
+DIGEST_BOTS = re.compile(r"dependabot|renovate|: (?:build\(deps\): )?bump nvidia/cuda|"
                          r"update nvidia/cuda.* digest", re.IGNORECASE)
 TAG = re.compile(
     r"`(?P<tag>(?P<version>\d{1,2}\.\d{1,2}(?:\.\d{1,3})?)-"
@@ -165,34 +166,52 @@ def build_table(supported: set[str], unsupported: set[str], previous: dict[str, 
     return {"repository": "nvidia/cuda", "source": source, "updated": "", "tags": tags}
 
 
+def _git(git_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", "-C", str(git_dir), *args], check=False, capture_output=True,
+                          text=True, errors="replace")
+
+
+_PICKAXE = ("--no-color", "--no-renames", "-G", r"nvidia/cuda:[^ ]*@sha256:[0-9a-f]{64}")
+
+
+def _added_pins(git_dir: Path, commit: str) -> Iterator[tuple[str, re.Match[str]]]:
+    """(path, pin) for each pin a commit's diff adds; file by file when a blob is missing
+    (snapshots leave large files out), so one absent file hides only itself."""
+    done = _git(git_dir, "diff-tree", "-p", "-r", "--root", *_PICKAXE, commit)
+    diffs = [done.stdout]
+    if done.returncode != 0:
+        names = _git(git_dir, "diff-tree", "-r", "--root", "--name-only", "--no-renames", commit)
+        diffs = [_git(git_dir, "diff-tree", "-p", "-r", "--root", *_PICKAXE, commit, "--", name).stdout
+                 for name in names.stdout.splitlines()[1:]]
+    for diff in diffs:
+        path = ""
+        for line in diff.splitlines():
+            if line.startswith("+++ "):
+                path = line[6:] if line.startswith("+++ b/") else ""
+            elif line.startswith("+") and path:
+                for pin in PIN.finditer(line):
+                    yield path, pin
+
+
 def harvest(git_dir: Path, repository: str) -> Iterator[dict[str, Any]]:
     """Every pin of a Docker Hub ``nvidia/cuda`` tag by digest that a commit of ``git_dir``
     added, as sightings (one per commit, path, tag and digest), oldest first."""
-    done = subprocess.run(
-        ["git", "-C", str(git_dir), "log", "--all", "--reverse", "-p", "--no-color", "--no-renames",
-         "-G", r"nvidia/cuda:[^ ]*@sha256:[0-9a-f]{64}", "--format=@@@ %H %cs %s"],
-        check=False, capture_output=True, text=True, errors="replace")
-    if done.returncode != 0:  # a partial clone (missing blobs): what was read still counts
-        print(f"{git_dir}: git log stopped: {done.stderr.strip()[:200]}", file=sys.stderr)
-    log = done.stdout
-    commit = date = subject = path = ""
+    commits = _git(git_dir, "log", "--all", "--reverse", "--format=%H %cs %an: %s")
+    if commits.returncode != 0:
+        print(f"{git_dir}: {commits.stderr.strip()[:200]}", file=sys.stderr)
     found: set[tuple[str, str, str, str]] = set()
-    for line in log.splitlines():
-        if line.startswith("@@@ "):
-            commit, date, subject = [*line[4:].split(" ", 2), ""][:3]
-        elif line.startswith("+++ "):
-            path = line[6:] if line.startswith("+++ b/") else ""
-        elif line.startswith("+") and path:
-            for pin in PIN.finditer(line):
-                key = (commit, path, pin["tag"], pin["digest"])
-                if key in found:
-                    continue
-                found.add(key)
-                bot = DIGEST_BOTS.search(subject) is not None
-                yield {"tag": pin["tag"], "digest": pin["digest"], "kind": "index" if bot else "unknown",
-                       "basis": (f"pinned by a dependency bot ({subject[:80]}): the digest the tag "
-                                 "resolved to" if bot else "a pin as written; its kind is not stated"),
-                       "repository": repository, "path": path, "commit": commit, "date": date}
+    for line in commits.stdout.splitlines():
+        commit, date, subject = [*line.split(" ", 2), ""][:3]
+        bot = DIGEST_BOTS.search(subject) is not None
+        for path, pin in _added_pins(git_dir, commit):
+            key = (commit, path, pin["tag"], pin["digest"])
+            if key in found:
+                continue
+            found.add(key)
+            yield {"tag": pin["tag"], "digest": pin["digest"], "kind": "index" if bot else "unknown",
+                   "basis": (f"pinned by a dependency bot ({subject[:100]}): the digest the tag "
+                             "resolved to" if bot else "a pin as written; its kind is not stated"),
+                   "repository": repository, "path": path, "commit": commit, "date": date}
 
 
 def sort_key(tag: str) -> tuple[tuple[int, ...], str]:
