@@ -112,10 +112,10 @@ def test_harvest_reads_the_pins_a_clone_added_and_who_added_them(tmp_path: Path)
     repo = tmp_path / "repo"
     repo.mkdir()
 
-    def commit(text: str, subject: str, date: str) -> None:
+    def commit(text: str, subject: str, date: str, author: str = "t") -> None:
         (repo / "Dockerfile").write_text(text)
         env = {"GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date, "PATH": "/usr/bin:/bin",
-               "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e", "GIT_COMMITTER_NAME": "t",
+               "GIT_AUTHOR_NAME": author, "GIT_AUTHOR_EMAIL": "t@e", "GIT_COMMITTER_NAME": "t",
                "GIT_COMMITTER_EMAIL": "t@e", "HOME": str(tmp_path)}
         subprocess.run(["git", "-C", str(repo), "add", "-A"], check=True, env=env)
         subprocess.run(["git", "-C", str(repo), "commit", "-qm", subject], check=True, env=env)
@@ -125,11 +125,15 @@ def test_harvest_reads_the_pins_a_clone_added_and_who_added_them(tmp_path: Path)
            f"FROM nvcr.io/nvidia/cuda:12.4.1-runtime-ubuntu22.04@{B}\n", "pin by hand", "2024-01-02T00:00:00Z")
     commit(f"FROM docker.io/nvidia/cuda:12.4.1-devel-ubuntu22.04@{C} AS build\n",
            "build(deps): Bump nvidia/cuda in /", "2024-03-04T00:00:00Z")
+    commit(f"FROM docker.io/nvidia/cuda:12.6.3-devel-ubuntu22.04@{A} AS build\n",
+           "Update nvidia/cuda Docker tag to v12.6.3", "2024-12-01T00:00:00Z", author="renovate[bot]")
     done = run("--harvest", repo, "--repository", "o/r")
     assert done.returncode == 0, done.stderr
     found = [json.loads(line) for line in done.stdout.splitlines()]
-    assert [(s["digest"], s["kind"], s["date"]) for s in found] == [
-        (A, "unknown", "2024-01-02"), (C, "index", "2024-03-04")]  # the nvcr.io pin is another registry
+    assert [(s["tag"], s["digest"], s["kind"], s["date"]) for s in found] == [
+        ("12.4.1-devel-ubuntu22.04", A, "unknown", "2024-01-02"),  # the nvcr.io pin is another registry
+        ("12.4.1-devel-ubuntu22.04", C, "index", "2024-03-04"),  # Dependabot's subject
+        ("12.6.3-devel-ubuntu22.04", A, "index", "2024-12-01")]  # Renovate as the author
     assert all(s["repository"] == "o/r" and s["path"] == "Dockerfile" and len(s["commit"]) == 40 for s in found)
 
 
