@@ -172,6 +172,9 @@ def test_a_build_arg_naming_a_tag_with_a_known_digest_gets_a_pin_line(monkeypatc
     assert "    (seen in o/r@1111 Dockerfile (2025-01-01))" in lines
     assert sum(1 for line in lines if line.startswith("  ") and "@sha256:" in line) == 1
     assert pin_lines((Arg("BUILD_IMAGE", "buildpack-deps:bookworm"),)) == ()
+    broken = (replace(FAKE[0], digest="sha256:" + "a" * 63 + "\nRUN evil"),)
+    monkeypatch.setattr(images, "published_tags", lambda: broken)  # a damaged table names nothing
+    assert pin_lines((Arg("CUDA_DEVEL_IMAGE", "nvidia/cuda:11.8.0-devel-ubuntu22.04"),)) == ()
 
 
 def test_the_gpu_dockerfile_names_the_digest_but_builds_from_the_tag(monkeypatch: pytest.MonkeyPatch) -> None:
