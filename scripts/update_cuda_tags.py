@@ -7,7 +7,8 @@ script reads both (paths or http(s) URLs), keeps every ``VERSION-FLAVOUR-OS`` ta
 flavours conda2docker uses (``base``, ``runtime``, ``devel``; not the cuDNN ones), and writes
 ``src/conda2docker/data/nvidia_cuda_tags.json`` sorted, so a refresh is a readable diff.
 
-Digests: the docs carry none. Three places give a tag its digest, the first that has one wins:
+Digests: the docs carry none. Three places give a tag its digest: Docker Hub's answer wins,
+else the newer of the recorded sighting and the table's own digest (by the date each was seen):
 
 1. ``--digests`` asks the registry (Docker Hub's token service and ``registry-1.docker.io``)
    for the digest each devel/runtime tag resolves to now (the multi-platform index).
@@ -16,7 +17,8 @@ Digests: the docs carry none. Three places give a tag its digest, the first that
    commit and date; the newest sighting of an index digest per tag is the last known digest.
    ``--harvest GIT_DIR --repository OWNER/NAME`` prints the sightings of one clone's history
    (every added line that pins a Docker Hub ``nvidia/cuda`` tag by digest), to be added there.
-3. The current table: a digest is never dropped because a source is unreachable.
+3. The current table: a digest is never dropped because a source is unreachable, nor replaced
+   by an older sighting.
 
     python scripts/update_cuda_tags.py \\
         --supported https://gitlab.com/nvidia/container-images/cuda/-/raw/master/doc/supported-tags.md \\
@@ -105,13 +107,15 @@ def read_sightings(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
     if not isinstance(sightings, list):
         return [], [f"{path}: no 'sightings' list"]
     problems: list[str] = []
-    checks: dict[str, Callable[[Any], bool]] = {"tag": lambda v: isinstance(v, str) and TAG.fullmatch(f"`{v}`") is not None,
-              "digest": lambda v: isinstance(v, str) and DIGEST.match(v) is not None,
-              "kind": lambda v: v in KINDS,
-              "repository": lambda v: isinstance(v, str) and REPOSITORY.match(v) is not None,
-              "path": lambda v: isinstance(v, str) and bool(v) and "\n" not in v,
-              "commit": lambda v: isinstance(v, str) and COMMIT.match(v) is not None,
-              "date": lambda v: v is None or (isinstance(v, str) and DATE.match(v) is not None)}
+    checks: dict[str, Callable[[Any], bool]] = {
+        "tag": lambda v: isinstance(v, str) and TAG.fullmatch(f"`{v}`") is not None,
+        "digest": lambda v: isinstance(v, str) and DIGEST.match(v) is not None,
+        "kind": lambda v: v in KINDS,
+        "repository": lambda v: isinstance(v, str) and REPOSITORY.match(v) is not None,
+        "path": lambda v: isinstance(v, str) and bool(v) and "\n" not in v,
+        "commit": lambda v: isinstance(v, str) and COMMIT.match(v) is not None,
+        "date": lambda v: v is None or (isinstance(v, str) and DATE.match(v) is not None),
+    }
     for index, sighting in enumerate(sightings):
         if not isinstance(sighting, dict):
             problems.append(f"{path}: sightings[{index}]: not an object")
@@ -137,6 +141,12 @@ def last_known(sightings: list[dict[str, Any]], tags: set[str]) -> dict[str, dic
     return best
 
 
+def seen_date(entry: dict[str, object]) -> str:
+    """The date a table entry's digest was seen (``… (2025-03-15)``), or ``""``."""
+    match = re.search(r"\((\d{4}-\d{2}-\d{2})\)$", str(entry.get("seen") or ""))
+    return match[1] if match else ""
+
+
 def seen_text(sighting: dict[str, Any]) -> str:
     """Where a sighting was made, in one line: ``owner/name@abcdef123456 path (2025-03-15)``."""
     date = f" ({sighting['date']})" if sighting.get("date") else ""
@@ -153,12 +163,13 @@ def build_table(supported: set[str], unsupported: set[str], previous: dict[str, 
     for tag in sorted(supported | unsupported, key=sort_key):
         entry: dict[str, object] = {"status": "supported" if tag in supported else "unsupported"}
         old = previous.get(tag, {})
+        kept = isinstance(old.get("digest"), str)
         if tag in digests:
             entry.update(digest=digests[tag], kind="index",
                          seen=f"Docker Hub ({checked})" if checked else "Docker Hub")
-        elif tag in seen:
+        elif tag in seen and (not kept or (seen[tag].get("date") or "") >= seen_date(old)):
             entry.update(digest=seen[tag]["digest"], kind=seen[tag]["kind"], seen=seen_text(seen[tag]))
-        elif isinstance(old.get("digest"), str):
+        elif kept:  # newer than every sighting (Docker Hub's answer of a later day), or none left
             entry.update({k: old[k] for k in ("digest", "kind", "seen") if k in old})
         else:
             entry["digest"] = None

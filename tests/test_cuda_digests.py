@@ -74,6 +74,22 @@ def test_the_newest_index_sighting_of_a_tag_is_its_last_known_digest(tmp_path: P
     assert "4 tags (3 supported), 3 with a last known digest" in done.stdout
 
 
+def test_a_later_answer_of_docker_hub_is_not_replaced_by_an_older_sighting(tmp_path: Path, table: Path) -> None:
+    data = json.loads(table.read_text())
+    data["tags"]["12.4.1-devel-ubuntu22.04"] = {"digest": C, "kind": "index", "seen": "Docker Hub (2027-01-01)",
+                                                "status": "supported"}
+    table.write_text(json.dumps(data))
+    sightings = record(tmp_path, sighting("12.4.1-devel-ubuntu22.04", A, "2026-06-01"),
+                       sighting("12.4.1-runtime-ubuntu22.04", A, "2026-06-01"))
+    assert run("--sightings", sightings, "-o", table, "--date", "2026-12-05").returncode == 0
+    tags = json.loads(table.read_text())["tags"]
+    assert tags["12.4.1-devel-ubuntu22.04"]["digest"] == C
+    assert tags["12.4.1-runtime-ubuntu22.04"]["digest"] == A
+    newer = record(tmp_path, sighting("12.4.1-devel-ubuntu22.04", B, "2027-02-01"))
+    assert run("--sightings", newer, "-o", table, "--date", "2027-02-02").returncode == 0
+    assert json.loads(table.read_text())["tags"]["12.4.1-devel-ubuntu22.04"]["digest"] == B
+
+
 def test_the_table_is_the_same_bytes_for_the_same_inputs(tmp_path: Path, table: Path) -> None:
     sightings = record(tmp_path, sighting("12.4.1-devel-ubuntu22.04", A, "2024-05-01"))
     assert run("--sightings", sightings, "-o", table, "--date", "2026-12-05").returncode == 0
