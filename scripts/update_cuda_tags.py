@@ -14,7 +14,8 @@ else the newer of the recorded sighting and the table's own digest (by the date 
    for the digest each devel/runtime tag resolves to now (the multi-platform index).
 2. The recorded sightings, ``scripts/nvidia_cuda_digests.json`` (``--sightings``): pins of
    ``nvidia/cuda:TAG@sha256:…`` found in public repositories, each with its repository, path,
-   commit and date; the newest sighting of an index digest per tag is the last known digest.
+   commit and date; per tag, the newest sighting is the last known digest (dated before
+   undated, an index before a pin of unstated kind, never one platform's manifest).
    ``--harvest GIT_DIR --repository OWNER/NAME`` prints the sightings of one clone's history
    (every added line that pins a Docker Hub ``nvidia/cuda`` tag by digest), to be added there.
 3. The current table: a digest is never dropped because a source is unreachable, nor replaced
