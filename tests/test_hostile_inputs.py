@@ -6,6 +6,7 @@ nothing outside the output changed.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -223,6 +224,68 @@ def test_a_hostile_option_value_is_refused_before_anything_runs(ws: Workspace, c
     env.write_text("name: x\nchannels: [conda-forge]\ndependencies:\n  - python\n")
     outcome = guarded_run(ws, capsys, ["convert", str(env), "-o", str(ws.out), option, value, "--offline"])
     assert needle in assert_refused(outcome, 2)
+    assert not ws.out.exists()
+
+
+# ------------------------------------------------------------------ a line terminator at a value's end
+
+LINE_ENDS = ["\n", "\r", "\r\n", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
+"""Python's ``$`` matched before a final ``\\n``: each check holds to the value's very end."""
+
+OPTION_VALUES = [
+    ("--cuda", "12.4", "invalid CUDA version"),
+    ("--runtime-image", "debian:bookworm-slim", "image reference"),
+    ("--cuda-devel-image", "nvidia/cuda:12.4.1-devel-ubuntu22.04", "image reference"),
+    ("--channel", "conda-forge", "invalid channel"),
+]
+
+
+@pytest.mark.parametrize("end", LINE_ENDS, ids=repr)
+@pytest.mark.parametrize(("option", "value", "needle"), OPTION_VALUES)
+def test_an_option_value_ending_in_a_line_terminator_is_refused_with_its_fix(
+        ws: Workspace, capsys: Any, option: str, value: str, needle: str, end: str) -> None:
+    env = ws.proj / "environment.yml"
+    env.write_text("name: x\nchannels: [conda-forge]\ndependencies:\n  - python\n")
+    outcome = guarded_run(ws, capsys, ["convert", str(env), "-o", str(ws.out), option, value + end,
+                                       "--offline"])
+    assert "; fix: " in assert_refused(outcome, 2, needle)
+    assert not ws.out.exists()
+
+
+@pytest.mark.parametrize("command", ["lock", "init"])
+@pytest.mark.parametrize("end", ["\n", "\u2028"], ids=repr)
+def test_cuda_of_lock_and_init_is_checked_as_convert_checks_it(
+        ws: Workspace, capsys: Any, command: str, end: str) -> None:
+    """``lock --cuda '12.4\\n'`` reached rattler's version parser (a traceback); ``--cuda abc``
+    was solved as ``__cuda=abc``."""
+    env = ws.proj / "environment.yml"
+    env.write_text("name: x\nchannels: [conda-forge]\ndependencies:\n  - python\n")
+    target = [str(env), "-o", str(ws.out / "conda-lock.yml")] if command == "lock" else [str(ws.proj)]
+    for value in ("12.4" + end, "abc"):
+        outcome = guarded_run(ws, capsys, [command, *target, "--cuda", value, "--offline"])
+        assert "; fix: write --cuda as MAJOR" in assert_refused(outcome, 2, "invalid CUDA version")
+    assert not ws.out.exists() and not (ws.proj / "Dockerfile").exists()
+
+
+def _env_with_dependency(ws: Workspace, dependency: str) -> Path:
+    env = ws.proj / "environment.yml"
+    env.write_text(f"name: x\nchannels: [conda-forge]\ndependencies:\n  - python\n  - {json.dumps(dependency)}\n")
+    return env
+
+
+@pytest.mark.parametrize("command", ["inspect", "convert"])
+@pytest.mark.parametrize("end", LINE_ENDS, ids=repr)
+@pytest.mark.parametrize(("dependency", "needle"), [
+    ("numpy{end}>=1.24", "invalid package name"),  # the name ended at the terminator
+    ("conda-forge::numpy{end}=1.26", "invalid package name"),
+    ("numpy[channel='conda-forge{end}x']", "invalid channel"),  # a bracket channel was not checked
+])
+def test_a_conda_dependency_with_a_line_terminator_is_refused_at_its_place(
+        ws: Workspace, capsys: Any, command: str, end: str, dependency: str, needle: str) -> None:
+    env = _env_with_dependency(ws, dependency.format(end=end))
+    argv = [command, str(env)] + (["-o", str(ws.out), "--offline"] if command == "convert" else [])
+    line = assert_refused(guarded_run(ws, capsys, argv), 2, needle)
+    assert re.search(r"environment\.yml:5:5: cannot parse conda dependency .*; fix: write it as", line), line
     assert not ws.out.exists()
 
 

@@ -159,5 +159,16 @@ def test_pip_packages_need_pip_in_the_environment() -> None:
     lock = lock_with_pip_wheels()
     without_pip = Lock(packages=tuple(p for p in lock.packages if p.name != "pip"),
                        platforms=lock.platforms)
-    with pytest.raises(PlanError, match="no pip conda package"):
+    with pytest.raises(PlanError, match="no pip conda package") as raised:
         make_plan(SPEC, without_pip, PlanOptions())
+    assert raised.value.fix == "add pip to the environment's conda dependencies, then lock again"
+
+
+def test_pip_packages_need_python_in_the_environment_and_the_error_says_how() -> None:
+    lock = lock_with_pip_wheels()
+    without_python = Lock(packages=tuple(p for p in lock.packages if p.name != "python"),
+                          platforms=lock.platforms)
+    with pytest.raises(PlanError, match="no python conda package") as raised:
+        make_plan(SPEC, without_python, PlanOptions())
+    assert raised.value.one_line().endswith(
+        "; fix: add python (and pip) to the environment's conda dependencies, then lock again")

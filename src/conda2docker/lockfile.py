@@ -25,7 +25,7 @@ GENERATOR = "conda2docker"
 ROOTS_KEY = "conda2docker.roots"
 INPUT_HASH_KEY = "conda2docker.input_hash"
 
-_CONDA_FILE = re.compile(r"^(?P<name>.+)-(?P<version>[^-]+)-(?P<build>[^-]+)\.(?:conda|tar\.bz2)$")
+_CONDA_FILE = re.compile(r"^(?P<name>.+)-(?P<version>[^-]+)-(?P<build>[^-]+)\.(?:conda|tar\.bz2)\Z")
 
 
 def split_conda_file_name(file_name: str) -> tuple[str, str, str] | None:
@@ -841,7 +841,7 @@ def _pip_version_from_url(url: str) -> str:
     if file_name.endswith(".whl"):
         parts = file_name.split("-")
         return parts[1] if len(parts) > 2 else "0"
-    stem = re.sub(r"\.(tar\.gz|zip|tar\.bz2|tgz)$", "", file_name)
+    stem = re.sub(r"\.(tar\.gz|zip|tar\.bz2|tgz)\Z", "", file_name)
     return stem.rsplit("-", 1)[-1] if "-" in stem else "0"
 
 

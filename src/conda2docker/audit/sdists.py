@@ -33,7 +33,7 @@ _BUILD_FILES = ("setup.py", "pyproject.toml", "setup.cfg")
 UNREADABLE: tuple[type[Exception], ...] = (OSError, ValueError, EOFError, tarfile.TarError,
                                            zipfile.BadZipFile)
 """What a bad download or a broken archive raises; the pin is then reported unchecked."""
-_EXACT = re.compile(r"^===?\s*([^\s,;*]+)$")
+_EXACT = re.compile(r"^===?\s*([^\s,;*]+)\Z")
 _IMPORT = re.compile(r"^\s*(?:from|import)\s+([A-Za-z_][\w]*)", re.MULTILINE)
 _BUILD_TIME_IMPORTS = {"torch", "tensorflow", "numpy", "Cython", "pybind11", "cupy", "jax"}
 _SOURCE_SUFFIXES = {

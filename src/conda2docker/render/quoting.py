@@ -8,7 +8,7 @@ import shlex
 
 from conda2docker.plan.instructions import PlanError
 
-_SAFE_PATH = re.compile(r"^[A-Za-z0-9_./+@:=,\-]+$")
+_SAFE_PATH = re.compile(r"^[A-Za-z0-9_./+@:=,\-]+\Z")
 
 
 def no_newlines(value: str, what: str) -> str:
