@@ -267,6 +267,15 @@ def test_cuda_of_lock_and_init_is_checked_as_convert_checks_it(
     assert not ws.out.exists() and not (ws.proj / "Dockerfile").exists()
 
 
+@pytest.mark.parametrize("end", LINE_ENDS, ids=repr)
+def test_a_build_tag_ending_in_a_line_terminator_is_refused_before_the_engine(
+        ws: Workspace, capsys: Any, end: str) -> None:
+    ws.out.mkdir()
+    outcome = guarded_run(ws, capsys, ["build", str(ws.out), "--tag", "c2d-test/x:1" + end, "--quiet"])
+    assert "; fix: write NAME[:TAG]" in assert_refused(outcome, 2, "invalid --tag")
+    assert not any(ws.out.iterdir())
+
+
 def _env_with_dependency(ws: Workspace, dependency: str) -> Path:
     env = ws.proj / "environment.yml"
     env.write_text(f"name: x\nchannels: [conda-forge]\ndependencies:\n  - python\n  - {json.dumps(dependency)}\n")

@@ -32,7 +32,10 @@ def build_command(
     working on and the last lines of its output (exit code 4, as for an unreachable engine).
     """
     from conda2docker.engine.run import build_variant
+    from conda2docker.validate import check_image_reference
 
+    if tag is not None:  # the engine would refuse it too, but only after connecting
+        check_image_reference(tag, "--tag")
     result = build_variant(context, variant, tag, target=target, build_args=parse_build_args(build_arg),
                            network_mode=network, no_cache=no_cache, quiet=quiet)
     for note in result.notes:
