@@ -298,6 +298,23 @@ def test_a_conda_dependency_with_a_line_terminator_is_refused_at_its_place(
     assert not ws.out.exists()
 
 
+
+@pytest.mark.parametrize("end", LINE_ENDS, ids=repr)
+@pytest.mark.parametrize(("entry", "needle"), [
+    ("six{end}==1.16.0", "cannot parse pip requirement"),  # a pip name
+    ("git+https://github.com/a/b@" + "a" * 40 + "#egg=six{end}x", "invalid #egg= name"),
+    ("six==1.16.0 --hash=sha256:" + "a" * 32 + "{end}" + "a" * 32, "invalid --hash"),
+    ("six @ https://h.example/six-1.16.0.tar.gz{end}x", "cannot parse pip requirement"),
+])
+def test_a_pip_entry_with_a_line_terminator_is_refused_at_its_place(
+        ws: Workspace, capsys: Any, end: str, entry: str, needle: str) -> None:
+    env = ws.proj / "environment.yml"
+    env.write_text("name: x\nchannels: [conda-forge]\ndependencies:\n  - python\n  - pip\n  - pip:\n"
+                   f"    - {json.dumps(entry.format(end=end))}\n")
+    line = assert_refused(guarded_run(ws, capsys, ["convert", str(env), "-o", str(ws.out), "--offline"]), 2, needle)
+    assert re.search(r"environment\.yml:7:7: .*; fix: ", line), line
+    assert not ws.out.exists()
+
 # ------------------------------------------------------------------ injection into every output
 
 def _convert_small(ws: Workspace, capsys: Any, channel: TestChannel, env_dir: Path, *,

@@ -99,3 +99,18 @@ def test_a_file_name_ending_in_a_line_terminator_is_not_the_environment(
         assert "evil" not in text and "not-in-any-channel" not in text, made
         assert "environment-dev.yml\n" not in text and "environment-dev.yml\r" not in text, made
     assert tree_state(ws.victim) == before
+
+
+@pytest.mark.parametrize("end", ["\n", "\r", "\x0b", "\x0c", "\x1c", "\x85", "\u2028", "\u2029"], ids=repr)
+def test_runtime_txt_is_one_version_whatever_line_terminator_follows_it(
+        tmp_path: Path, capsys: Any, end: str) -> None:
+    """repo2docker reads the first line; a terminator ends the version, and what follows is
+    never part of it (nor of anything init would write)."""
+    ws = make_workspace(tmp_path)
+    (ws.proj / "runtime.txt").write_text(f"python-3.11{end}RUN touch /tmp/pwned\n", newline="")
+    before = tree_state(ws.root)
+    outcome = run_cli(["init", str(ws.proj), "--dry-run"], capsys)
+    assert outcome.code == 0, outcome.err
+    assert "python=3.11 (runtime.txt)" in outcome.out + outcome.err
+    assert "pwned" not in outcome.out + outcome.err
+    assert tree_state(ws.root) == before
