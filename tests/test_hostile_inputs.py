@@ -16,7 +16,14 @@ import pytest
 import yaml
 
 from support.channel import TestChannel
-from support.hostile import Workspace, assert_refused, make_workspace, run_cli, tree_state
+from support.hostile import (
+    LINE_ENDS,
+    Workspace,
+    assert_refused,
+    make_workspace,
+    run_cli,
+    tree_state,
+)
 
 
 @pytest.fixture
@@ -228,9 +235,6 @@ def test_a_hostile_option_value_is_refused_before_anything_runs(ws: Workspace, c
 
 
 # ------------------------------------------------------------------ a line terminator at a value's end
-
-LINE_ENDS = ["\n", "\r", "\r\n", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
-"""Python's ``$`` matched before a final ``\\n``: each check holds to the value's very end."""
 
 OPTION_VALUES = [
     ("--cuda", "12.4", "invalid CUDA version"),

@@ -17,10 +17,8 @@ from conda2docker.errors import InputError
 from conda2docker.plan import PlanOptions, checked_options, instructions
 from conda2docker.plan.gpu import check_cuda_version
 from conda2docker.render.quoting import arg_word, path_word
+from support.hostile import LINE_ENDS
 from support.locks import lock_with_pip_wheels
-
-LINE_ENDS = ["\n", "\r", "\r\n", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
-"""Every line terminator Python's ``str.splitlines`` knows (``$`` matched before the first only)."""
 
 GOOD: list[tuple[Callable[[Any], str], str]] = [
     (validate.check_md5, "0" * 32),
