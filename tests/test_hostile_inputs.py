@@ -304,6 +304,18 @@ def test_a_conda_dependency_with_a_line_terminator_is_refused_at_its_place(
 
 
 @pytest.mark.parametrize("end", LINE_ENDS, ids=repr)
+def test_a_package_url_whose_file_name_hides_a_line_terminator_is_refused_at_its_place(
+        ws: Workspace, capsys: Any, end: str) -> None:
+    """``numpy-1.26.4-py311_0%0A.conda`` gave the build string ``py311_0\\n`` (the file name's
+    parts were split, not checked)."""
+    from urllib.parse import quote
+
+    env = _env_with_dependency(ws, f"https://h.example/c/linux-64/numpy-1.26.4-py311_0{quote(end)}.conda")
+    line = assert_refused(guarded_run(ws, capsys, ["inspect", str(env)]), 2, "invalid package file name")
+    assert re.search(r"environment\.yml:5:5: cannot parse conda dependency .*; fix: ", line), line
+
+
+@pytest.mark.parametrize("end", LINE_ENDS, ids=repr)
 @pytest.mark.parametrize(("entry", "needle"), [
     ("six{end}==1.16.0", "cannot parse pip requirement"),  # a pip name
     ("git+https://github.com/a/b@" + "a" * 40 + "#egg=six{end}x", "invalid #egg= name"),

@@ -214,6 +214,8 @@ def _from_package_url(spec: str, raw: str, location: SourceLocation | None) -> C
             "a URL dependency must point to a package file <channel>/<subdir>/<name>-<version>-<build>.conda",
             location,
         )
+    if not NAME.match(found["name"]) or not _BUILD.match(found["build"]):
+        raise _bad(raw, f"invalid package file name {parts[-1]!r}", location)
     channel = spec.split("#", 1)[0].rsplit("/", 2)[0]
     return CondaDependency(
         name=found["name"].lower(),
