@@ -58,7 +58,8 @@ def _check_options(options: PlanOptions) -> None:
                         fix="use a relative path of lowercase letters, digits, '_' and '-'")
     for number, what in ((options.uid, "UID"), (options.gid, "GID")):
         if not 1 <= number < 2**31:
-            raise PlanError(f"invalid {what} {number}: expected 1 … 2147483647 (0 would be root)")
+            raise PlanError(f"invalid {what} {number}: expected 1 … 2147483647 (0 would be root)",
+                            fix=f"pass --{what.lower()} with a number from 1 to 2147483647, e.g. 1000")
     if options.cuda_version:
         check_cuda_version(options.cuda_version)
     if not re.match(r"^[0-9.;+ A-Za-z]*\Z", options.cuda_arch_list):
@@ -72,7 +73,9 @@ def checked_options(lock: Lock, options: PlanOptions, gaps: BuildGaps | None = N
     platform = options.platform
     if platform not in lock.platforms:
         raise PlanError(
-            f"the lock has no packages for {platform} (it covers {', '.join(lock.platforms)})"
+            f"the lock has no packages for {platform} (it covers {', '.join(lock.platforms)})",
+            fix=f"pass --platform {lock.platforms[0]}, or lock again with --platform {platform}"
+            if lock.platforms else f"lock again with --platform {platform}",
         )
     _check_options(options)
     conda = lock.conda_packages(platform)

@@ -38,7 +38,8 @@ def double_quoted(value: str) -> str:
 def path_word(value: str) -> str:
     """A path in ``COPY``/``ADD``/``WORKDIR``: only plain characters are allowed."""
     if not _SAFE_PATH.match(value):
-        raise PlanError(f"unsafe path for a Dockerfile: {value!r}")
+        raise PlanError(f"unsafe path for a Dockerfile: {value!r}",
+                        fix="use a path of letters, digits and '_./+@:=,-' only")
     return value
 
 
