@@ -115,3 +115,62 @@ def test_runtime_txt_is_read_line_by_line_so_its_own_line_break_is_no_part_of_th
     path = tmp_path / "runtime.txt"
     path.write_bytes(text.encode())
     assert read_runtime(path) == "3.11"
+
+
+DOLLAR_KEPT = {
+    ("audit/registry.py", r"^[A-Z][1-9]\d\d$"): "the rule codes of our own source, not an input",
+    ("engine/build.py", r"^Step (?P<n>\d+)/(?P<total>\d+) : (?P<instruction>.*)$"): "one build-log line",
+    ("engine/build.py", r"^\s*---> Using cache\s*$"): "one build-log line",
+    ("engine/build.py", r"(?:-\d[^/]*)?(?:\.tar\.gz|\.zip|\.whl|\.conda|\.tar\.bz2)$"):
+        "a word cut from one build-log line (a message, not a value)",
+    ("lockfile.py", r"^#\s*pip\s+(?P<name>[A-Za-z0-9._-]+)\s*@\s*(?P<url>\S+)$"):
+        "one line of an explicit lock (splitlines); its values are checked by check_locked_package",
+    ("read/piplines.py", r"(^|\s+)#.*$"): "removes a comment from one line; the rest is stripped",
+    ("read/selectors.py", r"#\s*\[([^\[\]]+)\]\s*(?:#.*)?$"): "one line of an environment file",
+    ("read/specfile.py", r"^#\s*platform:\s*(\S+)\s*$"): "one stripped line of a spec file",
+    ("read/specfile.py", r"^[A-Za-z0-9_.\-]+\s+[0-9*][^\s;@]*(\s+\S+)?$"): "one line: which syntax",
+    ("read/specfile.py", r"^\S+\.(conda|tar\.bz2)(#\S*)?$"): "one line: which syntax",
+    ("render/apptainer.py", "{}(?=/|$|[\\s'\\\"])"): "the plan's own generated command text",
+}
+"""The ``$`` anchors left in ``src``, each with why: its subject is one line of a text already
+split at its line breaks, or not an input. ``re.MULTILINE`` scans are left out (``$`` is each
+line's end there, as intended)."""
+
+
+def _dollar_patterns() -> set[tuple[str, str]]:
+    import ast
+    import re
+    from pathlib import Path
+
+    import conda2docker
+
+    root = Path(conda2docker.__file__).parent
+    anchor = re.compile(r"(?<!\\)\$")
+
+    def text(node: ast.AST) -> str:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return node.value
+        if isinstance(node, ast.JoinedStr):
+            return "".join(text(value) for value in node.values)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            return text(node.left) + text(node.right)
+        return "{}"
+
+    found = set()
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "re"
+                    and node.func.attr in {"compile", "match", "search", "fullmatch", "sub", "subn",
+                                           "split", "findall", "finditer"}
+                    and node.args and "MULTILINE" not in ast.dump(node)):
+                pattern = text(node.args[0])
+                if anchor.search(pattern):
+                    found.add((path.relative_to(root).as_posix(), pattern))
+    return found
+
+
+def test_every_dollar_anchor_left_in_src_is_a_line_scan_with_its_reason() -> None:
+    """A new pattern check of an input value anchors with ``\\Z``; a ``$`` that is meant (a
+    line scan) is added to :data:`DOLLAR_KEPT` with its reason."""
+    assert _dollar_patterns() == set(DOLLAR_KEPT)
