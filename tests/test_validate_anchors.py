@@ -120,7 +120,15 @@ def test_runtime_txt_is_read_line_by_line_so_its_own_line_break_is_no_part_of_th
 DOLLAR_KEPT = {
     ("audit/registry.py", r"^[A-Z][1-9]\d\d$"): "the rule codes of our own source, not an input",
     ("engine/build.py", r"^Step (?P<n>\d+)/(?P<total>\d+) : (?P<instruction>.*)$"): "one build-log line",
-    ("engine/build.py", r"^\s*---> Using cache\s*$"): "one build-log line",
+    ("engine/build.py", r"^\s*---> Using cache\s*$|^--> Using cache\b"): "one build-log line",
+    ("engine/build.py", r"^(?:\[\d+/\d+\] )?STEP (?P<n>\d+)/(?P<total>\d+): (?P<instruction>.*)$"):
+        "one build-log line (podman)",
+    ("engine/build.py", r'^building at STEP "(?P<instruction>[^"]*)": .*exit status (?P<code>\d+)\s*$'):
+        "one build-log line (podman)",
+    ("engine/bake.py", r"^#(?P<n>\d+) ERROR: (?P<message>.*)$"): "one line of buildx bake's output",
+    ("engine/bake.py", r"^ERROR: (?P<message>.*)$"): "one line of buildx bake's output",
+    ("engine/bake.py", r"^ERROR: target (?P<name>[A-Za-z0-9_-]+): (?P<message>.*)$"):
+        "one line of buildx bake's output",
     ("engine/build.py", r"(?:-\d[^/]*)?(?:\.tar\.gz|\.zip|\.whl|\.conda|\.tar\.bz2)$"):
         "a word cut from one build-log line (a message, not a value)",
     ("lockfile.py", r"^#\s*pip\s+(?P<name>[A-Za-z0-9._-]+)\s*@\s*(?P<url>\S+)$"):
@@ -165,7 +173,7 @@ def _dollar_patterns() -> set[tuple[str, str]]:
                                            "split", "findall", "finditer"}
                     and node.args and "MULTILINE" not in ast.dump(node)):
                 pattern = text(node.args[0])
-                if anchor.search(pattern):
+                if anchor.search(re.sub(r"\[(?:\\.|[^\]\\])*\]", "", pattern)):  # not in a [class]
                     found.add((path.relative_to(root).as_posix(), pattern))
     return found
 
