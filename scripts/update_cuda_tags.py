@@ -7,16 +7,19 @@ script reads both (paths or http(s) URLs), keeps every ``VERSION-FLAVOUR-OS`` ta
 flavours conda2docker uses (``base``, ``runtime``, ``devel``; not the cuDNN ones), and writes
 ``src/conda2docker/data/nvidia_cuda_tags.json`` sorted, so a refresh is a readable diff.
 
-Digests: the docs carry none. Three places give a tag its digest, the first that has one wins:
+Digests: the docs carry none. Three places give a tag its digest: Docker Hub's answer wins,
+else the newer of the recorded sighting and the table's own digest (by the date each was seen):
 
 1. ``--digests`` asks the registry (Docker Hub's token service and ``registry-1.docker.io``)
    for the digest each devel/runtime tag resolves to now (the multi-platform index).
 2. The recorded sightings, ``scripts/nvidia_cuda_digests.json`` (``--sightings``): pins of
    ``nvidia/cuda:TAG@sha256:…`` found in public repositories, each with its repository, path,
-   commit and date; the newest sighting of an index digest per tag is the last known digest.
+   commit and date; per tag, the newest sighting is the last known digest (dated before
+   undated, an index before a pin of unstated kind, never one platform's manifest).
    ``--harvest GIT_DIR --repository OWNER/NAME`` prints the sightings of one clone's history
    (every added line that pins a Docker Hub ``nvidia/cuda`` tag by digest), to be added there.
-3. The current table: a digest is never dropped because a source is unreachable.
+3. The current table: a digest is never dropped because a source is unreachable, nor replaced
+   by an older sighting.
 
     python scripts/update_cuda_tags.py \\
         --supported https://gitlab.com/nvidia/container-images/cuda/-/raw/master/doc/supported-tags.md \\
@@ -57,8 +60,9 @@ PIN = re.compile(
     r"(?P<tag>\d{1,2}\.\d{1,2}(?:\.\d{1,3})?-(?:base|runtime|devel)-[a-z]+\d+(?:\.\d+)?)"
     r"@(?P<digest>sha256:[0-9a-f]{64})(?![0-9a-f])"
 )
-#: Commits by these bots pin the digest the registry answers for the tag: the index.
-DIGEST_BOTS = re.compile(r"dependabot|renovate|^(?:build\(deps\): )?bump nvidia/cuda|"
+#: Commits by these bots (author or subject) pin the digest the registry answers for the tag:
+#: the index.
+DIGEST_BOTS = re.compile(r"dependabot|renovate|: (?:build\(deps\): )?bump nvidia/cuda|"
                          r"update nvidia/cuda.* digest", re.IGNORECASE)
 TAG = re.compile(
     r"`(?P<tag>(?P<version>\d{1,2}\.\d{1,2}(?:\.\d{1,3})?)-"
@@ -104,13 +108,15 @@ def read_sightings(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
     if not isinstance(sightings, list):
         return [], [f"{path}: no 'sightings' list"]
     problems: list[str] = []
-    checks: dict[str, Callable[[Any], bool]] = {"tag": lambda v: isinstance(v, str) and TAG.fullmatch(f"`{v}`") is not None,
-              "digest": lambda v: isinstance(v, str) and DIGEST.match(v) is not None,
-              "kind": lambda v: v in KINDS,
-              "repository": lambda v: isinstance(v, str) and REPOSITORY.match(v) is not None,
-              "path": lambda v: isinstance(v, str) and bool(v) and "\n" not in v,
-              "commit": lambda v: isinstance(v, str) and COMMIT.match(v) is not None,
-              "date": lambda v: v is None or (isinstance(v, str) and DATE.match(v) is not None)}
+    checks: dict[str, Callable[[Any], bool]] = {
+        "tag": lambda v: isinstance(v, str) and TAG.fullmatch(f"`{v}`") is not None,
+        "digest": lambda v: isinstance(v, str) and DIGEST.match(v) is not None,
+        "kind": lambda v: v in KINDS,
+        "repository": lambda v: isinstance(v, str) and REPOSITORY.match(v) is not None,
+        "path": lambda v: isinstance(v, str) and bool(v) and "\n" not in v,
+        "commit": lambda v: isinstance(v, str) and COMMIT.match(v) is not None,
+        "date": lambda v: v is None or (isinstance(v, str) and DATE.match(v) is not None),
+    }
     for index, sighting in enumerate(sightings):
         if not isinstance(sighting, dict):
             problems.append(f"{path}: sightings[{index}]: not an object")
@@ -136,6 +142,12 @@ def last_known(sightings: list[dict[str, Any]], tags: set[str]) -> dict[str, dic
     return best
 
 
+def seen_date(entry: dict[str, object]) -> str:
+    """The date a table entry's digest was seen (``… (2025-03-15)``), or ``""``."""
+    match = re.search(r"\((\d{4}-\d{2}-\d{2})\)$", str(entry.get("seen") or ""))
+    return match[1] if match else ""
+
+
 def seen_text(sighting: dict[str, Any]) -> str:
     """Where a sighting was made, in one line: ``owner/name@abcdef123456 path (2025-03-15)``."""
     date = f" ({sighting['date']})" if sighting.get("date") else ""
@@ -152,12 +164,13 @@ def build_table(supported: set[str], unsupported: set[str], previous: dict[str, 
     for tag in sorted(supported | unsupported, key=sort_key):
         entry: dict[str, object] = {"status": "supported" if tag in supported else "unsupported"}
         old = previous.get(tag, {})
+        kept = isinstance(old.get("digest"), str)
         if tag in digests:
             entry.update(digest=digests[tag], kind="index",
                          seen=f"Docker Hub ({checked})" if checked else "Docker Hub")
-        elif tag in seen:
+        elif tag in seen and (not kept or (seen[tag].get("date") or "") >= seen_date(old)):
             entry.update(digest=seen[tag]["digest"], kind=seen[tag]["kind"], seen=seen_text(seen[tag]))
-        elif isinstance(old.get("digest"), str):
+        elif kept:  # newer than every sighting (Docker Hub's answer of a later day), or none left
             entry.update({k: old[k] for k in ("digest", "kind", "seen") if k in old})
         else:
             entry["digest"] = None
@@ -165,34 +178,52 @@ def build_table(supported: set[str], unsupported: set[str], previous: dict[str, 
     return {"repository": "nvidia/cuda", "source": source, "updated": "", "tags": tags}
 
 
+def _git(git_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", "-C", str(git_dir), *args], check=False, capture_output=True,
+                          text=True, errors="replace")
+
+
+_PICKAXE = ("--no-color", "--no-renames", "-G", r"nvidia/cuda:[^ ]*@sha256:[0-9a-f]{64}")
+
+
+def _added_pins(git_dir: Path, commit: str) -> Iterator[tuple[str, re.Match[str]]]:
+    """(path, pin) for each pin a commit's diff adds; file by file when a blob is missing
+    (snapshots leave large files out), so one absent file hides only itself."""
+    done = _git(git_dir, "diff-tree", "-p", "-r", "--root", *_PICKAXE, commit)
+    diffs = [done.stdout]
+    if done.returncode != 0:
+        names = _git(git_dir, "diff-tree", "-r", "--root", "--name-only", "--no-renames", commit)
+        diffs = [_git(git_dir, "diff-tree", "-p", "-r", "--root", *_PICKAXE, commit, "--", name).stdout
+                 for name in names.stdout.splitlines()[1:]]
+    for diff in diffs:
+        path = ""
+        for line in diff.splitlines():
+            if line.startswith("+++ "):
+                path = line[6:] if line.startswith("+++ b/") else ""
+            elif line.startswith("+") and path:
+                for pin in PIN.finditer(line):
+                    yield path, pin
+
+
 def harvest(git_dir: Path, repository: str) -> Iterator[dict[str, Any]]:
     """Every pin of a Docker Hub ``nvidia/cuda`` tag by digest that a commit of ``git_dir``
     added, as sightings (one per commit, path, tag and digest), oldest first."""
-    done = subprocess.run(
-        ["git", "-C", str(git_dir), "log", "--all", "--reverse", "-p", "--no-color", "--no-renames",
-         "-G", r"nvidia/cuda:[^ ]*@sha256:[0-9a-f]{64}", "--format=@@@ %H %cs %s"],
-        check=False, capture_output=True, text=True, errors="replace")
-    if done.returncode != 0:  # a partial clone (missing blobs): what was read still counts
-        print(f"{git_dir}: git log stopped: {done.stderr.strip()[:200]}", file=sys.stderr)
-    log = done.stdout
-    commit = date = subject = path = ""
+    commits = _git(git_dir, "log", "--all", "--reverse", "--format=%H %cs %an: %s")
+    if commits.returncode != 0:
+        print(f"{git_dir}: {commits.stderr.strip()[:200]}", file=sys.stderr)
     found: set[tuple[str, str, str, str]] = set()
-    for line in log.splitlines():
-        if line.startswith("@@@ "):
-            commit, date, subject = [*line[4:].split(" ", 2), ""][:3]
-        elif line.startswith("+++ "):
-            path = line[6:] if line.startswith("+++ b/") else ""
-        elif line.startswith("+") and path:
-            for pin in PIN.finditer(line):
-                key = (commit, path, pin["tag"], pin["digest"])
-                if key in found:
-                    continue
-                found.add(key)
-                bot = DIGEST_BOTS.search(subject) is not None
-                yield {"tag": pin["tag"], "digest": pin["digest"], "kind": "index" if bot else "unknown",
-                       "basis": (f"pinned by a dependency bot ({subject[:80]}): the digest the tag "
-                                 "resolved to" if bot else "a pin as written; its kind is not stated"),
-                       "repository": repository, "path": path, "commit": commit, "date": date}
+    for line in commits.stdout.splitlines():
+        commit, date, subject = [*line.split(" ", 2), ""][:3]
+        bot = DIGEST_BOTS.search(subject) is not None
+        for path, pin in _added_pins(git_dir, commit):
+            key = (commit, path, pin["tag"], pin["digest"])
+            if key in found:
+                continue
+            found.add(key)
+            yield {"tag": pin["tag"], "digest": pin["digest"], "kind": "index" if bot else "unknown",
+                   "basis": (f"pinned by a dependency bot ({subject[:100]}): the digest the tag "
+                             "resolved to" if bot else "a pin as written; its kind is not stated"),
+                   "repository": repository, "path": path, "commit": commit, "date": date}
 
 
 def sort_key(tag: str) -> tuple[tuple[int, ...], str]:

@@ -21,6 +21,7 @@ from conda2docker.plan.bake import (
 from conda2docker.plan.instructions import PlanError
 from conda2docker.render.bake import hcl_string, render_bake
 from support.bake import literal, parse_bake
+from support.hostile import LINE_ENDS
 from support.snapshots import assert_snapshot
 
 SHA_A = "a" * 12 + "0" * 52
@@ -138,3 +139,18 @@ def test_any_text_reads_back_as_itself(value: str) -> None:
 def test_lone_surrogates_are_refused() -> None:
     with pytest.raises(PlanError, match="surrogate"):
         hcl_string("a\ud800b")
+
+
+@pytest.mark.parametrize("end", LINE_ENDS, ids=repr)
+def test_a_line_terminator_at_a_value_s_end_is_refused(end: str) -> None:
+    """The tag template, an environment's name, its context and its lock digest are checked to
+    their very end (``$`` let a final ``\\n`` through the name, context and digest checks)."""
+    with pytest.raises(InputError, match="tag-template"):
+        check_tag_template("registry.example.org/lab/{name}:{variant}" + end)
+    for variant in (BakeVariant("torch" + end, "cpu", "torch", SHA_A, ("linux-64",)),
+                    BakeVariant("torch", "cpu", "torch", SHA_A + end, ("linux-64",))):
+        with pytest.raises(InputError) as caught:
+            bake_file([variant])
+        assert caught.value.fix
+    with pytest.raises(InputError, match="invalid bake context"):
+        BakeTarget("torch-cpu", "torch" + end, "Dockerfile", (), (), ())

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from conda2docker.bakefile import REFUSED, TARGET_ATTRIBUTES, read_bake_file
 from conda2docker.errors import InputError, InputErrors
+from support.hostile import LINE_ENDS
 
 LAB = """\
 # a lab of two environments, as `convert ENV… -o OUT` writes it
@@ -341,3 +342,18 @@ def test_a_local_cache_under_out_is_accepted() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         target = read_bake_file(write(Path(tmp), text)).selected()[0]
     assert target.cache_to == ("type=local,dest=.buildx-cache/default,mode=max",)
+
+
+@pytest.mark.parametrize("end", LINE_ENDS, ids=repr)
+@pytest.mark.parametrize(("text", "expected"), [
+    ('target "a" {{\n  target = "runtime{end}"\n}}\n', "F:2:3: invalid target stage"),
+    ('target "a" {{\n  args = {{ "A{end}" = "1" }}\n}}\n', "F:2:3: invalid build arg name"),
+    ('target "a" {{\n  platforms = ["linux/amd64{end}"]\n}}\n', "F:2:3: "),
+])
+def test_a_line_terminator_at_a_value_s_end_is_refused_at_its_place(
+        tmp_path: Path, text: str, expected: str, end: str) -> None:
+    """HCL's escapes put any terminator at a value's end; ``$`` let ``"runtime\\n"`` through
+    as the stage to build."""
+    escaped = "".join(f"\\u{ord(c):04x}" for c in end)
+    lines = problems(tmp_path, text.format(end=escaped))
+    assert lines[0].startswith(expected) and "; fix: " in lines[0], lines

@@ -189,7 +189,8 @@ def test_the_update_script_rebuilds_the_table_from_nvidias_lists(tmp_path: Path)
     out = tmp_path / "table.json"
     out.write_text(json.dumps({"tags": {"12.4.1-devel-ubuntu22.04": {"digest": "sha256:" + "a" * 64}}}))
     subprocess.run([sys.executable, str(ROOT / "scripts" / "update_cuda_tags.py"), "--supported",
-                    str(supported), "--unsupported", str(unsupported), "--source", "test", "-o", str(out)],
+                    str(supported), "--unsupported", str(unsupported), "--source", "test", "-o", str(out),
+                    "--sightings", str(tmp_path / "no-sightings.json")],
                    check=True, capture_output=True)
     table = json.loads(out.read_text())
     assert table["tags"] == {

@@ -74,6 +74,22 @@ def test_the_newest_index_sighting_of_a_tag_is_its_last_known_digest(tmp_path: P
     assert "4 tags (3 supported), 3 with a last known digest" in done.stdout
 
 
+def test_a_later_answer_of_docker_hub_is_not_replaced_by_an_older_sighting(tmp_path: Path, table: Path) -> None:
+    data = json.loads(table.read_text())
+    data["tags"]["12.4.1-devel-ubuntu22.04"] = {"digest": C, "kind": "index", "seen": "Docker Hub (2027-01-01)",
+                                                "status": "supported"}
+    table.write_text(json.dumps(data))
+    sightings = record(tmp_path, sighting("12.4.1-devel-ubuntu22.04", A, "2026-06-01"),
+                       sighting("12.4.1-runtime-ubuntu22.04", A, "2026-06-01"))
+    assert run("--sightings", sightings, "-o", table, "--date", "2026-12-05").returncode == 0
+    tags = json.loads(table.read_text())["tags"]
+    assert tags["12.4.1-devel-ubuntu22.04"]["digest"] == C
+    assert tags["12.4.1-runtime-ubuntu22.04"]["digest"] == A
+    newer = record(tmp_path, sighting("12.4.1-devel-ubuntu22.04", B, "2027-02-01"))
+    assert run("--sightings", newer, "-o", table, "--date", "2027-02-02").returncode == 0
+    assert json.loads(table.read_text())["tags"]["12.4.1-devel-ubuntu22.04"]["digest"] == B
+
+
 def test_the_table_is_the_same_bytes_for_the_same_inputs(tmp_path: Path, table: Path) -> None:
     sightings = record(tmp_path, sighting("12.4.1-devel-ubuntu22.04", A, "2024-05-01"))
     assert run("--sightings", sightings, "-o", table, "--date", "2026-12-05").returncode == 0
@@ -112,10 +128,10 @@ def test_harvest_reads_the_pins_a_clone_added_and_who_added_them(tmp_path: Path)
     repo = tmp_path / "repo"
     repo.mkdir()
 
-    def commit(text: str, subject: str, date: str) -> None:
+    def commit(text: str, subject: str, date: str, author: str = "t") -> None:
         (repo / "Dockerfile").write_text(text)
         env = {"GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date, "PATH": "/usr/bin:/bin",
-               "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e", "GIT_COMMITTER_NAME": "t",
+               "GIT_AUTHOR_NAME": author, "GIT_AUTHOR_EMAIL": "t@e", "GIT_COMMITTER_NAME": "t",
                "GIT_COMMITTER_EMAIL": "t@e", "HOME": str(tmp_path)}
         subprocess.run(["git", "-C", str(repo), "add", "-A"], check=True, env=env)
         subprocess.run(["git", "-C", str(repo), "commit", "-qm", subject], check=True, env=env)
@@ -125,11 +141,15 @@ def test_harvest_reads_the_pins_a_clone_added_and_who_added_them(tmp_path: Path)
            f"FROM nvcr.io/nvidia/cuda:12.4.1-runtime-ubuntu22.04@{B}\n", "pin by hand", "2024-01-02T00:00:00Z")
     commit(f"FROM docker.io/nvidia/cuda:12.4.1-devel-ubuntu22.04@{C} AS build\n",
            "build(deps): Bump nvidia/cuda in /", "2024-03-04T00:00:00Z")
+    commit(f"FROM docker.io/nvidia/cuda:12.6.3-devel-ubuntu22.04@{A} AS build\n",
+           "Update nvidia/cuda Docker tag to v12.6.3", "2024-12-01T00:00:00Z", author="renovate[bot]")
     done = run("--harvest", repo, "--repository", "o/r")
     assert done.returncode == 0, done.stderr
     found = [json.loads(line) for line in done.stdout.splitlines()]
-    assert [(s["digest"], s["kind"], s["date"]) for s in found] == [
-        (A, "unknown", "2024-01-02"), (C, "index", "2024-03-04")]  # the nvcr.io pin is another registry
+    assert [(s["tag"], s["digest"], s["kind"], s["date"]) for s in found] == [
+        ("12.4.1-devel-ubuntu22.04", A, "unknown", "2024-01-02"),  # the nvcr.io pin is another registry
+        ("12.4.1-devel-ubuntu22.04", C, "index", "2024-03-04"),  # Dependabot's subject
+        ("12.6.3-devel-ubuntu22.04", A, "index", "2024-12-01")]  # Renovate as the author
     assert all(s["repository"] == "o/r" and s["path"] == "Dockerfile" and len(s["commit"]) == 40 for s in found)
 
 
@@ -168,6 +188,9 @@ def test_a_build_arg_naming_a_tag_with_a_known_digest_gets_a_pin_line(monkeypatc
     assert "    (seen in o/r@1111 Dockerfile (2025-01-01))" in lines
     assert sum(1 for line in lines if line.startswith("  ") and "@sha256:" in line) == 1
     assert pin_lines((Arg("BUILD_IMAGE", "buildpack-deps:bookworm"),)) == ()
+    broken = (replace(FAKE[0], digest="sha256:" + "a" * 63 + "\nRUN evil"),)
+    monkeypatch.setattr(images, "published_tags", lambda: broken)  # a damaged table names nothing
+    assert pin_lines((Arg("CUDA_DEVEL_IMAGE", "nvidia/cuda:11.8.0-devel-ubuntu22.04"),)) == ()
 
 
 def test_the_gpu_dockerfile_names_the_digest_but_builds_from_the_tag(monkeypatch: pytest.MonkeyPatch) -> None:

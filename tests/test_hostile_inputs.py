@@ -6,6 +6,7 @@ nothing outside the output changed.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -15,7 +16,14 @@ import pytest
 import yaml
 
 from support.channel import TestChannel
-from support.hostile import Workspace, assert_refused, make_workspace, run_cli, tree_state
+from support.hostile import (
+    LINE_ENDS,
+    Workspace,
+    assert_refused,
+    make_workspace,
+    run_cli,
+    tree_state,
+)
 
 
 @pytest.fixture
@@ -225,6 +233,103 @@ def test_a_hostile_option_value_is_refused_before_anything_runs(ws: Workspace, c
     assert needle in assert_refused(outcome, 2)
     assert not ws.out.exists()
 
+
+# ------------------------------------------------------------------ a line terminator at a value's end
+
+OPTION_VALUES = [
+    ("--cuda", "12.4", "invalid CUDA version"),
+    ("--runtime-image", "debian:bookworm-slim", "image reference"),
+    ("--cuda-devel-image", "nvidia/cuda:12.4.1-devel-ubuntu22.04", "image reference"),
+    ("--channel", "conda-forge", "invalid channel"),
+]
+
+
+@pytest.mark.parametrize("end", LINE_ENDS, ids=repr)
+@pytest.mark.parametrize(("option", "value", "needle"), OPTION_VALUES)
+def test_an_option_value_ending_in_a_line_terminator_is_refused_with_its_fix(
+        ws: Workspace, capsys: Any, option: str, value: str, needle: str, end: str) -> None:
+    env = ws.proj / "environment.yml"
+    env.write_text("name: x\nchannels: [conda-forge]\ndependencies:\n  - python\n")
+    outcome = guarded_run(ws, capsys, ["convert", str(env), "-o", str(ws.out), option, value + end,
+                                       "--offline"])
+    assert "; fix: " in assert_refused(outcome, 2, needle)
+    assert not ws.out.exists()
+
+
+@pytest.mark.parametrize("command", ["lock", "init"])
+@pytest.mark.parametrize("end", ["\n", "\u2028"], ids=repr)
+def test_cuda_of_lock_and_init_is_checked_as_convert_checks_it(
+        ws: Workspace, capsys: Any, command: str, end: str) -> None:
+    """``lock --cuda '12.4\\n'`` reached rattler's version parser (a traceback); ``--cuda abc``
+    was solved as ``__cuda=abc``."""
+    env = ws.proj / "environment.yml"
+    env.write_text("name: x\nchannels: [conda-forge]\ndependencies:\n  - python\n")
+    target = [str(env), "-o", str(ws.out / "conda-lock.yml")] if command == "lock" else [str(ws.proj)]
+    for value in ("12.4" + end, "abc"):
+        outcome = guarded_run(ws, capsys, [command, *target, "--cuda", value, "--offline"])
+        assert "; fix: write --cuda as MAJOR" in assert_refused(outcome, 2, "invalid CUDA version")
+    assert not ws.out.exists() and not (ws.proj / "Dockerfile").exists()
+
+
+@pytest.mark.parametrize("end", LINE_ENDS, ids=repr)
+def test_a_build_tag_ending_in_a_line_terminator_is_refused_before_the_engine(
+        ws: Workspace, capsys: Any, end: str) -> None:
+    ws.out.mkdir()
+    outcome = guarded_run(ws, capsys, ["build", str(ws.out), "--tag", "c2d-test/x:1" + end, "--quiet"])
+    assert "; fix: write NAME[:TAG]" in assert_refused(outcome, 2, "invalid --tag")
+    assert not any(ws.out.iterdir())
+
+
+def _env_with_dependency(ws: Workspace, dependency: str) -> Path:
+    env = ws.proj / "environment.yml"
+    env.write_text(f"name: x\nchannels: [conda-forge]\ndependencies:\n  - python\n  - {json.dumps(dependency)}\n")
+    return env
+
+
+@pytest.mark.parametrize("command", ["inspect", "convert"])
+@pytest.mark.parametrize("end", LINE_ENDS, ids=repr)
+@pytest.mark.parametrize(("dependency", "needle"), [
+    ("numpy{end}>=1.24", "invalid package name"),  # the name ended at the terminator
+    ("conda-forge::numpy{end}=1.26", "invalid package name"),
+    ("numpy[channel='conda-forge{end}x']", "invalid channel"),  # a bracket channel was not checked
+])
+def test_a_conda_dependency_with_a_line_terminator_is_refused_at_its_place(
+        ws: Workspace, capsys: Any, command: str, end: str, dependency: str, needle: str) -> None:
+    env = _env_with_dependency(ws, dependency.format(end=end))
+    argv = [command, str(env)] + (["-o", str(ws.out), "--offline"] if command == "convert" else [])
+    line = assert_refused(guarded_run(ws, capsys, argv), 2, needle)
+    assert re.search(r"environment\.yml:5:5: cannot parse conda dependency .*; fix: write it as", line), line
+    assert not ws.out.exists()
+
+
+
+@pytest.mark.parametrize("end", LINE_ENDS, ids=repr)
+def test_a_package_url_whose_file_name_hides_a_line_terminator_is_refused_at_its_place(
+        ws: Workspace, capsys: Any, end: str) -> None:
+    """``numpy-1.26.4-py311_0%0A.conda`` gave the build string ``py311_0\\n`` (the file name's
+    parts were split, not checked)."""
+    from urllib.parse import quote
+
+    env = _env_with_dependency(ws, f"https://h.example/c/linux-64/numpy-1.26.4-py311_0{quote(end)}.conda")
+    line = assert_refused(guarded_run(ws, capsys, ["inspect", str(env)]), 2, "invalid package file name")
+    assert re.search(r"environment\.yml:5:5: cannot parse conda dependency .*; fix: ", line), line
+
+
+@pytest.mark.parametrize("end", LINE_ENDS, ids=repr)
+@pytest.mark.parametrize(("entry", "needle"), [
+    ("six{end}==1.16.0", "cannot parse pip requirement"),  # a pip name
+    ("git+https://github.com/a/b@" + "a" * 40 + "#egg=six{end}x", "invalid #egg= name"),
+    ("six==1.16.0 --hash=sha256:" + "a" * 32 + "{end}" + "a" * 32, "invalid --hash"),
+    ("six @ https://h.example/six-1.16.0.tar.gz{end}x", "cannot parse pip requirement"),
+])
+def test_a_pip_entry_with_a_line_terminator_is_refused_at_its_place(
+        ws: Workspace, capsys: Any, end: str, entry: str, needle: str) -> None:
+    env = ws.proj / "environment.yml"
+    env.write_text("name: x\nchannels: [conda-forge]\ndependencies:\n  - python\n  - pip\n  - pip:\n"
+                   f"    - {json.dumps(entry.format(end=end))}\n")
+    line = assert_refused(guarded_run(ws, capsys, ["convert", str(env), "-o", str(ws.out), "--offline"]), 2, needle)
+    assert re.search(r"environment\.yml:7:7: .*; fix: ", line), line
+    assert not ws.out.exists()
 
 # ------------------------------------------------------------------ injection into every output
 

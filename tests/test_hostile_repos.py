@@ -82,3 +82,39 @@ def test_a_repository_file_that_is_not_what_it_claims_is_one_line_at_its_place(
     outcome = run_cli(["init", str(ws.proj), "--dry-run"], capsys)
     assert_refused(outcome, 2, where)
     assert tree_state(ws.victim) == before
+
+
+@pytest.mark.parametrize("end", ["\n", "\r", "\u2028"], ids=repr)
+def test_a_file_name_ending_in_a_line_terminator_is_not_the_environment(
+        tmp_path: Path, capsys: Any, small_channel: TestChannel, end: str) -> None:
+    """``environment-dev.yml\\n`` is shorter than ``environment-devel.yml`` and once passed the
+    variant check (``$`` matched before its final line break): it would have been the
+    environment, its name in the generated files."""
+    ws = make_workspace(tmp_path)
+    (ws.proj / "environment-devel.yml").write_text(
+        f"name: paper\nchannels: [{small_channel.name}]\ndependencies:\n  - hello-noarch\n")
+    (ws.proj / f"environment-dev.yml{end}").write_text("name: evil\ndependencies:\n  - not-in-any-channel\n")
+    before = tree_state(ws.victim)
+    outcome = init(ws, capsys, small_channel)
+    assert outcome.code == 0, outcome.err
+    assert "environment-devel.yml" in outcome.out + outcome.err
+    for made in ("Dockerfile", "compose.yaml", ".dockerignore", "conda-lock.yml"):
+        text = (ws.proj / made).read_text()
+        assert "evil" not in text and "not-in-any-channel" not in text, made
+        assert "environment-dev.yml\n" not in text and "environment-dev.yml\r" not in text, made
+    assert tree_state(ws.victim) == before
+
+
+@pytest.mark.parametrize("end", ["\n", "\r", "\x0b", "\x0c", "\x1c", "\x85", "\u2028", "\u2029"], ids=repr)
+def test_runtime_txt_is_one_version_whatever_line_terminator_follows_it(
+        tmp_path: Path, capsys: Any, end: str) -> None:
+    """repo2docker reads the first line; a terminator ends the version, and what follows is
+    never part of it (nor of anything init would write)."""
+    ws = make_workspace(tmp_path)
+    (ws.proj / "runtime.txt").write_text(f"python-3.11{end}RUN touch /tmp/pwned\n", newline="")
+    before = tree_state(ws.root)
+    outcome = run_cli(["init", str(ws.proj), "--dry-run"], capsys)
+    assert outcome.code == 0, outcome.err
+    assert "python=3.11 (runtime.txt)" in outcome.out + outcome.err
+    assert "pwned" not in outcome.out + outcome.err
+    assert tree_state(ws.root) == before

@@ -359,3 +359,33 @@ def test_a_problem_in_a_skipped_platform_is_not_read(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         read_conda_lock(path)
     assert [line.split(": ", 1)[0] for line in info.value.lines()] == [f"{path}:11:15", f"{path}:29:15"]
+
+
+def test_problems_in_conda_locks_own_layout_are_placed_as_the_yaml_nodes_place_them(tmp_path: Path) -> None:
+    """A lock in conda-lock's layout is read line by line and its problems placed by scanning
+    its lines (composing YAML nodes would take seconds for a large lock): the places are the
+    ones the YAML nodes give, for every platform or one."""
+    from conda2docker.errors import InputErrors
+    from conda2docker.lockfile import _Locator, fast_parse, lock_from_mapping
+
+    path = tmp_path / "conda-lock.yml"
+    write_conda_lock(lock_with_builds(), path)
+    text = path.read_text()
+    md5s = [line for line in text.splitlines() if line.startswith("    md5: ")]
+    urls = [line for line in text.splitlines() if line.startswith("  url: ")]
+    text = text.replace(md5s[1], "    md5: xyz").replace(urls[-1], urls[-1].replace("https:", "ftp:"))
+    text = text.replace(md5s[0], "    md5: " + "0" * 31)
+    path.write_text(text)
+    for platforms in (None, {"linux-64"}):
+        assert fast_parse(text, platforms) is not None  # the layout path is the one read
+        with pytest.raises(InputErrors) as fast:
+            read_conda_lock(path, platforms=platforms)
+        data = fast_parse(text, platforms)
+        assert data is not None
+        with pytest.raises(InputErrors) as composed:
+            lock_from_mapping(data, path, locate=_Locator(path, text, platforms, data["package"]))
+        assert fast.value.lines() == composed.value.lines()
+        assert len(fast.value.lines()) == 3 and all(f"{path}:" in line for line in fast.value.lines())
+        assert [line.split(": ", 1)[0] for line in fast.value.lines()] == [
+            f"{path}:{text.splitlines().index(written) + 1}:{len(written) - len(written.split(': ', 1)[1]) + 1}"
+            for written in ("    md5: " + "0" * 31, "    md5: xyz", urls[-1].replace("https:", "ftp:"))]

@@ -151,13 +151,33 @@ def test_shell_snippets_cannot_hold_newlines() -> None:
 
 
 def test_plan_refuses_a_platform_the_lock_lacks() -> None:
-    with pytest.raises(PlanError, match="no packages for linux-aarch64"):
+    with pytest.raises(PlanError, match="no packages for linux-aarch64") as raised:
         make_plan(SPEC, lock_pure_conda(), PlanOptions(platform="linux-aarch64"))
+    assert raised.value.fix == "pass --platform linux-64, or lock again with --platform linux-aarch64"
+
+
+@pytest.mark.parametrize(("field", "flag"), [("uid", "--uid"), ("gid", "--gid")])
+def test_plan_refuses_a_root_or_absurd_id_and_says_which_option(field: str, flag: str) -> None:
+    for number in (0, 2**31):
+        with pytest.raises(PlanError, match="invalid") as raised:
+            make_plan(SPEC, lock_pure_conda(), PlanOptions(**{field: number}))
+        assert raised.value.fix is not None and raised.value.fix.startswith(f"pass {flag} ")
 
 
 def test_pip_packages_need_pip_in_the_environment() -> None:
     lock = lock_with_pip_wheels()
     without_pip = Lock(packages=tuple(p for p in lock.packages if p.name != "pip"),
                        platforms=lock.platforms)
-    with pytest.raises(PlanError, match="no pip conda package"):
+    with pytest.raises(PlanError, match="no pip conda package") as raised:
         make_plan(SPEC, without_pip, PlanOptions())
+    assert raised.value.fix == "add pip to the environment's conda dependencies, then lock again"
+
+
+def test_pip_packages_need_python_in_the_environment_and_the_error_says_how() -> None:
+    lock = lock_with_pip_wheels()
+    without_python = Lock(packages=tuple(p for p in lock.packages if p.name != "python"),
+                          platforms=lock.platforms)
+    with pytest.raises(PlanError, match="no python conda package") as raised:
+        make_plan(SPEC, without_python, PlanOptions())
+    assert raised.value.one_line().endswith(
+        "; fix: add python (and pip) to the environment's conda dependencies, then lock again")

@@ -29,7 +29,7 @@ __all__ = ["ACTIVATION_FILE", "Activation", "EvaluationError", "differences", "e
 _SCRIPTS = "C2D-ACTIVATION-SCRIPTS"
 _BEFORE = "C2D-ACTIVATION-BEFORE"
 _AFTER = "C2D-ACTIVATION-AFTER"
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
 _LIST_SPLIT = re.compile(r"[:\s]+")
 _SHELL_OWN = frozenset({"PWD", "OLDPWD", "SHLVL", "_", "SHELL", "HOSTNAME", "HOME"})
 

@@ -75,11 +75,11 @@ OUTPUT_TYPES = frozenset({"image", "registry", "docker", "cacheonly"})
 
 CACHE_TYPES = frozenset({"registry", "local", "inline", "gha", "s3", "azblob"})
 NETWORKS = frozenset({"default", "none"})
-TARGET_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+TARGET_NAME = re.compile(r"^[A-Za-z0-9_-]+\Z")
 """bake's own rule for target and group names (``validateTargetName``)."""
-_ARG_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_STAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-_PLATFORM = re.compile(r"^[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?$")
+_ARG_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
+_STAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\Z")
+_PLATFORM = re.compile(r"^[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?\Z")
 _URL_LIKE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://|^git@|^[A-Za-z]+:(?!/)")
 _ESCAPE = re.compile(r"\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)", re.S)
 _SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}

@@ -24,7 +24,7 @@ GENERATOR = "conda2docker"
 ROOTS_KEY = "conda2docker.roots"
 INPUT_HASH_KEY = "conda2docker.input_hash"
 
-_CONDA_FILE = re.compile(r"^(?P<name>.+)-(?P<version>[^-]+)-(?P<build>[^-]+)\.(?:conda|tar\.bz2)$")
+_CONDA_FILE = re.compile(r"^(?P<name>.+)-(?P<version>[^-]+)-(?P<build>[^-]+)\.(?:conda|tar\.bz2)\Z")
 
 
 def split_conda_file_name(file_name: str) -> tuple[str, str, str] | None:
@@ -464,13 +464,104 @@ def read_conda_lock(path: Path, text: str | None = None, *,
     """
     text = read_lock_text(path) if text is None else text
     data = fast_parse(text, platforms)
+    layout = data is not None
     if data is None:
         data = _only_platforms(_load_yaml(path, text), platforms)
     scoped = platforms is not None and isinstance(data, dict) and _lists_platforms(data)
     read = data.get("package") if isinstance(data, dict) else None
-    locate = _Locator(path, text, platforms if scoped else None,
-                      read if isinstance(read, list) else [])
+    locator = _LayoutLocator if layout else _Locator
+    locate = locator(path, text, platforms if scoped else None, read if isinstance(read, list) else [])
     return lock_from_mapping(data, path, locate=locate)
+
+
+class _LayoutLocator:
+    """Where a value of a lock in conda-lock's own layout is written, found by scanning the
+    entries' lines as :func:`fast_parse` read them (composing YAML nodes for a large lock
+    takes seconds): only the package section's lines are looked at, and the metadata above it
+    is composed alone. An entry whose name is not the one read is not located."""
+
+    def __init__(self, path: Path, text: str, platforms: Collection[str] | None,
+                 read: list[Any]) -> None:
+        self.path, self.text, self.platforms, self.read = path, text, platforms, read
+        self._entries: list[tuple[int, list[str]]] | None = None
+        self._head: _Locator | None = None
+
+    def __call__(self, keys: Keys) -> SourceLocation | None:
+        if keys[:1] != ("package",) or len(keys) < 2 or not isinstance(keys[1], int):
+            if self._head is None:
+                header = _PACKAGE_KEY.search(self.text)
+                self._head = _Locator(self.path, self.text[:header.start() if header else 0], None, [])
+            return self._head(keys)
+        if self._entries is None:
+            self._entries = self._scan()
+        index = keys[1]
+        if not 0 <= index < len(self._entries) or index >= len(self.read):
+            return None
+        first, lines = self._entries[index]
+        entry = self.read[index]
+        if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+            written = self._find(lines, ("name",))
+            if written is None or lines[written[0]][written[1]:].strip() not in (
+                    entry["name"], repr(entry["name"]), f"'{entry['name']}'", f'"{entry["name"]}"'):
+                return None
+        found = self._find(lines, keys[2:]) or (0, 2)
+        return SourceLocation(self.path, first + found[0], found[1] + 1)
+
+    def _scan(self) -> list[tuple[int, list[str]]]:
+        """The package entries fast_parse kept: (line number of '- ', the entry's lines)."""
+        header = _PACKAGE_KEY.search(self.text)
+        if header is None:
+            return []
+        following = _TOP_LEVEL_LINE.search(self.text, header.end())
+        end = following.start() if following else len(self.text)
+        number = self.text.count("\n", 0, header.end()) + 1
+        entries: list[tuple[int, list[str]]] = []
+        for line in self.text[header.end():end].splitlines():
+            if line.startswith("- "):
+                entries.append((number, ["  " + line[2:]]))
+            elif entries:
+                entries[-1][1].append(line)
+            number += 1
+        return [e for e in entries if self._kept(e[1])]
+
+    def _kept(self, lines: list[str]) -> bool:
+        if self.platforms is None:
+            return True
+        found = self._find(lines, ("platform",))
+        if found is None:
+            return True
+        value = lines[found[0]][found[1]:]
+        try:
+            platform = _scalar(value)
+        except _Unexpected:
+            return True
+        return not isinstance(platform, str) or platform in self.platforms
+
+    @staticmethod
+    def _find(lines: list[str], keys: Keys) -> tuple[int, int] | None:
+        """(line offset, column of the value) of ``keys`` (a field, or a field and its key)
+        in an entry's lines; the nearest written ancestor when the last key is not there."""
+        found: tuple[int, int] | None = None
+        nested = False
+        for offset, line in enumerate(lines):
+            indent = len(line) - len(line.lstrip(" "))
+            if indent == 2:
+                nested = False
+            if not keys or indent not in (2, 4) or (indent == 4 and not nested):
+                continue
+            try:
+                key, value = _split(line[indent:])
+            except _Unexpected:
+                continue
+            column = indent + len(line[indent:]) - len(value.lstrip())
+            if indent == 2 and key == keys[0]:
+                found = (offset, column if value.strip() else indent)
+                if len(keys) == 1:
+                    return found
+                nested = True
+            elif indent == 4 and len(keys) > 1 and key == str(keys[1]):
+                return offset, column
+        return found
 
 
 class _Locator:
@@ -882,7 +973,7 @@ def _pip_version_from_url(url: str) -> str:
     if file_name.endswith(".whl"):
         parts = file_name.split("-")
         return parts[1] if len(parts) > 2 else "0"
-    stem = re.sub(r"\.(tar\.gz|zip|tar\.bz2|tgz)$", "", file_name)
+    stem = re.sub(r"\.(tar\.gz|zip|tar\.bz2|tgz)\Z", "", file_name)
     return stem.rsplit("-", 1)[-1] if "-" in stem else "0"
 
 

@@ -64,10 +64,14 @@ def resolve_options(
     lock_path: Path | None = None,
 ) -> ResolveOptions:
     """:class:`ResolveOptions` from what a user typed (``--mirror NAME=URL`` parsed here;
-    ``-c`` channels validated exactly as ``channels:`` entries are)."""
+    ``-c`` channels validated exactly as ``channels:`` entries are, ``--cuda`` as ``convert``
+    takes it)."""
+    from conda2docker.plan.gpu import check_cuda_version
     from conda2docker.resolve.channels import parse_default_channels, parse_mirror
     from conda2docker.validate import check_channel_name
 
+    if cuda is not None:
+        check_cuda_version(cuda)
     for name in channels:
         check_channel_name(name)
     if channel_alias is not None and "://" not in check_channel_name(channel_alias):

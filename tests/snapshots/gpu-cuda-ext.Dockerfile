@@ -12,6 +12,13 @@
 # GPU: the lock holds CUDA 12.4 (solved with __cuda); conda ships the CUDA user-space
 # libraries, the host's NVIDIA container toolkit injects the driver.
 #
+# Last known digests of the nvidia/cuda images named here (conda2docker's tag table).
+# To build exactly that image, check it (`docker buildx imagetools inspect IMAGE`) and pin
+# it: `--build-arg NAME=IMAGE@DIGEST` (docker build), or regenerate with
+# --cuda-devel-image / --runtime-image IMAGE@DIGEST.
+#   CUDA_DEVEL_IMAGE: nvidia/cuda:12.4.1-devel-ubuntu22.04@sha256:da6791294b0b04d7e65d87b7451d6f2390b4d36225ab0701ee7dfec5769829f5
+#     (seen in prism-science/sampleworks@fe8df01cbe50 Dockerfile)
+#
 # Build:  docker build -f Dockerfile.gpu -t IMAGE .   (or `conda2docker build . --variant gpu`)
 #         bases are build args: --build-arg RUNTIME_IMAGE=NAME@sha256:DIGEST pins one
 # Run:    docker run --rm -it --gpus all IMAGE   (host: NVIDIA driver + container toolkit)

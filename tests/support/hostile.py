@@ -23,6 +23,10 @@ from typing import Any
 
 from conda2docker.cli import main
 
+LINE_ENDS = ("\n", "\r", "\r\n", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+"""Every line terminator ``str.splitlines`` knows. A ``$``-anchored pattern let a final ``\\n``
+through; the others are kept out by the patterns' character classes, and tested so they stay out."""
+
 VICTIM_FILES = {
     "secret.txt": "TOP-SECRET-VALUE\n",
     "x-1-0.conda": "victim package\n",

@@ -38,7 +38,7 @@ def unreadable() -> tuple[type[Exception], ...]:
     return (OSError, ValueError, EOFError, tarfile.TarError, zipfile.BadZipFile)
 
 
-_EXACT = re.compile(r"^===?\s*([^\s,;*]+)$")
+_EXACT = re.compile(r"^===?\s*([^\s,;*]+)\Z")
 _IMPORT = re.compile(r"^\s*(?:from|import)\s+([A-Za-z_][\w]*)", re.MULTILINE)
 _BUILD_TIME_IMPORTS = {"torch", "tensorflow", "numpy", "Cython", "pybind11", "cupy", "jax"}
 _SOURCE_SUFFIXES = {

@@ -45,7 +45,10 @@ def build_command(
     """
     from conda2docker.engine.client import address_for, engine_at
     from conda2docker.engine.run import build_variant
+    from conda2docker.validate import check_image_reference
 
+    if tag is not None:  # the engine would refuse it too, but only after connecting
+        check_image_reference(tag, "--tag")
     args = parse_build_args(build_arg)
     if bake:
         _bake(context, args, engine, tag=tag, target=target, network=network, names=bake_target or [],

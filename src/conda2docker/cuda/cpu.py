@@ -27,12 +27,12 @@ from conda2docker.names import canonical
 
 CPU_BUILD = "*cpu*"
 _DROP = re.compile(r"^(cuda\d{2,3}|pytorch-cuda|cudatoolkit(-dev)?|cuda-version|cudnn|nccl|cutensor"
-                   r"|cuda-.*|magma)$")  # and the CUDA libraries facts.is_cuda_conda names
+                   r"|cuda-.*|magma)\Z")  # and the CUDA libraries facts.is_cuda_conda names
 _RENAME = {"tensorflow-gpu": "tensorflow", "pytorch-gpu": "pytorch", "tensorflow-gpu-base": "tensorflow-base",
            "jaxlib-cuda": "jaxlib", "faiss-gpu": "faiss-cpu"}
-_NAME_CUDA = re.compile(r"^(?P<base>[a-z0-9_.-]+?)-cuda\d{1,2}\.?\d$")
+_NAME_CUDA = re.compile(r"^(?P<base>[a-z0-9_.-]+?)-cuda\d{1,2}\.?\d\Z")
 _FRAMEWORKS = frozenset({"pytorch", "tensorflow", "tensorflow-base", "jaxlib", "libtorch", "pytorch-base"})
-_URL_CU = re.compile(r"(/whl/)cu\d{2,3}(?=/|$)")
+_URL_CU = re.compile(r"(/whl/)cu\d{2,3}(?=/|\Z)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +73,7 @@ def _pip(req: PipRequirement, changes: list[ReaderChange]) -> PipRequirement | N
     if not req.name:
         return req
     key = canonical(req.name)
-    if re.match(r"^nvidia-[a-z0-9-]+-cu\d+$", key):
+    if re.match(r"^nvidia-[a-z0-9-]+-cu\d+\Z", key):
         changes.append(_change("dropped", req, "left out (CUDA only)"))
         return None
     if re.search(r"\+cu\d{2,3}\b", req.specifier):

@@ -28,7 +28,7 @@ _CONDA_CUDA = frozenset(
 )
 _CUDA_LIBS = re.compile(
     r"^lib(cublas|cufft|curand|cusolver|cusparse|cufile|cudnn|cudss|cutensor|nvjitlink|nvjpeg"
-    r"|npp\w*|nvrtc|nvvm|nvptxcompiler|nvfatbin|nccl|cudart|cuda\w*)(-dev|-static)?$"
+    r"|npp\w*|nvrtc|nvvm|nvptxcompiler|nvfatbin|nccl|cudart|cuda\w*)(-dev|-static)?\Z"
 )
 _BUILD_CUDA = re.compile(r"cuda_?(\d+)\.?(\d)?")
 _CPU_ML = frozenset({"pytorch", "torch", "tensorflow", "tensorflow-base", "jaxlib", "libtorch",

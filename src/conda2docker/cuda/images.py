@@ -80,10 +80,13 @@ _HUB = ("", "docker.io/", "index.docker.io/", "registry-1.docker.io/")
 def last_known(image: str) -> PublishedTag | None:
     """The table's entry for ``image`` when it names a Docker Hub ``nvidia/cuda`` tag without a
     digest and a last known digest is recorded for that tag; else None."""
+    from conda2docker.validate import SHA256_HEX
+
     for prefix in _HUB:
         if image.startswith(f"{prefix}{REPOSITORY}:") and "@" not in image:
             tag = image[len(prefix) + len(REPOSITORY) + 1:]
-            return next((t for t in published_tags() if t.tag == tag and t.digest), None)
+            return next((t for t in published_tags() if t.tag == tag and t.digest
+                         and t.digest.startswith("sha256:") and SHA256_HEX.match(t.digest[7:])), None)
     return None
 
 

@@ -51,13 +51,13 @@ _GPU_NAMES = frozenset({"tensorflow-gpu", "pytorch-gpu", "tensorflow-gpu-base", 
                         "onnxruntime-gpu", "paddlepaddle-gpu", "mxnet-gpu", "cuml", "cudf",
                         "cugraph", "rapids"})
 _TORCH_NAMES = frozenset({"pytorch", "torchvision", "torchaudio"})
-_METAPACKAGE = re.compile(r"^cuda(\d{2,3})$")  # pytorch channel's cuda80 … cuda101
-_NAME_CUDA = re.compile(r"^[a-z0-9_.]+(?:-[a-z0-9_.]+)*-cuda(\d{1,2})\.?(\d)$")  # dgl-cuda11.1
+_METAPACKAGE = re.compile(r"^cuda(\d{2,3})\Z")  # pytorch channel's cuda80 … cuda101
+_NAME_CUDA = re.compile(r"^[a-z0-9_.]+(?:-[a-z0-9_.]+)*-cuda(\d{1,2})\.?(\d)\Z")  # dgl-cuda11.1
 _NVIDIA_LABEL = re.compile(r"^nvidia/label/cuda-(\d+)\.(\d+)")
 _LOCAL_CU = re.compile(r"\+cu(\d{2,3})\b")
-_URL_CU = re.compile(r"(?:/|\+|-)cu(\d{2,3})(?=[/.\-]|$)")
-_PIP_WHEEL_CU = re.compile(r"^(?:nvidia-[a-z0-9-]+-cu|cupy-cuda|mxnet-cu)(\d{2,3})(x?)$")
-_EXTRA_CUDA = re.compile(r"^cuda(\d{2})(?:[_-].*)?$")  # jax[cuda12], jax[cuda12_pip]
+_URL_CU = re.compile(r"(?:/|\+|-)cu(\d{2,3})(?=[/.\-]|\Z)")
+_PIP_WHEEL_CU = re.compile(r"^(?:nvidia-[a-z0-9-]+-cu|cupy-cuda|mxnet-cu)(\d{2,3})(x?)\Z")
+_EXTRA_CUDA = re.compile(r"^cuda(\d{2})(?:[_-].*)?\Z")  # jax[cuda12], jax[cuda12_pip]
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +144,7 @@ def text(version: Version) -> str:
 
 def parse_version(value: str) -> Version | None:
     """``12.4``/``12.4.1``/``12`` → (12, 4)/(12, 4)/(12, 0); anything else → None."""
-    match = re.match(r"^\s*(\d{1,2})(?:\.(\d{1,2}))?(?:\.\d+)*\s*$", value)
+    match = re.match(r"^\s*(\d{1,2})(?:\.(\d{1,2}))?(?:\.\d+)*\s*\Z", value)
     return (int(match[1]), int(match[2] or 0)) if match else None
 
 
@@ -246,7 +246,7 @@ def _url_signals(urls: Iterable[str], label: str) -> tuple[list[CudaSignal], lis
         if match := _URL_CU.search(low):
             version = _digits(match[1])
             gpu.append(CudaSignal(f"{label} {url}", f"serves CUDA {text(version)} wheels", version))
-        elif re.search(r"/whl/cpu(?:/|$)|\+cpu\b", low):
+        elif re.search(r"/whl/cpu(?:/|\Z)|\+cpu\b", low):
             cpu.append(CudaSignal(f"{label} {url}", "serves CPU wheels"))
     return gpu, cpu
 

@@ -9,8 +9,8 @@ from conda2docker.errors import InputError, SourceLocation
 from conda2docker.read.decode import read_text
 
 # Debian policy: lowercase letters, digits, + - . ; at least two characters, alphanumeric first.
-_DEBIAN_NAME = re.compile(r"^[a-z0-9][a-z0-9+.\-]+$")
-_RUNTIME = re.compile(r"^python-(\d{1,2})(?:\.(\d{1,3}))?(?:\.(\d{1,3}))?$")
+_DEBIAN_NAME = re.compile(r"^[a-z0-9][a-z0-9+.\-]+\Z")
+_RUNTIME = re.compile(r"^python-(\d{1,2})(?:\.(\d{1,3}))?(?:\.(\d{1,3}))?\Z")
 
 
 def _lines(path: Path) -> list[tuple[int, str]]:

@@ -25,7 +25,7 @@ from conda2docker.errors import InputError, SourceLocation
 
 CONFIG_DIRS = ("binder", ".binder")
 EXACT_ENV_NAMES = ("environment.yml", "environment.yaml", "conda.yaml", "conda.yml")
-_ENV_VARIANT = re.compile(r"^environment[-_.][\w.\-]*\.ya?ml$")
+_ENV_VARIANT = re.compile(r"^environment[-_.][\w.\-]*\.ya?ml\Z")
 CONFIG_FILES = ("requirements.txt", "apt.txt", "postBuild", "start", "runtime.txt")
 PACKAGE_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
 

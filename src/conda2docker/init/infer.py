@@ -32,7 +32,7 @@ DEFAULT_PYTHON = "3.10"
 """repo2docker's default Python when a repository does not choose one (its tests assert 3.10)."""
 JUPYTER = "jupyterlab"
 _CONDA_OPERATORS = ("==", "!=", ">=", "<=", ">", "<", "~=")
-_PLAIN = re.compile(r"^[A-Za-z0-9_.<>=!~*,][A-Za-z0-9_.<>=!~*, \-]*$")
+_PLAIN = re.compile(r"^[A-Za-z0-9_.<>=!~*,][A-Za-z0-9_.<>=!~*, \-]*\Z")
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,7 +41,7 @@ else:  # pragma: no cover - Python 3.10
 
 _TORCH_EXTENSION = re.compile(r"torch\.utils\.cpp_extension|\bCUDAExtension\b|\bBuildExtension\b")
 _CUDA_EXTENSION = re.compile(r"\bCUDAExtension\b|\.cu['\"]")
-_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._\-]*[A-Za-z0-9])?$")
+_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._\-]*[A-Za-z0-9])?\Z")
 MAX_FILE_BYTES = 1024 * 1024
 """Metadata files larger than this are not read (a package's metadata is a few kilobytes)."""
 

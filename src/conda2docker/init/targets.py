@@ -29,7 +29,7 @@ LOCK_MARKER = b"generator: conda2docker"
 RECORD = "generated.json"
 """In the support directory: the sha256 of each file init last wrote at the repository's root,
 so that ``--force`` can tell a hand-edited file of init's (kept as a backup) from an old one."""
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}\Z")
 """A lock conda2docker wrote records itself in ``metadata.custom_metadata``."""
 SUFFIX = "conda2docker"
 COMPOSE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")

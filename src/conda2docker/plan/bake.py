@@ -30,10 +30,10 @@ LOCK_HASH_LENGTH = 12
 REGISTRY_CACHE_TAG = "buildcache-{variant}"
 """``--cache registry``: the cache lives beside the image, ``<repository>:buildcache-<variant>``."""
 
-_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_TARGET = re.compile(r"^[A-Za-z0-9_-]+$")  # bake's own rule for target and group names
-_CONTEXT = re.compile(r"^(?:\.|[a-z0-9]+(?:-[a-z0-9]+)*)$")
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*\Z")
+_TARGET = re.compile(r"^[A-Za-z0-9_-]+\Z")  # bake's own rule for target and group names
+_CONTEXT = re.compile(r"^(?:\.|[a-z0-9]+(?:-[a-z0-9]+)*)\Z")
+_SHA256 = re.compile(r"^[0-9a-f]{64}\Z")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 MAX_NAME = 63
 

@@ -21,13 +21,14 @@ from conda2docker.cuda.infer import DEFAULT_CUDA, from_lock, parse_version, text
 from conda2docker.model import Lock
 from conda2docker.plan.instructions import PlanError
 
-_CUDA_VERSION = re.compile(r"^\d{1,2}(\.\d{1,2}(\.\d{1,3})?)?$")
+_CUDA_VERSION = re.compile(r"^\d{1,2}(\.\d{1,2}(\.\d{1,3})?)?\Z")
 
 
 def check_cuda_version(text: str) -> str:
     """A CUDA version as ``--cuda`` takes it: ``12``, ``12.4`` or ``12.4.1``."""
     if not _CUDA_VERSION.match(text):
-        raise PlanError(f"invalid CUDA version {text!r}: expected MAJOR.MINOR such as 12.4")
+        raise PlanError(f"invalid CUDA version {text!r}: expected MAJOR.MINOR such as 12.4",
+                        fix="write --cuda as MAJOR[.MINOR[.PATCH]], e.g. 12.4, with nothing after it")
     return text
 
 

@@ -56,5 +56,6 @@ def pin_lines(args: Sequence[Arg]) -> tuple[str, ...]:
         return ()
     return ("", "Last known digests of the nvidia/cuda images named here (conda2docker's tag table).",
             "To build exactly that image, check it (`docker buildx imagetools inspect IMAGE`) and pin",
-            "it: `docker build --build-arg NAME=IMAGE@DIGEST`, or regenerate with --cuda-devel-image.",
+            "it: `--build-arg NAME=IMAGE@DIGEST` (docker build), or regenerate with",
+            "--cuda-devel-image / --runtime-image IMAGE@DIGEST.",
             *lines)

@@ -29,9 +29,9 @@ from conda2docker.plan.types import DEFAULT_RUNTIME_IMAGE, BuildPlan, Part, Plan
 if TYPE_CHECKING:
     from conda2docker.audit.gaps import BuildGaps
 
-_PREFIX = re.compile(r"^/[A-Za-z0-9_.\-/]+$")
-_USER_NAME = re.compile(r"^[a-z_][a-z0-9_\-]{0,31}$")
-_SUPPORT_DIR = re.compile(r"^[a-z0-9_\-]+(/[a-z0-9_\-]+)*$")
+_PREFIX = re.compile(r"^/[A-Za-z0-9_.\-/]+\Z")
+_USER_NAME = re.compile(r"^[a-z_][a-z0-9_\-]{0,31}\Z")
+_SUPPORT_DIR = re.compile(r"^[a-z0-9_\-]+(/[a-z0-9_\-]+)*\Z")
 
 
 def lock_digest(lock_bytes: bytes) -> str:
@@ -48,18 +48,23 @@ def _check_options(options: PlanOptions) -> None:
                   options.build_image, *([options.cuda_devel_image] if options.cuda_devel_image else [])):
         check_image(image)
     if not _PREFIX.match(options.prefix) or ".." in options.prefix.split("/"):
-        raise PlanError(f"invalid prefix {options.prefix!r}: expected an absolute plain path")
+        raise PlanError(f"invalid prefix {options.prefix!r}: expected an absolute plain path",
+                        fix="use an absolute path of letters, digits and '_.-/' such as /opt/env")
     if not _USER_NAME.match(options.user_name):
-        raise PlanError(f"invalid user name {options.user_name!r}")
+        raise PlanError(f"invalid user name {options.user_name!r}",
+                        fix="use a lowercase login name of at most 32 characters, such as app")
     if not _SUPPORT_DIR.match(options.support_dir):
-        raise PlanError(f"invalid support directory {options.support_dir!r}")
+        raise PlanError(f"invalid support directory {options.support_dir!r}",
+                        fix="use a relative path of lowercase letters, digits, '_' and '-'")
     for number, what in ((options.uid, "UID"), (options.gid, "GID")):
         if not 1 <= number < 2**31:
-            raise PlanError(f"invalid {what} {number}: expected 1 … 2147483647 (0 would be root)")
+            raise PlanError(f"invalid {what} {number}: expected 1 … 2147483647 (0 would be root)",
+                            fix=f"pass --{what.lower()} with a number from 1 to 2147483647, e.g. 1000")
     if options.cuda_version:
         check_cuda_version(options.cuda_version)
-    if not re.match(r"^[0-9.;+ A-Za-z]*$", options.cuda_arch_list):
-        raise PlanError(f"invalid CUDA arch list {options.cuda_arch_list!r}")
+    if not re.match(r"^[0-9.;+ A-Za-z]*\Z", options.cuda_arch_list):
+        raise PlanError(f"invalid CUDA arch list {options.cuda_arch_list!r}",
+                        fix="list architectures such as '7.5;8.0;8.6+PTX' (digits, '.', ';', '+', spaces)")
 
 
 def checked_options(lock: Lock, options: PlanOptions, gaps: BuildGaps | None = None) -> PlanOptions:
@@ -68,16 +73,21 @@ def checked_options(lock: Lock, options: PlanOptions, gaps: BuildGaps | None = N
     platform = options.platform
     if platform not in lock.platforms:
         raise PlanError(
-            f"the lock has no packages for {platform} (it covers {', '.join(lock.platforms)})"
+            f"the lock has no packages for {platform} (it covers {', '.join(lock.platforms)})",
+            fix=f"pass --platform {lock.platforms[0]}, or lock again with --platform {platform}"
+            if lock.platforms else f"lock again with --platform {platform}",
         )
     _check_options(options)
     _check_platforms(lock, options)
     conda = lock.conda_packages(platform)
     pip = lock.pip_packages(platform)
     if pip and _python_version(conda) is None:
-        raise PlanError("the lock has pip packages but no python conda package")
+        raise PlanError("the lock has pip packages but no python conda package",
+                        fix="add python (and pip) to the environment's conda dependencies, then "
+                        "lock again")
     if pip and not any(p.name == "pip" for p in conda):
-        raise PlanError("the lock has pip packages but no pip conda package: add pip to the environment")
+        raise PlanError("the lock has pip packages but no pip conda package",
+                        fix="add pip to the environment's conda dependencies, then lock again")
     return _gpu_runtime(lock, options)
 
 

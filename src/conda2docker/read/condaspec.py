@@ -18,17 +18,17 @@ from urllib.parse import unquote, urlsplit
 from conda2docker.errors import InputError, SourceLocation
 from conda2docker.model import CondaDependency
 
-NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
-_BUILD = re.compile(r"^[A-Za-z0-9_.*+!]+$")
-_CHANNEL = re.compile(r"^(?:[A-Za-z0-9_.\-]+(?:/[A-Za-z0-9_.\-]+)*|[a-z][a-z0-9+.\-]*://\S+)$")
-_NAME_AND_REST = re.compile(r"([^ =<>!~]+)?([><!=~ ].*)?$", re.DOTALL)
-_VERSION_PLUS_BUILD = re.compile(r"((?:.+?)[^><!,|]?)(?:(?<![=!|,<>~])(?:[ =])([^-=,|<>~]+?))?$")
+NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*\Z")
+_BUILD = re.compile(r"^[A-Za-z0-9_.*+!]+\Z")
+_CHANNEL = re.compile(r"^(?:[A-Za-z0-9_.\-]+(?:/[A-Za-z0-9_.\-]+)*|[a-z][a-z0-9+.\-]*://\S+)\Z")
+_NAME_AND_REST = re.compile(r"([^ =<>!~]+)?([><!=~ ].*)?\Z", re.DOTALL)
+_VERSION_PLUS_BUILD = re.compile(r"((?:.+?)[^><!,|]?)(?:(?<![=!|,<>~])(?:[ =])([^-=,|<>~]+?))?\Z")
 _PACKAGE_FILE = re.compile(
-    r"^(?P<name>.+)-(?P<version>[^-]+)-(?P<build>[^-]+)\.(?:conda|tar\.bz2)$"
+    r"^(?P<name>.+)-(?P<version>[^-]+)-(?P<build>[^-]+)\.(?:conda|tar\.bz2)\Z"
 )
 _OPERATOR_SPACE = re.compile(r"(==|!=|~=|<=|>=|<|>|,|\|)\s+")
-_EXACT_PYTHON = re.compile(r"^(?:==)?(\d+\.\d+(?:\.\d+)?)(?:\.\*)?$")
-_BRACKET_ITEM = re.compile(r"""\s*([A-Za-z0-9_-]+?)\s*=\s*(["']?)([^'"]*?)\2\s*(?:,|\s|$)""")
+_EXACT_PYTHON = re.compile(r"^(?:==)?(\d+\.\d+(?:\.\d+)?)(?:\.\*)?\Z")
+_BRACKET_ITEM = re.compile(r"""\s*([A-Za-z0-9_-]+?)\s*=\s*(["']?)([^'"]*?)\2\s*(?:,|\s|\Z)""")
 _SUBDIRS = frozenset({
     "noarch", "linux-64", "linux-aarch64", "linux-ppc64le", "linux-s390x", "linux-32",
     "linux-armv6l", "linux-armv7l", "osx-64", "osx-arm64", "win-64", "win-32", "win-arm64",
@@ -95,6 +95,8 @@ def parse_conda_spec(text: str, location: SourceLocation | None = None) -> Parse
     if "build" in bracket:
         build = bracket["build"]
     if "channel" in bracket:
+        if not _CHANNEL.match(bracket["channel"]):
+            raise _bad(raw, f"invalid channel {bracket['channel']!r} in brackets", location)
         channel = _without_subdir(bracket["channel"], rewrites)
     version = normalise_version(version, raw, location)
     if build is not None and not _BUILD.match(build):
@@ -212,6 +214,8 @@ def _from_package_url(spec: str, raw: str, location: SourceLocation | None) -> C
             "a URL dependency must point to a package file <channel>/<subdir>/<name>-<version>-<build>.conda",
             location,
         )
+    if not NAME.match(found["name"]) or not _BUILD.match(found["build"]):
+        raise _bad(raw, f"invalid package file name {parts[-1]!r}", location)
     channel = spec.split("#", 1)[0].rsplit("/", 2)[0]
     return CondaDependency(
         name=found["name"].lower(),

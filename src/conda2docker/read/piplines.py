@@ -23,10 +23,10 @@ from conda2docker.model import PipOptions, PipRequirement, ReaderChange
 from conda2docker.read.placeholders import find_placeholder
 
 _COMMENT = re.compile(r"(^|\s+)#.*$")
-_VCS = re.compile(r"^(?P<vcs>git|hg|svn|bzr)\+(?P<rest>.+)$", re.IGNORECASE)
+_VCS = re.compile(r"^(?P<vcs>git|hg|svn|bzr)\+(?P<rest>.+)\Z", re.IGNORECASE)
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 _DIRECT_REF = re.compile(r"^\s*[A-Za-z0-9][A-Za-z0-9._\-]*\s*(\[[^\]]*\])?\s*@\s*\S")
-_PROJECT_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
+_PROJECT_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])\Z", re.IGNORECASE)
 _ARCHIVES = (".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tar.xz", ".txz", ".tar", ".whl")
 
 REQUIREMENT_FIX = (
@@ -368,7 +368,7 @@ class PipReader:
         return tuple(dict.fromkeys(hashes))
 
 
-_HASH = re.compile(r"^(sha256|sha384|sha512):([0-9a-fA-F]+)$")
+_HASH = re.compile(r"^(sha256|sha384|sha512):([0-9a-fA-F]+)\Z")
 _HASH_LENGTH = {"sha256": 64, "sha384": 96, "sha512": 128}
 
 
@@ -498,7 +498,7 @@ def _registry(text: str, raw: str, location: SourceLocation | None) -> PipRequir
 
 _CONDA_STYLE_PIN = re.compile(
     r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._\-]*)(?P<extras>\[[^\]]*\])?\s*=\s*(?P<version>[^=<>!~\s;]+)"
-    r"(?P<rest>\s*(;.*)?)$"
+    r"(?P<rest>\s*(;.*)?)\Z"
 )
 
 
@@ -660,7 +660,7 @@ def _path(
     if egg:
         name = _egg_name(egg, raw, location)
     extras: tuple[str, ...] = ()
-    found = re.match(r"^(.*?)\[([^\]]*)\]$", body)
+    found = re.match(r"^(.*?)\[([^\]]*)\]\Z", body)
     if found:
         body = found.group(1)
         extras = tuple(sorted(e.strip().lower() for e in found.group(2).split(",") if e.strip()))
@@ -708,7 +708,7 @@ def _split_marker(
 
 def _looks_like_path(text: str) -> bool:
     head = text.split(";", 1)[0].strip()
-    bare = re.sub(r"\[[^\]]*\]$", "", head.split("#", 1)[0])
+    bare = re.sub(r"\[[^\]]*\]\Z", "", head.split("#", 1)[0])
     return (
         bare.startswith((".", "/", "~"))
         or "/" in bare

@@ -28,7 +28,7 @@ _TOKEN = re.compile(
     r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*))"
 )
 _ARCHES = ("aarch64", "arm64", "armv6l", "armv7l", "ppc64", "ppc64le", "s390x", "riscv64")
-_PY_EXACT = re.compile(r"^py(\d)(\d+)$")
+_PY_EXACT = re.compile(r"^py(\d)(\d+)\Z")
 
 Value = bool | int | str | None
 """A selector value; None is unknown."""

@@ -41,7 +41,7 @@ _PIP_ONLY = (
     re.compile(r"==="),
     re.compile(r"^[./~]"),  # a local path
 )
-PIP_FILE_NAME = re.compile(r"(^requirements|requirements$|^constraints|^requires$)", re.IGNORECASE)
+PIP_FILE_NAME = re.compile(r"(^requirements|requirements\Z|^constraints|^requires\Z)", re.IGNORECASE)
 SPEC_FILE_HINT = (
     "name it requirements.txt (or requirements-*.txt) to read it as pip requirements, or add a "
     "'# platform: linux-64' line (as `conda list --export` writes) or pin with '=' "

@@ -8,7 +8,7 @@ import shlex
 
 from conda2docker.plan.instructions import PlanError
 
-_SAFE_PATH = re.compile(r"^[A-Za-z0-9_./+@:=,\-]+$")
+_SAFE_PATH = re.compile(r"^[A-Za-z0-9_./+@:=,\-]+\Z")
 
 
 def no_newlines(value: str, what: str) -> str:
@@ -38,7 +38,8 @@ def double_quoted(value: str) -> str:
 def path_word(value: str) -> str:
     """A path in ``COPY``/``ADD``/``WORKDIR``: only plain characters are allowed."""
     if not _SAFE_PATH.match(value):
-        raise PlanError(f"unsafe path for a Dockerfile: {value!r}")
+        raise PlanError(f"unsafe path for a Dockerfile: {value!r}",
+                        fix="use a path of letters, digits and '_./+@:=,-' only")
     return value
 
 

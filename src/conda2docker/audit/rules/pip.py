@@ -183,7 +183,7 @@ def local_path(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
                                platform=ctx.platform, path=path)
 
 
-_LETTER_RELEASE = re.compile(r"^(\d{4})([a-z])$")
+_LETTER_RELEASE = re.compile(r"^(\d{4})([a-z])\Z")
 
 
 def _same_version(conda_version: str, pip_version: str) -> bool:

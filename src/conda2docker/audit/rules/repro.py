@@ -87,7 +87,7 @@ def vcs_branch_ref(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
 
 
 _ARCHIVE_REF = re.compile(
-    r"/(?:archive|-/archive)/(?:refs/(?:heads|tags)/)?(?P<ref>[^/]+?)(?:/[^/]*)?\.(?:zip|tar\.gz|tgz)$"
+    r"/(?:archive|-/archive)/(?:refs/(?:heads|tags)/)?(?P<ref>[^/]+?)(?:/[^/]*)?\.(?:zip|tar\.gz|tgz)\Z"
 )
 
 

@@ -91,7 +91,7 @@ class PipTarget:
 
 def is_free_threaded(python_build: str | None) -> bool:
     """True for a free-threaded CPython package (conda-forge build ``…_cp313t``)."""
-    return bool(python_build) and re.search(r"_cp3\d+t$", python_build or "") is not None
+    return bool(python_build) and re.search(r"_cp3\d+t\Z", python_build or "") is not None
 
 
 def glibc_tuple(version: str) -> tuple[int, int]:
