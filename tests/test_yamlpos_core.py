@@ -20,11 +20,12 @@ REPO = Path(__file__).parents[1]
 
 def _shape(value: Any) -> Any:
     """A loaded document as plain data: each scalar with its builtin type and its text (the
-    reader uses both), each collection with its ``lc.data`` positions."""
+    reader uses both), each collection with its ``lc.data`` positions (an empty collection
+    positions nothing: ruamel has been seen to give it ``{}`` as well as ``None``)."""
     if isinstance(value, dict):
-        return ("map", [(_shape(k), _shape(v)) for k, v in value.items()], value.lc.data)
+        return ("map", [(_shape(k), _shape(v)) for k, v in value.items()], value.lc.data or None)
     if isinstance(value, list):
-        return ("seq", [_shape(v) for v in value], value.lc.data)
+        return ("seq", [_shape(v) for v in value], value.lc.data or None)
     kind = next(t for t in (bool, int, float, str, type(None), object) if isinstance(value, t))
     return (kind.__name__, str(value), yamlpos.scalar_text(value))
 
