@@ -134,21 +134,53 @@ def render(results: list[ModuleResult], equivalents: dict[str, str], seconds: in
     return "\n".join(out).rstrip() + "\n"
 
 
+def read_segments() -> list[tuple[int, str, str]]:
+    """The run's segments (seconds, commit, kind) from ``mutants/.c2d-segments``."""
+    path = MUTANTS / ".c2d-segments"
+    out: list[tuple[int, str, str]] = []
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            seconds, _, rest = line.strip().partition(" ")
+            commit, _, kind = rest.partition(" ")
+            if seconds.isdigit():
+                out.append((int(seconds), commit, kind or "run"))
+    return out
+
+
+def read_load() -> list[float]:
+    path = MUTANTS / ".c2d-load"
+    if not path.is_file():
+        return []
+    return [float(x) for x in path.read_text(encoding="utf-8").split() if x.replace(".", "", 1).isdigit()]
+
+
+def timing(segments: list[tuple[int, str, str]], load: list[float]) -> str:
+    if not segments:
+        return ""
+    total = sum(s for s, _, _ in segments)
+    parts = ", ".join(f"{s // 60} min {s % 60} s ({kind}, {commit})" for s, commit, kind in segments)
+    text = (f"Run time on this machine (2 cores, shared): {total // 60} min {total % 60} s in "
+            f"{len(segments)} segment(s): {parts}.")
+    if load:
+        ordered = sorted(load)
+        text += (f" 1-minute load average sampled each minute during the run: min {ordered[0]:.1f}, "
+                 f"median {ordered[len(ordered) // 2]:.1f}, max {ordered[-1]:.1f} "
+                 f"({len(load)} samples).")
+    return text
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "mutation.md")
-    parser.add_argument("--seconds-file", type=Path)
     parser.add_argument("--note", default="", help="a paragraph on this run (commit, conditions)")
     args = parser.parse_args()
     if not MUTANTS.is_dir():
         print("no mutants/ directory: run scripts/mutation.sh first", file=sys.stderr)
         return 2
-    seconds = None
-    if args.seconds_file and args.seconds_file.is_file():
-        seconds = int(args.seconds_file.read_text().strip() or 0)
+    note = "\n\n".join(x for x in (args.note, timing(read_segments(), read_load())) if x)
     equivalents = read_equivalents()
     os.chdir(REPO)  # mutmut's helpers read pyproject.toml and mutants/ from the working directory
-    args.out.write_text(render(collect(equivalents), equivalents, seconds, args.note), encoding="utf-8")
+    args.out.write_text(render(collect(equivalents), equivalents, None, note), encoding="utf-8")
     return 0
 
 
