@@ -264,3 +264,27 @@ def test_an_explicit_lock_is_its_own_input_hash(tmp_path: Path) -> None:
     first = read_explicit(path).content_hash["linux-64"]
     path.write_text(path.read_text() + "\n")
     assert read_explicit(path).content_hash["linux-64"] != first and len(first) == 64
+
+
+def test_an_explicit_locks_pip_lines_carry_the_version_in_their_file_name(tmp_path: Path) -> None:
+    """conda-lock's explicit render writes ``# pip NAME @ URL``: the version is read from the
+    wheel's or sdist's file name (every sdist suffix pip accepts), ``0`` when it has none."""
+    digest = "a" * 64
+    path = tmp_path / "conda-linux-64.lock"
+    path.write_text(
+        "@EXPLICIT\n"
+        f"https://conda.anaconda.org/conda-forge/linux-64/python-3.11.9-hb806964_0_cpython.conda#{'b' * 32}\n"
+        f"# pip six @ https://files.example/ab/six-1.16.0-py2.py3-none-any.whl#sha256={digest}\n"
+        "# pip foo @ https://h.example/foo-2.0.tar.gz\n"
+        "# pip bar @ https://h.example/bar-1.2.zip\n"
+        "# pip baz @ https://h.example/baz-0.9.tar.bz2\n"
+        "# pip qux @ https://h.example/qux-3.1.tgz\n"
+        "# pip my-pkg @ https://h.example/my-pkg-1.0rc1.tar.gz\n"
+        "# pip nover @ https://h.example/nover.tar.gz\n"
+        "# pip odd @ https://h.example/odd.whl\n"
+    )
+    pip = {p.name: p for p in read_explicit(path).pip_packages("linux-64")}
+    assert {name: p.version for name, p in pip.items()} == {
+        "six": "1.16.0", "foo": "2.0", "bar": "1.2", "baz": "0.9", "qux": "3.1",
+        "my-pkg": "1.0rc1", "nover": "0", "odd": "0"}
+    assert pip["six"].sha256 == digest and pip["foo"].sha256 is None

@@ -7,6 +7,7 @@ Each test names the promise it guards. They came out of mutation testing (issue 
 from __future__ import annotations
 
 import hashlib
+import re
 import stat
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +19,7 @@ from conda2docker.cli import main
 from conda2docker.errors import InputError, SourceLocation
 from conda2docker.lockfile import read_explicit
 from conda2docker.model import Lock, LockedPackage
+from conda2docker.outputs import Unwritable, write_output_file
 from conda2docker.plan.instructions import PlanError
 from conda2docker.public_index import public_file_host
 from conda2docker.read.condaspec import parse_conda_spec
@@ -117,6 +119,21 @@ def test_dockerignore_excludes_everything_first(converted: Path) -> None:
     assert all(rule.startswith("!") for rule in rules[1:])
     for secret in (".env", ".ssh", ".git", "id_rsa", "*.pem", "data"):
         assert f"!{secret}" not in rules
+
+
+def test_an_output_that_cannot_be_written_is_one_line_naming_the_path_and_the_reason(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """(Run as root here, so a read-only directory would not stop the write: the output's
+    parent is a file instead.)"""
+    (tmp_path / "blocker").write_text("a file, not a directory\n")
+    report = tmp_path / "blocker" / "report.md"
+    with pytest.raises(Unwritable) as caught:
+        write_output_file(report, b"x")
+    # the path, then the system's reason in words ("File exists"), not a Python exception repr
+    assert re.fullmatch(rf"cannot write {re.escape(str(report))}: [A-Z][a-z ]+", caught.value.message)
+    assert caught.value.location == SourceLocation(report)
+    assert caught.value.fix
+    assert (tmp_path / "blocker").read_text() == "a file, not a directory\n"
 
 
 # -- hash forms in explicit locks ------------------------------------------------------------
