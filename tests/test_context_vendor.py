@@ -27,7 +27,9 @@ from conda2docker.context import (
     build_requires,
     copy_local_sources,
     vendor_build_requirements,
+    vendor_ca_bundle,
     vendor_item,
+    vendor_py_rattler,
 )
 from conda2docker.errors import InputError, OutputConflict, ResolveError, UserError
 from conda2docker.model import CondaDependency, EnvSpec, Lock
@@ -492,3 +494,34 @@ def test_a_local_source_that_changed_is_replaced_only_with_force(tmp_path: Path)
     (context / "sources" / "mytool" / "setup.py").symlink_to(src / "setup.py")
     with pytest.raises(OutputConflict):
         copy_local_sources(_local_lock(src), "linux-64", context, options)
+
+
+def test_the_py_rattler_wheel_is_taken_from_the_cache_for_the_target(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--installer rattler --vendor: the installer's wheel for the target's architecture comes
+    from the cache when it is there (offline: only from there), and replaces what an earlier
+    conversion left in the context."""
+    monkeypatch.setenv("CONDA2DOCKER_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    options = ContextOptions(input_root=tmp_path, offline=True)
+    context = tmp_path / "out"
+    with pytest.raises(ResolveError, match=r"py-rattler 0\.9\.0 wheel for linux-aarch64") as caught:
+        vendor_py_rattler("0.9.0", "linux-aarch64", "3.12", context, options)
+    assert caught.value.fix and "without --offline" in caught.value.fix
+    cache = tmp_path / "cache" / "wheels" / "py-rattler-0.9.0-linux-aarch64"
+    wheel = _wheel(cache, "py_rattler", "0.9.0")
+    tagged = wheel.with_name("py_rattler-0.9.0-cp38-abi3-manylinux2014_aarch64.whl")
+    wheel.rename(tagged)
+    (context / "vendor" / "py-rattler").mkdir(parents=True)
+    (context / "vendor" / "py-rattler" / "stale.whl").write_bytes(b"old")
+    vendor_py_rattler("0.9.0", "linux-aarch64", "3.12", context, options)
+    assert sorted(p.name for p in (context / "vendor" / "py-rattler").iterdir()) == [tagged.name]
+    assert (context / "vendor" / "py-rattler" / tagged.name).read_bytes() == tagged.read_bytes()
+
+
+def test_the_ca_bundle_is_vendored_for_the_installer(tmp_path: Path) -> None:
+    import certifi
+
+    (tmp_path / "vendor").mkdir()
+    vendor_ca_bundle(tmp_path)
+    assert (tmp_path / "vendor" / "cacert.pem").read_bytes() == Path(certifi.where()).read_bytes()
