@@ -288,3 +288,43 @@ def test_an_explicit_locks_pip_lines_carry_the_version_in_their_file_name(tmp_pa
         "six": "1.16.0", "foo": "2.0", "bar": "1.2", "baz": "0.9", "qux": "3.1",
         "my-pkg": "1.0rc1", "nover": "0", "odd": "0"}
     assert pip["six"].sha256 == digest and pip["foo"].sha256 is None
+
+
+def test_every_problem_of_an_explicit_lock_at_once(tmp_path: Path) -> None:
+    from conda2docker.errors import InputErrors
+
+    path = tmp_path / "env.lock"
+    path.write_text("# platform: linux-64\n@EXPLICIT\n"
+                    "https://x/linux-64/a-1-0.conda#xyz\n"
+                    "https://x/linux-64/b-1-0.conda#" + "0" * 32 + "\n"
+                    "https://x/linux-64/not-a-conda-file.txt\n"
+                    "# platform: ../x\n"
+                    "# pip six @ https://x/six-1.whl#md5=0\n"
+                    "ftp://x/linux-64/c-1-0.conda\n")
+    with pytest.raises(InputErrors) as info:
+        read_explicit(path)
+    lines = info.value.lines()
+    assert [line.split(": ", 1)[0] for line in lines] == [
+        f"{path}:{n}:1" for n in (3, 5, 6, 7, 8)]
+    assert all("; fix: " in line for line in lines)
+    assert "package 'a': invalid md5" in lines[0] and "scheme 'ftp'" in lines[4]
+
+
+def test_a_problem_in_a_skipped_platform_is_not_read(tmp_path: Path) -> None:
+    """Reading one platform of a lock leaves the others unread, so their problems are not
+    reported, and the positions of the read platform's problems stay right."""
+    from support.hostile import conda_entry
+
+    url = "https://conda.anaconda.org/conda-forge/{}/{}-1-0.conda"
+    path = tmp_path / "conda-lock.yml"
+    path.write_text("version: 1\nmetadata:\n  platforms: [linux-64, osx-arm64]\npackage:\n"
+                    + conda_entry("a", url.format("osx-arm64", "a"), md5="bad", platform="osx-arm64")
+                    + conda_entry("b", url.format("linux-64", "b"), md5="0" * 32)
+                    + conda_entry("c", url.format("linux-64", "c"), md5="bad2"))
+    with pytest.raises(InputError) as info:
+        read_conda_lock(path, platforms={"linux-64"})
+    assert info.value.lines() == [
+        f"{path}:29:15: package 'c': invalid md5 'bad2'; fix: an md5 is 32 hexadecimal digits"]
+    with pytest.raises(InputError) as info:
+        read_conda_lock(path)
+    assert [line.split(": ", 1)[0] for line in info.value.lines()] == [f"{path}:11:15", f"{path}:29:15"]

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from conda2docker.errors import InputError, SourceLocation
+from conda2docker.errors import InputError, InputErrors, Problems, SourceLocation
 from conda2docker.model import Lock, LockedPackage
 from conda2docker.vcs import is_full_commit
 
@@ -64,21 +65,77 @@ def _load_yaml(path: Path, text: str) -> Any:
         ) from exc
 
 
-def _require(mapping: Mapping[str, Any], key: str, kind: type, path: Path, where: str) -> Any:
+_REGENERATE = "regenerate the lock with `conda2docker lock`"
+
+Keys = tuple[str | int, ...]
+"""Where a value sits in a lock document: ``("package", 3, "hash", "md5")``."""
+
+Locate = Callable[[Keys], SourceLocation | None]
+"""The line and column of a value of the document, when its text is known (``None`` else)."""
+
+
+def _problems_of(error: InputError) -> tuple[InputError, ...]:
+    return error.problems if isinstance(error, InputErrors) else (error,)
+
+
+def _placed(problem: InputError, location: SourceLocation | None, about: str) -> InputError:
+    """``problem`` at ``location`` (unless it knows its line) and about ``about``."""
+    message = problem.message
+    if about and not message.startswith(about):
+        message = about + message
+    if (problem.location is not None and problem.location.line is not None) or location is None:
+        location = problem.location
+    if (message, location) == (problem.message, problem.location):
+        return problem
+    return type(problem)(message, fix=problem.fix, location=location)
+
+
+class _Findings:
+    """Every problem of one lock, each placed at the value it is about (``locate``), so a
+    broken or hostile lock is refused with all its problems at once, one line each."""
+
+    def __init__(self, path: Path, locate: Locate | None) -> None:
+        self.path = path
+        self.locate = locate
+        self.problems = Problems()
+
+    @contextmanager
+    def at(self, keys: Keys, about: str = "") -> Iterator[None]:
+        try:
+            yield
+        except InputError as error:
+            self.add(error, keys, about)
+
+    def add(self, error: InputError, keys: Keys, about: str = "") -> None:
+        located = self.locate(keys) if self.locate is not None else None
+        for problem in _problems_of(error):
+            self.problems.add(_placed(problem, located or SourceLocation(self.path), about))
+
+    def __bool__(self) -> bool:
+        return bool(self.problems.found)
+
+
+def _require(mapping: Mapping[str, Any], key: str, kind: type | tuple[type, ...], path: Path,
+             where: str) -> Any:
     value = mapping.get(key)
     if not isinstance(value, kind):
         kinds = kind if isinstance(kind, tuple) else (kind,)
         raise InputError(
             f"{where}: '{key}' must be a {' or '.join(k.__name__ for k in kinds)}, "
             f"found {type(value).__name__}",
-            fix="regenerate the lock with `conda2docker lock`",
+            fix=_REGENERATE,
             location=SourceLocation(path),
         )
     return value
 
 
-def lock_from_mapping(data: Any, path: Path) -> Lock:
-    """Build a :class:`Lock` from the parsed YAML of a conda-lock v1 file."""
+def lock_from_mapping(data: Any, path: Path, *, locate: Locate | None = None) -> Lock:
+    """Build a :class:`Lock` from the parsed YAML of a conda-lock v1 file.
+
+    A document that is not a conda-lock v1 file is refused at once; otherwise every problem
+    of the metadata and of every package entry is reported together (:class:`InputErrors`),
+    each placed by ``locate`` when the caller knows the text.
+    """
     if isinstance(data, dict) and "environments" in data and "packages" in data:
         raise InputError(
             f"this is a pixi.lock (version {data.get('version')}), not a conda-lock file",
@@ -97,30 +154,28 @@ def lock_from_mapping(data: Any, path: Path) -> Lock:
         raise InputError(
             f"unsupported conda-lock file version {version!r} (supported: 1)",
             fix="convert it with `conda-lock` (v1 format) or regenerate it",
-            location=SourceLocation(path),
+            location=(locate(("version",)) if locate else None) or SourceLocation(path),
         )
+    findings = _Findings(path, locate)
     meta = data.get("metadata") or {}
     if not isinstance(meta, dict):
-        raise InputError("'metadata' must be a mapping", location=SourceLocation(path))
-    packages: list[LockedPackage] = []
-    raw_packages = _require(data, "package", list, path, "lock")
-    for index, entry in enumerate(raw_packages):
-        where = f"package #{index + 1}"
-        if not isinstance(entry, dict):
-            raise InputError(f"{where} is not a mapping", location=SourceLocation(path))
-        package = _package_from_mapping(entry, path, where)
-        try:
-            packages.append(check_locked_package(package, SourceLocation(path)))
-        except InputError as error:
-            raise InputError(f"package '{package.name[:80]}': {error.message}", fix=error.fix,
-                             location=error.location) from None
-    _check_metadata(meta, path)
+        findings.add(InputError(f"'metadata' must be a mapping, found {type(meta).__name__}",
+                                fix=_REGENERATE), ("metadata",))
+        meta = {}
+    raw_packages: list[Any] = []
+    with findings.at(("package",)):
+        raw_packages = _require(data, "package", list, path, "lock")
+    packages = [package for index, entry in enumerate(raw_packages)
+                if (package := _entry(entry, index, findings)) is not None]
+    _check_metadata(meta, findings)
+    roots: tuple[str, ...] = ()
+    custom = meta.get("custom_metadata") or {}
+    if isinstance(custom, dict) and isinstance(custom.get(ROOTS_KEY), str):
+        with findings.at(("metadata", "custom_metadata", ROOTS_KEY)):
+            roots = _roots(custom[ROOTS_KEY])
+    findings.problems.raise_all()
     platforms = tuple(str(p) for p in meta.get("platforms") or sorted({p.platform for p in packages}))
     channels = tuple(_channel_url(c) for c in meta.get("channels") or ())
-    custom = meta.get("custom_metadata") or {}
-    roots: tuple[str, ...] = ()
-    if isinstance(custom, dict) and isinstance(custom.get(ROOTS_KEY), str):
-        roots = _roots(custom[ROOTS_KEY], path)
     content_hash = meta.get("content_hash") or {}
     return Lock(
         packages=tuple(packages),
@@ -133,59 +188,102 @@ def lock_from_mapping(data: Any, path: Path) -> Lock:
     )
 
 
-_PLATFORM = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
+def _entry(entry: Any, index: int, findings: _Findings) -> LockedPackage | None:
+    """Package entry ``index`` checked, or None with its problems added to ``findings``."""
+    keys: Keys = ("package", index)
+    if not isinstance(entry, dict):
+        findings.add(InputError(f"package #{index + 1} is not a mapping, found "
+                                f"{type(entry).__name__}", fix=_REGENERATE), keys)
+        return None
+    package = _package_from_mapping(entry, findings, keys)
+    if package is None:
+        return None
+    checked, problems = _package_problems(package, SourceLocation(findings.path))
+    about = f"package '{package.name[:80]}': "
+    for field, problem in problems:
+        findings.add(problem, (*keys, *field), about)
+    return checked if not problems else None
+
+
+_PLATFORM = re.compile(r"^[a-z0-9][a-z0-9_\-]*\Z")
 _META_TYPES: dict[str, tuple[type, ...]] = {
     "platforms": (list,), "channels": (list,), "content_hash": (dict,), "sources": (list,),
     "custom_metadata": (dict,),
 }
 
 
-def _bad_lock(message: str, path: Path) -> InputError:
-    return InputError(message, fix="regenerate the lock with `conda2docker lock`",
-                      location=SourceLocation(path))
+def _bad_lock(message: str, path: Path | None = None) -> InputError:
+    return InputError(message, fix=_REGENERATE,
+                      location=SourceLocation(path) if path is not None else None)
 
 
-def _check_metadata(meta: Mapping[str, Any], path: Path) -> None:
+def _check_metadata(meta: Mapping[str, Any], findings: _Findings) -> None:
     """The metadata's types and values (a hostile lock may put anything there)."""
     from conda2docker.validate import check_channel_name, check_text, shown
 
     for key, kinds in _META_TYPES.items():
         value = meta.get(key)
         if value is not None and not isinstance(value, kinds):
-            raise _bad_lock(f"metadata.{key} must be a {kinds[0].__name__}, found "
-                            f"{type(value).__name__}", path)
-    for platform in meta.get("platforms") or ():
+            findings.add(_bad_lock(f"metadata.{key} must be a {kinds[0].__name__}, found "
+                                   f"{type(value).__name__}"), ("metadata", key))
+
+    def items(key: str) -> Iterable[tuple[Any, Any]]:
+        """The entries of a value of the right type (a wrong type is reported above)."""
+        value = meta.get(key)
+        if isinstance(value, dict) and dict in _META_TYPES[key]:
+            return value.items()
+        return enumerate(value) if isinstance(value, list) and list in _META_TYPES[key] else ()
+
+    for index, platform in items("platforms"):
         if not isinstance(platform, str) or not _PLATFORM.match(platform):
-            raise _bad_lock(f"metadata.platforms: invalid platform {shown(str(platform))}", path)
-    for channel in meta.get("channels") or ():
+            findings.add(_bad_lock(f"metadata.platforms: invalid platform {shown(str(platform))}"),
+                         ("metadata", "platforms", index))
+    for index, channel in items("channels"):
         url = channel.get("url") if isinstance(channel, dict) else channel
-        if not isinstance(url, str):
-            raise _bad_lock(f"metadata.channels: a channel must be a string or have a 'url', "
-                            f"found {type(url).__name__}", path)
-        check_channel_name(url, location=SourceLocation(path))
-    for key, value in (meta.get("content_hash") or {}).items():
-        if not isinstance(key, str) or type(value) not in (str, int):
-            raise _bad_lock("metadata.content_hash must map platforms to digests", path)
-        check_text(str(value), "metadata.content_hash", location=SourceLocation(path), limit=256)
-    for source in meta.get("sources") or ():
-        if not isinstance(source, str):
-            raise _bad_lock("metadata.sources must be a list of file names", path)
-        check_text(source, "metadata.sources", location=SourceLocation(path), limit=4096)
+        with findings.at(("metadata", "channels", index)):
+            if not isinstance(url, str):
+                raise _bad_lock(f"metadata.channels: a channel must be a string or have a 'url', "
+                                f"found {type(url).__name__}")
+            check_channel_name(url)
+    for key, value in items("content_hash"):
+        with findings.at(("metadata", "content_hash", key)):
+            if not isinstance(key, str) or type(value) not in (str, int):
+                raise _bad_lock("metadata.content_hash must map platforms to digests")
+            check_text(str(value), "metadata.content_hash", limit=256)
+    for index, source in items("sources"):
+        with findings.at(("metadata", "sources", index)):
+            if not isinstance(source, str):
+                raise _bad_lock("metadata.sources must be a list of file names")
+            check_text(source, "metadata.sources", limit=4096)
 
 
-def _roots(text: str, path: Path) -> tuple[str, ...]:
+def _roots(text: str) -> tuple[str, ...]:
     try:
         roots = json.loads(text)
     except ValueError:
-        raise _bad_lock(f"custom_metadata.{ROOTS_KEY} is not a JSON list", path) from None
+        raise _bad_lock(f"custom_metadata.{ROOTS_KEY} is not a JSON list") from None
     if not isinstance(roots, list) or not all(isinstance(r, str) for r in roots):
-        raise _bad_lock(f"custom_metadata.{ROOTS_KEY} must be a JSON list of names", path)
+        raise _bad_lock(f"custom_metadata.{ROOTS_KEY} must be a JSON list of names")
     return tuple(roots)
 
 
-def check_locked_package(package: LockedPackage, location: SourceLocation) -> LockedPackage:
+def check_locked_package(package: LockedPackage, location: SourceLocation, *,
+                         name_from_url: bool = False) -> LockedPackage:
     """Every value of a locked package that later reaches a path, a command or a generated
-    file: name, URL (scheme, characters, file name), hashes, platform."""
+    file: name, URL (scheme, characters, file name), hashes, platform. Returns the package
+    with its hashes normalised; raises every problem found (:class:`InputErrors`)."""
+    checked, problems = _package_problems(package, location, name_from_url=name_from_url)
+    if problems:
+        about = f"package '{package.name[:80]}': "
+        raise InputErrors([_placed(problem, location, about) for _, problem in problems])
+    return checked
+
+
+def _package_problems(package: LockedPackage, location: SourceLocation, *,
+                      name_from_url: bool = False,
+                      ) -> tuple[LockedPackage, list[tuple[Keys, InputError]]]:
+    """The package with its hashes normalised, and each problem with the field it is about
+    (``name_from_url``: the name was cut from the URL's file name, as an explicit lock's)."""
     from conda2docker.validate import (
         check_conda_name,
         check_conda_url,
@@ -197,29 +295,47 @@ def check_locked_package(package: LockedPackage, location: SourceLocation) -> Lo
         shown,
     )
 
-    if package.manager == "conda":
-        check_conda_name(package.name, location=location)
-        check_conda_url(package.url, location=location)
-    else:
-        check_pip_name(package.name, location=location)
-        check_pip_url(package.url, location=location)
-    md5 = check_md5(package.md5, location=location) if package.md5 else None
-    sha256 = package.sha256 or None
+    problems: list[tuple[Keys, InputError]] = []
+
+    @contextmanager
+    def field(*keys: str | int) -> Iterator[None]:
+        try:
+            yield
+        except InputError as error:
+            problems.extend((keys, problem) for problem in _problems_of(error))
+
+    with field("url"):
+        (check_conda_url if package.manager == "conda" else check_pip_url)(
+            package.url, location=location)
+    if not (problems and name_from_url):  # a name cut from a bad URL is the URL's problem
+        with field("name"):
+            (check_conda_name if package.manager == "conda" else check_pip_name)(
+                package.name, location=location)
+    md5, sha256 = package.md5, package.sha256 or None
     if sha256 and package.artifact == "vcs" and is_full_commit(sha256):
         sha256 = None  # conda-lock records a git source's commit there; the URL pins it
-    sha256 = check_sha256(sha256, location=location) if sha256 else None
+    with field("hash", "md5"):
+        md5 = check_md5(md5, location=location) if md5 else None
+    with field("hash", "sha256"):
+        sha256 = check_sha256(sha256, location=location) if sha256 else None
+    with field("platform"):
+        if not _PLATFORM.match(package.platform):
+            raise InputError(f"invalid platform {shown(package.platform)}",
+                             fix="write a conda platform such as linux-64; regenerate the lock",
+                             location=location)
+    for key, text in (("version", package.version), ("build", package.build or ""),
+                      ("category", package.category)):
+        with field(key):
+            check_text(text, key, location=location, limit=1024)
+    for dep, constraint in package.dependencies.items():
+        with field("dependencies", dep):
+            check_text(dep, "dependency", location=location, limit=1024)
+            check_text(constraint, f"dependency '{dep[:80]}'", location=location, limit=1024)
+    if problems:
+        return package, problems
     if (md5, sha256) != (package.md5, package.sha256):  # '' (old locks) → None; hex lowercased
         package = replace(package, md5=md5, sha256=sha256)
-    if not _PLATFORM.match(package.platform):
-        raise InputError(f"package '{package.name}': invalid platform {shown(package.platform)}",
-                         fix="regenerate the lock", location=location)
-    for text in (package.version, package.build or "", package.category):
-        check_text(text, f"package '{package.name}'", location=location, limit=1024)
-    for dep, constraint in package.dependencies.items():
-        check_text(dep, f"package '{package.name}': dependency", location=location, limit=1024)
-        check_text(constraint, f"package '{package.name}': dependency", location=location,
-                   limit=1024)
-    return package
+    return package, problems
 
 
 def _channel_url(channel: Any) -> str:
@@ -228,23 +344,46 @@ def _channel_url(channel: Any) -> str:
     return str(channel)
 
 
-def _package_from_mapping(entry: Mapping[str, Any], path: Path, where: str) -> LockedPackage:
-    name = _require(entry, "name", str, path, where)
-    where = f"package '{name}'"
+def _number(keys: Keys) -> int:
+    """The 1-based number of the package entry at ``keys``."""
+    return keys[1] + 1 if len(keys) > 1 and isinstance(keys[1], int) else 0
+
+
+def _package_from_mapping(entry: Mapping[str, Any], findings: _Findings,
+                          keys: Keys) -> LockedPackage | None:
+    """The entry's fields as a :class:`LockedPackage`, or None with each field of the wrong
+    type added to ``findings``."""
+    path = findings.path
+    before = findings.problems.total
+    name = entry.get("name")
+    where = f"package '{name[:80]}'" if isinstance(name, str) else f"package #{_number(keys)}"
+
+    def required(key: str, kind: type | tuple[type, ...]) -> Any:
+        with findings.at((*keys, key)):
+            return _require(entry, key, kind, path, where)
+        return None
+
+    name = required("name", str)
     manager = entry.get("manager", "conda")
     if manager not in ("conda", "pip"):
-        raise InputError(
-            f"{where}: unknown manager {manager!r} (expected conda or pip)",
-            location=SourceLocation(path),
-        )
-    url = _require(entry, "url", str, path, where)
+        findings.add(InputError(f"{where}: unknown manager {manager!r} (expected conda or pip)",
+                                fix="write 'manager: conda' or 'manager: pip'; " + _REGENERATE),
+                     (*keys, "manager"))
+    url = required("url", str)
+    version = required("version", (str, int, float))
+    platform = required("platform", str)
     hashes = entry.get("hash") or {}
     if not isinstance(hashes, dict) or not all(
             v is None or isinstance(v, str) for v in hashes.values()):
-        raise _bad_lock(f"{where}: 'hash' must map md5/sha256 to hex digests", path)
+        findings.add(_bad_lock(f"{where}: 'hash' must map md5/sha256 to hex digests"),
+                     (*keys, "hash"))
+        hashes = {}
     dependencies = entry.get("dependencies") or {}
     if not isinstance(dependencies, dict):
-        raise InputError(f"{where}: 'dependencies' must be a mapping", location=SourceLocation(path))
+        findings.add(_bad_lock(f"{where}: 'dependencies' must be a mapping, found "
+                               f"{type(dependencies).__name__}"), (*keys, "dependencies"))
+    if findings.problems.total > before:
+        return None
     build = entry.get("build")
     if manager == "conda" and not build:
         parts = split_conda_file_name(url.rsplit("/", 1)[-1])
@@ -252,9 +391,9 @@ def _package_from_mapping(entry: Mapping[str, Any], path: Path, where: str) -> L
     category = str(entry.get("category", "main"))
     return LockedPackage(
         name=name,
-        version=str(_require(entry, "version", (str, int, float), path, where)),  # type: ignore[arg-type]
+        version=str(version),
         manager=manager,
-        platform=str(_require(entry, "platform", str, path, where)),
+        platform=platform,
         url=url,
         md5=hashes.get("md5"),
         sha256=hashes.get("sha256"),
@@ -289,26 +428,96 @@ def read_conda_lock(path: Path, text: str | None = None, *,
     data = fast_parse(text, platforms)
     if data is None:
         data = _only_platforms(_load_yaml(path, text), platforms)
-    try:
-        return lock_from_mapping(data, path)
-    except InputError as error:
-        raise _with_line(error, text) from None
+    scoped = platforms is not None and isinstance(data, dict) and _lists_platforms(data)
+    read = data.get("package") if isinstance(data, dict) else None
+    locate = _Locator(path, text, platforms if scoped else None,
+                      read if isinstance(read, list) else [])
+    return lock_from_mapping(data, path, locate=locate)
 
 
-_PACKAGE_NAMED = re.compile(r"^package '([^']*)': ")
+class _Locator:
+    """Where a value of a lock document is written (line and column), found by composing the
+    text's YAML nodes on the first question, which only a lock with a problem asks.
+
+    Package entries count as the reader counted them: with ``platforms``, the entries of
+    other platforms are skipped. An entry whose name is not the one read is not located (the
+    file alone is named), so a position is never a wrong one.
+    """
+
+    def __init__(self, path: Path, text: str, platforms: Collection[str] | None,
+                 read: list[Any]) -> None:
+        self.path, self.text, self.platforms, self.read = path, text, platforms, read
+        self._root: Any = None
+        self._entries: list[Any] | None = None
+
+    def __call__(self, keys: Keys) -> SourceLocation | None:
+        import yaml
+
+        if self._entries is None:
+            try:
+                self._root = yaml.compose(self.text, Loader=getattr(yaml, "CSafeLoader",
+                                                                     yaml.SafeLoader))
+            except yaml.YAMLError:
+                self._root = None
+            self._entries = self._package_entries()
+        node = self._root
+        found = node
+        for depth, key in enumerate(keys):
+            if depth == 1 and keys[0] == "package" and isinstance(key, int):
+                node = self._entry(key)
+            else:
+                node = _child(node, key)
+            if node is None:
+                break
+            found = node
+        if found is None or found is self._root:
+            return None
+        mark = found.start_mark
+        return SourceLocation(self.path, mark.line + 1, mark.column + 1)
+
+    def _entry(self, index: int) -> Any:
+        """Entry ``index`` as the reader counted them, when its name is the one read."""
+        import yaml
+
+        entries = self._entries or []
+        if not 0 <= index < len(entries) or index >= len(self.read):
+            return None
+        name, node = self.read[index], entries[index]
+        written = _child(node, "name")
+        name = name.get("name") if isinstance(name, dict) else None
+        if isinstance(name, str) and not (isinstance(written, yaml.ScalarNode)
+                                          and written.value == name):
+            return None
+        return node
+
+    def _package_entries(self) -> list[Any]:
+        import yaml
+
+        sequence = _child(self._root, "package")
+        if not isinstance(sequence, yaml.SequenceNode):
+            return []
+        entries = []
+        for item in sequence.value:
+            platform = _child(item, "platform")
+            if (self.platforms is None or not isinstance(platform, yaml.ScalarNode)
+                    or platform.tag != "tag:yaml.org,2002:str" or platform.value in self.platforms):
+                entries.append(item)
+        return entries
 
 
-def _with_line(error: InputError, text: str) -> InputError:
-    """The error located at its package's ``name:`` line when the reader did not know it."""
-    named = _PACKAGE_NAMED.match(error.message)
-    location = error.location
-    if named is None or location is None or location.line is not None:
-        return error
-    found = re.search(rf"^- name: ['\"]?{re.escape(named[1])}['\"]?[ \t]*$", text, re.MULTILINE)
-    if found is None:
-        return error
-    line = text.count("\n", 0, found.start()) + 1
-    return type(error)(error.message, fix=error.fix, location=SourceLocation(location.file, line, 3))
+def _child(node: Any, key: str | int) -> Any:
+    """The node under ``key`` (the last of equal keys, as the loader keeps), or None."""
+    import yaml
+
+    if isinstance(node, yaml.SequenceNode) and isinstance(key, int):
+        return node.value[key] if 0 <= key < len(node.value) else None
+    if isinstance(node, yaml.MappingNode):
+        found = None
+        for name, value in node.value:
+            if isinstance(name, yaml.ScalarNode) and name.value == str(key):
+                found = value
+        return found
+    return None
 
 
 def _only_platforms(data: Any, platforms: Collection[str] | None) -> Any:
@@ -456,54 +665,44 @@ def read_explicit(path: Path, text: str | None = None) -> Lock:
     ``text`` is the file's decoded text when the caller has already read it.
     """
     text = read_lock_text(path) if text is None else text
-    lines = text.splitlines()
     platform = "linux-64"
     seen_marker = False
+    before_marker: InputError | None = None
     packages: list[LockedPackage] = []
-    for number, raw in enumerate(lines, start=1):
+    problems = Problems()
+    for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
-        if not line:
+        at = SourceLocation(path, number, 1)
+        if not line or line == "@EXPLICIT":
+            seen_marker = seen_marker or bool(line)
             continue
-        if line.startswith("# platform:"):
-            platform = line.split(":", 1)[1].strip()
-            if not _PLATFORM.match(platform):
-                raise InputError(f"invalid platform {platform[:40]!r}",
-                                 fix="write '# platform: linux-64'",
-                                 location=SourceLocation(path, number, 1))
-            continue
-        pip = _PIP_LINE.match(line)
-        if pip:
-            url, _, fragment = pip["url"].partition("#")
-            sha256 = fragment.removeprefix("sha256=") if fragment.startswith("sha256=") else None
-            if fragment and sha256 is None:
-                raise InputError(f"pip line: unexpected fragment '#{fragment[:40]}'",
-                                 fix="a pip line ends in '#sha256=<64 hex digits>' or nothing",
-                                 location=SourceLocation(path, number, 1))
-            packages.append(check_locked_package(
-                LockedPackage(
-                    name=pip["name"], version=_pip_version_from_url(url), manager="pip",
-                    platform=platform, url=url, sha256=sha256,
-                ), SourceLocation(path, number, 1),
-            ))
-            continue
-        if line.startswith("#"):
-            continue
-        if line == "@EXPLICIT":
-            seen_marker = True
-            continue
-        if not seen_marker:
-            raise InputError(
-                "package line before '@EXPLICIT'",
-                fix="an explicit lock starts with '@EXPLICIT'; put it before the first URL",
-                location=SourceLocation(path, number, 1),
-            )
-        packages.append(_explicit_package(line, platform, path, number))
+        with problems.collect():
+            if line.startswith("# platform:"):
+                written = line.split(":", 1)[1].strip()
+                if not _PLATFORM.match(written):
+                    raise InputError(f"invalid platform {written[:40]!r}",
+                                     fix="write '# platform: linux-64'", location=at)
+                platform = written
+            elif pip := _PIP_LINE.match(line):
+                packages.append(_explicit_pip(pip, platform, at))
+            elif line.startswith("#"):
+                pass
+            elif not seen_marker:
+                before_marker = before_marker or InputError(
+                    "package line before '@EXPLICIT'",
+                    fix="an explicit lock starts with '@EXPLICIT'; put it before the first URL",
+                    location=at)
+            else:
+                packages.append(_explicit_package(line, platform, at))
     if not seen_marker:
-        raise InputError(
+        problems.add(InputError(
             "no '@EXPLICIT' line: not an explicit lock",
             fix="write it with `conda list --explicit --md5` or `conda-lock render -k explicit`",
             location=SourceLocation(path),
-        )
+        ))
+    elif before_marker is not None:
+        problems.add(before_marker)
+    problems.raise_all()
     import hashlib  # OpenSSL start-up: only when something is hashed
 
     return Lock(packages=tuple(packages), platforms=(platform,), path=path,
@@ -511,7 +710,19 @@ def read_explicit(path: Path, text: str | None = None) -> Lock:
                 content_hash={platform: hashlib.sha256(text.encode()).hexdigest()})
 
 
-def _explicit_package(line: str, platform: str, path: Path, number: int) -> LockedPackage:
+def _explicit_pip(pip: re.Match[str], platform: str, at: SourceLocation) -> LockedPackage:
+    url, _, fragment = pip["url"].partition("#")
+    sha256 = fragment.removeprefix("sha256=") if fragment.startswith("sha256=") else None
+    if fragment and sha256 is None:
+        raise InputError(f"pip line: unexpected fragment '#{fragment[:40]}'",
+                         fix="a pip line ends in '#sha256=<64 hex digits>' or nothing",
+                         location=at)
+    return check_locked_package(
+        LockedPackage(name=pip["name"], version=_pip_version_from_url(url), manager="pip",
+                      platform=platform, url=url, sha256=sha256), at)
+
+
+def _explicit_package(line: str, platform: str, at: SourceLocation) -> LockedPackage:
     url, _, fragment = line.partition("#")
     md5 = sha256 = None
     if fragment.startswith("sha256:"):
@@ -526,13 +737,12 @@ def _explicit_package(line: str, platform: str, path: Path, number: int) -> Lock
         raise InputError(
             f"not a conda package URL: {shown(url)}",
             fix="each line must be '<channel>/<subdir>/<name>-<version>-<build>.conda#<md5>'",
-            location=SourceLocation(path, number, 1),
+            location=at,
         )
     name, version, build = parts
     return check_locked_package(
         LockedPackage(name=name, version=version, manager="conda", platform=platform,
-                      url=url, md5=md5, sha256=sha256, build=build),
-        SourceLocation(path, number, 1))
+                      url=url, md5=md5, sha256=sha256, build=build), at, name_from_url=True)
 
 
 def _pip_version_from_url(url: str) -> str:

@@ -29,14 +29,16 @@ MAX_URL = 4096
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\x80-\x9f\u2028\u2029]")
 _UNSAFE_URL_CHAR = re.compile(r"[\x00-\x20\x7f-\U0010ffff\"'<>\\^`{|}]")
-_MD5 = re.compile(r"^[0-9a-fA-F]{32}$")
-_SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
-_SUBDIR = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
-_CONDA_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-+]*$")
-_CONDA_FILE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-+!]*\.(?:conda|tar\.bz2)$")
-PIP_NAME = re.compile(r"^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._\-]*[A-Za-z0-9])$")
+_MD5 = re.compile(r"^[0-9a-fA-F]{32}\Z")
+SHA256_HEX = re.compile(r"^[0-9a-f]{64}\Z")
+"""A sha256 as conda2docker writes it (64 lowercase hex digits): the one pattern, for the lock
+readers (which lowercase what they accept) and the plan (which takes only what they return)."""
+_SUBDIR = re.compile(r"^[a-z0-9][a-z0-9_\-]*\Z")
+_CONDA_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-+]*\Z")
+_CONDA_FILE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-+!]*\.(?:conda|tar\.bz2)\Z")
+PIP_NAME = re.compile(r"^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._\-]*[A-Za-z0-9])\Z")
 """A PEP 508 distribution name (the one pattern: lock readers and the plan check it)."""
-_FRAGMENT = re.compile(r"^[A-Za-z0-9_.=&\-/]*$")
+_FRAGMENT = re.compile(r"^[A-Za-z0-9_.=&\-/]*\Z")
 
 # The distribution reference grammar (github.com/distribution/reference, grammar.go).
 _ALNUM = r"[a-z0-9]+"
@@ -50,8 +52,8 @@ _DOMAIN = f"{_HOST}(?::[0-9]+)?"
 _TAG = r"[\w][\w.-]{0,127}"
 _DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
 _NAME = f"(?:{_DOMAIN}/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*"
-_REFERENCE = re.compile(f"^{_NAME}(?::{_TAG})?(?:@{_DIGEST})?$")
-_ARG_ONLY = re.compile(r"^\$\{[A-Z_][A-Z0-9_]*\}$")
+_REFERENCE = re.compile(f"^{_NAME}(?::{_TAG})?(?:@{_DIGEST})?\\Z")
+_ARG_ONLY = re.compile(r"^\$\{[A-Z_][A-Z0-9_]*\}\Z")
 MAX_IMAGE_NAME = 255
 
 
@@ -179,7 +181,8 @@ def check_md5(value: object, *, location: SourceLocation | None = None) -> str:
 
 
 def check_sha256(value: object, *, location: SourceLocation | None = None) -> str:
-    if not isinstance(value, str) or not _SHA256.match(value):
+    """A sha256 in either case, returned lowercased (:data:`SHA256_HEX`)."""
+    if not isinstance(value, str) or not SHA256_HEX.match(value.lower()):
         raise _fail(f"invalid sha256 {shown(str(value))}", "a sha256 is 64 hexadecimal digits",
                     location)
     return value.lower()

@@ -34,6 +34,11 @@ class PublishedTag:
     os: str
     supported: bool
     digest: str | None
+    """The last known digest the tag resolved to (``sha256:…``), when one is recorded."""
+    seen: str | None = None
+    """Where that digest was seen (``owner/name@commit path (date)``, or Docker Hub)."""
+    kind: str | None = None
+    """``index`` (what ``docker pull TAG`` resolves to) or ``unknown`` (not stated)."""
 
     @property
     def tag(self) -> str:
@@ -51,8 +56,9 @@ class ImageChoice:
     reason: str | None = None
     """Set when the image differs from the request (another release, or an end-of-life tag)."""
     digest: str | None = None
-    """The last known digest from the table (reported, not pinned: CI builds against local
-    stand-ins of the same tags; pin with ``--cuda-devel-image IMAGE@sha256:…``)."""
+    """The last known digest from the table (reported in the generated file's header, not pinned:
+    a digest pins one build of the tag, and CI builds against local stand-ins of the tags; pin
+    with ``--build-arg CUDA_DEVEL_IMAGE=IMAGE@sha256:…`` or ``--cuda-devel-image``)."""
 
 
 @cache
@@ -63,8 +69,22 @@ def published_tags() -> tuple[PublishedTag, ...]:
         version, flavour, os_name = tag.split("-", 2)
         parts = [int(p) for p in version.split(".")] + [0, 0]
         found.append(PublishedTag((parts[0], parts[1], parts[2]), flavour, os_name,
-                                  entry.get("status") == "supported", entry.get("digest")))
+                                  entry.get("status") == "supported", entry.get("digest"),
+                                  entry.get("seen"), entry.get("kind")))
     return tuple(found)
+
+
+_HUB = ("", "docker.io/", "index.docker.io/", "registry-1.docker.io/")
+
+
+def last_known(image: str) -> PublishedTag | None:
+    """The table's entry for ``image`` when it names a Docker Hub ``nvidia/cuda`` tag without a
+    digest and a last known digest is recorded for that tag; else None."""
+    for prefix in _HUB:
+        if image.startswith(f"{prefix}{REPOSITORY}:") and "@" not in image:
+            tag = image[len(prefix) + len(REPOSITORY) + 1:]
+            return next((t for t in published_tags() if t.tag == tag and t.digest), None)
+    return None
 
 
 def table_source() -> str:
@@ -135,5 +155,5 @@ def runtime_image(version: str) -> str:
     return choose_image(version, "runtime").image
 
 
-__all__ = ["ImageChoice", "PublishedTag", "choose_image", "devel_image", "published_tags",
-           "runtime_image", "table_source"]
+__all__ = ["ImageChoice", "PublishedTag", "choose_image", "devel_image", "last_known",
+           "published_tags", "runtime_image", "table_source"]

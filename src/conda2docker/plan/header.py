@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from conda2docker import __version__
 from conda2docker.model import EnvSpec
+from conda2docker.plan.instructions import Arg
 from conda2docker.plan.types import PlanOptions, Stage
 
 
@@ -34,3 +35,25 @@ def plan_header(spec: EnvSpec | None, options: PlanOptions, stages: Sequence[Sta
             "libraries, the host's NVIDIA container toolkit injects the driver.",
         ]
     return tuple(lines)
+
+
+def pin_lines(args: Sequence[Arg]) -> tuple[str, ...]:
+    """Header lines naming the last known digest of each ``nvidia/cuda`` image a build arg
+    names by tag, and how to pin it. The file itself stays by tag: a digest pins one build of
+    a tag (NVIDIA rebuilds them), and local stand-ins of a tag have digests of their own."""
+    from conda2docker.cuda.images import last_known
+
+    lines: list[str] = []
+    for arg in args:
+        known = last_known(arg.default) if arg.default else None
+        if known is None or known.digest is None:
+            continue
+        kind = "" if known.kind == "index" else "; kind not stated"
+        lines += [f"  {arg.name}: {arg.default}@{known.digest}",
+                  f"    (seen in {known.seen or 'the tag table'}{kind})"]
+    if not lines:
+        return ()
+    return ("", "Last known digests of the nvidia/cuda images named here (conda2docker's tag table).",
+            "To build exactly that image, check it (`docker buildx imagetools inspect IMAGE`) and pin",
+            "it: `docker build --build-arg NAME=IMAGE@DIGEST`, or regenerate with --cuda-devel-image.",
+            *lines)

@@ -12,18 +12,17 @@ import sys
 from dataclasses import dataclass
 
 from conda2docker.errors import InputError
-from conda2docker.validate import PIP_NAME
+from conda2docker.validate import PIP_NAME, SHA256_HEX
 
 if sys.version_info >= (3, 11):
     from typing import assert_never as assert_never
 else:  # pragma: no cover - Python 3.10
     from typing_extensions import assert_never as assert_never
 
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_LABEL_KEY = re.compile(r"^[a-z0-9][a-z0-9.\-]*$")
-_STAGE_NAME = re.compile(r"^[a-z][a-z0-9_.\-]*$")
-_DEBIAN_PACKAGE = re.compile(r"^[a-z0-9][a-z0-9+.\-]+$")
-_SHA256 = re.compile(r"^[a-f0-9]{64}$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
+_LABEL_KEY = re.compile(r"^[a-z0-9][a-z0-9.\-]*\Z")
+_STAGE_NAME = re.compile(r"^[a-z][a-z0-9_.\-]*\Z")
+_DEBIAN_PACKAGE = re.compile(r"^[a-z0-9][a-z0-9+.\-]+\Z")
 
 
 class PlanError(InputError):
@@ -69,7 +68,8 @@ def check_requirement_url(url: str) -> str:
 
 
 def check_sha256(digest: str) -> str:
-    if not _SHA256.match(digest):
+    """A digest as the lock readers return it: lowercase (``validate.check_sha256``)."""
+    if not SHA256_HEX.match(digest):
         raise PlanError(f"invalid sha256 digest {digest!r}")
     return digest
 

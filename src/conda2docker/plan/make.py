@@ -20,7 +20,7 @@ from conda2docker.plan.builds import conda_nvcc, cuda_ext_part, wheels_part
 from conda2docker.plan.env import env_part
 from conda2docker.plan.gaps import apply_gaps
 from conda2docker.plan.gpu import check_cuda_version, cuda_runtime_image
-from conda2docker.plan.header import plan_header
+from conda2docker.plan.header import pin_lines, plan_header
 from conda2docker.plan.instructions import Arg, PlanError, check_image
 from conda2docker.plan.pip import pip_part
 from conda2docker.plan.runtime import runtime_facts, runtime_stage
@@ -130,7 +130,7 @@ def assemble(spec: EnvSpec | None, lock: Lock, options: PlanOptions, parts: Sequ
         platform=options.platform,
         installer=options.installer,
         vendored=options.vendor,
-        header=plan_header(spec, options, stages),
+        header=(*plan_header(spec, options, stages), *pin_lines(tuple(args.values()))),
         args=tuple(args.values()),
         stages=stages,
         context_files=tuple(sorted((f for p in parts for f in p.context), key=lambda f: f.path)),
