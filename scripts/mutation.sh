@@ -43,6 +43,15 @@ if [[ $mode != report && ! -d $CONDA2DOCKER_CACHE ]]; then
     if [[ -d $user_cache ]]; then cp -al "$user_cache" "$CONDA2DOCKER_CACHE"; else mkdir "$CONDA2DOCKER_CACHE"; fi
 fi
 
+# mutmut copies src/ into mutants/ only once (an existing file is kept): a data file changed
+# since (src/conda2docker/data/*.json) must be brought over, or a resumed run tests stale data.
+if [[ $mode != report && -d mutants/src ]]; then
+    (cd src && find . -type f ! -name '*.py' ! -name '*.pyc' -print0) |
+        while IFS= read -r -d '' f; do
+            cmp -s "src/$f" "mutants/src/$f" || { mkdir -p "$(dirname "mutants/src/$f")"; cp -p "src/$f" "mutants/src/$f"; }
+        done
+fi
+
 if [[ $mode == run ]]; then
     # The machine is shared: the 1-minute load average, sampled each minute, goes in the report.
     (while :; do cut -d' ' -f1 /proc/loadavg; sleep 60; done) >>mutants/.c2d-load &
