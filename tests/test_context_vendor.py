@@ -149,7 +149,53 @@ def test_a_commit_the_repository_lacks_fails_clearly_and_leaves_no_file(
     with pytest.raises(ResolveError, match="cannot vendor") as caught:
         vendor_item(_item(root, "f" * 40), context, fetcher)
     assert caught.value.fix and "commit" in caught.value.fix
+    # git's own reason is passed on (its last line), not a generic one
+    assert "git failed" not in caught.value.message
+    assert "not a tree" in caught.value.message or "did not match" in caught.value.message
     assert list((context / "vendor" / "src").iterdir()) == []
+
+
+def test_an_offline_vendor_clones_a_local_git_source(tmp_path: Path, repo: tuple[Path, str]) -> None:
+    root, first = repo
+    fetcher = Fetcher(ContextOptions(input_root=tmp_path / "input", offline=True))
+    vendor_item(_item(root, first), tmp_path / "out", fetcher)
+    assert _read(tmp_path / "out" / "vendor" / "src" / "mypkg-src.tar.gz",
+                 "mypkg-src/pkg/__init__.py") == b"VERSION = 1\n"
+
+
+def test_two_git_sources_share_the_vendor_directory(tmp_path: Path, repo: tuple[Path, str]) -> None:
+    root, first = repo
+    fetcher = Fetcher(ContextOptions(input_root=tmp_path / "input"))
+    vendor_item(_item(root, first), tmp_path / "out", fetcher)
+    other = VendorItem(f"git+{root.as_uri()}@{first}#egg=other", "vendor/src/other-src.tar.gz")
+    vendor_item(other, tmp_path / "out", fetcher)  # a fragment (#egg=) is not part of the commit
+    assert sorted(p.name for p in (tmp_path / "out" / "vendor" / "src").iterdir()) == [
+        "mypkg-src.tar.gz", "other-src.tar.gz"]
+    assert "other-src/pkg/__init__.py" in _members(tmp_path / "out" / "vendor" / "src" / "other-src.tar.gz")
+
+
+def test_a_git_url_with_a_user_is_read_as_repository_and_commit(tmp_path: Path) -> None:
+    """``git+ssh://git@host/repo.git@<commit>``: the first ``@`` belongs to the host part; the
+    commit is the last one (offline, the clone is then refused for needing the network)."""
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    item = VendorItem(f"git+ssh://git@example.org/x/mypkg.git@{commit}#egg=mypkg",
+                      "vendor/src/mypkg.tar.gz")
+    with pytest.raises(ResolveError, match="--offline"):
+        vendor_item(item, tmp_path / "out", Fetcher(ContextOptions(input_root=tmp_path, offline=True)))
+
+
+def test_a_git_transport_that_runs_commands_is_never_used(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``ext::`` makes git run a command. Even when the user's git configuration allows it, a
+    source named in a lock never gets to: the clone refuses the transport."""
+    config = tmp_path / "gitconfig"
+    config.write_text('[protocol "ext"]\n\tallow = always\n')
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
+    marker = tmp_path / "ran"
+    item = VendorItem(f"git+ext::sh -c touch% {marker}@{'a' * 40}", "vendor/src/x.tar.gz")
+    with pytest.raises(ResolveError, match="cannot vendor"):
+        vendor_item(item, tmp_path / "out", Fetcher(ContextOptions(input_root=tmp_path)))
+    assert not marker.exists()
 
 
 def test_a_git_source_without_a_full_commit_cannot_be_vendored(
@@ -517,6 +563,38 @@ def test_the_py_rattler_wheel_is_taken_from_the_cache_for_the_target(
     vendor_py_rattler("0.9.0", "linux-aarch64", "3.12", context, options)
     assert sorted(p.name for p in (context / "vendor" / "py-rattler").iterdir()) == [tagged.name]
     assert (context / "vendor" / "py-rattler" / tagged.name).read_bytes() == tagged.read_bytes()
+
+
+def test_the_py_rattler_wheel_is_downloaded_for_the_targets_architecture_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Online, pip fetches the wheel for the target (here from a local --find-links, standing
+    in for PyPI) into the cache; the next conversion copies it from there without pip."""
+    links = tmp_path / "links"
+    links.mkdir()
+    for arch in ("aarch64", "x86_64"):
+        wheel = _wheel(links, "py_rattler", "0.9.0")
+        wheel.rename(links / f"py_rattler-0.9.0-cp38-abi3-manylinux2014_{arch}.whl")
+    monkeypatch.setenv("CONDA2DOCKER_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(links))
+    options = ContextOptions(input_root=tmp_path)
+    vendor_py_rattler("0.9.0", "linux-aarch64", "3.12", tmp_path / "a", options)
+    expected = ["py_rattler-0.9.0-cp38-abi3-manylinux2014_aarch64.whl"]
+    assert sorted(p.name for p in (tmp_path / "a" / "vendor" / "py-rattler").iterdir()) == expected
+    for wheel in links.iterdir():  # the index is gone: the cache alone serves the next one
+        wheel.unlink()
+    vendor_py_rattler("0.9.0", "linux-aarch64", "3.12", tmp_path / "b", options)
+    assert sorted(p.name for p in (tmp_path / "b" / "vendor" / "py-rattler").iterdir()) == expected
+
+
+def test_an_offline_py_rattler_miss_fails_the_same_way_every_time(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONDA2DOCKER_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    options = ContextOptions(input_root=tmp_path, offline=True)
+    for _ in range(2):  # the (empty) cache directory left by the first attempt changes nothing
+        with pytest.raises(ResolveError, match="cannot download the py-rattler"):
+            vendor_py_rattler("0.9.0", "linux-64", "3.12", tmp_path / "out", options)
 
 
 def test_the_ca_bundle_is_vendored_for_the_installer(tmp_path: Path) -> None:

@@ -328,3 +328,38 @@ def test_a_problem_in_a_skipped_platform_is_not_read(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         read_conda_lock(path)
     assert [line.split(": ", 1)[0] for line in info.value.lines()] == [f"{path}:11:15", f"{path}:29:15"]
+
+
+def test_either_lock_format_is_read_by_content_and_keeps_its_path(tmp_path: Path) -> None:
+    conda_lock = tmp_path / "whatever.lock"
+    write_conda_lock(lock_pure_conda(), conda_lock)
+    explicit = tmp_path / "conda-lock.yml"  # names do not decide: the content does
+    explicit.write_text(render_explicit(lock_pure_conda(), "linux-64"))
+    for path in (conda_lock, explicit):
+        lock = read_lock(path)
+        assert lock.path == path
+        assert {p.name for p in lock.packages} == {p.name for p in lock_pure_conda().packages}
+    # a broken lock of either format is placed in its own file
+    conda_lock.write_text(conda_lock.read_text().replace("md5: ", "md5: x", 1))
+    explicit.write_text(explicit.read_text().replace(".conda#", ".conda#x", 1))
+    for path in (conda_lock, explicit):
+        with pytest.raises(InputError) as info:
+            read_lock(path)
+        assert info.value.one_line().startswith(f"{path}:")
+
+
+def test_the_explicit_marker_is_looked_for_in_the_first_64_kib(tmp_path: Path) -> None:
+    """An explicit lock says ``@EXPLICIT`` near its top; a file that says it only further down
+    (where a reader would not look) is not taken for one."""
+    urls = [line for line in render_explicit(lock_pure_conda(), "linux-64").splitlines()
+            if line.startswith("https://")]
+    path = tmp_path / "env.lock"
+    for end, explicit in ((65536, True), (65537, False)):
+        padding = "#" + " " * (end - len("@EXPLICIT") - 2) + "\n"
+        path.write_text(padding + "@EXPLICIT\n" + "\n".join(urls) + "\n")
+        assert path.read_text().index("@EXPLICIT") + len("@EXPLICIT") == end
+        if explicit:
+            assert len(read_lock(path).packages) == len(urls)
+        else:
+            with pytest.raises(InputError):
+                read_lock(path)  # read as a conda-lock file, which it is not

@@ -203,6 +203,38 @@ def test_only_a_full_commit_id_pins_a_git_requirement(ref: str, fires: bool) -> 
     assert bool(audit(_vcs(ref), select=["R502"])) is fires
 
 
+@pytest.mark.parametrize(("url", "pinned"), [
+    (f"git+https://github.com/x/y.git@{SHA}", True),
+    (f"git+https://github.com/x/y.git@{SHA}#egg=y", True),
+    (f"git+ssh://git@github.com/x/y.git@{SHA}", True),          # the user@ is not a revision
+    (f"git+https://github.com/x/c++y.git@{SHA}", True),         # a '+' in the path
+    (f"git+https://github.com/x/at@y.git@{SHA}", True),         # an '@' in the path
+    ("git+ssh://git@github.com/x/y.git", False),
+    ("git+https://github.com/x/y.git@main", False),
+    ("git+https://github.com/x/y.git@v1.0+local", False),
+    (f"git+https://github.com/x/y.git@{SHA[:12]}", False),
+])
+def test_an_unpinned_git_requirement_is_reported_unless_the_lock_pins_its_commit(
+        url: str, pinned: bool) -> None:
+    """P202: `git+URL` without a revision in the environment is fine when the lock pins the
+    commit; a lock's own VCS package without any revision is reported."""
+    env = spec(pip=(req("git+https://github.com/x/y.git", "vcs", name="y",
+                        url="https://github.com/x/y.git", vcs="git"),))
+    locked = lock(*BASE, LockedPackage("y", "1.0", "pip", PLATFORM, url))
+    subjects = [f.subject for f in audit(ctx(env, locked), select=["P202"])]
+    assert subjects == ([] if pinned else ["y"])
+
+
+def test_a_locked_git_package_without_a_revision_is_reported() -> None:
+    for url, fires in (("git+ssh://git@github.com/x/y.git", True),
+                       ("git+https://github.com/x/y.git#egg=y", True),
+                       ("git+https://github.com/x/y.git@main", False),   # a ref, reported as R502
+                       ("git+https://github.com/x/y.git@v1.0+local", False)):
+        locked = lock(*BASE, LockedPackage("y", "1.0", "pip", PLATFORM, url))
+        assert [f.subject for f in audit(ctx(spec(), locked), select=["P202"])] == (
+            ["y"] if fires else []), url
+
+
 def _wheel_lock(tag: str) -> Lock:
     url = f"https://{public_file_host()}/packages/aa/bb/x-1.0-cp311-cp311-{tag}.whl"
     return lock(*BASE, LockedPackage("x", "1.0", "pip", PLATFORM, url, sha256="0" * 64))

@@ -26,7 +26,7 @@ from conda2docker.vcs import is_full_commit
 
 def vcs_ref(url: str) -> str | None:
     """The revision in a pip VCS URL (``git+https://h/r.git@v1.0#egg=x`` → ``v1.0``)."""
-    path = urlsplit(url.split("+", 1)[-1]).path.split("#", 1)[0]
+    path = urlsplit(url).path  # without the host's user@ and the #fragment
     return path.rsplit("@", 1)[1] if "@" in path else None
 
 
