@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 
 from conda2docker.audit import AuditContext, audit
+from conda2docker.audit.sdists import SdistFacts
 from conda2docker.cli import main
 from conda2docker.errors import InputError, SourceLocation
 from conda2docker.lockfile import read_explicit
-from conda2docker.model import Lock, LockedPackage
+from conda2docker.model import EnvSpec, Lock, LockedPackage, Resolution
 from conda2docker.outputs import Unwritable, write_output_file
 from conda2docker.plan.instructions import PlanError
 from conda2docker.public_index import public_file_host
@@ -26,7 +27,7 @@ from conda2docker.read.condaspec import parse_conda_spec
 from conda2docker.read.decode import decode
 from conda2docker.render.quoting import arg_word, double_quoted, json_array, path_word, shell_word
 from conda2docker.resolve.pip.target import PipTarget, glibc_tuple, platform_tags, wheel_priority
-from fixtures.audit.cases import BASE, PLATFORM, SHA, cpkg, ctx, lock, req, spec
+from fixtures.audit.cases import BASE, PLATFORM, SHA, cpkg, ctx, dep, lock, req, spec
 
 FIXTURES = Path(__file__).parent / "fixtures" / "envs"
 EXPLICIT = FIXTURES / "explicit-linux-64.lock"
@@ -345,3 +346,39 @@ def test_an_undecodable_byte_is_pointed_at_exactly(tmp_path: Path, data: bytes, 
     assert error.message.count("0x") == 1
     shown = error.message.split("0x", 1)[1].split(")")[0]
     assert shown == data[data.index(b"\xff") if b"\xff" in data else -1:][:1].hex()
+
+
+def _sdist_target(env: EnvSpec | None, locked: Lock | None) -> str:
+    facts = {"jsmin": SdistFacts("jsmin", "3.0.1", "jsmin-3.0.1.tar.gz",
+                                 "https://files.example.org/p/jsmin-3.0.1.tar.gz")}
+    resolution = Resolution(spec=env, lock=locked, reused=True) if env and locked else None
+    context = AuditContext.build(env, resolution, lock=locked, sdists=facts, glibc="2.36")
+    (finding,) = audit(context, select=["P201"])
+    return finding.message
+
+
+def test_an_sdist_is_reported_for_the_python_it_was_checked_for() -> None:
+    """P201 says which target has no wheel: the solved python, else the environment's pin,
+    else pip's default (a lock audited alone still names its python)."""
+    py312 = lock(cpkg("python", "3.12.4", "h0_0_cpython"), cpkg("pip", "24.0", "pyhd8ed1ab_0"))
+    no_python = lock(cpkg("pip", "24.0", "pyhd8ed1ab_0"))
+    assert _sdist_target(spec(), None).endswith("no wheel for linux-64, Python 3.11, glibc 2.36: "
+                                                "it is built from source")
+    assert "linux-64, Python 3.12, glibc 2.36" in _sdist_target(spec(), py312)
+    assert "linux-64, Python 3.12, glibc 2.36" in _sdist_target(None, py312)
+    assert "linux-64, Python 3.12, glibc 2.36" in _sdist_target(spec(conda=()), no_python)
+    assert "linux-64, Python 3.12, glibc 2.36" in _sdist_target(None, no_python)
+
+
+@pytest.mark.parametrize(("conda_pin", "pip_pin", "fires"), [
+    ("1.26.4", "==1.26.4", False),       # the same exact version twice: harmless
+    ("1.26.4", "==1.26.3", True),        # two exact versions that differ
+    ("=1.26.4", "1.26.4", False),
+    ("1.26.4", ">=1.26", False),         # a range is no exact pin
+    ("1.26.4", "", False),
+])
+def test_a_package_pinned_differently_by_conda_and_pip_is_reported(conda_pin: str, pip_pin: str,
+                                                                    fires: bool) -> None:
+    env = spec(conda=(dep("python", "3.11"), dep("numpy", conda_pin)),
+               pip=(req(f"numpy{pip_pin}", name="numpy", specifier=pip_pin),))
+    assert bool(audit(ctx(env), select=["P205"])) is fires

@@ -87,10 +87,12 @@ def sdist_only(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
 
 
 def _target(ctx: AuditContext) -> str:
-    from conda2docker.audit.sdists import target_python
+    """The target an sdist was checked for: the solved python, else the environment's pin."""
+    from conda2docker.audit.sdists import DEFAULT_PYTHON, target_python
 
     python = ctx.conda.get("python")
-    version = target_python(ctx.spec, python.version if python else None) if ctx.spec else ""
+    resolved = python.version if python else None
+    version = target_python(ctx.spec, resolved) if ctx.spec else (resolved or DEFAULT_PYTHON)
     return f"{ctx.platform}, Python {'.'.join(version.split('.')[:2])}, glibc {ctx.glibc}"
 
 
