@@ -10,6 +10,7 @@ import hashlib
 import re
 import stat
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ from conda2docker.read.condaspec import parse_conda_spec
 from conda2docker.read.decode import decode
 from conda2docker.render.quoting import arg_word, double_quoted, json_array, path_word, shell_word
 from conda2docker.resolve.pip.target import PipTarget, glibc_tuple, platform_tags, wheel_priority
-from fixtures.audit.cases import BASE, PLATFORM, SHA, cpkg, ctx, dep, lock, req, spec
+from fixtures.audit.cases import BASE, PLATFORM, SHA, cpkg, ctx, dep, lock, ppkg, req, spec
 
 FIXTURES = Path(__file__).parent / "fixtures" / "envs"
 EXPLICIT = FIXTURES / "explicit-linux-64.lock"
@@ -382,3 +383,51 @@ def test_a_package_pinned_differently_by_conda_and_pip_is_reported(conda_pin: st
     env = spec(conda=(dep("python", "3.11"), dep("numpy", conda_pin)),
                pip=(req(f"numpy{pip_pin}", name="numpy", specifier=pip_pin),))
     assert bool(audit(ctx(env), select=["P205"])) is fires
+
+
+@pytest.mark.parametrize(("conda_version", "pip_version", "same"), [
+    ("2024a", "2024.1", True),      # tzdata: conda's letter release is PyPI's .N
+    ("2024b", "2024.2", True),
+    ("2024a", "2024.2", False),
+    ("2024z", "2024.26", True),
+    ("1.26.4", "1.26.4+cpu", True),  # the local label is not part of the public version
+    ("1.26.4", "1.26.5", False),
+    ("1.0_rc", "1.0_rc", True),     # not PEP 440 on one side: compared as written
+    ("1.0_rc", "1.0_rc2", False),
+])
+def test_conda_and_pip_versions_of_one_package_compare_as_published(conda_version: str,
+                                                                     pip_version: str,
+                                                                     same: bool) -> None:
+    """The same package from conda and from pip: the same version is a duplicate (P204), a
+    different one shadows conda's files (P205)."""
+    locked = lock(*BASE, cpkg("tzdata", conda_version), ppkg("tzdata", pip_version))
+    found = {f.code for f in audit(ctx(spec(), locked), select=["P204", "P205"])}
+    assert found == ({"P204"} if same else {"P205"})
+
+
+def test_a_pip_finding_points_at_its_own_requirement_line() -> None:
+    env = spec(pip=(req("./vendored", "path", line=10, path=Path("/project/vendored")),
+                    req("six==1.16.0", line=11, name="six", specifier="==1.16.0"),
+                    req("numpy==1.26.4", line=12, name="numpy", specifier="==1.26.4")))
+    locked = lock(*BASE, cpkg("numpy", "1.26.4"), ppkg("numpy", "1.26.4"), ppkg("six", "1.16.0"))
+    (finding,) = audit(ctx(env, locked), select=["P204"])
+    assert finding.location is not None and finding.location.line == 12
+
+
+@pytest.mark.parametrize(("written", "shown"), [
+    ("submodules/simple-knn", "submodules/simple-knn"),
+    (".", "."),
+])
+def test_a_local_path_is_shown_relative_to_the_environment_file(written: str, shown: str) -> None:
+    env = spec(pip=(req(written, "path", path=Path("/project") / written),))
+    (finding,) = audit(ctx(env), select=["P203"])
+    assert finding.message.endswith(f" is installed from the local path {shown}")
+
+
+def test_a_local_path_is_shown_relative_to_a_relative_environment_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    env = replace(spec(pip=(req("sub", "path", path=tmp_path / "sub"),)),
+                  source=Path("environment.yml"))
+    (finding,) = audit(ctx(env), select=["P203"])
+    assert finding.message.endswith("from the local path sub")
