@@ -363,3 +363,28 @@ def test_the_explicit_marker_is_looked_for_in_the_first_64_kib(tmp_path: Path) -
         else:
             with pytest.raises(InputError):
                 read_lock(path)  # read as a conda-lock file, which it is not
+
+
+@pytest.mark.parametrize(("text", "line"), [
+    ("# platform: linux-64\nhttps://x/linux-64/a-1-0.conda#" + "0" * 32 + "\n",
+     "no '@EXPLICIT' line: not an explicit lock"),
+    ("https://x/linux-64/a-1-0.conda#" + "0" * 32 + "\n@EXPLICIT\n",
+     ":1:1: package line before '@EXPLICIT'"),
+    ("# platform: linux:64\n@EXPLICIT\n", ":1:1: invalid platform 'linux:64'"),
+])
+def test_an_explicit_lock_that_is_not_one_says_why_where(tmp_path: Path, text: str, line: str) -> None:
+    path = tmp_path / "env.lock"
+    path.write_text(text)
+    with pytest.raises(InputError) as info:
+        read_explicit(path)
+    assert info.value.one_line().startswith(str(path))
+    assert line in info.value.one_line()
+
+
+def test_an_explicit_package_without_a_hash_has_none(tmp_path: Path) -> None:
+    """conda writes explicit files without hashes too; the package then carries no hash (and
+    --vendor refuses it for that), never an empty one."""
+    path = tmp_path / "env.lock"
+    path.write_text("@EXPLICIT\nhttps://x/linux-64/a-1-0.conda\n")
+    (package,) = read_explicit(path).packages
+    assert (package.md5, package.sha256) == (None, None)
