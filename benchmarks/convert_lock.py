@@ -71,6 +71,7 @@ def run(rounds: int = ROUNDS) -> dict[str, object]:
         "cpu_seconds": {name: round(median_cpu(r), 3) for name, r in runs.items()},
         "convert_mib": round(median_mib(runs["convert"]), 1),
         "conda_lock_render_mib": round(median_mib(runs["conda_lock_render"]), 1),
+        "audit_mib": round(median_mib(runs["audit"]), 1),
         "spread_seconds": {name: spread(r) for name, r in runs.items()},
         "target": f"ratio <= {RATIO_TARGET} and audit <= {AUDIT_TARGET} s (medians of {rounds} alternating runs)",
         "met": ratio <= RATIO_TARGET and audit <= AUDIT_TARGET,

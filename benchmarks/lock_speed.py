@@ -43,17 +43,21 @@ def run(rounds: int = ROUNDS) -> dict[str, object]:
     if not env_file.is_file() or not channels.is_dir():
         return skipped("../shared corpus or channel snapshot is absent")
     alias = channels.as_uri()
+    # The snapshot holds repodata only: read through --mirror, the lock keeps conda-forge's
+    # canonical URLs, which a build downloads (a --channel-alias lock would have to vendor
+    # package files the snapshot does not hold). The environment's one channel is conda-forge.
+    mirror = ["--mirror", f"conda-forge={alias}/conda-forge"]
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
 
         def lock() -> list[str]:
             (work / "conda-lock.yml").unlink(missing_ok=True)  # no reuse: a full lock each time
-            return [str(BIN / "conda2docker"), "lock", str(env_file), "--channel-alias", alias,
+            return [str(BIN / "conda2docker"), "lock", str(env_file), *mirror,
                     "-o", str(work / "conda-lock.yml")]
 
         def convert() -> list[str]:
             shutil.rmtree(work / "context", ignore_errors=True)
-            return [str(BIN / "conda2docker"), "convert", str(env_file), "--channel-alias", alias,
+            return [str(BIN / "conda2docker"), "convert", str(env_file), *mirror,
                     "-o", str(work / "context")]
 
         commands: dict[str, Callable[[], Sequence[str]]] = {

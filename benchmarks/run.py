@@ -1,6 +1,9 @@
 """Run every benchmark in one process, print the figures side by side, write RESULTS.md.
 
-    python benchmarks/run.py [--only NAME ...] [--no-write]
+    python benchmarks/run.py [--only NAME|GROUP ...] [--no-write]
+
+``--only issue21`` re-takes every figure of issue 21 (lock and convert vs a bare solve,
+convert and audit of the largest lock vs conda-lock render, the lock scale curve).
 
 Each benchmark module has ``run() -> dict``: figures, the target, and whether it was met
 (or ``{"skipped": reason}`` where a part it needs — the engine, ../shared — is absent).
@@ -20,8 +23,10 @@ import time
 
 from common import REPO, machine
 
-BENCHMARKS = ("startup", "lock_speed", "convert_lock", "solve", "scale", "scale_lock", "big_env",
+BENCHMARKS = ("startup", "lock_speed", "convert_lock", "solve", "lab", "scale", "scale_lock", "big_env",
               "image_size", "rebuild")
+GROUPS = {"issue21": ("lock_speed", "convert_lock", "scale_lock")}
+"""Names that stand for several benchmarks in ``--only``."""
 
 
 def _summary(result: dict[str, object]) -> str:
@@ -37,8 +42,9 @@ def main() -> int:
     parser.add_argument("--only", nargs="*", default=list(BENCHMARKS))
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
+    names = list(dict.fromkeys(n for name in args.only for n in GROUPS.get(name, (name,))))
     results: dict[str, dict[str, object]] = {}
-    for name in args.only:
+    for name in names:
         start = time.perf_counter()
         load = round(os.getloadavg()[0], 1)
         try:

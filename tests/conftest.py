@@ -20,9 +20,11 @@ from hypothesis import Phase, settings  # noqa: E402 - reads the storage directo
 pytest_plugins = [
     "support.shared",
     "support.engine",
+    "support.podman",
     "support.channel",
     "support.cuda_channel",
     "support.pypi_index",
+    "support.r2d_channel",
 ]
 
 settings.register_profile("conda2docker", database=None)

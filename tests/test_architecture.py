@@ -147,7 +147,8 @@ def test_imported_third_party_packages_are_declared() -> None:
                    "docker": "docker", "conda_lock": "conda-lock", "conda_pypi": "conda-pypi",
                    "typer": "typer", "rich": "rich", "networkx": "networkx", "packaging": "packaging",
                    "resolvelib": "resolvelib", "certifi": "certifi", "tomli": "tomli",
-                   "click": "typer", "typing_extensions": "typing-extensions"}
+                   "click": "typer", "typing_extensions": "typing-extensions",
+                   "hcl2": "python-hcl2", "lark": "lark"}
     stdlib = set(sys.stdlib_module_names) | {"conda2docker"}
     missing = set()
     for path in MODULES.values():

@@ -118,3 +118,14 @@ def test_solved_environment_reports_missing_packages(
     assert [f["subject"] for f in missing] == ["no-such-package-anywhere"]
     assert missing[0]["location"]["line"] == 4
     assert "audit failed: 1 finding(s) at or above error" in err
+
+
+def test_service_beside_the_lock_without_its_client(lock_file: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, str(lock_file), "--format", "json", "--select", "S307",
+                       "--service", "redis", "--service", "Mongo")
+    findings = json.loads(out)["findings"]
+    assert code == 0 and [f["subject"] for f in findings] == ["mongodb", "redis"]
+    assert findings[0]["evidence"] == ["--service mongodb"]
+    code, out, err = run(capsys, str(lock_file), "--service", "mysql")
+    assert code == 2 and "unknown --service 'mysql'; fix: choose from mongodb, postgres, redis" in err

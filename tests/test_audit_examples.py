@@ -19,6 +19,9 @@ NEEDS_A_SOLVE = {"C101", "C105", "C106", "C107", "C108", "C109", "P201", "P205",
 """Rules about what the solve or the index answered (a package or version in no channel, a
 failed solve, a channel added or left out, a relaxed pin, a pin without a wheel): their
 examples read and audit cleanly, and fire once the input is locked or the index is asked."""
+SERVICES = {"S307": ("postgres",)}
+"""Rules about what ``init --service`` puts beside the environment: their examples fire with the
+services init passes to the audit (the example's comment names them)."""
 
 
 def _example_file(rule: Rule, tmp_path: Path) -> Path:
@@ -29,7 +32,9 @@ def _example_file(rule: Rule, tmp_path: Path) -> Path:
 
 
 def test_the_exception_lists_name_real_rules() -> None:
-    assert set(RULES) >= DESCRIBED | NEEDS_A_SOLVE
+    assert set(RULES) >= DESCRIBED | NEEDS_A_SOLVE | SERVICES.keys()
+    for code, names in SERVICES.items():
+        assert all(f"--service {name}" in RULES[code].example for name in names)
     for code in DESCRIBED:
         assert all(line.startswith("#") for line in RULES[code].example.splitlines())
 
@@ -38,6 +43,7 @@ def test_the_exception_lists_name_real_rules() -> None:
 def test_example_reads_and_audits(code: str, tmp_path: Path) -> None:
     rule = RULES[code]
     spec = read_spec(_example_file(rule, tmp_path))
-    found = {f.code for f in audit_targets(spec, None, ("linux-64",))}
+    found = {f.code for f in audit_targets(spec, None, ("linux-64",),
+                                           services=SERVICES.get(code, ()))}
     if code not in NEEDS_A_SOLVE:
         assert code in found, f"{code}'s example does not show {code}: {sorted(found)}"

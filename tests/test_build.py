@@ -85,6 +85,33 @@ def test_package_from_output(lines: list[str], package: str | None) -> None:
     assert package_from_output(lines) == package
 
 
+# Podman's API service builds with Buildah; its stream, as recorded from podman 4.3.1 here.
+BUILDAH_STREAM = """\
+[1/2] STEP 1/2: FROM debian:bookworm-slim AS env
+[1/2] STEP 2/2: RUN install
+--> Using cache 3908954f8ff6e263c3280577829cad6c64ed7d5bdd4b00055faac2d70370eb36
+--> 3908954f8ff
+[2/2] STEP 1/3: FROM env AS pip
+[2/2] STEP 2/3: COPY conda2docker/requirements.pip.txt /tmp/c2d/
+--> dcd0109d902
+[2/2] STEP 3/3: RUN /opt/env/bin/python -m pip install -r /tmp/c2d/requirements.pip.txt
+Collecting c2d-broken
+"""
+
+
+def test_tracker_reads_buildahs_stream_and_failure() -> None:
+    tracker = tracked(BUILDAH_STREAM)
+    assert tracker.stages == ["env", "pip"] and (tracker.step, tracker.total) == (3, 3)
+    assert [(t.name, t.steps, t.cached) for t in tracker.finish()] == [("env", 2, 1), ("pip", 3, 0)]
+    assert _Tracker().feed("STEP 1/2: FROM debian:bookworm-slim").line == "Step 1/2 : FROM debian:bookworm-slim"
+    error = _failure('building at STEP "RUN /opt/env/bin/python -m pip install -r /tmp/c2d/r.txt": '
+                     "while running runtime: exit status 3", tracked(BUILDAH_STREAM), Path("b.log"))
+    line = error.one_line()
+    assert line.startswith("stage 'pip', step 3/3 failed (package c2d-broken): RUN exited with code 3; "
+                           "last output: "), line
+    assert "-->" not in line
+
+
 def test_failure_without_a_stage_says_the_build() -> None:
     error = _failure("Cannot locate specified Dockerfile: Dockerfile", _Tracker(), Path("b.log"))
     assert error.one_line().startswith("the build failed: Cannot locate specified Dockerfile")

@@ -50,7 +50,7 @@ def test_lock_refuses_to_overwrite_a_file_that_is_not_a_lock(tmp_path: Path, cap
         (["convert", "no/such/environment.yml"], 2, "no such file"),
         (["lock"], 2, "Missing argument"),
         (["frobnicate"], 2, "No such command"),
-        (["convert", ".", "-o", "x"], 2, "is a directory"),
+        (["convert", "docs", "-o", "x"], 2, "no environment files found"),  # a folder is a lab
         # choices are types typer checks at the door, naming every allowed value
         (["convert", "env.yml", "--installer", "conda"], 2, "'micromamba', 'rattler'"),
         (["convert", "env.yml", "--format", "podman"], 2, "'docker', 'apptainer'"),

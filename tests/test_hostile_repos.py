@@ -34,10 +34,14 @@ def test_a_link_in_place_of_an_init_output_is_never_followed(
     (ws.proj / link).symlink_to(target)
     before = tree_state(ws.victim)
     outcome = init(ws, capsys, small_channel, "--force", "--readme")
-    if link in ("Dockerfile", "compose.yaml", ".dockerignore"):
-        # A file of the user's (a link counts): kept as it is, init writes its own beside it.
+    if link in ("Dockerfile", "compose.yaml", ".dockerignore", "conda-lock.yml"):
+        # A file of the user's (a link counts; a lock conda2docker did not write): --force keeps
+        # it, as a link, under <name>.orig and writes init's own file in its place; the link's
+        # target is never written.
         assert outcome.code == 0, outcome.err
-        assert (ws.proj / link).is_symlink() and (ws.proj / link).readlink() == target
+        kept = ws.proj / f"{link}.orig"
+        assert kept.is_symlink() and kept.readlink() == target
+        assert not (ws.proj / link).is_symlink() and (ws.proj / link).is_file()
     else:
         assert_refused(outcome, 2, "outside the output directory")
     assert tree_state(ws.victim) == before

@@ -1,6 +1,6 @@
 """compose.yaml as init writes it: the Jupyter service runs as the host user, waits for the
 databases ``--service`` adds (each with a named volume and a healthcheck) and gets their URLs;
-the audit side names a missing client library; every generated compose file is validated by
+the audit names a missing client library (S307, with the services init passes it); every generated compose file is validated by
 ``docker-compose config`` (Debian's docker-compose 1.29; skipped, with the reason, without it)."""
 
 from __future__ import annotations
@@ -14,12 +14,15 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conda2docker.audit.knowledge.services import SERVICE_CLIENTS
+from conda2docker.audit.run import audit_targets
+from conda2docker.cli import main
 from conda2docker.errors import InputError
 from conda2docker.init.compose import render_compose
 from conda2docker.init.dockerignore import ContextRule
 from conda2docker.init.readme import render_section
 from conda2docker.init.render import render_init
-from conda2docker.init.services import SERVICES, missing_clients, services
+from conda2docker.init.services import SERVICES, services
 from conda2docker.init.stages import ImageOptions
 from conda2docker.init.survey import survey
 from conda2docker.init.targets import choose_targets
@@ -90,12 +93,28 @@ def test_unknown_service_is_one_line() -> None:
     assert caught.value.one_line().endswith("choose from mongodb, postgres, redis")
 
 
-def test_missing_client_library_is_suggested() -> None:
-    chosen = services(["postgres", "redis", "mongodb"])
-    lines = missing_clients(chosen, ["python", "psycopg2-binary", "numpy"])
-    assert len(lines) == 2
-    assert "add `pymongo`" in lines[0] and "add `redis`" in lines[1]
-    assert missing_clients(chosen, ["psycopg", "redis", "pymongo"]) == []
+def test_missing_client_library_is_an_audit_finding(tmp_path: Path) -> None:
+    assert set(SERVICE_CLIENTS) == set(SERVICES)  # every service init offers has its clients
+    env = tmp_path / "environment.yml"
+    env.write_text("dependencies:\n  - python=3.11\n  - redis-py\n  - pip\n"
+                   "  - pip:\n    - psycopg2-binary\n")
+    from conda2docker.pipeline import read_spec
+
+    spec = read_spec(env)
+    found = audit_targets(spec, None, ("linux-64",), services=("mongodb", "postgres", "redis"))
+    s307 = [f for f in found if f.code == "S307"]
+    assert [f.subject for f in s307] == ["mongodb"]  # conda's redis-py and pip's psycopg2-binary count
+    assert "add pymongo to" in s307[0].fix and str(s307[0].location) == str(env)
+    assert not [f for f in audit_targets(spec, None, ("linux-64",)) if f.code == "S307"]
+
+
+def test_init_shows_the_finding_in_its_audit_output(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "requirements.txt").write_text("pandas\n")
+    assert main(["init", str(tmp_path), "--dry-run", "--service", "mongodb"]) == 0
+    err = capsys.readouterr().err
+    assert "audit: S307 [warning] mongodb runs beside the environment" in err
+    assert "fix: add pymongo to the environment" in err
 
 
 def test_readme_commands_publish_the_port_and_pass_the_host_user(tmp_path: Path) -> None:

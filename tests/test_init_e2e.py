@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from conda2docker.cli import main
+from conda2docker.init.targets import ours
 from support.channel import TestChannel
 from support.engine import run_in_image
 from support.lint import assert_lints_clean
@@ -137,6 +138,10 @@ def test_repository_to_running_image(
     (repo / "Dockerfile").write_text(dockerfile + "# my edit\n")
     assert main(argv) == 1
     assert (repo / "Dockerfile").read_text().endswith("# my edit\n")
+    # ... and with --force it is kept as Dockerfile.orig: init recorded what it wrote.
+    assert main([*argv, "--force"]) == 0
+    assert (repo / "Dockerfile.orig").read_text().endswith("# my edit\n")
+    assert (repo / "Dockerfile").read_text() == dockerfile
 
 
 def test_repo2docker_venv_py3_builds_and_passes_its_verify(
@@ -184,6 +189,12 @@ def test_repo2docker_venv_py3_builds_and_passes_its_verify(
     assert code == 0 and output.strip() == "/opt/env", output
     code, output = run_in_image(docker_client, tag, ["ls", "-A", "/home/app/work"])  # type: ignore[arg-type]
     assert code == 0 and ".env" not in output.split() and "runtime.txt" in output.split(), output
+
+    # --force takes the standard names, keeping the user's files as <name>.orig first.
+    assert main([*argv, "--force"]) == 0
+    assert (repo / "Dockerfile.orig").read_text().startswith("FROM debian")
+    assert (repo / ".dockerignore.orig").read_text() == "# the user's: sends everything\n"
+    assert ours(repo / "Dockerfile") and ours(repo / ".dockerignore")
 
 
 # repo2docker cases without a Python of their own: venv/start/start-script (only `start`) built

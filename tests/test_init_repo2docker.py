@@ -2,8 +2,9 @@
 init's acceptance suite, checked at plan level: what each repository's ``verify`` script
 asserts inside repo2docker's image is restated as a check on what init decides (the
 environment it resolves) and writes (the Dockerfile and compose file, rendered from a lock
-built by hand: no channel is reachable here). ``test_init_engine.py`` builds the cases the
-local test channel can provide and runs the same checks inside the image.
+built by hand: no channel is reachable here). ``test_init_e2e.py`` and
+``test_init_r2d_engine.py`` build the cases the local test channel can provide and run the same
+checks inside the image (docs/init.md has the table).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import yaml
 
 from conda2docker.init.dockerignore import ContextRule
 from conda2docker.init.render import Rendered, render_init
-from conda2docker.init.stages import START_SCRIPT, ImageOptions
+from conda2docker.init.stages import CHECK_SCRIPT, POSTBUILD_BIN, START_SCRIPT, ImageOptions
 from conda2docker.init.survey import Survey, survey
 from conda2docker.init.targets import choose_targets
 from conda2docker.model import EnvSpec, Lock
@@ -112,17 +113,27 @@ def check_py35_binder_dir(out: Outcome) -> None:
 
 
 def check_py36_postbuild(out: Outcome) -> None:
-    # verify: python 3.6 + numpy; postBuild's `pip install pytest` lands in the environment
-    # (pip present, the environment writable by the user postBuild runs as); its
-    # `mamba install make` cannot work here: init says so
-    assert out.conda("python") == "3.6" and out.conda("pip") is not None
+    # verify: python 3.6 + numpy in the kernel environment; postBuild's `mamba install make` went
+    # there; `pip install pytest` worked. repo2docker builds a second (server) environment for
+    # Jupyter when the Python differs; conda2docker has one, the kernel's (docs/init.md): the
+    # `make` of the install line is locked into it, and mamba/conda on postBuild's PATH check it.
+    assert out.conda("python") == "3.6" and out.conda("numpy") == "" and out.conda("pip") == ""
+    make = next(d for d in out.spec.conda if d.name == "make")
+    assert make.location is not None and (make.location.line, make.location.column) == (4, 18)
     lines = out.runtime_lines()
     user = next(i for i, line in enumerate(lines) if line.startswith("USER "))
     post = next(i for i, line in enumerate(lines) if line.endswith("/postBuild"))
     assert user < post
+    assert lines[post] == (f"RUN sh -c 'PATH={POSTBUILD_BIN}:\"$PATH\" exec \"$0\"' "
+                           "/home/app/work/postBuild")
     assert any("--chown=${APP_UID}:${APP_GID}" in line and "/opt/env" in line
                for line in lines[:user])
-    assert any("calls mamba" in note for note in out.found.plan.notes)
+    assert f"COPY --from=repo /tmp/c2d/postbuild-bin/ {POSTBUILD_BIN}/" in lines
+    check = out.rendered.files[Path("conda2docker") / CHECK_SCRIPT]
+    assert check.startswith(b"#!/bin/sh\n")
+    assert "ln -s mamba /tmp/c2d/postbuild-bin/conda" in out.dockerfile
+    assert any("installs make with mamba: locked into the environment" in n
+               for n in out.found.plan.notes)
 
 
 def check_yaml(out: Outcome) -> None:
@@ -163,12 +174,17 @@ def check_numpy(out: Outcome) -> None:
 
 def check_postbuild(out: Outcome) -> None:
     # verify: jupyter_keepalive disabled by postBuild with --sys-prefix (the environment must
-    # be writable by the user postBuild runs as); configurable-http-proxy from npm needs
-    # nodejs, which the environment lacks: that part cannot pass
+    # be writable by the user postBuild runs as); `which configurable-http-proxy` after `npm
+    # install --global`: nodejs is in the environment (repo2docker's base environment has it),
+    # whose prefix is npm's global one, writable, and on PATH.
     assert "jupyter-keepalive" in out.pip_names() or out.conda("jupyter-keepalive") is not None
-    assert any("--chown=${APP_UID}:${APP_GID}" in line and "/opt/env" in line
-               for line in out.runtime_lines())
-    assert out.conda("nodejs") is None
+    assert out.conda("nodejs") == ""
+    lines = out.runtime_lines()
+    assert any("--chown=${APP_UID}:${APP_GID}" in line and "/opt/env" in line for line in lines)
+    assert any(line.startswith("ENV PATH=") and ":/opt/env/bin:" in line for line in lines)
+    assert "RUN /home/app/work/postBuild" in lines  # no installer call: no check on its PATH
+    assert Path("conda2docker") / CHECK_SCRIPT not in out.rendered.files
+    assert any("nodejs is in the environment" in n for n in out.found.plan.notes)
 
 
 def check_py3(out: Outcome) -> None:

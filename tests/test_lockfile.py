@@ -179,6 +179,59 @@ def test_fast_reader_agrees_with_yaml_on_every_real_lock_and_platform() -> None:
     assert compared >= 15 and declined <= 3
 
 
+def _head_both_ways(text: str) -> tuple[object, object]:
+    """A lock's head (everything but the package list) as the fast reader and as YAML read it."""
+    import yaml
+
+    from conda2docker.lockfile import fast_parse
+
+    fast = fast_parse(text)
+    assert fast is not None
+    slow = yaml.load(text, Loader=yaml.CSafeLoader)
+    return ({k: v for k, v in fast.items() if k != "package"},
+            {k: v for k, v in slow.items() if k != "package"})
+
+
+def test_lock_heads_read_without_yaml_as_yaml_reads_them(tmp_path: Path) -> None:
+    from conda2docker import lockfile
+
+    read = 0
+    for path in sorted(shared_path("locks").glob("*conda-lock*.yml")):
+        text = path.read_text(encoding="utf-8")
+        if lockfile.fast_parse(text) is None:
+            continue
+        fast, slow = _head_both_ways(text)
+        assert fast == slow, path.name
+        read += 1
+    assert read >= 15
+    written = tmp_path / "conda-lock.yml"
+    write_conda_lock(lock_with_builds(), written)  # conda2docker's custom metadata
+    fast, slow = _head_both_ways(written.read_text())
+    assert fast == slow
+
+
+@pytest.mark.parametrize("head", [
+    "version: 1\nmetadata:\n  platforms:\n  - linux-64\n  sources:\n  - 2024\n",
+    "version: 1\nmetadata:\n  content_hash:\n    linux-64: 0123\n",
+    "version: 1\nmetadata:\n  channels:\n  - url: conda-forge\n    used_env_vars:\n    - TOKEN\n",
+    "version: 1\nmetadata:\n  time_metadata:\n    created_at: x\n",
+    "version: 1\nmetadata:\n  platforms: [linux-64, osx-64]\n",
+    "version: 1\nmetadata:\n  sources:\n  - - x\n",
+    "version: 1\nmetadata:\n  sources:\n  - a: b\n",
+    "version: 1\nmetadata:\n  channels:\n  - url:\n    - x\n",
+    "version: 1\nmetadata:\n  content_hash:\n    yes: abc\n",
+])
+def test_unusual_lock_heads_are_read_by_yaml(head: str) -> None:
+    """Numbers and dates YAML types, lists it writes otherwise, keys conda2docker does not
+    know: the head goes to YAML, whose reading is the reference."""
+    from conda2docker import lockfile
+
+    with pytest.raises(lockfile._Unexpected):
+        lockfile._parse_head(head)
+    fast, slow = _head_both_ways(head + "package:\n")
+    assert fast == slow
+
+
 def _two_platform_lock(tmp_path: Path) -> tuple[Path, Lock]:
     from dataclasses import replace
 

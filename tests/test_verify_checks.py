@@ -222,6 +222,16 @@ def test_history_split_without_dockerfile_uses_the_tagged_base() -> None:
     assert layers[3].instruction == "RUN useradd app"
 
 
+def test_history_split_without_tags_uses_the_base_the_engine_found() -> None:
+    # Podman: no entry carries a tag; the engine module names the base and its history's length.
+    untagged = [{**e, "Tags": None} for e in HISTORY]
+    assert vc.split_history(untagged)[:2] == (None, 0)
+    base, base_size, layers = vc.split_history(untagged, base_image=("docker.io/library/debian:bookworm-slim", 1))
+    assert (base, base_size) == ("docker.io/library/debian:bookworm-slim", 117_000_000)
+    assert [layer.stage for layer in layers] == ["runtime"] * 5 + ["base"]
+    assert vc.split_history(untagged, base_image=("x", 6))[:2] == (None, 0)  # not shorter: not a base
+
+
 def test_history_split_with_dockerfile_attributes_copies_to_stages() -> None:
     runtime = vc.parse_stages(DOCKERFILE)[-1]
     untagged = [{**e, "Tags": None} for e in HISTORY]

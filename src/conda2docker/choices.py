@@ -21,15 +21,21 @@ GraphFormat = Literal["dot", "json", "graphml", "svg"]
 Bootstrap = Literal["docker", "docker-daemon"]
 """Where Apptainer takes the built image from: a registry, or the local engine."""
 VerifyFormat = Literal["table", "json"]
+Engine = Literal["docker", "podman"]
+"""Which engine ``build`` and ``verify`` talk to: dockerd, or Podman's Docker-compatible API."""
 ActivationMode = Literal["auto", "packages", "table"]
 """Where the runtime's activation variables come from: measured from the packages' scripts
 (``packages``; ``auto`` when it can), or conda2docker's table."""
+CacheMode = Literal["none", "local", "registry"]
+"""The BuildKit cache a bake target names: none, a directory under the output, or the
+registry beside the images (``convert --cache``)."""
 
 
 DEFAULT_INSTALLER: Installer = "micromamba"
 DEFAULT_GPU_MODE: GpuMode = "auto"
 DEFAULT_PRIORITY: ChannelPriority = "strict"
 DEFAULT_SOLVER: Solver = "auto"
+DEFAULT_CACHE: CacheMode = "none"
 
 
 class OutputFormat(str, Enum):

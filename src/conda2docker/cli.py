@@ -58,8 +58,6 @@ def _register(target: typer.Typer, names: tuple[str, ...]) -> None:
 
 
 _plain_values.install()
-app = _new_app()
-_register(app, COMMAND_MODULES)
 
 
 def app_for(argv: list[str]) -> typer.Typer:
@@ -67,14 +65,13 @@ def app_for(argv: list[str]) -> typer.Typer:
     every command (top-level options, ``--help``, a mistyped name).
 
     typer turns every registered command into a click parser on each call (15 ms for all
-    eight, most of a ``lock``'s own start-up); the command's own options and ``--help`` are
-    the same either way.
+    eight, most of a ``lock``'s own start-up), and the other commands' modules need not be
+    imported; the command's own options and ``--help`` are the same either way.
     """
-    if not argv or argv[0] not in COMMAND_MODULES:
-        return app
-    single = _new_app()
-    _register(single, (argv[0],))
-    return single
+    chosen = COMMAND_MODULES if not argv or argv[0] not in COMMAND_MODULES else (argv[0],)
+    app = _new_app()
+    _register(app, chosen)
+    return app
 
 
 EXIT_INTERNAL = 70  # sysexits' EX_SOFTWARE

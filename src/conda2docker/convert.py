@@ -106,6 +106,10 @@ class ConvertResult:
     differing: tuple[Path, ...] = ()
     variants: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    lock_digests: tuple[tuple[Variant, str], ...] = ()
+    """Each variant's lock sha256 (as the image's ``io.conda2docker.lock.sha256`` label)."""
+    platforms: tuple[str, ...] = ()
+    """The platforms the Dockerfiles build for, the default first."""
 
 
 def lock_bytes(lock: Lock) -> bytes:
@@ -133,6 +137,14 @@ def _validate(request: ConvertRequest) -> None:
             check_image(request.apptainer_from_image)
         except PlanError as error:
             raise InputError(f"--from-image: {error}", fix="name the image as docker images shows it") from None
+    if image_platforms(request):
+        from conda2docker.platforms import check_target
+
+        for platform in request.platforms:
+            check_target(platform)
+        if OutputFormat.apptainer in request.formats:
+            raise InputError("an Apptainer definition is built for one platform",
+                             fix="convert --format apptainer with one --platform per output")
     if request.output.exists() and not request.output.is_dir():
         raise InputError(f"{request.output} exists and is not a directory", fix="choose another --output")
     from conda2docker.plan.instructions import check_image
@@ -160,24 +172,30 @@ def _solve(spec: EnvSpec, options: ResolveOptions) -> Resolution:
 
 
 def _audit(spec: EnvSpec, resolution: Resolution, platform: str, *,
-           gpu: bool, offline: bool = False) -> tuple[list[Finding], BuildGaps]:
-    """The audit's findings, and the gaps among them that become build stages.
+           gpu: bool, offline: bool = False, others: Sequence[str] = ()) -> tuple[list[Finding], BuildGaps]:
+    """The audit's findings (for ``platform`` and ``others``, the image's other platforms), and
+    the gaps among them that become build stages.
 
     The lock's sdists are looked into (not run) so a pure-Python one gets no compiler.
     """
     from conda2docker.audit.gaps import plan_inputs
     from conda2docker.audit.local import scan_local_paths
     from conda2docker.audit.run import audit_targets
-    from conda2docker.audit.sdists import SdistScan
-    from conda2docker.resolve.pypi import IndexClient
-    from conda2docker.sdist_check import inspect_locked
+    from conda2docker.audit.sdists import SdistFacts, SdistScan
 
     local = scan_local_paths(spec)
-    sdists = inspect_locked(resolution.lock, platform, IndexClient(offline=offline))
-    findings = audit_targets(spec, resolution, (platform,), gpu=gpu, local=local,
-                             sdists={platform: SdistScan(sdists)})
+    platforms = (platform, *(p for p in others if p != platform))
+    found: dict[str, dict[str, SdistFacts]] = {p: {} for p in platforms}
+    if any(pkg.artifact == "sdist" for p in platforms for pkg in resolution.lock.pip_packages(p)):
+        from conda2docker.resolve.pypi import IndexClient  # the index client: 15 ms
+        from conda2docker.sdist_check import inspect_locked
+
+        client = IndexClient(offline=offline)
+        found = {p: inspect_locked(resolution.lock, p, client) for p in platforms}
+    scans = {p: SdistScan(facts) for p, facts in found.items()}
+    findings = audit_targets(spec, resolution, platforms, gpu=gpu, local=local, sdists=scans)
     return findings, plan_inputs(findings, resolution.lock, platform, spec=spec, local=local,
-                                 sdists=sdists)
+                                 sdists=found[platform])
 
 
 def local_channel_packages(lock: Lock, platform: str) -> list[str]:
@@ -199,6 +217,7 @@ def _plan_options(request: ConvertRequest, variant: Variant, cuda: str | None, d
         vendor=vendor,
         variant=variant,
         platform=platform,
+        platforms=image_platforms(request),
         runtime_image=request.runtime_image,
         micromamba_image=request.micromamba_image,
         python_image=request.python_image,
@@ -229,6 +248,8 @@ def _variant(request: ConvertRequest, name: Variant, spec: EnvSpec, resolution: 
         options = replace(options, activation=_measured_activation(request.output, options))
     findings, gaps = audited
     plan = make_plan(spec, lock, options, gaps)
+    if options.multiarch:
+        _check_one_dockerfile(spec, lock, options, gaps, plan)
     if local and not request.vendor:
         shown = ", ".join(local[:3]) + (f" and {len(local) - 3} more" if len(local) > 3 else "")
         plan = replace(plan, notes=(*plan.notes, (
@@ -236,6 +257,36 @@ def _variant(request: ConvertRequest, name: Variant, spec: EnvSpec, resolution: 
             "archives), which no docker build can reach: every package file is vendored into "
             "the context (hash-checked), as with --vendor")))
     return SolvedVariant(name, resolution, serialized, plan, tuple(findings), options, gaps)
+
+
+def image_platforms(request: ConvertRequest) -> tuple[str, ...]:
+    """Several ``--platform``: the platforms one Dockerfile builds for; else none (the
+    Dockerfile of one platform, as before)."""
+    chosen = tuple(dict.fromkeys(request.platforms))
+    return chosen if len(chosen) > 1 else ()
+
+
+def _check_one_dockerfile(spec: EnvSpec, lock: Lock, options: PlanOptions, gaps: BuildGaps | None,
+                          plan: BuildPlan) -> None:
+    """One Dockerfile serves every platform only if the plan made for each is the same (the
+    runtime's Python, activation, entry point and support files follow the lock of one
+    platform); the explicit locks are picked by architecture."""
+    from conda2docker.plan import make_plan
+    from conda2docker.render.dockerfile import render_dockerfile
+
+    text = render_dockerfile(plan)
+    for other in options.platforms:
+        if other == options.platform:
+            continue
+        theirs = make_plan(spec, lock, replace(options, platform=other), gaps)
+        other_text = render_dockerfile(theirs)
+        if other_text == text and theirs.context_files == plan.context_files:
+            continue
+        pairs = zip(text.splitlines(), other_text.splitlines(), strict=False)
+        first = next(((a.strip(), b.strip()) for a, b in pairs if a != b), None)
+        shown = f": {first[0]!r} for {options.platform}, {first[1]!r} for {other}" if first else ""
+        raise InputError(f"the locks of {options.platform} and {other} need different Dockerfiles{shown}",
+                         fix="convert each --platform into its own output directory")
 
 
 def _measured_activation(output: Path, options: PlanOptions) -> tuple[tuple[str, str], ...] | None:
@@ -265,13 +316,22 @@ def solve_variants(request: ConvertRequest) -> tuple[list[SolvedVariant], list[s
     from conda2docker.plan.gpu import check_cuda_version, image_cuda, wants_gpu
     from conda2docker.platforms import first_target
 
-    spec = read_spec(request.env_file, first_target(request.platforms), lock_platforms="target")
+    # a lock input is read for the platform the Dockerfile installs (all image platforms for a
+    # Dockerfile of several)
+    spec = read_spec(request.env_file, first_target(request.platforms),
+                     lock_platforms="targets" if image_platforms(request) else "target")
     if spec.lock is None and not spec.conda and not spec.pip:
         raise InputError("the environment lists no packages: the image would hold an empty "
                          "environment", fix="add the packages it needs under 'dependencies:'",
                          location=SourceLocation(spec.source))
     notes: list[str] = []
     spec = _chosen_categories(spec, request.categories, notes)
+    from conda2docker.pipeline import platform_specs
+
+    specs = platform_specs(request.env_file, image_platforms(request), spec)
+    if specs:
+        notes.append(f"selectors give {', '.join(specs)} other packages than {request.platforms[0]}: "
+                     "each platform is locked from its own reading of the file, as conda-lock does")
     intent = from_spec(spec)
     solve_cuda = check_cuda_version(request.cuda) if request.cuda else intent.solve_version()
     variants: list[SolvedVariant] = []
@@ -282,7 +342,14 @@ def solve_variants(request: ConvertRequest) -> tuple[list[SolvedVariant], list[s
                      f"({'; '.join(intent.reasons[:3])}); lock the environment file for a CPU image")
     else:
         try:
-            cpu, cpu_notes = _solve_cpu(spec, request)
+            cpu_notes: list[str] = []
+
+            def solve_cpu(one: EnvSpec, asked: ConvertRequest) -> Resolution:
+                resolution, said = _solve_cpu(one, asked)
+                cpu_notes.extend(n for n in said if n not in cpu_notes)
+                return resolution
+
+            cpu = _each_platform(solve_cpu, spec, request, specs)
             notes += cpu_notes
         except ResolveError as error:
             if not gpu_meant:
@@ -291,7 +358,7 @@ def solve_variants(request: ConvertRequest) -> tuple[list[SolvedVariant], list[s
     audit_gpu = False
     if cpu is not None:
         audited = _audit(cpu.spec, cpu, _target(cpu.lock, request), gpu=False,
-                         offline=request.offline)
+                         offline=request.offline, others=image_platforms(request))
         audit_gpu = audited[1].needs_gpu
         variants.append(_variant(request, "cpu", cpu.spec, cpu, audited, None))
     reasons = intent.reasons + (("the audit found CUDA packages or CUDA extensions in the lock",)
@@ -301,10 +368,13 @@ def solve_variants(request: ConvertRequest) -> tuple[list[SolvedVariant], list[s
             # nothing names a version, but the CPU lock may hold CUDA packages that do
             in_cpu_lock = from_lock(cpu.lock, _target(cpu.lock, request)).exact_version
             solve_cuda = cuda_text(in_cpu_lock) if in_cpu_lock else solve_cuda
-        gpu = _solve_gpu(spec, request, solve_cuda, defaulted=not request.cuda and not intent.version)
+        defaulted = not request.cuda and not intent.version
+        gpu = _each_platform(lambda one, asked: _solve_gpu(one, asked, solve_cuda, defaulted=defaulted),
+                             spec, request, specs)
         target = _target(gpu.lock, request)
         cuda = image_cuda(gpu.lock, target, solve_cuda)
-        audited = _audit(gpu.spec, gpu, target, gpu=True, offline=request.offline)
+        audited = _audit(gpu.spec, gpu, target, gpu=True, offline=request.offline,
+                         others=image_platforms(request))
         variants.append(_variant(request, "gpu", gpu.spec, gpu, audited, cuda))
         why = ("; ".join(reasons[:3]) + (f" (and {len(reasons) - 3} more)" if len(reasons) > 3 else "")
                if reasons else "--gpu yes")
@@ -313,10 +383,15 @@ def solve_variants(request: ConvertRequest) -> tuple[list[SolvedVariant], list[s
                          f"{cuda}, which its images follow")
         notes.append(f"GPU variant for CUDA {cuda}: {why}")
     lock = variants[0].resolution.lock
-    if len(lock.platforms) > 1:
+    if image_platforms(request):
+        notes.append(f"one Dockerfile for {', '.join(image_platforms(request))}: BuildKit's TARGETARCH "
+                     f"picks the platform's explicit lock; the legacy builder installs "
+                     f"{image_platforms(request)[0]} unless --build-arg TARGETARCH=…")
+    elif len(lock.platforms) > 1:
         notes.append(f"the lock covers {', '.join(lock.platforms)}; the Dockerfile installs "
                      f"{_target(lock, request)}: convert with --platform P -o ANOTHER_DIR for an "
-                     "image of another architecture")
+                     "image of another architecture, or with a --platform for each for one "
+                     "Dockerfile of them all")
     return variants, notes
 
 
@@ -341,6 +416,19 @@ def _chosen_categories(spec: EnvSpec, categories: Sequence[str], notes: list[str
         notes.append(f"installs categories {', '.join(dict.fromkeys(chosen))} as micromamba does; "
                      f"left out {listing} (add them with {flags})")
     return replace(spec, lock=lock)
+
+
+def _each_platform(solve: Callable[[EnvSpec, ConvertRequest], Resolution], spec: EnvSpec,
+                   request: ConvertRequest, specs: dict[str, EnvSpec]) -> Resolution:
+    """``solve`` for every image platform, each with its own reading of the file when the
+    selectors differ (``specs``), merged into one lock; else one solve for all."""
+    from conda2docker.pipeline import merge_platforms
+
+    if not specs:
+        return solve(spec, request)
+    platforms = image_platforms(request)
+    return merge_platforms([solve(specs.get(p, spec), replace(request, platforms=(p,))) for p in platforms],
+                           platforms)
 
 
 def _solve_gpu(spec: EnvSpec, request: ConvertRequest, cuda: str, *, defaulted: bool) -> Resolution:
@@ -402,7 +490,6 @@ def _target(lock: Lock, request: ConvertRequest) -> str:
 def render_files(request: ConvertRequest, variants: Sequence[SolvedVariant]) -> dict[Path, bytes]:
     """Every generated file of the output directory, by path."""
     from conda2docker.audit import render_report
-    from conda2docker.render.apptainer import render_apptainer, render_apptainer_from_image
     from conda2docker.render.compose import render_compose, render_project_env
     from conda2docker.render.dockerfile import render_dockerfile, render_dockerignore
 
@@ -418,6 +505,8 @@ def render_files(request: ConvertRequest, variants: Sequence[SolvedVariant]) -> 
         if OutputFormat.docker in request.formats:
             files[out / DOCKERFILE_NAMES[variant.name]] = render_dockerfile(plan).encode()
         if OutputFormat.apptainer in request.formats:
+            from conda2docker.render.apptainer import render_apptainer, render_apptainer_from_image
+
             name = DEFINITION_NAMES["cpu" if only_gpu else variant.name]
             bootstrap = request.apptainer_bootstrap
             if request.apptainer_from_image and variant is variants[0]:
@@ -470,8 +559,8 @@ def convert(request: ConvertRequest, echo: Echo = lambda _line: None) -> Convert
     _validate(request)
     variants, notes = solve_variants(request)
     first = variants[0].resolution
-    for change in (*first.spec.changes, *first.changes):
-        echo(f"note: {change.subject}: {change.reason}")
+    for line in dict.fromkeys(f"note: {c.subject}: {c.reason}" for c in (*first.spec.changes, *first.changes)):
+        echo(line)  # a change made for each platform of the lock is said once
     notes += [n for v in variants for n in v.plan.notes]
     for note in notes:
         echo(f"note: {note}")
@@ -480,9 +569,12 @@ def convert(request: ConvertRequest, echo: Echo = lambda _line: None) -> Convert
              f"see {request.output / AUDIT_NAMES[variant.name]}")
     files = render_files(request, variants)
     names = tuple(v.name for v in variants)
+    digests = tuple((v.name, v.options.lock_digest or "") for v in variants if v.options is not None)
+    platforms = variants[0].plan.image_platforms
     if request.check:
         return ConvertResult(first, differing=tuple(differing(files, request.output)),
-                             variants=names, notes=tuple(notes))
+                             variants=names, notes=tuple(notes), lock_digests=digests,
+                             platforms=platforms)
     trust = context_options(request, first.spec.pip_options)
     for variant in variants:
         preflight(variant.plan, variant.resolution.lock, trust)
@@ -509,7 +601,7 @@ def convert(request: ConvertRequest, echo: Echo = lambda _line: None) -> Convert
             written += [p for p in write_files(again, root=request.output, force=True).written
                     if p not in written]
     return ConvertResult(first, written=tuple(written), unchanged=report.unchanged, variants=names,
-                         notes=tuple(notes))
+                         notes=tuple(notes), lock_digests=digests, platforms=platforms)
 
 
 def measure_activation(request: ConvertRequest, variants: Sequence[SolvedVariant],

@@ -94,6 +94,11 @@ DEFINITION_NAMES: dict[Variant, str] = {"cpu": "conda2docker.def", "gpu": "conda
 LOCK_NAMES: dict[Variant, str] = {"cpu": "conda-lock.yml", "gpu": "conda-lock.gpu.yml"}
 AUDIT_NAMES: dict[Variant, str] = {"cpu": "audit.md", "gpu": "audit.gpu.md"}
 BUILD_LOG = "build.log"
+BAKE_FILE = "docker-bake.hcl"
+"""In the output directory of ``convert``: BuildKit's bake file, one target per environment and
+variant, contexts relative to that directory (``docker buildx bake`` runs from it)."""
+BAKE_CACHE_DIR = ".buildx-cache"
+"""In the output directory: ``convert --cache local`` keeps one cache directory per bake target."""
 ACTIVATION_FILE = "activation.env"
 """In a variant's support directory: the activation variables measured from the packages'
 activate.d scripts, for one lock (``activation.py``)."""
@@ -108,3 +113,15 @@ def support_dir(variant: Variant) -> str:
 def dockerfile_name(variant: str | None) -> str:
     """The Dockerfile of a variant (``gpu`` → ``Dockerfile.gpu``, anything else the CPU one)."""
     return DOCKERFILE_NAMES["gpu" if variant == "gpu" else "cpu"]
+
+
+BAKE_LOG = "bake.log"
+"""In the output directory: the log of ``build OUT --bake`` (buildx's plain progress, or the
+Engine API fallback's summary)."""
+BAKE_METADATA = "bake-metadata.json"
+"""In the output directory: what ``docker buildx bake --metadata-file`` reports per target."""
+
+
+def target_log(target: str) -> str:
+    """In a target's context: the log of that bake target built through the Engine API."""
+    return f"build.{target}.log"

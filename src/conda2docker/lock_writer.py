@@ -79,23 +79,33 @@ class _Styles:
         """Whether ``text`` is written unquoted (else single-quoted)."""
         known = self._plain.get(text)
         if known is None:
-            known = self._plain[text] = self._is_plain(text)
+            known = self._plain[text] = _is_plain(text)
         return known
 
-    def _is_plain(self, text: str) -> bool:
-        if _PLAIN_TEXT.fullmatch(text) is None:
-            raise _NeedsFullEmitter(text)
-        if not text:
-            return False  # '' would read back as null
-        if not reads_as_text(text):
-            return False  # would read back as a bool, number, null…
-        if text[0] == " " or text[-1] == " " or text.startswith(("---", "...")):
-            return False
-        first = text[0]
-        followed_by_space = len(text) == 1 or text[1] == " "
-        if first in _LEADING_INDICATORS or (first in "?:-" and followed_by_space):
-            return False
-        return ": " not in text and " #" not in text and not text.endswith(":")
+
+def _is_plain(text: str) -> bool:
+    if _PLAIN_TEXT.fullmatch(text) is None:
+        raise _NeedsFullEmitter(text)
+    if not text:
+        return False  # '' would read back as null
+    if not reads_as_text(text):
+        return False  # would read back as a bool, number, null…
+    if text[0] == " " or text[-1] == " " or text.startswith(("---", "...")):
+        return False
+    first = text[0]
+    followed_by_space = len(text) == 1 or text[1] == " "
+    if first in _LEADING_INDICATORS or (first in "?:-" and followed_by_space):
+        return False
+    return ": " not in text and " #" not in text and not text.endswith(":")
+
+
+def reads_back_plain(text: str) -> bool:
+    """Whether ``text`` is what PyYAML writes unquoted: one line of printable ASCII that,
+    read as a plain scalar, is this very string (no indicator, no implicit type)."""
+    try:
+        return _is_plain(text)
+    except _NeedsFullEmitter:
+        return False
 
 
 class _Writer:

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -99,12 +98,10 @@ class _Findings:
         self.locate = locate
         self.problems = Problems()
 
-    @contextmanager
-    def at(self, keys: Keys, about: str = "") -> Iterator[None]:
-        try:
-            yield
-        except InputError as error:
-            self.add(error, keys, about)
+    def at(self, keys: Keys, about: str = "") -> _At:
+        """``with findings.at(keys):`` adds an :class:`InputError` raised inside, about the
+        value at ``keys``."""
+        return _At(self, keys, about)
 
     def add(self, error: InputError, keys: Keys, about: str = "") -> None:
         located = self.locate(keys) if self.locate is not None else None
@@ -113,6 +110,26 @@ class _Findings:
 
     def __bool__(self) -> bool:
         return bool(self.problems.found)
+
+
+class _At:
+    """The context of :meth:`_Findings.at` (a class: one is made per value read)."""
+
+    __slots__ = ("about", "findings", "keys")
+
+    def __init__(self, findings: _Findings, keys: Keys, about: str) -> None:
+        self.findings = findings
+        self.keys = keys
+        self.about = about
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, error: BaseException | None, trace: object) -> bool:
+        if isinstance(error, InputError):
+            self.findings.add(error, self.keys, self.about)
+            return True
+        return False
 
 
 def _require(mapping: Mapping[str, Any], key: str, kind: type | tuple[type, ...], path: Path,
@@ -279,6 +296,26 @@ def check_locked_package(package: LockedPackage, location: SourceLocation, *,
     return checked
 
 
+class _Field:
+    """``with _Field(problems, keys):`` adds an :class:`InputError` raised inside to
+    ``problems``, about the field at ``keys`` (a class: one is made per checked value)."""
+
+    __slots__ = ("keys", "problems")
+
+    def __init__(self, problems: list[tuple[Keys, InputError]], keys: Keys) -> None:
+        self.problems = problems
+        self.keys = keys
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, error: BaseException | None, trace: object) -> bool:
+        if isinstance(error, InputError):
+            self.problems.extend((self.keys, problem) for problem in _problems_of(error))
+            return True
+        return False
+
+
 def _package_problems(package: LockedPackage, location: SourceLocation, *,
                       name_from_url: bool = False,
                       ) -> tuple[LockedPackage, list[tuple[Keys, InputError]]]:
@@ -292,17 +329,14 @@ def _package_problems(package: LockedPackage, location: SourceLocation, *,
         check_pip_url,
         check_sha256,
         check_text,
+        has_control,
         shown,
     )
 
     problems: list[tuple[Keys, InputError]] = []
 
-    @contextmanager
-    def field(*keys: str | int) -> Iterator[None]:
-        try:
-            yield
-        except InputError as error:
-            problems.extend((keys, problem) for problem in _problems_of(error))
+    def field(*keys: str | int) -> _Field:
+        return _Field(problems, keys)
 
     with field("url"):
         (check_conda_url if package.manager == "conda" else check_pip_url)(
@@ -327,10 +361,14 @@ def _package_problems(package: LockedPackage, location: SourceLocation, *,
                       ("category", package.category)):
         with field(key):
             check_text(text, key, location=location, limit=1024)
-    for dep, constraint in package.dependencies.items():
-        with field("dependencies", dep):
-            check_text(dep, "dependency", location=location, limit=1024)
-            check_text(constraint, f"dependency '{dep[:80]}'", location=location, limit=1024)
+    dependencies = package.dependencies
+    if dependencies and (has_control("".join(dependencies)) or has_control(
+            "".join(dependencies.values())) or max(map(len, dependencies)) > 1024
+            or max(map(len, dependencies.values())) > 1024):  # else no check below fails
+        for dep, constraint in dependencies.items():
+            with field("dependencies", dep):
+                check_text(dep, "dependency", location=location, limit=1024)
+                check_text(constraint, f"dependency '{dep[:80]}'", location=location, limit=1024)
     if problems:
         return package, problems
     if (md5, sha256) != (package.md5, package.sha256):  # '' (old locks) → None; hex lowercased
@@ -573,25 +611,37 @@ def _split(line: str) -> tuple[str, str]:
 
 
 def _parse_packages(lines: list[str]) -> list[dict[str, Any]]:
+    """The entries of conda-lock's ``package:`` list: ``- key: value`` starts one, ``  key:
+    value`` continues it, ``    key: value`` fills its last mapping (``dependencies``,
+    ``hash``). One pass over 25,000 lines for a large lock, so :func:`_split` and
+    :func:`_scalar` are inlined for the common forms (a single-quoted or a plain value)."""
     packages: list[dict[str, Any]] = []
     current: dict[str, Any] | None = None
     nested: dict[str, Any] | None = None
     for line in lines:
-        if not line.strip():
-            continue
-        if line.startswith("- "):
+        if line[:2] == "- ":
             current = {}
             packages.append(current)
             nested = None
             line = "  " + line[2:]
-        if current is None:
+        elif not line.strip():
+            continue
+        elif current is None:
             raise _Unexpected(line)
-        if line.startswith("    ") and not line.startswith("     "):
-            if nested is None:
+        if line[:4] == "    ":
+            if nested is None or line[4:5] == " ":
                 raise _Unexpected(line)
-            key, value = _split(line[4:])
-            nested[key] = _scalar(value)
-        elif line.startswith("  ") and not line.startswith("   "):
+            key, sep, value = line[4:].partition(":")
+            if not sep or (value and value[0] != " "):
+                raise _Unexpected(line)
+            if key[:1] in "'\"":
+                key = _scalar(key)
+            text = value.strip()
+            if len(text) > 1 and text[0] == "'" and text[-1] == "'":
+                nested[key] = text[1:-1].replace("''", "'")
+            else:
+                nested[key] = _scalar(text)
+        elif line[:2] == "  " and line[2:3] != " ":
             key, value = _split(line[2:])
             if value.strip():
                 current[key] = _scalar(value)
@@ -601,6 +651,83 @@ def _parse_packages(lines: list[str]) -> list[dict[str, Any]]:
         else:
             raise _Unexpected(line)
     return packages
+
+
+_HEAD_MAPPINGS = frozenset({"content_hash", "custom_metadata"})
+_HEAD_LISTS = frozenset({"platforms", "sources"})
+
+
+def _head_scalar(value: str) -> Any:
+    """A value of the head as YAML reads it; plain text that YAML could read otherwise (a
+    number, a date, ``yes``, an indicator such as ``- `` or ``: ``) is left to YAML."""
+    from conda2docker.lock_writer import reads_back_plain
+
+    text = value.strip()
+    if not text:
+        raise _Unexpected(value)  # an empty value, or a block nested under the key
+    found = _scalar(text)
+    if isinstance(found, str) and text[:1] not in ("'", '"') and not reads_back_plain(text):
+        raise _Unexpected(text)
+    return found
+
+
+def _parse_head(text: str) -> dict[str, Any]:
+    """``version`` and ``metadata`` (content hashes, channels, platforms, sources, custom
+    metadata) as conda-lock and conda2docker lay them out, read without importing PyYAML;
+    anything else raises :class:`_Unexpected` and YAML reads the head."""
+    from conda2docker.lock_writer import reads_back_plain
+
+    head: dict[str, Any] = {}
+    meta: dict[str, Any] | None = None
+    section: Any = None
+    channel: dict[str, Any] | None = None
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        if line[:1] != " ":
+            key, value = _split(line)
+            if key == "version" and value.strip().isdigit() and value.strip().isascii():
+                head[key] = int(value)
+            elif key == "metadata" and not value.strip() and "metadata" not in head:
+                meta = head[key] = {}
+            else:
+                raise _Unexpected(line)
+            section = channel = None
+        elif meta is not None and line[:2] == "  " and line[2:3] not in (" ", "-"):
+            key, value = _split(line[2:])
+            if key in meta or value.strip() not in ("", "[]" if key in _HEAD_LISTS else "{}"):
+                raise _Unexpected(line)
+            if key in _HEAD_MAPPINGS:
+                section = meta[key] = {}
+            elif key in _HEAD_LISTS or key == "channels":
+                section = meta[key] = []
+            else:
+                raise _Unexpected(line)
+            channel = None
+        elif isinstance(section, dict) and line[:4] == "    " and line[4:5] != " ":
+            key, value = _split(line[4:])
+            if key in section or not isinstance(key, str) or not (
+                    line[4:5] in ("'", '"') or reads_back_plain(key)):
+                raise _Unexpected(line)
+            section[key] = _head_scalar(value)
+        elif isinstance(section, list) and line[:4] == "  - ":
+            items: list[Any] = section
+            if meta is None or items is not meta.get("channels"):
+                items.append(_head_scalar(line[4:]))
+                continue
+            key, value = _split(line[4:])
+            if key != "url":
+                raise _Unexpected(line)
+            channel = {"url": _head_scalar(value)}
+            items.append(channel)
+        elif channel is not None and line[:4] == "    " and line[4:5] != " ":
+            key, value = _split(line[4:])
+            if key != "used_env_vars" or key in channel or value.strip() != "[]":
+                raise _Unexpected(line)
+            channel[key] = []
+        else:
+            raise _Unexpected(line)
+    return head
 
 
 _PACKAGE_KEY = re.compile(r"^package:[ \t]*$\n?", re.MULTILINE)
@@ -613,8 +740,6 @@ def fast_parse(text: str, platforms: Collection[str] | None = None) -> dict[str,
     With ``platforms`` (and a lock that lists its platforms), the packages of other
     platforms are skipped without being parsed.
     """
-    import yaml
-
     header = _PACKAGE_KEY.search(text)
     if header is None:
         return None
@@ -622,9 +747,14 @@ def fast_parse(text: str, platforms: Collection[str] | None = None) -> dict[str,
     end = following.start() if following else len(text)
     rest = text[:header.start()] + text[end:]
     try:
-        head = yaml.load(rest, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError:
-        return None
+        head = _parse_head(rest)
+    except _Unexpected:
+        import yaml
+
+        try:
+            head = yaml.load(rest, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        except yaml.YAMLError:
+            return None
     if not isinstance(head, dict):
         return None
     section = text[header.end():end].splitlines()

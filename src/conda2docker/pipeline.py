@@ -90,8 +90,51 @@ def resolve_options(
 
 
 def resolve_as_convert(path: Path, options: ResolveOptions) -> Resolution:
-    """Read ``path`` and resolve it as ``convert`` solves (:func:`resolve_gpu_aware`)."""
-    return resolve_gpu_aware(read_spec(path, first_target(options.platforms)), options)
+    """Read ``path`` and resolve it as ``convert`` solves (:func:`resolve_gpu_aware`); with
+    several platforms whose selectors give other requests, each from its own reading."""
+    import dataclasses
+
+    spec = read_spec(path, first_target(options.platforms))
+    others = platform_specs(path, options.platforms, spec)
+    if not others:
+        return resolve_gpu_aware(spec, options)
+    platforms = tuple(dict.fromkeys(options.platforms))
+    parts = [resolve_gpu_aware(others.get(p, spec), dataclasses.replace(options, platforms=(p,)))
+             for p in platforms]
+    return merge_platforms(parts, platforms)
+
+
+def platform_specs(path: Path, platforms: Sequence[str], spec: EnvSpec) -> dict[str, EnvSpec]:
+    """The environment file read for each platform after the first whose selectors
+    (``# [x86_64]``) give other requests than ``spec`` (the first's reading), as conda-lock reads
+    a file once per platform; empty when every platform asks the same, or for a lock."""
+    chosen = tuple(dict.fromkeys(platforms))
+    if spec.lock is not None or len(chosen) < 2:
+        return {}
+    specs = {}
+    for platform in chosen[1:]:
+        other = read_spec(path, platform, lock_platforms="target")
+        if (other.conda, other.pip) != (spec.conda, spec.pip):
+            specs[platform] = other
+    return specs
+
+
+def merge_platforms(parts: Sequence[Resolution], platforms: Sequence[str]) -> Resolution:
+    """One resolution of ``platforms`` from one per platform (in that order): the first's spec,
+    every platform's packages, hashes, roots, gaps and changes (each once)."""
+    import dataclasses
+
+    first = parts[0]
+    lock = dataclasses.replace(
+        first.lock, platforms=tuple(platforms),
+        packages=tuple(pkg for part in parts for pkg in part.lock.packages),
+        content_hash={k: v for part in parts for k, v in part.lock.content_hash.items()},
+        roots=tuple(dict.fromkeys(r for part in parts for r in part.lock.roots)),
+    )
+    return dataclasses.replace(first, lock=lock,
+                               unavailable=tuple(u for part in parts for u in part.unavailable),
+                               changes=tuple(dict.fromkeys(c for part in parts for c in part.changes)),
+                               reused=all(part.reused for part in parts))
 
 
 def resolve_gpu_aware(spec: EnvSpec, options: ResolveOptions) -> Resolution:

@@ -118,6 +118,12 @@ def first_target(requested: Sequence[str]) -> str:
     return requested[0] if requested else DEFAULT_PLATFORM
 
 
+def oci_platform(platform: str) -> str:
+    """The OCI platform an engine or a bake file names (``linux/amd64`` for ``linux-64``)."""
+    facts = check_target(platform)
+    return f"{facts.os}/{facts.docker_arch}"
+
+
 def platform_of_image(architecture: str) -> str:
     """The conda platform of an image the engine reports with ``Architecture``."""
     return next((f.subdir for f in KNOWN_PLATFORMS.values() if f.docker_arch == architecture),

@@ -20,13 +20,13 @@ from packaging.version import InvalidVersion, Version
 from conda2docker.audit.knowledge.toolchains import known_toolchains
 from conda2docker.audit.sdists import (
     FACTS_VERSION,
-    UNREADABLE,
     SdistFacts,
     SdistScan,
     exact_version,
     facts_from_json,
     facts_to_json,
     inspect_sdist,
+    unreadable,
     with_location,
 )
 from conda2docker.model import EnvSpec, Lock, PipRequirement
@@ -44,7 +44,7 @@ def scan_sdist_pins(
     target = PipTarget(platform=platform, python_version=python, glibc=glibc)
     facts: dict[str, SdistFacts] = {}
     unchecked: list[str] = []
-    failures: tuple[type[Exception], ...] = (FetchError, *UNREADABLE)
+    failures: tuple[type[Exception], ...] = (FetchError, *unreadable())
     down: dict[str, str] = {}
     """Sources that could not be read, with the reason: asked once, not once per pin."""
     _prefetch(index, indexes, [r.name for r in spec.pip if r.name and exact_version(r)])
@@ -152,7 +152,7 @@ def inspect_locked(lock: Lock, platform: str, index: IndexClient) -> dict[str, S
     the package name and its requirements tell (:func:`build_needs`).
     """
     found: dict[str, SdistFacts] = {}
-    failures: tuple[type[Exception], ...] = (FetchError, *UNREADABLE)
+    failures: tuple[type[Exception], ...] = (FetchError, *unreadable())
     for package in lock.pip_packages(platform):
         if package.artifact != "sdist":
             continue

@@ -121,8 +121,8 @@ def _check_url_text(url: object, what: str, location: SourceLocation | None) -> 
     return url
 
 
-def _path_segments(url: str) -> list[str]:
-    return [unquote(s) for s in urlsplit(url).path.split("/")]
+def _path_segments(path: str) -> list[str]:
+    return [unquote(s) for s in path.split("/")]
 
 
 def check_conda_url(url: object, *, location: SourceLocation | None = None) -> str:
@@ -136,7 +136,7 @@ def check_conda_url(url: object, *, location: SourceLocation | None = None) -> s
     if parts.fragment or "#" in url:
         raise _fail(f"conda package URL {shown(url)} carries a '#' fragment",
                     "put the hash in the lock's hash field, not in the URL", location)
-    segments = _path_segments(url)
+    segments = _path_segments(parts.path)
     if len(segments) < 3 or any(s in (".", "..") for s in segments):
         raise _fail(f"not a conda package URL: {shown(url)}",
                     "each URL must be '<channel>/<subdir>/<name>-<version>-<build>.conda'", location)
@@ -162,7 +162,7 @@ def check_pip_url(url: object, *, location: SourceLocation | None = None) -> str
     if not _FRAGMENT.match(parts.fragment) or ".." in parts.fragment:
         raise _fail(f"pip package URL {shown(url)} has an unsafe '#' fragment",
                     "remove the fragment; hashes belong in the lock's hash field", location)
-    segments = _path_segments(url)
+    segments = _path_segments(parts.path)
     if any(s in (".", "..") for s in segments[1:]) or any(has_control(s) or "\\" in s
                                                           for s in segments):
         raise _fail(f"pip package URL {shown(url)} has '.', '..', '\\' or control characters "

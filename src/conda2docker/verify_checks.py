@@ -755,12 +755,15 @@ _COPY_FROM = re.compile(r"^COPY\s+(?:--\S+\s+)*--from=(\S+)", re.IGNORECASE)
 def split_history(
     history: Sequence[Mapping[str, Any]],
     runtime: StageText | None = None,
+    base_image: tuple[str, int] | None = None,
 ) -> tuple[str | None, int, list[Layer]]:
     """(base image, base size, layers newest first) from ``image.history()`` (newest first).
 
     The base is where the runtime stage's own instructions end: counted from the Dockerfile
     when given (the classic builder writes one history entry per instruction), else the first
-    older entry that carries a tag (the ``FROM`` image, e.g. ``debian:bookworm-slim``).
+    older entry that carries a tag (the ``FROM`` image, e.g. ``debian:bookworm-slim``), else
+    ``base_image`` (its name and how many history entries it has: Podman's history carries no
+    tags, so the engine module finds the base by the image ids in it).
     Layers the runtime copied ``--from=<stage>`` are attributed to that stage.
     """
     entries = list(history)
@@ -768,7 +771,12 @@ def split_history(
     if runtime is not None and 0 < len(runtime.instructions) <= len(entries):
         cut = len(runtime.instructions)
     if cut is None:
-        cut = next((i for i, e in enumerate(entries) if i > 0 and e.get("Tags")), len(entries))
+        cut = next((i for i, e in enumerate(entries) if i > 0 and e.get("Tags")), None)
+    if cut is None and base_image is not None and 0 < base_image[1] < len(entries):
+        cut = len(entries) - base_image[1]
+        entries = [*entries[:cut], {**entries[cut], "Tags": [base_image[0]]}, *entries[cut + 1:]]
+    if cut is None:
+        cut = len(entries)
     base_entries = entries[cut:]
     base_tags = list(base_entries[0].get("Tags") or []) if base_entries else []
     base: str | None = runtime.base if runtime is not None else None

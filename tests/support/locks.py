@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 
 from conda2docker.model import Lock, LockedPackage
@@ -73,3 +74,21 @@ def lock_with_builds(local_src: Path | None = None) -> Lock:
     return Lock(packages=packages, platforms=("linux-64",), channels=("conda-forge",),
                 content_hash={"linux-64": _hex("builds", 64)}, sources=("environment.yml",),
                 roots=("python", "numpy", "six", "docopt", "requests", "mytool"))
+
+
+BOTH = ("linux-64", "linux-aarch64")
+
+
+def two_platform_lock(pip_differs: bool = False) -> Lock:
+    """linux-64 and linux-aarch64, each with its own conda builds; one pip package: the same
+    pure wheel on both, or (``pip_differs``) a wheel built for each architecture."""
+    packages = [*base_conda("linux-64"),
+                *(replace(p, url=p.url.replace("/linux-64/", "/linux-aarch64/"), platform="linux-aarch64")
+                  for p in base_conda("linux-aarch64"))]
+    for platform, arch in (("linux-64", "x86_64"), ("linux-aarch64", "aarch64")):
+        wheel = f"numpy-1.26.4-cp311-cp311-manylinux_2_17_{arch}.whl" if pip_differs else \
+            "six-1.16.0-py2.py3-none-any.whl"
+        packages.append(pip(wheel.split("-")[0], wheel.split("-")[1],
+                            f"https://files.example.org/packages/{wheel}", platform=platform))
+    return Lock(packages=tuple(packages), platforms=BOTH, channels=("conda-forge",),
+                content_hash={p: "0" * 64 for p in BOTH}, roots=("python", "numpy"))

@@ -16,6 +16,7 @@ from conda2docker.platforms import DEFAULT_PLATFORM
 
 if TYPE_CHECKING:
     from conda2docker.audit.sdists import SdistFacts
+    from conda2docker.cuda.infer import CudaIntent
     from conda2docker.graph import DepGraph
 
 DEFAULT_GLIBC = RUNTIME_GLIBC
@@ -82,6 +83,8 @@ class AuditContext:
     """Exact pip pins with no wheel for the target, by canonical name (see :mod:`.sdists`)."""
     unchecked: tuple[str, ...] = ()
     """Exact pip pins the index could not be asked about, with the reason."""
+    services: tuple[str, ...] = ()
+    """Databases beside the environment (``init --service``: mongodb, postgres, redis)."""
 
     @classmethod
     def build(
@@ -97,12 +100,13 @@ class AuditContext:
         base_apt_packages: frozenset[str] = frozenset(),
         sdists: Mapping[str, SdistFacts] | None = None,
         unchecked: tuple[str, ...] = (),
+        services: tuple[str, ...] = (),
     ) -> AuditContext:
         """A context from whatever is at hand."""
         spec = spec or (resolution.spec if resolution else None)
         lock = lock or (resolution.lock if resolution else None) or (spec.lock if spec else None)
         return cls(spec, lock, resolution, platform, glibc, gpu, dict(local or {}),
-                   base_apt_packages, dict(sdists or {}), unchecked)
+                   base_apt_packages, dict(sdists or {}), unchecked, services)
 
     @property
     def root_names(self) -> tuple[str, ...]:
@@ -122,6 +126,23 @@ class AuditContext:
         from conda2docker.graph import build_graph
 
         return build_graph(self.lock, self.platform, self.root_names)
+
+    @cached_property
+    def cuda(self) -> CudaIntent:
+        """The CUDA the lock holds for the platform when there is a lock, else what the
+        environment file asks for (read once for every rule that asks)."""
+        from conda2docker.cuda import infer
+
+        if self.packages and self.lock is not None:
+            return infer.from_lock(self.lock, self.platform)
+        return self.spec_cuda if self.spec is not None else infer.CudaIntent()
+
+    @cached_property
+    def spec_cuda(self) -> CudaIntent:
+        """The CUDA the environment file asks for (a lock given as input: the lock's)."""
+        from conda2docker.cuda import infer
+
+        return infer.from_spec(self.spec) if self.spec is not None else infer.CudaIntent()
 
     @cached_property
     def packages(self) -> tuple[LockedPackage, ...]:

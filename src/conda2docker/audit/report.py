@@ -6,6 +6,7 @@ import contextlib
 import json
 from collections import Counter
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 
 from conda2docker.choices import ReportFormat
@@ -22,8 +23,15 @@ def show_location(location: SourceLocation | None, root: Path | None = None) -> 
     file = location.file
     if root is not None:
         with contextlib.suppress(ValueError):
-            file = file.resolve().relative_to(root.resolve())
+            file = _resolved(file).relative_to(_resolved(root))
     return str(SourceLocation(file, location.line, location.column))
+
+
+@lru_cache(maxsize=64)
+def _resolved(path: Path) -> Path:
+    """``path.resolve()``, once per report (a report names the same few files for every
+    finding; each resolution is a system call per path component)."""
+    return path.resolve()
 
 
 def summary(findings: Sequence[Finding]) -> str:
@@ -107,6 +115,7 @@ def render_markdown(findings: Sequence[Finding], root: Path | None = None) -> st
 
 def render_report(findings: Sequence[Finding], fmt: str, *, root: Path | None = None) -> str:
     """Render findings as ``table``, ``json``, ``markdown`` or ``sarif``."""
+    _resolved.cache_clear()  # links resolve as they are now
     if fmt == "table":
         return render_table(findings, root)
     if fmt == "json":

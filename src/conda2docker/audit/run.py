@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from conda2docker.choices import FailOn, ReportFormat
-from conda2docker.errors import UserError
+from conda2docker.errors import InputError, UserError
 from conda2docker.model import EnvSpec, Finding, Resolution
 
 if TYPE_CHECKING:
@@ -34,6 +34,8 @@ class AuditRequest:
     file's own; off, only the findings the file alone shows."""
     gpu: bool = False
     glibc: str | None = None
+    services: tuple[str, ...] = ()
+    """Databases run beside the environment (``--service``, as ``init --service``): S307."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,13 +65,14 @@ def audit_targets(spec: EnvSpec, resolution: Resolution | None, platforms: Seque
                   glibc: str | None = None, gpu: bool = False, select: Sequence[str] = (),
                   ignore: Sequence[str] = (), local: Mapping[str, LocalFacts] | None = None,
                   sdists: Mapping[str, SdistScan] | None = None,
-                  static_first: bool = False) -> list[Finding]:
+                  static_first: bool = False, services: tuple[str, ...] = ()) -> list[Finding]:
     """The findings for every platform of ``platforms``, sorted, each once. ``local``: what
     :func:`~conda2docker.audit.local.scan_local_paths` found (scanned here when not given);
     ``sdists``: per platform, the exact pip pins without a fitting wheel
     (:func:`~conda2docker.audit.sdists.scan_sdist_pins`). With ``static_first`` the findings
     of the file alone come first and the resolution's are added to them
-    (:func:`~conda2docker.audit.engine.enrich`), so a partial lock hides nothing."""
+    (:func:`~conda2docker.audit.engine.enrich`), so a partial lock hides nothing. ``services``:
+    the databases ``init --service`` puts beside the environment (rule S307)."""
     from conda2docker.audit.context import DEFAULT_GLIBC, AuditContext
     from conda2docker.audit.engine import audit, enrich, sort_key
     from conda2docker.audit.local import scan_local_paths
@@ -84,14 +87,19 @@ def audit_targets(spec: EnvSpec, resolution: Resolution | None, platforms: Seque
             return AuditContext.build(spec, solved, platform=target,
                                       glibc=glibc or DEFAULT_GLIBC, gpu=gpu, local=local,
                                       sdists=scan.facts if scan else None,
-                                      unchecked=scan.unchecked if scan else ())
+                                      unchecked=scan.unchecked if scan else (),
+                                      services=services)
 
         solved = audit(context(resolution), select=select, ignore=ignore)
         if static_first and resolution is not None:
             complete = not resolution.unavailable and not any(
                 c.code in ("C109", "P207") for c in resolution.changes)
-            solved = enrich(audit(context(None), select=select, ignore=ignore), solved,
-                            complete=complete)
+            # A lock given as input is its own resolution: the file alone is the same context
+            # (rules are pure functions of it), so its findings are those just made.
+            same = (resolution.lock is spec.lock and not resolution.changes
+                    and not resolution.unavailable)
+            static = solved if same else audit(context(None), select=select, ignore=ignore)
+            solved = enrich(static, solved, complete=complete)
         findings.update(solved)
     return sorted(findings, key=sort_key)
 
@@ -109,7 +117,9 @@ def load_for_audit(request: AuditRequest) -> tuple[EnvSpec, Resolution | None, U
     from conda2docker.platforms import first_target
     from conda2docker.resolve import resolve
 
-    spec = read_spec(request.env_file, first_target(request.resolve.platforms))
+    # a lock given is read for the target platforms only: the audit reads no other entries
+    spec = read_spec(request.env_file, first_target(request.resolve.platforms),
+                     lock_platforms="targets")
     if spec.lock is None and not request.solve:
         return spec, None, None
     try:
@@ -122,11 +132,12 @@ def check_wheels(spec: EnvSpec, resolution: Resolution | None, options: ResolveO
                  platform: str, glibc: str) -> SdistScan:
     """Exact pip pins without a wheel for ``platform`` (through the index, cached on disk)."""
     from conda2docker.audit.sdists import SdistScan, exact_version, target_python
-    from conda2docker.resolve.pypi import IndexClient
-    from conda2docker.sdist_check import scan_sdist_pins
 
     if spec.lock is not None or not any(exact_version(r) for r in spec.pip):
         return SdistScan({})
+    from conda2docker.resolve.pypi import IndexClient  # the index client: 15 ms
+    from conda2docker.sdist_check import scan_sdist_pins
+
     solved = resolution.lock.conda_packages(platform) if resolution else ()
     python = next((p.version for p in solved if p.name == "python"), None)
     index = IndexClient(cache_dir=options.cache_dir / "pypi" if options.cache_dir else None,
@@ -145,6 +156,19 @@ def solve_failure(error: UserError, platform: str) -> Finding:
     )
 
 
+def check_services(names: Sequence[str]) -> tuple[str, ...]:
+    """Each ``--service`` in its one name (``pg`` → ``postgres``); one the audit does not know
+    is one line naming the choices."""
+    from conda2docker.audit.knowledge.services import SERVICE_CLIENTS, service_name
+
+    chosen = tuple(dict.fromkeys(service_name(n) for n in names))
+    unknown = [n for n in chosen if n not in SERVICE_CLIENTS]
+    if unknown:
+        raise InputError(f"unknown --service {unknown[0]!r}",
+                         fix="choose from " + ", ".join(sorted(SERVICE_CLIENTS)))
+    return chosen
+
+
 def run_audit(request: AuditRequest, *, root: Path | None = None) -> AuditResult:
     """Read; audit what the file alone shows; lock unless told not to and add what the solve
     shows (a failed solve is a finding); check exact pip pins for wheels; render the report."""
@@ -157,6 +181,7 @@ def run_audit(request: AuditRequest, *, root: Path | None = None) -> AuditResult
 
     selected, ignored = parse_selectors(request.select), parse_selectors(request.ignore)
     codes = enabled_codes(all_rules(), selected, ignored)  # rejects typos before solving
+    services = check_services(request.services)
     spec, resolution, failure = load_for_audit(request)
     lock = resolution.lock if resolution else spec.lock
     platforms, _ = lock_targets(request.resolve.platforms, lock.platforms if lock else ())
@@ -165,7 +190,8 @@ def run_audit(request: AuditRequest, *, root: Path | None = None) -> AuditResult
               for target in platforms}
     findings = audit_targets(spec, resolution, platforms, glibc=glibc,
                              gpu=request.gpu or request.resolve.cuda is not None,
-                             select=selected, ignore=ignored, sdists=sdists, static_first=True)
+                             select=selected, ignore=ignored, sdists=sdists, static_first=True,
+                             services=services)
     if failure is not None and "C109" in codes:
         findings = sorted({*findings, *(solve_failure(failure, t) for t in platforms)},
                           key=sort_key)

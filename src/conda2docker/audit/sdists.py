@@ -13,14 +13,11 @@ import importlib
 import io
 import json
 import re
-import tarfile
-import zipfile
 from dataclasses import asdict, dataclass
-
-from packaging.utils import canonicalize_name
 
 from conda2docker.errors import SourceLocation
 from conda2docker.model import EnvSpec, PipRequirement
+from conda2docker.names import canonical
 
 MAX_MEMBERS = 20000
 MAX_TEXT = 1 << 20
@@ -30,9 +27,17 @@ DEFAULT_PYTHON = "3.12"
 """The Python assumed when the conda part pins none (conda-forge's current default)."""
 
 _BUILD_FILES = ("setup.py", "pyproject.toml", "setup.cfg")
-UNREADABLE: tuple[type[Exception], ...] = (OSError, ValueError, EOFError, tarfile.TarError,
-                                           zipfile.BadZipFile)
-"""What a bad download or a broken archive raises; the pin is then reported unchecked."""
+
+
+def unreadable() -> tuple[type[Exception], ...]:
+    """What a bad download or a broken archive raises; the pin is then reported unchecked.
+    (tarfile and zipfile are loaded when an archive is looked into, not by every audit.)"""
+    import tarfile
+    import zipfile
+
+    return (OSError, ValueError, EOFError, tarfile.TarError, zipfile.BadZipFile)
+
+
 _EXACT = re.compile(r"^===?\s*([^\s,;*]+)$")
 _IMPORT = re.compile(r"^\s*(?:from|import)\s+([A-Za-z_][\w]*)", re.MULTILINE)
 _BUILD_TIME_IMPORTS = {"torch", "tensorflow", "numpy", "Cython", "pybind11", "cupy", "jax"}
@@ -176,9 +181,9 @@ def inspect_sdist(data: bytes, filename: str, name: str, version: str, url: str)
     if re.search(r"\bext_modules\b", setup_py) and not chains & {"c", "c++"}:
         chains.add("c")  # an extension whose sources the names above did not show
     imports = sorted({m for m in _IMPORT.findall(setup_py) if m in _BUILD_TIME_IMPORTS})
-    declared = {canonicalize_name(re.split(r"[\s<>=!~;\[]", r, maxsplit=1)[0]) for r in requires}
+    declared = {canonical(re.split(r"[\s<>=!~;\[]", r, maxsplit=1)[0]) for r in requires}
     # torch must be the one installed (its CUDA build), never a fresh copy in an isolated env
-    isolation = "torch" in imports or any(canonicalize_name(m) not in declared for m in imports)
+    isolation = "torch" in imports or any(canonical(m) not in declared for m in imports)
     return SdistFacts(name, version, filename, url, tuple(sorted(chains)), backend,
                       tuple(requires), isolation, tuple(imports))
 
@@ -189,6 +194,9 @@ def _is_test_or_vendored_doc(member: str) -> bool:
 
 def _read_archive(data: bytes, filename: str) -> tuple[list[str], dict[str, str]]:
     """Member names (at most :data:`MAX_MEMBERS`) and the top-level build files as text."""
+    import tarfile
+    import zipfile
+
     members: list[str] = []
     texts: dict[str, str] = {}
     if filename.lower().endswith(".zip"):

@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from conda2docker.choices import ChannelPriority, Solver
+from conda2docker.choices import ChannelPriority, Engine, Solver
 from conda2docker.platforms import TARGET_PLATFORMS
 
 EnvArg = Annotated[
@@ -85,3 +85,11 @@ def parse_build_args(items: list[str] | None) -> dict[str, str]:
             )
         args[key] = value
     return args
+
+
+EngineOpt = Annotated[
+    Optional[Engine],  # noqa: UP045
+    typer.Option("--engine", help="docker, or podman (Podman's Docker-compatible API: "
+                 "$CONTAINER_HOST, the rootless socket, then /run/podman/podman.sock). "
+                 "Default: DOCKER_HOST, else the local Docker socket.", show_default=False),
+]

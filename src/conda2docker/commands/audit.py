@@ -1,7 +1,5 @@
 """``conda2docker audit``: what the conda channels cannot provide for the image, and fixes."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -68,6 +66,9 @@ def audit_command(
     channel_priority: PriorityOpt = DEFAULT_PRIORITY,
     solver: SolverOpt = DEFAULT_SOLVER,
     cuda: CudaOpt = None,
+    service: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
+        "--service", help="A database run beside the environment (mongodb, postgres or redis, "
+        "repeatable, as init --service): S307 names a missing client library.")] = None,
 ) -> None:
     """Audit ENV_FILE: what conda cannot provide for a Linux container, why, and the fix."""
     from conda2docker.audit.run import AuditFailed, AuditRequest, run_audit
@@ -75,7 +76,7 @@ def audit_command(
 
     request = AuditRequest(
         env_file=env_file, fmt=fmt, select=tuple(select or ()), ignore=tuple(ignore or ()),
-        fail_on=fail_on, solve=not no_lock, gpu=gpu, glibc=glibc,
+        fail_on=fail_on, solve=not no_lock, gpu=gpu, glibc=glibc, services=tuple(service or ()),
         resolve=resolve_options(
             platforms=platform or (), channels=channel or (), channel_alias=channel_alias,
             default_channels=default_channels, mirrors=mirror or (), offline=offline,

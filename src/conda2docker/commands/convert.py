@@ -1,20 +1,20 @@
 """``conda2docker convert``: environment (or lock) → conda-lock.yml + Dockerfile + context."""
 
-from __future__ import annotations
-
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from conda2docker import image
 from conda2docker.choices import (
+    DEFAULT_CACHE,
     DEFAULT_GPU_MODE,
     DEFAULT_INSTALLER,
     DEFAULT_PRIORITY,
     DEFAULT_SOLVER,
     ActivationMode,
     Bootstrap,
+    CacheMode,
     GpuMode,
     Installer,
     OutputFormat,
@@ -23,7 +23,6 @@ from conda2docker.commands._options import (
     ChannelAliasOpt,
     ChannelOpt,
     DefaultChannelsOpt,
-    EnvArg,
     ForceOpt,
     MirrorOpt,
     OfflineOpt,
@@ -32,16 +31,27 @@ from conda2docker.commands._options import (
     SolverOpt,
 )
 
+if TYPE_CHECKING:
+    from conda2docker.convert import ConvertRequest
+
 
 def register(app: typer.Typer) -> None:
     app.command("convert")(convert_command)
 
 
+EnvsArg = Annotated[
+    list[Path],
+    typer.Argument(help="environment.yml, conda-lock.yml, an explicit lock or requirements.txt; "
+                   "several, or a folder searched for *.yml environments: one context each under "
+                   "OUTPUT/<name>/ and OUTPUT/docker-bake.hcl", show_default=False,
+                   metavar="ENV_OR_DIR..."),
+]
+
+
 def convert_command(
-    env_file: EnvArg,
-    output: Annotated[Path, typer.Option("--output", "-o", help="Output directory (the build context).")] = Path(
-        "docker"
-    ),
+    env_files: EnvsArg,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output directory (the build context; "
+                                         "with several environments, their parent).")] = Path("docker"),
     installer: Annotated[
         Installer, typer.Option("--installer", help="micromamba (default) or rattler: what installs the lock in the env stage.")
     ] = DEFAULT_INSTALLER,
@@ -102,6 +112,16 @@ def convert_command(
         typer.Option("--category", help="Also install this category of a conda-lock.yml input "
                      "(repeatable); main only by default, as micromamba installs it."),
     ] = None,
+    tag_template: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--tag-template", help="Image tags in docker-bake.hcl, from {name}, {variant} and "
+                     "{lock_hash} (e.g. registry.example.org/lab/{name}:{variant}-{lock_hash}; default "
+                     "{name}:{variant}-{lock_hash}).", show_default=False),
+    ] = None,
+    cache: Annotated[
+        CacheMode, typer.Option("--cache", help="BuildKit cache in docker-bake.hcl: registry (beside the "
+                                "tags' repository), local (OUTPUT/.buildx-cache) or none.")
+    ] = DEFAULT_CACHE,
     check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if the files on disk differ.")] = False,
     force: ForceOpt = False,
     allow_path: Annotated[
@@ -111,11 +131,13 @@ def convert_command(
                      show_default=False),
     ] = None,
 ) -> None:
-    """Lock ENV_FILE and write a multi-stage Dockerfile and its build context to OUTPUT."""
+    """Lock each environment and write a multi-stage Dockerfile and its build context to OUTPUT
+    (several environments: OUTPUT/<name>/ each, and OUTPUT/docker-bake.hcl)."""
     from conda2docker.convert import ConvertRequest, convert
+    from conda2docker.lab import is_lab
 
     request = ConvertRequest(
-        env_file=env_file, output=output, installer=installer, vendor=vendor,
+        env_file=env_files[0], output=output, installer=installer, vendor=vendor,
         platforms=tuple(platform or ()), channels=tuple(channel or ()), channel_alias=channel_alias,
         default_channels=default_channels,
         mirrors=tuple(mirror or ()), offline=offline, priority=channel_priority, solver=solver,
@@ -126,16 +148,29 @@ def convert_command(
         apptainer_from_image=from_image, activation=activation, check=check, force=force,
         allow_paths=tuple(allow_path or ()), categories=tuple(dict.fromkeys(category or ())),
     )
+    if is_lab(env_files):
+        _convert_lab(request, env_files, tag_template, cache)
+        return
     result = convert(request, echo=lambda line: typer.echo(line, err=True))  # convert redacts
+    bake_differs = False
+    from conda2docker.lab import single_bake, wants_bake
+
+    bake_path: Path | None = None
+    if wants_bake(request, tag_template, cache) and OutputFormat.docker in request.formats:
+        bake_path, bake_differs = single_bake(request, result, tag_template=tag_template, cache=cache)
     if check:
-        if result.differing:
-            for path in result.differing:
-                typer.echo(f"{path}: differs from what would be generated")
+        if bake_differs:
+            typer.echo(f"{output / 'docker-bake.hcl'}: differs from what would be generated")
+        for path in result.differing:
+            typer.echo(f"{path}: differs from what would be generated")
+        if result.differing or bake_differs:
             raise typer.Exit(1)
         typer.echo(f"{output}: up to date")
         return
     for path in result.written:
         typer.echo(f"wrote {path}")
+    if bake_path is not None:
+        typer.echo(f"wrote {bake_path}")
     if result.unchanged:
         typer.echo(f"{len(result.unchanged)} file(s) already up to date")
     typer.echo(f"variants: {', '.join(result.variants)}")
@@ -143,3 +178,45 @@ def convert_command(
         for variant in result.variants:
             flag = "" if variant == "cpu" else " --variant gpu"
             typer.echo(f"next: conda2docker build {output}{flag} --tag IMAGE")
+
+
+def _convert_lab(request: "ConvertRequest", inputs: list[Path], tag_template: str | None,
+                 cache: CacheMode) -> None:
+    """Many environments: one context each, the bake file, a line per failure, the exit code."""
+    from conda2docker.lab import convert_lab
+
+    if OutputFormat.docker not in request.formats:
+        raise typer.BadParameter("several environments are converted for docker buildx bake: "
+                                 "add --format docker", param_hint="--format")
+    if request.apptainer_from_image:
+        raise typer.BadParameter("one image cannot stand for several environments: convert the "
+                                 "environment it was built from alone", param_hint="--from-image")
+    result = convert_lab(request, inputs, tag_template=tag_template, cache=cache,
+                         echo=lambda line: typer.echo(line, err=True))
+    for name, converted in result.converted:
+        if request.check:
+            for path in converted.differing:
+                typer.echo(f"{path}: differs from what would be generated")
+        else:
+            typer.echo(f"{name}: {len(converted.written)} file(s) written, "
+                       f"{len(converted.unchanged)} up to date; variants: {', '.join(converted.variants)}")
+    if result.bake is not None:
+        if request.check and result.bake_differs:
+            typer.echo(f"{result.bake}: differs from what would be generated")
+        elif not request.check:
+            typer.echo(f"wrote {result.bake}")
+    for failure in result.failed:
+        for line in failure.lines:
+            typer.echo(f"conda2docker: error: {failure.name}: {line}", err=True)
+    total = len(result.converted) + len(result.failed)
+    summary = f"converted {len(result.converted)} of {total} environment(s)"
+    if result.failed:
+        summary += f"; failed: {', '.join(f.name for f in result.failed)}"
+    typer.echo(summary, err=True)
+    if result.failed:
+        raise typer.Exit(result.exit_code)
+    if request.check and (result.bake_differs or any(c.differing for _, c in result.converted)):
+        raise typer.Exit(1)
+    if not request.check:
+        typer.echo(f"next: cd {request.output} && docker buildx bake   "
+                   f"(or conda2docker build {request.output / '<name>'} --tag IMAGE)")

@@ -14,11 +14,14 @@ from conda2docker.commands._options import (
     ChannelOpt,
     CudaOpt,
     DefaultChannelsOpt,
-    ForceOpt,
     MirrorOpt,
     OfflineOpt,
 )
 from conda2docker.platforms import DEFAULT_PLATFORM
+
+InitForceOpt = Annotated[bool, typer.Option(
+    "--force", help="Overwrite files that differ; take the standard names from your own "
+    "Dockerfile, compose.yaml and .dockerignore after keeping each as <name>.orig.")]
 
 
 def register(app: typer.Typer) -> None:
@@ -70,7 +73,7 @@ def init_command(
                      "(no environment file, runtime.txt or requires-python); default 3.10, "
                      "repo2docker's."),
     ] = None,
-    force: ForceOpt = False,
+    force: InitForceOpt = False,
 ) -> None:
     """Turn a paper's repository into an image a reader runs with one command."""
     from conda2docker.errors import InputError

@@ -1,7 +1,5 @@
 """``conda2docker lock``: environment file → conda-lock.yml."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated, Optional
 

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from conda2docker.choices import VerifyFormat
-from conda2docker.commands._options import parse_build_args
+from conda2docker.commands._options import EngineOpt, parse_build_args
 from conda2docker.image import Variant
 
 JSON_HELP = """\
@@ -46,7 +46,9 @@ def verify_command(
     network: Annotated[str, typer.Option("--network", help="Network mode for the stage builds of --context.")] = "none",
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds each import or entry point may take.")] = 20.0,
     skip_entry_point: Annotated[Optional[list[str]], typer.Option("--skip-entry-point", help="Console script not to run (repeatable).")] = None,  # noqa: UP045
+    engine: EngineOpt = None,
 ) -> None:
+    from conda2docker.engine.client import address_for, engine_at
     from conda2docker.engine.verify import VerifyOptions, verify_image
     from conda2docker.errors import InputError
     from conda2docker.image import dockerfile_name
@@ -61,7 +63,9 @@ def verify_command(
         build_args=parse_build_args(build_arg), network_mode=network,
     )
     quiet = output_format == "json"
-    report = verify_image(image, options, echo=lambda line: None if quiet else typer.echo(f"# {line}", err=True))
+    with engine_at(address_for(engine)):
+        report = verify_image(image, options,
+                              echo=lambda line: None if quiet else typer.echo(f"# {line}", err=True))
     if output_format == "json":
         import json
 

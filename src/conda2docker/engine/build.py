@@ -5,6 +5,11 @@ lines, the output of each ``RUN``, `` ---> Using cache`` and `` ---> <id>`` line
 tracker here follows them: the stage (from ``FROM … AS name``), the step, whether it came
 from the cache, the package a failing step was working on, and the time spent per stage.
 The whole stream is saved as ``<context>/build.log``.
+
+Podman's API service builds with Buildah, whose stream differs: ``[S/N] STEP n/m: INSTRUCTION``
+(steps counted per stage; no ``[S/N]`` for a single stage), ``--> Using cache <id>``, and a
+failure reported as ``building at STEP "…": while running runtime: exit status N``. The tracker
+reads both; progress events carry the step in the classic form either way.
 """
 
 from __future__ import annotations
@@ -22,7 +27,9 @@ from conda2docker.errors import EngineError, InputError, SourceLocation
 _STEP = re.compile(r"^Step (?P<n>\d+)/(?P<total>\d+) : (?P<instruction>.*)$")
 _FROM = re.compile(r"^FROM\s+\S+\s+AS\s+(?P<stage>\S+)", re.IGNORECASE)
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-_CACHED = re.compile(r"^\s*---> Using cache\s*$")
+_CACHED = re.compile(r"^\s*---> Using cache\s*$|^--> Using cache\b")
+_BUILDAH_STEP = re.compile(r"^(?:\[\d+/\d+\] )?STEP (?P<n>\d+)/(?P<total>\d+): (?P<instruction>.*)$")
+_BUILDAH_FAILURE = re.compile(r'^building at STEP "(?P<instruction>[^"]*)": .*exit status (?P<code>\d+)\s*$')
 _NAME = r"(?P<pkg>[A-Za-z0-9][A-Za-z0-9._-]*)"
 
 #: Lines that name the package a failing step was busy with, most telling first. Each is
@@ -102,8 +109,9 @@ class _Tracker:
     _since: float = 0.0
 
     def feed(self, line: str) -> BuildEvent:
-        match = _STEP.match(line)
+        match = _STEP.match(line) or _BUILDAH_STEP.match(line)
         if match:
+            line = f"Step {match['n']}/{match['total']} : {match['instruction']}"
             self._close_step()
             self.step, self.total = int(match["n"]), int(match["total"])
             self.instruction = match["instruction"]
@@ -153,8 +161,10 @@ def build_image(
     dockerfile: str = contract.DOCKERFILE_NAMES["cpu"],
     target: str | None = None,
     build_args: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None,
     network_mode: str | None = None,
     no_cache: bool = False,
+    pull: bool = False,
     progress: Progress | None = None,
     client: Any = None,
     log_name: str = contract.BUILD_LOG,
@@ -170,9 +180,12 @@ def build_image(
     from conda2docker.engine.client import connect
 
     if not (context / dockerfile).is_file():
+        lab = (context / contract.BAKE_FILE).is_file()
         raise InputError(
-            f"no {dockerfile} in {context}",
-            fix="run `conda2docker convert ENV -o DIR` first and build DIR",
+            f"no {dockerfile} in {context}" + (f" (it holds {contract.BAKE_FILE})" if lab else ""),
+            fix=("build every environment with `conda2docker build OUT --bake`, or one context: "
+                 "`conda2docker build OUT/<name>`") if lab else
+                "run `conda2docker convert ENV -o DIR` first and build DIR",
             location=SourceLocation(context / dockerfile),
         )
     client = client or connect()
@@ -191,7 +204,8 @@ def build_image(
             stream = client.api.build(
                 **source, dockerfile=dockerfile, tag=tag, target=target, rm=True,
                 forcerm=True, decode=True, buildargs=dict(build_args or {}),
-                network_mode=network_mode, nocache=no_cache, pull=False,
+                network_mode=network_mode, nocache=no_cache, pull=pull,
+                labels=dict(labels) if labels else None,
             )
             for chunk in stream:
                 if "stream" in chunk:
@@ -230,7 +244,7 @@ def _api_message(exc: Exception) -> str:
 def _failure(message: str, tracker: _Tracker, log_path: Path) -> EngineError:
     where = f"stage '{tracker.stage}'" if tracker.stage else "the build"
     step = f", step {tracker.step}/{tracker.total}" if tracker.step else ""
-    output = [line for line in tracker.tail if line.strip() and not line.startswith(" ---> ")
+    output = [line for line in tracker.tail if line.strip() and not line.startswith((" ---> ", "--> "))
               and not line.startswith("Removing intermediate container")]
     package = package_from_output(output)
     about = f" (package {package})" if package else ""
@@ -240,6 +254,9 @@ def _failure(message: str, tracker: _Tracker, log_path: Path) -> EngineError:
         code = first.rsplit(":", 1)[-1].strip()
         instruction = tracker.instruction.split(" ", 1)[0] or "RUN"
         first = f"{instruction} exited with code {code}"
+    buildah = _BUILDAH_FAILURE.match(first)
+    if buildah:  # Podman (Buildah): building at STEP "RUN …": while running runtime: exit status N
+        first = f"{buildah['instruction'].split(' ', 1)[0]} exited with code {buildah['code']}"
     detail = f"; last output: {tail}" if tail else ""
     return EngineError(
         f"{where}{step} failed{about}: {first}{detail}",

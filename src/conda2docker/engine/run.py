@@ -38,24 +38,27 @@ def build_variant(
     path = context / dockerfile
     if path.is_file():
         steps = {s.name: len(s.instructions) + 1 for s in parse_stages(path.read_text(encoding="utf-8"))}
-    with ProgressDisplay(enabled=not quiet, stage_steps=steps) as display:
-        result = build_image(
-            context, tag or default_tag(context), dockerfile=dockerfile, target=target,
-            build_args=build_args, network_mode=network_mode, no_cache=no_cache,
-            progress=display.update,
-        )
-    display.summary(result)
-    if target is None and "env" in steps:  # a context with the env stage to measure in
-        from dataclasses import replace
+    from dataclasses import replace
 
-        from conda2docker.engine.activation import measure_after_build
-        from conda2docker.engine.client import connect
+    from conda2docker.engine.client import connect, current_address, is_podman
 
-        client = connect()
-        try:
+    client = connect()
+    try:
+        with ProgressDisplay(enabled=not quiet, stage_steps=steps) as display:
+            result = build_image(
+                context, tag or default_tag(context), dockerfile=dockerfile, target=target,
+                build_args=build_args, network_mode=network_mode, no_cache=no_cache,
+                progress=display.update, client=client,
+            )
+        display.summary(result)
+        if is_podman(client):
+            result = replace(result, notes=(*result.notes, f"built by Podman (Buildah) at {current_address()}"))
+        if target is None and "env" in steps:  # a context with the env stage to measure in
+            from conda2docker.engine.activation import measure_after_build
+
             note = measure_after_build(client, context, variant, result.image_id, network_mode)
-        finally:
-            client.close()
-        if note:
-            result = replace(result, notes=(*result.notes, note))
+            if note:
+                result = replace(result, notes=(*result.notes, note))
+    finally:
+        client.close()
     return result

@@ -104,8 +104,11 @@ def _image(client: Any, ref: str) -> Any:
     try:
         return client.images.get(ref)
     except ImageNotFound as exc:
-        raise InputError(f"no image {ref!r} in the engine",
-                         fix="build it with `conda2docker build OUT --tag TAG` or check the name") from exc
+        from conda2docker.engine.client import current_address
+
+        raise InputError(f"no image {ref!r} in the engine at {current_address()}",
+                         fix="build it with `conda2docker build OUT --tag TAG`, check the name, or "
+                             "choose the engine that has it (--engine podman, DOCKER_HOST)") from exc
 
 
 def _expected_from_lock(path: Path, platform: str) -> tuple[tuple[vc.Expected, ...], str]:
@@ -257,7 +260,8 @@ def _sizes(client: Any, image: Any, options: VerifyOptions, echo: Callable[[str]
         stages = vc.parse_stages(path.read_text(encoding="utf-8"), options.build_args)
         runtime = stages[-1] if stages else None
     history = image.history()
-    base, base_size, layers = vc.split_history(history, runtime)
+    base_image = None if runtime is not None else _untagged_base(client, image, history)
+    base, base_size, layers = vc.split_history(history, runtime, base_image)
     built: list[vc.StageSize] = []
     if options.context is not None and stages:
         from conda2docker.engine.build import build_image
@@ -276,6 +280,24 @@ def _sizes(client: Any, image: Any, options: VerifyOptions, echo: Callable[[str]
                     bases[stage.base] = int(client.images.get(stage.base).attrs["Size"])
         built = vc.stage_sizes(stages, images, bases)
     return vc.SizeReport(int(image.attrs.get("Size", 0)), base, base_size, tuple(layers), tuple(built))
+
+
+def _untagged_base(client: Any, image: Any, history: Sequence[Mapping[str, Any]]) -> tuple[str, int] | None:
+    """When no history entry names its image (Podman's history carries no tags), the first
+    image id in it that is a tagged image other than ``image``: (its tag, its history's length)."""
+    if any(entry.get("Tags") for entry in history[1:]):
+        return None
+    for entry in history[1:]:
+        ref = str(entry.get("Id") or "")
+        if not ref or ref == "<missing>":
+            continue
+        try:
+            found = client.images.get(ref)
+        except Exception:  # an id the engine does not know as an image: look further
+            continue
+        if found.id != image.id and found.tags:
+            return str(found.tags[0]), len(found.history())
+    return None
 
 
 def _dockerfile_for(image: Any) -> str:

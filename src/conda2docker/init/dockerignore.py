@@ -94,13 +94,17 @@ def large_files(root: Path, threshold: int, skip: Iterable[Path] = ()) -> list[s
 
 
 def allow_list(root: Path, tracked: Sequence[str], large: Iterable[str]) -> tuple[list[str], list[str]]:
-    """The allow-list entries for ``tracked`` files, and the tracked paths that cannot be stated.
+    """The allow-list entries for ``tracked`` files the deny-list leaves in, and the tracked
+    paths that cannot be stated.
 
     A directory becomes one entry when every file under it on disk is tracked and allowed;
     otherwise its tracked files are listed one by one.
     """
     left_out = set(large)
-    files = {p for p in tracked if p not in left_out}
+    # A tracked path the deny-list names is never re-included: docker-py lets an exact `!path`
+    # win over `**/.git` for a file inside `.git/` (it matches a parent only as deep as the
+    # pattern), so the entry itself must not exist.
+    files = {p for p in tracked if p not in left_out and not denied(PurePosixPath(p))}
     unstatable = sorted(p for p in files if not statable(p))
     files -= set(unstatable)
     holding = {str(parent) for f in files for parent in PurePosixPath(f).parents

@@ -9,7 +9,7 @@ and :mod:`conda2docker.init.stages` can add it to the build plan.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -18,6 +18,8 @@ from conda2docker.errors import InputError
 from conda2docker.image import DOCKERFILE_NAMES
 from conda2docker.init.discover import Ignored, RepoFiles
 from conda2docker.init.infer import Inferred
+from conda2docker.init.postbuild import NODEJS, PostBuildNeeds, read_post_build
+from conda2docker.init.postbuild import notes as post_build_notes
 from conda2docker.init.project import Project, read_project
 from conda2docker.model import CondaDependency, EnvSpec
 
@@ -40,6 +42,8 @@ class InitPlan:
     """The environment asks for Jupyter (the lock decides; this is for --dry-run)."""
     notes: tuple[str, ...] = ()
     ignored: tuple[Ignored, ...] = ()
+    post_build_needs: PostBuildNeeds = field(default_factory=PostBuildNeeds)
+    """What postBuild's install lines and node calls add to the environment (read, never run)."""
 
     @property
     def post_build(self) -> Path | None:
@@ -113,7 +117,9 @@ def with_additions(spec: EnvSpec, root: Path, plan: InitPlan) -> EnvSpec:
     the host, so they leave the spec and their statically read dependencies take their place
     (a dynamic package's dependencies are resolved inside the build instead). pip is added
     whenever pip installs something, ``postBuild`` may call it, or ``requirements.txt`` is
-    installed; runtime.txt's python when the environment names none.
+    installed; runtime.txt's python when the environment names none; the packages postBuild's
+    ``mamba``/``conda install`` lines name, and nodejs when it calls npm (repo2docker's image
+    has both), unless the environment names them itself.
     """
     from conda2docker.read.piplines import parse_requirement
 
@@ -145,6 +151,13 @@ def with_additions(spec: EnvSpec, root: Path, plan: InitPlan) -> EnvSpec:
         conda.append(CondaDependency("pip", raw="pip"))
     if plan.runtime_python and "python" not in names:
         conda.append(CondaDependency("python", f"{plan.runtime_python}.*", raw="python"))
+    needs = plan.post_build_needs
+    for dependency in needs.conda:
+        if dependency.name not in names:
+            conda.append(dependency)
+            names.add(dependency.name)
+    if needs.node and NODEJS not in names:
+        conda.append(CondaDependency(NODEJS, raw=NODEJS))
     return replace(spec, conda=tuple(conda), pip=tuple(pip))
 
 
@@ -175,7 +188,9 @@ def make_init_plan(
         runtime_python = None
     elif runtime_python:
         notes.append(f"python={runtime_python} from {files.runtime} ({environment} names no python)")
-    notes += _post_build_notes(root, files)
+    needs = read_post_build(root, files.post_build) if files.post_build else PostBuildNeeds()
+    if files.post_build is not None:
+        notes += post_build_notes(files.post_build, needs)
     gpu = from_spec(spec).wants_gpu or any(p.cuda for p in projects)
     # Dependencies first, the repository's root package last (its code changes most often).
     projects.sort(key=lambda p: p.is_root)
@@ -183,28 +198,8 @@ def make_init_plan(
         root=root, files=files, environment=environment, inferred=inferred,
         projects=tuple(projects), apt=apt, runtime_python=runtime_python, gpu=gpu,
         cuda=cuda_version(spec), jupyter=bool(names & JUPYTER_PACKAGES) or _pip_jupyter(spec),
-        notes=tuple(notes), ignored=tuple(ignored),
+        notes=tuple(notes), ignored=tuple(ignored), post_build_needs=needs,
     )
-
-
-_INSTALLER_CALL = re.compile(r"^\s*(?:\S*/)?(mamba|micromamba|conda)\s+(install|env\s+update|update)\b",
-                             re.MULTILINE)
-
-
-def _post_build_notes(root: Path, files: RepoFiles) -> list[str]:
-    """What a postBuild asks of the image that it does not have (read, never run)."""
-    if files.post_build is None:
-        return []
-    try:
-        with (root / files.post_build).open("rb") as handle:
-            text = handle.read(200_000).decode("utf-8", errors="replace")  # its start is enough
-    except OSError:
-        return []
-    found = sorted({m.group(1) for m in _INSTALLER_CALL.finditer(text)})
-    if not found:
-        return []
-    return [f"{files.post_build} calls {', '.join(found)}, which the image does not have "
-            "(it holds one locked environment): add those packages to the environment instead"]
 
 
 def _metadata_notes(project: Project) -> list[str]:

@@ -93,7 +93,7 @@ def render_init(
             replace(context, always=support_files(init, image))).encode(),
         image.support / LOCK_NAMES["cpu"]: lock_text,
     }
-    for context_file in plan.context_files:
+    for context_file in extended.context_files:  # the lock's and init's (relative to support)
         files[image.support / context_file.path] = context_file.content
     if init.inferred is not None:
         files[image.support / init.environment] = init.inferred.text.encode()

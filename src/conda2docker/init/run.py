@@ -14,12 +14,21 @@ from conda2docker.init.dockerignore import DEFAULT_THRESHOLD, ContextRule, allow
 from conda2docker.init.plan import InitPlan
 from conda2docker.init.readme import render_section, upsert
 from conda2docker.init.report import found_lines, plan_lines
-from conda2docker.init.services import Service, missing_clients, services
+from conda2docker.init.services import Service, services
 from conda2docker.init.stages import ImageOptions
 from conda2docker.init.survey import survey
-from conda2docker.init.targets import Targets, choose_targets, ours
+from conda2docker.init.targets import (
+    RECORD,
+    SUFFIX,
+    Targets,
+    back_up,
+    choose_targets,
+    ours,
+    read_record,
+    render_record,
+)
 from conda2docker.init.tracked import tracked_files
-from conda2docker.model import EnvSpec, Lock
+from conda2docker.model import EnvSpec, Finding, Lock, Resolution, Severity
 from conda2docker.plan import BuildPlan
 from conda2docker.platforms import DEFAULT_PLATFORM
 
@@ -98,10 +107,22 @@ def context_rule(root: Path, support: Path, threshold: int, echo: Echo) -> Conte
     return ContextRule(tuple(entries), tuple(large), threshold, unstatable=tuple(unstatable))
 
 
-def _targets(root: Path, init: InitPlan, echo: Echo) -> Targets:
-    targets = choose_targets(root, init.dockerfile)
+def _targets(root: Path, init: InitPlan, force: bool, support: Path, echo: Echo) -> Targets:
+    record = read_record(root / support / contract.SUPPORT_DIR / RECORD)
+    targets = choose_targets(root, init.dockerfile, force=force,
+                             lock=support / contract.LOCK_NAMES["cpu"], record=record)
     for kept in targets.kept:
         echo(f"kept {kept}: it is yours; init writes its own beside it")
+    for item in targets.backups:
+        echo(f"--force: {item.original} is yours (or edited since init wrote it); it is kept as "
+             f"{item.backup} and replaced")
+    if force:
+        beside = (f"{init.dockerfile}.{SUFFIX}", f"compose.{SUFFIX}.yaml",
+                  f"{init.dockerfile}.{SUFFIX}.dockerignore")
+        for name in beside:
+            if ours(root / name):
+                echo(f"--force: {name} (init's, from a run beside your files) is no longer "
+                     "used; delete it")
     return targets
 
 
@@ -117,7 +138,7 @@ def init_repository(request: InitRequest, echo: Echo = lambda _line: None) -> In
     support = support_dir(root, request.output)
     for line in found_lines(init):
         echo(line)
-    targets = _targets(root, init, echo)
+    targets = _targets(root, init, request.force, support, echo)
     section = render_section(init, targets, databases)
     if request.dry_run:
         planned = [targets.dockerfile, targets.compose, targets.dockerignore,
@@ -133,23 +154,49 @@ def init_repository(request: InitRequest, echo: Echo = lambda _line: None) -> In
         if databases:
             echo("services: " + ", ".join(f"{d.name} ({d.image}, ${d.url_variable})"
                                           for d in databases))
+        audit_lines(found.spec, None, request.platform, databases, echo, gpu=init.gpu)
         echo("files:")
+        known = {support / init.environment: init.inferred.text.encode()} if init.inferred else {}
         for path in planned:
-            echo(f"  {_fate(root / path, request.force)} {path}")
+            echo(f"  {_fate(root / path, request.force, known.get(path))} {path}")
         for kept in targets.kept:
             echo(f"  skip {kept} (yours, kept)")
+        for item in targets.backups:
+            echo(f"  back up {item.original} as {item.backup} (yours, kept) before replacing it")
         context_rule(root, support, request.large_file_bytes, echo)
         echo("dry run: nothing solved, nothing written")
         return InitResult(init, section, files=tuple(planned))
     return _generate(request, init, found.spec, support, section, targets, databases, echo)
 
 
-def _fate(path: Path, force: bool) -> str:
-    """What writing ``path`` would do: ``write`` (new), ``update``, ``refuse`` (edited)."""
+def audit_lines(spec: EnvSpec, resolution: Resolution | None, platform: str,
+                databases: tuple[Service, ...], echo: Echo, *, gpu: bool = False) -> list[Finding]:
+    """The audit of the environment (of the file alone on a dry run), with the services init
+    puts beside it: a summary, then one line per error or warning (``conda2docker audit``
+    shows them all)."""
+    from conda2docker.audit.report import summary
+    from conda2docker.audit.run import audit_targets
+
+    findings = audit_targets(spec, resolution, (platform,), gpu=gpu,
+                             services=tuple(d.name for d in databases))
+    echo(f"audit: {summary(findings)}")
+    for finding in findings:
+        if finding.severity in (Severity.ERROR, Severity.WARNING):
+            echo(f"audit: {finding.code} [{finding.severity.value}] {finding.message}; "
+                 f"fix: {finding.fix}")
+    return findings
+
+
+def _fate(path: Path, force: bool, content: bytes | None = None) -> str:
+    """What writing ``path`` would do: ``write`` (new), ``update``, ``refuse`` (edited);
+    ``keep`` when its ``content``, known before the solve, is already there."""
     if not path.exists():
         return "write  "
     if path.is_dir():
         return "update "
+    if (content is not None and not path.is_symlink() and path.is_file()  # never a FIFO
+            and path.stat().st_size == len(content) and path.read_bytes() == content):
+        return "keep    (up to date)"
     if ours(path):
         return "regenerate" if force else "regenerate (generated by init; --force if edited)"
     return "replace" if force else "refuse (exists; --force to replace)"
@@ -176,8 +223,7 @@ def _generate(request: InitRequest, init: InitPlan, spec: EnvSpec, support: Path
     for change in (*resolution.spec.changes, *resolution.changes):
         echo(f"note: {change.subject}: {change.reason}")
     lock = project_free(resolution.lock, root, init)
-    for line in missing_clients(databases, (p.name for p in lock.packages)):
-        echo(f"note: {line}")
+    audit_lines(resolution.spec, resolution, request.platform, databases, echo, gpu=init.gpu)
     serialized = lock_bytes(lock)
     image = ImageOptions(support=support, uid=request.uid, gid=request.gid,
                          build_image=request.build_image)
@@ -191,8 +237,13 @@ def _generate(request: InitRequest, init: InitPlan, spec: EnvSpec, support: Path
     rule = context_rule(root, support, request.large_file_bytes, echo)
     rendered = render_init(init, resolution.spec, lock, serialized, base, image, context=rule,
                            targets=targets, databases=databases)
-    report = write_files({root / p: b for p, b in rendered.files.items()}, root=root,
-                         force=request.force)
+    for item in back_up(root, targets.backups):
+        echo(f"kept your {item.original} as {item.backup}")
+    files = {root / p: b for p, b in rendered.files.items()}
+    written_here = (targets.dockerfile, targets.compose, targets.dockerignore)
+    files[root / support / contract.SUPPORT_DIR / RECORD] = render_record(
+        {p: rendered.files[p] for p in written_here})
+    report = write_files(files, root=root, force=request.force)
     if request.vendor:
         _vendor(rendered.plan, lock, init, root / support, spec, echo, request)
         for project in init.projects:

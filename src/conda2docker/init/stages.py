@@ -12,6 +12,9 @@
   layer of the runtime. Statically read dependencies are in the lock (``--no-deps``); a
   package whose dependencies only its build can tell lets pip resolve them there, inside the
   build. CUDA extensions compile on the CUDA devel image unless the lock has ``cuda-nvcc``;
+* when postBuild calls ``mamba``/``conda``/``micromamba``, those names on its PATH (only
+  while it runs) are a check that the packages its install lines name are in the environment,
+  where init locked them (:mod:`conda2docker.init.postbuild`);
 * with a ``postBuild``, every copy into the environment owned by the image user (as in
   repo2docker: ``pip install`` or ``jupyter ... --sys-prefix`` in postBuild work); without one
   it stays root's;
@@ -49,9 +52,21 @@ from conda2docker.plan.instructions import (
     Shell,
 )
 from conda2docker.plan.make import assemble
-from conda2docker.plan.types import DEFAULT_CUDA_ARCH_LIST, BuildPlan, Part, PlanOptions, Stage
+from conda2docker.plan.types import (
+    DEFAULT_CUDA_ARCH_LIST,
+    BuildPlan,
+    ContextFile,
+    Part,
+    PlanOptions,
+    Stage,
+)
 
 REPO_STAGING = f"{STAGING}/repo"
+CHECK_STAGING = f"{STAGING}/postbuild-bin"
+POSTBUILD_BIN = "/usr/local/lib/conda2docker/postbuild-bin"
+"""Where ``mamba``/``conda``/``micromamba`` are while postBuild runs (on its PATH only): the
+check that the packages postBuild's install lines name are locked in the environment."""
+CHECK_SCRIPT = "postbuild_conda.sh"
 START_SCRIPT = "/usr/local/bin/repo-start"
 """Where the repository's ``start`` script is run from (outside the mounted work directory)."""
 OWNER = "${APP_UID}:${APP_GID}"
@@ -95,6 +110,12 @@ def relocate(parts: Sequence[Part], support: Path) -> list[Part]:
             for p in parts]
 
 
+def _check_script() -> bytes:
+    from importlib.resources import files
+
+    return files("conda2docker").joinpath(f"data/{CHECK_SCRIPT}").read_bytes()
+
+
 def repo_part(init: InitPlan, options: ImageOptions, workdir: str) -> Part:
     support = PurePosixPath(_posix(options.support))
     strip = [f"{REPO_STAGING}/{support / SUPPORT_DIR}", f"{REPO_STAGING}/{support / VENDOR_DIR}"]
@@ -102,18 +123,35 @@ def repo_part(init: InitPlan, options: ImageOptions, workdir: str) -> Part:
     scripts = [p for p in (init.post_build, init.start) if p is not None]
     if scripts:
         commands.append(("chmod", "0755", *(f"{REPO_STAGING}/{_posix(p)}" for p in scripts)))
-    steps: tuple[Instruction, ...] = (Copy((".",), REPO_STAGING), Run(tuple(commands)))
+    steps: list[Instruction] = [Copy((".",), REPO_STAGING)]
+    context: tuple[ContextFile, ...] = ()
+    check = init.post_build is not None and bool(init.post_build_needs.installers)
+    if check:
+        # The part's context file is relative to the support directory, as the lock's parts are.
+        context = (ContextFile(f"{SUPPORT_DIR}/{CHECK_SCRIPT}", _check_script()),)
+        steps.append(Copy(((support / SUPPORT_DIR / CHECK_SCRIPT).as_posix(),),
+                          f"{CHECK_STAGING}/mamba"))
+        commands += [("chmod", "0755", f"{CHECK_STAGING}/mamba"),
+                     ("ln", "-s", "mamba", f"{CHECK_STAGING}/conda"),
+                     ("ln", "-s", "mamba", f"{CHECK_STAGING}/micromamba")]
+    steps.append(Run(tuple(commands)))
     purpose = "the repository's files (data excluded by .dockerignore), without the build's support files"
-    stage = Stage("repo", "${RUNTIME_IMAGE}", purpose, steps)
+    stage = Stage("repo", "${RUNTIME_IMAGE}", purpose, tuple(steps))
     copies = [Copy((f"{REPO_STAGING}/",), f"{workdir}/", from_stage=stage.name, chown=OWNER)]
-    post_build = (Run(((f"{workdir}/{_posix(init.post_build)}",),)),) if init.post_build else ()
+    post_build: tuple[Instruction, ...] = ()
+    if init.post_build is not None:
+        script = f"{workdir}/{_posix(init.post_build)}"
+        post_build = (Run(((script,),)),)
+        if check:
+            copies.append(Copy((f"{CHECK_STAGING}/",), f"{POSTBUILD_BIN}/", from_stage=stage.name))
+            post_build = (Run((("sh", "-c", f'PATH={POSTBUILD_BIN}:"$PATH" exec "$0"', script),)),)
     start = None
     if init.start is not None:
         copies.append(Copy((f"{REPO_STAGING}/{_posix(init.start)}",), START_SCRIPT,
                            from_stage=stage.name))
         start = (START_SCRIPT,)
     return Part(stage, runtime_copies=tuple(copies), copy_rank=2, runtime_steps=post_build,
-                entrypoint=start)
+                entrypoint=start, context=context)
 
 
 def project_part(init: InitPlan, plan_options: PlanOptions, options: ImageOptions, *,

@@ -7,12 +7,64 @@ from dataclasses import replace
 from conda2docker.image import BOOTSTRAP_PREFIX as BOOTSTRAP
 from conda2docker.image import CONDA_PKGS_DIR, STAGING, VENDOR_DIR
 from conda2docker.model import Lock, LockedPackage
-from conda2docker.plan.instructions import AddArchive, Arg, Copy, Instruction, Run, Shell, User
+from conda2docker.plan.instructions import (
+    AddArchive,
+    Arg,
+    Copy,
+    Instruction,
+    PlanError,
+    Run,
+    Shell,
+    User,
+)
 from conda2docker.plan.types import ContextFile, Part, PlanOptions, Stage, VendorItem
+from conda2docker.platforms import check_target
+
+ARCH_ARG = "TARGETARCH"
+"""BuildKit's automatic build arg naming the target's architecture (``amd64``, ``arm64``)."""
+SELECTED_LOCK = "conda.lock"
+"""Where a multi-platform ``env`` stage puts the explicit lock it picked."""
 
 
 def explicit_lock_name(platform: str) -> str:
     return f"conda-{platform}.lock"
+
+
+def arch_lock_name(platform: str) -> str:
+    """The explicit lock of ``platform`` in a multi-platform context, named by the engine's
+    architecture so ``conda-${TARGETARCH}.lock`` selects it."""
+    return f"conda-{check_target(platform).docker_arch}.lock"
+
+
+def selected_lock_source(options: PlanOptions) -> str:
+    """``conda2docker/conda-${TARGETARCH:-amd64}.lock``: BuildKit sets ``TARGETARCH``; the legacy
+    builder leaves it empty, so the first platform's lock is the default (``--build-arg
+    TARGETARCH=arm64`` picks another). A default in ``ARG TARGETARCH=…`` would not do: BuildKit
+    keeps an ``ARG``'s own default over its automatic value."""
+    default = check_target(options.platforms[0]).docker_arch
+    return f"{options.support_dir}/conda-${{{ARCH_ARG}:-{default}}}.lock"
+
+
+def arch_check(lock_in_image: str) -> Shell:
+    """Stop the build when the picked lock is not for the machine it runs on (the legacy
+    builder on an arm64 engine without ``--build-arg TARGETARCH=arm64``), instead of installing
+    another architecture's binaries. Under emulation ``uname -m`` is the emulated machine."""
+    from conda2docker.platforms import KNOWN_PLATFORMS, TARGET_PLATFORMS
+
+    arms = " ".join(f"{KNOWN_PLATFORMS[p].machine}) p={p} ;;" for p in TARGET_PLATFORMS)
+    return Shell(
+        f'case "$(uname -m)" in {arms} *) p=unknown ;; esac; '
+        f'grep -qx "# platform: $p" {lock_in_image} || '
+        f'{{ echo "conda2docker: {lock_in_image} is not for this machine ($p): give the legacy builder '
+        f'--build-arg {ARCH_ARG}=<its architecture>" >&2; exit 1; }}')
+
+
+def _lock_steps(options: PlanOptions, lock_name: str) -> tuple[list[Instruction], str]:
+    """The steps that put the explicit lock into the stage, and where it is then."""
+    if not options.multiarch:
+        return [Copy((f"{options.support_dir}/{lock_name}",), f"{STAGING}/{lock_name}")], f"{STAGING}/{lock_name}"
+    in_image = f"{STAGING}/{SELECTED_LOCK}"
+    return [Arg(ARCH_ARG), Copy((selected_lock_source(options),), in_image, arg_sources=True)], in_image
 
 
 def vendored_package_path(package: LockedPackage) -> str:
@@ -37,11 +89,19 @@ def env_part(lock: Lock, options: PlanOptions) -> Part:
     from conda2docker.lockfile import render_explicit
 
     platform = options.platform
-    explicit = render_explicit(with_local_urls(lock, platform) if options.vendor else lock, platform)
+    platforms = options.platforms if options.multiarch else (platform,)
+    if options.multiarch and options.vendor and options.installer == "rattler":
+        raise PlanError("--installer rattler --vendor bootstraps a Python of one platform: it cannot "
+                        f"serve {', '.join(platforms)} from one Dockerfile",
+                        fix="use --installer micromamba, or convert each --platform into its own output")
+    context: list[ContextFile] = []
+    for target in platforms:
+        explicit = render_explicit(with_local_urls(lock, target) if options.vendor else lock, target)
+        name = arch_lock_name(target) if options.multiarch else explicit_lock_name(target)
+        context.append(ContextFile(f"{options.support_dir}/{name}", explicit.encode()))
     lock_name = explicit_lock_name(platform)
-    context = [ContextFile(f"{options.support_dir}/{lock_name}", explicit.encode())]
     vendor = tuple(VendorItem(p.url, vendored_package_path(p), p.md5, p.sha256)
-                   for p in lock.conda_packages(platform)) if options.vendor else ()
+                   for target in platforms for p in lock.conda_packages(target)) if options.vendor else ()
     args: tuple[Arg, ...]
     if options.installer == "micromamba":
         stage = _micromamba(options, lock_name)
@@ -63,13 +123,15 @@ def _installer_script(options: PlanOptions) -> ContextFile:
 
 
 def _micromamba(options: PlanOptions, lock_name: str) -> Stage:
-    lock_in_image = f"{STAGING}/{lock_name}"
-    steps: list[Instruction] = [User("root"), Copy((f"{options.support_dir}/{lock_name}",), lock_in_image)]
+    lock_steps, lock_in_image = _lock_steps(options, lock_name)
+    steps: list[Instruction] = [User("root"), *lock_steps]
     if options.vendor:
         steps.append(Copy((f"{VENDOR_DIR}/channel",), f"{STAGING}/channel"))
+    check = (arch_check(lock_in_image),) if options.multiarch else ()
     steps.append(
         Run(
             (
+                *check,
                 ("micromamba", "create", "--yes", "--prefix", options.prefix, "--file", lock_in_image),
                 ("micromamba", "clean", "--all", "--force-pkgs-dirs", "--yes"),
                 ("rm", "-rf", STAGING),
@@ -110,7 +172,14 @@ def _rattler(options: PlanOptions, lock_name: str, script: str) -> Stage:
     steps.append(
         Run((("python", "-m", "pip", "install", "--no-cache-dir", f"py-rattler=={options.rattler_version}"),))
     )
-    steps.append(Copy(support, f"{STAGING}/"))
-    steps.append(Run((("python", f"{STAGING}/install_lock.py", lock_in_image, prefix), ("rm", "-rf", STAGING))))
+    check: tuple[Shell, ...] = ()
+    if options.multiarch:
+        lock_steps, lock_in_image = _lock_steps(options, lock_name)
+        steps += [Copy((script,), f"{STAGING}/"), *lock_steps]
+        check = (arch_check(lock_in_image),)
+    else:
+        steps.append(Copy(support, f"{STAGING}/"))
+    steps.append(Run((*check, ("python", f"{STAGING}/install_lock.py", lock_in_image, prefix),
+                      ("rm", "-rf", STAGING))))
     purpose = "installs exactly the locked conda packages into the prefix with py-rattler (md5 verified)"
     return Stage("env", "${PYTHON_IMAGE}", purpose, tuple(steps), provides=(prefix,))

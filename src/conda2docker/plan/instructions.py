@@ -122,6 +122,9 @@ class Copy:
     dest: str
     from_stage: str | None = None
     chown: str | None = None
+    arg_sources: bool = False
+    """The sources name build args (``conda-${TARGETARCH:-amd64}.lock``, written by
+    conda2docker only): resolved by the builder, so only a Dockerfile can hold this step."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,6 +71,7 @@ def checked_options(lock: Lock, options: PlanOptions, gaps: BuildGaps | None = N
             f"the lock has no packages for {platform} (it covers {', '.join(lock.platforms)})"
         )
     _check_options(options)
+    _check_platforms(lock, options)
     conda = lock.conda_packages(platform)
     pip = lock.pip_packages(platform)
     if pip and _python_version(conda) is None:
@@ -78,6 +79,35 @@ def checked_options(lock: Lock, options: PlanOptions, gaps: BuildGaps | None = N
     if pip and not any(p.name == "pip" for p in conda):
         raise PlanError("the lock has pip packages but no pip conda package: add pip to the environment")
     return _gpu_runtime(lock, options)
+
+
+def _check_platforms(lock: Lock, options: PlanOptions) -> None:
+    """Several platforms share one Dockerfile: each is an image platform the lock covers, and
+    everything but the conda packages and the wheels (which the env and pip stages pick by
+    architecture) is the same on each: the pip packages built from source."""
+    if not options.multiarch:
+        return
+    from conda2docker.platforms import check_target
+
+    if options.platform not in options.platforms or len(set(options.platforms)) != len(options.platforms):
+        raise PlanError(f"platform {options.platform} is not one of {', '.join(options.platforms)}")
+    for platform in options.platforms:
+        check_target(platform)
+        if platform not in lock.platforms:
+            raise PlanError(f"the lock has no packages for {platform} (it covers {', '.join(lock.platforms)})")
+
+    def built(platform: str) -> set[tuple[str, str, str]]:
+        return {(p.name, p.url, p.sha256 or "") for p in lock.pip_packages(platform)
+                if p.artifact != "wheel"}
+
+    first = options.platforms[0]
+    for other in options.platforms[1:]:
+        differ = sorted({name for name, _, _ in built(first) ^ built(other)})
+        if differ:
+            raise PlanError(
+                f"the pip packages built from source differ between {first} and {other} "
+                f"({', '.join(differ[:5])}); one Dockerfile picks only the conda lock and the "
+                "wheels by architecture", fix="convert each --platform into its own output directory")
 
 
 def _gpu_runtime(lock: Lock, options: PlanOptions) -> PlanOptions:
@@ -105,13 +135,16 @@ def lock_parts(lock: Lock, options: PlanOptions) -> list[Part]:
     cuda_builds = _cuda_builds(lock, options)
     plain_builds = [p for p in to_build if p not in cuda_builds]
     registry = [p for p in pip if p.artifact == "wheel"]
-    pip_layer = bool(registry or plain_builds)  # a GPU lock's only pip package may be a CUDA extension
+    per_platform = {other: [p for p in lock.pip_packages(other) if p.artifact == "wheel"]
+                    for other in options.platforms} if options.multiarch else {}
+    # a GPU lock's only pip package may be a CUDA extension
+    pip_layer = bool(registry or plain_builds or any(per_platform.values()))
 
     parts = [env_part(lock, options)]
     if plain_builds:
         parts.append(wheels_part(options, plain_builds))
     if pip_layer:
-        parts.append(pip_part(options, registry, bool(plain_builds)))
+        parts.append(pip_part(options, registry, bool(plain_builds), per_platform or None))
     if cuda_builds:
         parts.append(cuda_ext_part(options, cuda_builds, nvcc_from_conda=conda_nvcc(lock, platform),
                                    has_pip_stage=pip_layer))
@@ -141,6 +174,7 @@ def assemble(spec: EnvSpec | None, lock: Lock, options: PlanOptions, parts: Sequ
         buildkit=options.buildkit,
         runtime=runtime_facts(lock, options),
         notes=tuple(n for p in parts for n in p.notes),
+        platforms=options.platforms if options.multiarch else (),
     )
 
 

@@ -3,7 +3,8 @@ change to one pip package never reinstalls the conda world."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from conda2docker.image import PIP_CACHE, PIP_PREFIX, STAGING, VENDOR_DIR
 from conda2docker.model import LockedPackage
@@ -14,13 +15,68 @@ from conda2docker.plan.builds import (
     requirement_line,
     vendored_pip_path,
 )
-from conda2docker.plan.instructions import Command, Copy, Instruction, Run, Shell
+from conda2docker.plan.instructions import Arg, Command, Copy, Instruction, Run, Shell
 from conda2docker.plan.types import ContextFile, Part, PlanOptions, Stage, VendorItem
 
+REQUIREMENTS = "requirements.pip.txt"
 
-def pip_part(options: PlanOptions, registry: Sequence[LockedPackage], has_built: bool) -> Part:
+
+def _lines(options: PlanOptions, registry: Sequence[LockedPackage]) -> tuple[list[str], list[VendorItem]]:
+    """Requirement lines of the registry wheels, and their vendored copies with ``--vendor``."""
+    lines: list[str] = []
+    vendor: list[VendorItem] = []
+    for package in sorted(registry, key=lambda p: p.name.lower()):
+        source = package.url
+        if options.vendor:
+            dest = vendored_pip_path(package)
+            vendor.append(VendorItem(package.url, dest, None, package.sha256))
+            source = f"file://{STAGING}/{dest.removeprefix(VENDOR_DIR + '/')}"
+        else:
+            source = authed_source(source, options)
+        lines.append(requirement_line(package, source))
+    return lines, vendor
+
+
+@dataclass(frozen=True, slots=True)
+class _Requirements:
+    files: tuple[ContextFile, ...]
+    steps: tuple[Instruction, ...]
+    """What puts the requirement file into the stage, as ``{STAGING}/requirements.pip.txt``."""
+    lines: tuple[str, ...]
+    vendor: tuple[VendorItem, ...]
+
+
+def _requirement_files(options: PlanOptions, registry: Sequence[LockedPackage],
+                       per_platform: Mapping[str, Sequence[LockedPackage]]) -> _Requirements:
+    """The requirement file(s) in the context and the steps that put one into the stage.
+    Several platforms whose wheels differ: one file per architecture, picked as the env stage
+    picks its lock."""
+    from conda2docker.plan.env import ARCH_ARG
+    from conda2docker.platforms import check_target
+
+    made = {options.platform: _lines(options, registry)}
+    if options.multiarch:
+        made = {p: _lines(options, per_platform.get(p, ())) for p in options.platforms}
+    vendor = tuple(dict.fromkeys(item for _, items in made.values() for item in items))
+    if len({tuple(lines) for lines, _ in made.values()}) == 1:
+        lines = next(iter(made.values()))[0]
+        path = f"{options.support_dir}/{REQUIREMENTS}"
+        return _Requirements((ContextFile(path, ("\n".join(lines) + "\n").encode()),),
+                             (Copy((path,), f"{STAGING}/"),), tuple(lines), vendor)
+    stem = REQUIREMENTS.removesuffix(".txt")
+    files = tuple(ContextFile(f"{options.support_dir}/{stem}-{check_target(p).docker_arch}.txt",
+                              ("\n".join(lines) + "\n").encode()) for p, (lines, _) in made.items())
+    default = check_target(options.platforms[0]).docker_arch
+    source = f"{options.support_dir}/{stem}-${{{ARCH_ARG}:-{default}}}.txt"
+    steps = (Arg(ARCH_ARG), Copy((source,), f"{STAGING}/{REQUIREMENTS}", arg_sources=True))
+    return _Requirements(files, steps, tuple(line for lines, _ in made.values() for line in lines), vendor)
+
+
+def pip_part(options: PlanOptions, registry: Sequence[LockedPackage], has_built: bool,
+             per_platform: Mapping[str, Sequence[LockedPackage]] | None = None) -> Part:
     """Install the registry wheels (and the ``wheels`` stage's builds) into their own prefix,
-    which the runtime copies over the conda prefix."""
+    which the runtime copies over the conda prefix. ``per_platform``: each image platform's
+    wheels, when one Dockerfile serves several."""
     python = f"{options.prefix}/bin/python"
     install = [python, "-m", "pip", "install", "--no-deps", "--no-index", "--disable-pip-version-check",
                "--prefix", PIP_PREFIX, "--no-warn-script-location"]
@@ -29,23 +85,15 @@ def pip_part(options: PlanOptions, registry: Sequence[LockedPackage], has_built:
     context: list[ContextFile] = []
     vendor: list[VendorItem] = []
     notes: list[str] = []
-    if registry:
-        lines = []
-        for package in sorted(registry, key=lambda p: p.name.lower()):
-            source = package.url
-            if options.vendor:
-                dest = vendored_pip_path(package)
-                vendor.append(VendorItem(package.url, dest, None, package.sha256))
-                source = f"file://{STAGING}/{dest.removeprefix(VENDOR_DIR + '/')}"
-            else:
-                source = authed_source(source, options)
-            lines.append(requirement_line(package, source))
-        name = "requirements.pip.txt"
-        context.append(ContextFile(f"{options.support_dir}/{name}", ("\n".join(lines) + "\n").encode()))
-        steps.append(Copy((f"{options.support_dir}/{name}",), f"{STAGING}/"))
+    if registry or any(per_platform.values() if per_platform else ()):
+        requirements = _requirement_files(options, registry, per_platform or {})
+        context += requirements.files
+        steps += requirements.steps
+        vendor += requirements.vendor
+        lines = list(requirements.lines)
         if options.vendor:
             steps.append(Copy((f"{VENDOR_DIR}/pip",), f"{STAGING}/pip"))
-        commands.append((*install, "--require-hashes", "-r", f"{STAGING}/{name}"))
+        commands.append((*install, "--require-hashes", "-r", f"{STAGING}/{REQUIREMENTS}"))
         secrets = credential_args(lines)
         if secrets:
             steps += secrets

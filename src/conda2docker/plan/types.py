@@ -24,6 +24,14 @@ class PlanOptions:
     vendor: bool = False
     variant: Variant = "cpu"
     platform: str = DEFAULT_PLATFORM
+    platforms: tuple[str, ...] = ()
+    """Several: one Dockerfile for all of them (``platform`` is one of them), whose ``env`` stage
+    picks the explicit lock of BuildKit's ``TARGETARCH`` (the legacy builder: the first's,
+    unless ``--build-arg TARGETARCH=…``). Empty or one: the Dockerfile of ``platform`` alone."""
+
+    @property
+    def multiarch(self) -> bool:
+        return len(self.platforms) > 1
     prefix: str = image.PREFIX
     runtime_image: str = DEFAULT_RUNTIME_IMAGE
     micromamba_image: str = DEFAULT_MICROMAMBA_IMAGE
@@ -151,6 +159,13 @@ class BuildPlan:
     runtime: RuntimeFacts = RuntimeFacts()
     notes: tuple[str, ...] = ()
     """Things the user should know about this plan (printed by ``convert``)."""
+    platforms: tuple[str, ...] = ()
+    """Several: the platforms this one Dockerfile builds for (``platform`` the default)."""
+
+    @property
+    def image_platforms(self) -> tuple[str, ...]:
+        """Every platform the Dockerfile builds for, the default first."""
+        return self.platforms or (self.platform,)
 
     def stage(self, name: str) -> Stage | None:
         return next((s for s in self.stages if s.name == name), None)

@@ -10,9 +10,6 @@ from conda2docker.errors import InputError, SourceLocation
 from conda2docker.model import EnvSpec, InputKind, Lock
 from conda2docker.platforms import DEFAULT_PLATFORM, TARGET_PLATFORMS, check_target
 from conda2docker.read.decode import decode
-from conda2docker.read.environment import parse_environment
-from conda2docker.read.requirements import read_requirements
-from conda2docker.read.specfile import read_conda_spec_file, spec_file_kind
 
 FOLDER_CANDIDATES = (
     "environment.yml",
@@ -41,6 +38,8 @@ def detect_kind(path: Path, text: str) -> Detected:
         return "conda-lock"
     name = path.name.lower()
     if path.suffix.lower() in (".txt", ".in") or name.startswith("requirements"):
+        from conda2docker.read.specfile import spec_file_kind
+
         return "conda-specs" if spec_file_kind(path, text) == "conda" else "requirements"
     return "environment"
 
@@ -78,11 +77,18 @@ def read_input(path: Path, *, platform: str = DEFAULT_PLATFORM,
         raise InputError(f"file {path} is larger than the {MAX_ENV_FILE // (1024 * 1024)} MB limit",
                          fix="split it, or pass the file it was generated from",
                          location=SourceLocation(path))
+    # each reader is imported when its kind is read (a lock needs none of the others')
     if kind == "requirements":
+        from conda2docker.read.requirements import read_requirements
+
         return read_requirements(path, platform=platform)
     if kind == "conda-specs":
+        from conda2docker.read.specfile import read_conda_spec_file
+
         return read_conda_spec_file(path, text, platform=platform)
     if kind == "environment":
+        from conda2docker.read.environment import parse_environment
+
         return parse_environment(data, path, platform=platform)
     from conda2docker.lockfile import read_conda_lock, read_explicit
 

@@ -169,8 +169,6 @@ def _source_key(requirement: PipRequirement) -> tuple[object, ...]:
 def merge_pip(
     requirements: Sequence[PipRequirement],
 ) -> tuple[list[PipRequirement], list[ReaderChange]]:
-    from packaging.specifiers import SpecifierSet
-
     groups: dict[tuple[object, ...], list[PipRequirement]] = {}
     for requirement in requirements:
         identity: tuple[object, ...] = (
@@ -214,6 +212,8 @@ def merge_pip(
                 group[0].location,
                 "no version satisfies both",
             )
+        from packaging.specifiers import SpecifierSet  # only for a name listed twice
+
         base = direct[0] if direct else first
         result = dataclasses.replace(
             base,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Mapping, Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +16,15 @@ _PY_TUPLE = re.compile(r"(:[ \t]+)!!python/tuple(?=[ \t]*(?:#|$))", re.MULTILINE
 
 
 def load_yaml(text: str, source: Path) -> tuple[Any, tuple[ReaderChange, ...]]:
-    """Parse YAML text in round-trip mode (positions kept); errors become :class:`InputError`."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    """Parse YAML text as ruamel's round-trip mode does (YAML 1.2, positions kept); errors
+    become :class:`InputError`.
 
+    A file of plain YAML (no tags, anchors or directives) whose scalars are all text, null,
+    ``true``/``false`` or plain decimal numbers is composed by libyaml (C) with YAML 1.2's
+    core resolution, giving what ruamel gives, positions included
+    (``tests/test_yamlpos_core.py`` compares the two); anything else, or anything libyaml
+    refuses, is read by ruamel (30 ms to import, pure Python), whose errors are reported.
+    """
     changes: list[ReaderChange] = []
     # Old `conda env export` wrote `channels: !!python/tuple`; ruamel keeps no positions for
     # tagged sequences, so the tag is blanked out (same width, so columns stay right).
@@ -33,9 +40,16 @@ def load_yaml(text: str, source: Path) -> tuple[Any, tuple[ReaderChange, ...]]:
             )
         )
     text = _PY_TUPLE.sub(lambda m: m.group(1) + " " * len("!!python/tuple"), text)
-    _check_size(text, source)
+    plain = _check_size(text, source)
     if len(text) > ROUND_TRIP_LIMIT:
         return _load_fast(text, source), tuple(changes)
+    if plain and CORE_FIRST:
+        loaded = _load_core(text)
+        if loaded is not _UNSURE:
+            return loaded, tuple(changes)
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
     yaml = YAML(typ="rt")
     try:
         return yaml.load(text), tuple(changes)
@@ -69,15 +83,23 @@ MAX_NODES = 10_000
 ROUND_TRIP_LIMIT = 64 * 1024
 
 
-def _check_size(text: str, source: Path) -> None:
+def _check_size(text: str, source: Path) -> bool:
+    """Refuse more than :data:`MAX_NODES` items (with the place); whether the stream is plain
+    YAML: no tag, anchor, alias or ``%`` directive (False also when libyaml cannot parse it)."""
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     nodes = 0
+    plain = True
     try:
         for event in yaml.parse(text, Loader=loader):
+            if isinstance(event, yaml.DocumentStartEvent) and (event.version or event.tags):
+                plain = False
             if isinstance(event, (yaml.ScalarEvent, yaml.MappingStartEvent,
                                   yaml.SequenceStartEvent, yaml.AliasEvent)):
+                if isinstance(event, yaml.AliasEvent) or event.anchor is not None or (
+                        not isinstance(event, yaml.AliasEvent) and event.tag is not None):
+                    plain = False
                 nodes += 1
                 if nodes > MAX_NODES:
                     mark = event.start_mark
@@ -89,7 +111,109 @@ def _check_size(text: str, source: Path) -> None:
                         if mark else SourceLocation(source),
                     )
     except yaml.YAMLError:
-        return  # the full parse below reports it with its position
+        return False  # the full parse below reports it with its position
+    return plain
+
+
+#: Read plain files with libyaml first (tests turn it off to compare with ruamel).
+CORE_FIRST = True
+
+
+class _Unsure(Exception):
+    """Something libyaml's reading might give differently from ruamel's: ruamel reads it."""
+
+
+_UNSURE: Any = object()
+_CORE_INT = re.compile(r"[-+]?[0-9]+")
+_CORE_FLOAT = re.compile(r"[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)")
+_CORE_TAGS = {
+    # YAML 1.2's core schema as ruamel resolves it (tag, pattern, first characters); merge,
+    # value and timestamp are resolved only to be recognised and left to ruamel.
+    "bool": (r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    "float": (r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+                 |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+                 |[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?
+                 |[-+]?\.(?:inf|Inf|INF)
+                 |\.(?:nan|NaN|NAN))$""", "-+0123456789."),
+    "int": (r"""^(?:[-+]?0b[0-1_]+|[-+]?0o?[0-7_]+|[-+]?[0-9_]+|[-+]?0x[0-9a-fA-F_]+)$""",
+            "-+0123456789"),
+    "merge": (r"^(?:<<)$", "<"),
+    "null": (r"^(?:~|null|Null|NULL|)$", "~nN"),
+    "timestamp": (r"^[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?", "0123456789"),
+    "value": (r"^(?:=)$", "="),
+}
+
+
+@cache
+def _core_loader() -> Any:
+    import yaml
+
+    if not getattr(yaml, "__with_libyaml__", False):  # PyYAML without libyaml: ruamel reads
+        return None
+    from yaml import cyaml
+
+    parser: Any = cyaml.CParser  # type: ignore[attr-defined]
+
+    class CoreLoader(parser, yaml.resolver.BaseResolver):  # type: ignore[misc]
+        def __init__(self, stream: str) -> None:
+            parser.__init__(self, stream)
+            yaml.resolver.BaseResolver.__init__(self)
+
+    CoreLoader.yaml_implicit_resolvers = {}
+    for name, (pattern, first) in _CORE_TAGS.items():
+        CoreLoader.add_implicit_resolver(f"tag:yaml.org,2002:{name}", re.compile(pattern, re.X),
+                                         [*first, ""] if name == "null" else list(first))
+    return CoreLoader
+
+
+def _load_core(text: str) -> Any:
+    """What ruamel's round-trip reading gives for plain YAML, through libyaml; ``_UNSURE`` for
+    anything this does not read exactly as ruamel does (ruamel then reads it)."""
+    import yaml
+
+    loader = _core_loader()
+    if loader is None:
+        return _UNSURE
+    try:
+        root = yaml.compose(text, Loader=loader)
+        return _build_core(root) if root is not None else None
+    except (_Unsure, yaml.YAMLError, ValueError, TypeError, RecursionError):
+        return _UNSURE
+
+
+def _build_core(node: Any) -> Any:
+    import yaml
+
+    if isinstance(node, yaml.MappingNode):
+        mapping = PositionedMap()
+        mapping.lc = _Positions()
+        for key_node, value_node in node.value:
+            key = _build_core(key_node)
+            if not isinstance(key_node, yaml.ScalarNode) or key in mapping:
+                raise _Unsure  # complex or duplicate keys: ruamel's own handling and messages
+            mapping[key] = _build_core(value_node)
+            mapping.lc.data[key] = [key_node.start_mark.line, key_node.start_mark.column,
+                                    value_node.start_mark.line, value_node.start_mark.column]
+        return mapping
+    if isinstance(node, yaml.SequenceNode):
+        sequence = PositionedList()
+        sequence.lc = _Positions()
+        for index, item in enumerate(node.value):
+            sequence.append(_build_core(item))
+            sequence.lc.data[index] = [item.start_mark.line, item.start_mark.column]
+        return sequence
+    tag, value = node.tag.rpartition(":")[2], node.value
+    if tag == "str":
+        return value
+    if tag == "null" and value:
+        return None  # an empty one: ruamel places it at the next token, libyaml where it is
+    if tag == "bool":
+        return value.lower() == "true"
+    if tag == "int" and _CORE_INT.fullmatch(value):
+        return int(value)  # ruamel reads 0777 as 777 in YAML 1.2, as int() does
+    if tag == "float" and _CORE_FLOAT.fullmatch(value):
+        return float(value)
+    raise _Unsure  # 0x1F, 1_000, 1e3, .inf, dates, <<, =: as ruamel reads them
 
 
 class _Positions:
@@ -224,9 +348,8 @@ def value_location(
 
 def scalar_text(value: Any) -> str | None:
     """The text of a YAML scalar (tagged scalars included), or None for other nodes."""
-    from ruamel.yaml.comments import TaggedScalar
-
-    if isinstance(value, TaggedScalar):
+    comments = sys.modules.get("ruamel.yaml.comments")  # none unless ruamel read the file
+    if comments is not None and isinstance(value, comments.TaggedScalar):
         value = value.value
     if isinstance(value, str):
         return str(value)

@@ -175,6 +175,10 @@ def _instruction(sections: _Sections, item: Instruction, *, final: bool, merges:
             if final:
                 sections.labels += [f"{key} {no_newlines(value, 'label')}" for key, value in item.pairs]
         case Copy():
+            if item.arg_sources:
+                raise PlanError("an Apptainer definition cannot pick files by build arg (one "
+                                "Dockerfile for several platforms)",
+                                fix="convert --format apptainer with one --platform per output")
             _copy(sections, _relocated_copy(item), merges)
         case AddArchive():
             staged = f"{ADD_DIR}/{posixpath.basename(item.source)}"

@@ -46,6 +46,16 @@ def build_lines(plan: BuildPlan) -> list[str]:
     ]
     if plan.buildkit:
         lines.append("        cache mounts need BuildKit: DOCKER_BUILDKIT=1 docker build …")
+    if len(plan.image_platforms) > 1:
+        from conda2docker.platforms import check_target, oci_platform
+
+        archs = [check_target(p).docker_arch or p for p in plan.image_platforms]
+        oci = ",".join(oci_platform(p) for p in plan.image_platforms)
+        lines += [
+            f"        one file for {oci}: docker buildx build --platform {oci} …",
+            f"        (TARGETARCH picks the explicit lock conda-ARCH.lock; the legacy builder installs {archs[0]}",
+            f"        unless --build-arg TARGETARCH={archs[1]})",
+        ]
     if plan.variant == "gpu":
         lines.append("Run:    docker run --rm -it --gpus all IMAGE   (host: NVIDIA driver + container toolkit)")
     else:
@@ -98,7 +108,8 @@ def _copy(copy: Copy) -> str:
         flags += f"--from={path_word(copy.from_stage)} "
     if copy.chown:
         flags += f"--chown={arg_word(copy.chown)} "
-    words = [path_word(s) for s in copy.sources] + [path_word(copy.dest)]
+    source_word = arg_word if copy.arg_sources else path_word
+    words = [source_word(s) for s in copy.sources] + [path_word(copy.dest)]
     return f"COPY {flags}" + " ".join(words)
 
 

@@ -42,12 +42,12 @@ def path_word(value: str) -> str:
     return value
 
 
-_ARG_REF = re.compile(r"\$\{[A-Z_][A-Z0-9_]*\}")
+_ARG_REF = re.compile(r"\$\{[A-Z_][A-Z0-9_]*(?::-[a-z0-9]+)?\}")
 
 
 def arg_word(value: str) -> str:
-    """A word that may reference build args (``${APP_UID}:${APP_GID}``, ``${RUNTIME_IMAGE}``)
-    and is otherwise a plain path-like word."""
+    """A word that may reference build args (``${APP_UID}:${APP_GID}``, ``${RUNTIME_IMAGE}``,
+    ``${TARGETARCH:-amd64}``) and is otherwise a plain path-like word."""
     rest = _ARG_REF.sub("", value)
     if rest:
         path_word(rest)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, cast
@@ -43,12 +45,34 @@ def default_cache_dir() -> Path:
     return Path.home() / ".cache" / "conda2docker" / "rattler"
 
 
+_SHARED_GATEWAYS: ContextVar[dict[tuple[Path, bool], Any] | None] = ContextVar("shared_gateways", default=None)
+
+
+@contextmanager
+def shared_gateways() -> Iterator[None]:
+    """Within this block, solves with the same cache directory and ``--offline`` share one
+    gateway, so each channel's repodata is read and parsed once (``convert`` of many
+    environments). Outside it, every solve reads the channels afresh."""
+    token = _SHARED_GATEWAYS.set({})
+    try:
+        yield
+    finally:
+        _SHARED_GATEWAYS.reset(token)
+
+
 def _gateway(request: CondaSolveRequest) -> Any:
     from rattler import Gateway, SourceConfig
 
-    config = SourceConfig(cache_action="force-cache-only" if request.offline else "cache-or-fetch")
     cache = request.cache_dir or default_cache_dir()
-    return Gateway(cache_dir=cache, default_config=config)
+    shared = _SHARED_GATEWAYS.get()
+    key = (cache, request.offline)
+    if shared is not None and key in shared:
+        return shared[key]
+    config = SourceConfig(cache_action="force-cache-only" if request.offline else "cache-or-fetch")
+    gateway = Gateway(cache_dir=cache, default_config=config)
+    if shared is not None:
+        shared[key] = gateway
+    return gateway
 
 
 def _dependency_channel(dep: CondaDependency, request: CondaSolveRequest) -> ChannelRef | None:
@@ -191,8 +215,8 @@ async def _solve_async(request: CondaSolveRequest) -> CondaSolveResult:
 
     gateway = _gateway(request)
     platform = request.target.platform
-    refs, channel_changes = await _readable_channels(gateway, _source_channels(request), platform,
-                                                     request.offline, request.appended)
+    refs = _source_channels(request)
+    channel_changes: list[ReaderChange] = []
     sources = [Channel(ref.source_url) for ref in refs]
 
     priority = {
@@ -208,16 +232,24 @@ async def _solve_async(request: CondaSolveRequest) -> CondaSolveResult:
             await _solve_call(sources, specs, platform, request, gateway, priority, locked)
         )
 
-    changes: list[ReaderChange] = list(channel_changes)
     unavailable: list[Unavailable] = []
     try:
         # A solve that succeeds has found a record for every spec: nothing is missing, so the
         # per-name availability check (a query and a match per record) runs only on failure.
-        records = await attempt(request.dependencies)
+        # Likewise it has read every channel: which channels cannot be read (each left out
+        # with a C106/C107 change) is asked only when the channels fail it.
+        try:
+            records = await attempt(request.dependencies)
+        except GatewayError:
+            refs, channel_changes = await _readable_channels(gateway, refs, platform,
+                                                             request.offline, request.appended)
+            sources = [Channel(ref.source_url) for ref in refs]
+            records = await attempt(request.dependencies)
     except SolverError:
         records = None
     except GatewayError as exc:
         raise _gateway_error(exc, refs, request.offline) from exc
+    changes: list[ReaderChange] = list(channel_changes)
     if records is None:
         solvable = await _split_available(request, gateway, refs, sources, unavailable)
         records = await _solve_relaxing_builds(attempt, solvable, gateway, sources, platform,

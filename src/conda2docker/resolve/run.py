@@ -25,6 +25,7 @@ from conda2docker.model import (
     Resolution,
     Unavailable,
 )
+from conda2docker.names import canonical
 from conda2docker.platforms import lock_targets
 from conda2docker.resolve.channels import NO_DEFAULTS, ChannelRef, expand_channels
 from conda2docker.resolve.conda import CondaSolveRequest, solve_conda
@@ -109,15 +110,13 @@ def channel_names(spec: EnvSpec, options: ResolveOptions) -> tuple[tuple[str, ..
 def check_pip_hashes(spec: EnvSpec, packages: Sequence[LockedPackage]) -> None:
     """Every pip package whose requirement carries ``--hash`` is locked to a file with one
     of those hashes; a lock (reused or made) pinning another file is an error at that line."""
-    from packaging.utils import canonicalize_name
-
     for requirement in spec.pip:
         if not requirement.hashes or not requirement.name:
             continue
         allowed = {h.split(":", 1)[1] for h in requirement.hashes if h.startswith("sha256:")}
-        name = canonicalize_name(requirement.name)
+        name = canonical(requirement.name)
         for package in packages:
-            if package.manager != "pip" or canonicalize_name(package.name) != name:
+            if package.manager != "pip" or canonical(package.name) != name:
                 continue
             if package.sha256 not in allowed:
                 raise ResolveError(

@@ -17,9 +17,7 @@ from conda2docker.names import canonical
 
 def _intent(ctx: AuditContext) -> CudaIntent:
     """The lock's CUDA when there is a lock, else what the environment file asks for."""
-    if ctx.packages and ctx.lock is not None:
-        return infer.from_lock(ctx.lock, ctx.platform)
-    return infer.from_spec(ctx.spec) if ctx.spec is not None else CudaIntent()
+    return ctx.cuda
 
 
 def cuda_packages(ctx: AuditContext) -> tuple[str, ...]:
@@ -204,7 +202,7 @@ def cuda_inferred(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     one conda2docker read, so a wrong guess is seen before an image is built."""
     if ctx.spec is None:
         return
-    intent = infer.from_spec(ctx.spec)
+    intent = ctx.spec_cuda
     version = intent.version_text
     if intent.wants_gpu and version:
         first = next((s for s in intent.signals if s.version), intent.signals[0])
@@ -230,7 +228,7 @@ def cuda_unpinned(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     build): the image's CUDA then depends on the day it is built, not on the file."""
     if ctx.spec is None:
         return
-    intent = infer.from_spec(ctx.spec)
+    intent = ctx.spec_cuda
     if intent.wants_gpu and intent.version is None:
         first = intent.signals[0]
         yield rule.finding(first.text, evidence=intent.reasons, location=first.location,

@@ -6,8 +6,6 @@ import re
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
-from packaging.version import InvalidVersion, Version
-
 from conda2docker.audit.context import AuditContext
 from conda2docker.audit.knowledge.toolchains import build_needs, sdist_needs
 from conda2docker.audit.registry import Rule, rule
@@ -192,6 +190,8 @@ _LETTER_RELEASE = re.compile(r"^(\d{4})([a-z])$")
 
 def _same_version(conda_version: str, pip_version: str) -> bool:
     """Equal public versions; conda's ``2024a`` (tzdata) equals PyPI's ``2024.1``."""
+    from packaging.version import InvalidVersion, Version  # only when pip packages are locked
+
     if match := _LETTER_RELEASE.match(conda_version):
         conda_version = f"{match[1]}.{ord(match[2]) - ord('a') + 1}"
     try:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 
 from conda2docker.audit.context import AuditContext
+from conda2docker.audit.knowledge.services import clients_of
 from conda2docker.audit.knowledge.syslibs import system_need
 from conda2docker.audit.knowledge.wheels import conda_glibc, parse_glibc, show, wheel_glibc
 from conda2docker.audit.registry import Rule, rule
@@ -166,3 +167,45 @@ def platform_not_a_target(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     """Containers run Linux: macOS and Windows entries of ``platforms:`` are skipped
     when locking for the image."""
     yield from from_changes(ctx, rule)
+
+
+@rule(
+    "S307",
+    "service-client-missing",
+    Severity.WARNING,
+    message="{subject} runs beside the environment, which has no client library for it "
+    "({clients})",
+    fix="add {suggested} to the environment (conda-forge and PyPI both have it)",
+    example="""
+# with `conda2docker init --service postgres` (Jupyter and PostgreSQL in compose.yaml),
+# or `conda2docker audit environment.yml --service postgres`
+dependencies:
+  - python=3.11
+  - jupyterlab
+  - pandas
+""",
+)
+def service_client_missing(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """``init --service mongodb|postgres|redis`` starts a database beside Jupyter and gives
+    the notebooks its URL, but they reach it only through a Python client library
+    (``pymongo``/``motor``, ``psycopg``/``psycopg2``/``asyncpg``, ``redis``/``redis-py``): the
+    first import in a notebook would fail. The services reach the audit as data (its context's
+    ``services``): from ``init --service``, or ``audit --service``. Conda and pip names both
+    count."""
+    if not ctx.services:
+        return
+    if ctx.packages:
+        have = {canonical(p.name) for p in ctx.packages}
+        location = ctx.lock_location
+    elif ctx.spec is not None:
+        have = {canonical(d.name) for d in ctx.spec.conda}
+        have |= {canonical(r.name) for r in ctx.spec.pip if r.name}
+        location = SourceLocation(ctx.spec.source)
+    else:
+        return
+    for service in ctx.services:
+        clients = clients_of(service)
+        if not clients or have & {canonical(c) for c in clients}:
+            continue
+        yield rule.finding(service, location=location, clients=", ".join(clients),
+                           suggested=clients[0], evidence=(f"--service {service}",))
