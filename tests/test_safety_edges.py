@@ -7,6 +7,7 @@ Each test names the promise it guards. They came out of mutation testing (issue 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import stat
 from collections.abc import Callable
@@ -21,7 +22,7 @@ from conda2docker.cli import main
 from conda2docker.errors import InputError, SourceLocation
 from conda2docker.lockfile import read_explicit
 from conda2docker.model import EnvSpec, Lock, LockedPackage, Resolution
-from conda2docker.outputs import Unwritable, write_output_file
+from conda2docker.outputs import Unwritable, remove_tree, write_output_file
 from conda2docker.plan.instructions import PlanError
 from conda2docker.public_index import public_file_host
 from conda2docker.read.condaspec import parse_conda_spec
@@ -431,3 +432,37 @@ def test_a_local_path_is_shown_relative_to_a_relative_environment_file(
                   source=Path("environment.yml"))
     (finding,) = audit(ctx(env), select=["P203"])
     assert finding.message.endswith("from the local path sub")
+
+
+# -- removing what the tool wrote ------------------------------------------------------------
+
+
+def test_removing_a_written_path_removes_only_that_path(tmp_path: Path) -> None:
+    root = tmp_path / "out"
+    (root / "vendor" / "pip" / "old").mkdir(parents=True)
+    (root / "vendor" / "pip" / "old" / "x.whl").write_bytes(b"x")
+    (root / "vendor" / "pip" / "keep.whl").write_bytes(b"k")
+    (root / "Dockerfile").write_text("FROM x\n")
+    (root / "top").mkdir()
+    remove_tree(root, "vendor/pip/old")           # three levels down
+    remove_tree(root, "top")                      # at the top
+    remove_tree(root, root / "Dockerfile")       # a Path is taken as it is (absolute here)
+    remove_tree(root, "vendor/pip/missing.whl")   # nothing there: nothing to do
+    assert sorted(p.relative_to(root).as_posix() for p in root.rglob("*")) == [
+        "vendor", "vendor/pip", "vendor/pip/keep.whl"]
+
+
+def test_removing_a_link_never_touches_what_it_points_to(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    (outside / "data").mkdir(parents=True)
+    (outside / "data" / "precious").write_text("keep")
+    root = tmp_path / "out"
+    (root / "vendor").mkdir(parents=True)
+    (root / "vendor" / "py-rattler").symlink_to(outside / "data")
+    remove_tree(root, "vendor/py-rattler")
+    assert not os.path.lexists(root / "vendor" / "py-rattler")
+    assert (outside / "data" / "precious").read_text() == "keep"
+    (root / "sources").symlink_to(outside)  # a link on the way: refused, nothing removed
+    with pytest.raises(InputError):
+        remove_tree(root, "sources/data")
+    assert (outside / "data" / "precious").read_text() == "keep"
