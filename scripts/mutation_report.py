@@ -20,6 +20,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 MUTANTS = REPO / "mutants"
 EQUIVALENT = REPO / "scripts" / "mutation_equivalent.txt"
+NOTE = REPO / "scripts" / "mutation_note.md"  # what this run was (commit, conditions, gaps)
 
 DETECTED = {1: "killed", 3: "killed", 36: "timeout", -24: "timeout", 24: "timeout",
             152: "timeout", 255: "timeout", 37: "caught by type check"}
@@ -205,7 +206,8 @@ def main() -> int:
     if not MUTANTS.is_dir():
         print("no mutants/ directory: run scripts/mutation.sh first", file=sys.stderr)
         return 2
-    note = "\n\n".join(x for x in (args.note, timing(read_segments(), read_load())) if x)
+    written = NOTE.read_text(encoding="utf-8").strip() if NOTE.is_file() else ""
+    note = "\n\n".join(x for x in (written, args.note, timing(read_segments(), read_load())) if x)
     equivalents = read_equivalents()
     os.chdir(REPO)  # mutmut's helpers read pyproject.toml and mutants/ from the working directory
     args.out.write_text(render(collect(equivalents), equivalents, None, note), encoding="utf-8")

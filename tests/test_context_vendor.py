@@ -508,6 +508,7 @@ def test_a_local_source_is_copied_without_build_debris_links_out_or_special_file
     (src / "a_link_out").symlink_to(tmp_path / "outside.txt")  # sorts before the regular files
     (src / "b_link_in").symlink_to(src / "pyproject.toml")
     (src / "a_dir_link").symlink_to(src / "src")
+    (src / "a_dangling").symlink_to(src / "gone")  # inside the tree, pointing at nothing
     os.mkfifo(src / "a_fifo")
     context = tmp_path / "out"
     copy_local_sources(_local_lock(src), "linux-64", context, ContextOptions(input_root=tmp_path / "input"))

@@ -335,11 +335,15 @@ def test_an_explicit_locks_pip_lines_carry_the_version_in_their_file_name(tmp_pa
         "# pip my-pkg @ https://h.example/my-pkg-1.0rc1.tar.gz\n"
         "# pip nover @ https://h.example/nover.tar.gz\n"
         "# pip odd @ https://h.example/odd.whl\n"
+        "# pip odd2 @ https://h.example/odd2-thing.whl\n"
+        # dashes before the file name (host, directories) are not the file name's
+        "# pip dashed @ https://files-host.example/a-b/dashed-4.5-py3-none-any.whl\n"
+        "# pip plain @ https://files-host.example/a-b/plain.tar.gz\n"
     )
     pip = {p.name: p for p in read_explicit(path).pip_packages("linux-64")}
     assert {name: p.version for name, p in pip.items()} == {
         "six": "1.16.0", "foo": "2.0", "bar": "1.2", "baz": "0.9", "qux": "3.1",
-        "my-pkg": "1.0rc1", "nover": "0", "odd": "0"}
+        "my-pkg": "1.0rc1", "nover": "0", "odd": "0", "odd2": "0", "dashed": "4.5", "plain": "0"}
     assert pip["six"].sha256 == digest and pip["foo"].sha256 is None
 
 
@@ -424,6 +428,8 @@ def test_the_explicit_marker_is_looked_for_in_the_first_64_kib(tmp_path: Path) -
     ("https://x/linux-64/a-1-0.conda#" + "0" * 32 + "\n@EXPLICIT\n",
      ":1:1: package line before '@EXPLICIT'"),
     ("# platform: linux:64\n@EXPLICIT\n", ":1:1: invalid platform 'linux:64'"),
+    ("@EXPLICIT\n# pip six @ https://h.example/six-1.16.0-py3-none-any.whl#md5=" + "0" * 32 + "\n",
+     ":2:1: pip line: unexpected fragment '#md5="),
 ])
 def test_an_explicit_lock_that_is_not_one_says_why_where(tmp_path: Path, text: str, line: str) -> None:
     path = tmp_path / "env.lock"
