@@ -555,6 +555,7 @@ def test_the_py_rattler_wheel_is_taken_from_the_cache_for_the_target(
     with pytest.raises(ResolveError, match=r"py-rattler 0\.9\.0 wheel for linux-aarch64") as caught:
         vendor_py_rattler("0.9.0", "linux-aarch64", "3.12", context, options)
     assert caught.value.fix and "without --offline" in caught.value.fix
+    assert "check access to PyPI, or use --installer micromamba" in caught.value.fix
     cache = tmp_path / "cache" / "wheels" / "py-rattler-0.9.0-linux-aarch64"
     wheel = _wheel(cache, "py_rattler", "0.9.0")
     tagged = wheel.with_name("py_rattler-0.9.0-cp38-abi3-manylinux2014_aarch64.whl")

@@ -393,8 +393,8 @@ def test_a_package_pinned_differently_by_conda_and_pip_is_reported(conda_pin: st
     ("2024z", "2024.26", True),
     ("1.26.4", "1.26.4+cpu", True),  # the local label is not part of the public version
     ("1.26.4", "1.26.5", False),
-    ("1.0_rc", "1.0_rc", True),     # not PEP 440 on one side: compared as written
-    ("1.0_rc", "1.0_rc2", False),
+    ("1.0.x", "1.0.x", True),       # not PEP 440: compared as written
+    ("1.0.x", "1.0.y", False),
 ])
 def test_conda_and_pip_versions_of_one_package_compare_as_published(conda_version: str,
                                                                      pip_version: str,
@@ -466,3 +466,17 @@ def test_removing_a_link_never_touches_what_it_points_to(tmp_path: Path) -> None
     with pytest.raises(InputError):
         remove_tree(root, "sources/data")
     assert (outside / "data" / "precious").read_text() == "keep"
+
+
+def test_packages_named_as_cuda_extensions_are_taken_for_ones_unless_they_are_wheels() -> None:
+    """A source build of ``*-cuda`` or ``cuda-ext*`` compiles CUDA kernels: it needs the
+    devel image (the GPU stage); a wheel of the same name does not."""
+    from conda2docker.audit.rules.gpu import cuda_extensions
+
+    def sdist(name: str) -> LockedPackage:
+        return LockedPackage(name, "1.0", "pip", PLATFORM,
+                             f"https://files.example.org/p/{name}-1.0.tar.gz", sha256="0" * 64)
+
+    locked = lock(*BASE, sdist("flash-cuda"), sdist("cuda-ext-ops"), sdist("cudaplain"),
+                  sdist("plain"), ppkg("wheel-cuda"))
+    assert sorted(cuda_extensions(ctx(spec(), locked))) == ["cuda-ext-ops", "flash-cuda"]
