@@ -22,7 +22,14 @@ from conda2docker.cli import main
 from conda2docker.errors import InputError, SourceLocation
 from conda2docker.lockfile import read_explicit
 from conda2docker.model import EnvSpec, Lock, LockedPackage, Resolution
-from conda2docker.outputs import Unwritable, remove_tree, write_output_file
+from conda2docker.outputs import (
+    UnsafePath,
+    Unwritable,
+    atomic_write,
+    differing,
+    remove_tree,
+    write_output_file,
+)
 from conda2docker.plan.instructions import PlanError
 from conda2docker.public_index import public_file_host
 from conda2docker.read.condaspec import parse_conda_spec
@@ -480,3 +487,45 @@ def test_packages_named_as_cuda_extensions_are_taken_for_ones_unless_they_are_wh
     locked = lock(*BASE, sdist("flash-cuda"), sdist("cuda-ext-ops"), sdist("cudaplain"),
                   sdist("plain"), ppkg("wheel-cuda"))
     assert sorted(cuda_extensions(ctx(spec(), locked))) == ["cuda-ext-ops", "flash-cuda"]
+
+
+def test_a_pip_package_is_matched_to_its_conda_twin_by_the_conda_name() -> None:
+    """torch from pip and pytorch from conda are one package (P204 when the versions agree,
+    P205 when they differ)."""
+    same = lock(*BASE, cpkg("pytorch", "2.1.0"), ppkg("torch", "2.1.0"))
+    other = lock(*BASE, cpkg("pytorch", "2.1.0"), ppkg("torch", "2.2.0"))
+    assert [f.code for f in audit(ctx(spec(), same), select=["P204", "P205"])] == ["P204"]
+    assert [f.code for f in audit(ctx(spec(), other), select=["P204", "P205"])] == ["P205"]
+
+
+# -- comparing and writing generated files ---------------------------------------------------
+
+
+def test_the_check_never_reads_through_a_link_out_of_the_output(tmp_path: Path) -> None:
+    """--check compares what is on disk: a generated file replaced by a link to a file outside
+    the output is refused, never read (even when the outside file has the expected bytes)."""
+    root = tmp_path / "out"
+    root.mkdir()
+    (tmp_path / "elsewhere").write_bytes(b"FROM x\n")
+    (root / "Dockerfile").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(UnsafePath):
+        differing({root / "Dockerfile": b"FROM x\n"}, root)
+    (root / "Dockerfile").unlink()
+    (root / "Dockerfile").write_bytes(b"FROM x\n")
+    assert differing({root / "Dockerfile": b"FROM x\n"}, root) == []
+    assert differing({root / "Dockerfile": b"FROM y\n"}) == [root / "Dockerfile"]  # no root
+
+
+def test_a_write_that_fails_leaves_no_temporary_file_and_says_why(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").mkdir()  # a folder where the file should go
+    with pytest.raises(IsADirectoryError):
+        atomic_write(tmp_path / "Dockerfile", b"FROM x\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["Dockerfile"]
+
+
+def test_a_missing_text_file_is_named_as_a_file(tmp_path: Path) -> None:
+    from conda2docker.read.decode import read_text
+
+    with pytest.raises(InputError) as caught:
+        read_text(tmp_path / "requirements.txt")
+    assert caught.value.message == f"file {tmp_path / 'requirements.txt'} does not exist"
