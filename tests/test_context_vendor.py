@@ -321,6 +321,7 @@ def _bootstrap(tmp_path: Path, channel: TestChannel, lock: Lock, context: Path) 
     return context / "vendor" / "bootstrap-python.tar.gz"
 
 
+@pytest.mark.slow  # installs a python with py-rattler (20-40 s)
 def test_the_bootstrap_python_is_the_locks_own_python_installed_for_its_prefix(
         tmp_path: Path, test_channel: TestChannel, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CONDA2DOCKER_CACHE", str(tmp_path / "cache"))
@@ -361,6 +362,7 @@ def test_a_bootstrap_package_that_does_not_match_its_hash_is_refused(
     assert not list((tmp_path / "cache").rglob("*.tar.gz"))
 
 
+@pytest.mark.slow  # installs a python with py-rattler (20-40 s)
 def test_without_python_in_the_lock_the_bootstrap_python_is_solved_from_its_channels(
         tmp_path: Path, test_channel: TestChannel, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CONDA2DOCKER_CACHE", str(tmp_path / "cache"))
