@@ -547,8 +547,11 @@ def test_writing_refuses_every_differing_file_at_once_and_reports_what_it_did(tm
         write_files(files, root=root)  # without force: nothing is overwritten
     assert caught.value.message == "exists with different content (and 2 more); not overwritten"
     assert (root / "a").read_text() == "changed by hand\n"
-    (root / "b").write_text("b\n")
     (root / "c").write_text("c\n")
+    with pytest.raises(OutputConflict) as caught:
+        write_files(files, root=root)
+    assert caught.value.message == "exists with different content (and 1 more); not overwritten"
+    (root / "b").write_text("b\n")
     with pytest.raises(OutputConflict) as caught:
         write_files(files, root=root)
     assert caught.value.message == "exists with different content; not overwritten"
