@@ -126,8 +126,10 @@ def render(results: list[ModuleResult], equivalents: dict[str, str], seconds: in
            "(`do_not_mutate_patterns`): their mutants change wording, not behaviour. The tests run",
            "are the suite without engine and network tests and without `tests/test_architecture.py`",
            "(see docs/development.md). A timeout (the mutant's tests ran past mutmut's wall-clock",
-           "limit, 8x their measured time + 24 s) counts as detected. Score = (killed + timeout) /",
-           "(checked - documented equivalents); a mutant with no covering test counts as missed.", ""]
+           "limit, `timeout_multiplier`/`timeout_constant` in pyproject.toml) counts as detected.",
+           "Score = (killed + timeout) / (checked - documented equivalents); \"survived\" counts the",
+           "survivors not documented as equivalent; a mutant with no covering test counts as missed.",
+           ""]
     if note:
         out += [note, ""]
     if seconds is not None:
@@ -141,7 +143,7 @@ def render(results: list[ModuleResult], equivalents: dict[str, str], seconds: in
         s = r.statuses
         name = "**all**" if r is total else f"`{r.module.removeprefix('src/conda2docker/')}`"
         out.append(f"| {name} | {r.generated} | {r.checked} | {s['killed']} | {s['timeout']} "
-                   f"| {s['survived']} "
+                   f"| {s['survived'] - len(r.equivalent)} "
                    f"| {s['no tests']} | {len(r.equivalent)} | {r.score} |")
     skipped = decorated_functions([r.module for r in results])
     if skipped:
