@@ -4,6 +4,7 @@
 #   bash scripts/mutation.sh            run (or resume) mutmut, then write docs/mutation.md
 #   bash scripts/mutation.sh --report   only rewrite docs/mutation.md from the last run
 #   bash scripts/mutation.sh --fresh    forget earlier results (rm -rf mutants/) first
+#   bash scripts/mutation.sh --only NAME...  re-check the named mutants (globs allowed)
 #
 # Not part of CI: a full run takes an hour or more on 2 cores. The modules mutated and the
 # lines left alone (message text only) are configured under [tool.mutmut] in pyproject.toml.
@@ -16,6 +17,7 @@ REPO=$PWD
 
 export CONDA2DOCKER_SHARED="${CONDA2DOCKER_SHARED:-$(cd "$REPO/.." && pwd)/shared}"
 export C2D_REQUIRE_SHARED=1
+export C2D_MUTATION=1   # tests/conftest.py: hypothesis without deadline or shrinking
 [[ -d "$CONDA2DOCKER_SHARED" ]] || {
     echo "mutation.sh: ERROR: $CONDA2DOCKER_SHARED is absent; the corpus and lock tests need it" >&2
     exit 2
@@ -25,15 +27,47 @@ python -c 'import mutmut' 2>/dev/null || python -m pip install -q 'mutmut==3.8.1
 mode=run
 case "${1:-}" in
 --report) mode=report ;;
---fresh) rm -rf mutants ;;
+--fresh) rm -rf mutants; shift ;;
+--only) mode=only; shift ;;
 "") ;;
-*) echo "usage: $0 [--report|--fresh]" >&2; exit 2 ;;
+*) echo "usage: $0 [--report|--fresh|--only MUTANT_NAME...]" >&2; exit 2 ;;
 esac
 
+# Mutants must not write into the user's cache (~/.cache/conda2docker: bootstrap pythons, wheels,
+# index answers): the run gets its own, a hard-linked copy of the user's (cheap; every writer in
+# conda2docker writes a new file and renames it, so a link is never written through).
+export CONDA2DOCKER_CACHE="$REPO/mutants/.c2d-cache"
+user_cache="${XDG_CACHE_HOME:-$HOME/.cache}/conda2docker"
+if [[ $mode != report && ! -d $CONDA2DOCKER_CACHE ]]; then
+    mkdir -p mutants
+    if [[ -d $user_cache ]]; then cp -al "$user_cache" "$CONDA2DOCKER_CACHE"; else mkdir "$CONDA2DOCKER_CACHE"; fi
+fi
+
+# mutmut copies src/ into mutants/ only once (an existing file is kept): a data file changed
+# since (src/conda2docker/data/*.json) must be brought over, or a resumed run tests stale data.
+if [[ $mode != report && -d mutants/src ]]; then
+    (cd src && find . -type f ! -name '*.py' ! -name '*.pyc' -print0) |
+        while IFS= read -r -d '' f; do
+            cmp -s "src/$f" "mutants/src/$f" || { mkdir -p "$(dirname "mutants/src/$f")"; cp -p "src/$f" "mutants/src/$f"; }
+        done
+fi
+
 if [[ $mode == run ]]; then
+    # The machine is shared: the 1-minute load average, sampled each minute, goes in the report.
+    (while :; do cut -d' ' -f1 /proc/loadavg; sleep 60; done) >>mutants/.c2d-load &
+    sampler=$!
+    trap 'kill "$sampler" 2>/dev/null || true' EXIT
     start=$EPOCHREALTIME
     mutmut run || true   # survivors make mutmut exit non-zero; the report says what survived
-    awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%d\n", b - a }' >mutants/.c2d-seconds
+    # A run stopped and resumed is several segments; the report adds them up.
+    awk -v a="$start" -v b="$EPOCHREALTIME" -v c="$(git rev-parse --short HEAD)" \
+        'BEGIN { printf "%d %s\n", b - a, c }' >>mutants/.c2d-segments
+elif [[ $mode == only ]]; then
+    # Re-check the named mutants (e.g. survivors after new tests); counted as segments too.
+    start=$EPOCHREALTIME
+    mutmut run "$@" || true
+    awk -v a="$start" -v b="$EPOCHREALTIME" -v c="$(git rev-parse --short HEAD)" \
+        'BEGIN { printf "%d %s re-check\n", b - a, c }' >>mutants/.c2d-segments
 fi
-python scripts/mutation_report.py --seconds-file mutants/.c2d-seconds --out docs/mutation.md
+python scripts/mutation_report.py --out docs/mutation.md
 echo "wrote docs/mutation.md"

@@ -15,7 +15,7 @@ _HYPOTHESIS_HOME = tempfile.mkdtemp(prefix="c2d-hypothesis-")
 atexit.register(shutil.rmtree, _HYPOTHESIS_HOME, ignore_errors=True)
 os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", _HYPOTHESIS_HOME)
 
-from hypothesis import settings  # noqa: E402 - reads the storage directory set above
+from hypothesis import Phase, settings  # noqa: E402 - reads the storage directory set above
 
 pytest_plugins = [
     "support.shared",
@@ -28,4 +28,13 @@ pytest_plugins = [
 ]
 
 settings.register_profile("conda2docker", database=None)
-settings.load_profile("conda2docker")
+# Under mutation testing (scripts/mutation.sh) every call goes through mutmut's trampoline, so
+# no per-example deadline (a slow example is not a bug), and no shrinking (a failing example
+# kills the mutant whether or not it is minimal).
+settings.register_profile(
+    "mutation",
+    database=None,
+    deadline=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+)
+settings.load_profile("mutation" if os.environ.get("C2D_MUTATION") == "1" else "conda2docker")

@@ -153,6 +153,7 @@ def test_convert_checks_the_activation_mode(tmp_path: Path, capsys: pytest.Captu
 
 
 @pytest.mark.slow
+@pytest.mark.network  # --installer rattler --vendor downloads the py-rattler wheel from PyPI once
 def test_without_an_engine_the_table_is_used_and_said(
     tmp_path: Path, test_channel: object, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -321,6 +321,34 @@ def test_an_explicit_lock_is_its_own_input_hash(tmp_path: Path) -> None:
     assert read_explicit(path).content_hash["linux-64"] != first and len(first) == 64
 
 
+def test_an_explicit_locks_pip_lines_carry_the_version_in_their_file_name(tmp_path: Path) -> None:
+    """conda-lock's explicit render writes ``# pip NAME @ URL``: the version is read from the
+    wheel's or sdist's file name (every sdist suffix pip accepts), ``0`` when it has none."""
+    digest = "a" * 64
+    path = tmp_path / "conda-linux-64.lock"
+    path.write_text(
+        "@EXPLICIT\n"
+        f"https://conda.anaconda.org/conda-forge/linux-64/python-3.11.9-hb806964_0_cpython.conda#{'b' * 32}\n"
+        f"# pip six @ https://files.example/ab/six-1.16.0-py2.py3-none-any.whl#sha256={digest}\n"
+        "# pip foo @ https://h.example/foo-2.0.tar.gz\n"
+        "# pip bar @ https://h.example/bar-1.2.zip\n"
+        "# pip baz @ https://h.example/baz-0.9.tar.bz2\n"
+        "# pip qux @ https://h.example/qux-3.1.tgz\n"
+        "# pip my-pkg @ https://h.example/my-pkg-1.0rc1.tar.gz\n"
+        "# pip nover @ https://h.example/nover.tar.gz\n"
+        "# pip odd @ https://h.example/odd.whl\n"
+        "# pip odd2 @ https://h.example/odd2-thing.whl\n"
+        # dashes before the file name (host, directories) are not the file name's
+        "# pip dashed @ https://files-host.example/a-b/dashed-4.5-py3-none-any.whl\n"
+        "# pip plain @ https://files-host.example/a-b/plain.tar.gz\n"
+    )
+    pip = {p.name: p for p in read_explicit(path).pip_packages("linux-64")}
+    assert {name: p.version for name, p in pip.items()} == {
+        "six": "1.16.0", "foo": "2.0", "bar": "1.2", "baz": "0.9", "qux": "3.1",
+        "my-pkg": "1.0rc1", "nover": "0", "odd": "0", "odd2": "0", "dashed": "4.5", "plain": "0"}
+    assert pip["six"].sha256 == digest and pip["foo"].sha256 is None
+
+
 def test_every_problem_of_an_explicit_lock_at_once(tmp_path: Path) -> None:
     from conda2docker.errors import InputErrors
 
@@ -389,3 +417,65 @@ def test_problems_in_conda_locks_own_layout_are_placed_as_the_yaml_nodes_place_t
         assert [line.split(": ", 1)[0] for line in fast.value.lines()] == [
             f"{path}:{text.splitlines().index(written) + 1}:{len(written) - len(written.split(': ', 1)[1]) + 1}"
             for written in ("    md5: " + "0" * 31, "    md5: xyz", urls[-1].replace("https:", "ftp:"))]
+
+
+def test_either_lock_format_is_read_by_content_and_keeps_its_path(tmp_path: Path) -> None:
+    conda_lock = tmp_path / "whatever.lock"
+    write_conda_lock(lock_pure_conda(), conda_lock)
+    explicit = tmp_path / "conda-lock.yml"  # names do not decide: the content does
+    explicit.write_text(render_explicit(lock_pure_conda(), "linux-64"))
+    for path in (conda_lock, explicit):
+        lock = read_lock(path)
+        assert lock.path == path
+        assert {p.name for p in lock.packages} == {p.name for p in lock_pure_conda().packages}
+    # a broken lock of either format is placed in its own file
+    conda_lock.write_text(conda_lock.read_text().replace("md5: ", "md5: x", 1))
+    explicit.write_text(explicit.read_text().replace(".conda#", ".conda#x", 1))
+    for path in (conda_lock, explicit):
+        with pytest.raises(InputError) as info:
+            read_lock(path)
+        assert info.value.one_line().startswith(f"{path}:")
+
+
+def test_the_explicit_marker_is_looked_for_in_the_first_64_kib(tmp_path: Path) -> None:
+    """An explicit lock says ``@EXPLICIT`` near its top; a file that says it only further down
+    (where a reader would not look) is not taken for one."""
+    urls = [line for line in render_explicit(lock_pure_conda(), "linux-64").splitlines()
+            if line.startswith("https://")]
+    path = tmp_path / "env.lock"
+    for end, explicit in ((65536, True), (65537, False)):
+        padding = "#" + " " * (end - len("@EXPLICIT") - 2) + "\n"
+        path.write_text(padding + "@EXPLICIT\n" + "\n".join(urls) + "\n")
+        assert path.read_text().index("@EXPLICIT") + len("@EXPLICIT") == end
+        if explicit:
+            assert len(read_lock(path).packages) == len(urls)
+        else:
+            with pytest.raises(InputError):
+                read_lock(path)  # read as a conda-lock file, which it is not
+
+
+@pytest.mark.parametrize(("text", "line"), [
+    ("# platform: linux-64\nhttps://x/linux-64/a-1-0.conda#" + "0" * 32 + "\n",
+     "no '@EXPLICIT' line: not an explicit lock"),
+    ("https://x/linux-64/a-1-0.conda#" + "0" * 32 + "\n@EXPLICIT\n",
+     ":1:1: package line before '@EXPLICIT'"),
+    ("# platform: linux:64\n@EXPLICIT\n", ":1:1: invalid platform 'linux:64'"),
+    ("@EXPLICIT\n# pip six @ https://h.example/six-1.16.0-py3-none-any.whl#md5=" + "0" * 32 + "\n",
+     ":2:1: pip line: unexpected fragment '#md5="),
+])
+def test_an_explicit_lock_that_is_not_one_says_why_where(tmp_path: Path, text: str, line: str) -> None:
+    path = tmp_path / "env.lock"
+    path.write_text(text)
+    with pytest.raises(InputError) as info:
+        read_explicit(path)
+    assert info.value.one_line().startswith(str(path))
+    assert line in info.value.one_line()
+
+
+def test_an_explicit_package_without_a_hash_has_none(tmp_path: Path) -> None:
+    """conda writes explicit files without hashes too; the package then carries no hash (and
+    --vendor refuses it for that), never an empty one."""
+    path = tmp_path / "env.lock"
+    path.write_text("@EXPLICIT\nhttps://x/linux-64/a-1-0.conda\n")
+    (package,) = read_explicit(path).packages
+    assert (package.md5, package.sha256) == (None, None)

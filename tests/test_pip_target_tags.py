@@ -174,3 +174,10 @@ def test_free_threaded_python_is_recognised_by_its_build() -> None:
     assert not is_free_threaded("h9a34b6e_5_cp313")
     assert not is_free_threaded(None)
     assert Tag("cp313", "cp313t", "linux_aarch64") in supported_tags(_target("3.13t"))
+
+
+def test_a_target_is_named_with_its_interpreter_in_messages() -> None:
+    """"no wheel for …" and "does not install on …" name the interpreter as wheel tags do, so a
+    free-threaded target (whose wheels differ) is told apart from the ordinary one."""
+    assert _target("3.13t").describe() == "linux-aarch64 cp313t glibc 2.17"
+    assert _target("3.12").describe() == "linux-aarch64 cp312 glibc 2.17"

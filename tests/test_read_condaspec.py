@@ -99,6 +99,10 @@ def test_matchspec_round_trips_through_the_parser() -> None:
         ("numpy=1.0=bad build", "invalid build string"),
         ("bad channel::numpy", "invalid channel"),
         ("https://example.org/not-a-package.txt", "must point to a package file"),
+        ("https://example.org/x-1.0-0.conda", "must point to a package file"),  # no subdir
+        ("https://example.org/c/linux-64/x-1.0-0.conda/", "must point to a package file"),
+        ("https://example.org/c/linux-64/x-1..2-0.conda", "invalid version '1..2'"),
+        ("numpy[version=1,bad,build=2]", "invalid bracket item 'bad'"),
     ],
 )
 def test_unparsable_specs_are_input_errors_with_location(text: str, problem: str) -> None:
@@ -123,3 +127,21 @@ def test_unparsable_specs_are_input_errors_with_location(text: str, problem: str
 )
 def test_python_version_of_a_pin(version: str, python: str | None) -> None:
     assert python_version_of(version) == python
+
+
+@pytest.mark.parametrize(
+    ("url", "channel"),
+    [
+        ("https://example.org/linux-64/x-1.0-0.conda", "https://example.org"),
+        ("https://example.org/chan/linux-64/x-1.0-0.conda#a/b#c", "https://example.org/chan"),
+        ("https://example.org/chan/linux-64/x-1.0-0.conda?token=a/b", "https://example.org/chan"),
+        ("https://example.org/my%20chan/noarch/x-1.0-0.tar.bz2", "https://example.org/my%20chan"),
+        ("file:///opt/chan/linux-64/x-1.0-0.conda", "file:///opt/chan"),
+    ],
+)
+def test_a_package_urls_channel_is_the_path_above_its_subdir(url: str, channel: str) -> None:
+    """A URL dependency installs from its own channel: what follows the file name (a query, a
+    fragment with slashes) never moves the channel elsewhere."""
+    dependency = parse_conda_spec(url).dependency
+    assert (dependency.name, dependency.version, dependency.build) == ("x", "==1.0", "0")
+    assert dependency.channel == channel

@@ -231,3 +231,26 @@ def test_sdist_metadata_trust(version: str, dynamic: tuple[str, ...], reliable: 
 def test_file_names(filename: str, expected: tuple[str, str] | None) -> None:
     found = DistFile(filename, "file:///x/" + filename).name_version()
     assert (None if found is None else (found[0], str(found[1]))) == expected
+
+
+@pytest.mark.parametrize(("filename", "glibc", "needs"), [
+    # the lowest glibc any of its tags needs, whatever the order of the tags
+    ("x-1-cp311-cp311-manylinux1_x86_64.manylinux2010_x86_64.manylinux_2_28_x86_64.whl", "2.4", "2.5"),
+    ("x-1-cp311-cp311-manylinux_2_28_x86_64.manylinux2010_x86_64.manylinux1_x86_64.whl", "2.4", "2.5"),
+    ("x-1-cp311-cp311-manylinux2014_x86_64.manylinux2010_x86_64.whl", "2.4", "2.12"),
+    ("x-1-cp311-cp311-manylinux_2_40_x86_64.manylinux2014_x86_64.whl", "2.12", "2.17"),
+    # tags for other systems or architectures say nothing about the glibc this target needs
+    ("x-1-cp311-cp311-musllinux_1_2_x86_64.macosx_11_0_x86_64.win_amd64.manylinux_2_40_x86_64.whl",
+     "2.36", "2.40"),
+    ("x-1-cp311-cp311-musllinux_1_1_x86_64.manylinux_2_41_x86_64.manylinux_2_39_aarch64.linux_armv7l.whl",
+     "2.36", "2.41"),
+    ("x-1-cp311-cp311-win_amd64.musllinux_1_1_x86_64.linux_armv7l.manylinux_2_38_x86_64.whl",
+     "2.36", "2.38"),
+    ("x-1-cp311-cp311-macosx_11_0_arm64.manylinux_2_37_x86_64.manylinux_2_39_aarch64.whl",
+     "2.36", "2.37"),
+])
+def test_the_glibc_a_wheel_needs_is_the_lowest_of_its_linux_tags(filename: str, glibc: str,
+                                                                 needs: str) -> None:
+    target = PipTarget(glibc=glibc)
+    assert wheel_priority(filename, target) is None
+    assert glibc_needed(filename, target) == needs

@@ -342,7 +342,6 @@ def _copy_source_tree(source: Path, dest: Path) -> None:
         for name in sorted(dirs):
             if name in _SKIPPED_SOURCES or name.endswith(".egg-info"):
                 continue
-            path = here / name
             if (here / name).is_symlink():
                 continue
             kept.append(name)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from conda2docker.errors import InputError, SourceLocation
 from conda2docker.model import CondaDependency
@@ -203,10 +203,10 @@ def _without_subdir(channel: str, rewrites: list[str]) -> str:
 
 def _from_package_url(spec: str, raw: str, location: SourceLocation | None) -> CondaDependency:
     try:
-        path = unquote(urlsplit(spec).path)
+        url = urlsplit(spec)
     except ValueError as exc:
         raise _bad(raw, f"invalid URL ({exc})", location) from exc
-    parts = path.rstrip("/").split("/")
+    parts = unquote(url.path).split("/")
     found = _PACKAGE_FILE.match(parts[-1])
     if found is None or len(parts) < 3:
         raise _bad(
@@ -216,7 +216,8 @@ def _from_package_url(spec: str, raw: str, location: SourceLocation | None) -> C
         )
     if not NAME.match(found["name"]) or not _BUILD.match(found["build"]):
         raise _bad(raw, f"invalid package file name {parts[-1]!r}", location)
-    channel = spec.split("#", 1)[0].rsplit("/", 2)[0]
+    # The channel is the URL's path above <subdir>/<file>: a query or fragment never moves it.
+    channel = urlunsplit((url.scheme, url.netloc, url.path.rsplit("/", 2)[0], "", ""))
     return CondaDependency(
         name=found["name"].lower(),
         version=normalise_version(found["version"], raw, location),

@@ -24,7 +24,7 @@ from conda2docker.vcs import is_full_commit
 
 def vcs_ref(url: str) -> str | None:
     """The revision in a pip VCS URL (``git+https://h/r.git@v1.0#egg=x`` → ``v1.0``)."""
-    path = urlsplit(url.split("+", 1)[-1]).path.split("#", 1)[0]
+    path = urlsplit(url).path  # without the host's user@ and the #fragment
     return path.rsplit("@", 1)[1] if "@" in path else None
 
 
@@ -85,10 +85,12 @@ def sdist_only(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
 
 
 def _target(ctx: AuditContext) -> str:
-    from conda2docker.audit.sdists import target_python
+    """The target an sdist was checked for: the solved python, else the environment's pin."""
+    from conda2docker.audit.sdists import DEFAULT_PYTHON, target_python
 
     python = ctx.conda.get("python")
-    version = target_python(ctx.spec, python.version if python else None) if ctx.spec else ""
+    resolved = python.version if python else None
+    version = target_python(ctx.spec, resolved) if ctx.spec else (resolved or DEFAULT_PYTHON)
     return f"{ctx.platform}, Python {'.'.join(version.split('.')[:2])}, glibc {ctx.glibc}"
 
 

@@ -1,0 +1,609 @@
+"""``--vendor`` without an engine: a pinned git source becomes a reproducible source tarball of
+exactly that commit, only from where the user allowed, and build requirements come from the
+cache alone when ``--offline`` is set. (The engine tests build images from these files; these
+tests check the files themselves.)"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import subprocess
+import tarfile
+import zipfile
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from conda2docker.context import (
+    DEFAULT_BUILD_REQUIRES,
+    MAX_PYPROJECT,
+    ContextOptions,
+    Fetcher,
+    _write_tar_gz,
+    build_bootstrap,
+    build_requires,
+    copy_local_sources,
+    vendor_build_requirements,
+    vendor_ca_bundle,
+    vendor_item,
+    vendor_py_rattler,
+)
+from conda2docker.errors import InputError, OutputConflict, ResolveError, UserError
+from conda2docker.model import CondaDependency, EnvSpec, Lock
+from conda2docker.plan import VendorItem
+from conda2docker.resolve import ResolveOptions, resolve
+from support.channel import TestChannel
+
+_GIT_ENV = {
+    "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
+    "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org",
+    "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
+def _git(repo: Path, *args: str) -> str:
+    result = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True,
+                            check=True, env={**os.environ, **_GIT_ENV})
+    return result.stdout.strip()
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> tuple[Path, str]:
+    """A git repository under the input root with two commits; returns (repo, first commit)."""
+    root = tmp_path / "input" / "mypkg"
+    root.mkdir(parents=True)
+    _git(root, "init", "-q")
+    (root / "pyproject.toml").write_text("[project]\nname = 'mypkg'\n")
+    (root / "pkg").mkdir()
+    (root / "pkg" / "__init__.py").write_text("VERSION = 1\n")
+    (root / "link").symlink_to("pkg/__init__.py")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-q", "-m", "one")
+    first = _git(root, "rev-parse", "HEAD")
+    (root / "pkg" / "__init__.py").write_text("VERSION = 2\n")
+    (root / "later.txt").write_text("added after the pinned commit\n")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-q", "-m", "two")
+    return root, first
+
+
+def _members(archive: Path) -> dict[str, tarfile.TarInfo]:
+    with tarfile.open(archive) as tar:
+        return {m.name: m for m in tar.getmembers()}
+
+
+def _read(archive: Path, name: str) -> bytes:
+    with tarfile.open(archive) as tar:
+        handle = tar.extractfile(name)
+        assert handle is not None
+        return handle.read()
+
+
+def _item(repo: Path, commit: str) -> VendorItem:
+    return VendorItem(f"git+{repo.as_uri()}@{commit}", "vendor/src/mypkg-src.tar.gz")
+
+
+def test_a_git_source_is_vendored_as_a_tarball_of_the_pinned_commit(
+        tmp_path: Path, repo: tuple[Path, str]) -> None:
+    root, first = repo
+    context = tmp_path / "out"
+    fetcher = Fetcher(ContextOptions(input_root=tmp_path / "input"))
+    size = vendor_item(_item(root, first), context, fetcher)
+    archive = context / "vendor" / "src" / "mypkg-src.tar.gz"
+    assert size == archive.stat().st_size > 0
+    members = _members(archive)
+    # the pinned commit, not the branch head; the repository's .git is not shipped
+    assert _read(archive, "mypkg-src/pkg/__init__.py") == b"VERSION = 1\n"
+    assert "mypkg-src/later.txt" not in members
+    assert not any("/.git" in name or name.startswith(".git") for name in members)
+    assert set(members) == {"mypkg-src/link", "mypkg-src/pkg", "mypkg-src/pkg/__init__.py",
+                            "mypkg-src/pyproject.toml"}
+    # a symbolic link stays a link (never followed), pointing where it pointed
+    assert members["mypkg-src/link"].issym()
+    assert members["mypkg-src/link"].linkname == "pkg/__init__.py"
+    assert members["mypkg-src/pkg"].isdir()
+
+
+def test_a_vendored_git_tarball_is_the_same_bytes_every_time(
+        tmp_path: Path, repo: tuple[Path, str]) -> None:
+    root, first = repo
+    fetcher = Fetcher(ContextOptions(input_root=tmp_path / "input"))
+    vendor_item(_item(root, first), tmp_path / "a", fetcher)
+    os.utime(root / "pyproject.toml", (1, 1))  # checkout times differ between runs anyway
+    vendor_item(_item(root, first), tmp_path / "b", fetcher)
+    a = (tmp_path / "a" / "vendor" / "src" / "mypkg-src.tar.gz").read_bytes()
+    b = (tmp_path / "b" / "vendor" / "src" / "mypkg-src.tar.gz").read_bytes()
+    assert a == b  # same image layers from one conversion to the next
+
+
+def test_a_git_repository_outside_the_input_tree_is_not_read(
+        tmp_path: Path, repo: tuple[Path, str]) -> None:
+    root, first = repo
+    context = tmp_path / "out"
+    fetcher = Fetcher(ContextOptions(input_root=tmp_path / "elsewhere"))
+    with pytest.raises(InputError, match="lies outside"):
+        vendor_item(_item(root, first), context, fetcher)
+    assert not (context / "vendor" / "src" / "mypkg-src.tar.gz").exists()
+    allowed = Fetcher(ContextOptions(input_root=tmp_path / "elsewhere", allow_paths=(root,)))
+    vendor_item(_item(root, first), context, allowed)  # --allow-path opens it
+    assert (context / "vendor" / "src" / "mypkg-src.tar.gz").is_file()
+
+
+def test_an_offline_vendor_refuses_a_remote_git_source_before_cloning(tmp_path: Path) -> None:
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    item = VendorItem(f"git+https://example.org/x/mypkg.git@{commit}", "vendor/src/mypkg.tar.gz")
+    fetcher = Fetcher(ContextOptions(input_root=tmp_path, offline=True))
+    with pytest.raises(ResolveError, match="--offline"):
+        vendor_item(item, tmp_path / "out", fetcher)
+    assert not (tmp_path / "out" / "vendor").exists()
+
+
+def test_a_commit_the_repository_lacks_fails_clearly_and_leaves_no_file(
+        tmp_path: Path, repo: tuple[Path, str]) -> None:
+    root, _ = repo
+    context = tmp_path / "out"
+    fetcher = Fetcher(ContextOptions(input_root=tmp_path / "input"))
+    with pytest.raises(ResolveError, match="cannot vendor") as caught:
+        vendor_item(_item(root, "f" * 40), context, fetcher)
+    assert caught.value.fix and "commit" in caught.value.fix
+    # git's own reason is passed on (its last line), not a generic one
+    assert "git failed" not in caught.value.message
+    assert "not a tree" in caught.value.message or "did not match" in caught.value.message
+    assert list((context / "vendor" / "src").iterdir()) == []
+
+
+def test_an_offline_vendor_clones_a_local_git_source(tmp_path: Path, repo: tuple[Path, str]) -> None:
+    root, first = repo
+    fetcher = Fetcher(ContextOptions(input_root=tmp_path / "input", offline=True))
+    vendor_item(_item(root, first), tmp_path / "out", fetcher)
+    assert _read(tmp_path / "out" / "vendor" / "src" / "mypkg-src.tar.gz",
+                 "mypkg-src/pkg/__init__.py") == b"VERSION = 1\n"
+
+
+def test_two_git_sources_share_the_vendor_directory(tmp_path: Path, repo: tuple[Path, str]) -> None:
+    root, first = repo
+    fetcher = Fetcher(ContextOptions(input_root=tmp_path / "input"))
+    vendor_item(_item(root, first), tmp_path / "out", fetcher)
+    other = VendorItem(f"git+{root.as_uri()}@{first}#egg=other", "vendor/src/other-src.tar.gz")
+    vendor_item(other, tmp_path / "out", fetcher)  # a fragment (#egg=) is not part of the commit
+    assert sorted(p.name for p in (tmp_path / "out" / "vendor" / "src").iterdir()) == [
+        "mypkg-src.tar.gz", "other-src.tar.gz"]
+    assert "other-src/pkg/__init__.py" in _members(tmp_path / "out" / "vendor" / "src" / "other-src.tar.gz")
+
+
+def test_a_git_url_with_a_user_is_read_as_repository_and_commit(tmp_path: Path) -> None:
+    """``git+ssh://git@host/repo.git@<commit>``: the first ``@`` belongs to the host part; the
+    commit is the last one (offline, the clone is then refused for needing the network)."""
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    item = VendorItem(f"git+ssh://git@example.org/x/mypkg.git@{commit}#egg=mypkg",
+                      "vendor/src/mypkg.tar.gz")
+    with pytest.raises(ResolveError, match="--offline"):
+        vendor_item(item, tmp_path / "out", Fetcher(ContextOptions(input_root=tmp_path, offline=True)))
+
+
+def test_a_git_transport_that_runs_commands_is_never_used(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``ext::`` makes git run a command. Even when the user's git configuration allows it, a
+    source named in a lock never gets to: the clone refuses the transport."""
+    config = tmp_path / "gitconfig"
+    config.write_text('[protocol "ext"]\n\tallow = always\n')
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
+    marker = tmp_path / "ran"
+    item = VendorItem(f"git+ext::sh -c touch% {marker}@{'a' * 40}", "vendor/src/x.tar.gz")
+    with pytest.raises(ResolveError, match="cannot vendor"):
+        vendor_item(item, tmp_path / "out", Fetcher(ContextOptions(input_root=tmp_path)))
+    assert not marker.exists()
+
+
+def test_a_git_source_without_a_full_commit_cannot_be_vendored(
+        tmp_path: Path, repo: tuple[Path, str]) -> None:
+    root, first = repo
+    fetcher = Fetcher(ContextOptions(input_root=tmp_path / "input"))
+    for url in (f"git+{root.as_uri()}", f"git+{root.as_uri()}@main", f"git+{root.as_uri()}@{first[:7]}"):
+        with pytest.raises(InputError):
+            vendor_item(VendorItem(url, "vendor/src/mypkg-src.tar.gz"), tmp_path / "out", fetcher)
+
+
+def test_the_archive_of_a_tree_is_reproducible_and_leaves_special_files_out(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    (tree / "bin").mkdir(parents=True)
+    (tree / "bin" / "tool").write_text("#!/bin/sh\n")
+    (tree / "bin" / "tool").chmod(0o755)
+    (tree / "skip" / "x").mkdir(parents=True)
+    (tree / "lib").symlink_to("bin")
+    os.mkfifo(tree / "fifo")  # a FIFO in a tree must neither block the archive nor be stored
+    os.utime(tree / "bin" / "tool", (1_700_000_000, 1_700_000_000))
+    dest = tmp_path / "a.tar.gz"
+    _write_tar_gz(tree, dest, arcname="", exclude={"skip"})
+    members = _members(dest)
+    assert set(members) == {"bin", "bin/tool", "lib"}
+    for member in members.values():
+        assert (member.mtime, member.uid, member.gid) == (0, 0, 0)
+        assert (member.uname, member.gname) == ("root", "root")
+    assert members["bin/tool"].mode & 0o777 == 0o755  # executables stay executable
+    assert members["lib"].issym() and members["lib"].linkname == "bin"
+    with gzip.open(dest) as gz:
+        gz.read()
+    raw = dest.read_bytes()
+    assert raw[4:8] == b"\0\0\0\0"  # gzip header: no timestamp
+    again = tmp_path / "b.tar.gz"
+    os.utime(tree / "bin" / "tool", (1, 1))
+    _write_tar_gz(tree, again, arcname="", exclude={"skip"})
+    assert again.read_bytes() == raw
+
+
+def _wheel(directory: Path, name: str, version: str) -> Path:
+    """A minimal, valid pure-Python wheel (pip reads its METADATA to select it)."""
+    path = directory / f"{name}-{version}-py3-none-any.whl"
+    dist_info = f"{name}-{version}.dist-info"
+    with zipfile.ZipFile(path, "w") as whl:
+        whl.writestr(f"{name}/__init__.py", "")
+        whl.writestr(f"{dist_info}/METADATA",
+                     f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+        whl.writestr(f"{dist_info}/WHEEL",
+                     "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+        whl.writestr(f"{dist_info}/RECORD", "")
+    return path
+
+
+def test_offline_build_requirements_come_from_the_cache_only(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONDA2DOCKER_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    context = tmp_path / "out"
+    options = ContextOptions(input_root=tmp_path, offline=True)
+    # an empty cache: the fix says to fill it once online
+    with pytest.raises(ResolveError, match="cannot download the build requirements flit-core") as caught:
+        vendor_build_requirements(["flit-core"], "linux-64", "3.11", context, options=options)
+    assert caught.value.fix and "without --offline" in caught.value.fix
+    (cache,) = (tmp_path / "cache" / "build-requires").iterdir()
+    _wheel(cache, "flit_core", "3.9.0")
+    vendor_build_requirements(["flit-core", "flit-core"], "linux-64", "3.11", context,
+                              options=options)
+    assert [p.name for p in (context / "vendor" / "pip").iterdir()] == [
+        "flit_core-3.9.0-py3-none-any.whl"]
+    # another target (platform, python, index options) is another cache entry
+    with pytest.raises(ResolveError):
+        vendor_build_requirements(["flit-core"], "linux-aarch64", "3.11", tmp_path / "o2",
+                                  options=options)
+    with pytest.raises(ResolveError):
+        vendor_build_requirements(["flit-core"], "linux-64", "3.12", tmp_path / "o3",
+                                  options=options)
+
+
+def test_no_build_requirements_means_no_download_and_no_directory(tmp_path: Path) -> None:
+    vendor_build_requirements([], "linux-64", "3.11", tmp_path / "out",
+                              options=ContextOptions(input_root=tmp_path, offline=True))
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_build_requirement_is_never_read_as_a_pip_option(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A requirement from an untrusted sdist that looks like an option stays a requirement."""
+    monkeypatch.setenv("CONDA2DOCKER_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    marker = tmp_path / "written-by-pip"
+    with pytest.raises(ResolveError):
+        vendor_build_requirements([f"--log={marker}"], "linux-64", "3.11", tmp_path / "out",
+                                  options=ContextOptions(input_root=tmp_path, offline=True))
+    assert not marker.exists()
+
+
+def test_gzip_of_the_archive_names_no_file(tmp_path: Path) -> None:
+    (tmp_path / "t").mkdir()
+    (tmp_path / "t" / "f").write_text("x")
+    _write_tar_gz(tmp_path / "t", tmp_path / "x.tar.gz", arcname="top")
+    raw = (tmp_path / "x.tar.gz").read_bytes()
+    assert raw[3] & 0x08 == 0  # no FNAME field: the temporary file's name is not recorded
+    with tarfile.open(fileobj=io.BytesIO(gzip.decompress(raw))) as tar:
+        assert tar.getnames() == ["top/f"]
+
+
+# ------------------------------------------------------------ the rattler installer's python
+
+
+def _lock_of(channel: TestChannel, *names: str) -> Lock:
+    env = EnvSpec(source=tmp_env(), channels=(channel.name,),
+                  conda=tuple(CondaDependency(name=n, version="", raw=n) for n in names))
+    return resolve(env, ResolveOptions(channel_alias=channel.alias, offline=True)).lock
+
+
+def tmp_env() -> Path:
+    return Path("/nonexistent/environment.yml")
+
+
+def _bootstrap(tmp_path: Path, channel: TestChannel, lock: Lock, context: Path) -> Path:
+    options = ContextOptions(input_root=tmp_path, offline=True, channel_alias=channel.alias)
+    build_bootstrap(lock, "linux-64", context, Fetcher(options))
+    return context / "vendor" / "bootstrap-python.tar.gz"
+
+
+@pytest.mark.slow  # installs a python with py-rattler (20-40 s)
+def test_the_bootstrap_python_is_the_locks_own_python_installed_for_its_prefix(
+        tmp_path: Path, test_channel: TestChannel, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONDA2DOCKER_CACHE", str(tmp_path / "cache"))
+    lock = _lock_of(test_channel, "python", "hello-noarch")
+    archive = _bootstrap(tmp_path, test_channel, lock, tmp_path / "out")
+    members = _members(archive)
+    python = next(p for p in lock.packages if p.name == "python")
+    # python and what it depends on, installed (conda-meta records), nothing else of the lock
+    records = {n.split("/")[-1] for n in members if n.startswith("conda-meta/") and n.endswith(".json")}
+    assert f"{python.file_name.removesuffix('.conda')}.json" in records
+    assert not any(r.startswith(("hello-noarch-", "chello-")) for r in records)
+    assert any(n.startswith("bin/python3") for n in members)
+    assert all((m.mtime, m.uid, m.gid) == (0, 0, 0) for m in members.values())
+    # installed for /opt/c2d-bootstrap, where the image unpacks it, not for a temporary directory
+    record = json.loads(_read(archive, f"conda-meta/{python.file_name.removesuffix('.conda')}.json"))
+    assert record["url"].endswith(python.file_name)
+    assert record["sha256"] == python.sha256
+    with tarfile.open(archive) as tar:
+        leaked = [m.name for m in tar if m.isfile() and str(tmp_path).encode() in
+                  (tar.extractfile(m) or io.BytesIO()).read()]
+    assert leaked == []
+    assert "/opt/c2d-bootstrap" in _read(archive, "lib/pkgconfig/python3.pc").decode()
+    # built once per package set: the next conversion copies the cached archive
+    (cached,) = (tmp_path / "cache" / "bootstrap").iterdir()
+    assert cached.read_bytes() == archive.read_bytes()
+    cached.write_bytes(b"cached")
+    assert _bootstrap(tmp_path, test_channel, lock, tmp_path / "again").read_bytes() == b"cached"
+
+
+def test_a_bootstrap_package_that_does_not_match_its_hash_is_refused(
+        tmp_path: Path, test_channel: TestChannel, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONDA2DOCKER_CACHE", str(tmp_path / "cache"))
+    lock = _lock_of(test_channel, "python")
+    bad = tuple(replace(p, sha256="0" * 64) if p.name == "python" else p for p in lock.packages)
+    with pytest.raises(ResolveError, match="does not match"):
+        _bootstrap(tmp_path, test_channel, replace(lock, packages=bad), tmp_path / "out")
+    assert not (tmp_path / "out" / "vendor" / "bootstrap-python.tar.gz").exists()
+    assert not list((tmp_path / "cache").rglob("*.tar.gz"))
+
+
+@pytest.mark.slow  # installs a python with py-rattler (20-40 s)
+def test_without_python_in_the_lock_the_bootstrap_python_is_solved_from_its_channels(
+        tmp_path: Path, test_channel: TestChannel, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONDA2DOCKER_CACHE", str(tmp_path / "cache"))
+    lock = _lock_of(test_channel, "hello-noarch")
+    assert "python" not in {p.name for p in lock.packages}
+    archive = _bootstrap(tmp_path, test_channel, lock, tmp_path / "out")
+    names = _members(archive)
+    assert any(n.startswith("conda-meta/python-3.") for n in names)
+    assert not any(n.startswith("conda-meta/hello-noarch-") for n in names)
+    # a lock that names no channel has nowhere to take python from: the fix names the way out
+    with pytest.raises(UserError, match="no channel") as caught:
+        _bootstrap(tmp_path, test_channel, replace(lock, channels=()), tmp_path / "o2")
+    assert caught.value.fix and "--installer micromamba" in caught.value.fix
+
+
+# ----------------------------------------------- the build backends an sdist asks for
+
+_PYPROJECT = b'[build-system]\nrequires = ["flit_core >=3.2,<4", "wheel"]\n'
+
+
+def _sdist_tar(path: Path, files: dict[str, bytes], mode: str = "w:gz") -> Path:
+    with tarfile.open(path, mode) as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+def _sdist_zip(path: Path, files: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return path
+
+
+@pytest.mark.parametrize("name", ["pkg-1.0.tar.gz", "pkg-1.0.tgz"])
+def test_an_sdists_build_requirements_are_read_from_its_top_pyproject(tmp_path: Path, name: str) -> None:
+    sdist = _sdist_tar(tmp_path / name, {"pkg-1.0/pkg/pyproject.toml": b"[build-system]\nrequires = ['no']\n",
+                                          "pkg-1.0/pyproject.toml": _PYPROJECT})
+    assert build_requires(sdist) == ("flit_core >=3.2,<4", "wheel")
+
+
+def test_a_zip_sdists_build_requirements_are_read_from_its_top_pyproject(tmp_path: Path) -> None:
+    sdist = _sdist_zip(tmp_path / "pkg-1.0.zip", {"pkg-1.0/sub/pyproject.toml": b"x = 1\n",
+                                                   "pkg-1.0/pyproject.toml": _PYPROJECT})
+    assert build_requires(sdist) == ("flit_core >=3.2,<4", "wheel")
+
+
+def test_a_source_directorys_build_requirements_are_read(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_bytes(_PYPROJECT)
+    assert build_requires(tmp_path) == ("flit_core >=3.2,<4", "wheel")
+    (tmp_path / "pyproject.toml").write_bytes(b"[build-system]\nrequires = []\n")
+    assert build_requires(tmp_path) == ()  # a backend that needs nothing installs nothing
+
+
+@pytest.mark.parametrize("files", [
+    {"pkg-1.0/setup.py": b""},                                # no pyproject: setuptools' default
+    {"pkg-1.0/sub/pyproject.toml": _PYPROJECT},                # not the project's own
+    {"pyproject.toml": _PYPROJECT},                            # not inside the sdist's top directory
+    {"pkg-1.0/pyproject.toml": b"[project]\nname = 'x'\n"},     # no [build-system]
+    {"pkg-1.0/pyproject.toml": b"[build-system]\nbuild-backend = 'x'\n"},  # no requires
+])
+def test_without_a_top_level_build_system_the_default_is_setuptools(tmp_path: Path,
+                                                                    files: dict[str, bytes]) -> None:
+    assert build_requires(_sdist_tar(tmp_path / "pkg-1.0.tar.gz", files)) == DEFAULT_BUILD_REQUIRES
+    assert build_requires(_sdist_zip(tmp_path / "pkg-1.0.zip", files)) == DEFAULT_BUILD_REQUIRES
+
+
+def test_a_huge_pyproject_is_not_read(tmp_path: Path) -> None:
+    """An untrusted sdist cannot make the conversion read an unbounded file: past 1 MiB the
+    default applies; a pyproject of exactly 1 MiB is still read."""
+    padding = b"#" * (MAX_PYPROJECT - len(_PYPROJECT) - 1) + b"\n"
+    exact = _PYPROJECT + padding
+    assert len(exact) == MAX_PYPROJECT
+    for data, expected in ((exact, ("flit_core >=3.2,<4", "wheel")),
+                           (exact + b"\n", DEFAULT_BUILD_REQUIRES)):
+        files = {"pkg-1.0/pyproject.toml": data}
+        assert build_requires(_sdist_tar(tmp_path / "pkg-1.0.tar.gz", files)) == expected
+        assert build_requires(_sdist_zip(tmp_path / "pkg-1.0.zip", files)) == expected
+        (tmp_path / "pyproject.toml").write_bytes(data)
+        assert build_requires(tmp_path) == expected
+
+
+def test_a_pyproject_that_is_a_link_or_no_file_is_not_followed(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.toml"
+    secret.write_bytes(_PYPROJECT)
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "pyproject.toml").symlink_to(secret)
+    assert build_requires(tree) == DEFAULT_BUILD_REQUIRES
+    (tree / "pyproject.toml").unlink()
+    (tree / "pyproject.toml").mkdir()
+    assert build_requires(tree) == DEFAULT_BUILD_REQUIRES
+    sdist = tmp_path / "pkg-1.0.tar.gz"
+    with tarfile.open(sdist, "w:gz") as tar:
+        link = tarfile.TarInfo("pkg-1.0/pyproject.toml")
+        link.type = tarfile.SYMTYPE
+        link.linkname = str(secret)
+        tar.addfile(link)
+    assert build_requires(sdist) == DEFAULT_BUILD_REQUIRES
+
+
+def test_a_file_that_is_no_sdist_gives_the_default(tmp_path: Path) -> None:
+    for name in ("pkg-1.0.whl", "pkg-1.0.tar.bz2", "pkg"):
+        (tmp_path / name).write_bytes(_PYPROJECT)
+        assert build_requires(tmp_path / name) == DEFAULT_BUILD_REQUIRES
+
+
+def test_build_requirements_keep_what_pip_would_install_and_drop_options(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["hatchling", " --index-url=https://evil.example", '
+        '"-e .", "x\\u0007y", "numpy>=2; python_version >= \'3.9\'"]\n')
+    assert build_requires(tmp_path) == ("hatchling", "numpy>=2; python_version >= '3.9'")
+
+
+def test_an_undecodable_pyproject_is_read_with_replacement(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_bytes(b'# caf\xe9\n' + _PYPROJECT)
+    assert build_requires(tmp_path) == ("flit_core >=3.2,<4", "wheel")
+
+
+# --------------------------------------------------------------- local source directories
+
+
+def _local_lock(source: Path) -> Lock:
+    from support.locks import lock_with_builds
+
+    return lock_with_builds(source)
+
+
+def _tree(root: Path) -> dict[str, bytes | None]:
+    return {p.relative_to(root).as_posix(): (p.read_bytes() if p.is_file() else None)
+            for p in sorted(root.rglob("*"))}
+
+
+def test_a_local_source_is_copied_without_build_debris_links_out_or_special_files(
+        tmp_path: Path) -> None:
+    src = tmp_path / "input" / "mytool"
+    for directory in (".git", "build", "dist", "__pycache__", "mytool.egg-info", "a_dir",
+                      "src/mytool", "z_dir/deep/er"):
+        (src / directory).mkdir(parents=True)
+        (src / directory / "f.txt").write_text(directory)
+    (src / "pyproject.toml").write_text("[project]\nname = 'mytool'\n")
+    (tmp_path / "outside.txt").write_text("secret")
+    (src / "a_link_out").symlink_to(tmp_path / "outside.txt")  # sorts before the regular files
+    (src / "b_link_in").symlink_to(src / "pyproject.toml")
+    (src / "a_dir_link").symlink_to(src / "src")
+    (src / "a_dangling").symlink_to(src / "gone")  # inside the tree, pointing at nothing
+    os.mkfifo(src / "a_fifo")
+    context = tmp_path / "out"
+    copy_local_sources(_local_lock(src), "linux-64", context, ContextOptions(input_root=tmp_path / "input"))
+    assert _tree(context / "sources" / "mytool") == {
+        "a_dir": None, "a_dir/f.txt": b"a_dir",
+        "b_link_in": b"[project]\nname = 'mytool'\n",     # a link inside the tree: its content
+        "pyproject.toml": b"[project]\nname = 'mytool'\n",
+        "src": None, "src/mytool": None, "src/mytool/f.txt": b"src/mytool",
+        "z_dir": None, "z_dir/deep": None, "z_dir/deep/er": None, "z_dir/deep/er/f.txt": b"z_dir/deep/er",
+    }
+
+
+def test_a_local_source_that_changed_is_replaced_only_with_force(tmp_path: Path) -> None:
+    src = tmp_path / "input" / "mytool"
+    src.mkdir(parents=True)
+    (src / "setup.py").write_text("v1")
+    context = tmp_path / "out"
+    options = ContextOptions(input_root=tmp_path / "input")
+    copy_local_sources(_local_lock(src), "linux-64", context, options)
+    copy_local_sources(_local_lock(src), "linux-64", context, options)  # unchanged: kept
+    (src / "setup.py").write_text("v2")  # same names, new content
+    with pytest.raises(OutputConflict, match="differs from the local package"):
+        copy_local_sources(_local_lock(src), "linux-64", context, options)
+    assert (context / "sources" / "mytool" / "setup.py").read_text() == "v1"
+    forced = ContextOptions(input_root=tmp_path / "input", force=True)
+    copy_local_sources(_local_lock(src), "linux-64", context, forced)
+    assert (context / "sources" / "mytool" / "setup.py").read_text() == "v2"
+    # a link where the copy had a file is a difference too
+    (context / "sources" / "mytool" / "setup.py").unlink()
+    (context / "sources" / "mytool" / "setup.py").symlink_to(src / "setup.py")
+    with pytest.raises(OutputConflict):
+        copy_local_sources(_local_lock(src), "linux-64", context, options)
+
+
+def test_the_py_rattler_wheel_is_taken_from_the_cache_for_the_target(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--installer rattler --vendor: the installer's wheel for the target's architecture comes
+    from the cache when it is there (offline: only from there), and replaces what an earlier
+    conversion left in the context."""
+    monkeypatch.setenv("CONDA2DOCKER_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    options = ContextOptions(input_root=tmp_path, offline=True)
+    context = tmp_path / "out"
+    with pytest.raises(ResolveError, match=r"py-rattler 0\.9\.0 wheel for linux-aarch64") as caught:
+        vendor_py_rattler("0.9.0", "linux-aarch64", "3.12", context, options)
+    assert caught.value.fix and "without --offline" in caught.value.fix
+    assert "check access to PyPI, or use --installer micromamba" in caught.value.fix
+    cache = tmp_path / "cache" / "wheels" / "py-rattler-0.9.0-linux-aarch64"
+    wheel = _wheel(cache, "py_rattler", "0.9.0")
+    tagged = wheel.with_name("py_rattler-0.9.0-cp38-abi3-manylinux2014_aarch64.whl")
+    wheel.rename(tagged)
+    (context / "vendor" / "py-rattler").mkdir(parents=True)
+    (context / "vendor" / "py-rattler" / "stale.whl").write_bytes(b"old")
+    vendor_py_rattler("0.9.0", "linux-aarch64", "3.12", context, options)
+    assert sorted(p.name for p in (context / "vendor" / "py-rattler").iterdir()) == [tagged.name]
+    assert (context / "vendor" / "py-rattler" / tagged.name).read_bytes() == tagged.read_bytes()
+
+
+def test_the_py_rattler_wheel_is_downloaded_for_the_targets_architecture_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Online, pip fetches the wheel for the target (here from a local --find-links, standing
+    in for PyPI) into the cache; the next conversion copies it from there without pip."""
+    links = tmp_path / "links"
+    links.mkdir()
+    for arch in ("aarch64", "x86_64"):
+        wheel = _wheel(links, "py_rattler", "0.9.0")
+        wheel.rename(links / f"py_rattler-0.9.0-cp38-abi3-manylinux2014_{arch}.whl")
+    monkeypatch.setenv("CONDA2DOCKER_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(links))
+    options = ContextOptions(input_root=tmp_path)
+    vendor_py_rattler("0.9.0", "linux-aarch64", "3.12", tmp_path / "a", options)
+    expected = ["py_rattler-0.9.0-cp38-abi3-manylinux2014_aarch64.whl"]
+    assert sorted(p.name for p in (tmp_path / "a" / "vendor" / "py-rattler").iterdir()) == expected
+    for wheel in links.iterdir():  # the index is gone: the cache alone serves the next one
+        wheel.unlink()
+    vendor_py_rattler("0.9.0", "linux-aarch64", "3.12", tmp_path / "b", options)
+    assert sorted(p.name for p in (tmp_path / "b" / "vendor" / "py-rattler").iterdir()) == expected
+
+
+def test_an_offline_py_rattler_miss_fails_the_same_way_every_time(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONDA2DOCKER_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    options = ContextOptions(input_root=tmp_path, offline=True)
+    for _ in range(2):  # the (empty) cache directory left by the first attempt changes nothing
+        with pytest.raises(ResolveError, match="cannot download the py-rattler"):
+            vendor_py_rattler("0.9.0", "linux-64", "3.12", tmp_path / "out", options)
+
+
+def test_the_ca_bundle_is_vendored_for_the_installer(tmp_path: Path) -> None:
+    import certifi
+
+    (tmp_path / "vendor").mkdir()
+    vendor_ca_bundle(tmp_path)
+    assert (tmp_path / "vendor" / "cacert.pem").read_bytes() == Path(certifi.where()).read_bytes()
