@@ -18,6 +18,7 @@ The fallback builds for real with the local engine: a context made by today's si
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -256,6 +257,17 @@ def test_what_the_fallback_loses_is_said_from_the_targets() -> None:
         "targets build one after another, not in parallel"]
 
 
+def test_the_fallback_sets_the_platform_args_buildkit_would() -> None:
+    from conda2docker.engine.bake import platform_args
+
+    dockerfile = ("FROM debian:bookworm-slim AS env\nARG TARGETARCH\narg   BUILDPLATFORM TARGETOS=linux\n"
+                  "COPY conda2docker/conda-${TARGETARCH:-amd64}.lock /tmp/c2d/conda.lock\n")
+    assert platform_args(dockerfile, "linux/arm64") == {
+        "TARGETOS": "linux", "TARGETARCH": "arm64", "BUILDPLATFORM": "linux/arm64"}
+    assert platform_args("FROM x\nARG TARGETVARIANT\n", "linux/arm/v7") == {"TARGETVARIANT": "v7"}
+    assert platform_args("FROM x\nRUN echo $TARGETARCH\n", "linux/amd64") == {}  # not declared: not set
+
+
 def test_bake_options_are_checked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = hand_context(tmp_path / "out")
     assert main(["build", str(out)]) == 2  # a lab's OUT has no Dockerfile of its own
@@ -355,3 +367,47 @@ def test_without_buildx_the_targets_build_one_by_one_through_the_engine(
     assert main(["verify", first, "--format", "json"]) == 0
     checks = {c["id"]: c["status"] for c in json.loads(capsys.readouterr().out)["checks"]}
     assert checks["user"] == checks["lock"] == checks["python"] == "pass"
+
+
+@pytest.mark.slow
+def test_a_lab_converted_in_one_run_is_built_by_bake_through_the_engine(
+    tmp_path: Path, test_channel: TestChannel, docker_client: Any, base_image: str,
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Items 1 and 3 together: `convert ENV… -o OUT` writes the contexts and the bake file, and
+    `build OUT --bake` builds each target (here without buildx, through the engine)."""
+    import uuid
+
+    envs = []
+    for name, extra in (("alpha", "hello-noarch"), ("beta", "chello")):
+        env = tmp_path / f"{name}.yml"
+        env.write_text(f"name: {name}\nchannels: [{test_channel.name}]\ndependencies: [python=3.11, {extra}]\n")
+        envs.append(str(env))
+    out = tmp_path / "lab"
+    prefix = f"c2d-test/lab-{uuid.uuid4().hex[:8]}"
+    assert main(["convert", *envs, "-o", str(out), "--installer", "rattler", "--vendor",
+                 "--channel-alias", test_channel.root.as_uri(),
+                 "--tag-template", prefix + "-{name}:{variant}-{lock_hash}"]) == 0
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "no-plugins"))
+    from conda2docker.engine.bake import buildx_version
+
+    if buildx_version()[0] is not None:
+        pytest.skip("buildx is installed system-wide here: this test is for a machine without it")
+    capsys.readouterr()
+    tags: list[str] = []
+    try:
+        code = main(["build", str(out), "--bake", "--quiet"])
+        lines = capsys.readouterr().out.splitlines()
+        tags = [line.split()[2] for line in lines if ": built " in line]
+        assert code == 0, lines
+        assert [line.split(":")[0] for line in lines[:2]] == ["alpha-cpu", "beta-cpu"]
+        assert all(tag.startswith(prefix) for tag in tags) and len(tags) == 2
+        code, output = run_in_image(docker_client, tags[0], ["hello-noarch"])
+        assert code == 0 and "hello from chello" in output, output
+        image = docker_client.images.get(tags[1])
+        assert image.labels["io.conda2docker.variant"] == "cpu"
+        assert image.labels["org.opencontainers.image.title"] == "beta"
+    finally:
+        for tag in tags:
+            with contextlib.suppress(Exception):
+                docker_client.images.remove(tag)

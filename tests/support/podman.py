@@ -21,9 +21,11 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -75,15 +77,16 @@ def _stop(process: subprocess.Popen[Any]) -> None:
 
 
 @pytest.fixture(scope="session")
-def podman_engine(docker_client: Any, base_image: str,
-                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[PodmanService]:
+def podman_engine(docker_client: Any, base_image: str) -> Iterator[PodmanService]:
     podman = shutil.which("podman")
     if podman is None:
         _unavailable("podman is not installed: apt-get install -y podman (.ci/run installs it)")
     if os.getuid() != 0:
         _unavailable(f"the Podman test runs a rootful service with its own storage; uid {os.getuid()} "
                      "would need rootless Podman (subuid/subgid ranges), which is not set up here")
-    root = tmp_path_factory.mktemp("podman")
+    # podman refuses a --runroot longer than 50 characters (pytest's temporary paths under
+    # xdist are longer): a short directory of its own, removed at the end.
+    root = Path(tempfile.mkdtemp(prefix="c2d-podman-", dir="/tmp"))
     conf = root / "containers.conf"
     conf.write_text(CONTAINERS_CONF)
     env = {**os.environ, "CONTAINERS_CONF": str(conf)}

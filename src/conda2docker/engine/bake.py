@@ -328,6 +328,23 @@ def _native(client: Any) -> str:
     return f"linux/{_ARCH_NAMES.get(arch, arch)}"
 
 
+_PLATFORM_ARGS = ("TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT",
+                  "BUILDPLATFORM", "BUILDOS", "BUILDARCH", "BUILDVARIANT")
+_ARG_LINE = re.compile(r"^\s*ARG\s+(.+)$", re.IGNORECASE | re.MULTILINE)
+
+
+def platform_args(dockerfile: str, native: str) -> dict[str, str]:
+    """BuildKit's automatic platform args that ``dockerfile`` declares, for the engine's own
+    platform: the classic builder does not set them (a multi-platform Dockerfile picks
+    ``conda-${TARGETARCH}.lock`` by them), so the fallback passes them as build args."""
+    os_name, _, rest = native.partition("/")
+    arch, _, variant = rest.partition("/")
+    values = {"PLATFORM": native, "OS": os_name, "ARCH": arch, "VARIANT": variant}
+    declared = {word.split("=", 1)[0] for line in _ARG_LINE.findall(dockerfile) for word in line.split()}
+    return {name: values[name.removeprefix("TARGET").removeprefix("BUILD")]
+            for name in _PLATFORM_ARGS if name in declared}
+
+
 def _split_reference(ref: str) -> tuple[str, str]:
     name, _, tag = ref.rpartition(":")
     if not name or "/" in tag:
@@ -380,7 +397,8 @@ def _build_one(out: Path, target: BakeTarget, options: BakeOptions, native: str,
     tag = target.tags[0] if target.tags else None
     if not options.quiet:
         echo(f"== {target.name}: {target.context}/{target.dockerfile}" + (f" as {tag}" if tag else ""))
-    args = {**target.args, **options.build_args}
+    text = path.read_text(encoding="utf-8", errors="replace")
+    args = {**platform_args(text, native), **target.args, **options.build_args}
     network = None if target.network in (None, "default") else target.network
     try:
         with ProgressDisplay(enabled=not options.quiet, stage_steps=steps) as display:
