@@ -27,7 +27,9 @@ pytest_plugins = [
     "support.r2d_channel",
 ]
 
-settings.register_profile("conda2docker", database=None)
+# No per-example deadline: speed is measured in benchmarks/, never by a timed unit test, and
+# a deadline fails at random on a loaded machine.
+settings.register_profile("conda2docker", database=None, deadline=None)
 # Under mutation testing (scripts/mutation.sh) every call goes through mutmut's trampoline, so
 # no per-example deadline (a slow example is not a bug), and no shrinking (a failing example
 # kills the mutant whether or not it is minimal).
