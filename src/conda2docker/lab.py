@@ -209,12 +209,9 @@ def bake_variants(result: ConvertResult, name: str, context: str) -> list[BakeVa
 def single_bake(request: ConvertRequest, result: ConvertResult, *, tag_template: str | None,
                 cache: CacheMode) -> tuple[Path, bool]:
     """The bake file of one environment converted into ``request.output`` (context ``.``)."""
-    from conda2docker.pipeline import read_spec
     from conda2docker.plan.bake import bake_file, safe_name
-    from conda2docker.platforms import first_target
 
-    name = safe_name(raw_name(request.env_file, read_spec(
-        request.env_file, first_target(request.platforms), lock_platforms="target").name))
+    name = safe_name(raw_name(request.env_file, result.resolution.spec.name))
     bake = bake_file(bake_variants(result, name, "."), tag_template=tag_template, cache=cache)
     return write_bake(request, bake)
 
