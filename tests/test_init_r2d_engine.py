@@ -1,10 +1,15 @@
 """repo2docker's cases that need packages beyond python and pip, built offline by the engine from
-the grown test channel (``conda-forge`` here: :mod:`support.r2d_channel`, with numpy, make and
-nodejs), then the equivalent of their ``verify`` script run in the image.
+the grown test channel (``conda-forge`` here: :mod:`support.r2d_channel`, with numpy, make,
+nodejs and the Jupyter closure converted from PyPI wheels), then the equivalent of their
+``verify`` script run in the image.
 
-The channel's only Python is the machine's (3.11): ``venv/numpy`` is built with
+The channel's only Python is the machine's (3.11): the ``venv/*`` cases are built with
 ``--default-python 3.11`` (repo2docker's default is 3.10) and ``conda/py36-postBuild`` with its
 ``python=3.6`` pin replaced by the channel's Python; what else differs is said at each test.
+The cases init leaves to pip (``ipyleaflet``, ``jupyter-keepalive``: the conda↔PyPI map does not
+know them) resolve against a local index of the same wheels (``r2d_pypi``, as
+``PIP_INDEX_URL``) and are vendored like the conda packages, so no build reaches the network
+but ``venv/binder-dir``'s, for its ``apt.txt``.
 """
 
 from __future__ import annotations
@@ -13,8 +18,10 @@ import io
 import json
 import shutil
 import tarfile
+import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,11 +35,20 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("engine")]
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "repo2docker"
 
 
-def init_and_build(repo: Path, channel: TestChannel, tag: str, *extra: str) -> None:
-    argv = ["init", str(repo), "--installer", "rattler", "--vendor", "--no-jupyter",
-            "--channel-alias", channel.alias, *extra]
+def init_and_build(repo: Path, channel: TestChannel, tag: str, *extra: str,
+                   jupyter: bool = False, network: str = "none") -> None:
+    argv = ["init", str(repo), "--installer", "rattler", "--vendor",
+            "--jupyter" if jupyter else "--no-jupyter", "--channel-alias", channel.alias, *extra]
     assert main(argv) == 0
-    assert main(["build", str(repo), "--tag", tag, "--network", "none", "--quiet"]) == 0
+    assert main(["build", str(repo), "--tag", tag, "--network", network, "--quiet"]) == 0
+
+
+def copy_case(case: str, tmp_path: Path) -> Path:
+    """The case's fixture as a repository named ``repo``: cases whose locks agree then share
+    the image's layers (the environment's name is the directory's)."""
+    repo = tmp_path / "repo"
+    shutil.copytree(FIXTURES / case, repo)
+    return repo
 
 
 def test_venv_numpy_builds_and_passes_its_verify(
@@ -122,27 +138,29 @@ def npm_tarball(path: Path, name: str, command: str) -> None:
             archive.addfile(info, io.BytesIO(data))
 
 
-def test_venv_postbuild_npm_part_builds_and_passes_its_verify(
+def test_venv_postbuild_builds_and_passes_its_verify(
     tmp_path: Path,
     r2d_channel: TestChannel,
+    r2d_pypi: LocalIndex,
     docker_client: object,
     base_image: str,
     image_tag_factory: Callable[[str], str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """``venv/postBuild``: requirements.txt `jupyter-keepalive`; postBuild `jupyter server
     extension disable --sys-prefix jupyter_keepalive`, `npm install --global
-    configurable-http-proxy`, `npm cache clean --force`; verify: the extension is disabled and
-    `which configurable-http-proxy` finds it.
+    configurable-http-proxy`, `npm cache clean --force`; verify: `jupyter server extension list`
+    shows jupyter_keepalive disabled and `which configurable-http-proxy` finds it.
 
-    Only the npm part is built: Jupyter Server is not in the test channel, so the requirement
-    and the `jupyter` line are left out (plan level checks them), and, as the build has no
-    network, configurable-http-proxy is an npm package tarball in the repository. What it
-    proves: init adds nodejs when postBuild calls npm, npm's global prefix is the environment,
-    which postBuild's user may write, and the command it installs is on PATH.
+    The case's own files but one: as the build has no network, postBuild installs
+    configurable-http-proxy from an npm package tarball in the repository, not from the npm
+    registry. What it proves: jupyter-keepalive (pip, from the local index) and JupyterLab
+    (conda) are in the environment; postBuild's user may write the environment (``jupyter …
+    --sys-prefix`` writes its ``etc/jupyter``); init adds nodejs when postBuild calls npm,
+    npm's global prefix is the environment, and the command it installs is on PATH.
     """
-    repo = tmp_path / "postBuild"
-    shutil.copytree(FIXTURES / "venv" / "postBuild", repo)
-    (repo / "requirements.txt").unlink()
+    monkeypatch.setenv("PIP_INDEX_URL", r2d_pypi.url)
+    repo = copy_case("venv/postBuild", tmp_path)
     post = repo / "postBuild"
     lines = post.read_text().splitlines()
     assert lines[3:] == ["jupyter server extension disable --sys-prefix jupyter_keepalive",
@@ -150,14 +168,136 @@ def test_venv_postbuild_npm_part_builds_and_passes_its_verify(
                          "npm cache clean --force"], lines
     npm_tarball(repo / "configurable-http-proxy-0.0.0.tgz", "configurable-http-proxy",
                 "configurable-http-proxy")
-    post.write_text("\n".join([*lines[:3], "npm install --global ./configurable-http-proxy-0.0.0.tgz",
+    post.write_text("\n".join([*lines[:4], "npm install --global ./configurable-http-proxy-0.0.0.tgz",
                                lines[5]]) + "\n")
-    tag = image_tag_factory("init-r2d-postbuild-npm")
-    init_and_build(repo, r2d_channel, tag, "--default-python", "3.11")
-    assert "name: nodejs" in (repo / "conda-lock.yml").read_text()
-    code, output = run_in_image(docker_client, tag, [  # type: ignore[arg-type]
-        "sh", "-c", "command -v configurable-http-proxy && configurable-http-proxy && "
-        "npm prefix --global"])
+    tag = image_tag_factory("init-r2d-postbuild")
+    init_and_build(repo, r2d_channel, tag, "--default-python", "3.11", jupyter=True)
+    lock = (repo / "conda-lock.yml").read_text()
+    assert "name: nodejs" in lock and "name: jupyterlab" in lock
+    assert "name: jupyter-keepalive\n  version: 0.3.0\n  manager: pip" in lock
+    verify = ("set -eu; jupyter server extension list; "
+              "jupyter server extension list 2>&1 | grep jupyter_keepalive | grep disabled; "
+              "which configurable-http-proxy; configurable-http-proxy; npm prefix --global")
+    code, output = run_in_image(docker_client, tag, ["bash", "-o", "pipefail", "-c", verify])  # type: ignore[arg-type]
     assert code == 0, output
-    assert output.split() == ["/opt/env/bin/configurable-http-proxy", "configurable-http-proxy",
-                              "from", "npm", "/opt/env"], output
+    states = {line.split()[1] for line in output.splitlines()
+              if line.split()[:1] == ["jupyter_keepalive"] and "abled" in line}
+    assert states == {"\x1b[31mdisabled\x1b[0m"}, output  # as listed, and as grep found it
+    assert output.split()[-5:] == ["/opt/env/bin/configurable-http-proxy", "configurable-http-proxy",
+                                   "from", "npm", "/opt/env"], output
+
+
+def jupyter_api_version(client: Any, tag: str, timeout: float = 90.0) -> str:
+    """Start the image's own command (JupyterLab) and return the version its ``/api`` answers,
+    asked from inside the container (no network), as the compose healthcheck does."""
+    container = client.containers.run(tag, detach=True, network_mode="none")
+    probe = ("import json, time, urllib.request\n"
+             "for _ in range(60):\n"
+             "    try:\n"
+             "        print(json.load(urllib.request.urlopen('http://127.0.0.1:8888/api', "
+             "timeout=2))['version']); break\n"
+             "    except OSError: time.sleep(1)\n"
+             "else: raise SystemExit('no answer from /api')\n")
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            code, output = container.exec_run(["python", "-c", probe])
+            if code == 0 or time.monotonic() > deadline:
+                break
+        assert code == 0, (output.decode(), container.logs().decode())
+        return str(output.decode().strip())
+    finally:
+        container.remove(force=True)
+
+
+def test_venv_default_builds_and_passes_its_verify(
+    tmp_path: Path,
+    r2d_channel: TestChannel,
+    docker_client: object,
+    base_image: str,
+    image_tag_factory: Callable[[str], str],
+) -> None:
+    """``venv/default``: no file at all; verify: Python 3.10 (here the channel's 3.11), `import
+    jupyter`, and /tmp/appendix reads `appendix`.
+
+    /tmp/appendix is written by repo2docker's test harness, which builds every case with
+    ``--appendix 'RUN echo "appendix" > /tmp/appendix'`` (its tests/conftest.py): the Dockerfile
+    init writes is the user's, so the equivalent is that line appended to it. The image's
+    own command is also run: JupyterLab answers on /api (the console scripts of the converted
+    packages start the server).
+    """
+    repo = copy_case("venv/default", tmp_path)
+    tag = image_tag_factory("init-r2d-default")
+    assert main(["init", str(repo), "--installer", "rattler", "--vendor", "--default-python",
+                 "3.11", "--channel-alias", r2d_channel.alias]) == 0
+    dockerfile = repo / "Dockerfile"
+    dockerfile.write_text(dockerfile.read_text() + 'RUN echo "appendix" > /tmp/appendix\n')
+    assert main(["build", str(repo), "--tag", tag, "--network", "none", "--quiet"]) == 0
+    verify = ("import sys\nassert sys.version_info[:2] == (3, 11), sys.version\nimport jupyter\n"
+              "with open('/tmp/appendix') as f:\n    assert f.read().strip() == 'appendix'\n"
+              "print(sys.prefix, jupyter.__file__)\n")
+    code, output = run_in_image(docker_client, tag, ["python", "-c", verify])  # type: ignore[arg-type]
+    assert code == 0, output
+    assert output.split() == ["/opt/env", "/opt/env/lib/python3.11/site-packages/jupyter.py"]
+    assert jupyter_api_version(docker_client, tag).startswith("2.")  # Jupyter Server's
+
+
+def test_venv_binder_dir_builds_and_passes_its_verify(
+    tmp_path: Path,
+    r2d_channel: TestChannel,
+    r2d_pypi: LocalIndex,
+    docker_client: object,
+    base_image: str,
+    image_tag_factory: Callable[[str], str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``venv/binder-dir``: binder/ holds requirements.txt `ipyleaflet`, apt.txt `gfortran` and
+    a postBuild writing $HOME/postbuild.txt; the root's environment.yml (invalid), apt.txt
+    (`thiswontwork`) and postBuild (`exit 1`) must be ignored. verify: `which gfortran`, no
+    scipy in `pip list`, leaflet in it, `grep 'Done!' $HOME/postbuild.txt`.
+
+    The case's own files. The build reaches the Debian mirror for gfortran (apt.txt is installed
+    in the runtime stage); ipyleaflet and its pip closure come vendored from the local index.
+    """
+    monkeypatch.setenv("PIP_INDEX_URL", r2d_pypi.url)
+    repo = copy_case("venv/binder-dir", tmp_path)
+    tag = image_tag_factory("init-r2d-binder-dir")
+    init_and_build(repo, r2d_channel, tag, "--default-python", "3.11", jupyter=True,
+                   network="default")
+    verify = ("set -euo pipefail; which gfortran; test -z \"$(pip list | grep scipy)\"; "
+              "pip list | grep leaflet; grep 'Done!' $HOME/postbuild.txt")
+    code, output = run_in_image(docker_client, tag, ["bash", "-c", verify])  # type: ignore[arg-type]
+    assert code == 0, output
+    assert output.split() == ["/usr/bin/gfortran", "ipyleaflet", "0.20.0", "jupyter-leaflet",
+                              "0.20.0", "Done!"], output
+
+
+def test_venv_start_postbuild_builds_and_passes_its_verify(
+    tmp_path: Path,
+    r2d_channel: TestChannel,
+    r2d_pypi: LocalIndex,
+    docker_client: object,
+    base_image: str,
+    image_tag_factory: Callable[[str], str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``venv/start/postBuild``: requirements.txt `ipyleaflet`, a postBuild writing
+    $HOME/postbuild.txt (and exporting a variable that must not survive it) and a `start`
+    exporting TEST_START_VAR. verify, run in an interactive login shell (`bash -il`) by the
+    entrypoint: a first `false` that must not end it (no `set -e` leaked from a profile), then
+    `set -euo pipefail`, postbuild.txt holds `Done!` and TEST_START_VAR is start's value.
+
+    The case's own files; ipyleaflet comes vendored from the local index.
+    """
+    monkeypatch.setenv("PIP_INDEX_URL", r2d_pypi.url)
+    repo = copy_case("venv/start/postBuild", tmp_path)
+    tag = image_tag_factory("init-r2d-start-postbuild")
+    init_and_build(repo, r2d_channel, tag, "--default-python", "3.11", jupyter=True)
+    verify = ("false\nset -euo pipefail\ngrep 'Done!' $HOME/postbuild.txt\n"
+              "if [ \"${TEST_START_VAR:-}\" != \"var is set\" ]\nthen\n"
+              "  echo \"TEST_START_VAR is not set\"\n  exit 1\nfi\n")
+    code, output = run_in_image(docker_client, tag, ["bash", "-il", "-c", verify])  # type: ignore[arg-type]
+    assert code == 0 and output.split()[-1] == "Done!", output
+    code, output = run_in_image(docker_client, tag, [  # type: ignore[arg-type]
+        "python", "-c", "import ipyleaflet, jupyterlab; print(ipyleaflet.__version__)"])
+    assert code == 0 and output.split() == ["0.20.0"], output

