@@ -1,4 +1,4 @@
-"""repo2docker's cases that need packages beyond python and pip, built offline by the engine from
+"""repo2docker's cases that need packages beyond python and pip, built by the engine from
 the grown test channel (``conda-forge`` here: :mod:`support.r2d_channel`, with numpy, make,
 nodejs and the Jupyter closure converted from PyPI wheels), then the equivalent of their
 ``verify`` script run in the image.

