@@ -152,3 +152,17 @@ def test_wheel_metadata_and_entry_point_scripts(wheels: list[Path]) -> None:
     assert "sys.exit(App.launch())" in entry_point_script("pkg.app:App.launch")
     with pytest.raises(ValueError, match="not module:attr"):
         entry_point_script("pkg")
+
+
+def test_markers_use_the_full_python_version_and_ranges_combine() -> None:
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    from support.wheel_conda import Wheel, conda_depends
+
+    requires = ("foo>=1", "foo<3,>=1; python_version >= '3'",
+                "bar; python_full_version < '3.11.3'", "baz; platform_machine == 'aarch64'")
+    wheel = Wheel(Path("x-1-py3-none-any.whl"), canonicalize_name("x"), "1",
+                  tuple(map(Requirement, requires)), None)
+    assert conda_depends(wheel, {}, "3.11.7") == ["foo >=1,<3", "python 3.11.*"]
+    assert conda_depends(wheel, {}, "3.11") == ["bar", "foo >=1,<3", "python 3.11.*"]

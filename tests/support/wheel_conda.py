@@ -97,13 +97,19 @@ def read_wheel(path: Path) -> Wheel:
                  _glibc(path))
 
 
+def _major_minor(python: str) -> str:
+    return ".".join(python.split(".")[:2])
+
+
 def marker_environment(python: str) -> dict[str, str]:
-    """PEP 508 marker values of CPython ``python`` (X.Y) on linux x86_64."""
+    """PEP 508 marker values of CPython ``python`` (X.Y.Z, or X.Y meaning X.Y.0) on linux
+    x86_64."""
+    full = python if python.count(".") >= 2 else f"{python}.0"
     return {
-        "implementation_name": "cpython", "implementation_version": f"{python}.0",
+        "implementation_name": "cpython", "implementation_version": full,
         "os_name": "posix", "platform_machine": "x86_64", "platform_release": "",
-        "platform_system": "Linux", "platform_version": "", "python_full_version": f"{python}.0",
-        "platform_python_implementation": "CPython", "python_version": python,
+        "platform_system": "Linux", "platform_version": "", "python_full_version": full,
+        "platform_python_implementation": "CPython", "python_version": _major_minor(python),
         "sys_platform": "linux",
     }
 
@@ -115,7 +121,7 @@ def _applies(marker: Marker | None, env: Mapping[str, str], extra: str = "") -> 
 def conda_depends(wheel: Wheel, wheels: Mapping[NormalizedName, Wheel], python: str) -> list[str]:
     """The conda ``depends`` of ``wheel`` (see the module docstring), sorted."""
     env = marker_environment(python)
-    depends = {"python": f"python {python}.*"}
+    depends = {"python": f"python {_major_minor(python)}.*"}
     if wheel.min_glibc:
         depends["__glibc"] = f"__glibc >={wheel.min_glibc}"
     pending = [(r, "") for r in wheel.requires]
@@ -129,9 +135,13 @@ def conda_depends(wheel: Wheel, wheels: Mapping[NormalizedName, Wheel], python: 
         name = canonicalize_name(requirement.name)
         conda_name = pypi_to_conda(name)
         version = conda_version(str(requirement.specifier)) if requirement.specifier else ""
-        spec = f"{conda_name} {version}" if version else conda_name
-        if conda_name not in depends or (version and depends[conda_name] == conda_name):
-            depends[conda_name] = spec
+        current = depends.get(conda_name)
+        if current is None or current == conda_name:
+            depends[conda_name] = f"{conda_name} {version}" if version else conda_name
+        elif version:  # both ranges hold
+            held = current.split(" ", 1)[1].split(",")
+            depends[conda_name] = ",".join([current, *(v for v in version.split(",")
+                                                       if v not in held)])
         for wanted in sorted(requirement.extras):
             key = (name, canonicalize_name(wanted))
             if key in seen_extras or name not in wheels:
@@ -280,6 +290,7 @@ def convert_wheels(
 ) -> list[Path]:
     """Convert every wheel (a closed set) to a linux-64 conda package in ``output_dir/linux-64``.
 
+    ``python``: the channel's CPython, X.Y.Z (markers are evaluated for it) or X.Y.
     ``provided``: conda names already in the channel that dependencies may name. Returns the
     packages written.
     """
@@ -297,10 +308,10 @@ def convert_wheels(
     for name in sorted(wheels):
         wheel = wheels[name]
         files = work / f"{name}-files"
-        _stage(wheel, files, python)
+        _stage(wheel, files, _major_minor(python))
         out = assemble_package(
             name=wheel.conda_name, version=wheel.version, target_platform="linux-64",
-            build_string=f"py{python.replace('.', '')}_0", output_dir=output_dir / "linux-64",
+            build_string=f"py{_major_minor(python).replace('.', '')}_0", output_dir=output_dir / "linux-64",
             files_dir=files, depends=depends[name], timestamp=timestamp,  # type: ignore[arg-type]
             summary=f"{wheel.name} {wheel.version}, from its PyPI wheel (conda2docker tests)",
             detect_prefix=False, compression_level=3,
