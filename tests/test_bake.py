@@ -21,7 +21,7 @@ from conda2docker.plan.bake import (
 from conda2docker.plan.instructions import PlanError
 from conda2docker.render.bake import hcl_string, render_bake
 from support.bake import literal, parse_bake
-from support.hostile import LINE_ENDS
+from support.hostile import LINE_ENDS, end_id
 from support.snapshots import assert_snapshot
 
 SHA_A = "a" * 12 + "0" * 52
@@ -141,7 +141,7 @@ def test_lone_surrogates_are_refused() -> None:
         hcl_string("a\ud800b")
 
 
-@pytest.mark.parametrize("end", LINE_ENDS, ids=repr)
+@pytest.mark.parametrize("end", LINE_ENDS, ids=end_id)
 def test_a_line_terminator_at_a_value_s_end_is_refused(end: str) -> None:
     """The tag template, an environment's name, its context and its lock digest are checked to
     their very end (``$`` let a final ``\\n`` through the name, context and digest checks)."""

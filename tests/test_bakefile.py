@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from conda2docker.bakefile import REFUSED, TARGET_ATTRIBUTES, read_bake_file
 from conda2docker.errors import InputError, InputErrors
-from support.hostile import LINE_ENDS
+from support.hostile import LINE_ENDS, end_id
 
 LAB = """\
 # a lab of two environments, as `convert ENV… -o OUT` writes it
@@ -344,7 +344,7 @@ def test_a_local_cache_under_out_is_accepted() -> None:
     assert target.cache_to == ("type=local,dest=.buildx-cache/default,mode=max",)
 
 
-@pytest.mark.parametrize("end", LINE_ENDS, ids=repr)
+@pytest.mark.parametrize("end", LINE_ENDS, ids=end_id)
 @pytest.mark.parametrize(("text", "expected"), [
     ('target "a" {{\n  target = "runtime{end}"\n}}\n', "F:2:3: invalid target stage"),
     ('target "a" {{\n  args = {{ "A{end}" = "1" }}\n}}\n', "F:2:3: invalid build arg name"),

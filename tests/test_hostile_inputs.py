@@ -20,6 +20,7 @@ from support.hostile import (
     LINE_ENDS,
     Workspace,
     assert_refused,
+    end_id,
     make_workspace,
     run_cli,
     tree_state,
@@ -244,7 +245,7 @@ OPTION_VALUES = [
 ]
 
 
-@pytest.mark.parametrize("end", LINE_ENDS, ids=repr)
+@pytest.mark.parametrize("end", LINE_ENDS, ids=end_id)
 @pytest.mark.parametrize(("option", "value", "needle"), OPTION_VALUES)
 def test_an_option_value_ending_in_a_line_terminator_is_refused_with_its_fix(
         ws: Workspace, capsys: Any, option: str, value: str, needle: str, end: str) -> None:
@@ -257,7 +258,7 @@ def test_an_option_value_ending_in_a_line_terminator_is_refused_with_its_fix(
 
 
 @pytest.mark.parametrize("command", ["lock", "init"])
-@pytest.mark.parametrize("end", ["\n", "\u2028"], ids=repr)
+@pytest.mark.parametrize("end", ["\n", "\u2028"], ids=end_id)
 def test_cuda_of_lock_and_init_is_checked_as_convert_checks_it(
         ws: Workspace, capsys: Any, command: str, end: str) -> None:
     """``lock --cuda '12.4\\n'`` reached rattler's version parser (a traceback); ``--cuda abc``
@@ -271,7 +272,7 @@ def test_cuda_of_lock_and_init_is_checked_as_convert_checks_it(
     assert not ws.out.exists() and not (ws.proj / "Dockerfile").exists()
 
 
-@pytest.mark.parametrize("end", LINE_ENDS, ids=repr)
+@pytest.mark.parametrize("end", LINE_ENDS, ids=end_id)
 def test_a_build_tag_ending_in_a_line_terminator_is_refused_before_the_engine(
         ws: Workspace, capsys: Any, end: str) -> None:
     ws.out.mkdir()
@@ -287,7 +288,7 @@ def _env_with_dependency(ws: Workspace, dependency: str) -> Path:
 
 
 @pytest.mark.parametrize("command", ["inspect", "convert"])
-@pytest.mark.parametrize("end", LINE_ENDS, ids=repr)
+@pytest.mark.parametrize("end", LINE_ENDS, ids=end_id)
 @pytest.mark.parametrize(("dependency", "needle"), [
     ("numpy{end}>=1.24", "invalid package name"),  # the name ended at the terminator
     ("conda-forge::numpy{end}=1.26", "invalid package name"),
@@ -303,7 +304,7 @@ def test_a_conda_dependency_with_a_line_terminator_is_refused_at_its_place(
 
 
 
-@pytest.mark.parametrize("end", LINE_ENDS, ids=repr)
+@pytest.mark.parametrize("end", LINE_ENDS, ids=end_id)
 def test_a_package_url_whose_file_name_hides_a_line_terminator_is_refused_at_its_place(
         ws: Workspace, capsys: Any, end: str) -> None:
     """``numpy-1.26.4-py311_0%0A.conda`` gave the build string ``py311_0\\n`` (the file name's
@@ -315,7 +316,7 @@ def test_a_package_url_whose_file_name_hides_a_line_terminator_is_refused_at_its
     assert re.search(r"environment\.yml:5:5: cannot parse conda dependency .*; fix: ", line), line
 
 
-@pytest.mark.parametrize("end", LINE_ENDS, ids=repr)
+@pytest.mark.parametrize("end", LINE_ENDS, ids=end_id)
 @pytest.mark.parametrize(("entry", "needle"), [
     ("six{end}==1.16.0", "cannot parse pip requirement"),  # a pip name
     ("git+https://github.com/a/b@" + "a" * 40 + "#egg=six{end}x", "invalid #egg= name"),

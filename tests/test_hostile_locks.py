@@ -170,7 +170,7 @@ TYPE_CONFUSION: list[tuple[str, Any, str]] = [
 
 
 @pytest.mark.parametrize(("field", "value", "needle"), TYPE_CONFUSION,
-                         ids=[f"{f}={v!r}"[:60] for f, v, _ in TYPE_CONFUSION])
+                         ids=[f"{f}={v!r}"[:60].replace("\\", "/") for f, v, _ in TYPE_CONFUSION])
 def test_type_confusion_in_a_lock_field_is_one_line(ws: Workspace, capsys: Any, field: str, value: Any,
                                                      needle: str) -> None:
     outcome = convert_doc(ws, capsys, set_path(good_lock(), field, value))

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from support.channel import TestChannel
-from support.hostile import Workspace, assert_refused, make_workspace, run_cli, tree_state
+from support.hostile import Workspace, assert_refused, end_id, make_workspace, run_cli, tree_state
 
 
 def write_repo(ws: Workspace, channel: TestChannel) -> Path:
@@ -84,7 +84,7 @@ def test_a_repository_file_that_is_not_what_it_claims_is_one_line_at_its_place(
     assert tree_state(ws.victim) == before
 
 
-@pytest.mark.parametrize("end", ["\n", "\r", "\u2028"], ids=repr)
+@pytest.mark.parametrize("end", ["\n", "\r", "\u2028"], ids=end_id)
 def test_a_file_name_ending_in_a_line_terminator_is_not_the_environment(
         tmp_path: Path, capsys: Any, small_channel: TestChannel, end: str) -> None:
     """``environment-dev.yml\\n`` is shorter than ``environment-devel.yml`` and once passed the
@@ -105,7 +105,7 @@ def test_a_file_name_ending_in_a_line_terminator_is_not_the_environment(
     assert tree_state(ws.victim) == before
 
 
-@pytest.mark.parametrize("end", ["\n", "\r", "\x0b", "\x0c", "\x1c", "\x85", "\u2028", "\u2029"], ids=repr)
+@pytest.mark.parametrize("end", ["\n", "\r", "\x0b", "\x0c", "\x1c", "\x85", "\u2028", "\u2029"], ids=end_id)
 def test_runtime_txt_is_one_version_whatever_line_terminator_follows_it(
         tmp_path: Path, capsys: Any, end: str) -> None:
     """repo2docker reads the first line; a terminator ends the version, and what follows is

@@ -17,7 +17,7 @@ from conda2docker.errors import InputError
 from conda2docker.plan import PlanOptions, checked_options, instructions
 from conda2docker.plan.gpu import check_cuda_version
 from conda2docker.render.quoting import arg_word, path_word
-from support.hostile import LINE_ENDS
+from support.hostile import LINE_ENDS, end_id
 from support.locks import lock_with_pip_wheels
 
 GOOD: list[tuple[Callable[[Any], str], str]] = [
@@ -41,7 +41,7 @@ GOOD: list[tuple[Callable[[Any], str], str]] = [
 
 
 @pytest.mark.parametrize(("check", "value"), GOOD, ids=[c.__name__ + ":" + v[:20] for c, v in GOOD])
-@pytest.mark.parametrize("end", LINE_ENDS, ids=repr)
+@pytest.mark.parametrize("end", LINE_ENDS, ids=end_id)
 def test_a_value_is_accepted_alone_and_refused_with_a_final_line_break(
         check: Callable[[Any], str], value: str, end: str) -> None:
     assert check(value) in (value, value.lower())
@@ -50,7 +50,7 @@ def test_a_value_is_accepted_alone_and_refused_with_a_final_line_break(
 
 
 @pytest.mark.parametrize("field", ["prefix", "user_name", "support_dir", "cuda_arch_list", "cuda_version"])
-@pytest.mark.parametrize("end", LINE_ENDS, ids=repr)
+@pytest.mark.parametrize("end", LINE_ENDS, ids=end_id)
 def test_a_plan_option_with_a_line_terminator_is_refused_with_its_fix(field: str, end: str) -> None:
     """``PlanOptions`` values land in ``ENV``/``ARG``/``COPY``/``USER`` lines; the plan checks
     each one whole (``/opt/env\\n`` passed the old ``$``-anchored prefix check)."""
@@ -97,7 +97,7 @@ def _classifiers() -> list[tuple[str, Callable[[str], object], str, object, obje
     ]
 
 
-@pytest.mark.parametrize("end", ["\n", "\u2028"], ids=repr)
+@pytest.mark.parametrize("end", ["\n", "\u2028"], ids=end_id)
 @pytest.mark.parametrize("case", range(len(_classifiers())), ids=[c[0] for c in _classifiers()])
 def test_a_classifier_holds_to_the_value_s_end(case: int, end: str) -> None:
     """Values that decide what a file, a package or a variable is: with a final line

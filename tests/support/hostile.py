@@ -27,6 +27,15 @@ LINE_ENDS = ("\n", "\r", "\r\n", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85",
 """Every line terminator ``str.splitlines`` knows. A ``$``-anchored pattern let a final ``\\n``
 through; the others are kept out by the patterns' character classes, and tested so they stay out."""
 
+
+def end_id(end: str) -> str:
+    """A test id naming a line terminator by its code points (``U+000D-U+000A``).
+
+    ``ids=repr`` gave ids with backslashes that pytest escapes once more each time a module is
+    collected again in the same process, so the mutation run could not select those tests by id.
+    """
+    return "-".join(f"U+{ord(c):04X}" for c in end)
+
 VICTIM_FILES = {
     "secret.txt": "TOP-SECRET-VALUE\n",
     "x-1-0.conda": "victim package\n",

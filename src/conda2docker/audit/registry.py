@@ -71,7 +71,11 @@ class Rule:
 def rule(
     code: str, name: str, severity: Severity, *, message: str, fix: str, example: str
 ) -> Callable[[Check], Check]:
-    """Register the decorated check as rule ``code``; its docstring is the rule's "why"."""
+    """Register a check as rule ``code``: ``rule(...)(check)``; its docstring is the rule's "why".
+
+    The rule families call it after each check's body rather than as a decorator, so that
+    mutation testing (which leaves decorated functions alone) reaches the checks' conditions.
+    """
 
     def register(check: Check) -> Check:
         if not _CODE.match(code):

@@ -32,19 +32,6 @@ def _channel_usage(ctx: AuditContext) -> Counter[str]:
     return usage
 
 
-@rule(
-    "C101",
-    "missing-from-channels",
-    Severity.ERROR,
-    message="{subject} is not available for {platform} in any configured channel",
-    fix="add a channel that builds {subject} for {platform}, or remove it",
-    example="""
-channels: [conda-forge]
-dependencies:
-  - python=3.11
-  - pywin32        # Windows only: no linux-64 build in any channel
-""",
-)
 def missing_from_channels(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     """A requested conda package that no configured channel has for the target platform
     cannot be installed; the lock was solved without it, so the image would lack it."""
@@ -59,19 +46,21 @@ def missing_from_channels(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
         )
 
 
-@rule(
-    "C102",
-    "personal-or-label-channel",
-    Severity.WARNING,
-    message="{subject} is a personal or label channel ({what})",
-    fix="prefer a conda-forge or bioconda build; if you must keep {subject}, pin the "
-    "packages from it (channel::name=version=build) and mirror the channel",
+rule(
+    "C101",
+    "missing-from-channels",
+    Severity.ERROR,
+    message="{subject} is not available for {platform} in any configured channel",
+    fix="add a channel that builds {subject} for {platform}, or remove it",
     example="""
-channels: [sleap-deps/label/dev, conda-forge]
+channels: [conda-forge]
 dependencies:
-  - sleap-deps/label/dev::tensorflow=2.9.2
+  - python=3.11
+  - pywin32        # Windows only: no linux-64 build in any channel
 """,
-)
+)(missing_from_channels)
+
+
 def personal_channel(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     """Personal channels and ``label/`` channels (development builds) are unreviewed,
     can vanish or be overwritten, and often build against another ABI than conda-forge;
@@ -103,18 +92,21 @@ def personal_channel(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
         )
 
 
-@rule(
-    "C103",
-    "mixed-defaults-conda-forge",
+rule(
+    "C102",
+    "personal-or-label-channel",
     Severity.WARNING,
-    message="packages come from both {subject}",
-    fix="use conda-forge alone (channels: [conda-forge, nodefaults]); conda-forge builds "
-    "the same packages",
+    message="{subject} is a personal or label channel ({what})",
+    fix="prefer a conda-forge or bioconda build; if you must keep {subject}, pin the "
+    "packages from it (channel::name=version=build) and mirror the channel",
     example="""
-channels: [conda-forge, defaults]
-dependencies: [python=3.11, numpy]
+channels: [sleap-deps/label/dev, conda-forge]
+dependencies:
+  - sleap-deps/label/dev::tensorflow=2.9.2
 """,
-)
+)(personal_channel)
+
+
 def mixed_channels(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     """``defaults`` and ``conda-forge`` build against different library versions; mixing
     them invites ABI breaks at import time, and the defaults part carries Anaconda's
@@ -128,18 +120,20 @@ def mixed_channels(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
                            location=channel_at(ctx, defaults[0]) or channel_at(ctx, "conda-forge"))
 
 
-@rule(
-    "C104",
-    "anaconda-licence",
-    Severity.INFO,
-    message="{subject} is an Anaconda channel: organisations of 200+ people need a paid licence",
-    fix="check your organisation's Anaconda licence, or switch to conda-forge "
-    "(channels: [conda-forge, nodefaults])",
+rule(
+    "C103",
+    "mixed-defaults-conda-forge",
+    Severity.WARNING,
+    message="packages come from both {subject}",
+    fix="use conda-forge alone (channels: [conda-forge, nodefaults]); conda-forge builds "
+    "the same packages",
     example="""
-channels: [defaults]
-dependencies: [python=3.11]
+channels: [conda-forge, defaults]
+dependencies: [python=3.11, numpy]
 """,
-)
+)(mixed_channels)
+
+
 def anaconda_licence(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     """Anaconda's terms of service cover the ``defaults`` channels (``pkgs/main``,
     ``pkgs/r``, ``anaconda``); using them in a company or large institution's images
@@ -151,7 +145,28 @@ def anaconda_licence(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
                            location=channel_at(ctx, channel) or channel_at(ctx, "defaults"))
 
 
-@rule(
+rule(
+    "C104",
+    "anaconda-licence",
+    Severity.INFO,
+    message="{subject} is an Anaconda channel: organisations of 200+ people need a paid licence",
+    fix="check your organisation's Anaconda licence, or switch to conda-forge "
+    "(channels: [conda-forge, nodefaults])",
+    example="""
+channels: [defaults]
+dependencies: [python=3.11]
+""",
+)(anaconda_licence)
+
+
+def no_channels(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """Without ``channels:`` conda uses whatever the installing machine is configured
+    with; the image needs one answer, so the ``--default-channels`` are used (conda-forge,
+    as Miniforge ships, unless told ``defaults`` or others)."""
+    yield from from_changes(ctx, rule)
+
+
+rule(
     "C105",
     "no-channels",
     Severity.INFO,
@@ -161,15 +176,18 @@ def anaconda_licence(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
 name: sleap
 dependencies: [python=3.6, attrs]
 """,
-)
-def no_channels(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
-    """Without ``channels:`` conda uses whatever the installing machine is configured
-    with; the image needs one answer, so the ``--default-channels`` are used (conda-forge,
-    as Miniforge ships, unless told ``defaults`` or others)."""
+)(no_channels)
+
+
+def default_channels_added(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """``conda env create`` appends the channels of the installing machine's configuration
+    (Miniforge: conda-forge; Anaconda: defaults) unless the file lists ``nodefaults``; the
+    image needs one answer, so ``--default-channels`` (conda-forge unless told otherwise)
+    is appended with the lowest priority, and this says so."""
     yield from from_changes(ctx, rule)
 
 
-@rule(
+rule(
     "C107",
     "default-channels-added",
     Severity.INFO,
@@ -180,16 +198,17 @@ def no_channels(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
 channels: [nvidia]
 dependencies: [python=3.11, cuda-toolkit]
 """,
-)
-def default_channels_added(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
-    """``conda env create`` appends the channels of the installing machine's configuration
-    (Miniforge: conda-forge; Anaconda: defaults) unless the file lists ``nodefaults``; the
-    image needs one answer, so ``--default-channels`` (conda-forge unless told otherwise)
-    is appended with the lowest priority, and this says so."""
+)(default_channels_added)
+
+
+def unreadable_channel(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """A channel that does not exist (any more) or cannot be reached is left out of the
+    solve instead of failing it, so every other package can still be checked; the packages
+    only that channel would have provided are reported as missing (C101)."""
     yield from from_changes(ctx, rule)
 
 
-@rule(
+rule(
     "C106",
     "unreadable-channel",
     Severity.ERROR,
@@ -199,27 +218,9 @@ def default_channels_added(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
 channels: [rusty1s, conda-forge]   # a personal channel that no longer exists
 dependencies: [pytorch-scatter]
 """,
-)
-def unreadable_channel(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
-    """A channel that does not exist (any more) or cannot be reached is left out of the
-    solve instead of failing it, so every other package can still be checked; the packages
-    only that channel would have provided are reported as missing (C101)."""
-    yield from from_changes(ctx, rule)
+)(unreadable_channel)
 
 
-@rule(
-    "C108",
-    "version-not-in-channels",
-    Severity.ERROR,
-    message="{subject} {requested} is not in the channels for {platform}; they have {nearest}",
-    fix="pin a version the channels have (nearest: {nearest}), or add the channel that "
-    "publishes {subject} {requested}",
-    example="""
-channels: [conda-forge]
-dependencies:
-  - python=3.6       # conda-forge has no Python 3.6 for linux-64 any more
-""",
-)
 def version_not_in_channels(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     """The channels have the package but not the version asked for (old releases get
     removed or were never built for Linux). The solve leaves the request out, and whatever
@@ -240,7 +241,32 @@ def version_not_in_channels(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
         )
 
 
-@rule(
+rule(
+    "C108",
+    "version-not-in-channels",
+    Severity.ERROR,
+    message="{subject} {requested} is not in the channels for {platform}; they have {nearest}",
+    fix="pin a version the channels have (nearest: {nearest}), or add the channel that "
+    "publishes {subject} {requested}",
+    example="""
+channels: [conda-forge]
+dependencies:
+  - python=3.6       # conda-forge has no Python 3.6 for linux-64 any more
+""",
+)(version_not_in_channels)
+
+
+def unsolvable(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """When no environment satisfies every request, nothing can be built; the audit still
+    reports what it found in the file, and this finding names the cause the solver gave
+    (a version the channels lack comes first: C108)."""
+    for change in ctx.changes_with(rule.code):
+        yield rule.finding(change.subject, evidence=(), location=change.location,
+                           reason=change.reason,
+                           detail=change.detail.removeprefix("fix: ") or "relax the pins named above")
+
+
+rule(
     "C109",
     "unsolvable",
     Severity.ERROR,
@@ -252,12 +278,4 @@ dependencies:
   - python=3.11
   - numpy<1.20       # no numpy that old is built for Python 3.11
 """,
-)
-def unsolvable(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
-    """When no environment satisfies every request, nothing can be built; the audit still
-    reports what it found in the file, and this finding names the cause the solver gave
-    (a version the channels lack comes first: C108)."""
-    for change in ctx.changes_with(rule.code):
-        yield rule.finding(change.subject, evidence=(), location=change.location,
-                           reason=change.reason,
-                           detail=change.detail.removeprefix("fix: ") or "relax the pins named above")
+)(unsolvable)

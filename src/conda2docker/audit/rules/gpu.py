@@ -37,7 +37,15 @@ def cuda_versions(ctx: AuditContext) -> tuple[cuda.CudaVersion, ...]:
     return tuple(ordered)
 
 
-@rule(
+def cuda_present(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """CUDA packages only work with an NVIDIA GPU and driver on the host; the Dockerfile
+    gets a GPU variant so the same environment also builds as a CPU image."""
+    packages = cuda_packages(ctx)
+    if packages:
+        yield rule.finding("cuda", evidence=listing(packages), count=len(packages))
+
+
+rule(
     "G401",
     "cuda-present",
     Severity.INFO,
@@ -50,27 +58,9 @@ dependencies:
   - pytorch=2.1
   - pytorch-cuda=11.8
 """,
-)
-def cuda_present(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
-    """CUDA packages only work with an NVIDIA GPU and driver on the host; the Dockerfile
-    gets a GPU variant so the same environment also builds as a CPU image."""
-    packages = cuda_packages(ctx)
-    if packages:
-        yield rule.finding("cuda", evidence=listing(packages), count=len(packages))
+)(cuda_present)
 
 
-@rule(
-    "G402",
-    "cuda-driver",
-    Severity.WARNING,
-    message="CUDA {subject} needs an NVIDIA driver >= {driver} on the host",
-    fix="use GPU hosts with driver >= {driver} (>= {compat} works through CUDA "
-    "minor-version compatibility for most libraries), or pin an older CUDA",
-    example="""
-dependencies:
-  - cudatoolkit=11.8
-""",
-)
 def cuda_driver(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     """The container brings the CUDA runtime, the host brings the kernel driver: a driver
     older than the CUDA release fails at the first GPU call (``CUDA driver version is
@@ -89,6 +79,20 @@ def cuda_driver(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
         driver=cuda.min_driver(top.version),
         compat=cuda.MINOR_COMPAT_DRIVER.get(top.version[0], cuda.min_driver(top.version)),
     )
+
+
+rule(
+    "G402",
+    "cuda-driver",
+    Severity.WARNING,
+    message="CUDA {subject} needs an NVIDIA driver >= {driver} on the host",
+    fix="use GPU hosts with driver >= {driver} (>= {compat} works through CUDA "
+    "minor-version compatibility for most libraries), or pin an older CUDA",
+    example="""
+dependencies:
+  - cudatoolkit=11.8
+""",
+)(cuda_driver)
 
 
 def _is_extension_name(name: str) -> bool:
@@ -124,7 +128,15 @@ def cuda_extensions(ctx: AuditContext) -> dict[str, tuple[str, SourceLocation | 
     return found
 
 
-@rule(
+def cuda_extension(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """PyTorch CUDA extensions (``torch.utils.cpp_extension``) compile ``.cu`` files with
+    nvcc at install time; the runtime images have no nvcc, and without
+    ``TORCH_CUDA_ARCH_LIST`` a build on a machine without a GPU targets no architecture."""
+    for name, (why, location) in sorted(cuda_extensions(ctx).items()):
+        yield rule.finding(name, evidence=(why,), location=location)
+
+
+rule(
     "G403",
     "cuda-extension",
     Severity.WARNING,
@@ -137,29 +149,9 @@ dependencies:
     - submodules/diff-gaussian-rasterization
     - flash-attn==2.5.6
 """,
-)
-def cuda_extension(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
-    """PyTorch CUDA extensions (``torch.utils.cpp_extension``) compile ``.cu`` files with
-    nvcc at install time; the runtime images have no nvcc, and without
-    ``TORCH_CUDA_ARCH_LIST`` a build on a machine without a GPU targets no architecture."""
-    for name, (why, location) in sorted(cuda_extensions(ctx).items()):
-        yield rule.finding(name, evidence=(why,), location=location)
+)(cuda_extension)
 
 
-@rule(
-    "G404",
-    "cpu-build-selected",
-    Severity.ERROR,
-    message="{subject} is a CPU-only build, but the environment asks for CUDA",
-    fix="request the GPU build: pytorch-cuda=<version> (pytorch channel), "
-    "pytorch=*=cuda* (conda-forge), or a +cuXXX wheel; solve with a __cuda virtual package",
-    example="""
-channels: [pytorch, nvidia]
-dependencies:
-  - pytorch=2.1=py3.10_cpu_0
-  - pytorch-cuda=11.8
-""",
-)
 def cpu_build_selected(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     """A solver without a ``__cuda`` virtual package, or an export from a machine without
     a GPU, silently picks CPU builds of pytorch or tensorflow: the GPU image then never
@@ -182,20 +174,22 @@ def cpu_build_selected(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
                                location=requirement.location)
 
 
-@rule(
-    "G405",
-    "cuda-inferred",
-    Severity.INFO,
-    message="a GPU environment for CUDA {subject}",
-    fix="the GPU variant is solved with __cuda={subject} and its images follow the CUDA its lock "
-    "holds; pass --cuda to choose another",
+rule(
+    "G404",
+    "cpu-build-selected",
+    Severity.ERROR,
+    message="{subject} is a CPU-only build, but the environment asks for CUDA",
+    fix="request the GPU build: pytorch-cuda=<version> (pytorch channel), "
+    "pytorch=*=cuda* (conda-forge), or a +cuXXX wheel; solve with a __cuda virtual package",
     example="""
+channels: [pytorch, nvidia]
 dependencies:
-  - pip:
-    - --extra-index-url https://download.pytorch.org/whl/cu121
-    - torch==2.3.1+cu121
+  - pytorch=2.1=py3.10_cpu_0
+  - pytorch-cuda=11.8
 """,
-)
+)(cpu_build_selected)
+
+
 def cuda_inferred(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     """Which CUDA an environment means is spread over many forms (pins, metapackages such
     as ``cuda100``, build strings, ``+cu121`` wheels, index URLs); the finding says which
@@ -210,19 +204,22 @@ def cuda_inferred(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
                            location=first.location)
 
 
-@rule(
-    "G406",
-    "cuda-unpinned",
-    Severity.WARNING,
-    message="{subject} means a GPU build, but no CUDA version is named: the GPU variant is "
-    "solved for CUDA {default}",
-    fix="{how}",
+rule(
+    "G405",
+    "cuda-inferred",
+    Severity.INFO,
+    message="a GPU environment for CUDA {subject}",
+    fix="the GPU variant is solved with __cuda={subject} and its images follow the CUDA its lock "
+    "holds; pass --cuda to choose another",
     example="""
-channels: [pytorch, nvidia, conda-forge]
 dependencies:
-  - pytorch=2.1
+  - pip:
+    - --extra-index-url https://download.pytorch.org/whl/cu121
+    - torch==2.3.1+cu121
 """,
-)
+)(cuda_inferred)
+
+
 def cuda_unpinned(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     """Without a CUDA version the solver picks one (or, without ``__cuda``, silently a CPU
     build): the image's CUDA then depends on the day it is built, not on the file."""
@@ -235,7 +232,34 @@ def cuda_unpinned(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
                            default=infer.DEFAULT_CUDA, how=intent.fix())
 
 
-@rule(
+rule(
+    "G406",
+    "cuda-unpinned",
+    Severity.WARNING,
+    message="{subject} means a GPU build, but no CUDA version is named: the GPU variant is "
+    "solved for CUDA {default}",
+    fix="{how}",
+    example="""
+channels: [pytorch, nvidia, conda-forge]
+dependencies:
+  - pytorch=2.1
+""",
+)(cuda_unpinned)
+
+
+def cuda_image(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """The ``cuda-ext`` stage builds on NVIDIA's devel image of the lock's CUDA; a version
+    NVIDIA never published (or removed) has no such tag, and a made-up tag fails the build."""
+    intent = _intent(ctx)
+    if not intent.wants_gpu or intent.version_text is None or not cuda_extensions(ctx):
+        return
+    choice = images.choose_image(intent.version_text, "devel")
+    if not choice.exact:
+        yield rule.finding(intent.version_text, evidence=(choice.image, images.table_source()),
+                           reason=choice.reason or "")
+
+
+rule(
     "G407",
     "cuda-image",
     Severity.WARNING,
@@ -248,14 +272,4 @@ dependencies:
   - pip:
     - flash-attn==2.5.6
 """,
-)
-def cuda_image(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
-    """The ``cuda-ext`` stage builds on NVIDIA's devel image of the lock's CUDA; a version
-    NVIDIA never published (or removed) has no such tag, and a made-up tag fails the build."""
-    intent = _intent(ctx)
-    if not intent.wants_gpu or intent.version_text is None or not cuda_extensions(ctx):
-        return
-    choice = images.choose_image(intent.version_text, "devel")
-    if not choice.exact:
-        yield rule.finding(intent.version_text, evidence=(choice.image, images.table_source()),
-                           reason=choice.reason or "")
+)(cuda_image)

@@ -36,20 +36,6 @@ def _vcs_pinned_in_lock(ctx: AuditContext, name: str | None) -> bool:
     return is_full_commit(ref)
 
 
-@rule(
-    "P201",
-    "sdist-only",
-    Severity.WARNING,
-    message="{subject} {version} has no wheel for {target}: it is built from source",
-    fix="the wheels stage builds it with {toolchains}; apt: {apt}. Or pin a version that "
-    "has a wheel, or take it from conda-forge",
-    example="""
-dependencies:
-  - python=3.11
-  - pip:
-    - jsmin==3.0.1      # published as an sdist only
-""",
-)
 def sdist_only(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     """A pip package that only a source distribution provides needs a build step, and
     compilers and headers when it has compiled parts (none for a pure-Python sdist); the
@@ -84,6 +70,22 @@ def sdist_only(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
         )
 
 
+rule(
+    "P201",
+    "sdist-only",
+    Severity.WARNING,
+    message="{subject} {version} has no wheel for {target}: it is built from source",
+    fix="the wheels stage builds it with {toolchains}; apt: {apt}. Or pin a version that "
+    "has a wheel, or take it from conda-forge",
+    example="""
+dependencies:
+  - python=3.11
+  - pip:
+    - jsmin==3.0.1      # published as an sdist only
+""",
+)(sdist_only)
+
+
 def _target(ctx: AuditContext) -> str:
     """The target an sdist was checked for: the solved python, else the environment's pin."""
     from conda2docker.audit.sdists import DEFAULT_PYTHON, target_python
@@ -94,7 +96,16 @@ def _target(ctx: AuditContext) -> str:
     return f"{ctx.platform}, Python {'.'.join(version.split('.')[:2])}, glibc {ctx.glibc}"
 
 
-@rule(
+def wheels_unchecked(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """Which exact pins build from source is only known from the index; when it cannot be
+    asked, the audit says so instead of reporting no source builds."""
+    if ctx.unchecked:
+        first = ctx.unchecked[0].split(": ", 1)[-1]
+        yield rule.finding("pip index", evidence=listing(ctx.unchecked), count=len(ctx.unchecked),
+                           reason=first)
+
+
+rule(
     "P208",
     "wheels-unchecked",
     Severity.INFO,
@@ -106,28 +117,9 @@ dependencies:
   - pip:
     - jsmin==3.0.1      # audited with --offline and an empty cache
 """,
-)
-def wheels_unchecked(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
-    """Which exact pins build from source is only known from the index; when it cannot be
-    asked, the audit says so instead of reporting no source builds."""
-    if ctx.unchecked:
-        first = ctx.unchecked[0].split(": ", 1)[-1]
-        yield rule.finding("pip index", evidence=listing(ctx.unchecked), count=len(ctx.unchecked),
-                           reason=first)
+)(wheels_unchecked)
 
 
-@rule(
-    "P202",
-    "vcs-unpinned",
-    Severity.WARNING,
-    message="{subject} is installed from {url} without a pinned commit",
-    fix="append @<commit sha> to the URL (git ls-remote {url} HEAD prints the current one)",
-    example="""
-dependencies:
-  - pip:
-    - git+https://github.com/openai/CLIP.git
-""",
-)
 def vcs_unpinned(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     """A VCS requirement without a revision installs whatever the default branch holds
     on the day of the build: two builds of the same Dockerfile differ."""
@@ -147,20 +139,20 @@ def vcs_unpinned(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
                                platform=ctx.platform, url=package.url)
 
 
-@rule(
-    "P203",
-    "local-path",
+rule(
+    "P202",
+    "vcs-unpinned",
     Severity.WARNING,
-    message="{subject} is installed from the local path {path}",
-    fix="keep {path} inside the Docker build context (beside the environment file) and "
-    "commit it (or its git submodule); or publish it as a wheel",
+    message="{subject} is installed from {url} without a pinned commit",
+    fix="append @<commit sha> to the URL (git ls-remote {url} HEAD prints the current one)",
     example="""
 dependencies:
   - pip:
-    - submodules/simple-knn
-    - -e .
+    - git+https://github.com/openai/CLIP.git
 """,
-)
+)(vcs_unpinned)
+
+
 def local_path(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     """A local package is copied from the build context: the Dockerfile only builds
     where that directory exists, and its content is not pinned by any lock."""
@@ -183,6 +175,22 @@ def local_path(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
             path = urlsplit(package.url).path
             yield rule.finding(name, evidence=(package.url,), location=ctx.lock_location,
                                platform=ctx.platform, path=path)
+
+
+rule(
+    "P203",
+    "local-path",
+    Severity.WARNING,
+    message="{subject} is installed from the local path {path}",
+    fix="keep {path} inside the Docker build context (beside the environment file) and "
+    "commit it (or its git submodule); or publish it as a wheel",
+    example="""
+dependencies:
+  - pip:
+    - submodules/simple-knn
+    - -e .
+""",
+)(local_path)
 
 
 _LETTER_RELEASE = re.compile(r"^(\d{4})([a-z])\Z")
@@ -232,19 +240,6 @@ def _exact(spec: str) -> str | None:
     return text
 
 
-@rule(
-    "P204",
-    "pip-duplicates-conda",
-    Severity.WARNING,
-    message="pip requirement {subject} duplicates the conda package {conda_name}",
-    fix="remove {subject} from the pip section; the conda package {conda_name} provides it",
-    example="""
-dependencies:
-  - numpy=1.26.4
-  - pip:
-    - numpy==1.26.4
-""",
-)
 def pip_duplicates_conda(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     """When pip installs a distribution conda already installed, pip overwrites conda's
     files without telling conda: a later conda update breaks the environment, and the
@@ -265,20 +260,21 @@ def pip_duplicates_conda(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
                            conda_name=conda_name)
 
 
-@rule(
-    "P205",
-    "pip-shadows-conda",
-    Severity.ERROR,
-    message="pip installs {subject} over the conda package {conda_name} ({versions})",
-    fix="pick one version: drop {subject} from the pip section, or pin the conda package "
-    "{conda_name} to the version pip needs",
+rule(
+    "P204",
+    "pip-duplicates-conda",
+    Severity.WARNING,
+    message="pip requirement {subject} duplicates the conda package {conda_name}",
+    fix="remove {subject} from the pip section; the conda package {conda_name} provides it",
     example="""
 dependencies:
-  - pytorch=1.11.0
+  - numpy=1.26.4
   - pip:
-    - torch==1.13.1
+    - numpy==1.26.4
 """,
-)
+)(pip_duplicates_conda)
+
+
 def pip_shadows_conda(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     """pip replaces conda's files with another version, but conda-built packages were
     solved against conda's version: binary extensions can fail to import, and
@@ -302,6 +298,22 @@ def pip_shadows_conda(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
         )
 
 
+rule(
+    "P205",
+    "pip-shadows-conda",
+    Severity.ERROR,
+    message="pip installs {subject} over the conda package {conda_name} ({versions})",
+    fix="pick one version: drop {subject} from the pip section, or pin the conda package "
+    "{conda_name} to the version pip needs",
+    example="""
+dependencies:
+  - pytorch=1.11.0
+  - pip:
+    - torch==1.13.1
+""",
+)(pip_shadows_conda)
+
+
 def _pip_location(ctx: AuditContext, name: str) -> SourceLocation | None:
     for requirement in ctx.spec.pip if ctx.spec else ():
         if requirement.name and canonical(requirement.name) == name and requirement.location:
@@ -309,20 +321,6 @@ def _pip_location(ctx: AuditContext, name: str) -> SourceLocation | None:
     return ctx.lock_location
 
 
-@rule(
-    "P206",
-    "custom-index",
-    Severity.INFO,
-    message="pip uses a package source besides PyPI: {subject}",
-    fix="make {subject} reachable from the build (network or a mirror); conda2docker "
-    "passes it to the wheels stage",
-    example="""
-dependencies:
-  - pip:
-    - --extra-index-url https://download.pytorch.org/whl/cu118
-    - torch==2.1.0+cu118
-""",
-)
 def custom_index(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     """Custom indexes and find-links pages must be reachable when the image is built,
     and packages can be shadowed between indexes (dependency confusion)."""
@@ -345,7 +343,32 @@ def custom_index(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
         yield rule.finding(source, evidence=evidence, location=location)
 
 
-@rule(
+rule(
+    "P206",
+    "custom-index",
+    Severity.INFO,
+    message="pip uses a package source besides PyPI: {subject}",
+    fix="make {subject} reachable from the build (network or a mirror); conda2docker "
+    "passes it to the wheels stage",
+    example="""
+dependencies:
+  - pip:
+    - --extra-index-url https://download.pytorch.org/whl/cu118
+    - torch==2.1.0+cu118
+""",
+)(custom_index)
+
+
+def pip_unresolvable(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """The conda part solved but the pip requests cannot all be met from the index with
+    the Python the conda part chose; the image cannot be built until they can."""
+    for change in ctx.changes_with(rule.code):
+        yield rule.finding(change.subject, location=change.location, reason=change.reason,
+                           detail=change.detail.removeprefix("fix: ")
+                           or "relax the pip pins named above")
+
+
+rule(
     "P207",
     "pip-unresolvable",
     Severity.ERROR,
@@ -357,11 +380,4 @@ dependencies:
   - pip:
     - torch==1.4.0     # no release of that version for Python 3.11
 """,
-)
-def pip_unresolvable(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
-    """The conda part solved but the pip requests cannot all be met from the index with
-    the Python the conda part chose; the image cannot be built until they can."""
-    for change in ctx.changes_with(rule.code):
-        yield rule.finding(change.subject, location=change.location, reason=change.reason,
-                           detail=change.detail.removeprefix("fix: ")
-                           or "relax the pip pins named above")
+)(pip_unresolvable)

@@ -22,19 +22,6 @@ from conda2docker.vcs import is_full_commit
 _UNPINNED = frozenset({"", "*"})
 
 
-@rule(
-    "R501",
-    "unpinned",
-    Severity.INFO,
-    message="{subject} has no version constraint",
-    fix="pin it (e.g. {subject}={example}) or keep the lock next to the environment file",
-    example="""
-dependencies:
-  - numpy
-  - pip:
-    - requests
-""",
-)
 def unpinned(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     """Without a version a new solve can pick a newer release at any time; the lock pins
     it for now, but re-locking after an unrelated change can move it too."""
@@ -54,18 +41,21 @@ def unpinned(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
                                location=requirement.location, example="=<version>")
 
 
-@rule(
-    "R502",
-    "vcs-branch-ref",
-    Severity.WARNING,
-    message="{subject} follows {ref}, a branch, tag or abbreviated commit, not a full commit id",
-    fix="replace @{ref} with the full 40-hex commit it points to (git ls-remote {url} {ref})",
+rule(
+    "R501",
+    "unpinned",
+    Severity.INFO,
+    message="{subject} has no version constraint",
+    fix="pin it (e.g. {subject}={example}) or keep the lock next to the environment file",
     example="""
 dependencies:
+  - numpy
   - pip:
-    - -e git+https://github.com/CompVis/taming-transformers.git@master#egg=taming-transformers
+    - requests
 """,
-)
+)(unpinned)
+
+
 def vcs_branch_ref(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     """Branches move and tags can be re-pointed: the same requirement installs different
     code over time. A commit hash cannot change. Like pip, only a full 40-hex commit id counts
@@ -86,23 +76,25 @@ def vcs_branch_ref(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
                                    url=repository)
 
 
+rule(
+    "R502",
+    "vcs-branch-ref",
+    Severity.WARNING,
+    message="{subject} follows {ref}, a branch, tag or abbreviated commit, not a full commit id",
+    fix="replace @{ref} with the full 40-hex commit it points to (git ls-remote {url} {ref})",
+    example="""
+dependencies:
+  - pip:
+    - -e git+https://github.com/CompVis/taming-transformers.git@master#egg=taming-transformers
+""",
+)(vcs_branch_ref)
+
+
 _ARCHIVE_REF = re.compile(
     r"/(?:archive|-/archive)/(?:refs/(?:heads|tags)/)?(?P<ref>[^/]+?)(?:/[^/]*)?\.(?:zip|tar\.gz|tgz)\Z"
 )
 
 
-@rule(
-    "R503",
-    "export-build-strings",
-    Severity.WARNING,
-    message="{count} package(s) pin the build strings of the platform they were exported on",
-    fix="drop the build strings (conda env export --no-builds) and keep the lock instead",
-    example="""
-dependencies:
-  - numpy=1.26.4=py311h64a7726_0
-  - libzlib=1.2.13=hd590300_5
-""",
-)
 def export_build_strings(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     """Exact build strings from ``conda env export`` name one platform's builds; the
     resolver relaxes them for the target platform, so the image may not hold the exported
@@ -128,18 +120,20 @@ def export_build_strings(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
                        count=len(pinned))
 
 
-@rule(
-    "R504",
-    "no-lock",
-    Severity.INFO,
-    message="{subject} has no lock: every solve may give a different environment",
-    fix="commit the conda-lock.yml that conda2docker writes next to {subject}",
+rule(
+    "R503",
+    "export-build-strings",
+    Severity.WARNING,
+    message="{count} package(s) pin the build strings of the platform they were exported on",
+    fix="drop the build strings (conda env export --no-builds) and keep the lock instead",
     example="""
-# environment.yml alone, no conda-lock.yml beside it
 dependencies:
-  - numpy
+  - numpy=1.26.4=py311h64a7726_0
+  - libzlib=1.2.13=hd590300_5
 """,
-)
+)(export_build_strings)
+
+
 def no_lock(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     """An environment file is a wish list; only a lock (exact versions, URLs and hashes)
     rebuilds the same image next month. The finding is about the input alone, so the
@@ -150,7 +144,27 @@ def no_lock(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     yield rule.finding(spec.source.name, location=SourceLocation(spec.source))
 
 
-@rule(
+rule(
+    "R504",
+    "no-lock",
+    Severity.INFO,
+    message="{subject} has no lock: every solve may give a different environment",
+    fix="commit the conda-lock.yml that conda2docker writes next to {subject}",
+    example="""
+# environment.yml alone, no conda-lock.yml beside it
+dependencies:
+  - numpy
+""",
+)(no_lock)
+
+
+def template_placeholder(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """Template files (``*.yml.template``) hold ``$VARIABLE`` placeholders that a script
+    fills in; converted as they are, those lines are dropped or misread."""
+    yield from from_changes(ctx, rule)
+
+
+rule(
     "R505",
     "template-placeholder",
     Severity.WARNING,
@@ -161,14 +175,16 @@ name: $condaEnvName
 dependencies:
   - python=3.11
 """,
-)
-def template_placeholder(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
-    """Template files (``*.yml.template``) hold ``$VARIABLE`` placeholders that a script
-    fills in; converted as they are, those lines are dropped or misread."""
+)(template_placeholder)
+
+
+def prefix_ignored(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """``conda env export`` writes the exporting machine's prefix; it means nothing inside
+    a container, where the environment lives at a fixed path."""
     yield from from_changes(ctx, rule)
 
 
-@rule(
+rule(
     "R506",
     "prefix-ignored",
     Severity.INFO,
@@ -179,14 +195,16 @@ dependencies:
   - python=3.11
 prefix: /Users/me/miniconda3/envs/ml
 """,
-)
-def prefix_ignored(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
-    """``conda env export`` writes the exporting machine's prefix; it means nothing inside
-    a container, where the environment lives at a fixed path."""
+)(prefix_ignored)
+
+
+def unknown_key(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """conda ignores keys it does not know, so a misspelt ``dependencies`` silently
+    yields an empty environment."""
     yield from from_changes(ctx, rule)
 
 
-@rule(
+rule(
     "R507",
     "unknown-key",
     Severity.WARNING,
@@ -199,14 +217,16 @@ dependecies:   # misspelt: nothing gets installed
 dependencies:
   - python=3.11
 """,
-)
-def unknown_key(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
-    """conda ignores keys it does not know, so a misspelt ``dependencies`` silently
-    yields an empty environment."""
+)(unknown_key)
+
+
+def pip_option(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """Option lines in a pip section apply to the whole pip install; the reader keeps
+    the ones the build can honour and reports the others."""
     yield from from_changes(ctx, rule)
 
 
-@rule(
+rule(
     "R508",
     "pip-option",
     Severity.INFO,
@@ -220,25 +240,9 @@ dependencies:
     - "--only-binary :all:"
     - requests
 """,
-)
-def pip_option(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
-    """Option lines in a pip section apply to the whole pip install; the reader keeps
-    the ones the build can honour and reports the others."""
-    yield from from_changes(ctx, rule)
+)(pip_option)
 
 
-@rule(
-    "R509",
-    "editable-install",
-    Severity.INFO,
-    message="{subject} is an editable install: the image installs it as a regular package",
-    fix="mount the source over the installed copy for development, or drop -e",
-    example="""
-dependencies:
-  - pip:
-    - -e .
-""",
-)
 def editable_install(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     """Editable installs point into a working tree that the image does not have; the
     Dockerfile installs a snapshot of the source instead."""
@@ -254,7 +258,28 @@ def editable_install(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
             yield rule.finding(label, evidence=(requirement.raw,), location=requirement.location)
 
 
-@rule(
+rule(
+    "R509",
+    "editable-install",
+    Severity.INFO,
+    message="{subject} is an editable install: the image installs it as a regular package",
+    fix="mount the source over the installed copy for development, or drop -e",
+    example="""
+dependencies:
+  - pip:
+    - -e .
+""",
+)(editable_install)
+
+
+def added_by_reader(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """What the file leaves implicit (a channel, pip for a pip section, a Python for a
+    requirements file) is added explicitly, so the image does not depend on the
+    installing machine's conda configuration."""
+    yield from from_changes(ctx, rule)
+
+
+rule(
     "R510",
     "added-by-reader",
     Severity.INFO,
@@ -264,15 +289,16 @@ def editable_install(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
 # requirements.txt (no environment.yml): python, pip and conda-forge are added
 numpy==1.26.4
 """,
-)
-def added_by_reader(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
-    """What the file leaves implicit (a channel, pip for a pip section, a Python for a
-    requirements file) is added explicitly, so the image does not depend on the
-    installing machine's conda configuration."""
+)(added_by_reader)
+
+
+def selector_undecided(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """conda-build selectors that name unknown variables cannot be decided for an
+    environment file; keeping the line may install something meant for another build."""
     yield from from_changes(ctx, rule)
 
 
-@rule(
+rule(
     "R511",
     "selector-undecided",
     Severity.WARNING,
@@ -283,14 +309,18 @@ def added_by_reader(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
 dependencies:
   - cudatoolkit  # [cuda_compiler_version != "None"]
 """,
-)
-def selector_undecided(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
-    """conda-build selectors that name unknown variables cannot be decided for an
-    environment file; keeping the line may install something meant for another build."""
-    yield from from_changes(ctx, rule)
+)(selector_undecided)
 
 
-@rule(
+def missing_include(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """A ``-r``/``-c`` file that is not there leaves its packages out; the audit reads the
+    rest of the file, but no lock can be made without it."""
+    for change in ctx.changes_with(rule.code):
+        yield rule.finding(shown_path(Path(change.subject), ctx), evidence=(change.detail,),
+                           location=change.location, reason=change.reason)
+
+
+rule(
     "R512",
     "missing-include",
     Severity.WARNING,
@@ -302,10 +332,4 @@ dependencies:
   - pip:
     - -r requirements-gpu.txt    # not committed next to the environment file
 """,
-)
-def missing_include(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
-    """A ``-r``/``-c`` file that is not there leaves its packages out; the audit reads the
-    rest of the file, but no lock can be made without it."""
-    for change in ctx.changes_with(rule.code):
-        yield rule.finding(shown_path(Path(change.subject), ctx), evidence=(change.detail,),
-                           location=change.location, reason=change.reason)
+)(missing_include)

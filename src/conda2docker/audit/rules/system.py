@@ -18,7 +18,13 @@ from conda2docker.names import canonical
 _NEEDS_GLIBC = re.compile(r"glibc >= ?([0-9.]+\d)")
 
 
-@rule(
+def platform_only_dropped(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """Exports from macOS or Windows carry packages that exist only there (pywin32,
+    vc, ucrt, libcxx, appnope); the reader leaves them out of the Linux environment."""
+    yield from from_changes(ctx, rule)
+
+
+rule(
     "S301",
     "platform-only-dropped",
     Severity.WARNING,
@@ -30,14 +36,17 @@ dependencies:
   - python=3.11
   - pywin32=306      # from a Windows export
 """,
-)
-def platform_only_dropped(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
-    """Exports from macOS or Windows carry packages that exist only there (pywin32,
-    vc, ucrt, libcxx, appnope); the reader leaves them out of the Linux environment."""
+)(platform_only_dropped)
+
+
+def mapped_to_linux(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """Some packages have a different name or build on Linux (``tensorflow-macos`` →
+    ``tensorflow``, ``pytorch`` MPS builds → CPU/CUDA builds); the reader maps them, and
+    the mapping may not be exactly what the project needs."""
     yield from from_changes(ctx, rule)
 
 
-@rule(
+rule(
     "S302",
     "mapped-to-linux",
     Severity.WARNING,
@@ -48,26 +57,9 @@ def platform_only_dropped(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
 dependencies:
   - tensorflow-macos=2.9   # becomes tensorflow on Linux
 """,
-)
-def mapped_to_linux(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
-    """Some packages have a different name or build on Linux (``tensorflow-macos`` →
-    ``tensorflow``, ``pytorch`` MPS builds → CPU/CUDA builds); the reader maps them, and
-    the mapping may not be exactly what the project needs."""
-    yield from from_changes(ctx, rule)
+)(mapped_to_linux)
 
 
-@rule(
-    "S303",
-    "system-libraries",
-    Severity.WARNING,
-    message="{subject} needs system libraries the base image lacks: {libraries}",
-    fix="{alternative}add apt package(s) {apt} to the runtime stage",
-    example="""
-dependencies:
-  - pip:
-    - opencv-python==4.9.0.80   # needs libGL.so.1 and libgthread
-""",
-)
 def system_libraries(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     """Some wheels load shared libraries from the operating system instead of bundling
     them; on a slim base image the import fails with ``libGL.so.1: cannot open shared
@@ -92,18 +84,20 @@ def system_libraries(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
         )
 
 
-@rule(
-    "S304",
-    "glibc-too-new",
+rule(
+    "S303",
+    "system-libraries",
     Severity.WARNING,
-    message="{subject} needs glibc {needed}, the base image has {glibc}",
-    fix="use a base image with glibc >= {needed}, or pin an older {subject} built for "
-    "glibc {glibc}",
+    message="{subject} needs system libraries the base image lacks: {libraries}",
+    fix="{alternative}add apt package(s) {apt} to the runtime stage",
     example="""
-# a lock pins a wheel tagged manylinux_2_39_x86_64 while the base image is
-# debian:bookworm-slim (glibc 2.36)
+dependencies:
+  - pip:
+    - opencv-python==4.9.0.80   # needs libGL.so.1 and libgthread
 """,
-)
+)(system_libraries)
+
+
 def glibc_too_new(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     """Binary wheels (manylinux tags) and conda packages (``__glibc``) declare the oldest
     glibc they run on; on an older base image they fail to install or to load. When the
@@ -131,7 +125,28 @@ def glibc_too_new(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
                            platform=ctx.platform, needed=show(floor), glibc=ctx.glibc)
 
 
-@rule(
+rule(
+    "S304",
+    "glibc-too-new",
+    Severity.WARNING,
+    message="{subject} needs glibc {needed}, the base image has {glibc}",
+    fix="use a base image with glibc >= {needed}, or pin an older {subject} built for "
+    "glibc {glibc}",
+    example="""
+# a lock pins a wheel tagged manylinux_2_39_x86_64 while the base image is
+# debian:bookworm-slim (glibc 2.36)
+""",
+)(glibc_too_new)
+
+
+def excluded_by_selector(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """Lines guarded by a conda selector (``# [win]``) or a pip environment marker that
+    does not match the target are skipped; the audit lists them so nothing disappears
+    silently."""
+    yield from from_changes(ctx, rule)
+
+
+rule(
     "S305",
     "excluded-by-selector",
     Severity.INFO,
@@ -143,15 +158,16 @@ dependencies:
   - pip:
     - colorama; sys_platform == "win32"
 """,
-)
-def excluded_by_selector(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
-    """Lines guarded by a conda selector (``# [win]``) or a pip environment marker that
-    does not match the target are skipped; the audit lists them so nothing disappears
-    silently."""
+)(excluded_by_selector)
+
+
+def platform_not_a_target(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
+    """Containers run Linux: macOS and Windows entries of ``platforms:`` are skipped
+    when locking for the image."""
     yield from from_changes(ctx, rule)
 
 
-@rule(
+rule(
     "S306",
     "platform-not-a-target",
     Severity.INFO,
@@ -162,29 +178,9 @@ platforms: [linux-64, osx-arm64, win-64]
 dependencies:
   - python=3.11
 """,
-)
-def platform_not_a_target(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
-    """Containers run Linux: macOS and Windows entries of ``platforms:`` are skipped
-    when locking for the image."""
-    yield from from_changes(ctx, rule)
+)(platform_not_a_target)
 
 
-@rule(
-    "S307",
-    "service-client-missing",
-    Severity.WARNING,
-    message="{subject} runs beside the environment, which has no client library for it "
-    "({clients})",
-    fix="add {suggested} to the environment (conda-forge and PyPI both have it)",
-    example="""
-# with `conda2docker init --service postgres` (Jupyter and PostgreSQL in compose.yaml),
-# or `conda2docker audit environment.yml --service postgres`
-dependencies:
-  - python=3.11
-  - jupyterlab
-  - pandas
-""",
-)
 def service_client_missing(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     """``init --service mongodb|postgres|redis`` starts a database beside Jupyter and gives
     the notebooks its URL, but they reach it only through a Python client library
@@ -209,3 +205,21 @@ def service_client_missing(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
             continue
         yield rule.finding(service, location=location, clients=", ".join(clients),
                            suggested=clients[0], evidence=(f"--service {service}",))
+
+
+rule(
+    "S307",
+    "service-client-missing",
+    Severity.WARNING,
+    message="{subject} runs beside the environment, which has no client library for it "
+    "({clients})",
+    fix="add {suggested} to the environment (conda-forge and PyPI both have it)",
+    example="""
+# with `conda2docker init --service postgres` (Jupyter and PostgreSQL in compose.yaml),
+# or `conda2docker audit environment.yml --service postgres`
+dependencies:
+  - python=3.11
+  - jupyterlab
+  - pandas
+""",
+)(service_client_missing)
