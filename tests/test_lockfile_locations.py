@@ -432,3 +432,30 @@ def test_a_file_without_the_explicit_marker_is_named_with_the_reason(tmp_path: P
     assert info.value.lines() == [
         f"{path}: no '@EXPLICIT' line: not an explicit lock; fix: write it with "
         "`conda list --explicit --md5` or `conda-lock render -k explicit`"]
+
+
+def test_a_lock_that_does_not_list_its_platforms_is_read_whole(tmp_path: Path) -> None:
+    """Only a lock that names its platforms may have packages left out: one that does not
+    (an old or hand-written lock) is read whole for one platform too, so ``Lock.platforms``
+    (taken from its packages then) still lists every platform it covers."""
+    lines = BASE.split("\n")
+    start = lines.index("  platforms:")
+    del lines[start:start + 3]
+    for reader in READERS:
+        path = tmp_path / f"{reader}.yml"
+        path.write_text(_as_read_by("\n".join(lines), reader))
+        whole = read_conda_lock(path)
+        scoped = read_conda_lock(path, platforms={"linux-64"})
+        assert scoped.packages == whole.packages and scoped.platforms == ("linux-64", "osx-arm64")
+
+
+@pytest.mark.parametrize(("text", "start"), [
+    ("- a\n- b\n", ": not a conda-lock file (no 'package' list)"),
+    ("version: 1\nmetadata:\n  platforms: [linux-64]\npackage: 3\n", ":4:10: lock: 'package' must be a list, found int"),
+], ids=["list", "package-number"])
+def test_a_document_that_is_no_lock_is_refused_for_one_platform_too(
+        tmp_path: Path, text: str, start: str) -> None:
+    path = tmp_path / "conda-lock.yml"
+    for platforms in (None, {"linux-64"}):
+        [problem] = _problems(path, text, platforms)
+        assert problem.startswith(f"{path}{start}"), problem
