@@ -377,6 +377,27 @@ def test_the_fast_reader_reads_small_real_locks_as_yaml_does() -> None:
                 k: v for k, v in fast.items() if k != "package"}
 
 
+def _head(text: str) -> str:
+    """A lock's text without its package section (the version may follow it)."""
+    lines = text.split("\n")
+    start = lines.index("package:")
+    end = next((i for i in range(start + 1, len(lines)) if lines[i][:1] not in ("", " ", "-")), len(lines))
+    return "\n".join(lines[:start] + lines[end:])
+
+
+def test_the_heads_of_real_locks_are_read_without_yaml_as_yaml_reads_them() -> None:
+    """The version and metadata of every real conda-lock file (either layout: version first or
+    last) and of conda2docker's own are read by the line reader, not handed to YAML (which
+    fast_parse would do silently), and read as YAML reads them."""
+    from conda2docker.lockfile import _parse_head
+
+    heads = [_head(path.read_text(encoding="utf-8"))
+             for path in sorted(shared_path("locks").glob("*conda-lock*.yml"))]
+    assert len(heads) >= 15
+    for head in [*heads, _head(BASE), _head(_variant(BASE, "version-last"))]:
+        assert _parse_head(head) == yaml.load(head, Loader=yaml.CSafeLoader), head
+
+
 def _plain(document: Any) -> Any:
     """YAML's document with package values as text: the line reader keeps ``1.10`` as
     written (a version), where YAML would read a number."""

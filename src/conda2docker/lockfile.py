@@ -470,8 +470,9 @@ def read_conda_lock(path: Path, text: str | None = None, *,
 class _LayoutLocator:
     """Where a value of a lock in conda-lock's own layout is written, found by scanning the
     entries' lines as :func:`fast_parse` read them (composing YAML nodes for a large lock
-    takes seconds): only the package section's lines are looked at, and the metadata above it
-    is composed alone. An entry whose name is not the one read is not located."""
+    takes seconds): only the package section's lines are looked at, and the rest (version,
+    metadata) is composed alone, its lines kept. The places are the ones YAML's nodes give. An
+    entry whose name is not the one read is not located."""
 
     def __init__(self, path: Path, text: str, platforms: Collection[str] | None,
                  read: list[Any]) -> None:
