@@ -480,3 +480,56 @@ def test_a_document_that_is_no_lock_is_refused_for_one_platform_too(
     for platforms in (None, {"linux-64"}):
         [problem] = _problems(path, text, platforms)
         assert problem.startswith(f"{path}{start}"), problem
+
+
+_ENTRY = ("- name: x\n  version: '1'\n  manager: conda\n  platform: linux-64\n  dependencies:\n"
+          "    python: '>=3'\n  url: https://h.example/c/linux-64/x-1-0.conda\n  hash:\n"
+          "    md5: 0123456789abcdef0123456789abcdef\n  build: '0'\n")
+_HEAD = "version: 1\nmetadata:\n  platforms:\n  - linux-64\n"
+
+# (id, text, "same": the line reader reads it as YAML does; "yaml": it hands it to YAML)
+ODD_LAYOUTS = [
+    ("empty-single-quoted", _ENTRY.replace("  build: '0'", "  build: ''"), "same"),
+    ("empty-double-quoted", _ENTRY.replace("  build: '0'", '  build: ""'), "same"),
+    ("double-quoted", _ENTRY.replace("  build: '0'", '  build: "b0"'), "same"),
+    ("quote-inside-plain", _ENTRY.replace("    python: '>=3'", "    python: a''b'"), "same"),
+    ("quote-at-end-plain", _ENTRY.replace("    python: '>=3'", "    python: a'"), "same"),
+    ("doubled-quote", _ENTRY.replace("    python: '>=3'", "    python: 'x''y'"), "same"),
+    ("escape", _ENTRY.replace("  build: '0'", '  build: "a\\"b"'), "yaml"),
+    ("comment", _ENTRY.replace("  build: '0'", "  build: b0 # a comment"), "yaml"),
+    ("unclosed-single", _ENTRY.replace("  build: '0'", "  build: 'b0"), "yaml"),
+    ("unclosed-double", _ENTRY.replace("  build: '0'", '  build: "b0'), "yaml"),
+    ("lone-quote-nested", _ENTRY.replace("    python: '>=3'", "    python: '"), "yaml"),
+    ("unclosed-nested", _ENTRY.replace("    python: '>=3'", "    python: 'abc"), "yaml"),
+    ("no-space-after-colon", _ENTRY.replace("  build: '0'", "  build:b0"), "yaml"),
+    ("no-space-nested", _ENTRY.replace("    python: '>=3'", "    python:x"), "yaml"),
+    ("indented-under-scalar", _ENTRY.replace("  build: '0'", "  build: b0\n    more: x"), "yaml"),
+    ("indent-five", _ENTRY.replace("    md5: ", "     md5: "), "yaml"),
+    ("indent-three", _ENTRY.replace("  build: '0'", "   build: b0"), "yaml"),
+]
+ODD_HEADS = [
+    ("version-float", "version: 1.0\nmetadata:\n  platforms:\n  - linux-64\n"),
+    ("metadata-scalar", "version: 1\nmetadata: x\n"),
+    ("unknown-key-first", "x-tool: {}\nversion: 1\nmetadata:\n  platforms:\n  - linux-64\n"),
+    ("env-vars-flow", "version: 1\nmetadata:\n  channels:\n  - url: c\n    used_env_vars: [TOKEN]\n"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [pytest.param(t, e, id=i) for i, t, e in ODD_LAYOUTS])
+def test_the_line_reader_reads_a_layout_as_yaml_or_hands_it_over(text: str, expected: str) -> None:
+    """What the line reader reads, it reads as YAML does; what it cannot, it hands over."""
+    text = _HEAD + "package:\n" + text
+    fast = fast_parse(text)
+    if expected == "yaml":
+        assert fast is None
+    else:
+        assert fast is not None
+        assert fast == _plain(yaml.load(text, Loader=yaml.CSafeLoader))
+
+
+@pytest.mark.parametrize("head", [pytest.param(h, id=i) for i, h in ODD_HEADS])
+def test_an_unusual_head_is_read_as_yaml_reads_it(head: str) -> None:
+    text = head + "package:\n" + _ENTRY
+    fast = fast_parse(text)
+    assert fast is not None
+    assert fast == _plain(yaml.load(text, Loader=yaml.CSafeLoader))
