@@ -108,9 +108,6 @@ class _Findings:
         for problem in _problems_of(error):
             self.problems.add(_placed(problem, located or SourceLocation(self.path), about))
 
-    def __bool__(self) -> bool:
-        return bool(self.problems.found)
-
 
 class _At:
     """The context of :meth:`_Findings.at` (a class: one is made per value read)."""
@@ -212,7 +209,7 @@ def _entry(entry: Any, index: int, findings: _Findings) -> LockedPackage | None:
         findings.add(InputError(f"package #{index + 1} is not a mapping, found "
                                 f"{type(entry).__name__}", fix=_REGENERATE), keys)
         return None
-    package = _package_from_mapping(entry, findings, keys)
+    package = _package_from_mapping(entry, findings, index)
     if package is None:
         return None
     checked, problems = _package_problems(package, SourceLocation(findings.path))
@@ -229,9 +226,9 @@ _META_TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
-def _bad_lock(message: str, path: Path | None = None) -> InputError:
-    return InputError(message, fix=_REGENERATE,
-                      location=SourceLocation(path) if path is not None else None)
+def _bad_lock(message: str) -> InputError:
+    """A problem of a lock's value (placed by :class:`_Findings` at the value)."""
+    return InputError(message, fix=_REGENERATE)
 
 
 def _check_metadata(meta: Mapping[str, Any], findings: _Findings) -> None:
@@ -382,19 +379,15 @@ def _channel_url(channel: Any) -> str:
     return str(channel)
 
 
-def _number(keys: Keys) -> int:
-    """The 1-based number of the package entry at ``keys``."""
-    return keys[1] + 1 if len(keys) > 1 and isinstance(keys[1], int) else 0
-
-
 def _package_from_mapping(entry: Mapping[str, Any], findings: _Findings,
-                          keys: Keys) -> LockedPackage | None:
-    """The entry's fields as a :class:`LockedPackage`, or None with each field of the wrong
-    type added to ``findings``."""
+                          index: int) -> LockedPackage | None:
+    """Package entry ``index``'s fields as a :class:`LockedPackage`, or None with each field
+    of the wrong type added to ``findings``."""
     path = findings.path
+    keys: Keys = ("package", index)
     before = findings.problems.total
     name = entry.get("name")
-    where = f"package '{name[:80]}'" if isinstance(name, str) else f"package #{_number(keys)}"
+    where = f"package '{name[:80]}'" if isinstance(name, str) else f"package #{index + 1}"
 
     def required(key: str, kind: type | tuple[type, ...]) -> Any:
         with findings.at((*keys, key)):
@@ -477,8 +470,9 @@ def read_conda_lock(path: Path, text: str | None = None, *,
 class _LayoutLocator:
     """Where a value of a lock in conda-lock's own layout is written, found by scanning the
     entries' lines as :func:`fast_parse` read them (composing YAML nodes for a large lock
-    takes seconds): only the package section's lines are looked at, and the metadata above it
-    is composed alone. An entry whose name is not the one read is not located."""
+    takes seconds): only the package section's lines are looked at, and the rest (version,
+    metadata) is composed alone, its lines kept. The places are the ones YAML's nodes give. An
+    entry whose name is not the one read is not located."""
 
     def __init__(self, path: Path, text: str, platforms: Collection[str] | None,
                  read: list[Any]) -> None:
@@ -489,8 +483,7 @@ class _LayoutLocator:
     def __call__(self, keys: Keys) -> SourceLocation | None:
         if keys[:1] != ("package",) or len(keys) < 2 or not isinstance(keys[1], int):
             if self._head is None:
-                header = _PACKAGE_KEY.search(self.text)
-                self._head = _Locator(self.path, self.text[:header.start() if header else 0], None, [])
+                self._head = _Locator(self.path, _without_packages(self.text), None, [])
             return self._head(keys)
         if self._entries is None:
             self._entries = self._scan()
@@ -501,8 +494,11 @@ class _LayoutLocator:
         entry = self.read[index]
         if isinstance(entry, dict) and isinstance(entry.get("name"), str):
             written = self._find(lines, ("name",))
-            if written is None or lines[written[0]][written[1]:].strip() not in (
-                    entry["name"], repr(entry["name"]), f"'{entry['name']}'", f'"{entry["name"]}"'):
+            try:  # the name as fast_parse read it from this entry's text
+                same = written is not None and _scalar(lines[written[0]][written[1]:]) == entry["name"]
+            except _Unexpected:
+                same = False
+            if not same:
                 return None
         found = self._find(lines, keys[2:]) or (0, 2)
         return SourceLocation(self.path, first + found[0], found[1] + 1)
@@ -539,28 +535,34 @@ class _LayoutLocator:
 
     @staticmethod
     def _find(lines: list[str], keys: Keys) -> tuple[int, int] | None:
-        """(line offset, column of the value) of ``keys`` (a field, or a field and its key)
-        in an entry's lines; the nearest written ancestor when the last key is not there."""
+        """(line offset, column) of the value at ``keys`` (a field, or a field and its key) in
+        an entry's lines, where YAML's nodes place it: the last of equal keys (the one read), a
+        block mapping at its first key; the nearest written ancestor when the last key is not
+        there."""
+        if not keys:
+            return None
         found: tuple[int, int] | None = None
-        nested = False
+        inside = first = False  # in the block of keys[0]; before its first key
         for offset, line in enumerate(lines):
             indent = len(line) - len(line.lstrip(" "))
-            if indent == 2:
-                nested = False
-            if not keys or indent not in (2, 4) or (indent == 4 and not nested):
+            if indent not in (2, 4) or not line.strip():
                 continue
             try:
                 key, value = _split(line[indent:])
             except _Unexpected:
                 continue
             column = indent + len(line[indent:]) - len(value.lstrip())
-            if indent == 2 and key == keys[0]:
-                found = (offset, column if value.strip() else indent)
-                if len(keys) == 1:
-                    return found
-                nested = True
-            elif indent == 4 and len(keys) > 1 and key == str(keys[1]):
-                return offset, column
+            if indent == 2:
+                inside = key == keys[0]
+                if inside:
+                    first = not value.strip()
+                    found = (offset, column if value.strip() else indent)
+            elif inside:
+                if len(keys) > 1 and key == str(keys[1]):
+                    found = (offset, column)
+                elif first:
+                    found = (offset, indent)
+                first = False
         return found
 
 
@@ -594,6 +596,8 @@ class _Locator:
         for depth, key in enumerate(keys):
             if depth == 1 and keys[0] == "package" and isinstance(key, int):
                 node = self._entry(key)
+                if node is None:  # not the entry read: the file alone, never another place
+                    return None
             else:
                 node = _child(node, key)
             if node is None:
@@ -647,6 +651,17 @@ def _child(node: Any, key: str | int) -> Any:
                 found = value
         return found
     return None
+
+
+def _without_packages(text: str) -> str:
+    """``text`` with its package section (the key and the entries) blanked, lines kept: the
+    head, wherever its keys are written (old conda-lock writes ``version`` last)."""
+    header = _PACKAGE_KEY.search(text)
+    if header is None:
+        return text
+    following = _TOP_LEVEL_LINE.search(text, header.end())
+    end = following.start() if following else len(text)
+    return text[:header.start()] + "\n" * text.count("\n", header.start(), end) + text[end:]
 
 
 def _only_platforms(data: Any, platforms: Collection[str] | None) -> Any:

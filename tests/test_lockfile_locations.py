@@ -1,0 +1,535 @@
+"""Where a problem of a conda-lock file is reported: ``file:line:col`` of the very value.
+
+A broken lock is refused with every problem at once, one ``file:line:col: what; fix: how``
+line each, so an editor jumps to the value. Both readers are checked: the line-based reader
+of conda-lock's own layout (``fast_parse``, placed by scanning the lines) and the YAML reader
+an unusual layout falls back to (placed by YAML's nodes), each reading every platform or one.
+The expected places are computed from the text here: the line written, the value's column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from conda2docker.errors import InputError
+from conda2docker.lockfile import (
+    conda_lock_text,
+    fast_parse,
+    lock_from_mapping,
+    read_conda_lock,
+    read_explicit,
+)
+from support.locks import base_conda, lock_with_pip_wheels
+from support.shared import shared_path
+
+READERS = ("layout", "yaml")
+SCOPES = {"all": None, "linux-64": {"linux-64"}}
+
+
+def _base() -> str:
+    """conda-lock's own layout (as its writer lays it out), two platforms interleaved."""
+    single = lock_with_pip_wheels()
+    lock = replace(single, packages=(*base_conda("osx-arm64"), *single.packages),
+                   platforms=("osx-arm64", "linux-64"), roots=("python",))
+    return conda_lock_text(lock)
+
+
+BASE = _base()
+
+
+def _variant(text: str, variant: str) -> str:
+    if variant == "version-last":  # older conda-lock wrote the version after the packages
+        return text.replace("version: 1\n", "", 1) + "version: 1\n"
+    if variant == "blank-first":
+        return "\n" + text
+    if variant == "spaced":  # whitespace-only lines inside entries (a hand-edited lock)
+        return text.replace("\n  hash:\n", "\n  hash:\n  \n").replace("\n  url: ", "\n    \n  url: ")
+    assert variant == "as-written"
+    return text
+
+
+def _as_read_by(text: str, reader: str) -> str:
+    """The text, in a layout the line reader declines when ``reader`` is "yaml" (same lines)."""
+    if reader == "yaml":
+        text = text.replace("\npackage:\n", "\npackage:  # the entries\n", 1)
+        assert fast_parse(text) is None
+    else:
+        assert fast_parse(text) is not None
+    return text
+
+
+def _region(lines: list[str], where: tuple[str, str] | None) -> range | list[int]:
+    """The lines of the head (``None``: all but the package list) or of the entry of
+    ``(name, platform)``."""
+    starts = [i for i, line in enumerate(lines) if line.startswith("- ")]
+    if where is None:
+        return [i for i in range(len(lines)) if not lines.index("package:") <= i <= starts[-1]
+                or (i > starts[-1] and lines[i][:1] not in (" ", ""))]
+    for number, start in enumerate(starts):
+        end = starts[number + 1] if number + 1 < len(starts) else len(lines)
+        if lines[start] == f"- name: {where[0]}" and f"  platform: {where[1]}" in lines[start:end]:
+            return range(start, end)
+    raise AssertionError(where)
+
+
+def _put(text: str, where: tuple[str, str] | None, prefix: str, kept: str,
+         value: str) -> tuple[str, tuple[int, int]]:
+    """``text`` with the first line of the region starting with ``prefix`` rewritten as
+    ``kept + value`` (a block under it dropped), and the (line, column) of that value."""
+    lines = text.split("\n")
+    for i in _region(lines, where):
+        line = lines[i] if not lines[i].startswith("- ") else "  " + lines[i][2:]
+        if line.startswith(prefix):
+            break
+    else:
+        raise AssertionError(prefix)
+    indent = len(line) - len(line.lstrip(" "))
+    lines[i] = kept + value
+    block = line.rstrip().endswith(":")
+    while block and i + 1 < len(lines) and lines[i + 1].strip() and (
+            len(lines[i + 1]) - len(lines[i + 1].lstrip(" ")) > indent
+            or lines[i + 1].startswith(" " * indent + "- ")):
+        del lines[i + 1]
+    return "\n".join(lines), (i + 1, len(kept) + 1)
+
+
+def _problems(path: Path, text: str, platforms: Collection[str] | None) -> list[str]:
+    path.write_text(text)
+    with pytest.raises(InputError) as info:
+        read_conda_lock(path, platforms=platforms)
+    lines = info.value.lines() if hasattr(info.value, "lines") else [info.value.one_line()]
+    assert all("; fix: " in line for line in lines), lines
+    return lines
+
+
+FIRST, NUMPY, OSX_NUMPY, SIX = (("libzlib", "linux-64"), ("numpy", "linux-64"), ("numpy", "osx-arm64"),
+                                ("six", "linux-64"))
+LONG = "9" * 1100
+
+# (id, entry or None for the head, prefix of the line, the part kept, the new value, the
+# message's start). A mapping is placed, as YAML places it, at its first key.
+BREAKS: list[tuple[str, tuple[str, str] | None, str, str, str, str]] = [
+    ("first-entry", FIRST, "    sha256: ", "    sha256: ", "zz", "package 'libzlib': invalid sha256 'zz'"),
+    ("url", NUMPY, "  url: ", "  url: ", "ftp://h.example/c/linux-64/numpy-1-0.conda",
+     "package 'numpy': conda package URL"),
+    ("name", NUMPY, "  name: ", "- name: ", "numpy!", "package 'numpy!': invalid conda package name"),
+    ("version", NUMPY, "  version: ", "  version: ", LONG, "package 'numpy': version is"),
+    ("manager", NUMPY, "  manager: ", "  manager: ", "npm", "package 'numpy': unknown manager 'npm'"),
+    ("platform", NUMPY, "  platform: ", "  platform: ", "../x", "package 'numpy': invalid platform '../x'"),
+    ("dependency", NUMPY, "    python: ", "    python: ", LONG, "package 'numpy': dependency 'python' is"),
+    ("dependencies", NUMPY, "  dependencies:", "  dependencies: ", "python",
+     "package 'numpy': 'dependencies' must be a mapping, found str"),
+    ("md5", NUMPY, "    md5: ", "    md5: ", "xyz", "package 'numpy': invalid md5 'xyz'"),
+    ("sha256", NUMPY, "    sha256: ", "    sha256: ", "zz", "package 'numpy': invalid sha256 'zz'"),
+    ("hash", NUMPY, "    md5: ", "    ", "md5: true", "package 'numpy': 'hash' must map md5/sha256"),
+    ("build", NUMPY, "  build: ", "  build: ", LONG, "package 'numpy': build is"),
+    ("category", NUMPY, "  category: ", "  category: ", LONG, "package 'numpy': category is"),
+    ("pip-url", SIX, "  url: ", "  url: ", "ftp://h.example/six-1.16.0-py3-none-any.whl",
+     "package 'six': pip package URL"),
+    ("pip-name", SIX, "  name: ", "- name: ", "six; rm -rf /", "package 'six; rm -rf /': invalid pip package name"),
+    ("head-version", None, "version: ", "version: ", "2", "unsupported conda-lock file version 2"),
+    ("head-platform-first", None, "  - osx-arm64", "  - ", "../x", "metadata.platforms: invalid platform '../x'"),
+    ("head-platform-second", None, "  - linux-64", "  - ", "Linux", "metadata.platforms: invalid platform 'Linux'"),
+    ("head-platforms", None, "  platforms:", "  platforms: ", "3", "metadata.platforms must be a list, found int"),
+    ("head-channel", None, "  - url: ", "  - ", "url: ftp://h.example/c", "channel URL 'ftp://h.example/c'"),
+    ("head-content-hash", None, "    linux-64: ", "    linux-64: ", "a" * 300, "metadata.content_hash is"),
+    ("head-source", None, "  - environment.yml", "  - ", "s" * 5000, "metadata.sources is"),
+    ("head-roots", None, "    conda2docker.roots: ", "    conda2docker.roots: ", "not json",
+     "custom_metadata.conda2docker.roots is not a JSON list"),
+]
+
+
+def _placements() -> list[Any]:
+    """Every break by each reader, for every platform and for linux-64 (a package of another
+    platform would not be read), in the layouts conda-lock writes for a few fields."""
+    found = []
+    for case in BREAKS:
+        for variant in ("as-written", "version-last", "blank-first", "spaced"):
+            if variant != "as-written" and case[1] is not None and case[0] not in ("url", "md5", "hash"):
+                continue
+            for reader in READERS:
+                for scope in SCOPES:
+                    if case[0] == "platform" and scope != "all":
+                        continue
+                    found.append(pytest.param(case, reader, scope, variant,
+                                              id=f"{case[0]}-{reader}-{scope}-{variant}"))
+    return found
+
+
+@pytest.mark.parametrize(("case", "reader", "scope", "variant"), _placements())
+def test_a_broken_value_is_reported_where_it_is_written(
+        tmp_path: Path, case: tuple[Any, ...], reader: str, scope: str, variant: str) -> None:
+    _name, where, prefix, kept, value, start = case
+    text, (line, column) = _put(_variant(BASE, variant), where, prefix, kept, value)
+    path = tmp_path / "conda-lock.yml"
+    problems = _problems(path, _as_read_by(text, reader), SCOPES[scope])
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(f"{path}:{line}:{column}: {start}"), (problems[0][:200], line, column)
+
+
+def test_a_problem_in_a_skipped_platform_is_not_reported(tmp_path: Path) -> None:
+    text, _ = _put(BASE, OSX_NUMPY, "    md5: ", "    md5: ", "xyz")
+    text, (line, column) = _put(text, NUMPY, "    sha256: ", "    sha256: ", "zz")
+    for reader in READERS:
+        path = tmp_path / f"{reader}.yml"
+        read = _as_read_by(text, reader)
+        assert [p.split(": package")[0] for p in _problems(path, read, {"linux-64"})] == [
+            f"{path}:{line}:{column}"]
+        assert len(_problems(path, read, None)) == 2
+        assert len(_problems(path, read, {"osx-arm64"})) == 1
+
+
+def test_every_broken_value_at_once_in_file_order(tmp_path: Path) -> None:
+    picks = [b for b in BREAKS if b[0] in ("head-platform-first", "head-content-hash", "first-entry", "url",
+                                           "md5", "pip-name")]
+    text, places = BASE, []
+    for _, where, prefix, kept, value, _start in picks:
+        text, place = _put(text, where, prefix, kept, value)
+        places.append(place)
+    text, osx = _put(text, OSX_NUMPY, "  url: ", "  url: ", "ftp://h.example/c/osx-arm64/numpy-1-0.conda")
+    for reader in READERS:
+        path = tmp_path / f"{reader}.yml"
+        read = _as_read_by(text, reader)
+        every = sorted([*places, osx])
+        found = _problems(path, read, None)
+        assert [p.split(": ")[0] for p in found] == [f"{path}:{n}:{c}" for n, c in every]
+        scoped = _problems(path, read, {"linux-64"})
+        assert [p.split(": ")[0] for p in scoped] == [f"{path}:{n}:{c}" for n, c in sorted(places)]
+        for problem, (_, _, _, _, _, start) in zip(scoped, sorted(picks, key=lambda b: places[picks.index(b)]),
+                                                      strict=True):
+            assert problem.split(": ", 1)[1].startswith(start), problem
+
+
+def test_an_entry_without_a_name_is_placed_at_its_start_and_counted(tmp_path: Path) -> None:
+    lines = BASE.split("\n")
+    start = _region(lines, NUMPY).start
+    del lines[start]
+    lines[start] = "- " + lines[start][2:]
+    text = "\n".join(lines)
+    for reader in READERS:
+        path = tmp_path / f"{reader}.yml"
+        read = _as_read_by(text, reader)
+        assert _problems(path, read, None) == [
+            f"{path}:{start + 1}:3: package #3: 'name' must be a str, found NoneType; fix: "
+            "regenerate the lock with `conda2docker lock`"]
+        [scoped] = _problems(path, read, {"linux-64"})
+        assert scoped.startswith(f"{path}:{start + 1}:3: package #")
+
+
+def test_odd_entries_are_read_and_placed_when_one_platform_is_read(tmp_path: Path) -> None:
+    """An entry that does not name its platform as text (none, a number, not a mapping) is
+    not skipped as another platform's: it is read, reported at its place, and the entries
+    after it keep theirs."""
+    lines = BASE.split("\n")
+    numpy = _region(lines, NUMPY)
+    platform = next(i for i in numpy if lines[i].startswith("  platform: "))
+    lines[platform] = "  platform: 64"
+    first = _region(lines, FIRST)
+    del lines[next(i for i in first if lines[i].startswith("  platform: "))]
+    lines.insert(first.start, "- [a list]")
+    text, (line, column) = _put("\n".join(lines), SIX, "    sha256: ", "    sha256: ", "zz")
+    path = tmp_path / "conda-lock.yml"
+    found = _problems(path, text, {"linux-64"})
+    assert [p.split(": ", 1)[0] for p in found] == [
+        f"{path}:{first.start + 1}:3", f"{path}:{first.start + 2}:3", f"{path}:{platform + 1}:13",
+        f"{path}:{line}:{column}"], found
+    assert "package #1 is not a mapping" in found[0] and "package 'libzlib': 'platform' must be" in found[1]
+    assert "package 'numpy': 'platform' must be a str, found int" in found[2]
+
+
+def test_a_lock_without_a_version_names_the_file_only(tmp_path: Path) -> None:
+    text = BASE.replace("version: 1\n", "", 1)
+    for reader in READERS:
+        path = tmp_path / f"{reader}.yml"
+        assert _problems(path, _as_read_by(text, reader), None) == [
+            f"{path}: unsupported conda-lock file version None (supported: 1); fix: convert it with "
+            "`conda-lock` (v1 format) or regenerate it"]
+
+
+def test_a_duplicated_key_is_placed_at_the_one_read(tmp_path: Path) -> None:
+    """YAML keeps the last of equal keys; the place is that one's, never the one ignored."""
+    lines = BASE.split("\n")
+    region = _region(lines, NUMPY)
+    url = next(i for i in region if lines[i].startswith("  url: "))
+    lines.insert(region.stop, "  url: ftp://h.example/c/linux-64/numpy-1-0.conda")
+    # a second metadata after the packages: YAML reads it, not the first
+    text = "\n".join(lines) + "metadata:\n  platforms:\n  - linux-64\n  - ../y\n"
+    bad_platform = text.count("\n")
+    for reader in READERS:
+        path = tmp_path / f"{reader}.yml"
+        found = _problems(path, _as_read_by(text, reader), None)
+        assert [p.split(": ")[0] for p in found] == [f"{path}:{region.stop + 1}:8",
+                                                     f"{path}:{bad_platform}:5"], (found, url)
+
+
+def test_a_dependency_named_like_a_hash_key_does_not_take_its_place(tmp_path: Path) -> None:
+    text = BASE
+    for dep in ("md5", "sha256"):
+        text, _ = _put(text, NUMPY, "    python: ", "    ", f"{dep}: '>=1'\n    python: '>=3.11'")
+    text, (line, _) = _put(text, NUMPY, "  hash:", "  hash:", "\n    md5: xyz\n    sha256: zz")
+    for reader in READERS:
+        path = tmp_path / f"{reader}.yml"
+        found = _problems(path, _as_read_by(text, reader), None)
+        assert [p.split(": ")[0] for p in found] == [f"{path}:{line + 1}:10", f"{path}:{line + 2}:13"]
+
+
+def test_trailing_top_level_keys_do_not_move_the_last_entrys_places(tmp_path: Path) -> None:
+    """Keys after the package list (a tool's own) are not part of its last entry."""
+    lines = BASE.rstrip("\n").split("\n")
+    last = [i for i, line in enumerate(lines) if line.startswith("- ")][-1]
+    name = lines[last].removeprefix("- name: ")
+    url = next(i for i in range(last, len(lines)) if lines[i].startswith("  url: "))
+    lines[url] = "  url: ftp://h.example/x.conda"
+    text = "\n".join(lines) + "\nx-tool:\n  url: https://h.example/\n  name: other\n"
+    for reader in READERS:
+        path = tmp_path / f"{reader}.yml"
+        found = _problems(path, _as_read_by(text, reader), None)
+        assert [p.split(": ")[0] for p in found] == [f"{path}:{url + 1}:8"], found
+        assert f"package '{name}'" in found[0]
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_an_entry_whose_name_is_not_the_one_read_is_not_placed(tmp_path: Path, reader: str) -> None:
+    """The places come from the text; when an entry read is not the one written at its index,
+    the problem names the file alone, never another entry's line."""
+    from conda2docker.lockfile import _LayoutLocator, _Locator
+
+    text, _ = _put(BASE, NUMPY, "    md5: ", "    md5: ", "xyz")
+    text, (line, column) = _put(text, SIX, "    sha256: ", "    sha256: ", "zz")
+    path = tmp_path / "conda-lock.yml"
+    data = fast_parse(text)
+    assert data is not None
+    locator = _LayoutLocator if reader == "layout" else _Locator
+    read = [dict(entry) for entry in data["package"]]
+    numpy = next(i for i, entry in enumerate(read) if entry["name"] == "numpy")
+    read[numpy]["name"] = "numpy-other"
+    with pytest.raises(InputError) as info:
+        lock_from_mapping({**data, "package": read}, path, locate=locator(path, text, None, read))
+    assert [p.split(": ", 1)[0] for p in info.value.lines()] == [f"{path}", f"{path}:{line}:{column}"]
+    assert info.value.lines()[0].startswith(f"{path}: package 'numpy-other': invalid md5")
+
+
+def test_a_mapping_read_without_its_text_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "conda-lock.yml"
+    data = yaml.load(BASE.replace("    md5: ", "    md5: x", 1), Loader=yaml.CSafeLoader)
+    with pytest.raises(InputError) as info:
+        lock_from_mapping(data, path)
+    assert info.value.one_line().startswith(f"{path}: package 'libzlib': invalid md5 'x")
+
+
+# --------------------------------------------------------------------------- explicit locks
+
+
+def test_an_explicit_pip_line_with_a_bad_url_and_name_reports_both(tmp_path: Path) -> None:
+    path = tmp_path / "env.lock"
+    path.write_text("@EXPLICIT\n# pip bad_ @ ftp://h.example/bad-1.0.tar.gz\n")
+    with pytest.raises(InputError) as info:
+        read_explicit(path)
+    lines = info.value.lines()
+    assert [line.split(": ", 1)[0] for line in lines] == [f"{path}:2:1"] * 2, lines
+    assert "pip package URL" in lines[0] and "invalid pip package name 'bad_'" in lines[1]
+
+
+def test_an_explicit_packages_long_name_is_cut_in_its_message(tmp_path: Path) -> None:
+    name = "a" * 100
+    path = tmp_path / "env.lock"
+    path.write_text(f"@EXPLICIT\nhttps://x/linux-64/{name}-1-0.conda#xyz\n")
+    with pytest.raises(InputError) as info:
+        read_explicit(path)
+    assert info.value.one_line().startswith(f"{path}:2:1: package '{'a' * 80}': invalid md5 'xyz'")
+
+
+def test_a_wheel_file_name_of_three_parts_still_gives_its_version(tmp_path: Path) -> None:
+    path = tmp_path / "env.lock"
+    path.write_text("@EXPLICIT\n# pip tri @ https://h.example/tri-2.5-any.whl\n")
+    assert [p.version for p in read_explicit(path).packages] == ["2.5"]
+
+
+# --------------------------------------------------------------------------- the fast reader
+
+
+def _small_real_locks() -> list[Path]:
+    locks = shared_path("locks")
+    return sorted(locks.glob("*conda-lock*.yml"), key=lambda p: p.stat().st_size)[:3]
+
+
+def test_the_fast_reader_reads_small_real_locks_as_yaml_does() -> None:
+    """conda-lock's own layout is never handed to YAML (only unusual layouts are), and the
+    line reader's document is YAML's, for every platform or one (the corpus-wide comparison
+    is slower; this one is for every run)."""
+    for path in _small_real_locks():
+        text = path.read_text(encoding="utf-8")
+        fast = fast_parse(text)
+        assert fast is not None, path.name
+        slow = yaml.load(text, Loader=yaml.CSafeLoader)
+        assert fast == _plain(slow), path.name
+        for platform in slow["metadata"]["platforms"]:
+            scoped = fast_parse(text, {platform})
+            assert scoped is not None
+            assert scoped["package"] == [e for e in fast["package"] if e["platform"] == platform]
+            assert {k: v for k, v in scoped.items() if k != "package"} == {
+                k: v for k, v in fast.items() if k != "package"}
+
+
+def _head(text: str) -> str:
+    """A lock's text without its package section (the version may follow it)."""
+    lines = text.split("\n")
+    start = lines.index("package:")
+    end = next((i for i in range(start + 1, len(lines)) if lines[i][:1] not in ("", " ", "-")), len(lines))
+    return "\n".join(lines[:start] + lines[end:])
+
+
+def test_the_heads_of_real_locks_are_read_without_yaml_as_yaml_reads_them() -> None:
+    """The version and metadata of every real conda-lock file (either layout: version first or
+    last) and of conda2docker's own are read by the line reader, not handed to YAML (which
+    fast_parse would do silently), and read as YAML reads them."""
+    from conda2docker.lockfile import _parse_head
+
+    heads = [_head(path.read_text(encoding="utf-8"))
+             for path in sorted(shared_path("locks").glob("*conda-lock*.yml"))]
+    assert len(heads) >= 15
+    for head in [*heads, _head(BASE), _head(_variant(BASE, "version-last"))]:
+        assert _parse_head(head) == yaml.load(head, Loader=yaml.CSafeLoader), head
+
+
+def _plain(document: Any) -> Any:
+    """YAML's document with package values as text: the line reader keeps ``1.10`` as
+    written (a version), where YAML would read a number."""
+    packages = [{k: (v if isinstance(v, dict | bool | None) else str(v)) for k, v in entry.items()}
+                for entry in document["package"]]
+    return {**document, "package": packages}
+
+
+def _reordered(text: str, key: str, where: str) -> str:
+    """Every entry with its ``key`` line moved to the first or the last place of the entry."""
+    entries = text.split("\n- ")
+    out = [entries[0]]
+    for entry in entries[1:]:
+        lines = ("  " + entry).rstrip("\n").split("\n")
+        moved = next(line for line in lines if line.startswith(f"  {key}: "))
+        lines.remove(moved)
+        lines = [moved, *lines] if where == "first" else [*lines, moved]
+        out.append("\n".join(lines)[2:] + "\n")
+    return "\n- ".join(out)
+
+
+@pytest.mark.parametrize("where", ["first", "last"])
+def test_entries_with_their_platform_first_or_last_are_read_line_by_line(where: str) -> None:
+    """conda-lock writes ``platform`` fourth; another order is still its block layout, read
+    by the line reader (one platform or all) as YAML reads it."""
+    text = _reordered(BASE, "platform", where)
+    slow = yaml.load(text, Loader=yaml.CSafeLoader)
+    for platforms in (None, {"linux-64"}, {"osx-arm64"}):
+        fast = fast_parse(text, platforms)
+        assert fast is not None, platforms
+        assert [e["name"] for e in fast["package"]] == [
+            e["name"] for e in slow["package"] if platforms is None or e["platform"] in platforms]
+
+
+def test_a_duplicated_platform_key_is_read_as_yaml_reads_it(tmp_path: Path) -> None:
+    """YAML keeps the last of equal keys: an entry saying osx-arm64, then linux-64, is a
+    linux-64 package, kept when linux-64 is read."""
+    lines = BASE.split("\n")
+    numpy = _region(lines, NUMPY)
+    lines.insert(numpy.start + 1, "  platform: osx-arm64")
+    path = tmp_path / "conda-lock.yml"
+    path.write_text("\n".join(lines))
+    read = read_conda_lock(path, platforms={"linux-64"})
+    assert [p.name for p in read.packages] == [p.name for p in read_conda_lock(path).for_platform("linux-64")]
+    assert "numpy" in [p.name for p in read.packages]
+
+
+def test_a_file_without_the_explicit_marker_is_named_with_the_reason(tmp_path: Path) -> None:
+    path = tmp_path / "env.lock"
+    path.write_text("https://x/linux-64/a-1-0.conda\n")
+    with pytest.raises(InputError) as info:
+        read_explicit(path)
+    assert info.value.lines() == [
+        f"{path}: no '@EXPLICIT' line: not an explicit lock; fix: write it with "
+        "`conda list --explicit --md5` or `conda-lock render -k explicit`"]
+
+
+def test_a_lock_that_does_not_list_its_platforms_is_read_whole(tmp_path: Path) -> None:
+    """Only a lock that names its platforms may have packages left out: one that does not
+    (an old or hand-written lock) is read whole for one platform too, so ``Lock.platforms``
+    (taken from its packages then) still lists every platform it covers."""
+    lines = BASE.split("\n")
+    start = lines.index("  platforms:")
+    del lines[start:start + 3]
+    for reader in READERS:
+        path = tmp_path / f"{reader}.yml"
+        path.write_text(_as_read_by("\n".join(lines), reader))
+        whole = read_conda_lock(path)
+        scoped = read_conda_lock(path, platforms={"linux-64"})
+        assert scoped.packages == whole.packages and scoped.platforms == ("linux-64", "osx-arm64")
+
+
+@pytest.mark.parametrize(("text", "start"), [
+    ("- a\n- b\n", ": not a conda-lock file (no 'package' list)"),
+    ("version: 1\nmetadata:\n  platforms: [linux-64]\npackage: 3\n", ":4:10: lock: 'package' must be a list, found int"),
+], ids=["list", "package-number"])
+def test_a_document_that_is_no_lock_is_refused_for_one_platform_too(
+        tmp_path: Path, text: str, start: str) -> None:
+    path = tmp_path / "conda-lock.yml"
+    for platforms in (None, {"linux-64"}):
+        [problem] = _problems(path, text, platforms)
+        assert problem.startswith(f"{path}{start}"), problem
+
+
+_ENTRY = ("- name: x\n  version: '1'\n  manager: conda\n  platform: linux-64\n  dependencies:\n"
+          "    python: '>=3'\n  url: https://h.example/c/linux-64/x-1-0.conda\n  hash:\n"
+          "    md5: 0123456789abcdef0123456789abcdef\n  build: '0'\n")
+_HEAD = "version: 1\nmetadata:\n  platforms:\n  - linux-64\n"
+
+# (id, text, "same": the line reader reads it as YAML does; "yaml": it hands it to YAML)
+ODD_LAYOUTS = [
+    ("empty-single-quoted", _ENTRY.replace("  build: '0'", "  build: ''"), "same"),
+    ("empty-double-quoted", _ENTRY.replace("  build: '0'", '  build: ""'), "same"),
+    ("double-quoted", _ENTRY.replace("  build: '0'", '  build: "b0"'), "same"),
+    ("quote-inside-plain", _ENTRY.replace("    python: '>=3'", "    python: a''b'"), "same"),
+    ("quote-at-end-plain", _ENTRY.replace("    python: '>=3'", "    python: a'"), "same"),
+    ("doubled-quote", _ENTRY.replace("    python: '>=3'", "    python: 'x''y'"), "same"),
+    ("escape", _ENTRY.replace("  build: '0'", '  build: "a\\"b"'), "yaml"),
+    ("comment", _ENTRY.replace("  build: '0'", "  build: b0 # a comment"), "yaml"),
+    ("unclosed-single", _ENTRY.replace("  build: '0'", "  build: 'b0"), "yaml"),
+    ("unclosed-double", _ENTRY.replace("  build: '0'", '  build: "b0'), "yaml"),
+    ("lone-quote-nested", _ENTRY.replace("    python: '>=3'", "    python: '"), "yaml"),
+    ("unclosed-nested", _ENTRY.replace("    python: '>=3'", "    python: 'abc"), "yaml"),
+    ("no-space-after-colon", _ENTRY.replace("  build: '0'", "  build:b0"), "yaml"),
+    ("no-space-nested", _ENTRY.replace("    python: '>=3'", "    python:x"), "yaml"),
+    ("indented-under-scalar", _ENTRY.replace("  build: '0'", "  build: b0\n    more: x"), "yaml"),
+    ("indent-five", _ENTRY.replace("    md5: ", "     md5: "), "yaml"),
+    ("indent-three", _ENTRY.replace("  build: '0'", "   build: b0"), "yaml"),
+]
+ODD_HEADS = [
+    ("version-float", "version: 1.0\nmetadata:\n  platforms:\n  - linux-64\n"),
+    ("metadata-scalar", "version: 1\nmetadata: x\n"),
+    ("unknown-key-first", "x-tool: {}\nversion: 1\nmetadata:\n  platforms:\n  - linux-64\n"),
+    ("env-vars-flow", "version: 1\nmetadata:\n  channels:\n  - url: c\n    used_env_vars: [TOKEN]\n"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [pytest.param(t, e, id=i) for i, t, e in ODD_LAYOUTS])
+def test_the_line_reader_reads_a_layout_as_yaml_or_hands_it_over(text: str, expected: str) -> None:
+    """What the line reader reads, it reads as YAML does; what it cannot, it hands over."""
+    text = _HEAD + "package:\n" + text
+    fast = fast_parse(text)
+    if expected == "yaml":
+        assert fast is None
+    else:
+        assert fast is not None
+        assert fast == _plain(yaml.load(text, Loader=yaml.CSafeLoader))
+
+
+@pytest.mark.parametrize("head", [pytest.param(h, id=i) for i, h in ODD_HEADS])
+def test_an_unusual_head_is_read_as_yaml_reads_it(head: str) -> None:
+    text = head + "package:\n" + _ENTRY
+    fast = fast_parse(text)
+    assert fast is not None
+    assert fast == _plain(yaml.load(text, Loader=yaml.CSafeLoader))
