@@ -436,6 +436,15 @@ def test_a_local_path_is_shown_relative_to_the_environment_file(written: str, sh
     assert finding.message.endswith(f" is installed from the local path {shown}")
 
 
+def test_a_local_path_with_no_name_is_named_as_written_in_its_finding() -> None:
+    """``- .`` in an environment file at the filesystem's root (a container's ``/``): the
+    finding names the path, not a placeholder."""
+    env = replace(spec(pip=(req(".", "path", path=Path("/")),)), source=Path("/environment.yml"))
+    (finding,) = audit(ctx(env), select=["P203"])
+    assert finding.subject == "/"
+    assert finding.message == "/ is installed from the local path ."
+
+
 def test_a_local_path_is_shown_relative_to_a_relative_environment_file(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
