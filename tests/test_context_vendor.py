@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import tempfile
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -938,3 +939,65 @@ def test_a_context_for_the_rattler_installer_holds_its_python_wheel_and_certific
     assert [p.name for p in (context / "vendor" / "py-rattler").iterdir()] == [
         "py_rattler-0.9.0-cp38-abi3-manylinux2014_x86_64.whl"]
     assert (context / "vendor" / "cacert.pem").stat().st_size > 0
+
+
+def test_a_local_file_outside_the_input_tree_is_refused_by_name_before_anything_is_written(
+        tmp_path: Path, test_channel: TestChannel) -> None:
+    lock = _lock_with_sources(tmp_path, test_channel)
+    spec_ = EnvSpec(source=tmp_path / "input" / "environment.yml", name="demo")
+    elsewhere = ContextOptions(input_root=tmp_path / "elsewhere")
+    for packages, named in ((lock.packages, "mytool"),
+                            (tuple(p for p in lock.packages if p.name != "mytool"),
+                             "docopt-0.6.2.tar.gz")):
+        narrowed = replace(lock, packages=packages)
+        plan = make_plan(spec_, narrowed, PlanOptions(vendor=True))
+        with pytest.raises(InputError) as caught:
+            populate(plan, narrowed, tmp_path / "out", rattler_version="0.9.0", options=elsewhere)
+        assert caught.value.message.startswith(f"local package '{named}' at {tmp_path / 'input'}")
+        assert not (tmp_path / "out").exists()
+    with pytest.raises(InputError, match="^local package 'mytool' at "):
+        copy_local_sources(lock, "linux-64", tmp_path / "out", elsewhere)
+
+
+@pytest.fixture
+def temp_on_another_filesystem(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The temporary directory ($TMPDIR) on another filesystem than the output (a tmpfs)."""
+    other = Path("/dev/shm")
+    if not other.is_dir() or other.stat().st_dev == tmp_path.stat().st_dev:
+        pytest.skip("needs /dev/shm on a filesystem of its own")
+    temp = Path(tempfile.mkdtemp(dir=other))
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    yield temp
+    shutil.rmtree(temp)
+
+
+def test_a_local_source_is_copied_when_the_temporary_directory_is_elsewhere(
+        tmp_path: Path, temp_on_another_filesystem: Path) -> None:
+    src = tmp_path / "input" / "mytool"
+    src.mkdir(parents=True)
+    (src / "setup.py").write_text("v1")
+    copy_local_sources(_local_lock(src), "linux-64", tmp_path / "out",
+                       ContextOptions(input_root=tmp_path / "input"))
+    assert (tmp_path / "out" / "sources" / "mytool" / "setup.py").read_text() == "v1"
+    assert list(temp_on_another_filesystem.iterdir()) == []
+
+
+def test_every_local_source_is_brought_up_to_date_not_only_the_first(tmp_path: Path) -> None:
+    """A second conversion into the same output: a copy that is unchanged is kept, and the
+    ones after it are still checked (a deleted copy is copied again)."""
+    from support.locks import pip
+
+    names = ("atool", "btool", "ctool")
+    for name in names:
+        (tmp_path / "input" / name).mkdir(parents=True)
+        (tmp_path / "input" / name / "setup.py").write_text(name)
+    base = _local_lock(tmp_path / "input" / "atool")
+    lock = replace(base, packages=(*(p for p in base.packages if p.artifact != "path"),
+                                   *(pip(n, "0.1.0", (tmp_path / "input" / n).as_uri(), sha256=False)
+                                     for n in names)))
+    options = ContextOptions(input_root=tmp_path / "input")
+    copy_local_sources(lock, "linux-64", tmp_path / "out", options)
+    shutil.rmtree(tmp_path / "out" / "sources" / "btool")
+    copy_local_sources(lock, "linux-64", tmp_path / "out", options)
+    for name in names:
+        assert (tmp_path / "out" / "sources" / name / "setup.py").read_text() == name
