@@ -955,7 +955,7 @@ def test_a_local_file_outside_the_input_tree_is_refused_by_name_before_anything_
             populate(plan, narrowed, tmp_path / "out", rattler_version="0.9.0", options=elsewhere)
         assert caught.value.message.startswith(f"local package '{named}' at {tmp_path / 'input'}")
         assert not (tmp_path / "out").exists()
-    with pytest.raises(InputError, match="^local package 'mytool' at "):
+    with pytest.raises(InputError, match=r"^local package 'mytool' at "):
         copy_local_sources(lock, "linux-64", tmp_path / "out", elsewhere)
 
 
