@@ -21,7 +21,7 @@ from conda2docker.audit.sdists import SdistFacts
 from conda2docker.cli import main
 from conda2docker.errors import InputError, OutputConflict, SourceLocation
 from conda2docker.lockfile import read_explicit
-from conda2docker.model import EnvSpec, Lock, LockedPackage, Resolution
+from conda2docker.model import CondaDependency, EnvSpec, Lock, LockedPackage, Resolution
 from conda2docker.outputs import (
     UnsafePath,
     Unwritable,
@@ -37,7 +37,7 @@ from conda2docker.read.condaspec import parse_conda_spec
 from conda2docker.read.decode import decode
 from conda2docker.render.quoting import arg_word, double_quoted, json_array, path_word, shell_word
 from conda2docker.resolve.pip.target import PipTarget, glibc_tuple, platform_tags, wheel_priority
-from fixtures.audit.cases import BASE, PLATFORM, SHA, cpkg, ctx, dep, lock, ppkg, req, spec
+from fixtures.audit.cases import BASE, PLATFORM, SHA, change, cpkg, ctx, dep, loc, lock, ppkg, req, spec
 
 FIXTURES = Path(__file__).parent / "fixtures" / "envs"
 EXPLICIT = FIXTURES / "explicit-linux-64.lock"
@@ -247,6 +247,30 @@ def test_a_locked_git_package_without_a_revision_is_reported() -> None:
         locked = lock(*BASE, LockedPackage("y", "1.0", "pip", PLATFORM, url))
         assert [f.subject for f in audit(ctx(spec(), locked), select=["P202"])] == (
             ["y"] if fires else []), url
+
+
+def test_an_unversioned_dependency_is_reported_with_the_version_to_pin() -> None:
+    """R501: each conda dependency without a version (or with ``*``) and no build, and each
+    pip registry requirement without a specifier, is reported where it is written, with the
+    locked version to pin when the lock has one. A dependency the reader added (R510) is not
+    the user's to pin; the ones after it still are."""
+    conda_numpy = CondaDependency("numpy", "", None, "conda-forge", "conda-forge::numpy", loc(6))
+    env = spec(
+        conda=(dep("python", "3.11", line=4), replace(dep("pip"), raw=""),  # added by the reader
+               conda_numpy, dep("scipy", "*", line=7), dep("pandas", "2.1", line=8),
+               dep("openssl", "", "h1_0", line=9)),
+        pip=(req("requests", name="requests", line=11),
+             req("six>=1", name="six", specifier=">=1", line=12),
+             req("./local", "path", name="local", line=13, path=Path("/project/local"))),
+        changes=(change("R510", "pip", action="added"), change("R510", "scipy", action="added")))
+    locked = lock(*BASE, cpkg("numpy", "1.26.4"))
+    found = audit(ctx(env, locked), select=["R501"])
+    assert [(f.subject, f.evidence, f.location.line if f.location else None) for f in found] == [
+        ("numpy", ("conda-forge::numpy",), 6),
+        ("requests", ("requests",), 11),
+        ("scipy", ("scipy=*",), 7)]            # written by the user, though the reader added one too
+    assert [f.fix.split(")")[0] for f in found] == [
+        "pin it (e.g. numpy=1.26.4", "pin it (e.g. requests==<version>", "pin it (e.g. scipy=<version>"]
 
 
 def _wheel_lock(tag: str) -> Lock:
