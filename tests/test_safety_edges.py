@@ -37,7 +37,20 @@ from conda2docker.read.condaspec import parse_conda_spec
 from conda2docker.read.decode import decode
 from conda2docker.render.quoting import arg_word, double_quoted, json_array, path_word, shell_word
 from conda2docker.resolve.pip.target import PipTarget, glibc_tuple, platform_tags, wheel_priority
-from fixtures.audit.cases import BASE, PLATFORM, SHA, change, cpkg, ctx, dep, loc, lock, ppkg, req, spec
+from fixtures.audit.cases import (
+    BASE,
+    PLATFORM,
+    SHA,
+    change,
+    cpkg,
+    ctx,
+    dep,
+    loc,
+    lock,
+    ppkg,
+    req,
+    spec,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "envs"
 EXPLICIT = FIXTURES / "explicit-linux-64.lock"
