@@ -286,6 +286,40 @@ def test_an_unversioned_dependency_is_reported_with_the_version_to_pin() -> None
         "pin it (e.g. numpy=1.26.4", "pin it (e.g. requests==<version>", "pin it (e.g. scipy=<version>"]
 
 
+def _defaults_env() -> EnvSpec:
+    return replace(spec(channels=("conda-forge", "defaults")),
+                   channel_locations=(("conda-forge", loc(2)), ("defaults", loc(3))))
+
+
+def test_defaults_next_to_conda_forge_is_reported_with_what_comes_from_each() -> None:
+    """C103/C104 point at the ``defaults`` line; with a lock their evidence counts the packages
+    from each channel (an expanded defaults channel such as pkgs/main is found under the
+    ``defaults`` line), without one it names the channels."""
+    env = _defaults_env()
+    (c103,) = audit(ctx(env), select=["C103"])
+    assert (c103.subject, c103.evidence, c103.location) == (
+        "defaults and conda-forge", ("conda-forge", "defaults"), loc(3))
+    (c104,) = audit(ctx(env), select=["C104"])
+    assert (c104.subject, c104.evidence, c104.location) == ("defaults", (), loc(3))
+    locked = lock(*BASE, cpkg("numpy", channel="https://repo.anaconda.com/pkgs/main"))
+    (c103,) = audit(ctx(env, locked), select=["C103"])
+    assert c103.evidence == ("conda-forge: 2 package(s)", "pkgs/main: 1 package(s)")
+    assert c103.location == loc(3)
+    (c104,) = audit(ctx(env, locked), select=["C104"])
+    assert (c104.subject, c104.evidence, c104.location) == (
+        "pkgs/main", ("1 package(s) from it",), loc(3))
+
+
+def test_an_unsolvable_environment_names_the_solvers_fix_or_a_default() -> None:
+    for detail, fix in (("fix: relax numpy<1.20", "relax numpy<1.20"),
+                        ("", "relax the pins named above")):
+        env = spec(changes=(change("C109", "numpy<1.20", reason="no numpy for python 3.11",
+                                   detail=detail),))
+        (finding,) = audit(ctx(env), select=["C109"])
+        assert (finding.fix, finding.evidence, finding.location) == (fix, (), loc(3))
+        assert finding.message == "numpy<1.20 cannot be locked: no numpy for python 3.11"
+
+
 def _wheel_lock(tag: str) -> Lock:
     url = f"https://{public_file_host()}/packages/aa/bb/x-1.0-cp311-cp311-{tag}.whl"
     return lock(*BASE, LockedPackage("x", "1.0", "pip", PLATFORM, url, sha256="0" * 64))
