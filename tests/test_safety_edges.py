@@ -320,6 +320,39 @@ def test_an_unsolvable_environment_names_the_solvers_fix_or_a_default() -> None:
         assert finding.message == "numpy<1.20 cannot be locked: no numpy for python 3.11"
 
 
+def test_each_package_source_besides_pypi_is_reported_once_with_its_packages() -> None:
+    """P206: an index of the pip options, with the locked files it serves (a file below the
+    index URL belongs to it); a file host no option names, by its host; an option that serves
+    nothing locked, as named in the options. PyPI's own files, git and local sources are no
+    package index."""
+    from conda2docker.model import PipOptions
+
+    index = "https://pypi.corp.example/simple"
+    links = "https://wheels.corp.example/links/"
+    extra = "https://extra.corp.example/simple/"
+    options = PipOptions(index_url=index, find_links=(links,), extra_index_urls=(extra,),
+                         locations=((index, loc(20)), (links, loc(21)), (extra, loc(22))))
+    env = spec(options=options)
+    locked = lock(*BASE,
+                  ppkg("alpha", "1.0", url=f"{index}/alpha/alpha-1.0-py3-none-any.whl"),
+                  ppkg("beta", "2.0", url="https://files.other.example/b/beta-2.0.tar.gz"),
+                  ppkg("gamma", "3.0"),                                   # from PyPI
+                  ppkg("delta", "4.0", url="git+https://git.corp.example/delta.git@" + SHA),
+                  ppkg("eps", "5.0", url="file:///srv/src/eps"),
+                  ppkg("zeta", "6.0", url=f"{links}zeta-6.0-py3-none-any.whl"),
+                  ppkg("omega", "7.0", url="https://pypi.corp.example/simple-old/omega-7.0.tar.gz"),
+                  ppkg("local", "8.0", url="file:///wheels/local-8.0-py3-none-any.whl"))
+    found = audit(ctx(env, locked), select=["P206"])
+    assert [(f.subject, f.evidence, f.location) for f in found] == [
+        ("file:///wheels", ("local 8.0",), None),          # a wheel file on no host: its folder
+        ("files.other.example", ("beta 2.0",), None),
+        (extra, ("from the pip options",), loc(22)),
+        (index, ("alpha 1.0",), loc(20)),
+        (links, ("zeta 6.0",), loc(21)),
+        ("pypi.corp.example", ("omega 7.0",), None)]       # not below the index's URL
+    assert found[0].message == "pip uses a package source besides PyPI: file:///wheels"
+
+
 def _wheel_lock(tag: str) -> Lock:
     url = f"https://{public_file_host()}/packages/aa/bb/x-1.0-cp311-cp311-{tag}.whl"
     return lock(*BASE, LockedPackage("x", "1.0", "pip", PLATFORM, url, sha256="0" * 64))
