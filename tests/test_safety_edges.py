@@ -353,6 +353,21 @@ def test_each_package_source_besides_pypi_is_reported_once_with_its_packages() -
     assert found[0].message == "pip uses a package source besides PyPI: file:///wheels"
 
 
+def test_each_editable_install_is_reported_once_where_it_is_written() -> None:
+    """R509: what the reader changed (``-e`` dropped) is reported with the change; an
+    editable requirement it did not already report is reported from the file; none twice."""
+    changes = tuple(replace(change("R509", name, action="rewritten", reason="-e dropped",
+                                   detail=f"-e ./{name}"), location=loc(line))
+                    for name, line in (("apkg", 5), ("bpkg", 6)))
+    pip = tuple(req(f"-e ./{name}", "path", line=line, name=name, editable=True,
+                    path=Path(f"/project/{name}")) for name, line in (("apkg", 5), ("bpkg", 6), ("cpkg", 7)))
+    found = audit(ctx(spec(pip=pip, changes=changes)), select=["R509"])
+    assert sorted((f.subject, f.evidence, f.location.line if f.location else None) for f in found) == [
+        ("apkg", ("rewritten: -e dropped", "-e ./apkg"), 5),
+        ("bpkg", ("rewritten: -e dropped", "-e ./bpkg"), 6),
+        ("cpkg", ("-e ./cpkg",), 7)]
+
+
 def _wheel_lock(tag: str) -> Lock:
     url = f"https://{public_file_host()}/packages/aa/bb/x-1.0-cp311-cp311-{tag}.whl"
     return lock(*BASE, LockedPackage("x", "1.0", "pip", PLATFORM, url, sha256="0" * 64))
