@@ -458,6 +458,8 @@ def test_a_build_requirement_missing_from_the_index_is_named_with_the_way_out(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CONDA2DOCKER_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("PIP_NO_INDEX", "1")
+    # a stale find-links in the user's pip settings: pip warns about it before its error
+    monkeypatch.setenv("PIP_FIND_LINKS", str(tmp_path / "gone"))
     for offline, fix in ((False, "check access to the package index"),
                          (True, "run once without --offline to fill the cache, or "
                                 "check access to the package index")):
