@@ -6,13 +6,21 @@ tests check the files themselves.)"""
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import json
 import os
+import select
+import shutil
 import subprocess
+import sys
 import tarfile
+import tempfile
+import threading
 import zipfile
+from collections.abc import Iterator
 from dataclasses import replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -21,11 +29,13 @@ from conda2docker.context import (
     DEFAULT_BUILD_REQUIRES,
     MAX_PYPROJECT,
     ContextOptions,
+    ContextReport,
     Fetcher,
     _write_tar_gz,
     build_bootstrap,
     build_requires,
     copy_local_sources,
+    populate,
     vendor_build_requirements,
     vendor_ca_bundle,
     vendor_item,
@@ -33,7 +43,7 @@ from conda2docker.context import (
 )
 from conda2docker.errors import InputError, OutputConflict, ResolveError, UserError
 from conda2docker.model import CondaDependency, EnvSpec, Lock
-from conda2docker.plan import VendorItem
+from conda2docker.plan import PlanOptions, VendorItem, make_plan
 from conda2docker.resolve import ResolveOptions, resolve
 from support.channel import TestChannel
 
@@ -198,6 +208,85 @@ def test_a_git_transport_that_runs_commands_is_never_used(
     assert not marker.exists()
 
 
+class _LoginRequired(BaseHTTPRequestHandler):
+    """A git server over HTTP that wants a login for everything (401, Basic)."""
+
+    def do_GET(self) -> None:
+        self.send_response(401)
+        self.send_header("WWW-Authenticate", 'Basic realm="git"')
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def login_repo() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _LoginRequired)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/x/mypkg.git"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_git_source_that_wants_a_login_fails_without_prompting_on_the_terminal(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, login_repo: str) -> None:
+    """A conversion run from a terminal never stops to ask for a git login (it would hang a
+    script, or take a password typed for something else): the clone fails at once with git's
+    reason. git is run here with a terminal of its own as its controlling terminal (the user's
+    terminal); a stand-in for the user answers any prompt, so a prompt cannot hang the test."""
+    master, slave = os.openpty()
+    real_git = shutil.which("git")
+    assert real_git
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "git").write_text(
+        f"#!{sys.executable}\n"
+        "import fcntl, os, sys, termios\n"
+        "os.setsid()\n"
+        f"fd = os.open({os.ttyname(slave)!r}, os.O_RDWR)\n"
+        "fcntl.ioctl(fd, termios.TIOCSCTTY, 0)\n"
+        "os.close(fd)\n"
+        f"os.execv({real_git!r}, [{real_git!r}, *sys.argv[1:]])\n")
+    (bin_dir / "git").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    for name in ("GIT_ASKPASS", "SSH_ASKPASS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)  # no credential helper, no askpass
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    shown: list[bytes] = []
+    done = threading.Event()
+
+    def user_at_the_terminal() -> None:
+        while not done.is_set():
+            if select.select([master], [], [], 0.1)[0]:
+                data = os.read(master, 4096)
+                shown.append(data)
+                if data.rstrip().endswith(b":"):
+                    os.write(master, b"someone\n")
+
+    thread = threading.Thread(target=user_at_the_terminal, daemon=True)
+    thread.start()
+    item = VendorItem(f"git+{login_repo}@{'a' * 40}", "vendor/src/mypkg.tar.gz")
+    try:
+        with pytest.raises(ResolveError, match="cannot vendor") as caught:
+            vendor_item(item, tmp_path / "out", Fetcher(ContextOptions(input_root=tmp_path)))
+    finally:
+        done.set()
+        thread.join()
+        os.close(master)
+        os.close(slave)
+    assert shown == []
+    # git's own reason is passed on: the repository wants a login
+    assert "could not read Username" in caught.value.message
+    assert "terminal prompts disabled" in caught.value.message
+    assert not (tmp_path / "out" / "vendor" / "src" / "mypkg.tar.gz").exists()
+
+
 def test_a_git_source_without_a_full_commit_cannot_be_vendored(
         tmp_path: Path, repo: tuple[Path, str]) -> None:
     root, first = repo
@@ -272,6 +361,116 @@ def test_offline_build_requirements_come_from_the_cache_only(
     with pytest.raises(ResolveError):
         vendor_build_requirements(["flit-core"], "linux-64", "3.12", tmp_path / "o3",
                                   options=options)
+
+
+def _index_of(links: Path, *files: str) -> Path:
+    """A --find-links directory standing in for the package index, holding these wheels."""
+    links.mkdir(parents=True, exist_ok=True)
+    for file_name in files:
+        name, version = file_name.split("-")[:2]
+        _wheel(links, name, version).rename(links / file_name)
+    return links
+
+
+_BACKENDS = ("cython-3.0.0-cp311-cp311-manylinux2014_x86_64.whl",
+             "cython-3.0.0-cp311-cp311-manylinux2014_aarch64.whl",
+             "cython-3.0.0-cp312-cp312-manylinux2014_x86_64.whl",
+             "flit_core-3.9.0-py3-none-any.whl")
+
+
+def _simple_index(root: Path, *files: str) -> str:
+    """A PEP 503 index on disk holding these wheels; returns its file:// URL."""
+    _index_of(root / "files", *files)
+    for file_name in files:
+        project = root / "simple" / file_name.split("-")[0].replace("_", "-")
+        project.mkdir(parents=True, exist_ok=True)
+        with (project / "index.html").open("a") as page:
+            page.write(f'<a href="../../files/{file_name}">{file_name}</a>\n')
+    return (root / "simple").as_uri()
+
+
+def test_build_requirements_are_downloaded_for_the_target_from_the_environments_index_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Online, the wheels come from the environment's own index (its --index-url), for the
+    target's CPython version and architecture (a compiled backend such as Cython has one wheel
+    per version and machine), into the cache; the next conversion of the same target copies
+    them from the cache without the index. A patch release of python is the same target."""
+    monkeypatch.setenv("CONDA2DOCKER_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("PIP_NO_INDEX", raising=False)
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("PIP_INDEX_URL", (tmp_path / "no-index").as_uri())  # pip's own default
+    index_args = ("--index-url", _simple_index(tmp_path / "index", *_BACKENDS))
+    options = ContextOptions(input_root=tmp_path)
+    vendor_build_requirements(["flit-core", "cython"], "linux-64", "3.11.4", tmp_path / "a",
+                              index_args, options)
+    expected = ["cython-3.0.0-cp311-cp311-manylinux2014_x86_64.whl", "flit_core-3.9.0-py3-none-any.whl"]
+    assert sorted(p.name for p in (tmp_path / "a" / "vendor" / "pip").iterdir()) == expected
+    shutil.rmtree(tmp_path / "index")  # the index is gone: the cache alone serves the same target
+    vendor_build_requirements(["cython", "flit-core"], "linux-64", "3.11.9", tmp_path / "b",
+                              index_args, options)
+    assert sorted(p.name for p in (tmp_path / "b" / "vendor" / "pip").iterdir()) == expected
+    _simple_index(tmp_path / "index", *_BACKENDS)
+    vendor_build_requirements(["cython"], "linux-aarch64", "3.11", tmp_path / "c", index_args, options)
+    assert [p.name for p in (tmp_path / "c" / "vendor" / "pip").iterdir()] == [
+        "cython-3.0.0-cp311-cp311-manylinux2014_aarch64.whl"]
+
+
+def test_an_index_that_wants_a_login_leaves_the_users_input_unread(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, login_repo: str) -> None:
+    """pip asks for a user name when an index answers 401: a conversion run in a
+    ``while read`` loop must not hand it the loop's next line (nor wait on a terminal)."""
+    monkeypatch.setenv("CONDA2DOCKER_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("PIP_NO_INDEX", raising=False)
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    index = login_repo.replace("/x/mypkg.git", "/simple")
+    read_end, write_end = os.pipe()
+    os.write(write_end, b"next line\n")
+    os.close(write_end)
+    saved = os.dup(0)
+    os.dup2(read_end, 0)
+    os.close(read_end)
+    try:
+        with pytest.raises(ResolveError, match="cannot download the build requirements hatchling"):
+            vendor_build_requirements(["hatchling"], "linux-64", "3.11", tmp_path / "out",
+                                      ("--index-url", index), ContextOptions(input_root=tmp_path))
+        left = os.read(0, 100)
+    finally:
+        os.dup2(saved, 0)
+        os.close(saved)
+    assert left == b"next line\n"
+
+
+def test_offline_build_requirements_ignore_the_environments_index(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--offline takes the wheels from the cache alone, never from the index options the
+    environment names (a --find-links may be a URL: no connection is opened)."""
+    monkeypatch.setenv("CONDA2DOCKER_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    links = _index_of(tmp_path / "links", *_BACKENDS)
+    with pytest.raises(ResolveError, match="cannot download the build requirements flit-core"):
+        vendor_build_requirements(["flit-core"], "linux-64", "3.11", tmp_path / "out",
+                                  ("--find-links", str(links)),
+                                  ContextOptions(input_root=tmp_path, offline=True))
+    assert not (tmp_path / "out" / "vendor" / "pip").exists()
+
+
+def test_a_build_requirement_missing_from_the_index_is_named_with_the_way_out(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONDA2DOCKER_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    # a stale find-links in the user's pip settings: pip warns about it before its error
+    monkeypatch.setenv("PIP_FIND_LINKS", str(tmp_path / "gone"))
+    for offline, fix in ((False, "check access to the package index"),
+                         (True, "run once without --offline to fill the cache, or "
+                                "check access to the package index")):
+        with pytest.raises(ResolveError) as caught:
+            vendor_build_requirements(["wheel", "hatchling", "wheel"], "linux-64", "3.11",
+                                      tmp_path / "out",
+                                      options=ContextOptions(input_root=tmp_path, offline=offline))
+        # what is missing, and pip's own reason (its last line)
+        assert caught.value.message == ("cannot download the build requirements hatchling, wheel: "
+                                        "ERROR: No matching distribution found for hatchling")
+        assert caught.value.fix == fix
 
 
 def test_no_build_requirements_means_no_download_and_no_directory(tmp_path: Path) -> None:
@@ -556,8 +755,8 @@ def test_the_py_rattler_wheel_is_taken_from_the_cache_for_the_target(
     context = tmp_path / "out"
     with pytest.raises(ResolveError, match=r"py-rattler 0\.9\.0 wheel for linux-aarch64") as caught:
         vendor_py_rattler("0.9.0", "linux-aarch64", "3.12", context, options)
-    assert caught.value.fix and "without --offline" in caught.value.fix
-    assert "check access to PyPI, or use --installer micromamba" in caught.value.fix
+    assert caught.value.fix == ("run once without --offline to fill the cache, or "
+                                "check access to PyPI, or use --installer micromamba")
     cache = tmp_path / "cache" / "wheels" / "py-rattler-0.9.0-linux-aarch64"
     wheel = _wheel(cache, "py_rattler", "0.9.0")
     tagged = wheel.with_name("py_rattler-0.9.0-cp38-abi3-manylinux2014_aarch64.whl")
@@ -591,6 +790,29 @@ def test_the_py_rattler_wheel_is_downloaded_for_the_targets_architecture_once(
     assert sorted(p.name for p in (tmp_path / "b" / "vendor" / "py-rattler").iterdir()) == expected
 
 
+def test_the_py_rattler_installer_is_never_built_from_an_sdist(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An index that offers only an sdist of py-rattler for the target gets no build on this
+    machine (building runs the sdist's own backend code): the download fails, no file is
+    vendored."""
+    links = tmp_path / "links"
+    links.mkdir()
+    ran = tmp_path / "backend-ran"
+    backend = f"import pathlib\npathlib.Path({str(ran)!r}).touch()\n".encode()
+    pyproject = (b'[build-system]\nrequires = []\nbuild-backend = "backend"\n'
+                 b'backend-path = ["."]\n')
+    _sdist_tar(links / "py-rattler-0.9.0.tar.gz", {
+        "py-rattler-0.9.0/pyproject.toml": pyproject, "py-rattler-0.9.0/backend.py": backend,
+        "py-rattler-0.9.0/PKG-INFO": b"Metadata-Version: 2.1\nName: py-rattler\nVersion: 0.9.0\n"})
+    monkeypatch.setenv("CONDA2DOCKER_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(links))
+    with pytest.raises(ResolveError, match=r"cannot download the py-rattler 0\.9\.0 wheel"):
+        vendor_py_rattler("0.9.0", "linux-64", "3.12", tmp_path / "out", ContextOptions(input_root=tmp_path))
+    assert not ran.exists()
+    assert not (tmp_path / "out" / "vendor" / "py-rattler").exists()
+
+
 def test_an_offline_py_rattler_miss_fails_the_same_way_every_time(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CONDA2DOCKER_CACHE", str(tmp_path / "cache"))
@@ -607,3 +829,177 @@ def test_the_ca_bundle_is_vendored_for_the_installer(tmp_path: Path) -> None:
     (tmp_path / "vendor").mkdir()
     vendor_ca_bundle(tmp_path)
     assert (tmp_path / "vendor" / "cacert.pem").read_bytes() == Path(certifi.where()).read_bytes()
+
+
+# ------------------------------------------------------------ the whole vendored context
+
+
+def _lock_with_sources(tmp_path: Path, channel: TestChannel) -> Lock:
+    """python and pip from the test channel, an sdist (a local file, hashed) that builds with
+    flit_core and a local source directory that builds with hatchling; the lock file is in
+    tmp_path/input, beside both."""
+    from support.locks import pip
+
+    local = tmp_path / "input" / "mytool"
+    local.mkdir(parents=True)
+    sdist = _sdist_tar(tmp_path / "input" / "docopt-0.6.2.tar.gz", {
+        "docopt-0.6.2/pyproject.toml": b'[build-system]\nrequires = ["flit_core"]\n'})
+    (local / "pyproject.toml").write_text('[build-system]\nrequires = ["hatchling"]\n')
+    lock = _lock_of(channel, "python", "pip")
+    packages = (*lock.packages,
+                replace(pip("docopt", "0.6.2", sdist.as_uri()),
+                        sha256=hashlib.sha256(sdist.read_bytes()).hexdigest()),
+                pip("mytool", "0.1.0", local.as_uri(), sha256=False))
+    return replace(lock, packages=packages, path=tmp_path / "input" / "conda-lock.yml")
+
+
+def test_a_vendored_context_holds_every_file_and_every_build_backend_the_image_needs(
+        tmp_path: Path, test_channel: TestChannel, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--vendor: the conda packages and the sdist are copied (and counted, bytes included, for
+    the summary the conversion prints), the local source is copied, and the build backends of
+    both the sdist and the local source are there for the offline ``pip wheel``."""
+    monkeypatch.setenv("CONDA2DOCKER_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    links = _index_of(tmp_path / "links", "flit_core-3.9.0-py3-none-any.whl",
+                      "hatchling-1.21.0-cp311-cp311-manylinux2014_x86_64.whl",
+                      "hatchling-1.21.0-cp312-cp312-manylinux2014_x86_64.whl")
+    lock = _lock_with_sources(tmp_path, test_channel)
+    # the target's python is 3.12: its build backends are the cp312 wheels
+    lock = replace(lock, packages=tuple(replace(p, version="3.12.1") if p.name == "python" else p
+                                        for p in lock.packages))
+    plan = make_plan(EnvSpec(source=tmp_path / "input" / "environment.yml", name="demo"), lock,
+                     PlanOptions(vendor=True))
+    context = tmp_path / "out"
+    index_args = ("--find-links", str(links))
+    # --offline: the build backends come from the cache alone (empty here), not the index
+    with pytest.raises(ResolveError, match="build requirements flit_core, hatchling"):
+        populate(plan, lock, context, rattler_version="0.9.0", index_args=index_args,
+                 options=ContextOptions(input_root=tmp_path / "input", offline=True))
+    report = populate(plan, lock, context, rattler_version="0.9.0", index_args=index_args,
+                      options=ContextOptions(input_root=tmp_path / "input"))
+    vendored = [context / item.dest for item in plan.vendor_items]
+    assert [p.name for p in vendored if p.suffix == ".conda"] != []
+    assert report == ContextReport(len(vendored), sum(p.stat().st_size for p in vendored))
+    assert sorted(p.name for p in (context / "vendor" / "pip").iterdir()) == [
+        "docopt-0.6.2.tar.gz", "flit_core-3.9.0-py3-none-any.whl",
+        "hatchling-1.21.0-cp312-cp312-manylinux2014_x86_64.whl"]
+    assert (context / "sources" / "mytool" / "pyproject.toml").is_file()
+    # the Dockerfile copies vendor/src whether or not the lock has git sources
+    assert (context / "vendor" / "src").is_dir()
+    assert list((context / "vendor" / "src").iterdir()) == []
+
+
+def test_a_context_without_vendoring_reports_nothing_vendored(
+        tmp_path: Path, test_channel: TestChannel) -> None:
+    lock = _lock_with_sources(tmp_path, test_channel)
+    plan = make_plan(EnvSpec(source=tmp_path / "input" / "environment.yml", name="demo"), lock,
+                     PlanOptions(vendor=False))
+    report = populate(plan, lock, tmp_path / "out", rattler_version="0.9.0")
+    assert report == ContextReport(0, 0)
+    assert not (tmp_path / "out" / "vendor").exists()
+    # by default the lock's own directory is the tree local sources may come from
+    assert (tmp_path / "out" / "sources" / "mytool" / "pyproject.toml").is_file()
+    with pytest.raises(InputError, match="lies outside"):
+        populate(plan, replace(lock, path=tmp_path / "elsewhere" / "conda-lock.yml"),
+                 tmp_path / "o2", rattler_version="0.9.0")
+    # a lock that was never read from a file: the output directory is that tree
+    unread = replace(lock, path=None, packages=tuple(p for p in lock.packages if p.name != "mytool"))
+    plan = make_plan(EnvSpec(source=tmp_path / "input" / "environment.yml", name="demo"), unread,
+                     PlanOptions(vendor=False))
+    assert populate(plan, unread, tmp_path / "o3", rattler_version="0.9.0") == ContextReport(0, 0)
+
+
+def test_a_vendored_context_has_both_directories_the_dockerfile_copies(
+        tmp_path: Path, test_channel: TestChannel) -> None:
+    """The Dockerfile of a lock with builds copies vendor/pip and vendor/src: both exist even
+    when nothing is downloaded into them (a local source whose backend needs nothing)."""
+    lock = _lock_with_sources(tmp_path, test_channel)
+    (tmp_path / "input" / "mytool" / "pyproject.toml").write_text("[build-system]\nrequires = []\n")
+    lock = replace(lock, packages=tuple(p for p in lock.packages if p.name != "docopt"))
+    plan = make_plan(EnvSpec(source=tmp_path / "input" / "environment.yml", name="demo"), lock,
+                     PlanOptions(vendor=True))
+    populate(plan, lock, tmp_path / "out", rattler_version="0.9.0",
+             options=ContextOptions(input_root=tmp_path / "input", offline=True))
+    for needed in ("pip", "src"):
+        assert list((tmp_path / "out" / "vendor" / needed).iterdir()) == []
+
+
+@pytest.mark.slow  # installs a python with py-rattler (10-40 s)
+def test_a_context_for_the_rattler_installer_holds_its_python_wheel_and_certificates(
+        tmp_path: Path, test_channel: TestChannel, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONDA2DOCKER_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    links = _index_of(tmp_path / "links", "py_rattler-0.9.0-cp38-abi3-manylinux2014_x86_64.whl")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(links))  # standing in for PyPI
+    lock = _lock_of(test_channel, "python")
+    plan = make_plan(EnvSpec(source=tmp_path / "environment.yml", name="demo"), lock,
+                     PlanOptions(vendor=True, installer="rattler"))
+    assert plan.needs_bootstrap
+    context = tmp_path / "out"
+    populate(plan, lock, context, rattler_version="0.9.0", options=ContextOptions(input_root=tmp_path))
+    assert any(n.startswith("bin/python3") for n in _members(context / "vendor" / "bootstrap-python.tar.gz"))
+    assert [p.name for p in (context / "vendor" / "py-rattler").iterdir()] == [
+        "py_rattler-0.9.0-cp38-abi3-manylinux2014_x86_64.whl"]
+    assert (context / "vendor" / "cacert.pem").stat().st_size > 0
+
+
+def test_a_local_file_outside_the_input_tree_is_refused_by_name_before_anything_is_written(
+        tmp_path: Path, test_channel: TestChannel) -> None:
+    lock = _lock_with_sources(tmp_path, test_channel)
+    spec_ = EnvSpec(source=tmp_path / "input" / "environment.yml", name="demo")
+    elsewhere = ContextOptions(input_root=tmp_path / "elsewhere")
+    for packages, named in ((lock.packages, "mytool"),
+                            (tuple(p for p in lock.packages if p.name != "mytool"),
+                             "docopt-0.6.2.tar.gz")):
+        narrowed = replace(lock, packages=packages)
+        plan = make_plan(spec_, narrowed, PlanOptions(vendor=True))
+        with pytest.raises(InputError) as caught:
+            populate(plan, narrowed, tmp_path / "out", rattler_version="0.9.0", options=elsewhere)
+        assert caught.value.message.startswith(f"local package '{named}' at {tmp_path / 'input'}")
+        assert not (tmp_path / "out").exists()
+    with pytest.raises(InputError, match=r"^local package 'mytool' at "):
+        copy_local_sources(lock, "linux-64", tmp_path / "out", elsewhere)
+
+
+@pytest.fixture
+def temp_on_another_filesystem(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The temporary directory ($TMPDIR) on another filesystem than the output (a tmpfs)."""
+    other = Path("/dev/shm")
+    if not other.is_dir() or other.stat().st_dev == tmp_path.stat().st_dev:
+        pytest.skip("needs /dev/shm on a filesystem of its own")
+    temp = Path(tempfile.mkdtemp(dir=other))
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    yield temp
+    shutil.rmtree(temp)
+
+
+def test_a_local_source_is_copied_when_the_temporary_directory_is_elsewhere(
+        tmp_path: Path, temp_on_another_filesystem: Path) -> None:
+    src = tmp_path / "input" / "mytool"
+    src.mkdir(parents=True)
+    (src / "setup.py").write_text("v1")
+    copy_local_sources(_local_lock(src), "linux-64", tmp_path / "out",
+                       ContextOptions(input_root=tmp_path / "input"))
+    assert (tmp_path / "out" / "sources" / "mytool" / "setup.py").read_text() == "v1"
+    assert list(temp_on_another_filesystem.iterdir()) == []
+
+
+def test_every_local_source_is_brought_up_to_date_not_only_the_first(tmp_path: Path) -> None:
+    """A second conversion into the same output: a copy that is unchanged is kept, and the
+    ones after it are still checked (a deleted copy is copied again)."""
+    from support.locks import pip
+
+    names = ("atool", "btool", "ctool")
+    for name in names:
+        (tmp_path / "input" / name).mkdir(parents=True)
+        (tmp_path / "input" / name / "setup.py").write_text(name)
+    base = _local_lock(tmp_path / "input" / "atool")
+    lock = replace(base, packages=(*(p for p in base.packages if p.artifact != "path"),
+                                   *(pip(n, "0.1.0", (tmp_path / "input" / n).as_uri(), sha256=False)
+                                     for n in names)))
+    options = ContextOptions(input_root=tmp_path / "input")
+    copy_local_sources(lock, "linux-64", tmp_path / "out", options)
+    shutil.rmtree(tmp_path / "out" / "sources" / "btool")
+    copy_local_sources(lock, "linux-64", tmp_path / "out", options)
+    for name in names:
+        assert (tmp_path / "out" / "sources" / name / "setup.py").read_text() == name

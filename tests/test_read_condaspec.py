@@ -71,6 +71,17 @@ def test_lenient_rewrites_are_reported() -> None:
     assert parse_conda_spec("python=3.10").rewrites == ()
 
 
+def test_a_channels_subdir_is_dropped_and_said_even_below_a_multi_part_channel() -> None:
+    """conda reads the last part of ``channel/subdir::name`` as the subdir, however many parts
+    the channel has (``pkgs/main``, a URL)."""
+    for channel in ("conda-forge", "pkgs/main", "https://example.org/my/channel"):
+        for text in (f"{channel}/linux-64::numpy", f"numpy[channel={channel}/linux-64]"):
+            parsed = parse_conda_spec(text)
+            assert parsed.dependency.channel == channel, text
+            assert parsed.rewrites == (f"subdir 'linux-64' dropped from channel '{channel}/linux-64'",)
+    assert parse_conda_spec("pkgs/main::numpy").dependency.channel == "pkgs/main"
+
+
 def test_matchspec_round_trips_through_the_parser() -> None:
     for text in ("numpy=1.26.4=py311h_0", "pytorch::pytorch>=2.0", "libblas=*=*mkl", "scipy"):
         first = parse_conda_spec(text).dependency

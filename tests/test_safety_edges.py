@@ -21,7 +21,7 @@ from conda2docker.audit.sdists import SdistFacts
 from conda2docker.cli import main
 from conda2docker.errors import InputError, OutputConflict, SourceLocation
 from conda2docker.lockfile import read_explicit
-from conda2docker.model import EnvSpec, Lock, LockedPackage, Resolution
+from conda2docker.model import CondaDependency, EnvSpec, Lock, LockedPackage, Resolution
 from conda2docker.outputs import (
     UnsafePath,
     Unwritable,
@@ -37,7 +37,20 @@ from conda2docker.read.condaspec import parse_conda_spec
 from conda2docker.read.decode import decode
 from conda2docker.render.quoting import arg_word, double_quoted, json_array, path_word, shell_word
 from conda2docker.resolve.pip.target import PipTarget, glibc_tuple, platform_tags, wheel_priority
-from fixtures.audit.cases import BASE, PLATFORM, SHA, cpkg, ctx, dep, lock, ppkg, req, spec
+from fixtures.audit.cases import (
+    BASE,
+    PLATFORM,
+    SHA,
+    change,
+    cpkg,
+    ctx,
+    dep,
+    loc,
+    lock,
+    ppkg,
+    req,
+    spec,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "envs"
 EXPLICIT = FIXTURES / "explicit-linux-64.lock"
@@ -249,6 +262,112 @@ def test_a_locked_git_package_without_a_revision_is_reported() -> None:
             ["y"] if fires else []), url
 
 
+def test_an_unversioned_dependency_is_reported_with_the_version_to_pin() -> None:
+    """R501: each conda dependency without a version (or with ``*``) and no build, and each
+    pip registry requirement without a specifier, is reported where it is written, with the
+    locked version to pin when the lock has one. A dependency the reader added (R510) is not
+    the user's to pin; the ones after it still are."""
+    conda_numpy = CondaDependency("numpy", "", None, "conda-forge", "conda-forge::numpy", loc(6))
+    env = spec(
+        conda=(dep("python", "3.11", line=4), replace(dep("pip"), raw=""),  # added by the reader
+               conda_numpy, dep("scipy", "*", line=7), dep("pandas", "2.1", line=8),
+               dep("openssl", "", "h1_0", line=9)),
+        pip=(req("requests", name="requests", line=11),
+             req("six>=1", name="six", specifier=">=1", line=12),
+             req("./local", "path", name="local", line=13, path=Path("/project/local"))),
+        changes=(change("R510", "pip", action="added"), change("R510", "scipy", action="added")))
+    locked = lock(*BASE, cpkg("numpy", "1.26.4"))
+    found = audit(ctx(env, locked), select=["R501"])
+    assert [(f.subject, f.evidence, f.location.line if f.location else None) for f in found] == [
+        ("numpy", ("conda-forge::numpy",), 6),
+        ("requests", ("requests",), 11),
+        ("scipy", ("scipy=*",), 7)]            # written by the user, though the reader added one too
+    assert [f.fix.split(")")[0] for f in found] == [
+        "pin it (e.g. numpy=1.26.4", "pin it (e.g. requests==<version>", "pin it (e.g. scipy=<version>"]
+
+
+def _defaults_env() -> EnvSpec:
+    return replace(spec(channels=("conda-forge", "defaults")),
+                   channel_locations=(("conda-forge", loc(2)), ("defaults", loc(3))))
+
+
+def test_defaults_next_to_conda_forge_is_reported_with_what_comes_from_each() -> None:
+    """C103/C104 point at the ``defaults`` line; with a lock their evidence counts the packages
+    from each channel (an expanded defaults channel such as pkgs/main is found under the
+    ``defaults`` line), without one it names the channels."""
+    env = _defaults_env()
+    (c103,) = audit(ctx(env), select=["C103"])
+    assert (c103.subject, c103.evidence, c103.location) == (
+        "defaults and conda-forge", ("conda-forge", "defaults"), loc(3))
+    (c104,) = audit(ctx(env), select=["C104"])
+    assert (c104.subject, c104.evidence, c104.location) == ("defaults", (), loc(3))
+    locked = lock(*BASE, cpkg("numpy", channel="https://repo.anaconda.com/pkgs/main"))
+    (c103,) = audit(ctx(env, locked), select=["C103"])
+    assert c103.evidence == ("conda-forge: 2 package(s)", "pkgs/main: 1 package(s)")
+    assert c103.location == loc(3)
+    (c104,) = audit(ctx(env, locked), select=["C104"])
+    assert (c104.subject, c104.evidence, c104.location) == (
+        "pkgs/main", ("1 package(s) from it",), loc(3))
+
+
+def test_an_unsolvable_environment_names_the_solvers_fix_or_a_default() -> None:
+    for detail, fix in (("fix: relax numpy<1.20", "relax numpy<1.20"),
+                        ("", "relax the pins named above")):
+        env = spec(changes=(change("C109", "numpy<1.20", reason="no numpy for python 3.11",
+                                   detail=detail),))
+        (finding,) = audit(ctx(env), select=["C109"])
+        assert (finding.fix, finding.evidence, finding.location) == (fix, (), loc(3))
+        assert finding.message == "numpy<1.20 cannot be locked: no numpy for python 3.11"
+
+
+def test_each_package_source_besides_pypi_is_reported_once_with_its_packages() -> None:
+    """P206: an index of the pip options, with the locked files it serves (a file below the
+    index URL belongs to it); a file host no option names, by its host; an option that serves
+    nothing locked, as named in the options. PyPI's own files, git and local sources are no
+    package index."""
+    from conda2docker.model import PipOptions
+
+    index = "https://pypi.corp.example/simple"
+    links = "https://wheels.corp.example/links/"
+    extra = "https://extra.corp.example/simple/"
+    options = PipOptions(index_url=index, find_links=(links,), extra_index_urls=(extra,),
+                         locations=((index, loc(20)), (links, loc(21)), (extra, loc(22))))
+    env = spec(options=options)
+    locked = lock(*BASE,
+                  ppkg("alpha", "1.0", url=f"{index}/alpha/alpha-1.0-py3-none-any.whl"),
+                  ppkg("beta", "2.0", url="https://files.other.example/b/beta-2.0.tar.gz"),
+                  ppkg("gamma", "3.0"),                                   # from PyPI
+                  ppkg("delta", "4.0", url="git+https://git.corp.example/delta.git@" + SHA),
+                  ppkg("eps", "5.0", url="file:///srv/src/eps"),
+                  ppkg("zeta", "6.0", url=f"{links}zeta-6.0-py3-none-any.whl"),
+                  ppkg("omega", "7.0", url="https://pypi.corp.example/simple-old/omega-7.0.tar.gz"),
+                  ppkg("local", "8.0", url="file:///wheels/local-8.0-py3-none-any.whl"))
+    found = audit(ctx(env, locked), select=["P206"])
+    assert [(f.subject, f.evidence, f.location) for f in found] == [
+        ("file:///wheels", ("local 8.0",), None),          # a wheel file on no host: its folder
+        ("files.other.example", ("beta 2.0",), None),
+        (extra, ("from the pip options",), loc(22)),
+        (index, ("alpha 1.0",), loc(20)),
+        (links, ("zeta 6.0",), loc(21)),
+        ("pypi.corp.example", ("omega 7.0",), None)]       # not below the index's URL
+    assert found[0].message == "pip uses a package source besides PyPI: file:///wheels"
+
+
+def test_each_editable_install_is_reported_once_where_it_is_written() -> None:
+    """R509: what the reader changed (``-e`` dropped) is reported with the change; an
+    editable requirement it did not already report is reported from the file; none twice."""
+    changes = tuple(replace(change("R509", name, action="rewritten", reason="-e dropped",
+                                   detail=f"-e ./{name}"), location=loc(line))
+                    for name, line in (("apkg", 5), ("bpkg", 6)))
+    pip = tuple(req(f"-e ./{name}", "path", line=line, name=name, editable=True,
+                    path=Path(f"/project/{name}")) for name, line in (("apkg", 5), ("bpkg", 6), ("cpkg", 7)))
+    found = audit(ctx(spec(pip=pip, changes=changes)), select=["R509"])
+    assert sorted((f.subject, f.evidence, f.location.line if f.location else None) for f in found) == [
+        ("apkg", ("rewritten: -e dropped", "-e ./apkg"), 5),
+        ("bpkg", ("rewritten: -e dropped", "-e ./bpkg"), 6),
+        ("cpkg", ("-e ./cpkg",), 7)]
+
+
 def _wheel_lock(tag: str) -> Lock:
     url = f"https://{public_file_host()}/packages/aa/bb/x-1.0-cp311-cp311-{tag}.whl"
     return lock(*BASE, LockedPackage("x", "1.0", "pip", PLATFORM, url, sha256="0" * 64))
@@ -436,6 +555,15 @@ def test_a_local_path_is_shown_relative_to_the_environment_file(written: str, sh
     assert finding.message.endswith(f" is installed from the local path {shown}")
 
 
+def test_a_local_path_with_no_name_is_named_as_written_in_its_finding() -> None:
+    """``- .`` in an environment file at the filesystem's root (a container's ``/``): the
+    finding names the path, not a placeholder."""
+    env = replace(spec(pip=(req(".", "path", path=Path("/")),)), source=Path("/environment.yml"))
+    (finding,) = audit(ctx(env), select=["P203"])
+    assert finding.subject == "/"
+    assert finding.message == "/ is installed from the local path ."
+
+
 def test_a_local_path_is_shown_relative_to_a_relative_environment_file(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
@@ -525,6 +653,26 @@ def test_a_write_that_fails_leaves_no_temporary_file_and_says_why(tmp_path: Path
     with pytest.raises(IsADirectoryError):
         atomic_write(tmp_path / "Dockerfile", b"FROM x\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["Dockerfile"]
+
+
+def test_an_output_is_written_when_the_temporary_directory_is_on_another_filesystem(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """$TMPDIR on a tmpfs, the output on disk: a file is still replaced in one rename (its
+    temporary lives beside it), and nothing is left in $TMPDIR."""
+    import shutil
+    import tempfile
+
+    other = Path("/dev/shm")
+    if not other.is_dir() or other.stat().st_dev == tmp_path.stat().st_dev:
+        pytest.skip("needs /dev/shm on a filesystem of its own")
+    temp = Path(tempfile.mkdtemp(dir=other))
+    try:
+        monkeypatch.setattr(tempfile, "tempdir", str(temp))
+        atomic_write(tmp_path / "Dockerfile", b"FROM x\n")
+        assert (tmp_path / "Dockerfile").read_bytes() == b"FROM x\n"
+        assert list(temp.iterdir()) == []
+    finally:
+        shutil.rmtree(temp)
 
 
 def test_a_missing_text_file_is_named_as_a_file(tmp_path: Path) -> None:

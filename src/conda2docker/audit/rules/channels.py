@@ -117,7 +117,8 @@ def mixed_channels(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
         evidence = [f"{c}: {usage[c]} package(s)" if ctx.conda else c
                     for c in ["conda-forge", *defaults]]
         yield rule.finding(f"{' + '.join(defaults)} and conda-forge", evidence=evidence,
-                           location=channel_at(ctx, defaults[0]) or channel_at(ctx, "conda-forge"))
+                           location=channel_at(ctx, defaults[0]) or channel_at(ctx, "defaults")
+                           or channel_at(ctx, "conda-forge"))
 
 
 rule(

@@ -335,7 +335,11 @@ def custom_index(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
             host = urlsplit(package.url).hostname or ""
             if host not in public_index_hosts():
                 base = package.url.rsplit("/", 1)[0]
-                key = next((s for s in sources if base.startswith(s.rstrip("/"))), host)
+                # a file belongs to a source when it lies below that URL (a path boundary:
+                # .../simple does not serve .../simple-old/); a file on no host (file://) is
+                # named by its directory
+                key = next((s for s in sources
+                            if f"{base}/".startswith(f"{s.rstrip('/')}/")), host or base)
                 sources.setdefault(key, []).append(f"{name} {package.version}")
     for source, packages in sorted(sources.items()):
         evidence = listing(packages) if packages else ("from the pip options",)
