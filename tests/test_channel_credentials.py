@@ -371,3 +371,23 @@ def test_an_image_builds_from_a_tokened_lock_and_holds_no_token(
     assert not any(TOKEN in str(layer.get("CreatedBy", "")) for layer in history)
     code, output = run_in_image(docker_client, tag, ["hello-noarch"])
     assert code == 0 and "hello from chello" in output, output
+
+
+def test_the_build_log_and_the_error_hold_no_credential_a_step_prints(
+        ws: Workspace, capsys: Any, docker_client: Any, base_image: str,
+        image_tag_factory: Callable[[str], str]) -> None:
+    """A download error in the env stage prints the URL the build put the credentials into;
+    build.log and the one-line error show it redacted."""
+    context = ws.out / "ctx"
+    context.mkdir(parents=True)
+    (context / "Dockerfile").write_text(
+        f"FROM {base_image}\nARG C2D_CHAN_TOKEN\nARG C2D_CHAN_PASSWORD\n"
+        'RUN echo "error downloading https://h/t/${C2D_CHAN_TOKEN}/c/noarch/a-1-0.conda and '
+        'http://alice:${C2D_CHAN_PASSWORD}@h/c/noarch/a-1-0.conda" && exit 1\n')
+    outcome = run(ws, capsys, ["build", str(context), "--tag", image_tag_factory("leaky-step"),
+                               "--network", "none", "--quiet", "--build-arg", f"C2D_CHAN_TOKEN={TOKEN}",
+                               "--build-arg", f"C2D_CHAN_PASSWORD={PASSWORD}"])
+    assert outcome.code == 4
+    log = (context / "build.log").read_text()
+    assert "error downloading https://h/t/***/c/noarch/a-1-0.conda and http://****@h/c" in log
+    assert_no_secret_under(ws.out)
