@@ -31,6 +31,7 @@ from conda2docker.credentials import channel_lock_form, redact, without_placehol
 from conda2docker.validate import UnsafeValue, check_channel_name, check_conda_url
 from support.channel import TestChannel
 from support.hostile import Workspace, assert_refused, make_workspace, run_cli, tree_state
+from support.lint import ACCEPTED, assert_lints_clean, hadolint
 
 TOKEN = "tk-S3cr3tT0ken-4242"
 USER, PASSWORD = "alice", "PA55-w0rd-S3cr3t"
@@ -256,6 +257,16 @@ def test_placeholders_round_trip_through_lock_convert_and_the_build_args(
     env_stage = dockerfile.split("AS env\n", 1)[1].split("\n# ---", 1)[0]
     assert "ARG C2D_CHAN_PASSWORD\nARG C2D_CHAN_USER\nRUN awk " in env_stage
     assert "C2D_CHAN" not in dockerfile.split("AS runtime\n", 1)[1]
+    buildkit = ws.out / "buildkit"
+    assert run(ws, capsys, ["convert", str(ws.out / "conda-lock.yml"), "-o", str(buildkit), "--installer",
+                            "micromamba", "--buildkit"]).code == 0
+    secret_stage = (buildkit / "Dockerfile").read_text().split("AS env\n", 1)[1].split("\n# ---", 1)[0]
+    assert "ARG C2D_CHAN" not in secret_stage
+    assert ("--mount=type=secret,id=C2D_CHAN_PASSWORD --mount=type=secret,id=C2D_CHAN_USER awk "
+            in secret_stage)
+    assert_lints_clean((buildkit / "Dockerfile").read_text())
+    findings = {f["code"] for f in hadolint(dockerfile) if f["level"] in ("error", "warning")}
+    assert findings <= ACCEPTED | {"DL3064"}  # ARG for a secret: the legacy builder has no other way
     assert "build args C2D_CHAN_PASSWORD, C2D_CHAN_USER" in outcome.err + outcome.out
 
     # The lock written is read back (ours and conda-lock's reader agree) and converts to the
@@ -324,26 +335,38 @@ def test_a_lock_holding_credentials_or_stray_placeholders_is_refused_at_the_valu
     assert not ws.out.exists()
 
 
-def test_a_build_arg_value_is_put_in_literally_and_a_missing_one_stops_the_build(
-        docker_client: Any, base_image: str) -> None:
+def test_a_credential_is_put_in_literally_from_a_build_arg_or_a_secret(
+        tmp_path: Path, docker_client: Any, base_image: str) -> None:
     """The generated expansion runs in the image's own awk (mawk in Debian), one pass, values
-    literal (``&``, ``\\1``, ``/``, a ``${NAME}`` inside a value); a build arg not given stops it."""
+    literal (``&``, ``\\1``, ``/``, a ``${NAME}`` inside a value), from a build arg (the
+    legacy builder) or a BuildKit secret file (``/run/secrets/NAME``, final line break
+    dropped); a value not given stops it, naming it."""
+    import docker
+
     from conda2docker.plan.env import expand_credentials
 
     names = ("C2D_CHAN_PASSWORD", "C2D_CHAN_USER")
     step = expand_credentials("/tmp/c2d/x.lock", names).text
     lock = "@EXPLICIT\nhttp://${C2D_CHAN_USER}:${C2D_CHAN_PASSWORD}@h/c/noarch/a-1-0.conda#0\n"
     script = f'mkdir -p /tmp/c2d && printf "%s" "$LOCK" > /tmp/c2d/x.lock && {step} && cat /tmp/c2d/x.lock'
-    values = {"C2D_CHAN_USER": "al&ice", "C2D_CHAN_PASSWORD": "p\\1/${C2D_CHAN_USER}"}
-    output = docker_client.containers.run(base_image, ["sh", "-c", script], network_mode="none", remove=True,
-                                          environment={"LOCK": lock, **values}).decode()
-    assert output == "@EXPLICIT\nhttp://al&ice:p\\1/${C2D_CHAN_USER}@h/c/noarch/a-1-0.conda#0\n"
-    import docker
 
+    def run_step(environment: dict[str, str], secrets: dict[str, str] | None = None) -> str:
+        volumes = {}
+        for name, value in (secrets or {}).items():
+            (tmp_path / name).write_text(value)
+            volumes[str(tmp_path / name)] = {"bind": f"/run/secrets/{name}", "mode": "ro"}
+        output: bytes = docker_client.containers.run(
+            base_image, ["sh", "-c", script], network_mode="none", remove=True, stderr=True,
+            environment={"LOCK": lock, **environment}, volumes=volumes)
+        return output.decode()
+
+    expected = "@EXPLICIT\nhttp://al&ice:p\\1/${C2D_CHAN_USER}@h/c/noarch/a-1-0.conda#0\n"
+    assert run_step({"C2D_CHAN_USER": "al&ice", "C2D_CHAN_PASSWORD": "p\\1/${C2D_CHAN_USER}"}) == expected
+    assert run_step({}, {"C2D_CHAN_USER": "al&ice\n", "C2D_CHAN_PASSWORD": "p\\1/${C2D_CHAN_USER}"}) == expected
     with pytest.raises(docker.errors.ContainerError) as failed:
-        docker_client.containers.run(base_image, ["sh", "-c", script], network_mode="none", remove=True,
-                                     environment={"LOCK": lock, "C2D_CHAN_USER": "x"}, stderr=True)
-    assert "build arg C2D_CHAN_PASSWORD is not set" in str(failed.value)
+        run_step({"C2D_CHAN_USER": "x"})
+    assert "C2D_CHAN_PASSWORD is not given (channel credentials of the lock): pass --build-arg " \
+        "C2D_CHAN_PASSWORD (--secret id=C2D_CHAN_PASSWORD with BuildKit)" in str(failed.value)
 
 
 def test_an_image_builds_from_a_tokened_lock_and_holds_no_token(

@@ -113,7 +113,7 @@ def env_part(lock: Lock, options: PlanOptions) -> Part:
         stage = _rattler(options, lock_name, script.path, secrets)
         args = () if options.vendor else (Arg("PYTHON_IMAGE", options.python_image),)
     copy = Copy((options.prefix,), options.prefix, from_stage=stage.name)
-    notes = (channel_credentials_note(lock, platforms, secrets),) if secrets else ()
+    notes = (channel_credentials_note(lock, options, platforms, secrets),) if secrets else ()
     return Part(stage, runtime_copies=(copy,), context=tuple(context), vendor=vendor, args=args,
                 notes=notes)
 
@@ -127,32 +127,45 @@ def channel_credentials(lock: Lock, platforms: tuple[str, ...]) -> tuple[str, ..
                                for name in credential_placeholders(p.url)))
 
 
-def channel_credentials_note(lock: Lock, platforms: tuple[str, ...], names: tuple[str, ...]) -> str:
+def _credential_args(options: PlanOptions, names: tuple[str, ...]) -> list[Instruction]:
+    """``ARG NAME`` for the legacy builder (it has no secrets); BuildKit mounts them instead."""
+    return [] if options.buildkit else [Arg(name) for name in names]
+
+
+def channel_credentials_note(lock: Lock, options: PlanOptions, platforms: tuple[str, ...],
+                             names: tuple[str, ...]) -> str:
     from urllib.parse import urlsplit
 
     hosts = sorted({urlsplit(p.url).hostname or "" for target in platforms for p in lock.conda_packages(target)
                     if any(f"${{{n}}}" in p.url for n in names)})
-    return (f"the env stage downloads conda packages from {', '.join(hosts)} with the channel credentials "
-            f"of build args {', '.join(names)}: pass them with `conda2docker build --build-arg {names[0]}` "
+    said = f"the env stage downloads conda packages from {', '.join(hosts)} with the channel credentials of "
+    if options.buildkit:
+        return (said + f"BuildKit secrets {', '.join(names)}: pass them with `DOCKER_BUILDKIT=1 docker build "
+                f"--secret id={names[0]},env={names[0]} …` (mounted for that step only, in no layer or "
+                "history); the lock and the context keep only the names")
+    return (said + f"build args {', '.join(names)}: pass them with `conda2docker build --build-arg {names[0]}` "
             f"(taken from your environment) or `docker build --build-arg {names[0]}`; the lock and the "
             "context keep only the names, and build args are visible in that stage's build history (not in "
             "the runtime image, which copies only the prefix from it), so build where that history stays "
-            "private")
+            "private, or convert with --buildkit to take them as secrets")
 
 
 def expand_credentials(lock_in_image: str, names: tuple[str, ...]) -> Shell:
-    """Put the build args' values in place of the lock's ``${NAME}`` placeholders, in one pass
-    and literally (a value is never expanded again, by awk or the shell), inside the RUN that
-    installs and then deletes the lock: the values reach no layer. A build arg not given
-    stops the build, naming it."""
+    """Put the values of the lock's ``${NAME}`` placeholders in place, in one pass and
+    literally (a value is never expanded again, by awk or the shell), inside the RUN that
+    installs and then deletes the lock: the values reach no layer. A value is the build arg
+    ``NAME`` or, with BuildKit, the secret ``/run/secrets/NAME``; one not given stops the
+    build, naming it."""
     listed = " ".join(names)
     program = (
-        f'BEGIN {{ n = split("{listed}", v, " "); for (i = 1; i <= n; i++) if (ENVIRON[v[i]] == "") '
-        '{ print "conda2docker: build arg " v[i] " is not set (channel credentials of the lock): '
-        'pass --build-arg " v[i] > "/dev/stderr"; bad = 1 } if (bad) exit 1 } '
+        f'BEGIN {{ n = split("{listed}", v, " "); for (i = 1; i <= n; i++) {{ s[v[i]] = ENVIRON[v[i]]; '
+        'if (s[v[i]] == "") { f = "/run/secrets/" v[i]; if ((getline x < f) > 0) s[v[i]] = x; close(f) } '
+        'if (s[v[i]] == "") { print "conda2docker: " v[i] " is not given (channel credentials of the lock): '
+        'pass --build-arg " v[i] " (--secret id=" v[i] " with BuildKit)" > "/dev/stderr"; bad = 1 } } '
+        'if (bad) exit 1 } '
         '{ out = ""; rest = $0; while (1) { at = 0; for (i = 1; i <= n; i++) { j = index(rest, "${" v[i] "}"); '
         'if (j > 0 && (at == 0 || j < at)) { at = j; w = v[i] } } if (at == 0) break; '
-        'out = out substr(rest, 1, at - 1) ENVIRON[w]; rest = substr(rest, at + length(w) + 3) } print out rest }'
+        'out = out substr(rest, 1, at - 1) s[w]; rest = substr(rest, at + length(w) + 3) } print out rest }'
     )
     return Shell(f"awk '{program}' {lock_in_image} > {lock_in_image}.x && mv {lock_in_image}.x {lock_in_image}")
 
@@ -170,7 +183,7 @@ def _micromamba(options: PlanOptions, lock_name: str, secrets: tuple[str, ...]) 
     if options.vendor:
         steps.append(Copy((f"{VENDOR_DIR}/channel",), f"{STAGING}/channel"))
     check = (arch_check(lock_in_image),) if options.multiarch else ()
-    steps += [Arg(name) for name in secrets]
+    steps += _credential_args(options, secrets)
     expand = (expand_credentials(lock_in_image, secrets),) if secrets else ()
     steps.append(
         Run(
@@ -182,6 +195,7 @@ def _micromamba(options: PlanOptions, lock_name: str, secrets: tuple[str, ...]) 
                 ("rm", "-rf", STAGING),
             ),
             cache_mounts=(CONDA_PKGS_DIR,),
+            secrets=secrets,
         )
     )
     purpose = "installs exactly the locked conda packages into the prefix with micromamba (md5 verified)"
@@ -224,9 +238,9 @@ def _rattler(options: PlanOptions, lock_name: str, script: str, secrets: tuple[s
         check = (arch_check(lock_in_image),)
     else:
         steps.append(Copy(support, f"{STAGING}/"))
-    steps += [Arg(name) for name in secrets]
+    steps += _credential_args(options, secrets)
     expand = (expand_credentials(lock_in_image, secrets),) if secrets else ()
     steps.append(Run((*check, *expand, ("python", f"{STAGING}/install_lock.py", lock_in_image, prefix),
-                      ("rm", "-rf", STAGING))))
+                      ("rm", "-rf", STAGING)), secrets=secrets))
     purpose = "installs exactly the locked conda packages into the prefix with py-rattler (md5 verified)"
     return Stage("env", "${PYTHON_IMAGE}", purpose, tuple(steps), provides=(prefix,))

@@ -94,6 +94,8 @@ def _run(run: Run, buildkit: bool) -> str:
         mounts = "".join(
             f"--mount=type=cache,target={path_word(target)} " for target in run.cache_mounts
         )
+    if buildkit:
+        mounts += "".join(f"--mount=type=secret,id={path_word(name)} " for name in run.secrets)
     return "RUN " + mounts + and_chain(run.commands, CONTINUATION)
 
 
