@@ -414,3 +414,25 @@ def test_the_build_log_and_the_error_hold_no_credential_a_step_prints(
     log = (context / "build.log").read_text()
     assert "error downloading https://h/t/***/c/noarch/a-1-0.conda and http://****@h/c" in log
     assert_no_secret_under(ws.out)
+
+
+@pytest.mark.parametrize("how", ["mirror", "alias"])
+def test_a_mirror_or_channel_alias_with_credentials_keeps_them_out_of_the_lock(
+        ws: Workspace, capsys: Any, private_channel: PrivateChannel, monkeypatch: pytest.MonkeyPatch,
+        how: str) -> None:
+    """``--mirror NAME=URL`` is only where the solver reads (its token written out is fine: the
+    lock keeps the canonical URLs); ``--channel-alias`` gives the lock's URLs, so its token is
+    a placeholder, as in ``channels:``."""
+    monkeypatch.setenv("C2D_CHAN_TOKEN", TOKEN)
+    env = env_file(ws, "c2d-test")
+    lock = ws.out / "conda-lock.yml"
+    if how == "mirror":
+        extra, expected = ["--mirror", f"c2d-test={private_channel.token_url}"], "https://conda.anaconda.org/c2d-test"
+    else:
+        extra = ["--channel-alias", f"{private_channel.base}/t/${{C2D_CHAN_TOKEN}}"]
+        expected = f"{private_channel.base}/t/${{C2D_CHAN_TOKEN}}/c2d-test"
+    assert run(ws, capsys, ["lock", str(env), "-o", str(lock), *LOCK_ARGS, *extra]).code == 0
+    assert_no_secret_under(ws.out)
+    text = lock.read_text()
+    assert f"- url: {expected}\n" in text
+    assert text.count(f"url: {expected}/") == 2

@@ -119,6 +119,17 @@ _PASSWORD_SUFFIXES = ("PASSWORD", "PASS", "TOKEN", "KEY")
 _TOKEN_SUFFIXES = ("TOKEN", "CRED", "PASSWORD", "PASS", "KEY")
 
 
+def _token_segment(path: str) -> tuple[str, str, str] | None:
+    """``(before, token, after)`` of a URL path's ``/t/<token>`` segment: conda-lock's pattern
+    (the last one followed by ``/``), or one that ends the path (conda's
+    ``split_anaconda_token`` takes that too: ``https://host:8080/conda/t/tk-123-45``)."""
+    found = _CHANNEL_TOKEN.fullmatch(path)
+    if found:
+        return (found["head"], found["token"], found["tail"]) if found["token"] else None
+    head, sep, token = path.rpartition("/t/")
+    return (head, token, "") if sep and token and "/" not in token else None
+
+
 def _placeholder_name(part: str) -> str | None:
     found = _PLACEHOLDER.fullmatch(part)
     return (found["braced"] or found["bare"]) if found else None
@@ -177,12 +188,10 @@ def channel_lock_form(url: str, environ: Mapping[str, str] | None = None) -> Cha
             written.clear()  # a user name beside a password placeholder is no secret
         netloc = f"{user}{colon}{password}@{host}"
     path = parts.path
-    token = _CHANNEL_TOKEN.fullmatch(path)
-    if token and token["token"]:
-        path = f"{token['head']}/t/{lock_part(token['token'], 'token', _TOKEN_SUFFIXES)}{token['tail']}"
-    elif token is None and re.search(r"/t/[^/]+\Z", path):
-        tail = path.rpartition("/t/")
-        path = f"{tail[0]}/t/{lock_part(tail[2], 'token', _TOKEN_SUFFIXES)}"
+    token = _token_segment(path)
+    if token:
+        head, value, tail = token
+        path = f"{head}/t/{lock_part(value, 'token', _TOKEN_SUFFIXES)}{tail}"
     locked = urlunsplit(SplitResult(parts.scheme, netloc, path, parts.query, parts.fragment))
     return ChannelUrl(locked, tuple(sorted(used)), tuple(written))
 
@@ -223,7 +232,7 @@ def without_placeholders(url: str) -> str:
         user, colon, password = auth.partition(":")
         plain = [("x" if _placeholder_name(p) else p) for p in (user, password)]
         netloc = f"{plain[0]}{colon}{plain[1]}@{host}"
-    token = _CHANNEL_TOKEN.fullmatch(path)
-    if token and _placeholder_name(token["token"]):
-        path = f"{token['head']}/t/x{token['tail']}"
+    token = _token_segment(path)
+    if token and _placeholder_name(token[1]):
+        path = f"{token[0]}/t/x{token[2]}"
     return urlunsplit(SplitResult(parts.scheme, netloc, path, parts.query, parts.fragment))
