@@ -163,8 +163,8 @@ def channel_lock_form(url: str, environ: Mapping[str, str] | None = None) -> Cha
     """``url``'s user, password and ``/t/<token>/`` parts as conda-lock records them: a
     placeholder (``$NAME`` or ``${NAME}``) as ``${NAME}``, a value an environment variable
     holds as that variable, anything else listed in ``written_out`` (and left as written)."""
-    if "://" not in url:
-        return ChannelUrl(url, ())
+    if "://" not in url or ("@" not in url and "/t/" not in url):
+        return ChannelUrl(url, ())  # no credential part (every package URL of a lock is read)
     env = os.environ if environ is None else environ
     parts = urlsplit(url)
     used: set[str] = set()
@@ -214,8 +214,7 @@ def expand_channel_url(url: str, environ: Mapping[str, str] | None = None) -> tu
 
 def credential_placeholders(url: str) -> tuple[str, ...]:
     """The ``${NAME}`` placeholders standing for a conda URL's user, password or token."""
-    form = channel_lock_form(url, {})
-    return form.used_env_vars
+    return channel_lock_form(url, {}).used_env_vars if "$" in url else ()
 
 
 def without_placeholders(url: str) -> str:
