@@ -436,3 +436,12 @@ def test_a_mirror_or_channel_alias_with_credentials_keeps_them_out_of_the_lock(
     text = lock.read_text()
     assert f"- url: {expected}\n" in text
     assert text.count(f"url: {expected}/") == 2
+
+
+def test_a_token_written_out_in_a_channel_option_is_refused(
+        ws: Workspace, capsys: Any, private_channel: PrivateChannel) -> None:
+    env = env_file(ws, "nodefaults")
+    outcome = run(ws, capsys, ["lock", str(env), "-o", str(ws.out / "conda-lock.yml"), *LOCK_ARGS,
+                               "--channel", private_channel.token_url])
+    assert_refused(outcome, 2, f"error: channel {private_channel.base}/t/***/c2d-test holds its token written out")
+    assert not ws.out.exists()
