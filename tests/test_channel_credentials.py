@@ -257,6 +257,8 @@ def test_placeholders_round_trip_through_lock_convert_and_the_build_args(
     env_stage = dockerfile.split("AS env\n", 1)[1].split("\n# ---", 1)[0]
     assert "ARG C2D_CHAN_PASSWORD\nARG C2D_CHAN_USER\nRUN awk " in env_stage
     assert "C2D_CHAN" not in dockerfile.split("AS runtime\n", 1)[1]
+    assert ("#         channel credentials are build args: --build-arg C2D_CHAN_PASSWORD (its value from "
+            "your environment), and C2D_CHAN_USER\n") in dockerfile
     buildkit = ws.out / "buildkit"
     assert run(ws, capsys, ["convert", str(ws.out / "conda-lock.yml"), "-o", str(buildkit), "--installer",
                             "micromamba", "--buildkit"]).code == 0
@@ -264,6 +266,8 @@ def test_placeholders_round_trip_through_lock_convert_and_the_build_args(
     assert "ARG C2D_CHAN" not in secret_stage
     assert ("--mount=type=secret,id=C2D_CHAN_PASSWORD --mount=type=secret,id=C2D_CHAN_USER awk "
             in secret_stage)
+    assert ("#         channel credentials are BuildKit secrets: --secret id=C2D_CHAN_PASSWORD,"
+            "env=C2D_CHAN_PASSWORD (and C2D_CHAN_USER)\n") in (buildkit / "Dockerfile").read_text()
     assert_lints_clean((buildkit / "Dockerfile").read_text())
     findings = {f["code"] for f in hadolint(dockerfile) if f["level"] in ("error", "warning")}
     assert findings <= ACCEPTED | {"DL3064"}  # ARG for a secret: the legacy builder has no other way
