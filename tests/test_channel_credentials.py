@@ -319,6 +319,10 @@ def test_vendoring_downloads_with_the_variable_and_writes_no_secret(
     ("package", f"https://{USER}:{PASSWORD}@host/private/noarch/a-1-0.conda",
      "holds its channel's user and password written out"),
     ("package", "https://host/${HOME}/noarch/a-1-0.conda", "holds whitespace, quotes"),
+    ("package", "https://host/t/<TOKEN>/private/noarch/a-1-0.conda", "holds a token masked when the file "
+     "was exported (conda writes <TOKEN>, mamba ***** or **********)"),
+    ("package", "https://host/t/*****/private/noarch/a-1-0.conda", "holds a token masked"),
+    ("package", "https://host/t/**********/private/noarch/a-1-0.conda", "holds a token masked"),
     ("package", "https://host/t/${A}}/x/noarch/a-1-0.conda", "holds whitespace, quotes"),
     ("channel", f"https://conda.anaconda.org/t/{TOKEN}/private", "metadata.channels: "
      "'https://conda.anaconda.org/t/***/private' holds its credentials written out"),

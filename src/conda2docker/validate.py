@@ -128,9 +128,19 @@ def _path_segments(path: str) -> list[str]:
     return [unquote(s) for s in path.split("/")]
 
 
+_MASKED_TOKEN = re.compile(r"/t/(?:<TOKEN>|\*{5}|\*{10})/")
+"""A channel token as conda (``mask_anaconda_token``) and mamba 1 and 2 mask it in the explicit
+files they export (conda-lock's ``normalize_url_with_placeholders`` knows the three)."""
+
+
 def check_conda_url(url: object, *, location: SourceLocation | None = None) -> str:
     """A conda package URL: an allowed scheme, ``…/<subdir>/<name>-<version>-<build>.conda``,
     no fragment (the md5 fragment is the tool's to write), no ``.``/``..`` segments."""
+    if isinstance(url, str) and _MASKED_TOKEN.search(url):
+        raise _fail(f"conda package URL {shown(url)} holds a token masked when the file was exported "
+                    "(conda writes <TOKEN>, mamba ***** or **********): it cannot be downloaded",
+                    "put a ${NAME} placeholder in its place (https://host/t/${CONDA_TOKEN}/channel/…) and "
+                    "give the build NAME, or lock again from the environment file", location)
     _check_url_text(without_placeholders(url) if isinstance(url, str) else url, "conda package URL",
                     location)
     assert isinstance(url, str)
