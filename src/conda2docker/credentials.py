@@ -27,7 +27,10 @@ from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
 
 ENV_VAR = re.compile(r"\$\{([A-Z0-9_]+)\}")
 """pip's form of an environment variable in a requirements file."""
-_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<auth>[^/@\s]+)@")
+_USERINFO = re.compile(r"(?P<scheme>(?<![A-Za-z0-9+.\-])[A-Za-z][A-Za-z0-9+.\-]*://)(?P<auth>[^/@\s]+)@")
+"""A URL's ``user:password@``; a scheme is tried only where a run of scheme characters starts,
+so a long run before ``://`` is scanned once, not once per character (``redact`` reads whole
+build logs)."""
 
 
 def expand(text: str, environ: Mapping[str, str] | None = None) -> str:
@@ -72,9 +75,11 @@ def strip_auth(url: str) -> str:
 
 _TOKEN_PATH = re.compile(r"(/t/)(?P<secret>[A-Za-z0-9\-_.]{8,})(/)")
 """A conda channel token (``https://conda.anaconda.org/t/<token>/channel``)."""
-_URL_TOKEN = re.compile(r"(?P<url>(?<![A-Za-z0-9+.\-])[A-Za-z][A-Za-z0-9+.\-]*://[^\s/]*(?:/[^\s/]*)*?/t/)(?P<secret>[^/\s'\"]+)")
-"""A ``/t/<token>`` segment inside a URL, of any length (conda's ``split_anaconda_token``
-takes whatever follows ``/t/``); a ``${NAME}`` placeholder there is kept."""
+_URL_WORD = re.compile(r"[^\s'\"]+")
+_URL_TOKEN = re.compile(r"/t/(?P<secret>[^/\s'\"]+)")
+"""A ``/t/<token>`` segment after a URL's ``://``, of any length (conda's
+``split_anaconda_token`` takes whatever follows ``/t/``); a ``${NAME}`` placeholder there is
+kept. Found word by word, so the time stays linear in the text."""
 _SECRET_QUERY = re.compile(r"(?i)([?&](?:token|access_token|api_key|apikey|password|secret)=)[^&#\s]+")
 
 
@@ -86,9 +91,17 @@ def redact(text: str) -> str:
         return text
     text = _USERINFO.sub(lambda m: f"{m['scheme']}****@", text)
     text = _TOKEN_PATH.sub(r"\1***\3", text)
-    text = _URL_TOKEN.sub(lambda m: m["url"] + (m["secret"] if _PLACEHOLDER.fullmatch(m["secret"]) else "***"),
-                          text)
+    text = _URL_WORD.sub(_mask_url_tokens, text)
     return _SECRET_QUERY.sub(r"\1***", text)
+
+
+def _mask_url_tokens(word: re.Match[str]) -> str:
+    text = word[0]
+    scheme = text.find("://")
+    if scheme < 0 or "/t/" not in text[scheme:]:
+        return text
+    return text[:scheme] + _URL_TOKEN.sub(
+        lambda m: m[0] if _PLACEHOLDER.fullmatch(m["secret"]) else "/t/***", text[scheme:])
 
 
 def with_userinfo(url: str, auth: str) -> str:
