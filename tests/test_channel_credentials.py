@@ -296,6 +296,11 @@ def test_placeholders_round_trip_through_lock_convert_and_the_build_args(
     text = lock.read_text()
     assert run(ws, capsys, ["lock", str(env), "-o", str(lock), *LOCK_ARGS]).code == 0
     assert lock.read_text() == text
+    monkeypatch.delenv("C2D_CHAN_USER")  # a current lock is reused: nothing reads the channel
+    assert run(ws, capsys, ["lock", str(env), "-o", str(lock), *LOCK_ARGS]).code == 0
+    assert lock.read_text() == text
+    outcome = run(ws, capsys, ["lock", str(env), "-o", str(lock), *LOCK_ARGS, "--update", "chello"])
+    assert_refused(outcome, 2, "takes its credentials from ${C2D_CHAN_USER}, which is not set")
 
 
 def test_a_placeholder_that_is_not_set_is_named(ws: Workspace, capsys: Any, private_channel: PrivateChannel) -> None:

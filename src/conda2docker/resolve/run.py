@@ -204,7 +204,6 @@ def resolve(spec: EnvSpec, options: ResolveOptions) -> Resolution:
     if not channels:
         raise ResolveError("no usable channel", fix="add a channel such as conda-forge to 'channels:'")
 
-    unset_credentials([*channels, *appended])
     use_conda_lock = options.solver == "conda-lock" or (
         options.solver == "auto" and _conda_lock_available() and not options.channel_alias
         and not options.mirrors
@@ -229,6 +228,8 @@ def resolve(spec: EnvSpec, options: ResolveOptions) -> Resolution:
                 unread.update((r.source_url, r) for r in appended
                               if r.canonical_url not in existing.channels)
             continue
+        if all_reused:  # about to read the channels: their credentials must be set
+            unset_credentials([*channels, *appended])
         all_reused = False
         preferred = tuple(
             p for p in (existing.conda_packages(platform) if existing else ())
