@@ -187,12 +187,19 @@ class Fetcher:
         self._refs = expand_channels(list(mirrors), mirrors=mirrors)
 
     def source_url(self, url: str, channels: Iterable[str] = ()) -> str:
-        """Where to read ``url`` (a locked, canonical URL) from: its ``--mirror``, if any."""
+        """Where to read ``url`` (a locked, canonical URL) from: its ``--mirror``, if any, with
+        the channel's ``${NAME}`` credentials expanded from the environment."""
+        from conda2docker.credentials import expand_channel_url
         from conda2docker.resolve.channels import expand_channels, source_url
 
         mirrors = dict(self.options.mirrors)
         refs = [*self._refs, *expand_channels([c for c in channels if c in mirrors], mirrors=mirrors)]
-        return source_url(url, refs)
+        found, missing = expand_channel_url(source_url(url, refs))  # a channel's ${NAME} credentials
+        if missing:
+            raise InputError(f"{redact(url)} takes its channel's credentials from ${{{missing[0]}}}, "
+                             "which is not set", fix=f"export {missing[0]}=… to vendor it (the value "
+                             "is used for the download and never written)")
+        return found
 
     def fetch(self, url: str, dest: Path, *, local_anywhere: bool) -> None:
         """Copy or download ``url`` to ``dest`` (a confined path).

@@ -233,6 +233,7 @@ def _bad_lock(message: str) -> InputError:
 
 def _check_metadata(meta: Mapping[str, Any], findings: _Findings) -> None:
     """The metadata's types and values (a hostile lock may put anything there)."""
+    from conda2docker.credentials import channel_lock_form
     from conda2docker.validate import check_channel_name, check_text, shown
 
     for key, kinds in _META_TYPES.items():
@@ -259,6 +260,9 @@ def _check_metadata(meta: Mapping[str, Any], findings: _Findings) -> None:
                 raise _bad_lock(f"metadata.channels: a channel must be a string or have a 'url', "
                                 f"found {type(url).__name__}")
             check_channel_name(url)
+            if channel_lock_form(url, {}).written_out:
+                raise _bad_lock(f"metadata.channels: {shown(url)} holds its credentials written out "
+                                "(lock again with them as ${NAME} placeholders, which the lock keeps)")
     for key, value in items("content_hash"):
         with findings.at(("metadata", "content_hash", key)):
             if not isinstance(key, str) or type(value) not in (str, int):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote, urlsplit
 
-from conda2docker.credentials import redact
+from conda2docker.credentials import channel_lock_form, redact, without_placeholders
 from conda2docker.errors import InputError, SourceLocation
 from conda2docker.vcs import is_full_commit
 
@@ -128,11 +128,29 @@ def _path_segments(path: str) -> list[str]:
     return [unquote(s) for s in path.split("/")]
 
 
+_MASKED_TOKEN = re.compile(r"/t/(?:<TOKEN>|\*{5}|\*{10})/")
+"""A channel token as conda (``mask_anaconda_token``) and mamba 1 and 2 mask it in the explicit
+files they export (conda-lock's ``normalize_url_with_placeholders`` knows the three)."""
+
+
 def check_conda_url(url: object, *, location: SourceLocation | None = None) -> str:
     """A conda package URL: an allowed scheme, ``…/<subdir>/<name>-<version>-<build>.conda``,
     no fragment (the md5 fragment is the tool's to write), no ``.``/``..`` segments."""
-    url = _check_url_text(url, "conda package URL", location)
+    if isinstance(url, str) and _MASKED_TOKEN.search(url):
+        raise _fail(f"conda package URL {shown(url)} holds a token masked when the file was exported "
+                    "(conda writes <TOKEN>, mamba ***** or **********): it cannot be downloaded",
+                    "put a ${NAME} placeholder in its place (https://host/t/${CONDA_TOKEN}/channel/…) and "
+                    "give the build NAME, or lock again from the environment file", location)
+    _check_url_text(without_placeholders(url) if isinstance(url, str) else url, "conda package URL",
+                    location)
+    assert isinstance(url, str)
     parts = urlsplit(url)
+    written = channel_lock_form(url, {}).written_out
+    if written:
+        raise _fail(f"conda package URL {shown(url)} holds its channel's {' and '.join(written)} written out",
+                    "lock again with the channel's credentials as ${NAME} placeholders "
+                    "(https://host/t/${TOKEN}/channel): the lock keeps the names, the build is given the "
+                    "values", location)
     if parts.scheme not in CONDA_URL_SCHEMES:
         raise _fail(f"conda package URL {shown(url)} has scheme {parts.scheme or '(none)'!r}",
                     f"use one of {', '.join(sorted(CONDA_URL_SCHEMES))}", location)
@@ -238,7 +256,7 @@ def check_channel_name(name: str, *, location: SourceLocation | None = None) -> 
         if scheme not in CONDA_URL_SCHEMES:
             raise _fail(f"channel URL {shown(name)} has scheme {scheme!r}",
                         f"use one of {', '.join(sorted(CONDA_URL_SCHEMES))}", location)
-        _check_url_text(name, "channel URL", location)
+        _check_url_text(without_placeholders(name), "channel URL", location)
     elif name.startswith("-"):
         raise _fail(f"invalid channel {shown(name)}",
                     "a channel name cannot start with '-'", location)

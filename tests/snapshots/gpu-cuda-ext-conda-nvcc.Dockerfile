@@ -62,8 +62,13 @@ RUN /opt/env/bin/python -m pip wheel --no-deps --no-build-isolation --wheel-dir 
 FROM ${RUNTIME_IMAGE} AS runtime
 ARG APP_UID="10001"
 ARG APP_GID="10001"
-RUN groupadd --system --gid "${APP_GID}" app && \
-    useradd --system --uid "${APP_UID}" --gid "${APP_GID}" --home-dir /home/app --create-home --shell /usr/sbin/nologin app && \
+RUN if ! { [ "${APP_UID}" -gt 0 ] && [ "${APP_GID}" -gt 0 ]; } 2>/dev/null; then echo "APP_UID and APP_GID must be numbers above 0 (0 is root)" >&2; exit 1; fi && \
+    owner="$(getent passwd "${APP_UID}" || true)" && owner="${owner%%:*}" && \
+    group="$(getent group "${APP_GID}" || true)" && group="${group%%:*}" && \
+    if [ -n "${owner}" ] && [ "${owner}" != app ] && { [ "${APP_UID}" -lt 1000 ] || [ "${APP_UID}" -gt 60000 ]; }; then echo "APP_UID ${APP_UID} is the system account ${owner} of the base image: pass another APP_UID" >&2; exit 1; fi && \
+    if [ -z "${group}" ] && getent group app >/dev/null; then groupmod --gid "${APP_GID}" app; elif [ -z "${group}" ]; then groupadd --system --gid "${APP_GID}" app; elif [ "${group}" = "${owner}" ] && [ "${group}" != app ] && ! getent group app >/dev/null; then groupmod --new-name app "${group}"; fi && \
+    if [ -n "${owner}" ] && [ "${owner}" != app ]; then usermod --login app "${owner}"; fi && \
+    if getent passwd app >/dev/null; then usermod --uid "${APP_UID}" --gid "${APP_GID}" --home /home/app --move-home --shell /usr/sbin/nologin app; else useradd --system --uid "${APP_UID}" --gid "${APP_GID}" --home-dir /home/app --create-home --shell /usr/sbin/nologin app; fi && \
     install -d -o "${APP_UID}" -g "${APP_GID}" /home/app/work
 COPY --from=env /opt/env /opt/env
 COPY --from=pip /opt/pip/ /opt/env/

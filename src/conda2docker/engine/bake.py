@@ -35,6 +35,7 @@ from typing import Any, Literal
 
 from conda2docker import image as contract
 from conda2docker.bakefile import BakeFile, BakeTarget, read_bake_file, registries
+from conda2docker.credentials import redact
 from conda2docker.errors import EngineError, InputError, Problems, SourceLocation
 
 Status = Literal["built", "failed", "skipped", "not finished"]
@@ -258,7 +259,7 @@ def run_buildx(out: Path, targets: Sequence[BakeTarget], options: BakeOptions, e
                               fix="check the docker CLI and its buildx plugin") from exc
         assert process.stdout is not None
         for raw in process.stdout:
-            line = _ANSI.sub("", raw.rstrip("\n"))
+            line = redact(_ANSI.sub("", raw.rstrip("\n")))
             log.write(line + "\n")
             seen.feed(line)
             if not options.quiet:

@@ -4,7 +4,8 @@ The classic builder (the only one the docker SDK speaks) streams ``Step N/M : IN
 lines, the output of each ``RUN``, `` ---> Using cache`` and `` ---> <id>`` lines. The
 tracker here follows them: the stage (from ``FROM … AS name``), the step, whether it came
 from the cache, the package a failing step was working on, and the time spent per stage.
-The whole stream is saved as ``<context>/build.log``.
+The whole stream is saved as ``<context>/build.log``, credentials redacted (a download error
+may print a URL the build put a channel's credentials into).
 
 Podman's API service builds with Buildah, whose stream differs: ``[S/N] STEP n/m: INSTRUCTION``
 (steps counted per stage; no ``[S/N]`` for a single stage), ``--> Using cache <id>``, and a
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from conda2docker import image as contract
+from conda2docker.credentials import redact
 from conda2docker.errors import EngineError, InputError, SourceLocation
 
 _STEP = re.compile(r"^Step (?P<n>\d+)/(?P<total>\d+) : (?P<instruction>.*)$")
@@ -209,7 +211,7 @@ def build_image(
             )
             for chunk in stream:
                 if "stream" in chunk:
-                    for line in _ANSI.sub("", str(chunk["stream"])).splitlines():
+                    for line in redact(_ANSI.sub("", str(chunk["stream"]))).splitlines():
                         if not line.strip():
                             continue
                         log.write(line + "\n")
@@ -219,11 +221,11 @@ def build_image(
                 if "aux" in chunk and isinstance(chunk["aux"], dict) and "ID" in chunk["aux"]:
                     image_id = str(chunk["aux"]["ID"])
                 if "error" in chunk:
-                    message = _ANSI.sub("", str(chunk.get("error", ""))).strip()
+                    message = redact(_ANSI.sub("", str(chunk.get("error", ""))).strip())
                     log.write(f"ERROR: {message}\n")
                     raise _failure(message, tracker, log_path)
         except (APIError, DockerException) as exc:
-            log.write(f"ERROR: {exc}\n")
+            log.write(f"ERROR: {redact(str(exc))}\n")
             raise _failure(_api_message(exc), tracker, log_path) from exc
         timings = tracker.finish()
         seconds = time.monotonic() - start

@@ -102,17 +102,72 @@ def env_part(lock: Lock, options: PlanOptions) -> Part:
     lock_name = explicit_lock_name(platform)
     vendor = tuple(VendorItem(p.url, vendored_package_path(p), p.md5, p.sha256)
                    for target in platforms for p in lock.conda_packages(target)) if options.vendor else ()
+    secrets = () if options.vendor else channel_credentials(lock, platforms)
     args: tuple[Arg, ...]
     if options.installer == "micromamba":
-        stage = _micromamba(options, lock_name)
+        stage = _micromamba(options, lock_name, secrets)
         args = (Arg("MICROMAMBA_IMAGE", options.micromamba_image),)
     else:
         script = _installer_script(options)
         context.append(script)
-        stage = _rattler(options, lock_name, script.path)
+        stage = _rattler(options, lock_name, script.path, secrets)
         args = () if options.vendor else (Arg("PYTHON_IMAGE", options.python_image),)
     copy = Copy((options.prefix,), options.prefix, from_stage=stage.name)
-    return Part(stage, runtime_copies=(copy,), context=tuple(context), vendor=vendor, args=args)
+    notes = (channel_credentials_note(lock, options, platforms, secrets),) if secrets else ()
+    return Part(stage, runtime_copies=(copy,), context=tuple(context), vendor=vendor, args=args,
+                notes=notes)
+
+
+def channel_credentials(lock: Lock, platforms: tuple[str, ...]) -> tuple[str, ...]:
+    """The ``${NAME}`` placeholders of the conda URLs' credentials (conda-lock's
+    ``used_env_vars``): the ``env`` stage takes them as build args of those names."""
+    from conda2docker.credentials import credential_placeholders
+
+    return tuple(dict.fromkeys(name for target in platforms for p in lock.conda_packages(target)
+                               for name in credential_placeholders(p.url)))
+
+
+def _credential_args(options: PlanOptions, names: tuple[str, ...]) -> list[Instruction]:
+    """``ARG NAME`` for the legacy builder (it has no secrets); BuildKit mounts them instead."""
+    return [] if options.buildkit else [Arg(name) for name in names]
+
+
+def channel_credentials_note(lock: Lock, options: PlanOptions, platforms: tuple[str, ...],
+                             names: tuple[str, ...]) -> str:
+    from urllib.parse import urlsplit
+
+    hosts = sorted({urlsplit(p.url).hostname or "" for target in platforms for p in lock.conda_packages(target)
+                    if any(f"${{{n}}}" in p.url for n in names)})
+    said = f"the env stage downloads conda packages from {', '.join(hosts)} with the channel credentials of "
+    if options.buildkit:
+        return (said + f"BuildKit secrets {', '.join(names)}: pass them with `DOCKER_BUILDKIT=1 docker build "
+                f"--secret id={names[0]},env={names[0]} …` (mounted for that step only, in no layer or "
+                "history); the lock and the context keep only the names")
+    return (said + f"build args {', '.join(names)}: pass them with `conda2docker build --build-arg {names[0]}` "
+            f"(taken from your environment) or `docker build --build-arg {names[0]}`; the lock and the "
+            "context keep only the names, and build args are visible in that stage's build history (not in "
+            "the runtime image, which copies only the prefix from it), so build where that history stays "
+            "private, or convert with --buildkit to take them as secrets")
+
+
+def expand_credentials(lock_in_image: str, names: tuple[str, ...]) -> Shell:
+    """Put the values of the lock's ``${NAME}`` placeholders in place, in one pass and
+    literally (a value is never expanded again, by awk or the shell), inside the RUN that
+    installs and then deletes the lock: the values reach no layer. A value is the build arg
+    ``NAME`` or, with BuildKit, the secret ``/run/secrets/NAME``; one not given stops the
+    build, naming it."""
+    listed = " ".join(names)
+    program = (
+        f'BEGIN {{ n = split("{listed}", v, " "); for (i = 1; i <= n; i++) {{ s[v[i]] = ENVIRON[v[i]]; '
+        'if (s[v[i]] == "") { f = "/run/secrets/" v[i]; if ((getline x < f) > 0) s[v[i]] = x; close(f) } '
+        'if (s[v[i]] == "") { print "conda2docker: " v[i] " is not given (channel credentials of the lock): '
+        'pass --build-arg " v[i] " (--secret id=" v[i] " with BuildKit)" > "/dev/stderr"; bad = 1 } } '
+        'if (bad) exit 1 } '
+        '{ out = ""; rest = $0; while (1) { at = 0; for (i = 1; i <= n; i++) { j = index(rest, "${" v[i] "}"); '
+        'if (j > 0 && (at == 0 || j < at)) { at = j; w = v[i] } } if (at == 0) break; '
+        'out = out substr(rest, 1, at - 1) s[w]; rest = substr(rest, at + length(w) + 3) } print out rest }'
+    )
+    return Shell(f"awk '{program}' {lock_in_image} > {lock_in_image}.x && mv {lock_in_image}.x {lock_in_image}")
 
 
 def _installer_script(options: PlanOptions) -> ContextFile:
@@ -122,28 +177,32 @@ def _installer_script(options: PlanOptions) -> ContextFile:
     return ContextFile(f"{options.support_dir}/install_lock.py", script)
 
 
-def _micromamba(options: PlanOptions, lock_name: str) -> Stage:
+def _micromamba(options: PlanOptions, lock_name: str, secrets: tuple[str, ...]) -> Stage:
     lock_steps, lock_in_image = _lock_steps(options, lock_name)
     steps: list[Instruction] = [User("root"), *lock_steps]
     if options.vendor:
         steps.append(Copy((f"{VENDOR_DIR}/channel",), f"{STAGING}/channel"))
     check = (arch_check(lock_in_image),) if options.multiarch else ()
+    steps += _credential_args(options, secrets)
+    expand = (expand_credentials(lock_in_image, secrets),) if secrets else ()
     steps.append(
         Run(
             (
                 *check,
+                *expand,
                 ("micromamba", "create", "--yes", "--prefix", options.prefix, "--file", lock_in_image),
                 ("micromamba", "clean", "--all", "--force-pkgs-dirs", "--yes"),
                 ("rm", "-rf", STAGING),
             ),
             cache_mounts=(CONDA_PKGS_DIR,),
+            secrets=secrets,
         )
     )
     purpose = "installs exactly the locked conda packages into the prefix with micromamba (md5 verified)"
     return Stage("env", "${MICROMAMBA_IMAGE}", purpose, tuple(steps), provides=(options.prefix,))
 
 
-def _rattler(options: PlanOptions, lock_name: str, script: str) -> Stage:
+def _rattler(options: PlanOptions, lock_name: str, script: str, secrets: tuple[str, ...]) -> Stage:
     prefix = options.prefix
     lock_in_image = f"{STAGING}/{lock_name}"
     support = (script, f"{options.support_dir}/{lock_name}")
@@ -179,7 +238,9 @@ def _rattler(options: PlanOptions, lock_name: str, script: str) -> Stage:
         check = (arch_check(lock_in_image),)
     else:
         steps.append(Copy(support, f"{STAGING}/"))
-    steps.append(Run((*check, ("python", f"{STAGING}/install_lock.py", lock_in_image, prefix),
-                      ("rm", "-rf", STAGING))))
+    steps += _credential_args(options, secrets)
+    expand = (expand_credentials(lock_in_image, secrets),) if secrets else ()
+    steps.append(Run((*check, *expand, ("python", f"{STAGING}/install_lock.py", lock_in_image, prefix),
+                      ("rm", "-rf", STAGING)), secrets=secrets))
     purpose = "installs exactly the locked conda packages into the prefix with py-rattler (md5 verified)"
     return Stage("env", "${PYTHON_IMAGE}", purpose, tuple(steps), provides=(prefix,))

@@ -152,6 +152,9 @@ class Run:
     commands: tuple[Command, ...]
     cache_mounts: tuple[str, ...] = ()
     """Targets for BuildKit cache mounts, rendered only when the plan enables BuildKit."""
+    secrets: tuple[str, ...] = ()
+    """Ids of BuildKit secrets the step reads from ``/run/secrets/<id>`` (the plan asks for
+    them only when it enables BuildKit)."""
     engine_only: bool = False
     """Only meaningful for an image a container engine runs (user accounts): Apptainer runs
     every container as the calling user, so its definition leaves the step out."""

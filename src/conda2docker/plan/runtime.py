@@ -111,6 +111,43 @@ def runtime_facts(lock: Lock, options: PlanOptions) -> RuntimeFacts:
     )
 
 
+LOGIN_UIDS = (1000, 60000)
+"""Debian's and Ubuntu's range of login accounts (``UID_MIN``/``UID_MAX`` in login.defs)."""
+
+
+def user_commands(user: str, workdir: str) -> tuple[Shell, ...]:
+    """Create the runtime user from the ``APP_UID``/``APP_GID`` build args, in any base image.
+
+    0 (root) and anything but a number are refused. A group that already has ``APP_GID`` is
+    reused (``users``, or the base image's own user's group); a group named ``user`` gets
+    ``APP_GID`` (a base image built by conda2docker). A login account (UID 1000 to 60000) that
+    already has ``APP_UID`` (``ubuntu`` in ubuntu:24.04) becomes the user, as devcontainers
+    adopt it: renamed, moved to the user's home, its own group renamed with it; a system
+    account with that UID (``www-data``, ``nobody``) is refused rather than taken over."""
+    home = image.home_dir(user)
+    low, high = LOGIN_UIDS
+    return (
+        Shell('if ! { [ "${APP_UID}" -gt 0 ] && [ "${APP_GID}" -gt 0 ]; } 2>/dev/null; then '
+              'echo "APP_UID and APP_GID must be numbers above 0 (0 is root)" >&2; exit 1; fi'),
+        Shell('owner="$(getent passwd "${APP_UID}" || true)" && owner="${owner%%:*}"'),
+        Shell('group="$(getent group "${APP_GID}" || true)" && group="${group%%:*}"'),
+        Shell(f'if [ -n "${{owner}}" ] && [ "${{owner}}" != {user} ] && '
+              f'{{ [ "${{APP_UID}}" -lt {low} ] || [ "${{APP_UID}}" -gt {high} ]; }}; then '
+              'echo "APP_UID ${APP_UID} is the system account ${owner} of the base image: '
+              'pass another APP_UID" >&2; exit 1; fi'),
+        Shell(f'if [ -z "${{group}}" ] && getent group {user} >/dev/null; then groupmod --gid "${{APP_GID}}" {user}; '
+              f'elif [ -z "${{group}}" ]; then groupadd --system --gid "${{APP_GID}}" {user}; '
+              f'elif [ "${{group}}" = "${{owner}}" ] && [ "${{group}}" != {user} ] && ! getent group {user} >/dev/null; '
+              f'then groupmod --new-name {user} "${{group}}"; fi'),
+        Shell(f'if [ -n "${{owner}}" ] && [ "${{owner}}" != {user} ]; then usermod --login {user} "${{owner}}"; fi'),
+        Shell(f'if getent passwd {user} >/dev/null; then usermod --uid "${{APP_UID}}" --gid "${{APP_GID}}" '
+              f'--home {home} --move-home --shell /usr/sbin/nologin {user}; '
+              f'else useradd --system --uid "${{APP_UID}}" --gid "${{APP_GID}}" --home-dir {home} --create-home '
+              f'--shell /usr/sbin/nologin {user}; fi'),
+        Shell(f'install -d -o "${{APP_UID}}" -g "${{APP_GID}}" {workdir}'),
+    )
+
+
 def runtime_stage(spec: EnvSpec | None, lock: Lock, options: PlanOptions, parts: Sequence[Part]) -> Stage:
     """The runtime, assembled from the parts: what each asks it to copy (by rank, then in
     order), the steps each runs as the user after ``WORKDIR``, an ``ENTRYPOINT`` if one has it."""
@@ -120,19 +157,7 @@ def runtime_stage(spec: EnvSpec | None, lock: Lock, options: PlanOptions, parts:
     steps: list[Instruction] = [Arg("APP_UID", str(options.uid)), Arg("APP_GID", str(options.gid))]
     if options.apt_runtime:
         steps.append(apt_install(options.apt_runtime))
-    steps.append(
-        Run(
-            (
-                Shell(f'groupadd --system --gid "${{APP_GID}}" {user}'),
-                Shell(
-                    f'useradd --system --uid "${{APP_UID}}" --gid "${{APP_GID}}" '
-                    f"--home-dir {image.home_dir(user)} --create-home --shell /usr/sbin/nologin {user}"
-                ),
-                Shell(f'install -d -o "${{APP_UID}}" -g "${{APP_GID}}" {facts.workdir}'),
-            ),
-            engine_only=True,
-        )
-    )
+    steps.append(Run(user_commands(user, facts.workdir), engine_only=True))
     ranked = sorted(enumerate(parts), key=lambda item: (item[1].copy_rank, item[0]))
     steps += [copy for _, part in ranked for copy in part.runtime_copies]
     env: list[tuple[str, str]] = [

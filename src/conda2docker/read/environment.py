@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from conda2docker.credentials import without_placeholders
 from conda2docker.errors import InputError, Problems, SourceLocation
 from conda2docker.model import CondaDependency, EnvSpec, PipRequirement, ReaderChange
 from conda2docker.platforms import DEFAULT_PLATFORM, KNOWN_PLATFORMS, check_target
@@ -252,7 +253,7 @@ class _EnvironmentReader:
                 location=location,
             )
         text = text.strip()
-        placeholder = find_placeholder(text)
+        placeholder = find_placeholder(without_placeholders(text))  # credentials may be ${NAME}
         if placeholder is not None:
             raise InputError(
                 f"channel {text!r} contains the template placeholder {placeholder}",

@@ -96,7 +96,7 @@ def _relocated_copy(copy: Copy) -> Copy:
 def _relocated_run(run: Run) -> Run:
     commands = tuple(Shell(relocated(c.text)) if isinstance(c, Shell) else tuple(relocated(w) for w in c)
                      for c in run.commands)
-    return Run(commands, cache_mounts=run.cache_mounts, engine_only=run.engine_only)
+    return Run(commands, cache_mounts=run.cache_mounts, secrets=run.secrets, engine_only=run.engine_only)
 
 
 @dataclass(slots=True)

@@ -46,6 +46,14 @@ def build_lines(plan: BuildPlan) -> list[str]:
     ]
     if plan.buildkit:
         lines.append("        cache mounts need BuildKit: DOCKER_BUILDKIT=1 docker build …")
+    secrets = tuple(dict.fromkeys(name for stage in plan.stages for step in stage.instructions
+                                  if isinstance(step, Run) for name in step.secrets))
+    if secrets and plan.buildkit:
+        lines.append(f"        channel credentials are BuildKit secrets: --secret id={secrets[0]},env={secrets[0]}"
+                     + (f" (and {', '.join(secrets[1:])})" if secrets[1:] else ""))
+    elif secrets:
+        lines.append(f"        channel credentials are build args: --build-arg {secrets[0]} (its value from "
+                     "your environment)" + (f", and {', '.join(secrets[1:])}" if secrets[1:] else ""))
     if len(plan.image_platforms) > 1:
         from conda2docker.platforms import check_target, oci_platform
 
@@ -94,6 +102,8 @@ def _run(run: Run, buildkit: bool) -> str:
         mounts = "".join(
             f"--mount=type=cache,target={path_word(target)} " for target in run.cache_mounts
         )
+    if buildkit:
+        mounts += "".join(f"--mount=type=secret,id={path_word(name)} " for name in run.secrets)
     return "RUN " + mounts + and_chain(run.commands, CONTINUATION)
 
 

@@ -1,7 +1,9 @@
 """Channel names to URLs, the way conda does it: ``channel_alias``, ``defaults``, mirrors.
 
 A channel has a canonical URL (what the lock records, so the lock stays portable) and a
-source URL (where the solver reads repodata: a mirror or a local copy).
+source URL (where the solver reads repodata: a mirror or a local copy). Credentials in a
+channel URL are recorded as conda-lock records them (``${NAME}`` placeholders, see
+``credentials.channel_lock_form``) and expanded only in the source URL.
 """
 
 from __future__ import annotations
@@ -52,19 +54,62 @@ def expand_channel(
         ]
     if _is_url(name):
         canonical = _strip(name)
-        return [ChannelRef(name, canonical, _strip(mirrors.get(name, canonical)))]
+        return [ChannelRef(name, _lock_form(canonical), _source(mirrors.get(name, canonical)))]
     if name in DEFAULTS_CHANNELS:
         canonical = f"{DEFAULTS_ROOT}/{name}"
     else:
         canonical = f"{DEFAULT_ALIAS}/{name}"
     if name in mirrors:
-        source = _strip(mirrors[name])
+        source = _source(mirrors[name])
     elif channel_alias:
-        source = f"{_strip(channel_alias)}/{name}"
-        canonical = source
+        canonical = _lock_form(f"{_strip(channel_alias)}/{name}")
+        source = _source(f"{_strip(channel_alias)}/{name}")
     else:
         source = canonical
     return [ChannelRef(name, canonical, source)]
+
+
+def _lock_form(url: str) -> str:
+    """The URL the lock records: credentials as ``${NAME}`` (conda-lock's rule); credentials
+    written out that no environment variable holds are refused (the lock would keep them)."""
+    from conda2docker.credentials import channel_lock_form, redact
+
+    form = channel_lock_form(url)
+    if form.written_out:
+        parts = " and ".join(form.written_out)
+        raise InputError(
+            f"channel {redact(url)} holds its {parts} written out, and the lock would keep "
+            f"{'it' if len(form.written_out) == 1 else 'them'}",
+            fix="write each as a ${NAME} placeholder (https://host/t/${CONDA_TOKEN}/channel; "
+            "${USER} and ${PASSWORD} as the URL's user and password) and export NAME: the lock "
+            "records the name (conda-lock's used_env_vars), the value is read from the environment",
+        )
+    return form.lock_url
+
+
+def _source(url: str) -> str:
+    """Where to read: the URL with its ``${NAME}`` placeholders expanded (one that is not set is
+    left as written, for :func:`unset_credentials` to report)."""
+    from conda2docker.credentials import expand_channel_url
+
+    return _strip(expand_channel_url(url)[0])
+
+
+def unset_credentials(refs: Iterable[ChannelRef]) -> None:
+    """Refuse channels whose credential placeholders name variables that are not set, before
+    anything asks them (conda-lock refuses such a lock with MissingEnvVarError)."""
+    from conda2docker.credentials import expand_channel_url, redact
+
+    for ref in refs:
+        missing = expand_channel_url(ref.source_url)[1]
+        if missing:
+            raise InputError(
+                f"channel {redact(ref.canonical_url)} takes its credentials from "
+                f"{', '.join(f'${{{n}}}' for n in missing)}, which {'is' if len(missing) == 1 else 'are'} "
+                "not set",
+                fix=f"export {missing[0]}=… before running conda2docker (the value is used to read the "
+                "channel and never written)",
+            )
 
 
 def expand_channels(

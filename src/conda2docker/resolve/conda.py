@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from conda2docker.choices import DEFAULT_PRIORITY, ChannelPriority
+from conda2docker.credentials import redact
 from conda2docker.errors import InputError, ResolveError
 from conda2docker.model import CondaDependency, LockedPackage, ReaderChange, Unavailable
 from conda2docker.resolve.channels import ChannelRef, canonical_url, expand_channel
@@ -174,12 +175,12 @@ async def _readable_channels(
             if ref.source_url in appended:
                 changes.append(ReaderChange(
                     action="ignored", subject=ref.name, code="C107",
-                    reason=f"cannot read {ref.source_url}: {first}",
+                    reason=redact(f"cannot read {ref.source_url}: {first}"),
                 ))
                 continue
             changes.append(ReaderChange(
                 action="ignored", subject=ref.name, code="C106",
-                reason=f"cannot read {ref.source_url}: {first}",
+                reason=redact(f"cannot read {ref.source_url}: {first}"),
             ))
             continue
         readable.append(ref)
@@ -199,7 +200,7 @@ def _source_channels(request: CondaSolveRequest) -> list[ChannelRef]:
 
 def _gateway_error(exc: Exception, refs: Sequence[ChannelRef], offline: bool) -> ResolveError:
     first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    channels = ", ".join(r.source_url for r in refs)
+    channels = ", ".join(redact(r.source_url) for r in refs)
     fix = (
         "run once without --offline to fill the cache, or point --channel-alias/--mirror at a local copy"
         if offline

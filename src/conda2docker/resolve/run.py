@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from conda2docker.choices import DEFAULT_PRIORITY, DEFAULT_SOLVER, ChannelPriority, Solver
-from conda2docker.errors import ResolveError, UserError
+from conda2docker.errors import InputError, InputErrors, ResolveError, UserError
 from conda2docker.image import RUNTIME_GLIBC
 from conda2docker.model import (
     EnvSpec,
@@ -27,7 +27,13 @@ from conda2docker.model import (
 )
 from conda2docker.names import canonical
 from conda2docker.platforms import lock_targets
-from conda2docker.resolve.channels import NO_DEFAULTS, ChannelRef, expand_channels
+from conda2docker.resolve.channels import (
+    NO_DEFAULTS,
+    ChannelRef,
+    expand_channel,
+    expand_channels,
+    unset_credentials,
+)
 from conda2docker.resolve.virtual import VirtualTarget
 
 DEFAULT_CHANNELS = ("conda-forge",)
@@ -164,6 +170,22 @@ def _conda_lock_available() -> bool:
     return any(shutil.which(tool) for tool in ("micromamba", "mamba", "conda"))
 
 
+def _expand_at_their_lines(spec: EnvSpec, names: Sequence[str], options: ResolveOptions) -> list[ChannelRef]:
+    """:func:`expand_channels`, each channel that cannot be recorded (credentials written
+    out) reported at its line of the file, all of them at once."""
+    mirrors = dict(options.mirrors)
+    problems: list[InputError] = []
+    for name in names:
+        try:
+            expand_channel(name, channel_alias=options.channel_alias, mirrors=mirrors)
+        except InputError as error:
+            problems.append(InputError(error.message, fix=error.fix,
+                                       location=spec.channel_location(name) or error.location))
+    if problems:
+        raise InputErrors(problems)
+    return expand_channels(names, channel_alias=options.channel_alias, mirrors=mirrors)
+
+
 def resolve(spec: EnvSpec, options: ResolveOptions) -> Resolution:
     """Lock ``spec`` for every target platform (or return the lock it already is)."""
     if spec.lock is not None:
@@ -173,7 +195,7 @@ def resolve(spec: EnvSpec, options: ResolveOptions) -> Resolution:
     platforms, changes = target_platforms(spec, options)
     names, channel_changes = channel_names(spec, options)
     changes += channel_changes
-    channels = expand_channels(names, channel_alias=options.channel_alias, mirrors=dict(options.mirrors))
+    channels = _expand_at_their_lines(spec, names, options)
     asked = {*spec.channels, *options.extra_channels}
     appended = expand_channels(
         [n for n in names if n not in asked], channel_alias=options.channel_alias,
@@ -206,6 +228,8 @@ def resolve(spec: EnvSpec, options: ResolveOptions) -> Resolution:
                 unread.update((r.source_url, r) for r in appended
                               if r.canonical_url not in existing.channels)
             continue
+        if all_reused:  # about to read the channels: their credentials must be set
+            unset_credentials([*channels, *appended])
         all_reused = False
         preferred = tuple(
             p for p in (existing.conda_packages(platform) if existing else ())
