@@ -270,10 +270,24 @@ def _channel_signals(spec: EnvSpec, gpu_so_far: Sequence[CudaSignal]) -> list[Cu
     return found
 
 
+_LAST_FROM_SPEC: list[tuple[EnvSpec, CudaIntent]] = []
+"""The last environment read by :func:`from_spec` (a spec is immutable): ``convert`` asks of
+one spec twice, for the variants to solve and in the audit."""
+
+
 def from_spec(spec: EnvSpec) -> CudaIntent:
     """What an environment file asks for. A lock given as input is read as a lock."""
     if spec.lock is not None and not spec.conda and not spec.pip:
         return from_lock(spec.lock)
+    for seen, intent in _LAST_FROM_SPEC:
+        if seen is spec:
+            return intent
+    intent = _from_spec(spec)
+    _LAST_FROM_SPEC[:] = [(spec, intent)]
+    return intent
+
+
+def _from_spec(spec: EnvSpec) -> CudaIntent:
     gpu: list[CudaSignal] = []
     cpu: list[CudaSignal] = []
     for dep in spec.conda:
