@@ -1,12 +1,11 @@
-"""What a single environment's ``convert`` loads, and when (issue 21: convert at the solver's
-speed). Import sets and behaviour, never timings: the figures are benchmarks/lock_speed.py's.
+"""What a single environment's ``convert`` loads (issue 21: convert at the solver's speed).
+Import sets and behaviour, never timings: the figures are benchmarks/lock_speed.py's.
 
 Real parts: the local channel of real packages (tests/support/channel.py), the solver.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import signal
 import subprocess
@@ -17,7 +16,6 @@ from typing import Any
 import pytest
 
 from conda2docker.cli import main
-from conda2docker.convert import AFTER_SOLVE
 from conda2docker.resolve.conda import CondaSolveResult
 from support.channel import TestChannel
 
@@ -61,7 +59,6 @@ def test_a_single_environment_convert_loads_no_lab_bake_engine_or_init_module(
     heavy = [m for m in loaded if m.startswith(NOT_FOR_ONE_ENVIRONMENT)
              or (m.startswith("conda2docker.commands") and m not in COMMAND_MODULES)]
     assert not heavy
-    assert set(AFTER_SOLVE) <= set(loaded)  # each one prefetched is needed
 
 
 def test_a_single_environment_with_a_tag_template_still_gets_its_bake_file(
@@ -78,24 +75,6 @@ def test_the_console_script_sets_the_collector_before_loading_the_command_line(t
                   "print(json.dumps(sorted(m for m in sys.modules "
                   "if m.startswith(('conda2docker', 'typer')))))", tmp_path)
     assert loaded == ["conda2docker", "conda2docker.__main__"]
-
-
-@pytest.mark.parametrize("module", AFTER_SOLVE)
-def test_every_module_convert_prefetches_exists(module: str) -> None:
-    assert importlib.util.find_spec(module) is not None
-
-
-def test_prefetch_imports_in_order_and_leaves_a_failure_to_the_real_importer(tmp_path: Path) -> None:
-    loaded = _run(
-        "import json, sys, threading\n"
-        "from conda2docker.faces import prefetch\n"
-        "prefetch(['conda2docker.vcs', 'conda2docker.no_such_module', 'conda2docker.graph_report'])\n"
-        "for thread in threading.enumerate():\n"
-        "    if thread.name == 'conda2docker-prefetch':\n"
-        "        thread.join()\n"
-        "print(json.dumps([m for m in ('conda2docker.vcs', 'conda2docker.graph_report') if m in sys.modules]))\n",
-        tmp_path)
-    assert loaded == ["conda2docker.vcs"]
 
 
 def test_the_solve_result_is_never_formatted(tmp_path: Path, small_channel: TestChannel,

@@ -551,25 +551,14 @@ def _parse_mirrors(mirrors: Sequence[str]) -> list[tuple[str, str]]:
     return [parse_mirror(m) for m in mirrors]
 
 
-AFTER_SOLVE = (
-    "conda2docker.audit.run", "conda2docker.audit.gaps", "conda2docker.audit.local",
-    "conda2docker.audit.sdists", "conda2docker.audit.engine", "conda2docker.lock_writer",
-    "conda2docker.plan.make", "conda2docker.audit.report", "conda2docker.render.dockerfile",
-    "conda2docker.render.compose", "conda2docker.outputs", "conda2docker.context",
-)
-"""What ``convert`` imports once its solve is done, in that order: imported while the solver
-runs (:func:`conda2docker.faces.prefetching`)."""
-
-
 def convert(request: ConvertRequest, echo: Echo = lambda _line: None) -> ConvertResult:
     from conda2docker.credentials import redact
-    from conda2docker.faces import prefetching
 
     shown_echo = echo
     echo = lambda line: shown_echo(redact(line))  # noqa: E731 - notes never show a credential
     _validate(request)
-    with prefetching(AFTER_SOLVE):
-        variants, notes = solve_variants(request)
+    variants, notes = solve_variants(request)
+    # loaded once there is something to write (a failed solve never loads them)
     from conda2docker.context import populate, preflight
     from conda2docker.outputs import differing, write_files
 

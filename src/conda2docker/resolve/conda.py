@@ -12,7 +12,6 @@ from typing import Any, cast
 
 from conda2docker.choices import DEFAULT_PRIORITY, ChannelPriority
 from conda2docker.errors import InputError, ResolveError
-from conda2docker.faces import start_prefetch
 from conda2docker.model import CondaDependency, LockedPackage, ReaderChange, Unavailable
 from conda2docker.resolve.channels import ChannelRef, canonical_url, expand_channel
 from conda2docker.resolve.virtual import VirtualTarget
@@ -341,18 +340,18 @@ async def _solve_call(
 ) -> list[Any]:
     import rattler
 
-    solving = rattler.solve(
-        sources=sources,
-        specs=specs,
-        gateway=gateway,
-        platforms=cast(Any, [platform, "noarch"]),
-        virtual_packages=request.target.rattler_packages(),
-        channel_priority=priority,
-        locked_packages=list(locked) or None,
-        timestamp_policy="allow-missing",
+    return list(
+        await rattler.solve(
+            sources=sources,
+            specs=specs,
+            gateway=gateway,
+            platforms=cast(Any, [platform, "noarch"]),
+            virtual_packages=request.target.rattler_packages(),
+            channel_priority=priority,
+            locked_packages=list(locked) or None,
+            timestamp_policy="allow-missing",
+        )
     )
-    start_prefetch()  # the caller's next modules load while the solver's threads work
-    return list(await solving)
 
 
 async def _preferred_records(request: CondaSolveRequest, gateway: Any, sources: Sequence[Any]) -> list[Any]:
