@@ -97,3 +97,20 @@ def test_the_solve_result_is_never_formatted(tmp_path: Path, small_channel: Test
     finally:
         signal.signal(signal.SIGINT, before)
     assert not formatted
+
+
+def test_the_last_solves_gateway_is_kept_until_the_next_one(tmp_path: Path) -> None:
+    """Freeing a gateway's repodata costs milliseconds a command about to exit need not pay;
+    one gateway at most is kept, and solves in a shared scope keep theirs in the scope."""
+    from conda2docker.resolve import conda
+    from conda2docker.resolve.virtual import VirtualTarget
+
+    request = conda.CondaSolveRequest(dependencies=(), channels=(), target=VirtualTarget("linux-64"),
+                                      cache_dir=tmp_path)
+    first = conda._gateway(request)
+    assert [first] == conda._LAST_GATEWAY
+    second = conda._gateway(request)
+    assert [second] == conda._LAST_GATEWAY
+    with conda.shared_gateways():
+        shared = conda._gateway(request)
+    assert shared is not second and [second] == conda._LAST_GATEWAY
