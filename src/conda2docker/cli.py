@@ -124,14 +124,8 @@ def _main(argv: list[str] | None) -> int:
 def entry() -> None:
     """The console script: run, flush, and leave without interpreter finalisation once a
     native runtime (py-rattler's worker threads) is loaded, which can race at shutdown.
-
-    The cyclic garbage collector runs every 100,000 allocations instead of 700: in a command
-    it spent most of its time in module imports (13 ms of `convert`'s, 8 ms of `audit`'s),
-    where nothing is garbage (a whole `convert` leaves about 500 objects in cycles); a long
-    command (`build`, `verify`) is still collected."""
-    import gc
-
-    gc.set_threshold(100_000, 10, 10)
+    (``conda2docker.__main__.entry``, the console script, sets the collector's threshold
+    first and calls this.)"""
     code = main()
     if "rattler" in sys.modules:
         import os

@@ -552,14 +552,16 @@ def _parse_mirrors(mirrors: Sequence[str]) -> list[tuple[str, str]]:
 
 
 def convert(request: ConvertRequest, echo: Echo = lambda _line: None) -> ConvertResult:
-    from conda2docker.context import populate, preflight
     from conda2docker.credentials import redact
-    from conda2docker.outputs import differing, write_files
 
     shown_echo = echo
     echo = lambda line: shown_echo(redact(line))  # noqa: E731 - notes never show a credential
     _validate(request)
     variants, notes = solve_variants(request)
+    # loaded once there is something to write (a failed solve never loads them)
+    from conda2docker.context import populate, preflight
+    from conda2docker.outputs import differing, write_files
+
     first = variants[0].resolution
     for line in dict.fromkeys(f"note: {c.subject}: {c.reason}" for c in (*first.spec.changes, *first.changes)):
         echo(line)  # a change made for each platform of the lock is said once

@@ -12,7 +12,9 @@ and unique in input order (``-2``, ``-3``…).
 
 A single environment file keeps the single ``convert``'s layout (the context is ``OUT``); it
 gets a bake file (context ``.``) only when asked for something only bake carries:
-``--tag-template``, ``--cache`` other than ``none``, or several ``--platform``.
+``--tag-template``, ``--cache`` other than ``none``, or several ``--platform``. The command
+(``conda2docker.commands.convert``) makes both choices, so a single environment's ``convert``
+never imports this module unless it writes a bake file.
 """
 
 from __future__ import annotations
@@ -71,11 +73,6 @@ class LabResult:
         """0 when every environment converted; else the largest exit code of the failures
         (2 bad input, 3 unsolvable, 70 a bug)."""
         return max((f.exit_code for f in self.failed), default=0)
-
-
-def is_lab(inputs: Sequence[Path]) -> bool:
-    """Several inputs, or a directory: the lab layout (``OUT/<name>/``)."""
-    return len(inputs) != 1 or inputs[0].is_dir()
 
 
 def _looks_like_environment(path: Path) -> bool:
@@ -194,11 +191,6 @@ def _prefixed(echo: Echo, name: str) -> Echo:
     return lambda line: echo(f"{name}: {line}")
 
 
-def wants_bake(request: ConvertRequest, tag_template: str | None, cache: CacheMode) -> bool:
-    """Whether a single environment also gets a bake file (see the module's docstring)."""
-    return tag_template is not None or cache != "none" or len(set(request.platforms)) > 1
-
-
 def bake_variants(result: ConvertResult, name: str, context: str) -> list[BakeVariant]:
     from conda2docker.plan.bake import BakeVariant
 
@@ -230,5 +222,5 @@ def write_bake(request: ConvertRequest, bake: BakeFile) -> tuple[Path, bool]:
     return path, False
 
 
-__all__ = ["LabFailure", "LabResult", "convert_lab", "find_environments", "is_lab",
-           "raw_name", "single_bake", "wants_bake"]
+__all__ = ["LabFailure", "LabResult", "convert_lab", "find_environments", "raw_name",
+           "single_bake"]

@@ -13,7 +13,6 @@ import json
 import re
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 
 MAPPING_PACKAGE = "conda_pypi"
 MAPPING_FILE = "grayskull_pypi_mapping.json"
@@ -47,6 +46,8 @@ def canonical(name: str) -> str:
 
 @cache
 def _mapping() -> _Mapping:
+    from importlib import resources  # 2 ms with what it loads: only once a name is looked up
+
     try:
         text = (resources.files(MAPPING_PACKAGE) / MAPPING_FILE).read_text(encoding="utf-8")
     except (ModuleNotFoundError, FileNotFoundError):  # pragma: no cover - a declared dependency

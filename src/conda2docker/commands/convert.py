@@ -134,7 +134,6 @@ def convert_command(
     """Lock each environment and write a multi-stage Dockerfile and its build context to OUTPUT
     (several environments: OUTPUT/<name>/ each, and OUTPUT/docker-bake.hcl)."""
     from conda2docker.convert import ConvertRequest, convert
-    from conda2docker.lab import is_lab
 
     request = ConvertRequest(
         env_file=env_files[0], output=output, installer=installer, vendor=vendor,
@@ -148,15 +147,15 @@ def convert_command(
         apptainer_from_image=from_image, activation=activation, check=check, force=force,
         allow_paths=tuple(allow_path or ()), categories=tuple(dict.fromkeys(category or ())),
     )
-    if is_lab(env_files):
+    if _is_lab(env_files):
         _convert_lab(request, env_files, tag_template, cache)
         return
     result = convert(request, echo=lambda line: typer.echo(line, err=True))  # convert redacts
     bake_differs = False
-    from conda2docker.lab import single_bake, wants_bake
-
     bake_path: Path | None = None
-    if wants_bake(request, tag_template, cache) and OutputFormat.docker in request.formats:
+    if _wants_bake(request, tag_template, cache) and OutputFormat.docker in request.formats:
+        from conda2docker.lab import single_bake
+
         bake_path, bake_differs = single_bake(request, result, tag_template=tag_template, cache=cache)
     if check:
         if bake_differs:
@@ -178,6 +177,17 @@ def convert_command(
         for variant in result.variants:
             flag = "" if variant == "cpu" else " --variant gpu"
             typer.echo(f"next: conda2docker build {output}{flag} --tag IMAGE")
+
+
+def _is_lab(inputs: list[Path]) -> bool:
+    """Several inputs, or a directory: the lab layout (``OUT/<name>/``, ``conda2docker.lab``)."""
+    return len(inputs) != 1 or inputs[0].is_dir()
+
+
+def _wants_bake(request: "ConvertRequest", tag_template: str | None, cache: CacheMode) -> bool:
+    """Whether a single environment also gets a bake file: when asked for something only bake
+    carries (``--tag-template``, ``--cache`` other than ``none``, several ``--platform``)."""
+    return tag_template is not None or cache != "none" or len(set(request.platforms)) > 1
 
 
 def _convert_lab(request: "ConvertRequest", inputs: list[Path], tag_template: str | None,

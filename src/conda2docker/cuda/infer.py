@@ -270,10 +270,24 @@ def _channel_signals(spec: EnvSpec, gpu_so_far: Sequence[CudaSignal]) -> list[Cu
     return found
 
 
+_LAST_FROM_SPEC: list[tuple[EnvSpec, CudaIntent]] = []
+"""The last environment read by :func:`from_spec` (a spec is immutable): ``convert`` asks of
+one spec twice, for the variants to solve and in the audit."""
+
+
 def from_spec(spec: EnvSpec) -> CudaIntent:
     """What an environment file asks for. A lock given as input is read as a lock."""
     if spec.lock is not None and not spec.conda and not spec.pip:
         return from_lock(spec.lock)
+    for seen, intent in _LAST_FROM_SPEC:
+        if seen is spec:
+            return intent
+    intent = _from_spec(spec)
+    _LAST_FROM_SPEC[:] = [(spec, intent)]
+    return intent
+
+
+def _from_spec(spec: EnvSpec) -> CudaIntent:
     gpu: list[CudaSignal] = []
     cpu: list[CudaSignal] = []
     for dep in spec.conda:
@@ -329,11 +343,25 @@ def _locked_signal(package: LockedPackage) -> CudaSignal | None:
     return None
 
 
+_LAST_FROM_LOCK: list[tuple[Lock, str, CudaIntent]] = []
+"""The last lock read by :func:`from_lock` (a lock is immutable): ``convert`` asks of one lock
+twice, for its CPU variant's note and in the audit."""
+
+
 def from_lock(lock: Lock, platform: str | None = None) -> CudaIntent:
     """What a lock contains (for ``platform``, default its first)."""
     target = platform or (lock.platforms[0] if lock.platforms else None)
     if target is None:
         return CudaIntent()
+    for seen, seen_platform, intent in _LAST_FROM_LOCK:
+        if seen is lock and seen_platform == target:
+            return intent
+    intent = _from_lock(lock, target)
+    _LAST_FROM_LOCK[:] = [(lock, target, intent)]
+    return intent
+
+
+def _from_lock(lock: Lock, target: str) -> CudaIntent:
     packages = lock.for_platform(target)
     signals = [s for p in packages if (s := _locked_signal(p))]
     cpu = [CudaSignal(f"{p.name} {p.version} {p.build or ''}".strip(), "is a CPU-only build")

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from conda2docker.credentials import placeholders, userinfo, with_userinfo
-from conda2docker.cuda import images
 from conda2docker.cuda.infer import DEFAULT_CUDA
 from conda2docker.image import (
     CUDA_EXT_PREFIX,
@@ -241,6 +240,8 @@ def cuda_ext_part(
         version = options.cuda_version or DEFAULT_CUDA
         devel = options.cuda_devel_image or cuda_devel_image(version)
         base, arg = "${CUDA_DEVEL_IMAGE}", Arg("CUDA_DEVEL_IMAGE", devel)
+        from conda2docker.cuda import images  # the tag table: GPU plans only
+
         choice = images.choose_image(version if "." in version else f"{version}.0", "devel")
         if options.cuda_devel_image is None and choice.reason:
             notes.append(f"cuda-ext stage: {choice.reason}")

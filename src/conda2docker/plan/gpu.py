@@ -16,7 +16,6 @@ import re
 from collections.abc import Iterable
 
 from conda2docker.choices import GpuMode
-from conda2docker.cuda import images
 from conda2docker.cuda.infer import DEFAULT_CUDA, from_lock, parse_version, text
 from conda2docker.model import Lock
 from conda2docker.plan.instructions import PlanError
@@ -54,11 +53,15 @@ def image_cuda(lock: Lock, platform: str, solved_for: str | None) -> str:
 def cuda_devel_image(version: str) -> str:
     """The published ``nvidia/cuda`` devel image nearest to CUDA ``version``
     (:func:`conda2docker.cuda.images.choose_image`)."""
+    from conda2docker.cuda import images  # the tag table: GPU plans only
+
     check_cuda_version(version)
     return images.devel_image(version if "." in version else f"{version}.0")
 
 
 def cuda_runtime_image(version: str) -> str:
+    from conda2docker.cuda import images
+
     check_cuda_version(version)
     return images.runtime_image(version if "." in version else f"{version}.0")
 

@@ -42,10 +42,13 @@ def pin_lines(args: Sequence[Arg]) -> tuple[str, ...]:
     """Header lines naming the last known digest of each ``nvidia/cuda`` image a build arg
     names by tag, and how to pin it. The file itself stays by tag: a digest pins one build of
     a tag (NVIDIA rebuilds them), and local stand-ins of a tag have digests of their own."""
+    named = [arg for arg in args if arg.default and "nvidia/cuda:" in arg.default]
+    if not named:
+        return ()  # the tag table (conda2docker.cuda.images) is not even loaded
     from conda2docker.cuda.images import last_known
 
     lines: list[str] = []
-    for arg in args:
+    for arg in named:
         known = last_known(arg.default) if arg.default else None
         if known is None or known.digest is None:
             continue

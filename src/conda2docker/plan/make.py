@@ -16,13 +16,11 @@ from conda2docker.credentials import index_auth, literal_credentials, redact
 from conda2docker.cuda.infer import DEFAULT_CUDA, has_cuda_runtime
 from conda2docker.model import EnvSpec, Lock, LockedPackage
 from conda2docker.names import canonical
-from conda2docker.plan.builds import conda_nvcc, cuda_ext_part, wheels_part
 from conda2docker.plan.env import env_part
 from conda2docker.plan.gaps import apply_gaps
 from conda2docker.plan.gpu import check_cuda_version, cuda_runtime_image
 from conda2docker.plan.header import pin_lines, plan_header
 from conda2docker.plan.instructions import Arg, PlanError, check_image
-from conda2docker.plan.pip import pip_part
 from conda2docker.plan.runtime import runtime_facts, runtime_stage
 from conda2docker.plan.types import DEFAULT_RUNTIME_IMAGE, BuildPlan, Part, PlanOptions
 
@@ -123,7 +121,11 @@ def _check_platforms(lock: Lock, options: PlanOptions) -> None:
 def _gpu_runtime(lock: Lock, options: PlanOptions) -> PlanOptions:
     """What the GPU variant's cuda-ext stage links (libcudart) must be in the runtime: from the
     lock, else from NVIDIA's runtime image of the lock's CUDA (unless a runtime image was named)."""
-    if (options.variant != "gpu" or not _cuda_builds(lock, options) or conda_nvcc(lock, options.platform)
+    if options.variant != "gpu" or not _cuda_builds(lock, options):
+        return options
+    from conda2docker.plan.builds import conda_nvcc
+
+    if (conda_nvcc(lock, options.platform)
             or has_cuda_runtime(lock, options.platform) or options.runtime_image != DEFAULT_RUNTIME_IMAGE):
         return options
     return replace(options, runtime_image=cuda_runtime_image(options.cuda_version or DEFAULT_CUDA))
@@ -152,10 +154,16 @@ def lock_parts(lock: Lock, options: PlanOptions) -> list[Part]:
 
     parts = [env_part(lock, options)]
     if plain_builds:
+        from conda2docker.plan.builds import wheels_part  # the build stages load when needed
+
         parts.append(wheels_part(options, plain_builds))
     if pip_layer:
+        from conda2docker.plan.pip import pip_part
+
         parts.append(pip_part(options, registry, bool(plain_builds), per_platform or None))
     if cuda_builds:
+        from conda2docker.plan.builds import conda_nvcc, cuda_ext_part
+
         parts.append(cuda_ext_part(options, cuda_builds, nvcc_from_conda=conda_nvcc(lock, platform),
                                    has_pip_stage=pip_layer))
     return parts

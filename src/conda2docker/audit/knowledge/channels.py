@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 DEFAULTS = frozenset(
@@ -16,6 +17,7 @@ COMMUNITY = frozenset({"conda-forge", "bioconda", "pytorch", "nvidia"})
 NOT_CHANNELS = frozenset({"nodefaults"})
 
 
+@lru_cache(maxsize=1024)  # asked for every locked package: a lock names a few channels
 def channel_name(channel: str) -> str:
     """A channel as people write it: ``https://conda.anaconda.org/conda-forge/`` → ``conda-forge``."""
     text = channel.strip().rstrip("/")

@@ -8,7 +8,7 @@ from conda2docker.audit.context import AuditContext
 from conda2docker.audit.registry import Rule, rule
 from conda2docker.audit.rules._common import listing, requirement_label
 from conda2docker.cuda import facts as cuda
-from conda2docker.cuda import images, infer
+from conda2docker.cuda import infer
 from conda2docker.cuda.infer import CudaIntent
 from conda2docker.errors import SourceLocation
 from conda2docker.model import Finding, Severity
@@ -253,6 +253,8 @@ def cuda_image(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     intent = _intent(ctx)
     if not intent.wants_gpu or intent.version_text is None or not cuda_extensions(ctx):
         return
+    from conda2docker.cuda import images  # the tag table: only when the audit asks of it
+
     choice = images.choose_image(intent.version_text, "devel")
     if not choice.exact:
         yield rule.finding(intent.version_text, evidence=(choice.image, images.table_source()),
