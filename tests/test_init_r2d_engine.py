@@ -274,6 +274,28 @@ def test_venv_binder_dir_builds_and_passes_its_verify(
                               "0.20.0", "Done!"], output
 
 
+def test_venv_apt_packages_builds_and_passes_its_verify(
+    tmp_path: Path,
+    r2d_channel: TestChannel,
+    docker_client: object,
+    base_image: str,
+    image_tag_factory: Callable[[str], str],
+) -> None:
+    """``venv/apt-packages``: an apt.txt alone (gfortran, unp, byacc, with a comment and blank
+    lines), so the default environment. verify: `which gfortran`, `which unp`, `which byacc`.
+
+    The case's own files; the build reaches the Debian mirror for the apt packages (installed in
+    the runtime stage), as the binder-dir case's does.
+    """
+    repo = copy_case("venv/apt-packages", tmp_path)
+    tag = image_tag_factory("init-r2d-apt-packages")
+    init_and_build(repo, r2d_channel, tag, "--default-python", "3.11", network="default")
+    verify = "set -euo pipefail\nwhich gfortran\nwhich unp\nwhich byacc\n"
+    code, output = run_in_image(docker_client, tag, ["bash", "-c", verify])  # type: ignore[arg-type]
+    assert code == 0, output
+    assert output.split() == ["/usr/bin/gfortran", "/usr/bin/unp", "/usr/bin/byacc"], output
+
+
 def test_venv_start_postbuild_builds_and_passes_its_verify(
     tmp_path: Path,
     r2d_channel: TestChannel,
