@@ -127,8 +127,12 @@ def render(results: list[ModuleResult], equivalents: dict[str, str], seconds: in
            "are the suite without engine and network tests and without `tests/test_architecture.py`",
            "(see docs/development.md). A timeout (the mutant's tests ran past mutmut's wall-clock",
            "limit, `timeout_multiplier`/`timeout_constant` in pyproject.toml) counts as detected.",
-           "Score = (killed + timeout) / (checked - documented equivalents); \"survived\" counts the",
-           "survivors not documented as equivalent; a mutant with no covering test counts as missed.",
+           "A mutant `mypy --strict` rejects (`type_check_command`) cannot land either, since",
+           "mypy is a CI gate: mutmut checks every mutant with mypy first and runs no test for",
+           "those (\"mypy\" column), e.g. a `None` passed where a `Path` is required.",
+           "Score = (killed + timeout + mypy) / (checked - documented equivalents); \"survived\"",
+           "counts the survivors not documented as equivalent; a mutant with no covering test",
+           "counts as missed.",
            ""]
     if note:
         out += [note, ""]
@@ -137,13 +141,13 @@ def render(results: list[ModuleResult], equivalents: dict[str, str], seconds: in
     if total.statuses["not checked"]:
         out += [f"**Partial run**: {total.statuses['not checked']} of {total.generated} mutants were "
                 "not checked; scores are over the checked ones.", ""]
-    out += ["| module | generated | checked | killed | timeout | survived | no tests | equivalent "
-            "| score |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    out += ["| module | generated | checked | killed | timeout | mypy | survived | no tests "
+            "| equivalent | score |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in [*results, total]:
         s = r.statuses
         name = "**all**" if r is total else f"`{r.module.removeprefix('src/conda2docker/')}`"
         out.append(f"| {name} | {r.generated} | {r.checked} | {s['killed']} | {s['timeout']} "
-                   f"| {s['survived'] - len(r.equivalent)} "
+                   f"| {s['caught by type check']} | {s['survived'] - len(r.equivalent)} "
                    f"| {s['no tests']} | {len(r.equivalent)} | {r.score} |")
     skipped = decorated_functions([r.module for r in results])
     if skipped:
