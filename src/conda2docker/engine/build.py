@@ -156,6 +156,20 @@ def _per_dockerfile_context(context: Path, dockerfile: str) -> Any:
     return tar(str(context), exclude=patterns, dockerfile=(dockerfile, None))
 
 
+def require_dockerfile(context: Path, dockerfile: str) -> None:
+    """Refuse a context without ``dockerfile`` before any engine is asked: a missing file is
+    the input's problem, whether or not an engine answers."""
+    if not (context / dockerfile).is_file():
+        lab = (context / contract.BAKE_FILE).is_file()
+        raise InputError(
+            f"no {dockerfile} in {context}" + (f" (it holds {contract.BAKE_FILE})" if lab else ""),
+            fix=("build every environment with `conda2docker build OUT --bake`, or one context: "
+                 "`conda2docker build OUT/<name>`") if lab else
+                "run `conda2docker convert ENV -o DIR` first and build DIR",
+            location=SourceLocation(context / dockerfile),
+        )
+
+
 def build_image(
     context: Path,
     tag: str | None,
@@ -181,15 +195,7 @@ def build_image(
 
     from conda2docker.engine.client import connect
 
-    if not (context / dockerfile).is_file():
-        lab = (context / contract.BAKE_FILE).is_file()
-        raise InputError(
-            f"no {dockerfile} in {context}" + (f" (it holds {contract.BAKE_FILE})" if lab else ""),
-            fix=("build every environment with `conda2docker build OUT --bake`, or one context: "
-                 "`conda2docker build OUT/<name>`") if lab else
-                "run `conda2docker convert ENV -o DIR` first and build DIR",
-            location=SourceLocation(context / dockerfile),
-        )
+    require_dockerfile(context, dockerfile)
     client = client or connect()
     from conda2docker.outputs import confine
 
