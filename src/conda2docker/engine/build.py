@@ -55,6 +55,7 @@ Progress = Callable[["BuildEvent"], None]
 
 @dataclass(frozen=True, slots=True)
 class BuildEvent:
+    """One line of the engine's build output, placed in its stage and step."""
     stage: str | None
     step: int | None
     total: int | None
@@ -67,6 +68,7 @@ class BuildEvent:
 
 @dataclass
 class StageTiming:
+    """How long one stage took, and whether it came from the cache."""
     name: str
     steps: int = 0
     cached: int = 0
@@ -75,6 +77,7 @@ class StageTiming:
 
 @dataclass
 class BuildResult:
+    """A finished build: the image, its log and its timings."""
     image_id: str
     tag: str | None
     log_path: Path
@@ -100,6 +103,7 @@ def package_from_output(lines: list[str]) -> str | None:
 
 @dataclass
 class _Tracker:
+    """Follows the build output: the current stage and step, the last lines."""
     stage: str | None = None
     step: int | None = None
     total: int | None = None

@@ -86,11 +86,13 @@ def check_image(ref: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Comment:
+    """A ``#`` comment line."""
     text: str
 
 
 @dataclass(frozen=True, slots=True)
 class Arg:
+    """``ARG name[=default]``."""
     name: str
     default: str | None = None
 
@@ -100,6 +102,7 @@ class Arg:
 
 @dataclass(frozen=True, slots=True)
 class Env:
+    """``ENV k=v …``."""
     pairs: tuple[tuple[str, str], ...]
 
     def __post_init__(self) -> None:
@@ -109,6 +112,7 @@ class Env:
 
 @dataclass(frozen=True, slots=True)
 class Label:
+    """``LABEL k=v …``."""
     pairs: tuple[tuple[str, str], ...]
 
     def __post_init__(self) -> None:
@@ -118,6 +122,7 @@ class Label:
 
 @dataclass(frozen=True, slots=True)
 class Copy:
+    """``COPY [--from…] sources… dest``."""
     sources: tuple[str, ...]
     dest: str
     from_stage: str | None = None
@@ -162,26 +167,31 @@ class Run:
 
 @dataclass(frozen=True, slots=True)
 class User:
+    """``USER user``."""
     user: str
 
 
 @dataclass(frozen=True, slots=True)
 class Workdir:
+    """``WORKDIR path``."""
     path: str
 
 
 @dataclass(frozen=True, slots=True)
 class Entrypoint:
+    """``ENTRYPOINT [argv…]`` (exec form)."""
     argv: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class Cmd:
+    """``CMD [argv…]`` (exec form)."""
     argv: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class Expose:
+    """``EXPOSE port``."""
     port: int
 
 

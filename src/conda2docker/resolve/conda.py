@@ -20,6 +20,7 @@ from conda2docker.resolve.virtual import VirtualTarget
 
 @dataclass(frozen=True, slots=True)
 class CondaSolveRequest:
+    """What one conda solve is given: the specs, channels and target."""
     dependencies: tuple[CondaDependency, ...]
     channels: tuple[ChannelRef, ...]
     target: VirtualTarget
@@ -37,6 +38,7 @@ class CondaSolveRequest:
 
 @dataclass(frozen=True, slots=True)
 class CondaSolveResult:
+    """What one conda solve gives: the packages, the specs it had to leave out, the changes made."""
     packages: tuple[LockedPackage, ...]
     unavailable: tuple[Unavailable, ...]
     changes: tuple[ReaderChange, ...]
