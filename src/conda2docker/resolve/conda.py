@@ -116,10 +116,11 @@ def _to_locked(record: Any, platform: str, channels: Sequence[ChannelRef]) -> Lo
     for spec in record.depends:
         name, _, constraint = spec.strip().partition(" ")
         constraint = constraint.strip()
-        if name in dependencies and dependencies[name] and constraint:
-            dependencies[name] = f"{dependencies[name]},{constraint}"
-        else:
-            dependencies[name] = constraint or dependencies.get(name, "")
+        known = dependencies.get(name)
+        if not known:
+            dependencies[name] = constraint
+        elif constraint:
+            dependencies[name] = f"{known},{constraint}"
     return LockedPackage(
         name=record.name.normalized,
         version=str(record.version),
