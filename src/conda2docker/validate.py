@@ -141,7 +141,7 @@ _ORDINARY_CONDA_URL = re.compile(
 """The URL of almost every locked package: a channel without credentials or token, path
 segments that are names (no ``.``, ``..``, ``%``, placeholder), a subdir, a package file name.
 Such a URL passes every check of :func:`check_conda_url`, which accepts it without parsing
-(``tests/test_validate.py`` checks that against the whole check)."""
+(``tests/test_validate_url_chars.py`` checks that against the whole check)."""
 
 
 def is_ordinary_conda_url(url: str) -> bool:
