@@ -192,8 +192,9 @@ def test_exported_build_strings_are_one_finding_that_says_which_were_relaxed() -
 
 
 def test_exported_build_strings_from_two_files_point_at_the_environment_file() -> None:
-    """A repository's environment.yml and its postBuild's ``conda install`` both pin builds:
-    the finding points at the environment file's first pin, not at a lower line in postBuild."""
+    """A repository's environment.yml and its postBuild's ``conda install`` (``init``) both pin
+    builds: the finding points at the first pin of the first file by path (environment.yml),
+    not at whichever pin has the lowest line number (postBuild's line 3)."""
     post_build = Path("/project/postBuild")
     env = spec(conda=(_exported("numpy", "1.26.4", "py311h64a7726_0", loc(9)),
                       _exported("libzlib", "1.2.13", "hd590300_5",
