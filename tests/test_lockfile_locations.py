@@ -323,6 +323,71 @@ def test_a_mapping_read_without_its_text_names_the_file(tmp_path: Path) -> None:
     assert info.value.one_line().startswith(f"{path}: package 'libzlib': invalid md5 'x")
 
 
+# --------------------------------------------------------------------------- text that is no YAML
+
+_YAML_FIX = "; fix: restore the file from version control or regenerate it"
+
+
+def _yaml_breaks() -> list[Any]:
+    """Locks YAML cannot read, each with the place and the problem libyaml (PyYAML's C reader,
+    which reads every lock) reports: a pasted URL holding ``: ``, a platform list whose ``]``
+    was lost (libyaml stops at the next key's colon), a file cut inside a quoted value."""
+    lines = BASE.split("\n")
+    url = next(i for i in _region(lines, NUMPY) if lines[i].startswith("  url: "))
+    lines[url] = "  url: https://conda.anaconda.org/conda-forge: linux-64/numpy-1.26.4-py311h64a7726_0.conda"
+    colon = ("\n".join(lines), (url + 1, lines[url].index(": ", 8) + 1),
+             "mapping values are not allowed in this context")
+    listed = "  platforms:\n  - osx-arm64\n  - linux-64\n  sources:\n"
+    assert BASE.count(listed) == 1
+    text = BASE.replace(listed, "  platforms: [osx-arm64, linux-64\n  sources:\n")
+    sources = text.split("\n").index("  sources:")
+    unclosed = (text, (sources + 1, len("  sources") + 1), "did not find expected ',' or ']'")
+    cut = BASE[:BASE.index("  url: ") + 20].replace("  url: ", "  url: '")
+    truncated = (cut, (cut.count("\n") + 1, len(cut.split("\n")[-1]) + 1), "found unexpected end of stream")
+    return [pytest.param(*case, id=name) for name, case in
+            (("colon-in-url", colon), ("unclosed-list", unclosed), ("cut-in-a-quote", truncated))]
+
+
+@pytest.mark.parametrize(("text", "where", "problem"), _yaml_breaks())
+@pytest.mark.parametrize("scope", SCOPES)
+def test_text_that_is_no_yaml_is_reported_at_the_place_yaml_stops(
+        tmp_path: Path, text: str, where: tuple[int, int], problem: str, scope: str) -> None:
+    path = tmp_path / "conda-lock.yml"
+    assert _problems(path, _as_read_by(text, "yaml"), SCOPES[scope]) == [
+        f"{path}:{where[0]}:{where[1]}: invalid YAML in lock file: {problem}{_YAML_FIX}"]
+
+
+@pytest.mark.parametrize("scope", SCOPES)
+def test_a_control_character_in_a_lock_names_the_character_and_the_file(tmp_path: Path, scope: str) -> None:
+    """A terminal colour code pasted into a value: YAML refuses the character (with no line,
+    which the message does not invent) and the message names it."""
+    text, _ = _put(BASE, NUMPY, "  build: ", "  build: ", "py311\x1b[0m")
+    path = tmp_path / "conda-lock.yml"
+    assert _problems(path, _as_read_by(text, "yaml"), SCOPES[scope]) == [
+        f"{path}: invalid YAML in lock file: unacceptable character #x001b: control characters "
+        f"are not allowed{_YAML_FIX}"]
+
+
+@pytest.mark.parametrize(("head", "problem"), [
+    ("version: !!int one\n", "invalid literal for int() with base 10: 'one'"),
+    ("x-created: 2024-13-45\n", "month must be in 1..12"),
+    ("x-created: !!timestamp yesterday\n", None),  # PyYAML's own AttributeError: its text is not ours
+])
+@pytest.mark.parametrize("scope", SCOPES)
+def test_a_value_yaml_cannot_build_is_an_input_error_not_a_crash(
+        tmp_path: Path, head: str, problem: str | None, scope: str) -> None:
+    """PyYAML raises plain ValueError/AttributeError for a tagged or date-like value it cannot
+    build; the lock is refused with the file named, as any other broken YAML (the line
+    reader, reading the head of one platform's lock with YAML, hands such a head over)."""
+    text = BASE.replace("version: 1\n", "version: 1\n" + head if head.startswith("x-") else head, 1)
+    path = tmp_path / "conda-lock.yml"
+    found = _problems(path, text, SCOPES[scope])
+    assert len(found) == 1 and found[0].endswith(_YAML_FIX), found
+    assert found[0].startswith(f"{path}: invalid YAML in lock file: a value YAML cannot build ("), found
+    if problem is not None:
+        assert f"({problem}){_YAML_FIX}" in found[0], found
+
+
 # --------------------------------------------------------------------------- explicit locks
 
 

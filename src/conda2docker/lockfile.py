@@ -62,7 +62,17 @@ def _load_yaml(path: Path, text: str) -> Any:
             fix="restore the file from version control or regenerate it",
             location=location,
         ) from exc
+    except _UNBUILDABLE as exc:
+        raise InputError(
+            f"invalid YAML in lock file: a value YAML cannot build ({exc})",
+            fix="restore the file from version control or regenerate it",
+            location=SourceLocation(path),
+        ) from exc
 
+
+_UNBUILDABLE = (ValueError, TypeError, AttributeError, OverflowError)
+"""What PyYAML's constructors raise for a value they cannot build, not as a ``YAMLError``:
+``!!int nope``, a date such as ``2024-13-45`` (``!!timestamp nope``: an ``AttributeError``)."""
 
 _REGENERATE = "regenerate the lock with `conda2docker lock`"
 
@@ -865,7 +875,7 @@ def fast_parse(text: str, platforms: Collection[str] | None = None) -> dict[str,
 
         try:
             head = yaml.load(rest, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-        except yaml.YAMLError:
+        except (yaml.YAMLError, *_UNBUILDABLE):
             return None
     if not isinstance(head, dict):
         return None
