@@ -185,6 +185,25 @@ def test_a_problem_in_a_skipped_platform_is_not_reported(tmp_path: Path) -> None
         assert len(_problems(path, read, {"osx-arm64"})) == 1
 
 
+@pytest.mark.parametrize("comment", ["  # pinned by hand", "  #", "    # a note"])
+def test_a_comment_in_a_skipped_platforms_entry_moves_no_place(tmp_path: Path, comment: str) -> None:
+    """Reading linux-64, the line reader never reads the osx-arm64 entries; a comment written
+    in one (before its platform) keeps it skipped, so the linux-64 problems are still placed
+    at their values, and in file order."""
+    lines = BASE.split("\n")
+    osx = _region(lines, OSX_NUMPY)
+    lines.insert(osx.start + 1, comment)
+    text, (line, column) = _put("\n".join(lines), NUMPY, "    md5: ", "    md5: ", "xyz")
+    text, (line2, column2) = _put(text, SIX, "  url: ", "  url: ", "ftp://h.example/six-1.16.0-py3-none-any.whl")
+    assert fast_parse(text) is None and fast_parse(text, {"linux-64"}) is not None
+    for reader in READERS:
+        path = tmp_path / f"{reader}.yml"
+        read = _as_read_by(text, "yaml") if reader == "yaml" else text
+        found = _problems(path, read, {"linux-64"})
+        assert [p.split(": package")[0] for p in found] == [f"{path}:{line}:{column}",
+                                                            f"{path}:{line2}:{column2}"], found
+
+
 def test_every_broken_value_at_once_in_file_order(tmp_path: Path) -> None:
     picks = [b for b in BREAKS if b[0] in ("head-platform-first", "head-content-hash", "first-entry", "url",
                                            "md5", "pip-name")]
