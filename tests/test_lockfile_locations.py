@@ -130,6 +130,11 @@ BREAKS: list[tuple[str, tuple[str, str] | None, str, str, str, str]] = [
     ("hash", NUMPY, "    md5: ", "    ", "md5: true", "package 'numpy': 'hash' must map md5/sha256"),
     ("build", NUMPY, "  build: ", "  build: ", LONG, "package 'numpy': build is"),
     ("category", NUMPY, "  category: ", "  category: ", LONG, "package 'numpy': category is"),
+    # an empty value is YAML's null, placed just after its colon, by the line reader as by YAML
+    ("empty-url", NUMPY, "  url: ", "  url:", "", "package 'numpy': 'url' must be a str, found NoneType"),
+    ("empty-version", NUMPY, "  version: ", "  version:", "",
+     "package 'numpy': 'version' must be a str or int or float, found NoneType"),
+    ("empty-pip-url", SIX, "  url: ", "  url:", "", "package 'six': 'url' must be a str, found NoneType"),
     ("pip-url", SIX, "  url: ", "  url: ", "ftp://h.example/six-1.16.0-py3-none-any.whl",
      "package 'six': pip package URL"),
     ("pip-name", SIX, "  name: ", "- name: ", "six; rm -rf /", "package 'six; rm -rf /': invalid pip package name"),
