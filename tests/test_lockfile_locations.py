@@ -209,6 +209,18 @@ def test_a_comment_in_a_skipped_platforms_entry_moves_no_place(tmp_path: Path, c
                                                             f"{path}:{line2}:{column2}"], found
 
 
+def test_the_head_is_placed_by_the_line_reader_when_an_entry_is_no_yaml(tmp_path: Path) -> None:
+    """The line reader reads a URL holding ``: `` (which YAML refuses) and reports it; the head's
+    problems are still placed, the head being read without the entries' text."""
+    text, (url_line, url_column) = _put(BASE, NUMPY, "  url: ", "  url: ",
+                                        "https://conda.anaconda.org/conda-forge: linux-64/numpy-1.26.4-0.conda")
+    text, (line, column) = _put(text, None, "  - linux-64", "  - ", "Linux")
+    path = tmp_path / "conda-lock.yml"
+    found = _problems(path, _as_read_by(text, "layout"), None)
+    assert [p.split(": ", 1)[0] for p in found] == [f"{path}:{line}:{column}", f"{path}:{url_line}:{url_column}"]
+    assert "metadata.platforms: invalid platform 'Linux'" in found[0] and "package 'numpy'" in found[1]
+
+
 def test_every_broken_value_at_once_in_file_order(tmp_path: Path) -> None:
     picks = [b for b in BREAKS if b[0] in ("head-platform-first", "head-content-hash", "first-entry", "url",
                                            "md5", "pip-name")]
