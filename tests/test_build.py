@@ -175,3 +175,15 @@ def test_build_without_a_dockerfile_is_an_input_problem(tmp_path: Path) -> None:
     assert main(["build", str(tmp_path), "--variant", "gpu"]) == 2  # no Dockerfile.gpu
     assert main(["build", str(tmp_path), "--variant", "tpu"]) == 2
     assert main(["build", str(tmp_path), "--build-arg", "NOEQUALS"]) == 2
+
+
+def test_a_context_without_a_dockerfile_is_reported_before_any_engine_is_asked(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """No engine answers here: the missing Dockerfile is still the one problem said (exit 2),
+    not "start the engine", which would only lead to it."""
+    from conda2docker.cli import main
+
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path / 'no-engine.sock'}")
+    assert main(["build", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"no Dockerfile in {tmp_path}" in err and "engine" not in err

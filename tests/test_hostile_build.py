@@ -141,3 +141,22 @@ def test_an_invalid_variable_name_is_a_clear_error(
     )
     assert main(["convert", str(env), "-o", str(tmp_path / "out"), "--channel-alias", small_channel.alias]) == 2
     assert "invalid environment variable name" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("check", "value", "fix"), [
+    ("check_env_name", "1BAD", "letters, digits and '_'"),
+    ("check_label_key", "Bad Key", "lowercase letters"),
+    ("check_stage_name", "9stage", "lowercase letter"),
+    ("check_pip_name", "six; rm -rf /", "PEP 508"),
+    ("check_debian_package", "libfoo;reboot", "Debian package name"),
+    ("check_requirement_url", "https://x/a b.whl", "percent-encode"),
+    ("check_sha256", "ABC", "64 lowercase hexadecimal"),
+])
+def test_a_value_refused_for_a_build_file_says_how_to_fix_it(check: str, value: str, fix: str) -> None:
+    """Each refusal is one line with its fix, the value shown escaped (never raw)."""
+    from conda2docker.plan import instructions
+
+    with pytest.raises(instructions.PlanError) as refused:
+        getattr(instructions, check)(value)
+    assert repr(value) in refused.value.message
+    assert fix in (refused.value.fix or "")

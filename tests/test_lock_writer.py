@@ -222,3 +222,19 @@ def test_implicit_types_are_pyyaml_s(text: str) -> None:
         return
     tag = Resolver().resolve(ScalarNode, text, (True, False))
     assert reads_as_text(text) == (tag == "tag:yaml.org,2002:str" and text != "")
+
+
+@settings(max_examples=2000, deadline=None)
+@given(text=st.one_of(_NUMBERISH, _SCALAR, st.from_regex(r"[A-Za-z0-9_][A-Za-z0-9_./:+=!~\-]{0,30}", fullmatch=True),
+                      st.sampled_from(["a:", "a::", "https://x/y:", "1.26.4", "2024-01-01", "0x1F", "1_000",
+                                       "https://conda.anaconda.org/conda-forge/noarch/a-1-0.conda",
+                                       "py311h64a7726_0", "=", "~", "Null", "yes"])))
+def test_a_value_taken_as_plain_at_once_is_written_plain_by_pyyaml(text: str) -> None:
+    """The one-match shortcut of the writer says "plain" only where PyYAML writes the value
+    unquoted (a package's name, version, URL, hashes and build go through it)."""
+    import yaml
+
+    from conda2docker.lock_writer import _SIMPLE_PLAIN
+
+    if _SIMPLE_PLAIN.match(text):
+        assert yaml.dump({"k": text}, width=4096) == f"k: {text}\n"

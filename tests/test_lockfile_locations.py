@@ -130,6 +130,11 @@ BREAKS: list[tuple[str, tuple[str, str] | None, str, str, str, str]] = [
     ("hash", NUMPY, "    md5: ", "    ", "md5: true", "package 'numpy': 'hash' must map md5/sha256"),
     ("build", NUMPY, "  build: ", "  build: ", LONG, "package 'numpy': build is"),
     ("category", NUMPY, "  category: ", "  category: ", LONG, "package 'numpy': category is"),
+    # an empty value is YAML's null, placed just after its colon, by the line reader as by YAML
+    ("empty-url", NUMPY, "  url: ", "  url:", "", "package 'numpy': 'url' must be a str, found NoneType"),
+    ("empty-version", NUMPY, "  version: ", "  version:", "",
+     "package 'numpy': 'version' must be a str or int or float, found NoneType"),
+    ("empty-pip-url", SIX, "  url: ", "  url:", "", "package 'six': 'url' must be a str, found NoneType"),
     ("pip-url", SIX, "  url: ", "  url: ", "ftp://h.example/six-1.16.0-py3-none-any.whl",
      "package 'six': pip package URL"),
     ("pip-name", SIX, "  name: ", "- name: ", "six; rm -rf /", "package 'six; rm -rf /': invalid pip package name"),
@@ -183,6 +188,37 @@ def test_a_problem_in_a_skipped_platform_is_not_reported(tmp_path: Path) -> None
             f"{path}:{line}:{column}"]
         assert len(_problems(path, read, None)) == 2
         assert len(_problems(path, read, {"osx-arm64"})) == 1
+
+
+@pytest.mark.parametrize("comment", ["  # pinned by hand", "  #", "    # a note"])
+def test_a_comment_in_a_skipped_platforms_entry_moves_no_place(tmp_path: Path, comment: str) -> None:
+    """Reading linux-64, the line reader never reads the osx-arm64 entries; a comment written
+    in one (before its platform) keeps it skipped, so the linux-64 problems are still placed
+    at their values, and in file order."""
+    lines = BASE.split("\n")
+    osx = _region(lines, OSX_NUMPY)
+    lines.insert(osx.start + 1, comment)
+    text, (line, column) = _put("\n".join(lines), NUMPY, "    md5: ", "    md5: ", "xyz")
+    text, (line2, column2) = _put(text, SIX, "  url: ", "  url: ", "ftp://h.example/six-1.16.0-py3-none-any.whl")
+    assert fast_parse(text) is None and fast_parse(text, {"linux-64"}) is not None
+    for reader in READERS:
+        path = tmp_path / f"{reader}.yml"
+        read = _as_read_by(text, "yaml") if reader == "yaml" else text
+        found = _problems(path, read, {"linux-64"})
+        assert [p.split(": package")[0] for p in found] == [f"{path}:{line}:{column}",
+                                                            f"{path}:{line2}:{column2}"], found
+
+
+def test_the_head_is_placed_by_the_line_reader_when_an_entry_is_no_yaml(tmp_path: Path) -> None:
+    """The line reader reads a URL holding ``: `` (which YAML refuses) and reports it; the head's
+    problems are still placed, the head being read without the entries' text."""
+    text, (url_line, url_column) = _put(BASE, NUMPY, "  url: ", "  url: ",
+                                        "https://conda.anaconda.org/conda-forge: linux-64/numpy-1.26.4-0.conda")
+    text, (line, column) = _put(text, None, "  - linux-64", "  - ", "Linux")
+    path = tmp_path / "conda-lock.yml"
+    found = _problems(path, _as_read_by(text, "layout"), None)
+    assert [p.split(": ", 1)[0] for p in found] == [f"{path}:{line}:{column}", f"{path}:{url_line}:{url_column}"]
+    assert "metadata.platforms: invalid platform 'Linux'" in found[0] and "package 'numpy'" in found[1]
 
 
 def test_every_broken_value_at_once_in_file_order(tmp_path: Path) -> None:
@@ -321,6 +357,71 @@ def test_a_mapping_read_without_its_text_names_the_file(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         lock_from_mapping(data, path)
     assert info.value.one_line().startswith(f"{path}: package 'libzlib': invalid md5 'x")
+
+
+# --------------------------------------------------------------------------- text that is no YAML
+
+_YAML_FIX = "; fix: restore the file from version control or regenerate it"
+
+
+def _yaml_breaks() -> list[Any]:
+    """Locks YAML cannot read, each with the place and the problem libyaml (PyYAML's C reader,
+    which reads every lock) reports: a pasted URL holding ``: ``, a platform list whose ``]``
+    was lost (libyaml stops at the next key's colon), a file cut inside a quoted value."""
+    lines = BASE.split("\n")
+    url = next(i for i in _region(lines, NUMPY) if lines[i].startswith("  url: "))
+    lines[url] = "  url: https://conda.anaconda.org/conda-forge: linux-64/numpy-1.26.4-py311h64a7726_0.conda"
+    colon = ("\n".join(lines), (url + 1, lines[url].index(": ", 8) + 1),
+             "mapping values are not allowed in this context")
+    listed = "  platforms:\n  - osx-arm64\n  - linux-64\n  sources:\n"
+    assert BASE.count(listed) == 1
+    text = BASE.replace(listed, "  platforms: [osx-arm64, linux-64\n  sources:\n")
+    sources = text.split("\n").index("  sources:")
+    unclosed = (text, (sources + 1, len("  sources") + 1), "did not find expected ',' or ']'")
+    cut = BASE[:BASE.index("  url: ") + 20].replace("  url: ", "  url: '")
+    truncated = (cut, (cut.count("\n") + 1, len(cut.split("\n")[-1]) + 1), "found unexpected end of stream")
+    return [pytest.param(*case, id=name) for name, case in
+            (("colon-in-url", colon), ("unclosed-list", unclosed), ("cut-in-a-quote", truncated))]
+
+
+@pytest.mark.parametrize(("text", "where", "problem"), _yaml_breaks())
+@pytest.mark.parametrize("scope", SCOPES)
+def test_text_that_is_no_yaml_is_reported_at_the_place_yaml_stops(
+        tmp_path: Path, text: str, where: tuple[int, int], problem: str, scope: str) -> None:
+    path = tmp_path / "conda-lock.yml"
+    assert _problems(path, _as_read_by(text, "yaml"), SCOPES[scope]) == [
+        f"{path}:{where[0]}:{where[1]}: invalid YAML in lock file: {problem}{_YAML_FIX}"]
+
+
+@pytest.mark.parametrize("scope", SCOPES)
+def test_a_control_character_in_a_lock_names_the_character_and_the_file(tmp_path: Path, scope: str) -> None:
+    """A terminal colour code pasted into a value: YAML refuses the character (with no line,
+    which the message does not invent) and the message names it."""
+    text, _ = _put(BASE, NUMPY, "  build: ", "  build: ", "py311\x1b[0m")
+    path = tmp_path / "conda-lock.yml"
+    assert _problems(path, _as_read_by(text, "yaml"), SCOPES[scope]) == [
+        f"{path}: invalid YAML in lock file: unacceptable character #x001b: control characters "
+        f"are not allowed{_YAML_FIX}"]
+
+
+@pytest.mark.parametrize(("head", "problem"), [
+    ("version: !!int one\n", "invalid literal for int() with base 10: 'one'"),
+    ("x-created: 2024-13-45\n", "month must be in 1..12"),
+    ("x-created: !!timestamp yesterday\n", None),  # PyYAML's own AttributeError: its text is not ours
+])
+@pytest.mark.parametrize("scope", SCOPES)
+def test_a_value_yaml_cannot_build_is_an_input_error_not_a_crash(
+        tmp_path: Path, head: str, problem: str | None, scope: str) -> None:
+    """PyYAML raises plain ValueError/AttributeError for a tagged or date-like value it cannot
+    build; the lock is refused with the file named, as any other broken YAML (the line
+    reader, reading the head of one platform's lock with YAML, hands such a head over)."""
+    text = BASE.replace("version: 1\n", "version: 1\n" + head if head.startswith("x-") else head, 1)
+    path = tmp_path / "conda-lock.yml"
+    found = _problems(path, text, SCOPES[scope])
+    assert len(found) == 1 and found[0].endswith(_YAML_FIX), found
+    assert found[0].startswith(f"{path}: invalid YAML in lock file: a value YAML cannot build ("), found
+    if problem is not None:
+        assert f"({problem}){_YAML_FIX}" in found[0], found
 
 
 # --------------------------------------------------------------------------- explicit locks

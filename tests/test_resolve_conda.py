@@ -251,3 +251,23 @@ def test_the_lock_on_disk_is_reused_while_inputs_hold_and_a_broken_one_is_resolv
     out.write_text("version: 1\npackage: [\n")
     assert main([*argv, "--force"]) == 0
     assert out.read_bytes() == first
+
+
+def test_a_record_naming_a_dependency_twice_keeps_both_constraints() -> None:
+    """A record's ``depends`` may name a package twice (``python >=3.9`` and ``python <3.13``, or
+    a bare name beside a pinned one): the lock holds every constraint, joined with ``,`` as
+    conda-lock writes them, and a bare mention adds nothing."""
+    from rattler import BuildString, PackageRecord, RepoDataRecord
+
+    from conda2docker.resolve.conda import _to_locked
+
+    record = RepoDataRecord(
+        PackageRecord("demo", "1.0", BuildString("0"), 0, "linux-64",
+                      depends=["python >=3.9", "numpy", "python <3.13", "libzlib", "libzlib >=1.3",
+                               "numpy", "  openssl   >=3 "],
+                      md5=bytes(16), sha256=bytes(32), size=1),
+        "demo-1.0-0.conda", "https://conda.anaconda.org/conda-forge/linux-64/demo-1.0-0.conda",
+        "https://conda.anaconda.org/conda-forge")
+    locked = _to_locked(record, "linux-64", ())
+    assert locked.dependencies == {"python": ">=3.9,<3.13", "numpy": "", "libzlib": ">=1.3",
+                                   "openssl": ">=3"}

@@ -114,6 +114,7 @@ class BakeTarget:
 
 @dataclass(frozen=True, slots=True)
 class BakeFile:
+    """A docker-bake.hcl as read: its targets and groups."""
     path: Path
     targets: Mapping[str, BakeTarget]
     groups: Mapping[str, tuple[str, ...]]
@@ -320,6 +321,7 @@ def _scalar_text(value: Any) -> str:
 
 @dataclass
 class _Block:
+    """One block of a bake file, with where it starts."""
     kind: str
     label: str
     location: SourceLocation

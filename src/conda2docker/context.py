@@ -73,6 +73,7 @@ class ContextOptions:
 
 @dataclass(frozen=True, slots=True)
 class ContextReport:
+    """How many package files were vendored into the context, and their size."""
     vendored_files: int
     vendored_bytes: int
 

@@ -47,6 +47,7 @@ Echo = Callable[[str], None]
 
 @dataclass(frozen=True, slots=True)
 class ConvertRequest:
+    """Everything ``convert`` is asked: the input, the output directory and every option."""
     env_file: Path
     output: Path
     installer: Installer = DEFAULT_INSTALLER
@@ -100,6 +101,8 @@ class SolvedVariant:
 
 @dataclass(frozen=True, slots=True)
 class ConvertResult:
+    """What a ``convert`` made: the resolution, the files written or unchanged (or differing, with ``--check``), its variants and notes.
+    """
     resolution: Resolution
     written: tuple[Path, ...] = ()
     unchanged: tuple[Path, ...] = ()

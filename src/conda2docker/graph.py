@@ -121,6 +121,7 @@ def _resolver(packages: tuple[LockedPackage, ...]) -> _Resolve:
 
 @dataclass(frozen=True, slots=True)
 class _Resolve:
+    """The locked packages by name, conda and pip, for the graph."""
     conda: Mapping[str, str]
     pip: Mapping[str, str]
     conda_by_pypi: Mapping[str, str]

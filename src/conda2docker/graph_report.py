@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class GraphRequest:
+    """Everything ``graph`` is asked."""
     env_file: Path
     resolve: ResolveOptions
     fmt: GraphFormat = "dot"

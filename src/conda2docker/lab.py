@@ -54,6 +54,7 @@ EXIT_INTERNAL = 70
 
 @dataclass(frozen=True, slots=True)
 class LabFailure:
+    """An environment of the lab that could not be converted, and why."""
     name: str
     source: Path
     lines: tuple[str, ...]
@@ -63,6 +64,7 @@ class LabFailure:
 
 @dataclass(frozen=True, slots=True)
 class LabResult:
+    """What a lab convert made."""
     converted: tuple[tuple[str, ConvertResult], ...]
     failed: tuple[LabFailure, ...]
     bake: Path | None = None

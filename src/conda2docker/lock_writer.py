@@ -64,6 +64,16 @@ null, timestamp, value), as PyYAML's resolver knows them: text matching one is q
 ``tests/test_lock_writer.py`` checks this agrees with ``yaml.resolver``."""
 
 
+_SIMPLE_PLAIN = re.compile(
+    r"(?!(?:" + _IMPLICIT_TYPES.pattern + r")\Z)[A-Za-z0-9_][A-Za-z0-9_./:+=!~\-]*(?<!:)\Z",
+    re.VERBOSE,
+)
+"""A word PyYAML writes unquoted whatever its context: starting with a letter, digit or
+``_``, no space, quote, ``#`` or trailing ``:``, and not read as another type (most names,
+versions, URLs and hashes of a lock). One match decides it; anything else goes through
+:func:`_is_plain`'s rules (``tests/test_lock_writer.py`` checks the two agree)."""
+
+
 def reads_as_text(text: str) -> bool:
     """Whether ``text``, written unquoted, reads back as the same string."""
     return bool(text) and _IMPLICIT_TYPES.fullmatch(text) is None
@@ -84,6 +94,8 @@ class _Styles:
 
 
 def _is_plain(text: str) -> bool:
+    if _SIMPLE_PLAIN.match(text) is not None:
+        return True
     if _PLAIN_TEXT.fullmatch(text) is None:
         raise _NeedsFullEmitter(text)
     if not text:
@@ -326,6 +338,8 @@ def _fast_body(lock: Lock, packages: Sequence[LockedPackage], custom: Mapping[st
     memo = w.lines
     parts = w.parts
     append = parts.append
+    plain = w.styles.plain
+    simple = _SIMPLE_PLAIN.match
 
     def pair(indent: str, key: str, value: str) -> None:
         line = memo.get((indent, key, value))
@@ -333,9 +347,21 @@ def _fast_body(lock: Lock, packages: Sequence[LockedPackage], custom: Mapping[st
             line = w.pair_line(indent, key, value)
         append(line)
 
+    def field(indent: str, key: str, value: str) -> None:
+        """A package's own field (its name, URL, hashes…: rarely repeated, so not memoised).
+        A value without a space is never folded: written as it is, or single-quoted."""
+        if simple(value) is not None:
+            append(f"{indent}{key}: {value}\n")
+        elif " " in value or not value:
+            append(w.pair_line(indent, key, value))
+        elif plain(value):
+            append(f"{indent}{key}: {value}\n")
+        else:
+            append(f"{indent}{key}: '{value.replace(chr(39), chr(39) * 2)}'\n")
+
     for p in packages:
-        pair("- ", "name", p.name)
-        pair("  ", "version", p.version)
+        field("- ", "name", p.name)
+        field("  ", "version", p.version)
         pair("  ", "manager", p.manager)
         pair("  ", "platform", p.platform)
         if p.dependencies:
@@ -344,17 +370,17 @@ def _fast_body(lock: Lock, packages: Sequence[LockedPackage], custom: Mapping[st
                 pair("    ", name, spec)
         else:
             append("  dependencies: {}\n")
-        pair("  ", "url", p.url)
+        field("  ", "url", p.url)
         if p.md5 is None and p.sha256 is None:
             append("  hash: {}\n")
         else:
             append("  hash:\n")
             if p.md5 is not None:
-                pair("    ", "md5", p.md5)
+                field("    ", "md5", p.md5)
             if p.sha256 is not None:
-                pair("    ", "sha256", p.sha256)
+                field("    ", "sha256", p.sha256)
         if p.build is not None:
-            pair("  ", "build", p.build)
+            field("  ", "build", p.build)
         pair("  ", "category", p.category)
         append("  optional: false\n" if p.category == "main" else "  optional: true\n")
     return "".join(parts)

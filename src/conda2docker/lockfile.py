@@ -62,7 +62,17 @@ def _load_yaml(path: Path, text: str) -> Any:
             fix="restore the file from version control or regenerate it",
             location=location,
         ) from exc
+    except _UNBUILDABLE as exc:
+        raise InputError(
+            f"invalid YAML in lock file: a value YAML cannot build ({exc})",
+            fix="restore the file from version control or regenerate it",
+            location=SourceLocation(path),
+        ) from exc
 
+
+_UNBUILDABLE = (ValueError, TypeError, AttributeError, OverflowError)
+"""What PyYAML's constructors raise for a value they cannot build, not as a ``YAMLError``:
+``!!int nope``, a date such as ``2024-13-45`` (``!!timestamp nope``: an ``AttributeError``)."""
 
 _REGENERATE = "regenerate the lock with `conda2docker lock`"
 
@@ -560,7 +570,7 @@ class _LayoutLocator:
                 inside = key == keys[0]
                 if inside:
                     first = not value.strip()
-                    found = (offset, column if value.strip() else indent)
+                    found = (offset, column)  # an empty value: YAML's null, after the colon
             elif inside:
                 if len(keys) > 1 and key == str(keys[1]):
                     found = (offset, column)
@@ -728,6 +738,7 @@ def _parse_packages(lines: list[str]) -> list[dict[str, Any]]:
     packages: list[dict[str, Any]] = []
     current: dict[str, Any] | None = None
     nested: dict[str, Any] | None = None
+    block = ""
     for line in lines:
         if line[:2] == "- ":
             current = {}
@@ -751,13 +762,14 @@ def _parse_packages(lines: list[str]) -> list[dict[str, Any]]:
                 nested[key] = text[1:-1].replace("''", "'")
             else:
                 nested[key] = _scalar(text)
+            current[block] = nested
         elif line[:2] == "  " and line[2:3] != " ":
             key, value = _split(line[2:])
             if value.strip():
                 current[key] = _scalar(value)
                 nested = None
-            else:
-                nested = current[key] = {}
+            else:  # a block mapping once a nested line follows; YAML's null until then
+                block, nested, current[key] = key, {}, None
         else:
             raise _Unexpected(line)
     return packages
@@ -865,7 +877,7 @@ def fast_parse(text: str, platforms: Collection[str] | None = None) -> dict[str,
 
         try:
             head = yaml.load(rest, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-        except yaml.YAMLError:
+        except (yaml.YAMLError, *_UNBUILDABLE):
             return None
     if not isinstance(head, dict):
         return None

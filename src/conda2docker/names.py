@@ -21,6 +21,7 @@ _SEPARATORS = re.compile(r"[-_.]+")
 
 @dataclass(frozen=True, slots=True)
 class _Entry:
+    """One package known under its PyPI, conda and import names."""
     pypi_name: str
     conda_name: str
     import_name: str
@@ -28,6 +29,7 @@ class _Entry:
 
 @dataclass(frozen=True, slots=True)
 class _Mapping:
+    """The table of names, by PyPI and by conda name."""
     by_pypi: dict[str, _Entry]
     by_conda: dict[str, _Entry]
 

@@ -37,6 +37,7 @@ def _unwritable(path: Path, exc: OSError) -> Unwritable:
 
 @dataclass(frozen=True, slots=True)
 class WriteReport:
+    """The generated files written, and those already up to date."""
     written: tuple[Path, ...]
     unchanged: tuple[Path, ...]
 

@@ -133,9 +133,33 @@ _MASKED_TOKEN = re.compile(r"/t/(?:<TOKEN>|\*{5}|\*{10})/")
 files they export (conda-lock's ``normalize_url_with_placeholders`` knows the three)."""
 
 
+_ORDINARY_CONDA_URL = re.compile(
+    r"(?:https?|s3)://[A-Za-z0-9][A-Za-z0-9.\-]*(?::[0-9]{1,5})?"
+    r"(?:/[A-Za-z0-9_+\-][A-Za-z0-9_.+\-]*)+"
+    r"/[a-z0-9][a-z0-9_\-]*"
+    r"/[A-Za-z0-9_][A-Za-z0-9_.\-+!]*-[A-Za-z0-9_.\-+!]*-[A-Za-z0-9_.+!]*\.(?:conda|tar\.bz2)\Z")
+"""The URL of almost every locked package: a channel without credentials or token, path
+segments that are names (no ``.``, ``..``, ``%``, placeholder), a subdir, a package file name.
+Such a URL passes every check of :func:`check_conda_url`, which accepts it without parsing
+(``tests/test_validate_url_chars.py`` checks that against the whole check)."""
+
+
+def is_ordinary_conda_url(url: str) -> bool:
+    """Whether ``url`` has the shape of :data:`_ORDINARY_CONDA_URL` (and no ``/t/`` part)."""
+    return (len(url) <= MAX_URL and _ORDINARY_CONDA_URL.match(url) is not None
+            and "/t/" not in url and len(url) - url.rindex("/") <= 256)
+
+
 def check_conda_url(url: object, *, location: SourceLocation | None = None) -> str:
     """A conda package URL: an allowed scheme, ``…/<subdir>/<name>-<version>-<build>.conda``,
     no fragment (the md5 fragment is the tool's to write), no ``.``/``..`` segments."""
+    if isinstance(url, str) and is_ordinary_conda_url(url):
+        return url
+    return check_conda_url_fully(url, location=location)
+
+
+def check_conda_url_fully(url: object, *, location: SourceLocation | None = None) -> str:
+    """:func:`check_conda_url` without its shortcut for ordinary URLs."""
     if isinstance(url, str) and _MASKED_TOKEN.search(url):
         raise _fail(f"conda package URL {shown(url)} holds a token masked when the file was exported "
                     "(conda writes <TOKEN>, mamba ***** or **********): it cannot be downloaded",

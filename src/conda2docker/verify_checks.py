@@ -144,6 +144,7 @@ class StageSize:
 
 @dataclass(frozen=True, slots=True)
 class SizeReport:
+    """An image's size, its base's and its largest layers."""
     total: int
     base: str | None
     base_size: int
@@ -182,6 +183,7 @@ class SizeReport:
 
 @dataclass(frozen=True, slots=True)
 class Report:
+    """The results of ``verify`` for one image."""
     image: Mapping[str, Any]
     lock: Mapping[str, Any]
     checks: tuple[Check, ...]
@@ -409,6 +411,7 @@ def judge_import(plan: ImportPlan, result: Mapping[str, Any] | None) -> Check:
 
 @dataclass(frozen=True, slots=True)
 class EntryPoint:
+    """A console script a locked package declares."""
     name: str
     target: str
     package: str

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class AuditRequest:
+    """Everything ``audit`` is asked: the input, the solve options, the report and its threshold."""
     env_file: Path
     resolve: ResolveOptions
     fmt: ReportFormat = "table"
@@ -40,6 +41,7 @@ class AuditRequest:
 
 @dataclass(frozen=True, slots=True)
 class AuditResult:
+    """The audit's findings and its report."""
     findings: tuple[Finding, ...]
     report: str
     failed: bool

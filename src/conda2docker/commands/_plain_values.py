@@ -114,6 +114,7 @@ def install() -> None:
 
     @dataclass(frozen=True)
     class PlainRuntimeParam(RuntimeParam):
+        """A runtime parameter whose value is kept as the plain text typed."""
         convert: Convert
 
         def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:

@@ -37,6 +37,7 @@ _URL_CU = re.compile(r"(/whl/)cu\d{2,3}(?=/|\Z)")
 
 @dataclass(frozen=True, slots=True)
 class CpuRequest:
+    """The environment as the CPU variant solves it."""
     spec: EnvSpec
     changes: tuple[ReaderChange, ...]
     asked_cpu_builds: tuple[str, ...]

@@ -47,6 +47,7 @@ CUDA_EXTENSIONS = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class CudaVersion:
+    """A CUDA major.minor version and where it was read."""
     version: tuple[int, int]
     source: str
 

@@ -28,6 +28,7 @@ OS_PREFERENCE = ("ubuntu22.04", "ubuntu20.04", "ubuntu18.04", "ubuntu24.04")
 
 @dataclass(frozen=True, slots=True)
 class PublishedTag:
+    """One tag NVIDIA publishes for its CUDA images."""
     version: tuple[int, int, int]
     flavour: str
     os: str

@@ -50,6 +50,7 @@ _ERROR = re.compile(r"^ERROR: (?P<message>.*)$")
 
 @dataclass(frozen=True, slots=True)
 class TargetResult:
+    """How one bake target ended: built, failed or not finished."""
     name: str
     status: Status
     detail: str = ""
@@ -60,6 +61,7 @@ class TargetResult:
 
 @dataclass(frozen=True, slots=True)
 class BakeReport:
+    """What a bake did: the builder used and each target's result."""
     builder: Literal["buildx", "engine"]
     results: tuple[TargetResult, ...]
     log: Path
@@ -74,6 +76,7 @@ class BakeReport:
 
 @dataclass(frozen=True, slots=True)
 class BakeOptions:
+    """What ``build --bake`` is asked."""
     names: tuple[str, ...] = ()
     """Targets or groups to build (default: bake's ``default``)."""
     push: bool = False

@@ -55,6 +55,7 @@ Progress = Callable[["BuildEvent"], None]
 
 @dataclass(frozen=True, slots=True)
 class BuildEvent:
+    """One line of the engine's build output, placed in its stage and step."""
     stage: str | None
     step: int | None
     total: int | None
@@ -67,6 +68,7 @@ class BuildEvent:
 
 @dataclass
 class StageTiming:
+    """How long one stage took, and whether it came from the cache."""
     name: str
     steps: int = 0
     cached: int = 0
@@ -75,6 +77,7 @@ class StageTiming:
 
 @dataclass
 class BuildResult:
+    """A finished build: the image, its log and its timings."""
     image_id: str
     tag: str | None
     log_path: Path
@@ -100,6 +103,7 @@ def package_from_output(lines: list[str]) -> str | None:
 
 @dataclass
 class _Tracker:
+    """Follows the build output: the current stage and step, the last lines."""
     stage: str | None = None
     step: int | None = None
     total: int | None = None
@@ -156,6 +160,20 @@ def _per_dockerfile_context(context: Path, dockerfile: str) -> Any:
     return tar(str(context), exclude=patterns, dockerfile=(dockerfile, None))
 
 
+def require_dockerfile(context: Path, dockerfile: str) -> None:
+    """Refuse a context without ``dockerfile`` before any engine is asked: a missing file is
+    the input's problem, whether or not an engine answers."""
+    if not (context / dockerfile).is_file():
+        lab = (context / contract.BAKE_FILE).is_file()
+        raise InputError(
+            f"no {dockerfile} in {context}" + (f" (it holds {contract.BAKE_FILE})" if lab else ""),
+            fix=("build every environment with `conda2docker build OUT --bake`, or one context: "
+                 "`conda2docker build OUT/<name>`") if lab else
+                "run `conda2docker convert ENV -o DIR` first and build DIR",
+            location=SourceLocation(context / dockerfile),
+        )
+
+
 def build_image(
     context: Path,
     tag: str | None,
@@ -181,15 +199,7 @@ def build_image(
 
     from conda2docker.engine.client import connect
 
-    if not (context / dockerfile).is_file():
-        lab = (context / contract.BAKE_FILE).is_file()
-        raise InputError(
-            f"no {dockerfile} in {context}" + (f" (it holds {contract.BAKE_FILE})" if lab else ""),
-            fix=("build every environment with `conda2docker build OUT --bake`, or one context: "
-                 "`conda2docker build OUT/<name>`") if lab else
-                "run `conda2docker convert ENV -o DIR` first and build DIR",
-            location=SourceLocation(context / dockerfile),
-        )
+    require_dockerfile(context, dockerfile)
     client = client or connect()
     from conda2docker.outputs import confine
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from conda2docker import image as contract
-from conda2docker.engine.build import BuildResult, build_image
+from conda2docker.engine.build import BuildResult, build_image, require_dockerfile
 from conda2docker.image import Variant
 
 
@@ -34,10 +34,9 @@ def build_variant(
     from conda2docker.verify_checks import parse_stages
 
     dockerfile = contract.dockerfile_name(variant)
-    steps: dict[str, int] = {}
+    require_dockerfile(context, dockerfile)
     path = context / dockerfile
-    if path.is_file():
-        steps = {s.name: len(s.instructions) + 1 for s in parse_stages(path.read_text(encoding="utf-8"))}
+    steps = {s.name: len(s.instructions) + 1 for s in parse_stages(path.read_text(encoding="utf-8"))}
     from dataclasses import replace
 
     from conda2docker.engine.client import connect, current_address, is_podman

@@ -28,6 +28,7 @@ from conda2docker.errors import InputError
 
 @dataclass
 class VerifyOptions:
+    """What ``verify`` checks in an image, and how."""
     lock: Path | None = None
     context: Path | None = None
     dockerfile: str | None = None

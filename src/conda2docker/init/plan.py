@@ -28,6 +28,7 @@ JUPYTER_PACKAGES = frozenset({"jupyterlab", "notebook", "jupyter"})
 
 @dataclass(frozen=True, slots=True)
 class InitPlan:
+    """What ``init`` found in a repository and will write."""
     root: Path
     files: RepoFiles
     environment: Path

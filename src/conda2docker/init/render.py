@@ -24,6 +24,7 @@ from conda2docker.plan.types import DEFAULT_RUNTIME_IMAGE
 
 @dataclass(frozen=True, slots=True)
 class Rendered:
+    """The files ``init`` writes, from its plan."""
     files: dict[Path, bytes]
     """Relative to the repository root."""
     plan: BuildPlan

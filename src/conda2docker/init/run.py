@@ -37,6 +37,7 @@ Echo = Callable[[str], None]
 
 @dataclass(frozen=True, slots=True)
 class InitRequest:
+    """Everything ``init`` is asked."""
     repo: Path
     env_file: Path | None = None
     output: Path | None = None
@@ -69,6 +70,7 @@ class InitRequest:
 
 @dataclass(frozen=True, slots=True)
 class InitResult:
+    """What ``init`` wrote or would write."""
     plan: InitPlan
     section: str
     written: tuple[Path, ...] = ()

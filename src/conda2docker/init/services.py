@@ -20,6 +20,7 @@ from conda2docker.errors import InputError
 
 @dataclass(frozen=True, slots=True)
 class Service:
+    """A service of the compose file (a database, a cache) and how the app reaches it."""
     name: str
     image: str
     data_dir: str

@@ -21,6 +21,7 @@ INFERRED_NAME = Path("conda2docker") / "environment.yml"
 
 @dataclass(frozen=True, slots=True)
 class Survey:
+    """A repository's plan and the environment read from it."""
     plan: InitPlan
     spec: EnvSpec
     """The environment to resolve: as read (or inferred), plus what init adds."""

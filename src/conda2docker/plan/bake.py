@@ -40,6 +40,7 @@ MAX_NAME = 63
 
 @dataclass(frozen=True, slots=True)
 class BakeTarget:
+    """One target of the bake file to write."""
     name: str
     """``<environment>-<variant>``: bake's target name (letters, digits, ``-``, ``_``)."""
     context: str
@@ -64,6 +65,7 @@ class BakeTarget:
 
 @dataclass(frozen=True, slots=True)
 class BakeFile:
+    """The bake file to write: its targets and default group."""
     targets: tuple[BakeTarget, ...]
     group: str = "default"
 

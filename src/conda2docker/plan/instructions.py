@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass
 
 from conda2docker.errors import InputError
-from conda2docker.validate import PIP_NAME, SHA256_HEX
+from conda2docker.validate import PIP_NAME, SHA256_HEX, shown
 
 if sys.version_info >= (3, 11):
     from typing import assert_never as assert_never
@@ -31,46 +31,53 @@ class PlanError(InputError):
 
 def check_env_name(name: str) -> str:
     if not _ENV_NAME.match(name):
-        raise PlanError(f"invalid environment variable name {name!r}")
+        raise PlanError(f"invalid environment variable name {shown(name)}",
+                        fix="name it with letters, digits and '_', not starting with a digit")
     return name
 
 
 def check_label_key(key: str) -> str:
     if not _LABEL_KEY.match(key):
-        raise PlanError(f"invalid label key {key!r}")
+        raise PlanError(f"invalid label key {shown(key)}",
+                        fix="use lowercase letters, digits, '.' and '-' (e.g. org.opencontainers.image.title)")
     return key
 
 
 def check_stage_name(name: str) -> str:
     if not _STAGE_NAME.match(name):
-        raise PlanError(f"invalid stage name {name!r}")
+        raise PlanError(f"invalid stage name {shown(name)}",
+                        fix="start it with a lowercase letter; then letters, digits, '_', '.', '-'")
     return name
 
 
 def check_pip_name(name: str) -> str:
     """A PEP 508 distribution name: it lands in requirement files and in paths."""
     if not PIP_NAME.match(name):
-        raise PlanError(f"invalid pip package name {name!r}")
+        raise PlanError(f"invalid pip package name {shown(name)}",
+                        fix="a PEP 508 name is letters, digits, '.', '_' and '-', starting and ending with a letter or digit")
     return name
 
 
 def check_debian_package(name: str) -> str:
     if not _DEBIAN_PACKAGE.match(name):
-        raise PlanError(f"invalid Debian package name {name!r}")
+        raise PlanError(f"invalid Debian package name {shown(name)}",
+                        fix="a Debian package name is lowercase letters, digits, '+', '.' and '-'")
     return name
 
 
 def check_requirement_url(url: str) -> str:
     """A URL for one line of a requirements file: whitespace would start pip options."""
     if not url or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
-        raise PlanError(f"URL with whitespace or control characters cannot be locked: {url!r}")
+        raise PlanError(f"URL with whitespace or control characters cannot be locked: {shown(url)}",
+                        fix="percent-encode the URL (%20 for a space), or lock again")
     return url
 
 
 def check_sha256(digest: str) -> str:
     """A digest as the lock readers return it: lowercase (``validate.check_sha256``)."""
     if not SHA256_HEX.match(digest):
-        raise PlanError(f"invalid sha256 digest {digest!r}")
+        raise PlanError(f"invalid sha256 digest {shown(digest)}",
+                        fix="a sha256 is 64 lowercase hexadecimal digits: lock again")
     return digest
 
 
@@ -86,11 +93,13 @@ def check_image(ref: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Comment:
+    """A ``#`` comment line."""
     text: str
 
 
 @dataclass(frozen=True, slots=True)
 class Arg:
+    """``ARG name[=default]``."""
     name: str
     default: str | None = None
 
@@ -100,6 +109,7 @@ class Arg:
 
 @dataclass(frozen=True, slots=True)
 class Env:
+    """``ENV k=v …``."""
     pairs: tuple[tuple[str, str], ...]
 
     def __post_init__(self) -> None:
@@ -109,6 +119,7 @@ class Env:
 
 @dataclass(frozen=True, slots=True)
 class Label:
+    """``LABEL k=v …``."""
     pairs: tuple[tuple[str, str], ...]
 
     def __post_init__(self) -> None:
@@ -118,6 +129,7 @@ class Label:
 
 @dataclass(frozen=True, slots=True)
 class Copy:
+    """``COPY [--from…] sources… dest``."""
     sources: tuple[str, ...]
     dest: str
     from_stage: str | None = None
@@ -162,26 +174,31 @@ class Run:
 
 @dataclass(frozen=True, slots=True)
 class User:
+    """``USER user``."""
     user: str
 
 
 @dataclass(frozen=True, slots=True)
 class Workdir:
+    """``WORKDIR path``."""
     path: str
 
 
 @dataclass(frozen=True, slots=True)
 class Entrypoint:
+    """``ENTRYPOINT [argv…]`` (exec form)."""
     argv: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class Cmd:
+    """``CMD [argv…]`` (exec form)."""
     argv: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class Expose:
+    """``EXPOSE port``."""
     port: int
 
 

@@ -39,6 +39,7 @@ def _lines(options: PlanOptions, registry: Sequence[LockedPackage]) -> tuple[lis
 
 @dataclass(frozen=True, slots=True)
 class _Requirements:
+    """The pip requirement files of a plan and the steps that install them."""
     files: tuple[ContextFile, ...]
     steps: tuple[Instruction, ...]
     """What puts the requirement file into the stage, as ``{STAGING}/requirements.pip.txt``."""

@@ -20,6 +20,7 @@ DEFAULT_CUDA_ARCH_LIST = "7.0;7.5;8.0;8.6;8.9;9.0+PTX"
 
 @dataclass(frozen=True, slots=True)
 class PlanOptions:
+    """The choices a plan is made with (installer, images, user, platforms…)."""
     installer: Installer = DEFAULT_INSTALLER
     vendor: bool = False
     variant: Variant = "cpu"
@@ -70,6 +71,7 @@ class PlanOptions:
 
 @dataclass(frozen=True, slots=True)
 class Stage:
+    """One stage of the Dockerfile: its base and its instructions."""
     name: str
     base: str
     """An image reference (``${ARG}`` allowed) or the name of an earlier stage."""
@@ -142,6 +144,7 @@ class RuntimeFacts:
 
 @dataclass(frozen=True, slots=True)
 class BuildPlan:
+    """The whole Dockerfile to write, stage by stage, and the notes for the user."""
     variant: Variant
     platform: str
     installer: Installer

@@ -40,6 +40,7 @@ SPEC_FIX = "write it as `name`, `name=1.2`, `name>=1.2,<2`, `name=1.2=build` or 
 
 @dataclass(frozen=True, slots=True)
 class ParsedSpec:
+    """A conda match spec read into a dependency."""
     dependency: CondaDependency
     rewrites: tuple[str, ...] = ()
     """Lenient forms that were rewritten (for a ``relaxed`` change)."""

@@ -95,6 +95,7 @@ def _too_large(what: str, path: Path, limit: int, where: SourceLocation) -> Inpu
 
 @dataclass(frozen=True, slots=True)
 class Decoded:
+    """An input file's bytes as text, and what decoding changed."""
     text: str
     """The file's text with ``\\n`` line endings and no BOM."""
     changes: tuple[ReaderChange, ...] = ()

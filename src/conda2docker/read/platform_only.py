@@ -67,6 +67,7 @@ _COMPILER = "the compiler activation package of another OS; this is its Linux co
 
 @dataclass(frozen=True, slots=True)
 class Rule:
+    """A package that exists only for another OS: what matches it, why, and what Linux takes instead."""
     pattern: str
     origin: Origin
     reason: str

@@ -236,6 +236,7 @@ _PYTHON_PIN = re.compile(
 
 @dataclass(frozen=True, slots=True)
 class Filtered:
+    """An environment file with the lines its selectors exclude blanked."""
     text: str
     """The text with excluded lines blanked (line numbers unchanged)."""
     changes: tuple[ReaderChange, ...]

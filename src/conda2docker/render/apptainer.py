@@ -101,6 +101,7 @@ def _relocated_run(run: Run) -> Run:
 
 @dataclass(slots=True)
 class _Sections:
+    """The sections of an Apptainer definition file."""
     setup: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     files_from: dict[str, list[str]] = field(default_factory=dict)

@@ -20,6 +20,7 @@ from conda2docker.resolve.virtual import VirtualTarget
 
 @dataclass(frozen=True, slots=True)
 class CondaSolveRequest:
+    """What one conda solve is given: the specs, channels and target."""
     dependencies: tuple[CondaDependency, ...]
     channels: tuple[ChannelRef, ...]
     target: VirtualTarget
@@ -37,6 +38,7 @@ class CondaSolveRequest:
 
 @dataclass(frozen=True, slots=True)
 class CondaSolveResult:
+    """What one conda solve gives: the packages, the specs it had to leave out, the changes made."""
     packages: tuple[LockedPackage, ...]
     unavailable: tuple[Unavailable, ...]
     changes: tuple[ReaderChange, ...]
@@ -114,10 +116,11 @@ def _to_locked(record: Any, platform: str, channels: Sequence[ChannelRef]) -> Lo
     for spec in record.depends:
         name, _, constraint = spec.strip().partition(" ")
         constraint = constraint.strip()
-        if name in dependencies and dependencies[name] and constraint:
-            dependencies[name] = f"{dependencies[name]},{constraint}"
-        else:
-            dependencies[name] = constraint or dependencies.get(name, "")
+        known = dependencies.get(name)
+        if not known:
+            dependencies[name] = constraint
+        elif constraint:
+            dependencies[name] = f"{known},{constraint}"
     return LockedPackage(
         name=record.name.normalized,
         version=str(record.version),

@@ -42,6 +42,7 @@ HASH_SCHEME = "conda2docker-input-v1"
 
 @dataclass(frozen=True, slots=True)
 class ResolveOptions:
+    """How to resolve: platforms, channels, mirrors, solver and the lock to reuse."""
     platforms: tuple[str, ...] = ()
     channel_alias: str | None = None
     mirrors: tuple[tuple[str, str], ...] = ()

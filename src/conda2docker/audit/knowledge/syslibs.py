@@ -9,6 +9,7 @@ from conda2docker.names import canonical
 
 @dataclass(frozen=True, slots=True)
 class SystemNeed:
+    """The Debian packages a conda package's wheel or build needs from the system."""
     apt: tuple[str, ...]
     """Debian packages the runtime stage must install."""
     libraries: str

@@ -139,7 +139,7 @@ def no_lock(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
     rebuilds the same image next month. The finding is about the input alone, so the
     report is the same whether or not an earlier lock was reused."""
     spec = ctx.spec
-    if spec is None or spec.kind in ("conda-lock", "explicit") or spec.lock is not None:
+    if spec is None or spec.lock is not None:  # a conda-lock or explicit input is its lock
         return
     yield rule.finding(spec.source.name, location=SourceLocation(spec.source))
 

@@ -31,6 +31,7 @@ class Direct:
 
 @dataclass(frozen=True, slots=True)
 class Req:
+    """A pip requirement as the resolver works with it."""
     name: NormalizedName
     specifier: SpecifierSet = field(default_factory=SpecifierSet)
     extras: frozenset[NormalizedName] = frozenset()
@@ -51,6 +52,7 @@ CandidateKind = Literal["index", "conda", "direct"]
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
+    """A version of a distribution the resolver may pick."""
     name: NormalizedName
     version: Version
     kind: CandidateKind

@@ -17,6 +17,7 @@ from conda2docker.names import conda_to_pypi, is_mapped_conda_name, pypi_to_cond
 
 @dataclass(frozen=True, slots=True)
 class CondaProvided:
+    """A distribution the conda packages already install."""
     conda_name: str
     version: str
 
