@@ -98,6 +98,17 @@ def test_a_cuda_extension_the_lock_installs_as_a_wheel_is_not_reported() -> None
     assert audit(ctx(env, locked), select=["G403"]) == []
 
 
+def test_a_cuda_extension_named_by_the_url_of_a_wheel_is_not_reported_before_a_lock() -> None:
+    """``flash-attn @ <release>.whl`` installs the prebuilt wheel: nothing needs nvcc. The
+    same name by the URL of its sdist is built, and reported."""
+    wheel = spec(pip=(req(f"flash-attn @ {FLASH_WHEEL}", "url", name="flash-attn", url=FLASH_WHEEL),))
+    assert audit(ctx(wheel), select=["G403"]) == []
+    source = "https://files.pythonhosted.org/packages/aa/bb/flash_attn-2.5.6.tar.gz"
+    built = spec(pip=(req(f"flash-attn @ {source}", "url", name="flash-attn", url=source),))
+    (finding,) = audit(ctx(built), select=["G403"])
+    assert finding.evidence == (f"built from url: flash-attn @ {source}",)
+
+
 def test_each_cuda_extension_is_reported_once_and_the_ones_after_a_locked_one_too() -> None:
     """The lock's sdist of flash-attn is the lock's finding (not repeated for the pin in the
     file); a local CUDA tree written after that pin is still reported."""
