@@ -102,7 +102,7 @@ def _is_extension_name(name: str) -> bool:
 
 
 def _is_wheel_url(url: str | None) -> bool:
-    return urlsplit(url or "").path.lower().endswith(".whl")
+    return urlsplit(url or "").path.endswith(".whl")  # as pip tells a wheel: by its suffix
 
 
 def cuda_extensions(ctx: AuditContext) -> dict[str, tuple[str, SourceLocation | None]]:
