@@ -16,7 +16,20 @@ from conda2docker.audit import LocalFacts, audit
 from conda2docker.errors import SourceLocation
 from conda2docker.model import Finding, LockedPackage, PipOptions
 from conda2docker.resolve.pypi import FetchError
-from fixtures.audit.cases import ENV, PLATFORM, SHA, change, ctx, dep, loc, lock, ppkg, req, spec
+from fixtures.audit.cases import (
+    ENV,
+    PLATFORM,
+    SHA,
+    change,
+    cpkg,
+    ctx,
+    dep,
+    loc,
+    lock,
+    ppkg,
+    req,
+    spec,
+)
 
 LOCK_AT = SourceLocation(Path("/project/conda-lock.yml"))
 CLIP = "https://github.com/openai/CLIP.git"
@@ -107,6 +120,20 @@ def test_a_cuda_extension_named_by_the_url_of_a_wheel_is_not_reported_before_a_l
     built = spec(pip=(req(f"flash-attn @ {source}", "url", name="flash-attn", url=source),))
     (finding,) = audit(ctx(built), select=["G403"])
     assert finding.evidence == (f"built from url: flash-attn @ {source}",)
+
+
+@pytest.mark.parametrize("name", [None, "my-rasterizer"])
+def test_a_local_cuda_tree_is_reported_with_a_lock_too_named_or_not(name: str | None) -> None:
+    """The lock installs a local package from its path (built in the image), so its CUDA
+    sources still need nvcc, and the CUDA the lock holds still needs a devel image (G407)."""
+    env = spec(pip=(path_req("submodules/my-rasterizer", line=9, name=name),))
+    locked = lock(cpkg("cuda-version", "12.7"),
+                  LockedPackage("my-rasterizer", "0.0.0", "pip", PLATFORM,
+                                "file:///project/submodules/my-rasterizer"))
+    findings = audit(ctx(env, locked, local=local("submodules/my-rasterizer", cuda_sources=True)),
+                     select=["G403", "G407"])
+    assert [(f.code, f.subject) for f in findings] == [("G403", "my-rasterizer"), ("G407", "12.7")]
+    assert where(findings[0]) == (ENV, 9)
 
 
 def test_each_cuda_extension_is_reported_once_and_the_ones_after_a_locked_one_too() -> None:
