@@ -14,7 +14,7 @@ import pytest
 
 from conda2docker.audit import LocalFacts, audit
 from conda2docker.errors import SourceLocation
-from conda2docker.model import Finding, LockedPackage, PipOptions
+from conda2docker.model import Finding, LockedPackage, PipOptions, PipRequirement
 from conda2docker.resolve.pypi import FetchError
 from fixtures.audit.cases import (
     ENV,
@@ -47,12 +47,12 @@ def local(path: str, **facts: bool) -> dict[str, LocalFacts]:
     return {str(ENV.parent / path): LocalFacts(ENV.parent / path, **facts)}
 
 
-def path_req(path: str, line: int = 8, name: str | None = None) -> object:
+def path_req(path: str, line: int = 8, name: str | None = None) -> PipRequirement:
     raw = f"./{path}" + (f"#egg={name}" if name else "")
     return req(raw, "path", line=line, name=name, path=ENV.parent / path)
 
 
-def pin(name: str, version: str, line: int = 8) -> object:
+def pin(name: str, version: str, line: int = 8) -> PipRequirement:
     return req(f"{name}=={version}", line=line, name=name, specifier=f"=={version}")
 
 
@@ -136,17 +136,29 @@ def test_a_local_cuda_tree_is_reported_with_a_lock_too_named_or_not(name: str | 
     assert where(findings[0]) == (ENV, 9)
 
 
-def test_each_cuda_extension_is_reported_once_and_the_ones_after_a_locked_one_too() -> None:
-    """The lock's sdist of flash-attn is the lock's finding (not repeated for the pin in the
-    file); a local CUDA tree written after that pin is still reported."""
-    env = spec(pip=(pin("flash-attn", "2.5.6", line=8), path_req("submodules/my-rasterizer", line=9)))
-    locked = lock(sdist("flash-attn", "2.5.6"))
-    findings = audit(ctx(env, locked, local=local("submodules/my-rasterizer", cuda_extension=True)),
+FLASH_GIT = "https://github.com/Dao-AILab/flash-attention.git"
+
+
+@pytest.mark.parametrize(("written", "locked", "evidence"), [
+    (pin("flash-attn", "2.5.6", line=8), sdist("flash-attn", "2.5.6"),
+     "sdist: https://files.pythonhosted.org/packages/aa/bb/flash_attn-2.5.6.tar.gz"),
+    (req(f"git+{FLASH_GIT}@v2.5.6#egg=flash-attn", "vcs", line=8, name="flash-attn",
+         url=FLASH_GIT, vcs="git", ref="v2.5.6"),
+     LockedPackage("flash-attn", "2.5.6", "pip", PLATFORM, f"git+{FLASH_GIT}@{SHA}"),
+     f"vcs: git+{FLASH_GIT}@{SHA}"),
+])
+def test_each_cuda_extension_is_reported_once_and_the_ones_after_a_locked_one_too(
+        written: PipRequirement, locked: LockedPackage, evidence: str) -> None:
+    """What the lock builds from source is the lock's finding, with the file the lock
+    installs (not repeated for the line in the environment file); a local CUDA tree
+    written after that line is still reported."""
+    env = spec(pip=(written, path_req("submodules/my-rasterizer", line=9)))
+    findings = audit(ctx(env, lock(locked),
+                         local=local("submodules/my-rasterizer", cuda_extension=True)),
                      select=["G403"])
     assert [(f.subject, where(f)) for f in findings] == [
         ("flash-attn", (LOCK_AT.file, None)), ("my-rasterizer", (ENV, 9))]
-    assert findings[0].evidence == (
-        "sdist: https://files.pythonhosted.org/packages/aa/bb/flash_attn-2.5.6.tar.gz",)
+    assert findings[0].evidence == (evidence,)
 
 
 # -- G406: a GPU build without a CUDA version ------------------------------------------------
@@ -164,7 +176,7 @@ def test_a_gpu_package_without_a_cuda_version_names_the_cuda_it_is_solved_for() 
 # -- P202: VCS requirements without a pinned commit ------------------------------------------
 
 
-def _git(url: str, name: str, line: int, ref: str | None = None) -> object:
+def _git(url: str, name: str, line: int, ref: str | None = None) -> PipRequirement:
     raw = f"git+{url}" + (f"@{ref}" if ref else "")
     return req(raw, "vcs", line=line, name=name, url=url, vcs="git", ref=ref)
 

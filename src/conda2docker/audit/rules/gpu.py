@@ -116,9 +116,8 @@ def cuda_extensions(ctx: AuditContext) -> dict[str, tuple[str, SourceLocation | 
     for requirement in ctx.spec.pip if ctx.spec else ():
         label = requirement_label(requirement)
         key = canonical(label)
-        locked = ctx.pip.get(key) if requirement.name else None
-        if key in found or (locked is not None and locked.artifact == "wheel"):
-            continue  # reported from the lock already, or the lock installs a built wheel
+        if key in found:  # already reported: from the lock (with the file it installs) or a line above
+            continue
         facts = ctx.local.get(str(requirement.path)) if requirement.path else None
         if requirement.kind == "path" and facts is not None and facts.cuda:
             hit = True
