@@ -169,7 +169,7 @@ def test_a_cpu_wheel_pinned_in_the_pip_section_is_reported_at_its_line(version: 
 
 @pytest.mark.parametrize(("version", "cpu"), [
     ("2.1.0+cpu", True), ("2.1.0+cpu.cxx11.abi", True), ("2.1.0+cu118", False),
-    ("2.1.0", False),
+    ("2.1.0", False), ("2.1.0+rocm5.6", False),
 ])
 def test_a_cpu_build_is_told_by_the_first_part_of_the_local_version(version: str, cpu: bool) -> None:
     assert facts.is_cpu_build("torch", None, version) is cpu
