@@ -78,11 +78,15 @@ def build_cuda(build: str) -> tuple[int, int] | None:
     return (major, minor) if major > 0 else None
 
 
+_CPU_LOCAL = re.compile(r"\+cpu(?![a-z0-9])", re.IGNORECASE)
+"""A CPU wheel's local version: ``+cpu``, ``+cpu.cxx11.abi`` (not ``+cu121``, ``+rocm5.6``)."""
+
+
 def is_cpu_build(name: str, build: str | None, version: str = "") -> bool:
     """A CPU-only build of a framework that also has GPU builds."""
     if canonical(name) not in _CPU_ML and name.lower() not in _CPU_ML:
         return False
-    if version.endswith("+cpu"):
+    if _CPU_LOCAL.search(version):  # 2.1.0+cpu, and the cxx11-ABI wheels' 2.1.0+cpu.cxx11.abi
         return True
     text = (build or "").lower()
     return "cpu" in text or "cuda0.0" in text

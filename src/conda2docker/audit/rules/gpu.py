@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 from conda2docker.audit.context import AuditContext
 from conda2docker.audit.registry import Rule, rule
@@ -100,6 +101,10 @@ def _is_extension_name(name: str) -> bool:
     return key in cuda.CUDA_EXTENSIONS or key.endswith("-cuda") or key.startswith("cuda-ext")
 
 
+def _is_wheel_url(url: str | None) -> bool:
+    return urlsplit(url or "").path.endswith(".whl")  # as pip tells a wheel: by its suffix
+
+
 def cuda_extensions(ctx: AuditContext) -> dict[str, tuple[str, SourceLocation | None]]:
     """Packages that compile CUDA kernels when built: name → (evidence, location)."""
     found: dict[str, tuple[str, SourceLocation | None]] = {}
@@ -111,7 +116,7 @@ def cuda_extensions(ctx: AuditContext) -> dict[str, tuple[str, SourceLocation | 
     for requirement in ctx.spec.pip if ctx.spec else ():
         label = requirement_label(requirement)
         key = canonical(label)
-        if key in found or (requirement.name and canonical(requirement.name) in ctx.pip):
+        if key in found:  # already reported: from the lock (with the file it installs) or a line above
             continue
         facts = ctx.local.get(str(requirement.path)) if requirement.path else None
         if requirement.kind == "path" and facts is not None and facts.cuda:
@@ -120,8 +125,8 @@ def cuda_extensions(ctx: AuditContext) -> dict[str, tuple[str, SourceLocation | 
         elif requirement.kind == "registry":
             hit = _is_extension_name(label) and not may_find_wheels and not ctx.packages
             why = "PyPI has only its source distribution"
-        else:
-            hit = _is_extension_name(label)
+        else:  # a wheel named by its URL is installed as it is: nothing is compiled
+            hit = _is_extension_name(label) and not _is_wheel_url(requirement.url)
             why = f"built from {requirement.kind}: {requirement.raw}"
         if hit:
             found[key] = (why, requirement.location)
