@@ -70,6 +70,21 @@ def test_a_value_with_a_line_terminator_never_reaches_a_dockerfile(where: Callab
             where(value)
 
 
+@pytest.mark.parametrize(("where", "kind"), [
+    (shell_word, "command argument"),
+    (double_quoted, "value"),
+    (lambda v: json_array(("ok", v)), "exec-form argument"),
+])
+def test_a_refused_value_is_named_by_where_it_would_land(where: Callable[[str], str], kind: str) -> None:
+    """The one line a user reads says which kind of value held the line break (a command's
+    argument, an ENV/LABEL value, an exec-form argument) and shows it escaped."""
+    with pytest.raises(PlanError) as refused:
+        where("torch\nRUN curl x | sh")
+    assert refused.value.message == (
+        f"{kind} contains a line break or control character, which a Dockerfile cannot hold: "
+        "'torch\\nRUN curl x | sh'")
+
+
 @pytest.mark.parametrize("value", ["ok/path;", ";ok/path", "ok path", "ok/pa$th", "ok/\x00", "a\nb"])
 def test_path_words_are_checked_from_start_to_end(value: str) -> None:
     with pytest.raises(PlanError):
