@@ -338,7 +338,6 @@ def _fast_body(lock: Lock, packages: Sequence[LockedPackage], custom: Mapping[st
     memo = w.lines
     parts = w.parts
     append = parts.append
-    plain = w.styles.plain
     simple = _SIMPLE_PLAIN.match
 
     def pair(indent: str, key: str, value: str) -> None:
@@ -348,16 +347,10 @@ def _fast_body(lock: Lock, packages: Sequence[LockedPackage], custom: Mapping[st
         append(line)
 
     def field(indent: str, key: str, value: str) -> None:
-        """A package's own field (its name, URL, hashes…: rarely repeated, so not memoised).
-        A value without a space is never folded: written as it is, or single-quoted."""
-        if simple(value) is not None:
-            append(f"{indent}{key}: {value}\n")
-        elif " " in value or not value:
-            append(w.pair_line(indent, key, value))
-        elif plain(value):
-            append(f"{indent}{key}: {value}\n")
-        else:
-            append(f"{indent}{key}: '{value.replace(chr(39), chr(39) * 2)}'\n")
+        """A package's own field (its name, URL, hashes…: rarely repeated, so not looked up
+        in the memo): a plain word as it is, anything else as :meth:`_Writer.pair_line` writes it."""
+        append(f"{indent}{key}: {value}\n" if simple(value) is not None
+               else w.pair_line(indent, key, value))
 
     for p in packages:
         field("- ", "name", p.name)
