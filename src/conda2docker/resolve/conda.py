@@ -69,21 +69,35 @@ the repodata it read costs 6-10 ms of CPU for an 800-package environment (py-rat
 when the gateway goes), which a command leaving with ``os._exit`` never pays."""
 
 
-def _gateway(request: CondaSolveRequest) -> Any:
+def _gateway(request: CondaSolveRequest, *, revalidate: bool = True) -> Any:
+    """The gateway for ``request``'s cache; ``revalidate=False`` fetches every index afresh
+    instead of asking the server whether the cached copy still holds (see
+    :func:`_revalidation_refused`), and takes the cached gateway's place in a shared block."""
     from rattler import Gateway, SourceConfig
 
     cache = request.cache_dir or default_cache_dir()
     shared = _SHARED_GATEWAYS.get()
     key = (cache, request.offline)
-    if shared is not None and key in shared:
+    if shared is not None and key in shared and revalidate:
         return shared[key]
-    config = SourceConfig(cache_action="force-cache-only" if request.offline else "cache-or-fetch")
+    if request.offline:
+        config = SourceConfig(cache_action="force-cache-only")
+    else:
+        config = SourceConfig(cache_action="cache-or-fetch" if revalidate else "no-cache")
     gateway = Gateway(cache_dir=cache, default_config=config)
     if shared is not None:
         shared[key] = gateway
     else:
         _LAST_GATEWAY[:] = [gateway]
     return gateway
+
+
+def _revalidation_refused(exc: Exception) -> bool:
+    """Whether py-rattler failed on a ``304 Not Modified`` that carries none of the cached
+    copy's validators. Python's ``http.server`` (``python -m http.server``, the usual way to
+    serve a local channel) answers so once a cached shard index is stale, and py-rattler
+    0.28 then treats the 304 as a new response; fetching afresh succeeds."""
+    return "304 Not Modified" in str(exc)
 
 
 def _dependency_channel(dep: CondaDependency, request: CondaSolveRequest) -> ChannelRef | None:
@@ -238,11 +252,20 @@ async def _solve_async(request: CondaSolveRequest) -> CondaSolveResult:
     }[request.priority]
 
     async def attempt(deps: Sequence[CondaDependency]) -> list[Any]:
+        nonlocal gateway
         specs = [_match_spec(d, _dependency_channel(d, request)) for d in deps]
-        locked = await _preferred_records(request, gateway, sources)
-        return list(
-            await _solve_call(sources, specs, platform, request, gateway, priority, locked)
-        )
+
+        async def solve() -> list[Any]:
+            locked = await _preferred_records(request, gateway, sources)
+            return list(await _solve_call(sources, specs, platform, request, gateway, priority, locked))
+
+        try:
+            return await solve()
+        except GatewayError as exc:
+            if request.offline or not _revalidation_refused(exc):
+                raise
+        gateway = _gateway(request, revalidate=False)
+        return await solve()
 
     unavailable: list[Unavailable] = []
     try:
