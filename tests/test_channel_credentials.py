@@ -144,7 +144,9 @@ class PrivateChannel:
 @contextmanager
 def serve(root: Path) -> Iterator[PrivateChannel]:
     """The channels under ``root`` behind a token (``/t/TOKEN/c2d-test``) and behind basic auth
-    (``/basic/c2d-test``); anything else is refused."""
+    (``/basic/c2d-test``); anything else is refused. Nothing is cacheable: tests serve
+    different channels at the same URLs (a port is used again), and the solver's cache is
+    shared by every test run on the machine."""
     requests: list[tuple[str, bool]] = []
     expected = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
 
@@ -152,7 +154,12 @@ def serve(root: Path) -> Iterator[PrivateChannel]:
         def log_message(self, *_args: Any) -> None:
             pass
 
+        def end_headers(self) -> None:
+            self.send_header("Cache-Control", "no-store")
+            super().end_headers()
+
         def do_GET(self) -> None:
+            del self.headers["If-Modified-Since"]  # never a 304 from a copy of another channel
             authorized = self.headers.get("Authorization") == expected
             requests.append((self.path, authorized))
             if self.path.startswith(f"/t/{TOKEN}/"):

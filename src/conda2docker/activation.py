@@ -18,9 +18,9 @@ what both sides share:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from conda2docker.image import ACTIVATION_FILE
+from conda2docker.values import frozen
 
 __all__ = ["ACTIVATION_FILE", "Activation", "EvaluationError", "differences", "evaluate_argv",
            "is_bookkeeping", "parse_evaluation", "read_activation_file", "render_activation_file"]
@@ -56,7 +56,7 @@ class EvaluationError(ValueError):
     """The container's output is not what :data:`EVALUATE_SCRIPT` prints."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Activation:
     """What the packages' activation scripts change in the environment."""
 

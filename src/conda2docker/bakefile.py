@@ -31,6 +31,7 @@ from typing import Any
 
 from conda2docker.errors import InputError, InputErrors, Problems, SourceLocation
 from conda2docker.validate import UnsafeValue, check_image_reference, check_text, has_control, shown
+from conda2docker.values import frozen
 
 MAX_BAKE_FILE = 1 << 20
 """Bytes a bake file may have (a lab's file of hundreds of targets is tens of kilobytes)."""
@@ -85,7 +86,7 @@ _ESCAPE = re.compile(r"\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)", re.S)
 _SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class BakeTarget:
     """One ``target`` block, inherited attributes applied, every value checked."""
 
@@ -112,7 +113,7 @@ class BakeTarget:
     """Where each attribute was written (for messages about its value)."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class BakeFile:
     """A docker-bake.hcl as read: its targets and groups."""
     path: Path

@@ -19,11 +19,11 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from conda2docker.cachedir import cache_root
 from conda2docker.credentials import redact
 from conda2docker.errors import InputError, OutputConflict, ResolveError, SourceLocation, UserError
 from conda2docker.image import BOOTSTRAP_PREFIX, SOURCES_DIR, VENDOR_DIR
@@ -37,15 +37,12 @@ from conda2docker.validate import (
     check_pip_name,
     has_control,
 )
+from conda2docker.values import frozen
 
 ARCH_TAGS = {p: KNOWN_PLATFORMS[p].machine for p in TARGET_PLATFORMS}
 
 
-def cache_root() -> Path:
-    return Path(os.environ.get("CONDA2DOCKER_CACHE", Path.home() / ".cache" / "conda2docker"))
-
-
-@dataclass(frozen=True, slots=True)
+@frozen
 class ContextOptions:
     """What the context may take from outside the output, and how it may reach the network.
 
@@ -71,7 +68,7 @@ class ContextOptions:
         return tuple(Path(os.path.realpath(p)) for p in (self.input_root, *self.allow_paths))
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ContextReport:
     """How many package files were vendored into the context, and their size."""
     vendored_files: int
@@ -106,15 +103,20 @@ def require_hash(item: VendorItem) -> None:
         )
 
 
+def _mismatch(path: Path, item: VendorItem) -> str | None:
+    """How ``path`` differs from the item's hashes, or None when it matches them."""
+    md5, sha256 = _digests(path)
+    if item.sha256 and item.sha256.lower() != sha256:
+        return f"sha256 {sha256} does not match the lock's {item.sha256}"
+    if item.md5 and item.md5.lower() != md5:
+        return f"md5 {md5} does not match the lock's {item.md5}"
+    return None
+
+
 def _verify(path: Path, item: VendorItem) -> None:
     """Check ``path`` against the item's hashes; a file that does not match is deleted."""
     require_hash(item)
-    md5, sha256 = _digests(path)
-    wrong = None
-    if item.sha256 and item.sha256.lower() != sha256:
-        wrong = f"sha256 {sha256} does not match the lock's {item.sha256}"
-    elif item.md5 and item.md5.lower() != md5:
-        wrong = f"md5 {md5} does not match the lock's {item.md5}"
+    wrong = _mismatch(path, item)
     if wrong:
         path.unlink(missing_ok=True)
         raise ResolveError(
@@ -202,12 +204,14 @@ class Fetcher:
                              "is used for the download and never written)")
         return found
 
-    def fetch(self, url: str, dest: Path, *, local_anywhere: bool) -> None:
+    def fetch(self, url: str, dest: Path, item: VendorItem, *, local_anywhere: bool) -> None:
         """Copy or download ``url`` to ``dest`` (a confined path).
 
         ``local_anywhere``: a ``file://`` conda package from a local channel may lie anywhere
         (its name is a package's and its hash is checked); other local files only inside the
-        input's tree or an ``--allow-path``.
+        input's tree or an ``--allow-path``. ``item``'s hashes: the download cache keeps only
+        a file that has them, under them (a URL that served other bytes before, such as a
+        local server on a port used again, is fetched again).
         """
         from conda2docker.resolve.pypi import FetchError
 
@@ -225,7 +229,8 @@ class Fetcher:
                 _copy_regular(local, tmp, url)
             else:
                 try:
-                    self.client.download_to(url, tmp)
+                    self.client.download_to(url, tmp, digest=item.sha256 or item.md5 or "",
+                                            accept=lambda path: _mismatch(path, item) is None)
                 except FetchError as exc:
                     raise ResolveError(
                         f"cannot download {redact(url)}: {exc.reason}",
@@ -259,7 +264,7 @@ def vendor_item(item: VendorItem, context: Path, fetcher: Fetcher,
         return dest.stat().st_size
     is_conda = (item.dest.startswith(f"{VENDOR_DIR}/channel/") if conda_package is None
                 else conda_package)
-    fetcher.fetch(fetcher.source_url(item.url, channels) if is_conda else item.url, dest,
+    fetcher.fetch(fetcher.source_url(item.url, channels) if is_conda else item.url, dest, item,
                   local_anywhere=is_conda)
     _verify(dest, item)
     return dest.stat().st_size

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,6 +35,7 @@ from conda2docker.choices import (
 from conda2docker.errors import InputError, ResolveError, SourceLocation
 from conda2docker.image import AUDIT_NAMES, DEFINITION_NAMES, DOCKERFILE_NAMES, LOCK_NAMES, Variant
 from conda2docker.model import EnvSpec, Finding, Lock, PipOptions, Resolution
+from conda2docker.values import frozen
 
 if TYPE_CHECKING:
     from conda2docker.audit.gaps import BuildGaps
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
 Echo = Callable[[str], None]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ConvertRequest:
     """Everything ``convert`` is asked: the input, the output directory and every option."""
     env_file: Path
@@ -86,7 +87,7 @@ class ConvertRequest:
     """Lock categories installed besides ``main`` (``--category``; conda-lock inputs)."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SolvedVariant:
     """One solved variant: its resolution, the lock's bytes, the audit's findings, the plan."""
 
@@ -99,7 +100,7 @@ class SolvedVariant:
     gaps: BuildGaps | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ConvertResult:
     """What a ``convert`` made: the resolution, the files written or unchanged (or differing, with ``--check``), its variants and notes.
     """

@@ -22,8 +22,9 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
+
+from conda2docker.values import frozen
 
 ENV_VAR = re.compile(r"\$\{([A-Z0-9_]+)\}")
 """pip's form of an environment variable in a requirements file."""
@@ -159,7 +160,7 @@ def _variable_holding(value: str, suffixes: Sequence[str], environ: Mapping[str,
     return None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ChannelUrl:
     """A channel URL as the lock records it, and what it takes to read it."""
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
+
+from conda2docker.values import frozen
 
 EXIT_OK = 0
 EXIT_DIFFERS = 1
@@ -18,7 +19,7 @@ EXIT_UNSOLVABLE = 3
 EXIT_ENGINE = 4
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SourceLocation:
     """A place in a user's file; line and column are 1-based."""
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 
 import networkx as nx
 
 from conda2docker.model import Lock, LockedPackage
 from conda2docker.names import canonical, conda_to_pypi
+from conda2docker.values import frozen
 
 VIRTUAL_ROOT = "<root>"
 """The node added above every root for dominator analysis; never part of a DepGraph."""
@@ -28,7 +29,7 @@ def node_key(manager: str, name: str) -> str:
     return f"{manager}:{canonical(name) if manager == 'pip' else name.lower()}"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class DepGraph:
     """A lock's dependency graph for one platform."""
 
@@ -119,7 +120,7 @@ def _resolver(packages: tuple[LockedPackage, ...]) -> _Resolve:
     return _Resolve(conda, pip, conda_by_pypi)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class _Resolve:
     """The locked packages by name, conda and pip, for the graph."""
     conda: Mapping[str, str]
@@ -168,7 +169,7 @@ def _keys_for_name(graph: nx.DiGraph, name: str) -> list[str]:
 # --- why: every path from a root to a package ---------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class WhyPaths:
     """Paths from roots to ``target``: the first ``limit`` found, and how many more exist."""
 
@@ -243,7 +244,7 @@ def shortest_chain(dep_graph: DepGraph, target: str) -> tuple[str, ...] | None:
 # --- size attribution ------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SizeReport:
     """Bytes each root alone pulls in (its dominator subtree), and what is shared."""
 

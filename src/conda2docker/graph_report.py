@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from conda2docker.choices import GraphFormat
 from conda2docker.errors import InputError, UserError
+from conda2docker.values import frozen
 
 if TYPE_CHECKING:
     from conda2docker.graph import DepGraph, SizeReport, WhyPaths
     from conda2docker.resolve import ResolveOptions
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class GraphRequest:
     """Everything ``graph`` is asked."""
     env_file: Path

@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,6 +37,7 @@ from conda2docker.errors import (
 )
 from conda2docker.image import BAKE_FILE
 from conda2docker.validate import comment_text, shown
+from conda2docker.values import frozen
 
 if TYPE_CHECKING:
     from conda2docker.plan.bake import BakeFile, BakeVariant
@@ -52,7 +53,7 @@ _DEPENDENCIES = re.compile(r"^dependencies\s*:", re.MULTILINE)
 EXIT_INTERNAL = 70
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class LabFailure:
     """An environment of the lab that could not be converted, and why."""
     name: str
@@ -62,7 +63,7 @@ class LabFailure:
     exit_code: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class LabResult:
     """What a lab convert made."""
     converted: tuple[tuple[str, ConvertResult], ...]

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
 from conda2docker.errors import SourceLocation
+from conda2docker.values import frozen
 
 Manager = Literal["conda", "pip"]
 InputKind = Literal["environment", "conda-lock", "explicit", "requirements"]
@@ -22,7 +23,7 @@ PipSourceKind = Literal["registry", "vcs", "url", "path"]
 ArtifactKind = Literal["conda", "wheel", "sdist", "vcs", "path"]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CondaDependency:
     """One conda dependency as the user wrote it, normalised.
 
@@ -47,7 +48,7 @@ class CondaDependency:
         return text
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PipRequirement:
     """One entry of a ``pip:`` block or requirements file.
 
@@ -77,7 +78,7 @@ class PipRequirement:
         return f"{self.name}{self.specifier}" + (f"; {self.marker}" if self.marker else "")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PipOptions:
     """Options that apply to the whole pip block (from option lines such as ``--index-url``)."""
 
@@ -98,7 +99,7 @@ class PipOptions:
 ChangeAction = Literal["dropped", "mapped", "relaxed", "added", "ignored", "decoded", "merged"]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ReaderChange:
     """Something the reader changed or left out, and why; surfaced by ``inspect`` and ``audit``.
 
@@ -113,7 +114,7 @@ class ReaderChange:
     location: SourceLocation | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class EnvSpec:
     """What the user asked for, read from an environment file (or a lock, or requirements)."""
 
@@ -142,7 +143,7 @@ class EnvSpec:
         return tuple(dict.fromkeys(names))
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class LockedPackage:
     """One package pinned for one platform, as conda-lock records it."""
 
@@ -199,7 +200,7 @@ class LockedPackage:
         return f"{self.manager}:{self.name}"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Lock:
     """A resolved environment for one or more platforms."""
 
@@ -232,7 +233,7 @@ class Severity(enum.Enum):
         return {"error": 3, "warning": 2, "info": 1}[self.value]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Finding:
     """One audit result: a stable rule code, what is wrong, the evidence, and the fix."""
 
@@ -246,7 +247,7 @@ class Finding:
     location: SourceLocation | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Unavailable:
     """A requested conda package that no configured channel has for a platform."""
 
@@ -267,7 +268,7 @@ class Unavailable:
         return f"{self.spec} (in no channel for {where})"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Resolution:
     """What ``resolve`` produced: the lock, the spec it came from, and what it learned.
 

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from functools import cache
+
+from conda2docker.values import frozen
 
 MAPPING_PACKAGE = "conda_pypi"
 MAPPING_FILE = "grayskull_pypi_mapping.json"
 _SEPARATORS = re.compile(r"[-_.]+")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class _Entry:
     """One package known under its PyPI, conda and import names."""
     pypi_name: str
@@ -27,7 +28,7 @@ class _Entry:
     import_name: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class _Mapping:
     """The table of names, by PyPI and by conda name."""
     by_pypi: dict[str, _Entry]

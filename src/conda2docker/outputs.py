@@ -14,11 +14,11 @@ import shutil
 import stat
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from conda2docker.errors import InputError, OutputConflict, SourceLocation
 from conda2docker.validate import has_control, shown
+from conda2docker.values import frozen
 
 
 class UnsafePath(InputError):
@@ -35,7 +35,7 @@ def _unwritable(path: Path, exc: OSError) -> Unwritable:
                       location=SourceLocation(path))
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class WriteReport:
     """The generated files written, and those already up to date."""
     written: tuple[Path, ...]

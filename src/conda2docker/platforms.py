@@ -9,9 +9,9 @@ installs), the context (bootstrap wheels) and verify (the image's architecture) 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from conda2docker.errors import InputError
+from conda2docker.values import frozen
 
 DEFAULT_PLATFORM = "linux-64"
 TARGET_PLATFORMS = ("linux-64", "linux-aarch64", "linux-ppc64le")
@@ -19,7 +19,7 @@ TARGET_PLATFORMS = ("linux-64", "linux-aarch64", "linux-ppc64le")
 audited only for these, and an env's other ``platforms:`` are ignored (``S306``)."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PlatformFacts:
     """What selectors and PEP 508 markers see on one conda platform."""
 

@@ -15,13 +15,14 @@ import json
 import re
 import shlex
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Literal
 
 from packaging.utils import canonicalize_name
 
 from conda2docker import image as contract
 from conda2docker.activation import Activation
+from conda2docker.values import frozen
 
 SCHEMA = "conda2docker.verify/1"
 
@@ -60,7 +61,7 @@ def cache_paths(prefix: str, home: str | None = None) -> tuple[str, ...]:
 SOURCE_PATHS: tuple[str, ...] = contract.BUILD_LEFTOVERS
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ImageFacts:
     """What ``verify`` reads from an image's configuration, through the image contract."""
 
@@ -101,7 +102,7 @@ def image_facts(config: Mapping[str, Any], architecture: str, prefix: str | None
 # --------------------------------------------------------------------------- results
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Check:
     """One judged check. ``id`` is unique in a report, e.g. ``import:c2d-pure``."""
 
@@ -117,7 +118,7 @@ class Check:
                 "detail": self.detail, "data": dict(self.data)}
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Layer:
     """One entry of ``image.history()`` with the stage it is attributed to."""
 
@@ -131,7 +132,7 @@ class Layer:
         return short_instruction(self.created_by)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class StageSize:
     """An intermediate stage image built with ``target=``."""
 
@@ -142,7 +143,7 @@ class StageSize:
     added: int | None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SizeReport:
     """An image's size, its base's and its largest layers."""
     total: int
@@ -181,7 +182,7 @@ class SizeReport:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Report:
     """The results of ``verify`` for one image."""
     image: Mapping[str, Any]
@@ -215,7 +216,7 @@ class Report:
 # --------------------------------------------------------------------------- packages
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Expected:
     """A package the lock (or the image's own records) says is installed."""
 
@@ -310,7 +311,7 @@ def _same_version(a: str, b: str) -> bool:
         return a == b
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ImportPlan:
     """What to import for one package, or why nothing is imported."""
 
@@ -409,7 +410,7 @@ def judge_import(plan: ImportPlan, result: Mapping[str, Any] | None) -> Check:
 # --------------------------------------------------------------------------- entry points
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class EntryPoint:
     """A console script a locked package declares."""
     name: str
@@ -692,7 +693,7 @@ def short_instruction(created_by: str) -> str:
     return text or "(base)"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class StageText:
     """One ``FROM … AS name`` block of a Dockerfile."""
 

@@ -13,6 +13,7 @@ from conda2docker.image import RUNTIME_GLIBC
 from conda2docker.model import EnvSpec, Lock, LockedPackage, ReaderChange, Resolution, Unavailable
 from conda2docker.names import canonical
 from conda2docker.platforms import DEFAULT_PLATFORM
+from conda2docker.values import frozen
 
 if TYPE_CHECKING:
     from conda2docker.audit.sdists import SdistFacts
@@ -23,7 +24,7 @@ DEFAULT_GLIBC = RUNTIME_GLIBC
 """glibc of the default runtime base (Debian bookworm-slim)."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class LocalFacts:
     """What a local pip package's source tree needs to build (see :mod:`.local`)."""
 

@@ -9,7 +9,6 @@ is needed.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
@@ -21,11 +20,12 @@ from conda2docker.audit.sdists import SdistFacts
 from conda2docker.cuda import facts as cuda
 from conda2docker.model import EnvSpec, Finding, Lock, LockedPackage, PipRequirement
 from conda2docker.names import canonical
+from conda2docker.values import frozen
 
 SourceKind = Literal["sdist", "vcs", "path"]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SourceBuild:
     """A pip package the wheels stage builds from source."""
 
@@ -44,7 +44,7 @@ class SourceBuild:
     do not bring: build it with ``--no-build-isolation`` against the installed ones."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class BuildGaps:
     """The audit's summary for the build plan; empty tuples mean "no stage needed"."""
 

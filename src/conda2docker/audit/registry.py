@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from conda2docker.credentials import redact
 from conda2docker.errors import SourceLocation
 from conda2docker.model import Finding, Severity
+from conda2docker.values import frozen
 
 if TYPE_CHECKING:
     from conda2docker.audit.context import AuditContext
@@ -25,7 +25,7 @@ _CODE = re.compile(r"^[A-Z][1-9]\d\d$")
 _REGISTRY: dict[str, Rule] = {}
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Rule:
     """One audit rule and its documentation (rendered into docs/rules.md)."""
 

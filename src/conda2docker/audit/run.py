@@ -7,13 +7,13 @@ command and the Dockerfile see the same findings.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from conda2docker.choices import FailOn, ReportFormat
 from conda2docker.errors import InputError, UserError
 from conda2docker.model import EnvSpec, Finding, Resolution
+from conda2docker.values import frozen
 
 if TYPE_CHECKING:
     from conda2docker.audit.context import LocalFacts
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from conda2docker.resolve import ResolveOptions
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class AuditRequest:
     """Everything ``audit`` is asked: the input, the solve options, the report and its threshold."""
     env_file: Path
@@ -39,7 +39,7 @@ class AuditRequest:
     """Databases run beside the environment (``--service``, as ``init --service``): S307."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class AuditResult:
     """The audit's findings and its report."""
     findings: tuple[Finding, ...]

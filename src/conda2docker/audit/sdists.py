@@ -13,11 +13,12 @@ import importlib
 import io
 import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 from conda2docker.errors import SourceLocation
 from conda2docker.model import EnvSpec, PipRequirement
 from conda2docker.names import canonical
+from conda2docker.values import frozen
 
 MAX_MEMBERS = 20000
 MAX_TEXT = 1 << 20
@@ -58,7 +59,7 @@ _BACKEND_TOOLCHAINS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SdistFacts:
     """One exact pin that builds from source, and what its sdist shows it needs."""
 
@@ -94,7 +95,7 @@ class SdistFacts:
         return tuple(lines)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SdistScan:
     """The result of :func:`scan_sdist_pins`: the source builds and what could not be checked."""
 

@@ -19,11 +19,12 @@ dropped again and the caller says that the CPU image carries CUDA builds.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from conda2docker.cuda import facts
 from conda2docker.model import CondaDependency, EnvSpec, PipRequirement, ReaderChange
 from conda2docker.names import canonical
+from conda2docker.values import frozen
 
 CPU_BUILD = "*cpu*"
 _DROP = re.compile(r"^(cuda\d{2,3}|pytorch-cuda|cudatoolkit(-dev)?|cuda-version|cudnn|nccl|cutensor"
@@ -35,7 +36,7 @@ _FRAMEWORKS = frozenset({"pytorch", "tensorflow", "tensorflow-base", "jaxlib", "
 _URL_CU = re.compile(r"(/whl/)cu\d{2,3}(?=/|\Z)")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CpuRequest:
     """The environment as the CPU variant solves it."""
     spec: EnvSpec

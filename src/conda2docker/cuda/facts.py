@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from conda2docker.names import canonical
+from conda2docker.values import frozen
 
 MIN_DRIVER: dict[tuple[int, int], str] = {
     # CUDA toolkit → minimum Linux x86_64 driver (NVIDIA CUDA release notes, table 3)
@@ -45,7 +45,7 @@ CUDA_EXTENSIONS = frozenset(
 """PyPI names whose source builds compile CUDA kernels with nvcc (torch.utils.cpp_extension)."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CudaVersion:
     """A CUDA major.minor version and where it was read."""
     version: tuple[int, int]

@@ -15,18 +15,18 @@ extension linked on ubuntu24.04 (glibc 2.39) may need symbols bookworm lacks, on
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
 
 from conda2docker.cuda.infer import Version, parse_version, text
+from conda2docker.values import frozen
 
 Flavour = Literal["base", "runtime", "devel"]
 REPOSITORY = "nvidia/cuda"
 OS_PREFERENCE = ("ubuntu22.04", "ubuntu20.04", "ubuntu18.04", "ubuntu24.04")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PublishedTag:
     """One tag NVIDIA publishes for its CUDA images."""
     version: tuple[int, int, int]
@@ -45,7 +45,7 @@ class PublishedTag:
         return f"{'.'.join(map(str, self.version))}-{self.flavour}-{self.os}"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ImageChoice:
     """The image for a CUDA version, and why it is not exactly that version (if it is not)."""
 

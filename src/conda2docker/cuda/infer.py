@@ -23,12 +23,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from conda2docker.cuda import facts
 from conda2docker.errors import SourceLocation
 from conda2docker.model import CondaDependency, EnvSpec, Lock, LockedPackage, PipRequirement
 from conda2docker.names import canonical
+from conda2docker.values import frozen
 
 Version = tuple[int, int]
 
@@ -60,7 +60,7 @@ _PIP_WHEEL_CU = re.compile(r"^(?:nvidia-[a-z0-9-]+-cu|cupy-cuda|mxnet-cu)(\d{2,3
 _EXTRA_CUDA = re.compile(r"^cuda(\d{2})(?:[_-].*)?\Z")  # jax[cuda12], jax[cuda12_pip]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CudaSignal:
     """One reason to think the environment wants CUDA (or explicitly does not)."""
 
@@ -77,7 +77,7 @@ class CudaSignal:
         return f"{self.text} {self.why}"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CudaIntent:
     """What the environment wants: the GPU signals, the CPU requests, the CUDA they imply."""
 

@@ -37,6 +37,7 @@ from conda2docker import image as contract
 from conda2docker.bakefile import BakeFile, BakeTarget, read_bake_file, registries
 from conda2docker.credentials import redact
 from conda2docker.errors import EngineError, InputError, Problems, SourceLocation
+from conda2docker.values import frozen
 
 Status = Literal["built", "failed", "skipped", "not finished"]
 Echo = Callable[[str], None]
@@ -48,7 +49,7 @@ _TARGET_ERROR = re.compile(r"^ERROR: target (?P<name>[A-Za-z0-9_-]+): (?P<messag
 _ERROR = re.compile(r"^ERROR: (?P<message>.*)$")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class TargetResult:
     """How one bake target ended: built, failed or not finished."""
     name: str
@@ -59,7 +60,7 @@ class TargetResult:
     seconds: float = 0.0
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class BakeReport:
     """What a bake did: the builder used and each target's result."""
     builder: Literal["buildx", "engine"]
@@ -74,7 +75,7 @@ class BakeReport:
         return tuple(r for r in self.results if r.status in ("failed", "not finished"))
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class BakeOptions:
     """What ``build --bake`` is asked."""
     names: tuple[str, ...] = ()

@@ -25,6 +25,7 @@ from typing import Any
 from conda2docker import image as contract
 from conda2docker.credentials import redact
 from conda2docker.errors import EngineError, InputError, SourceLocation
+from conda2docker.values import frozen
 
 _STEP = re.compile(r"^Step (?P<n>\d+)/(?P<total>\d+) : (?P<instruction>.*)$")
 _FROM = re.compile(r"^FROM\s+\S+\s+AS\s+(?P<stage>\S+)", re.IGNORECASE)
@@ -53,7 +54,7 @@ _ARCHIVE_SUFFIX = re.compile(r"(?:-\d[^/]*)?(?:\.tar\.gz|\.zip|\.whl|\.conda|\.t
 Progress = Callable[["BuildEvent"], None]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class BuildEvent:
     """One line of the engine's build output, placed in its stage and step."""
     stage: str | None

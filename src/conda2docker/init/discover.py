@@ -18,10 +18,10 @@ Every other candidate is reported as ignored, with the reason; ``--env FILE`` ov
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from conda2docker.errors import InputError, SourceLocation
+from conda2docker.values import frozen
 
 CONFIG_DIRS = ("binder", ".binder")
 EXACT_ENV_NAMES = ("environment.yml", "environment.yaml", "conda.yaml", "conda.yml")
@@ -30,7 +30,7 @@ CONFIG_FILES = ("requirements.txt", "apt.txt", "postBuild", "start", "runtime.tx
 PACKAGE_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Ignored:
     """A file that was found but not used, and why (paths relative to the repository)."""
 
@@ -38,7 +38,7 @@ class Ignored:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RepoFiles:
     """What ``init`` found in a repository; every path is relative to ``root``."""
 

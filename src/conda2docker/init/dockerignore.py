@@ -20,10 +20,10 @@ from __future__ import annotations
 import fnmatch
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from conda2docker.image import BUILD_LOG, SUPPORT_DIR, VENDOR_DIR
+from conda2docker.values import frozen
 
 DEFAULT_THRESHOLD = 50 * 1024 * 1024
 SECRETS = (".env", ".env.*", ".envrc", ".ssh", ".aws", ".azure", ".gnupg", ".netrc", ".pypirc",
@@ -43,7 +43,7 @@ _UNSAFE_START = ("#", "!", " ", "\t")
 _GLOB = "*?[\\"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ContextRule:
     """What the context holds: ``tracked`` (git) or everything, minus the deny-list and
     ``large`` (relative POSIX paths over ``threshold`` bytes)."""

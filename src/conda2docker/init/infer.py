@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -26,6 +25,7 @@ from conda2docker.init.discover import RepoFiles
 from conda2docker.init.project import Project
 from conda2docker.names import is_mapped_conda_name, pypi_to_conda
 from conda2docker.read.decode import read_text
+from conda2docker.values import frozen
 
 CHANNEL = "conda-forge"
 DEFAULT_PYTHON = "3.10"
@@ -35,7 +35,7 @@ _CONDA_OPERATORS = ("==", "!=", ">=", "<=", ">", "<", "~=")
 _PLAIN = re.compile(r"^[A-Za-z0-9_.<>=!~*,][A-Za-z0-9_.<>=!~*, \-]*\Z")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Inferred:
     """The text of the environment file, and one line per decision for the report."""
 

@@ -9,7 +9,7 @@ and :mod:`conda2docker.init.stages` can add it to the build plan.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -22,11 +22,12 @@ from conda2docker.init.postbuild import NODEJS, PostBuildNeeds, read_post_build
 from conda2docker.init.postbuild import notes as post_build_notes
 from conda2docker.init.project import Project, read_project
 from conda2docker.model import CondaDependency, EnvSpec
+from conda2docker.values import frozen
 
 JUPYTER_PACKAGES = frozenset({"jupyterlab", "notebook", "jupyter"})
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class InitPlan:
     """What ``init`` found in a repository and will write."""
     root: Path

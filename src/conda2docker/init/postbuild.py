@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from conda2docker.errors import InputError, SourceLocation
 from conda2docker.model import CondaDependency
+from conda2docker.values import frozen
 
 INSTALLERS = frozenset({"mamba", "micromamba", "conda"})
 NODE_TOOLS = frozenset({"npm", "npx", "node", "yarn", "jlpm"})
@@ -42,7 +42,7 @@ _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _UNREADABLE = re.compile(r"[$`]")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PostBuildNeeds:
     """What ``postBuild`` needs in the environment, and what init could not read."""
 

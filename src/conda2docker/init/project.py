@@ -28,11 +28,11 @@ import ast
 import configparser
 import re
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from conda2docker.errors import InputError, SourceLocation
+from conda2docker.values import frozen
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -46,7 +46,7 @@ MAX_FILE_BYTES = 1024 * 1024
 """Metadata files larger than this are not read (a package's metadata is a few kilobytes)."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Project:
     """A Python package in the repository; ``path`` is relative to the repository root."""
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from conda2docker.cuda.infer import DEFAULT_CUDA, has_cuda_runtime
@@ -20,9 +20,10 @@ from conda2docker.plan.builds import conda_nvcc
 from conda2docker.plan.gpu import cuda_runtime_image
 from conda2docker.plan.make import assemble, checked_options, lock_parts
 from conda2docker.plan.types import DEFAULT_RUNTIME_IMAGE
+from conda2docker.values import frozen
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Rendered:
     """The files ``init`` writes, from its plan."""
     files: dict[Path, bytes]

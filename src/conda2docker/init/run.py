@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from conda2docker import image as contract
@@ -31,11 +31,12 @@ from conda2docker.init.tracked import tracked_files
 from conda2docker.model import EnvSpec, Finding, Lock, Resolution, Severity
 from conda2docker.plan import BuildPlan
 from conda2docker.platforms import DEFAULT_PLATFORM
+from conda2docker.values import frozen
 
 Echo = Callable[[str], None]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class InitRequest:
     """Everything ``init`` is asked."""
     repo: Path
@@ -68,7 +69,7 @@ class InitRequest:
     """The Python of an inferred environment when nothing names one (repo2docker's 3.10)."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class InitResult:
     """What ``init`` wrote or would write."""
     plan: InitPlan

@@ -12,13 +12,13 @@ service needs when the environment has none of them; init passes it the services
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from conda2docker.audit.knowledge.services import service_name
 from conda2docker.errors import InputError
+from conda2docker.values import frozen
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Service:
     """A service of the compose file (a database, a cache) and how the app reaches it."""
     name: str

@@ -25,7 +25,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
 from conda2docker import __version__, image
@@ -60,6 +60,7 @@ from conda2docker.plan.types import (
     PlanOptions,
     Stage,
 )
+from conda2docker.values import frozen
 
 REPO_STAGING = f"{STAGING}/repo"
 CHECK_STAGING = f"{STAGING}/postbuild-bin"
@@ -73,7 +74,7 @@ OWNER = "${APP_UID}:${APP_GID}"
 """The image user, as the runtime stage's build arguments name it (compose passes the host's)."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ImageOptions:
     """How the init plan meets the build plan: where support files are, the runtime user."""
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from conda2docker.errors import InputError, SourceLocation
@@ -14,12 +13,13 @@ from conda2docker.init.plan import InitPlan, make_init_plan, with_additions
 from conda2docker.init.project import read_project
 from conda2docker.model import EnvSpec
 from conda2docker.platforms import DEFAULT_PLATFORM
+from conda2docker.values import frozen
 
 INFERRED_NAME = Path("conda2docker") / "environment.yml"
 """Where an inferred environment is written (under the support directory, never binder/)."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Survey:
     """A repository's plan and the environment read from it."""
     plan: InitPlan

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import get_args
 
 from conda2docker import image
@@ -20,6 +19,7 @@ from conda2docker.errors import InputError
 from conda2docker.image import Variant
 from conda2docker.platforms import oci_platform
 from conda2docker.validate import shown
+from conda2docker.values import frozen
 
 CACHE_MODES: tuple[str, ...] = get_args(CacheMode)
 
@@ -38,7 +38,7 @@ _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 MAX_NAME = 63
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class BakeTarget:
     """One target of the bake file to write."""
     name: str
@@ -63,14 +63,14 @@ class BakeTarget:
                              fix="a context is '.' or an environment's directory under the output")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class BakeFile:
     """The bake file to write: its targets and default group."""
     targets: tuple[BakeTarget, ...]
     group: str = "default"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class BakeVariant:
     """What the bake plan needs to know of one converted variant."""
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 import sys
-from dataclasses import dataclass
 
 from conda2docker.errors import InputError
 from conda2docker.validate import PIP_NAME, SHA256_HEX, shown
+from conda2docker.values import frozen
 
 if sys.version_info >= (3, 11):
     from typing import assert_never as assert_never
@@ -91,13 +91,13 @@ def check_image(ref: str) -> str:
         raise PlanError(error.message, fix=error.fix) from None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Comment:
     """A ``#`` comment line."""
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Arg:
     """``ARG name[=default]``."""
     name: str
@@ -107,7 +107,7 @@ class Arg:
         check_env_name(self.name)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Env:
     """``ENV k=v …``."""
     pairs: tuple[tuple[str, str], ...]
@@ -117,7 +117,7 @@ class Env:
             check_env_name(name)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Label:
     """``LABEL k=v …``."""
     pairs: tuple[tuple[str, str], ...]
@@ -127,7 +127,7 @@ class Label:
             check_label_key(key)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Copy:
     """``COPY [--from…] sources… dest``."""
     sources: tuple[str, ...]
@@ -139,7 +139,7 @@ class Copy:
     conda2docker only): resolved by the builder, so only a Dockerfile can hold this step."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class AddArchive:
     """``ADD`` of a local tar archive, which the builder unpacks into ``dest``."""
 
@@ -147,7 +147,7 @@ class AddArchive:
     dest: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Shell:
     """A fixed shell snippet written by conda2docker (may use ``${ARG}`` references)."""
 
@@ -157,7 +157,7 @@ class Shell:
 Command = tuple[str, ...] | Shell
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Run:
     """Commands joined with ``&&`` into one layer; argv tuples are quoted word by word."""
 
@@ -172,31 +172,31 @@ class Run:
     every container as the calling user, so its definition leaves the step out."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class User:
     """``USER user``."""
     user: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Workdir:
     """``WORKDIR path``."""
     path: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Entrypoint:
     """``ENTRYPOINT [argv…]`` (exec form)."""
     argv: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Cmd:
     """``CMD [argv…]`` (exec form)."""
     argv: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Expose:
     """``EXPOSE port``."""
     port: int

@@ -4,7 +4,6 @@ change to one pip package never reinstalls the conda world."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from conda2docker.image import PIP_CACHE, PIP_PREFIX, STAGING, VENDOR_DIR
 from conda2docker.model import LockedPackage
@@ -17,6 +16,7 @@ from conda2docker.plan.builds import (
 )
 from conda2docker.plan.instructions import Arg, Command, Copy, Instruction, Run, Shell
 from conda2docker.plan.types import ContextFile, Part, PlanOptions, Stage, VendorItem
+from conda2docker.values import frozen
 
 REQUIREMENTS = "requirements.pip.txt"
 
@@ -37,7 +37,7 @@ def _lines(options: PlanOptions, registry: Sequence[LockedPackage]) -> tuple[lis
     return lines, vendor
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class _Requirements:
     """The pip requirement files of a plan and the steps that install them."""
     files: tuple[ContextFile, ...]

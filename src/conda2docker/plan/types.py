@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from conda2docker import image
 from conda2docker.choices import DEFAULT_INSTALLER, Installer
 from conda2docker.image import Variant
 from conda2docker.plan.instructions import Arg, Copy, Instruction, check_stage_name
 from conda2docker.platforms import DEFAULT_PLATFORM
+from conda2docker.values import frozen
 
 DEFAULT_RUNTIME_IMAGE = image.RUNTIME_IMAGE
 DEFAULT_MICROMAMBA_IMAGE = image.MICROMAMBA_IMAGE
@@ -18,7 +17,7 @@ DEFAULT_RATTLER_VERSION = "0.28.0"
 DEFAULT_CUDA_ARCH_LIST = "7.0;7.5;8.0;8.6;8.9;9.0+PTX"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PlanOptions:
     """The choices a plan is made with (installer, images, user, platforms…)."""
     installer: Installer = DEFAULT_INSTALLER
@@ -69,7 +68,7 @@ class PlanOptions:
     build's pip gets them from build args of those names (expanded by pip, never stored)."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Stage:
     """One stage of the Dockerfile: its base and its instructions."""
     name: str
@@ -84,7 +83,7 @@ class Stage:
         check_stage_name(self.name)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ContextFile:
     """A file the plan needs in the build context, relative to the context root."""
 
@@ -92,7 +91,7 @@ class ContextFile:
     content: bytes
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class VendorItem:
     """A file to fetch into the context, verified against its hash (``--vendor``)."""
 
@@ -102,7 +101,7 @@ class VendorItem:
     sha256: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Part:
     """One stage and everything it brings to the plan (a building block).
 
@@ -128,7 +127,7 @@ class Part:
     """Global build args the stage's base needs (``BUILD_IMAGE``, …)."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RuntimeFacts:
     """What the files around the Dockerfile (compose, Apptainer) need to know of the image."""
 
@@ -142,7 +141,7 @@ class RuntimeFacts:
     cuda_version: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class BuildPlan:
     """The whole Dockerfile to write, stage by stage, and the notes for the user."""
     variant: Variant

@@ -12,11 +12,11 @@ validated and normalised by rattler's lenient ``VersionSpec``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from conda2docker.errors import InputError, SourceLocation
 from conda2docker.model import CondaDependency
+from conda2docker.values import frozen
 
 NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*\Z")
 _BUILD = re.compile(r"^[A-Za-z0-9_.*+!]+\Z")
@@ -38,7 +38,7 @@ _SUBDIRS = frozenset({
 SPEC_FIX = "write it as `name`, `name=1.2`, `name>=1.2,<2`, `name=1.2=build` or `channel::name=1.2`"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ParsedSpec:
     """A conda match spec read into a dependency."""
     dependency: CondaDependency

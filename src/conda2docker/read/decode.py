@@ -6,11 +6,11 @@ import codecs
 import errno
 import os
 import stat
-from dataclasses import dataclass
 from pathlib import Path
 
 from conda2docker.errors import InputError, SourceLocation
 from conda2docker.model import ReaderChange
+from conda2docker.values import frozen
 
 _BOMS = (
     # UTF-32 first: its little-endian BOM starts with UTF-16's.
@@ -93,7 +93,7 @@ def _too_large(what: str, path: Path, limit: int, where: SourceLocation) -> Inpu
                       fix="split it, or pass the file it was generated from", location=where)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Decoded:
     """An input file's bytes as text, and what decoding changed."""
     text: str

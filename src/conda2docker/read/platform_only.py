@@ -46,11 +46,11 @@ import dataclasses
 import fnmatch
 import functools
 import re
-from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Literal
 
 from conda2docker.model import CondaDependency, PipRequirement, ReaderChange
+from conda2docker.values import frozen
 
 Origin = Literal["win", "osx"]
 
@@ -65,7 +65,7 @@ _OSX_RUNTIME = (
 _COMPILER = "the compiler activation package of another OS; this is its Linux counterpart"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Rule:
     """A package that exists only for another OS: what matches it, why, and what Linux takes instead."""
     pattern: str

@@ -15,12 +15,12 @@ Names (as conda-build defines them for a platform): ``linux``, ``linux32``, ``li
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from conda2docker.errors import SourceLocation
 from conda2docker.model import ReaderChange
 from conda2docker.platforms import PlatformFacts
+from conda2docker.values import frozen
 
 _SELECTOR = re.compile(r"#\s*\[([^\[\]]+)\]\s*(?:#.*)?$")
 _TOKEN = re.compile(
@@ -38,7 +38,7 @@ class _Unparsable(Exception):
     pass
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SelectorContext:
     """What selectors see: the platform, and the python version when the file pins it."""
 
@@ -234,7 +234,7 @@ _PYTHON_PIN = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Filtered:
     """An environment file with the lines its selectors exclude blanked."""
     text: str

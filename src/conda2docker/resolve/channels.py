@@ -9,9 +9,9 @@ channel URL are recorded as conda-lock records them (``${NAME}`` placeholders, s
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
 from conda2docker.errors import InputError
+from conda2docker.values import frozen
 
 DEFAULT_ALIAS = "https://conda.anaconda.org"
 DEFAULTS_ROOT = "https://repo.anaconda.com"
@@ -19,7 +19,7 @@ DEFAULTS_CHANNELS = ("pkgs/main", "pkgs/r")
 NO_DEFAULTS = "nodefaults"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ChannelRef:
     """One channel: the name the user wrote, where the lock points, where we read."""
 

@@ -6,19 +6,21 @@ import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
+from conda2docker.cachedir import cache_root
 from conda2docker.choices import DEFAULT_PRIORITY, ChannelPriority
 from conda2docker.credentials import redact
 from conda2docker.errors import InputError, ResolveError
 from conda2docker.model import CondaDependency, LockedPackage, ReaderChange, Unavailable
 from conda2docker.resolve.channels import ChannelRef, canonical_url, expand_channel
 from conda2docker.resolve.virtual import VirtualTarget
+from conda2docker.values import frozen
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CondaSolveRequest:
     """What one conda solve is given: the specs, channels and target."""
     dependencies: tuple[CondaDependency, ...]
@@ -36,7 +38,7 @@ class CondaSolveRequest:
     be read is left out with a note (C107), not an error, as the file did not ask for it."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CondaSolveResult:
     """What one conda solve gives: the packages, the specs it had to leave out, the changes made."""
     packages: tuple[LockedPackage, ...]
@@ -45,7 +47,8 @@ class CondaSolveResult:
 
 
 def default_cache_dir() -> Path:
-    return Path.home() / ".cache" / "conda2docker" / "rattler"
+    """The solver's repodata cache (``rattler`` below :func:`cache_root`)."""
+    return cache_root() / "rattler"
 
 
 _SHARED_GATEWAYS: ContextVar[dict[tuple[Path, bool], Any] | None] = ContextVar("shared_gateways", default=None)

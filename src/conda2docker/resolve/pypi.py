@@ -29,7 +29,6 @@ import urllib.error
 import urllib.request
 import zipfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from email.message import Message
 from email.parser import BytesParser
 from html.parser import HTMLParser
@@ -47,6 +46,7 @@ from packaging.utils import (
 )
 from packaging.version import Version
 
+from conda2docker.cachedir import cache_root
 from conda2docker.credentials import (
     ENV_VAR,
     expand,
@@ -56,6 +56,7 @@ from conda2docker.credentials import (
     userinfo,
 )
 from conda2docker.model import PipOptions
+from conda2docker.values import frozen
 
 PEP691_JSON = "application/vnd.pypi.simple.v1+json"
 ACCEPT = f"{PEP691_JSON}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
@@ -66,8 +67,8 @@ USER_AGENT = "conda2docker (pip resolver)"
 _T = TypeVar("_T")
 
 def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "conda2docker" / "pypi"
+    """Index answers and downloads (``pypi`` below :func:`cache_root`)."""
+    return cache_root() / "pypi"
 
 
 class FetchError(Exception):
@@ -80,7 +81,7 @@ class FetchError(Exception):
         self.status = status
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class DistFile:
     """One distribution file a project page or find-links location lists."""
 
@@ -116,7 +117,7 @@ class DistFile:
         return None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CoreMetadata:
     """The parts of a distribution's core metadata (``METADATA``/``PKG-INFO``) we use."""
 
@@ -467,14 +468,19 @@ class IndexClient:
         self._bodies[file.url] = body
         return body
 
-    def download_to(self, url: str, dest: Path) -> None:
+    def download_to(self, url: str, dest: Path, *, digest: str = "",
+                    accept: Callable[[Path], bool] | None = None) -> None:
         """Stream ``url`` into ``dest`` (large files: conda packages, wheels), through a disk
-        cache keyed by URL. Honours ``offline`` (the cache only). The caller checks the hash."""
-        key = _key("file", url)
-        cached = self._cache_path("files", key)
+        cache keyed by URL and the ``digest`` the caller expects. Honours ``offline`` (the
+        cache only). ``accept`` judges the file's content: a cached copy it refuses is
+        dropped and fetched again, a download it refuses is left in ``dest`` but not cached
+        (the caller reports it)."""
+        cached = self._cache_path("files", _key("file", url, digest) if digest else _key("file", url))
         if self.use_cache and cached.is_file():
             shutil.copyfile(cached, dest)
-            return
+            if accept is None or accept(dest):
+                return
+            cached.unlink(missing_ok=True)
         if url.startswith("file:"):
             raise FetchError(redact(url), "local files are not downloaded")
 
@@ -483,7 +489,7 @@ class IndexClient:
                 shutil.copyfileobj(response, out, 1 << 20)
 
         self._open(url, save, timeout=max(self.timeout, 120.0))
-        if self.use_cache:
+        if self.use_cache and (accept is None or accept(dest)):
             try:
                 cached.parent.mkdir(parents=True, exist_ok=True)
                 tmp = cached.with_suffix(f".{os.getpid()}.tmp")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from conda2docker.choices import DEFAULT_PRIORITY, DEFAULT_SOLVER, ChannelPriority, Solver
@@ -35,12 +34,13 @@ from conda2docker.resolve.channels import (
     unset_credentials,
 )
 from conda2docker.resolve.virtual import VirtualTarget
+from conda2docker.values import frozen
 
 DEFAULT_CHANNELS = ("conda-forge",)
 HASH_SCHEME = "conda2docker-input-v1"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ResolveOptions:
     """How to resolve: platforms, channels, mirrors, solver and the lock to reuse."""
     platforms: tuple[str, ...] = ()

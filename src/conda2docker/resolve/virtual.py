@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from conda2docker.errors import InputError
 from conda2docker.image import RUNTIME_GLIBC
 from conda2docker.platforms import KNOWN_PLATFORMS, TARGET_PLATFORMS
+from conda2docker.values import frozen
 
 CONTAINER_KERNEL = "5.15"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class VirtualTarget:
     """What a target container offers: its platform, glibc, and CUDA (GPU variant only)."""
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from conda2docker.names import canonical
+from conda2docker.values import frozen
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SystemNeed:
     """The Debian packages a conda package's wheel or build needs from the system."""
     apt: tuple[str, ...]

@@ -7,10 +7,10 @@ files found there. The apt names are Debian bookworm's.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from conda2docker.cuda.facts import CUDA_EXTENSIONS
 from conda2docker.names import canonical
+from conda2docker.values import frozen
 
 TOOLCHAIN_APT: dict[str, tuple[str, ...]] = {
     "c": ("build-essential",),
@@ -86,7 +86,7 @@ _BUILD_HINTS: dict[str, tuple[str, ...]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class BuildNeeds:
     """Toolchains and apt packages a source build needs, and how we know."""
 

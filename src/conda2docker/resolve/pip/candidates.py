@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal
 
 from packaging.specifiers import SpecifierSet
@@ -13,11 +13,12 @@ from conda2docker.resolve.pypi import (
     CoreMetadata,
     DistFile,
 )
+from conda2docker.values import frozen
 
 # -- requirements and candidates --------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Direct:
     """A requirement that names one artefact: a git commit, a URL or a local path."""
 
@@ -29,7 +30,7 @@ class Direct:
     origin: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Req:
     """A pip requirement as the resolver works with it."""
     name: NormalizedName
@@ -50,7 +51,7 @@ class Req:
 CandidateKind = Literal["index", "conda", "direct"]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Candidate:
     """A version of a distribution the resolver may pick."""
     name: NormalizedName
@@ -74,7 +75,7 @@ def _key(name: str, extras: frozenset[NormalizedName]) -> str:
     return f"{name}[{','.join(sorted(extras))}]" if extras else name
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class VersionFiles:
     """What an index offers for one version, and the file chosen for the target."""
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import tempfile
 from collections import defaultdict
-from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.markers import InvalidMarker, Marker
@@ -29,11 +28,12 @@ from conda2docker.resolve.pypi import (
     parse_core_metadata,
     pip_index_args,
 )
+from conda2docker.values import frozen
 
 # -- shared state: indexes, metadata, markers ----------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Constraint:
     """What ``-c`` files allow for one package: the intersection of their ranges."""
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
@@ -11,11 +10,12 @@ from packaging.version import InvalidVersion, Version
 
 from conda2docker.model import LockedPackage
 from conda2docker.names import conda_to_pypi, is_mapped_conda_name, pypi_to_conda
+from conda2docker.values import frozen
 
 # -- what the conda packages provide -----------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CondaProvided:
     """A distribution the conda packages already install."""
     conda_name: str

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.markers import InvalidMarker, Marker
@@ -33,11 +32,12 @@ from conda2docker.resolve.pip.target import (
 from conda2docker.resolve.pypi import (
     IndexClient,
 )
+from conda2docker.values import frozen
 
 # -- the entry point ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PipResolution:
     """The pip packages to install for one platform, and what the resolve learned."""
 

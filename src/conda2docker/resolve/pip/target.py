@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import cache
 
 from packaging.tags import Tag, compatible_tags, cpython_tags, mac_platforms
@@ -11,6 +10,7 @@ from packaging.utils import parse_wheel_filename
 
 from conda2docker.image import RUNTIME_GLIBC
 from conda2docker.platforms import DEFAULT_PLATFORM, KNOWN_PLATFORMS, PlatformFacts
+from conda2docker.values import frozen
 
 MACOS_VERSION = {"osx-64": (10, 13), "osx-arm64": (11, 0)}
 LEGACY_MANYLINUX = {"manylinux2014": (2, 17), "manylinux2010": (2, 12), "manylinux1": (2, 5)}
@@ -21,7 +21,7 @@ GIT_TIMEOUT = 120.0
 # -- the target -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PipTarget:
     """Where the pip packages will run: conda platform, CPython version, base image glibc."""
 
