@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import shlex
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import cast
 
 import pytest
 from hypothesis import given, settings
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 
 from conda2docker.model import EnvSpec, Lock
 from conda2docker.plan import PlanOptions, make_plan
-from conda2docker.plan.instructions import Env, PlanError, Run, Shell
+from conda2docker.plan.instructions import Copy, Env, Instruction, PlanError, Run, Shell
 from conda2docker.render.dockerfile import render_dockerfile, render_instruction
 from conda2docker.render.quoting import double_quoted, json_array, shell_word
 from support.lint import assert_lints_clean, parse
@@ -181,3 +182,96 @@ def test_pip_packages_need_python_in_the_environment_and_the_error_says_how() ->
         make_plan(SPEC, without_python, PlanOptions())
     assert raised.value.one_line().endswith(
         "; fix: add python (and pip) to the environment's conda dependencies, then lock again")
+
+
+def _catalogs(length: int) -> str:
+    """A space-separated ``XML_CATALOG_FILES`` list exactly ``length`` characters long."""
+    words = " ".join(f"file:///opt/env/etc/xml/catalog-{i}.xml" for i in range(length // 30))
+    return (words + " " + "x" * length)[:length]
+
+
+@pytest.mark.parametrize("too_long", [False, True])
+def test_a_line_is_refused_only_past_buildkit_s_limit_and_named_by_its_number(too_long: bool) -> None:
+    """BuildKit reads at most 65,535 characters per line: a variable that makes its ``ENV``
+    line exactly that long is written (the whole file is far longer, which is fine); one
+    character more is refused, naming the line of the Dockerfile and its length."""
+    prefix = '    XML_CATALOG_FILES="'  # the variable's continuation line: prefix, value, quote
+    value = _catalogs(65_535 - len(prefix) - 1 + too_long)
+    spec = replace(SPEC, variables=(("XML_CATALOG_FILES", value),))
+    short = render_dockerfile(make_plan(replace(spec, variables=(("XML_CATALOG_FILES", "x"),)),
+                                        lock_pure_conda(), PlanOptions()))
+    number = short.split("\n").index(f'{prefix}x"') + 1
+    if not too_long:
+        text = render_dockerfile(make_plan(spec, lock_pure_conda(), PlanOptions()))
+        assert text.split("\n")[number - 1] == f'{prefix}{value}"'
+        assert len(text.split("\n")[number - 1]) == 65_535 and len(text) > 65_535 + 1_000
+        return
+    with pytest.raises(PlanError) as raised:
+        render_dockerfile(make_plan(spec, lock_pure_conda(), PlanOptions()))
+    assert raised.value.message == (f"line {number} of the Dockerfile would be 65,536 characters long; "
+                                    "BuildKit reads at most 65,535 per line")
+
+
+def _with_channel_credentials(base: str) -> Lock:
+    """The pure conda lock with python and numpy from a private channel at ``base``."""
+    lock = lock_pure_conda()
+    public = "https://conda.anaconda.org/conda-forge"
+    return replace(lock, packages=tuple(replace(p, url=p.url.replace(public, base))
+                                        if p.name in ("python", "numpy") else p for p in lock.packages))
+
+
+TOKEN_CHANNEL = "https://repo.example.org/t/${C2D_CHAN_TOKEN}/private"
+THREE_CREDENTIALS_CHANNEL = "https://${C2D_CHAN_USER}:${C2D_CHAN_PASSWORD}@repo.example.org/t/${C2D_CHAN_TOKEN}/private"
+
+
+@pytest.mark.parametrize(("base", "buildkit", "said"), [
+    (TOKEN_CHANNEL, False,
+     "channel credentials are build args: --build-arg C2D_CHAN_TOKEN (its value from your environment)"),
+    (TOKEN_CHANNEL, True,
+     "channel credentials are BuildKit secrets: --secret id=C2D_CHAN_TOKEN,env=C2D_CHAN_TOKEN"),
+    (THREE_CREDENTIALS_CHANNEL, False,
+     "channel credentials are build args: --build-arg C2D_CHAN_PASSWORD (its value from your environment), "
+     "and C2D_CHAN_TOKEN, C2D_CHAN_USER"),
+    (THREE_CREDENTIALS_CHANNEL, True,
+     "channel credentials are BuildKit secrets: --secret id=C2D_CHAN_PASSWORD,env=C2D_CHAN_PASSWORD "
+     "(and C2D_CHAN_TOKEN, C2D_CHAN_USER)"),
+], ids=["token", "token-buildkit", "three", "three-buildkit"])
+def test_the_header_names_every_channel_credential_to_pass_and_nothing_else(base: str, buildkit: bool,
+                                                                             said: str) -> None:
+    """One credential: the header line ends with it; three: the others follow, comma-separated."""
+    text = render_dockerfile(make_plan(SPEC, _with_channel_credentials(base), PlanOptions(buildkit=buildkit)))
+    assert [line for line in text.splitlines() if line.startswith("#         channel credentials")] == [
+        f"#         {said}"]
+
+
+def test_cache_mounts_are_written_only_for_buildkit_one_flag_each() -> None:
+    """The legacy builder (the default) rejects ``--mount``; BuildKit gets one flag per cache."""
+    run = Run((("pip", "install", "six==1.16.0"),), cache_mounts=("/opt/conda/pkgs", "/root/.cache/pip"),
+              secrets=("C2D_CHAN_TOKEN",))
+    assert render_instruction(run) == "RUN pip install six==1.16.0"
+    assert render_instruction(run, buildkit=True) == (
+        "RUN --mount=type=cache,target=/opt/conda/pkgs --mount=type=cache,target=/root/.cache/pip "
+        "--mount=type=secret,id=C2D_CHAN_TOKEN pip install six==1.16.0")
+    assert_lints_clean(f"FROM debian:bookworm-slim\n{render_instruction(run, buildkit=True)}\n")
+
+
+@pytest.mark.parametrize("source", ["conda-${TARGETARCH:-amd64}.lock", "sources/${HOME}", "${RUNTIME_IMAGE}"])
+def test_a_copy_source_names_a_build_arg_only_where_the_plan_says_so(source: str) -> None:
+    """The builder expands ``${…}`` in COPY sources: only a step conda2docker marks (its own
+    per-architecture lock) may use it; any other source must be a plain path."""
+    with pytest.raises(PlanError, match="unsafe path for a Dockerfile"):
+        render_instruction(Copy((source,), "/tmp/in/"))
+    lock = "conda2docker/conda-${TARGETARCH:-amd64}.lock"
+    assert render_instruction(Copy((lock,), "/tmp/in/", arg_sources=True)) == f"COPY {lock} /tmp/in/"
+
+
+def test_an_instruction_the_renderer_does_not_know_is_refused_not_dropped() -> None:
+    """A step the renderer has no case for stops the render where it is met; it is never
+    rendered as nothing (a lost ``USER`` step would leave the image running as root)."""
+
+    @dataclass(frozen=True)
+    class Healthcheck:
+        argv: tuple[str, ...]
+
+    with pytest.raises(AssertionError):
+        render_instruction(cast(Instruction, Healthcheck(("true",))))
