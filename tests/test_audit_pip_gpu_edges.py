@@ -205,31 +205,34 @@ def test_locked_sdists_say_what_their_build_needs_for_the_lock_platform() -> Non
         "the wheels stage builds it with rust; apt: cargo rustc"]
 
 
-LXML_SDIST = ("https://files.pythonhosted.org/packages/e5/21/"
-              "a2e4517e3d216f0051687eea3d3317557bde68736f038a3b105ac3809247/lxml-4.6.3.tar.gz")
-
-
 def _lxml(location: SourceLocation | None) -> SdistFacts:
     """What the index check of ``lxml==4.6.3`` finds for Python 3.11 on linux-64: no wheel
     (its wheels stop at CPython 3.9), an sdist of a package the table knows (C and Cython)."""
-    return SdistFacts("lxml", "4.6.3", "lxml-4.6.3.tar.gz", LXML_SDIST, ("c", "cython"),
-                      location=location)
+    return SdistFacts("lxml", "4.6.3", "lxml-4.6.3.tar.gz", sdist("lxml", "4.6.3").url,
+                      ("c", "cython"), location=location)
 
 
 def test_an_exact_pin_with_only_an_sdist_says_what_its_build_needs_before_any_lock() -> None:
     """P201 before any lock, from the index check of exact pins: the message names the pinned
     version and the target it was checked for (platform, Python, glibc); the fix every
     toolchain and every apt package (the compilers' and the package's -dev headers); the
-    evidence the sdist and what it needs; it points at the pin."""
-    env = spec(pip=(pin("lxml", "4.6.3", line=9),))
-    (finding,) = audit(ctx(env, sdists={"lxml": _lxml(loc(9))}), select=["P201"])
-    assert finding.message == ("lxml 4.6.3 has no wheel for linux-64, Python 3.11, glibc 2.36: "
-                               "it is built from source")
-    assert finding.fix.startswith("the wheels stage builds it with c, cython; apt: "
-                                  "build-essential libxml2-dev libxslt1-dev. ")
-    assert finding.evidence == ("lxml-4.6.3.tar.gz", "needs: c, cython; apt: build-essential "
-                                "libxml2-dev libxslt1-dev (found in its sdist)")
-    assert where(finding) == (ENV, 9)
+    evidence the sdist and what it needs, and how that is known: from the table for lxml
+    (its sdist is not fetched), from the sdist for a package the table does not know
+    (pycocotools, C and Cython); each points at its pin."""
+    cocotools = SdistFacts("pycocotools", "2.0.2", "pycocotools-2.0.2.tar.gz",
+                           sdist("pycocotools", "2.0.2").url, ("c", "cython"), location=loc(10))
+    env = spec(pip=(pin("lxml", "4.6.3", line=9), pin("pycocotools", "2.0.2", line=10)))
+    lxml, cocotools_found = audit(ctx(env, sdists={"lxml": _lxml(loc(9)),
+                                                   "pycocotools": cocotools}), select=["P201"])
+    assert lxml.message == ("lxml 4.6.3 has no wheel for linux-64, Python 3.11, glibc 2.36: "
+                            "it is built from source")
+    assert lxml.fix.startswith("the wheels stage builds it with c, cython; apt: "
+                               "build-essential libxml2-dev libxslt1-dev. ")
+    assert lxml.evidence == ("lxml-4.6.3.tar.gz", "needs: c, cython; apt: build-essential "
+                             "libxml2-dev libxslt1-dev (known package)")
+    assert cocotools_found.evidence == ("pycocotools-2.0.2.tar.gz", "needs: c, cython; apt: "
+                                        "build-essential (found in its sdist)")
+    assert [where(f) for f in (lxml, cocotools_found)] == [(ENV, 9), (ENV, 10)]
 
 
 def test_a_source_build_of_a_projects_own_dependency_points_at_the_lock() -> None:
