@@ -67,6 +67,20 @@ def test_each_version_the_channels_lack_is_reported_with_the_nearest_ones() -> N
                             "the channel that publishes python 3.6")
 
 
+def test_a_version_left_as_a_placeholder_is_quoted_as_written() -> None:
+    """C108 for ``cudatoolkit=11.X`` (a README's placeholder copied as it was): the request is
+    quoted as written, letters and all, so the user recognises the line."""
+    env = spec(conda=(dep("python", "3.11"), dep("cudatoolkit", "11.x.*", line=5)))
+    missing = (Unavailable("cudatoolkit", PLATFORM, "cudatoolkit=11.X", ("conda-forge",), loc(5),
+                           ("10.2.89", "11.8.0")),)
+    (finding,) = audit(ctx(env, resolution=Resolution(env, lock(*BASE), unavailable=missing)),
+                       select=["C108"])
+    assert finding.message == ("cudatoolkit 11.X is not in the channels for linux-64; they have "
+                               "10.2.89, 11.8.0")
+    assert finding.fix == ("pin a version the channels have (nearest: 10.2.89, 11.8.0), or add "
+                           "the channel that publishes cudatoolkit 11.X")
+
+
 # -- C102 / C103 / C104: which channels packages come from ---------------------------------
 
 
@@ -110,6 +124,22 @@ def test_an_anaconda_channel_named_only_in_a_dependency_is_reported() -> None:
                                       "anaconda::cudatoolkit=11.8", loc(5))))
     assert [(f.code, f.subject) for f in audit(ctx(env), select=["C103", "C104"])] == [
         ("C103", "anaconda and conda-forge"), ("C104", "anaconda")]
+
+
+def test_defaults_the_file_does_not_list_point_at_its_conda_forge_line(tmp_path: Path) -> None:
+    """C103 when ``channels:`` lists conda-forge alone and the lock still has packages from
+    Anaconda's defaults (which conda appends without ``nodefaults``, C107): there is no
+    defaults line to point at, so the finding points at the conda-forge line, where
+    ``nodefaults`` goes."""
+    env_file = tmp_path / "environment.yml"
+    env_file.write_text("name: lab\nchannels:\n  - conda-forge\ndependencies:\n"
+                        "  - python=3.11\n  - openssl\n")
+    locked = lock(*BASE, cpkg("openssl", "3.0.13", "h7f8727e_0",
+                              channel="https://repo.anaconda.com/pkgs/main"))
+    (finding,) = audit(ctx(read_input(env_file), locked), select=["C103"])
+    assert (finding.subject, finding.evidence) == (
+        "pkgs/main and conda-forge", ("conda-forge: 2 package(s)", "pkgs/main: 1 package(s)"))
+    assert finding.location == SourceLocation(env_file, 3, 5)
 
 
 # -- R502: requirements that follow a moving ref -------------------------------------------

@@ -1,4 +1,4 @@
-"""The GPU (G401/G402/G404/G405/G407) and system (S304/S307) audit rules at their edges.
+"""The GPU (G401/G402/G404/G405/G407) and system (S301-S305/S307) audit rules at their edges.
 
 A finding is read by a person (message, fix, evidence) and by an editor or CI annotation
 (location, platform). These tests pin those fields where the trigger/clean pairs of
@@ -17,6 +17,7 @@ from conda2docker.audit import audit
 from conda2docker.cuda import facts
 from conda2docker.errors import SourceLocation
 from conda2docker.model import Finding, LockedPackage, ReaderChange
+from conda2docker.read import read_input
 from fixtures.audit.cases import (
     BASE,
     CUDA_LOCK,
@@ -205,6 +206,69 @@ def test_a_cuda_without_a_published_image_says_which_image_is_used_instead() -> 
     assert "devel" in choice.image
 
 
+# -- S301 / S302 / S305: what the reader left out or replaced for Linux ----------------------
+
+
+def test_what_a_windows_export_loses_on_linux_is_reported_with_the_readers_reason(
+        tmp_path: Path) -> None:
+    """A Windows export read for linux-64: the dropped package (S301) and the package left out
+    by its marker (S305) say why in the message, the replaced compiler package (S302) names
+    what replaces it; each keeps what the reader did and the line as written as evidence, and
+    points at its line."""
+    env_file = tmp_path / "environment.yml"
+    env_file.write_text("name: lab\nchannels: [conda-forge]\ndependencies:\n  - python=3.11\n"
+                        "  - pywin32=306\n  - vs2019_win-64=19.29.30139\n  - pip\n  - pip:\n"
+                        '    - colorama==0.4.6; sys_platform == "win32"\n')
+    found = audit(ctx(read_input(env_file)), select=["S301", "S302", "S305"])
+    assert [(f.code, f.subject, f.message, f.evidence, f.location.line)  # type: ignore[union-attr]
+            for f in found] == [
+        ("S301", "pywin32",
+         "pywin32 was dropped: a Windows-only package; not installable on linux-64",
+         ("dropped: a Windows-only package; not installable on linux-64", "pywin32=306"), 5),
+        ("S302", "vs2019_win-64", "vs2019_win-64 was replaced for Linux: cxx-compiler",
+         ("mapped: the compiler activation package of another OS; this is its Linux "
+          "counterpart: cxx-compiler (version and build of the original dropped)",
+          "cxx-compiler"), 6),
+        ("S305", "colorama",
+         'colorama was left out for this platform: marker `sys_platform == "win32"` is false '
+         "on linux-64 with python 3.11",
+         ('dropped: marker `sys_platform == "win32"` is false on linux-64 with python 3.11',
+          'colorama==0.4.6; sys_platform == "win32"'), 9),
+    ]
+
+
+# -- S303: wheels that load libraries from the system ----------------------------------------
+
+
+def test_each_wheel_missing_system_libraries_names_them_and_the_apt_packages_to_add() -> None:
+    """S303 with a lock, on a base image that has libgomp1 (as buildpack-deps has): lightgbm
+    needs nothing more, and the packages after it are still checked. Each finding names the
+    libraries that fail to load, the apt packages to add (evidence and fix), the package swap
+    that avoids them where there is one, and points at the lock."""
+    locked = lock(*BASE, ppkg("lightgbm", "4.3.0"), ppkg("opencv-python", "4.9.0.80"),
+                  ppkg("pyaudio", "0.2.14"))
+    found = audit(ctx(spec(), locked, base_apt_packages=frozenset({"libgomp1"})),
+                  select=["S303"])
+    assert [(f.subject, f.message, f.fix, f.evidence, f.location) for f in found] == [
+        ("opencv-python",
+         "opencv-python needs system libraries the base image lacks: libGL.so.1, "
+         "libgthread-2.0.so.0",
+         "use opencv-python-headless, or add apt package(s) libgl1 libglib2.0-0 to the "
+         "runtime stage",
+         ("apt: libgl1 libglib2.0-0",), LOCK_AT),
+        ("pyaudio", "pyaudio needs system libraries the base image lacks: libportaudio.so.2",
+         "add apt package(s) libportaudio2 to the runtime stage", ("apt: libportaudio2",),
+         LOCK_AT),
+    ]
+
+
+def test_a_wheel_missing_system_libraries_is_reported_at_its_pip_line_without_a_lock() -> None:
+    env = spec(pip=(req("opencv-python==4.9.0.80", line=9, name="opencv-python",
+                        specifier="==4.9.0.80"),))
+    (finding,) = audit(ctx(env), select=["S303"])
+    assert (finding.subject, where(finding)) == ("opencv-python", (ENV, 9))
+
+
 # -- S304: glibc newer than the base image's -------------------------------------------------
 
 
@@ -257,3 +321,6 @@ def test_a_service_without_a_client_in_the_lock_is_reported_at_the_lock() -> Non
     assert finding.subject == "postgres"
     assert finding.location == LOCK_AT
     assert finding.fix == "add psycopg to the environment (conda-forge and PyPI both have it)"
+    assert finding.message == ("postgres runs beside the environment, which has no client "
+                               "library for it (psycopg, psycopg2, psycopg2-binary, "
+                               "psycopg-binary, asyncpg, pg8000)")

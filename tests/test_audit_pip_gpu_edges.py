@@ -1,22 +1,26 @@
 """The pip and GPU audit rules at their edges: what a finding tells the user, and where.
 
 A finding is read by a person (message, fix, evidence) and by an editor or CI annotation
-(location, platform). These tests pin those fields for the P202/P203/P207/P208 and
+(location, platform). These tests pin those fields for the P201/P202/P203/P207/P208 and
 G403/G406 rules at the branches a slip would not show in the trigger/clean pairs of
 tests/fixtures/audit/cases.py (issue 16, mutation testing).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from conda2docker.audit import LocalFacts, audit
+from conda2docker.audit.sdists import SdistFacts
 from conda2docker.errors import SourceLocation
 from conda2docker.model import Finding, LockedPackage, PipOptions, PipRequirement
+from conda2docker.read.piplines import parse_requirement
 from conda2docker.resolve.pypi import FetchError
 from fixtures.audit.cases import (
+    BASE,
     ENV,
     PLATFORM,
     SHA,
@@ -171,6 +175,72 @@ def test_a_gpu_package_without_a_cuda_version_names_the_cuda_it_is_solved_for() 
                                "named: the GPU variant is solved for CUDA 12.4")
     assert finding.evidence == ("tensorflow-gpu=2.4 is a GPU package",)
     assert where(finding) == (ENV, 6)
+
+
+# -- P201: pip packages built from source ----------------------------------------------------
+
+
+def test_locked_sdists_say_what_their_build_needs_for_the_lock_platform() -> None:
+    """P201 from a lock (the pip resolver took an sdist): the version and platform in the
+    message; the toolchains and apt packages in the fix; the file and what its build needs as
+    evidence. hdbscan 0.8.29 requires Cython at run time, so its build needs Cython and a C
+    compiler (not just the C compiler assumed for an unknown package); orjson is known to need
+    Rust (cargo and rustc). A package the pip section pins points at its line, a dependency
+    only the lock names at the lock."""
+    hdbscan = replace(sdist("hdbscan", "0.8.29"), dependencies={
+        "cython": ">=0.27", "numpy": ">=1.20", "scipy": ">=1.0", "scikit-learn": ">=0.20",
+        "joblib": ">=1.0"})
+    env = spec(pip=(pin("hdbscan", "0.8.29", line=9),))
+    found = audit(ctx(env, lock(*BASE, hdbscan, sdist("orjson", "3.6.8"))), select=["P201"])
+    assert [(f.subject, f.message, f.evidence, f.platform, where(f)) for f in found] == [
+        ("hdbscan", "hdbscan 0.8.29 has no wheel for linux-64: it is built from source",
+         ("hdbscan-0.8.29.tar.gz", "needs: c, cython; apt: build-essential (from its "
+          "requirements)"), PLATFORM, (ENV, 9)),
+        ("orjson", "orjson 3.6.8 has no wheel for linux-64: it is built from source",
+         ("orjson-3.6.8.tar.gz", "needs: rust; apt: cargo rustc (known package)"), PLATFORM,
+         (LOCK_AT.file, None)),
+    ]
+    assert [f.fix.split(". Or ")[0] for f in found] == [
+        "the wheels stage builds it with c, cython; apt: build-essential",
+        "the wheels stage builds it with rust; apt: cargo rustc"]
+
+
+def _lxml(location: SourceLocation | None) -> SdistFacts:
+    """What the index check of ``lxml==4.6.3`` finds for Python 3.11 on linux-64: no wheel
+    (its wheels stop at CPython 3.9), an sdist of a package the table knows (C and Cython)."""
+    return SdistFacts("lxml", "4.6.3", "lxml-4.6.3.tar.gz", sdist("lxml", "4.6.3").url,
+                      ("c", "cython"), location=location)
+
+
+def test_an_exact_pin_with_only_an_sdist_says_what_its_build_needs_before_any_lock() -> None:
+    """P201 before any lock, from the index check of exact pins: the message names the pinned
+    version and the target it was checked for (platform, Python, glibc); the fix every
+    toolchain and every apt package (the compilers' and the package's -dev headers); the
+    evidence the sdist and what it needs, and how that is known: from the table for lxml
+    (its sdist is not fetched), from the sdist for a package the table does not know
+    (pycocotools, C and Cython); each points at its pin."""
+    cocotools = SdistFacts("pycocotools", "2.0.2", "pycocotools-2.0.2.tar.gz",
+                           sdist("pycocotools", "2.0.2").url, ("c", "cython"), location=loc(10))
+    env = spec(pip=(pin("lxml", "4.6.3", line=9), pin("pycocotools", "2.0.2", line=10)))
+    lxml, cocotools_found = audit(ctx(env, sdists={"lxml": _lxml(loc(9)),
+                                                   "pycocotools": cocotools}), select=["P201"])
+    assert lxml.message == ("lxml 4.6.3 has no wheel for linux-64, Python 3.11, glibc 2.36: "
+                            "it is built from source")
+    assert lxml.fix.startswith("the wheels stage builds it with c, cython; apt: "
+                               "build-essential libxml2-dev libxslt1-dev. ")
+    assert lxml.evidence == ("lxml-4.6.3.tar.gz", "needs: c, cython; apt: build-essential "
+                             "libxml2-dev libxslt1-dev (known package)")
+    assert cocotools_found.evidence == ("pycocotools-2.0.2.tar.gz", "needs: c, cython; apt: "
+                                        "build-essential (found in its sdist)")
+    assert [where(f) for f in (lxml, cocotools_found)] == [(ENV, 9), (ENV, 10)]
+
+
+def test_a_source_build_of_a_projects_own_dependency_points_at_the_lock() -> None:
+    """``init`` adds the dependencies a repository's own package declares (pyproject.toml)
+    with no line of the environment to point at: their P201 points at the lock."""
+    env = spec(pip=(parse_requirement("lxml==4.6.3", None, ENV.parent),))
+    (finding,) = audit(ctx(env, lock(*BASE), sdists={"lxml": _lxml(None)}), select=["P201"])
+    assert (finding.subject, finding.location) == ("lxml", LOCK_AT)
 
 
 # -- P202: VCS requirements without a pinned commit ------------------------------------------

@@ -129,11 +129,22 @@ def build_needs(
 
 
 def sdist_needs(name: str, toolchains: Iterable[str]) -> BuildNeeds:
-    """What building ``name`` needs when its sdist was looked into: the toolchains found
-    there, plus the -dev headers the table knows for it. No toolchain: pure Python, no apt."""
+    """What building ``name`` needs when its exact pin was checked for an sdist: the toolchains
+    found in the sdist, plus the -dev headers the table knows for it. No toolchain: pure
+    Python, no apt. A package the table knows (CUDA extensions included) is never looked into
+    (:mod:`conda2docker.sdist_check` takes the table's toolchains), and the basis says so."""
     chains = set(toolchains)
-    extra = _KNOWN[canonical(name)][1] if canonical(name) in _KNOWN and chains else ()
-    return _needs(chains, extra, "found in its sdist" if chains else "pure Python (its sdist)")
+    key = canonical(name)
+    extra = _KNOWN[key][1] if key in _KNOWN and chains else ()
+    if not chains:
+        basis = "pure Python (its sdist)"
+    elif key in CUDA_EXTENSIONS:
+        basis = "a CUDA extension"
+    elif key in _KNOWN:
+        basis = "known package"
+    else:
+        basis = "found in its sdist"
+    return _needs(chains, extra, basis)
 
 
 def known_toolchains(name: str) -> tuple[str, ...] | None:
