@@ -577,6 +577,53 @@ def test_without_python_in_the_lock_the_bootstrap_python_is_solved_from_its_chan
     assert caught.value.fix and "--installer micromamba" in caught.value.fix
 
 
+def _index_only_channel(root: Path, name: str, *records: tuple[str, str, str, int]) -> Path:
+    """A local channel ``root/name`` that holds only its index (repodata.json, no package
+    files), listing these linux-64 packages (name, version, build, build number); returns
+    ``root``."""
+    for subdir, listed in (("linux-64", records), ("noarch", ())):
+        (root / name / subdir).mkdir(parents=True, exist_ok=True)
+        packages = {f"{n}-{v}-{b}.conda": {
+            "name": n, "version": v, "build": b, "build_number": number, "depends": [],
+            "subdir": subdir, "md5": "0" * 32, "sha256": "0" * 64, "size": 1,
+        } for n, v, b, number in listed}
+        (root / name / subdir / "repodata.json").write_text(json.dumps(
+            {"info": {"subdir": subdir}, "packages": {}, "packages.conda": packages}))
+    return root
+
+
+#: conda-forge's last python 3.7 (py-rattler, the rattler installer, needs python 3.8 or later)
+_OLD_PYTHON = ("python", "3.7.12", "hb7a2778_100_cpython", 100)
+
+
+def test_a_lock_whose_channel_has_no_python_for_the_installer_is_refused_with_the_reason(
+        tmp_path: Path, small_channel: TestChannel, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without python in the lock, the rattler installer's python is solved from the lock's
+    channel, read where --channel-alias or --mirror point (a conda-lock file names its
+    channels, e.g. ``conda-forge``). A channel whose python is older than the installer
+    needs, or that has none, is said so before anything is built (never an empty python)."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # the solver's index cache
+    monkeypatch.setenv("CONDA2DOCKER_CACHE", str(tmp_path / "cache"))
+    root = _index_only_channel(tmp_path / "mirror", "c2d-old", _OLD_PYTHON, ("chello", "0.1.0", "h0_0", 0))
+    _index_only_channel(tmp_path / "mirror", "c2d-none", ("chello", "0.1.0", "h0_0", 0))
+    for channel, reason in (
+            ("c2d-old", "1 requested version(s) are not in the channels: python >=3.8 (no such "
+                        "version for linux-64; the channels have 3.7.12)"),
+            ("c2d-none", "1 requested package(s) are in no channel: python >=3.8 (in no channel "
+                         "for linux-64, channels: c2d-none)")):
+        lock = replace(_lock_of(small_channel, "hello-noarch"), channels=(channel,))
+        for options in (ContextOptions(input_root=tmp_path, offline=True, channel_alias=root.as_uri()),
+                        ContextOptions(input_root=tmp_path, offline=True,
+                                       mirrors=((channel, (root / channel).as_uri()),))):
+            context = tmp_path / "out"
+            with pytest.raises(UserError) as caught:
+                build_bootstrap(lock, "linux-64", context, Fetcher(options))
+            assert caught.value.message == ("no python for the rattler installer in the lock's "
+                                            f"channels: {reason}")
+            assert caught.value.fix == "use --installer micromamba, or add python to the environment"
+            assert not (context / "vendor" / "bootstrap-python.tar.gz").exists()
+
+
 # ----------------------------------------------- the build backends an sdist asks for
 
 _PYPROJECT = b'[build-system]\nrequires = ["flit_core >=3.2,<4", "wheel"]\n'

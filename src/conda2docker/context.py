@@ -503,6 +503,14 @@ def _solve_bootstrap_python(lock: Lock, platform: str,
             f"no python for the rattler installer in the lock's channels: {exc.message}",
             fix="use --installer micromamba, or add python to the environment",
         ) from exc
+    if result.unavailable:  # the solver leaves out what no channel has: never an empty python
+        from conda2docker.resolve.run import unavailable_message
+
+        raise UserError(
+            f"no python for the rattler installer in the lock's channels: "
+            f"{unavailable_message(result.unavailable)}",
+            fix="use --installer micromamba, or add python to the environment",
+        )
     return list(result.packages)
 
 
