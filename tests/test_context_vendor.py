@@ -20,7 +20,8 @@ import threading
 import zipfile
 from collections.abc import Iterator
 from dataclasses import replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from functools import partial
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -622,6 +623,52 @@ def test_a_lock_whose_channel_has_no_python_for_the_installer_is_refused_with_th
                                             f"channels: {reason}")
             assert caught.value.fix == "use --installer micromamba, or add python to the environment"
             assert not (context / "vendor" / "bootstrap-python.tar.gz").exists()
+
+
+class _Files(SimpleHTTPRequestHandler):
+    """Serves a directory over HTTP (a channel mirror) and records every path asked for."""
+
+    asked: list[str]
+
+    def do_GET(self) -> None:
+        self.asked.append(self.path)
+        super().do_GET()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_an_offline_conversion_takes_the_installers_python_from_no_server(
+        tmp_path: Path, small_channel: TestChannel, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--offline: solving the rattler installer's python reads the channel's index from the
+    cache alone; a channel served over HTTP is never asked (online, the same lock reads it)."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # the solver's index cache: empty
+    monkeypatch.setenv("CONDA2DOCKER_CACHE", str(tmp_path / "cache"))
+    for variable in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(variable, raising=False)
+    root = _index_only_channel(tmp_path / "mirror", "c2d-old", _OLD_PYTHON)
+    asked: list[str] = []
+    handler = type("Handler", (_Files,), {"asked": asked})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    lock = replace(_lock_of(small_channel, "hello-noarch"), channels=("c2d-old",))
+    alias = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        with pytest.raises(UserError) as caught:
+            build_bootstrap(lock, "linux-64", tmp_path / "out", Fetcher(ContextOptions(
+                input_root=tmp_path, offline=True, channel_alias=alias)))
+        assert asked == []
+        assert caught.value.message.startswith(
+            "no python for the rattler installer in the lock's channels: cannot read channel "
+            f"repodata from {alias}/c2d-old")
+        with pytest.raises(UserError, match=r"the channels have 3\.7\.12"):
+            build_bootstrap(lock, "linux-64", tmp_path / "out", Fetcher(ContextOptions(
+                input_root=tmp_path, channel_alias=alias)))
+        assert "/c2d-old/linux-64/repodata.json" in asked
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 # ----------------------------------------------- the build backends an sdist asks for
