@@ -474,6 +474,34 @@ def test_a_build_requirement_missing_from_the_index_is_named_with_the_way_out(
         assert caught.value.fix == fix
 
 
+def _stand_in_pip(directory: Path, body: str) -> Path:
+    """A ``pip`` package that ``python -m pip`` runs instead of the real one (put first on
+    PYTHONPATH), doing ``body``; returns the directory to put there."""
+    (directory / "pip").mkdir(parents=True)
+    (directory / "pip" / "__init__.py").write_text("")
+    (directory / "pip" / "__main__.py").write_text(body)
+    return directory
+
+
+def test_a_pip_that_dies_without_a_word_still_fails_the_download_clearly(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pip killed from outside (the out-of-memory killer sends SIGKILL) writes no error: the
+    download fails all the same, naming what was being downloaded and the way out."""
+    monkeypatch.setenv("CONDA2DOCKER_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("PYTHONPATH", str(_stand_in_pip(
+        tmp_path / "stand-in", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n")))
+    options = ContextOptions(input_root=tmp_path)
+    with pytest.raises(ResolveError) as caught:
+        vendor_build_requirements(["hatchling"], "linux-64", "3.11", tmp_path / "out", options=options)
+    assert caught.value.message == "cannot download the build requirements hatchling: pip failed"
+    assert caught.value.fix == "check access to the package index"
+    with pytest.raises(ResolveError) as caught:
+        vendor_py_rattler("0.9.0", "linux-64", "3.12", tmp_path / "out", options)
+    assert caught.value.message == "cannot download the py-rattler 0.9.0 wheel for linux-64: pip failed"
+    assert caught.value.fix == "check access to PyPI, or use --installer micromamba"
+    assert not (tmp_path / "out" / "vendor").exists()
+
+
 def test_no_build_requirements_means_no_download_and_no_directory(tmp_path: Path) -> None:
     vendor_build_requirements([], "linux-64", "3.11", tmp_path / "out",
                               options=ContextOptions(input_root=tmp_path, offline=True))
