@@ -288,6 +288,28 @@ def test_a_git_source_that_wants_a_login_fails_without_prompting_on_the_terminal
     assert not (tmp_path / "out" / "vendor" / "src" / "mypkg.tar.gz").exists()
 
 
+def test_a_git_clone_that_hangs_is_stopped_and_leaves_no_file(
+        tmp_path: Path, repo: tuple[Path, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A git that never finishes (a server that stalls mid-clone) is stopped after GIT_TIMEOUT
+    seconds (10 minutes; one here): the source cannot be vendored, said with git's time."""
+    import conda2docker.context
+
+    root, first = repo
+    monkeypatch.setattr(conda2docker.context, "GIT_TIMEOUT", 1)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "git").write_text(f"#!{sys.executable}\nimport time\ntime.sleep(20)\n")
+    (bin_dir / "git").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    context = tmp_path / "out"
+    with pytest.raises(ResolveError) as caught:
+        vendor_item(_item(root, first), context, Fetcher(ContextOptions(input_root=tmp_path / "input")))
+    assert caught.value.message == (f"cannot vendor git+{root.as_uri()}@{first}: git did not "
+                                    "finish within 1 s")
+    assert caught.value.fix == "check that the repository and commit are reachable"
+    assert list((context / "vendor" / "src").iterdir()) == []
+
+
 def test_a_git_source_without_a_full_commit_cannot_be_vendored(
         tmp_path: Path, repo: tuple[Path, str]) -> None:
     root, first = repo
@@ -499,6 +521,26 @@ def test_a_pip_that_dies_without_a_word_still_fails_the_download_clearly(
         vendor_py_rattler("0.9.0", "linux-64", "3.12", tmp_path / "out", options)
     assert caught.value.message == "cannot download the py-rattler 0.9.0 wheel for linux-64: pip failed"
     assert caught.value.fix == "check access to PyPI, or use --installer micromamba"
+    assert not (tmp_path / "out" / "vendor").exists()
+
+
+def test_a_pip_that_hangs_is_stopped_and_the_download_fails_clearly(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pip that never finishes (an index that stalls mid-answer) is stopped after
+    PIP_TIMEOUT seconds (30 minutes; one here) and the conversion fails as a download does,
+    with the way out, never as an internal error."""
+    import conda2docker.context
+
+    monkeypatch.setattr(conda2docker.context, "PIP_TIMEOUT", 1)
+    monkeypatch.setenv("CONDA2DOCKER_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("PYTHONPATH", str(_stand_in_pip(tmp_path / "stand-in",
+                                                       "import time\ntime.sleep(20)\n")))
+    options = ContextOptions(input_root=tmp_path)
+    with pytest.raises(ResolveError) as caught:
+        vendor_build_requirements(["hatchling"], "linux-64", "3.11", tmp_path / "out", options=options)
+    assert caught.value.message == ("cannot download the build requirements hatchling: pip did "
+                                    "not finish within 1 s")
+    assert caught.value.fix == "check access to the package index"
     assert not (tmp_path / "out" / "vendor").exists()
 
 

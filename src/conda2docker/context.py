@@ -39,6 +39,12 @@ from conda2docker.validate import (
 )
 
 ARCH_TAGS = {p: KNOWN_PLATFORMS[p].machine for p in TARGET_PLATFORMS}
+#: Seconds one ``git`` command (clone, checkout) of a vendored source may take before it is
+#: stopped as hung.
+GIT_TIMEOUT = 600
+#: Seconds one ``pip download`` (build backends, the py-rattler wheel) may take before it is
+#: stopped as hung.
+PIP_TIMEOUT = 1800
 
 
 def cache_root() -> Path:
@@ -288,9 +294,15 @@ def _vcs_archive(url: str, dest: Path, options: ContextOptions) -> None:
             ["git", "-C", str(clone), "-c", "advice.detachedHead=false", "checkout", "--quiet",
              commit, "--"],
         ):
-            result = subprocess.run(argv, capture_output=True, text=True, check=False,
-                                    env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
-                                    stdin=subprocess.DEVNULL, timeout=600)
+            try:
+                result = subprocess.run(argv, capture_output=True, text=True, check=False,
+                                        env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+                                        stdin=subprocess.DEVNULL, timeout=GIT_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                raise ResolveError(
+                    f"cannot vendor {redact(url)}: git did not finish within {GIT_TIMEOUT} s",
+                    fix="check that the repository and commit are reachable",
+                ) from None
             if result.returncode != 0:
                 lines = result.stderr.strip().splitlines()
                 raise ResolveError(
@@ -534,8 +546,12 @@ def _pip_download(argv_tail: list[str], dest: Path, what: str, options: ContextO
     offline = ["--no-index", "--find-links", str(dest)] if options.offline else []
     argv = [sys.executable, "-m", "pip", "download", "--disable-pip-version-check",
             "--dest", str(dest), *offline, *argv_tail]
-    result = subprocess.run(argv, capture_output=True, text=True, check=False,
-                            stdin=subprocess.DEVNULL, timeout=1800)
+    try:
+        result = subprocess.run(argv, capture_output=True, text=True, check=False,
+                                stdin=subprocess.DEVNULL, timeout=PIP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise ResolveError(f"cannot download {what}: pip did not finish within {PIP_TIMEOUT} s",
+                           fix=fix) from None
     if result.returncode != 0:
         last = (result.stderr.strip().splitlines() or ["pip failed"])[-1]
         raise ResolveError(
