@@ -1088,6 +1088,26 @@ def test_a_vendored_context_has_both_directories_the_dockerfile_copies(
         assert list((tmp_path / "out" / "vendor" / needed).iterdir()) == []
 
 
+def test_sources_an_earlier_conversion_left_ask_for_no_build_backends(
+        tmp_path: Path, test_channel: TestChannel, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The environment dropped its local package (and with it pip and python): converting it
+    again into the same output, offline, vendors its conda packages; the copy of the old local
+    source still in sources/ is not built, so its build backend is not asked for."""
+    monkeypatch.setenv("CONDA2DOCKER_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    context = tmp_path / "out"
+    earlier = _lock_with_sources(tmp_path, test_channel)
+    options = ContextOptions(input_root=tmp_path / "input", offline=True)
+    copy_local_sources(earlier, "linux-64", context, options)
+    assert (context / "sources" / "mytool" / "pyproject.toml").is_file()
+    lock = replace(_lock_of(test_channel, "hello-noarch"), path=tmp_path / "input" / "conda-lock.yml")
+    plan = make_plan(EnvSpec(source=tmp_path / "input" / "environment.yml", name="demo"), lock,
+                     PlanOptions(vendor=True))
+    report = populate(plan, lock, context, rattler_version="0.9.0", options=options)
+    assert report.vendored_files == len(plan.vendor_items) > 0
+    assert list((context / "vendor" / "pip").iterdir()) == []
+
+
 @pytest.mark.slow  # installs a python with py-rattler (10-40 s)
 def test_a_context_for_the_rattler_installer_holds_its_python_wheel_and_certificates(
         tmp_path: Path, test_channel: TestChannel, monkeypatch: pytest.MonkeyPatch) -> None:

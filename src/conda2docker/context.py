@@ -734,8 +734,9 @@ def populate(
     sources = [confine(context, item.dest) for item in plan.vendor_items
                if item.dest.startswith((f"{VENDOR_DIR}/src/", f"{VENDOR_DIR}/pip/"))
                and not item.dest.endswith(".whl")]
-    sources_dir = confine(context, SOURCES_DIR)
-    sources += sorted(sources_dir.glob("*")) if sources_dir.is_dir() else []
+    # the lock's own local sources (copied above), not whatever else sources/ still holds
+    sources += [confine(context, f"{SOURCES_DIR}/{check_pip_name(package.name)}")
+                for package in lock.pip_packages(plan.platform) if package.artifact == "path"]
     requires = {r for source in sources for r in build_requires(source)}
     if requires:
         vendor_build_requirements(requires, plan.platform, plan.python_version or "3.11", context,
