@@ -642,6 +642,19 @@ def test_without_python_in_the_lock_the_bootstrap_python_is_solved_from_its_chan
     names = _members(archive)
     assert any(n.startswith("conda-meta/python-3.") for n in names)
     assert not any(n.startswith("conda-meta/hello-noarch-") for n in names)
+    # the whole context: the bootstrap python just built (from the cache) and the installer's
+    # wheel, for the default python since the lock names none (py-rattler's wheels are abi3)
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(_index_of(
+        tmp_path / "links", "py_rattler-0.9.0-cp38-abi3-manylinux2014_x86_64.whl")))
+    plan = make_plan(EnvSpec(source=tmp_path / "environment.yml", name="demo"), lock,
+                     PlanOptions(vendor=True, installer="rattler"))
+    assert plan.python_version is None
+    context = tmp_path / "context"
+    populate(plan, lock, context, rattler_version="0.9.0", options=ContextOptions(input_root=tmp_path))
+    assert (context / "vendor" / "bootstrap-python.tar.gz").read_bytes() == archive.read_bytes()
+    assert [p.name for p in (context / "vendor" / "py-rattler").iterdir()] == [
+        "py_rattler-0.9.0-cp38-abi3-manylinux2014_x86_64.whl"]
     # a lock that names no channel has nowhere to take python from: the fix names the way out
     with pytest.raises(UserError, match="no channel") as caught:
         _bootstrap(tmp_path, test_channel, replace(lock, channels=()), tmp_path / "o2")
