@@ -20,7 +20,8 @@ import threading
 import zipfile
 from collections.abc import Iterator
 from dataclasses import replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from functools import partial
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -287,6 +288,28 @@ def test_a_git_source_that_wants_a_login_fails_without_prompting_on_the_terminal
     assert not (tmp_path / "out" / "vendor" / "src" / "mypkg.tar.gz").exists()
 
 
+def test_a_git_clone_that_hangs_is_stopped_and_leaves_no_file(
+        tmp_path: Path, repo: tuple[Path, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A git that never finishes (a server that stalls mid-clone) is stopped after GIT_TIMEOUT
+    seconds (10 minutes; one here): the source cannot be vendored, said with git's time."""
+    import conda2docker.context
+
+    root, first = repo
+    monkeypatch.setattr(conda2docker.context, "GIT_TIMEOUT", 1)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "git").write_text(f"#!{sys.executable}\nimport time\ntime.sleep(20)\n")
+    (bin_dir / "git").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    context = tmp_path / "out"
+    with pytest.raises(ResolveError) as caught:
+        vendor_item(_item(root, first), context, Fetcher(ContextOptions(input_root=tmp_path / "input")))
+    assert caught.value.message == (f"cannot vendor git+{root.as_uri()}@{first}: git did not "
+                                    "finish within 1 s")
+    assert caught.value.fix == "check that the repository and commit are reachable"
+    assert list((context / "vendor" / "src").iterdir()) == []
+
+
 def test_a_git_source_without_a_full_commit_cannot_be_vendored(
         tmp_path: Path, repo: tuple[Path, str]) -> None:
     root, first = repo
@@ -473,6 +496,54 @@ def test_a_build_requirement_missing_from_the_index_is_named_with_the_way_out(
         assert caught.value.fix == fix
 
 
+def _stand_in_pip(directory: Path, body: str) -> Path:
+    """A ``pip`` package that ``python -m pip`` runs instead of the real one (put first on
+    PYTHONPATH), doing ``body``; returns the directory to put there."""
+    (directory / "pip").mkdir(parents=True)
+    (directory / "pip" / "__init__.py").write_text("")
+    (directory / "pip" / "__main__.py").write_text(body)
+    return directory
+
+
+def test_a_pip_that_dies_without_a_word_still_fails_the_download_clearly(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pip killed from outside (the out-of-memory killer sends SIGKILL) writes no error: the
+    download fails all the same, naming what was being downloaded and the way out."""
+    monkeypatch.setenv("CONDA2DOCKER_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("PYTHONPATH", str(_stand_in_pip(
+        tmp_path / "stand-in", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n")))
+    options = ContextOptions(input_root=tmp_path)
+    with pytest.raises(ResolveError) as caught:
+        vendor_build_requirements(["hatchling"], "linux-64", "3.11", tmp_path / "out", options=options)
+    assert caught.value.message == "cannot download the build requirements hatchling: pip failed"
+    assert caught.value.fix == "check access to the package index"
+    with pytest.raises(ResolveError) as caught:
+        vendor_py_rattler("0.9.0", "linux-64", "3.12", tmp_path / "out", options)
+    assert caught.value.message == "cannot download the py-rattler 0.9.0 wheel for linux-64: pip failed"
+    assert caught.value.fix == "check access to PyPI, or use --installer micromamba"
+    assert not (tmp_path / "out" / "vendor").exists()
+
+
+def test_a_pip_that_hangs_is_stopped_and_the_download_fails_clearly(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pip that never finishes (an index that stalls mid-answer) is stopped after
+    PIP_TIMEOUT seconds (30 minutes; one here) and the conversion fails as a download does,
+    with the way out, never as an internal error."""
+    import conda2docker.context
+
+    monkeypatch.setattr(conda2docker.context, "PIP_TIMEOUT", 1)
+    monkeypatch.setenv("CONDA2DOCKER_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("PYTHONPATH", str(_stand_in_pip(tmp_path / "stand-in",
+                                                       "import time\ntime.sleep(20)\n")))
+    options = ContextOptions(input_root=tmp_path)
+    with pytest.raises(ResolveError) as caught:
+        vendor_build_requirements(["hatchling"], "linux-64", "3.11", tmp_path / "out", options=options)
+    assert caught.value.message == ("cannot download the build requirements hatchling: pip did "
+                                    "not finish within 1 s")
+    assert caught.value.fix == "check access to the package index"
+    assert not (tmp_path / "out" / "vendor").exists()
+
+
 def test_no_build_requirements_means_no_download_and_no_directory(tmp_path: Path) -> None:
     vendor_build_requirements([], "linux-64", "3.11", tmp_path / "out",
                               options=ContextOptions(input_root=tmp_path, offline=True))
@@ -571,10 +642,116 @@ def test_without_python_in_the_lock_the_bootstrap_python_is_solved_from_its_chan
     names = _members(archive)
     assert any(n.startswith("conda-meta/python-3.") for n in names)
     assert not any(n.startswith("conda-meta/hello-noarch-") for n in names)
+    # the whole context: the bootstrap python just built (from the cache) and the installer's
+    # wheel, for the default python since the lock names none (py-rattler's wheels are abi3)
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(_index_of(
+        tmp_path / "links", "py_rattler-0.9.0-cp38-abi3-manylinux2014_x86_64.whl")))
+    plan = make_plan(EnvSpec(source=tmp_path / "environment.yml", name="demo"), lock,
+                     PlanOptions(vendor=True, installer="rattler"))
+    assert plan.python_version is None
+    context = tmp_path / "context"
+    populate(plan, lock, context, rattler_version="0.9.0", options=ContextOptions(input_root=tmp_path))
+    assert (context / "vendor" / "bootstrap-python.tar.gz").read_bytes() == archive.read_bytes()
+    assert [p.name for p in (context / "vendor" / "py-rattler").iterdir()] == [
+        "py_rattler-0.9.0-cp38-abi3-manylinux2014_x86_64.whl"]
     # a lock that names no channel has nowhere to take python from: the fix names the way out
     with pytest.raises(UserError, match="no channel") as caught:
         _bootstrap(tmp_path, test_channel, replace(lock, channels=()), tmp_path / "o2")
     assert caught.value.fix and "--installer micromamba" in caught.value.fix
+
+
+def _index_only_channel(root: Path, name: str, *records: tuple[str, str, str, int]) -> Path:
+    """A local channel ``root/name`` that holds only its index (repodata.json, no package
+    files), listing these linux-64 packages (name, version, build, build number); returns
+    ``root``."""
+    for subdir, listed in (("linux-64", records), ("noarch", ())):
+        (root / name / subdir).mkdir(parents=True, exist_ok=True)
+        packages = {f"{n}-{v}-{b}.conda": {
+            "name": n, "version": v, "build": b, "build_number": number, "depends": [],
+            "subdir": subdir, "md5": "0" * 32, "sha256": "0" * 64, "size": 1,
+        } for n, v, b, number in listed}
+        (root / name / subdir / "repodata.json").write_text(json.dumps(
+            {"info": {"subdir": subdir}, "packages": {}, "packages.conda": packages}))
+    return root
+
+
+#: conda-forge's last python 3.7 (py-rattler, the rattler installer, needs python 3.8 or later)
+_OLD_PYTHON = ("python", "3.7.12", "hb7a2778_100_cpython", 100)
+
+
+def test_a_lock_whose_channel_has_no_python_for_the_installer_is_refused_with_the_reason(
+        tmp_path: Path, small_channel: TestChannel, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without python in the lock, the rattler installer's python is solved from the lock's
+    channel, read where --channel-alias or --mirror point (a conda-lock file names its
+    channels, e.g. ``conda-forge``). A channel whose python is older than the installer
+    needs, or that has none, is said so before anything is built (never an empty python)."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # the solver's index cache
+    monkeypatch.setenv("CONDA2DOCKER_CACHE", str(tmp_path / "cache"))
+    root = _index_only_channel(tmp_path / "mirror", "c2d-old", _OLD_PYTHON, ("chello", "0.1.0", "h0_0", 0))
+    _index_only_channel(tmp_path / "mirror", "c2d-none", ("chello", "0.1.0", "h0_0", 0))
+    for channel, reason in (
+            ("c2d-old", "1 requested version(s) are not in the channels: python >=3.8 (no such "
+                        "version for linux-64; the channels have 3.7.12)"),
+            ("c2d-none", "1 requested package(s) are in no channel: python >=3.8 (in no channel "
+                         "for linux-64, channels: c2d-none)")):
+        lock = replace(_lock_of(small_channel, "hello-noarch"), channels=(channel,))
+        for options in (ContextOptions(input_root=tmp_path, offline=True, channel_alias=root.as_uri()),
+                        ContextOptions(input_root=tmp_path, offline=True,
+                                       mirrors=((channel, (root / channel).as_uri()),))):
+            context = tmp_path / "out"
+            with pytest.raises(UserError) as caught:
+                build_bootstrap(lock, "linux-64", context, Fetcher(options))
+            assert caught.value.message == ("no python for the rattler installer in the lock's "
+                                            f"channels: {reason}")
+            assert caught.value.fix == "use --installer micromamba, or add python to the environment"
+            assert not (context / "vendor" / "bootstrap-python.tar.gz").exists()
+
+
+class _Files(SimpleHTTPRequestHandler):
+    """Serves a directory over HTTP (a channel mirror) and records every path asked for."""
+
+    asked: list[str]
+
+    def do_GET(self) -> None:
+        self.asked.append(self.path)
+        super().do_GET()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_an_offline_conversion_takes_the_installers_python_from_no_server(
+        tmp_path: Path, small_channel: TestChannel, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--offline: solving the rattler installer's python reads the channel's index from the
+    cache alone; a channel served over HTTP is never asked (online, the same lock reads it)."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # the solver's index cache: empty
+    monkeypatch.setenv("CONDA2DOCKER_CACHE", str(tmp_path / "cache"))
+    for variable in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(variable, raising=False)
+    root = _index_only_channel(tmp_path / "mirror", "c2d-old", _OLD_PYTHON)
+    asked: list[str] = []
+    handler = type("Handler", (_Files,), {"asked": asked})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    lock = replace(_lock_of(small_channel, "hello-noarch"), channels=("c2d-old",))
+    alias = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        with pytest.raises(UserError) as caught:
+            build_bootstrap(lock, "linux-64", tmp_path / "out", Fetcher(ContextOptions(
+                input_root=tmp_path, offline=True, channel_alias=alias)))
+        assert asked == []
+        assert caught.value.message.startswith(
+            "no python for the rattler installer in the lock's channels: cannot read channel "
+            f"repodata from {alias}/c2d-old")
+        with pytest.raises(UserError, match=r"the channels have 3\.7\.12"):
+            build_bootstrap(lock, "linux-64", tmp_path / "out", Fetcher(ContextOptions(
+                input_root=tmp_path, channel_alias=alias)))
+        assert "/c2d-old/linux-64/repodata.json" in asked
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 # ----------------------------------------------- the build backends an sdist asks for
@@ -922,6 +1099,26 @@ def test_a_vendored_context_has_both_directories_the_dockerfile_copies(
              options=ContextOptions(input_root=tmp_path / "input", offline=True))
     for needed in ("pip", "src"):
         assert list((tmp_path / "out" / "vendor" / needed).iterdir()) == []
+
+
+def test_sources_an_earlier_conversion_left_ask_for_no_build_backends(
+        tmp_path: Path, test_channel: TestChannel, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The environment dropped its local package (and with it pip and python): converting it
+    again into the same output, offline, vendors its conda packages; the copy of the old local
+    source still in sources/ is not built, so its build backend is not asked for."""
+    monkeypatch.setenv("CONDA2DOCKER_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    context = tmp_path / "out"
+    earlier = _lock_with_sources(tmp_path, test_channel)
+    options = ContextOptions(input_root=tmp_path / "input", offline=True)
+    copy_local_sources(earlier, "linux-64", context, options)
+    assert (context / "sources" / "mytool" / "pyproject.toml").is_file()
+    lock = replace(_lock_of(test_channel, "hello-noarch"), path=tmp_path / "input" / "conda-lock.yml")
+    plan = make_plan(EnvSpec(source=tmp_path / "input" / "environment.yml", name="demo"), lock,
+                     PlanOptions(vendor=True))
+    report = populate(plan, lock, context, rattler_version="0.9.0", options=options)
+    assert report.vendored_files == len(plan.vendor_items) > 0
+    assert list((context / "vendor" / "pip").iterdir()) == []
 
 
 @pytest.mark.slow  # installs a python with py-rattler (10-40 s)

@@ -40,6 +40,12 @@ from conda2docker.validate import (
 from conda2docker.values import frozen
 
 ARCH_TAGS = {p: KNOWN_PLATFORMS[p].machine for p in TARGET_PLATFORMS}
+#: Seconds one ``git`` command (clone, checkout) of a vendored source may take before it is
+#: stopped as hung.
+GIT_TIMEOUT = 600
+#: Seconds one ``pip download`` (build backends, the py-rattler wheel) may take before it is
+#: stopped as hung.
+PIP_TIMEOUT = 1800
 
 
 @frozen
@@ -293,9 +299,15 @@ def _vcs_archive(url: str, dest: Path, options: ContextOptions) -> None:
             ["git", "-C", str(clone), "-c", "advice.detachedHead=false", "checkout", "--quiet",
              commit, "--"],
         ):
-            result = subprocess.run(argv, capture_output=True, text=True, check=False,
-                                    env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
-                                    stdin=subprocess.DEVNULL, timeout=600)
+            try:
+                result = subprocess.run(argv, capture_output=True, text=True, check=False,
+                                        env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+                                        stdin=subprocess.DEVNULL, timeout=GIT_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                raise ResolveError(
+                    f"cannot vendor {redact(url)}: git did not finish within {GIT_TIMEOUT} s",
+                    fix="check that the repository and commit are reachable",
+                ) from None
             if result.returncode != 0:
                 lines = result.stderr.strip().splitlines()
                 raise ResolveError(
@@ -508,6 +520,14 @@ def _solve_bootstrap_python(lock: Lock, platform: str,
             f"no python for the rattler installer in the lock's channels: {exc.message}",
             fix="use --installer micromamba, or add python to the environment",
         ) from exc
+    if result.unavailable:  # the solver leaves out what no channel has: never an empty python
+        from conda2docker.resolve.run import unavailable_message
+
+        raise UserError(
+            f"no python for the rattler installer in the lock's channels: "
+            f"{unavailable_message(result.unavailable)}",
+            fix="use --installer micromamba, or add python to the environment",
+        )
     return list(result.packages)
 
 
@@ -531,8 +551,12 @@ def _pip_download(argv_tail: list[str], dest: Path, what: str, options: ContextO
     offline = ["--no-index", "--find-links", str(dest)] if options.offline else []
     argv = [sys.executable, "-m", "pip", "download", "--disable-pip-version-check",
             "--dest", str(dest), *offline, *argv_tail]
-    result = subprocess.run(argv, capture_output=True, text=True, check=False,
-                            stdin=subprocess.DEVNULL, timeout=1800)
+    try:
+        result = subprocess.run(argv, capture_output=True, text=True, check=False,
+                                stdin=subprocess.DEVNULL, timeout=PIP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise ResolveError(f"cannot download {what}: pip did not finish within {PIP_TIMEOUT} s",
+                           fix=fix) from None
     if result.returncode != 0:
         last = (result.stderr.strip().splitlines() or ["pip failed"])[-1]
         raise ResolveError(
@@ -715,8 +739,9 @@ def populate(
     sources = [confine(context, item.dest) for item in plan.vendor_items
                if item.dest.startswith((f"{VENDOR_DIR}/src/", f"{VENDOR_DIR}/pip/"))
                and not item.dest.endswith(".whl")]
-    sources_dir = confine(context, SOURCES_DIR)
-    sources += sorted(sources_dir.glob("*")) if sources_dir.is_dir() else []
+    # the lock's own local sources (copied above), not whatever else sources/ still holds
+    sources += [confine(context, f"{SOURCES_DIR}/{check_pip_name(package.name)}")
+                for package in lock.pip_packages(plan.platform) if package.artifact == "path"]
     requires = {r for source in sources for r in build_requires(source)}
     if requires:
         vendor_build_requirements(requires, plan.platform, plan.python_version or "3.11", context,
