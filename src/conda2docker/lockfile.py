@@ -288,7 +288,7 @@ def _check_metadata(meta: Mapping[str, Any], findings: _Findings) -> None:
 def _roots(text: str) -> tuple[str, ...]:
     try:
         roots = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than json reads
         raise _bad_lock(f"custom_metadata.{ROOTS_KEY} is not a JSON list") from None
     if not isinstance(roots, list) or not all(isinstance(r, str) for r in roots):
         raise _bad_lock(f"custom_metadata.{ROOTS_KEY} must be a JSON list of names")
