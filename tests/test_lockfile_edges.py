@@ -171,6 +171,24 @@ def test_an_entry_without_a_manager_is_a_conda_package(tmp_path: Path) -> None:
     assert [p.name for p in lock.conda_packages("linux-64")] == ["libzlib", "numpy", "pip", "python"]
 
 
+_NUMPY = "https://conda.anaconda.org/conda-forge/linux-64/numpy-1.26.4-py311h64a7726_0.conda"
+
+
+@pytest.mark.parametrize("url", [
+    _NUMPY, _NUMPY + "?token=abc", _NUMPY + "?from=/mirror/numpy.conda",
+    _NUMPY.replace("numpy-1.26.4-py311h64a7726_0", "numpy%2D1.26.4%2Dpy311h64a7726_0"),
+], ids=["plain", "query", "query-with-a-path", "percent-encoded"])
+def test_an_entry_without_a_build_takes_it_from_the_file_its_url_names(tmp_path: Path, url: str) -> None:
+    """conda-lock writes no ``build`` (none of the shared real locks has one): it is the file
+    name's, the file the URL downloads (its path, decoded; a query is no part of it), as the
+    URL check and every other reader of the URL take it (lock reuse prefers that build)."""
+    text = BASE.replace(_NUMPY, url).replace("  build: py311h64a7726_0\n", "")
+    path = tmp_path / "conda-lock.yml"
+    path.write_text(text)
+    [numpy] = [p for p in read_conda_lock(path).packages if p.name == "numpy"]
+    assert (numpy.build, numpy.file_name) == ("py311h64a7726_0", "numpy-1.26.4-py311h64a7726_0.conda")
+
+
 def test_a_dependency_without_a_constraint_is_any_version_and_written_back_so(tmp_path: Path) -> None:
     path = tmp_path / "conda-lock.yml"
     path.write_text(BASE.replace("    python: '>=3.8'\n", "    python:\n"))
