@@ -161,8 +161,8 @@ def test_a_long_package_name_is_cut_at_80_characters_in_every_message(tmp_path: 
 
 
 def test_an_entry_without_a_manager_is_a_conda_package(tmp_path: Path) -> None:
-    """conda-lock requires ``manager``; a lock written without it (by hand, by an early tool) is
-    read as conda packages, as the field's default in every conda-lock file says."""
+    """conda-lock's models require ``manager``; conda2docker reads an entry written without it
+    (by hand, or by a tool that left it out) as what an entry is unless it says pip: conda's."""
     path = tmp_path / "conda-lock.yml"
     path.write_text(BASE.replace("  manager: conda\n", ""))
     lock = read_conda_lock(path)
