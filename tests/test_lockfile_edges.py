@@ -189,6 +189,17 @@ def test_an_entry_without_a_build_takes_it_from_the_file_its_url_names(tmp_path:
     assert (numpy.build, numpy.file_name) == ("py311h64a7726_0", "numpy-1.26.4-py311h64a7726_0.conda")
 
 
+@pytest.mark.parametrize("url", ["https://conda.anaconda.org", "numpy-1.26.4-py311h64a7726_0.conda"],
+                         ids=["host-only", "file-name-only"])
+def test_a_conda_url_without_a_path_is_a_problem_at_its_line(tmp_path: Path, url: str) -> None:
+    """Nothing to take a build from: the entry is refused as the URL check says, not a crash."""
+    text = BASE.replace(_NUMPY, url).replace("  build: py311h64a7726_0\n", "")
+    path = tmp_path / "conda-lock.yml"
+    [problem] = _problems(path, text)
+    assert problem.startswith(f"{path}:{_line_of(text, '  url: ' + url + chr(10))}:8: package 'numpy': "), problem
+    assert f"'{url}'" in problem
+
+
 def test_a_dependency_without_a_constraint_is_any_version_and_written_back_so(tmp_path: Path) -> None:
     path = tmp_path / "conda-lock.yml"
     path.write_text(BASE.replace("    python: '>=3.8'\n", "    python:\n"))
