@@ -571,6 +571,21 @@ def test_a_lock_that_does_not_list_its_platforms_is_read_whole(tmp_path: Path) -
         assert scoped.packages == whole.packages and scoped.platforms == ("linux-64", "osx-arm64")
 
 
+def test_a_problem_in_a_lock_that_does_not_list_its_platforms_is_placed_for_one_platform_too(
+        tmp_path: Path) -> None:
+    """Read whole (above), such a lock's entries are counted whole too: a linux-64 problem
+    after the osx-arm64 entries is still placed at its value when linux-64 is read."""
+    lines = BASE.split("\n")
+    start = lines.index("  platforms:")
+    del lines[start:start + 3]
+    text, (line, column) = _put("\n".join(lines), NUMPY, "    md5: ", "    md5: ", "xyz")
+    for reader in READERS:
+        path = tmp_path / f"{reader}.yml"
+        for platforms in (None, {"linux-64"}):
+            assert [p.split(": package")[0] for p in _problems(path, _as_read_by(text, reader), platforms)] == [
+                f"{path}:{line}:{column}"], (reader, platforms)
+
+
 @pytest.mark.parametrize(("text", "start"), [
     ("- a\n- b\n", ": not a conda-lock file (no 'package' list)"),
     ("version: 1\nmetadata:\n  platforms: [linux-64]\npackage: 3\n", ":4:10: lock: 'package' must be a list, found int"),

@@ -15,6 +15,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from conda2docker.errors import InputError, InputErrors, Problems, SourceLocation
 from conda2docker.model import Lock, LockedPackage
@@ -288,7 +289,7 @@ def _check_metadata(meta: Mapping[str, Any], findings: _Findings) -> None:
 def _roots(text: str) -> tuple[str, ...]:
     try:
         roots = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than json reads
         raise _bad_lock(f"custom_metadata.{ROOTS_KEY} is not a JSON list") from None
     if not isinstance(roots, list) or not all(isinstance(r, str) for r in roots):
         raise _bad_lock(f"custom_metadata.{ROOTS_KEY} must be a JSON list of names")
@@ -430,8 +431,8 @@ def _package_from_mapping(entry: Mapping[str, Any], findings: _Findings,
     if findings.problems.total > before:
         return None
     build = entry.get("build")
-    if manager == "conda" and not build:
-        parts = split_conda_file_name(url.rsplit("/", 1)[-1])
+    if manager == "conda" and not build:  # the file the URL names (LockedPackage.file_name)
+        parts = split_conda_file_name(unquote(urlsplit(url).path.rsplit("/", 1)[-1]))
         build = parts[2] if parts else None
     category = str(entry.get("category", "main"))
     return LockedPackage(

@@ -121,6 +121,12 @@ def _check_url_text(url: object, what: str, location: SourceLocation | None) -> 
         raise _fail(f"{what} {shown(url)} holds whitespace, quotes, control or non-ASCII "
                     "characters, or is empty or too long",
                     "percent-encode the URL, or regenerate the lock", location)
+    try:
+        urlsplit(url)
+    except ValueError as exc:  # an unclosed '[' of an IPv6 host: every later reading would fail
+        raise _fail(f"{what} {shown(url)} is not a URL ({exc})",
+                    "write the host as a name or a closed [IPv6] address, or regenerate the lock",
+                    location) from None
     return url
 
 
