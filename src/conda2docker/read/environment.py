@@ -25,6 +25,7 @@ from conda2docker.read.yamlpos import (
     type_name,
     value_location,
 )
+from conda2docker.validate import check_channel_name
 
 KNOWN_KEYS = (
     "name",
@@ -266,6 +267,7 @@ class _EnvironmentReader:
                 fix="one channel per line, without spaces",
                 location=location,
             )
+        check_channel_name(text, location=location)  # as `-c` and a lock's channels are checked
         if text == "default":
             raise InputError(
                 "there is no channel named 'default'",
