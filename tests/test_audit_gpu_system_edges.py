@@ -313,7 +313,7 @@ def test_a_wheel_the_resolver_skipped_for_glibc_names_the_glibc_it_needs_at_its_
               "has glibc 2.36; 0.9 (wheel) chosen instead")
     env = spec(changes=(_glibc_change("fastlib", reason),))
     (finding,) = audit(ctx(env, glibc="2.36"), select=["S304"])
-    assert finding.message == "fastlib needs glibc 2.39, the base image has 2.36"
+    assert finding.message == "fastlib needs glibc >= 2.39, the base image has glibc 2.36"
     assert finding.fix == ("use a base image with glibc >= 2.39, or pin an older fastlib built "
                            "for glibc 2.36")
     assert finding.evidence == (f"relaxed: {reason}", "1.0: glibc 2.39")
@@ -323,7 +323,9 @@ def test_a_wheel_the_resolver_skipped_for_glibc_names_the_glibc_it_needs_at_its_
 def test_a_glibc_change_without_a_version_says_a_newer_glibc() -> None:
     env = spec(changes=(_glibc_change("fastlib", "its wheels need a newer C library"),))
     (finding,) = audit(ctx(env, glibc="2.28"), select=["S304"])
-    assert finding.message == "fastlib needs glibc a newer glibc, the base image has 2.28"
+    assert finding.message == "fastlib needs a glibc newer than 2.28, the base image has glibc 2.28"
+    assert finding.fix == ("use a base image with a glibc newer than 2.28, or pin an older fastlib "
+                           "built for glibc 2.28")
 
 
 @pytest.mark.parametrize(("package", "evidence"), [
@@ -335,7 +337,7 @@ def test_a_glibc_change_without_a_version_says_a_newer_glibc() -> None:
 def test_a_locked_package_for_a_newer_glibc_is_reported_at_the_lock(
         package: LockedPackage, evidence: str) -> None:
     (finding,) = audit(ctx(spec(), lock(*BASE, package), glibc="2.36"), select=["S304"])
-    assert finding.message == "fastlib needs glibc 2.39, the base image has 2.36"
+    assert finding.message == "fastlib needs glibc >= 2.39, the base image has glibc 2.36"
     assert finding.evidence == (evidence,)
     assert finding.location == LOCK_AT
     assert finding.platform == PLATFORM

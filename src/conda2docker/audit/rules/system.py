@@ -110,7 +110,8 @@ def glibc_too_new(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
         needed = _NEEDS_GLIBC.search(change.reason)
         yield rule.finding(change.subject, evidence=change_evidence(change),
                            location=change.location,
-                           needed=needed[1] if needed else "a newer glibc", glibc=ctx.glibc)
+                           needed=f"glibc >= {needed[1]}" if needed else f"a glibc newer than {ctx.glibc}",
+                           glibc=ctx.glibc)
     for package in sorted(ctx.packages, key=lambda p: (p.manager, p.name)):
         if package.manager == "pip":
             floor = wheel_glibc(package.file_name)
@@ -122,16 +123,15 @@ def glibc_too_new(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
         if floor is None or floor <= base or package.name in reported:
             continue
         yield rule.finding(package.name, evidence=(evidence,), location=ctx.lock_location,
-                           platform=ctx.platform, needed=show(floor), glibc=ctx.glibc)
+                           platform=ctx.platform, needed=f"glibc >= {show(floor)}", glibc=ctx.glibc)
 
 
 rule(
     "S304",
     "glibc-too-new",
     Severity.WARNING,
-    message="{subject} needs glibc {needed}, the base image has {glibc}",
-    fix="use a base image with glibc >= {needed}, or pin an older {subject} built for "
-    "glibc {glibc}",
+    message="{subject} needs {needed}, the base image has glibc {glibc}",
+    fix="use a base image with {needed}, or pin an older {subject} built for glibc {glibc}",
     example="""
 # a lock pins a wheel tagged manylinux_2_39_x86_64 while the base image is
 # debian:bookworm-slim (glibc 2.36)
