@@ -78,8 +78,16 @@ def cuda_driver(ctx: AuditContext, rule: Rule) -> Iterator[Finding]:
         top.text,
         evidence=listing(evidence),
         driver=cuda.min_driver(top.version),
-        compat=cuda.MINOR_COMPAT_DRIVER.get(top.version[0], cuda.min_driver(top.version)),
+        compat=_minor_compatibility(top.version[0]),
     )
+
+
+def _minor_compatibility(major: int) -> str:
+    """The fix's clause on minor-version compatibility, which CUDA has from release 11 on."""
+    driver = cuda.MINOR_COMPAT_DRIVER.get(major)
+    if driver is None:
+        return ""
+    return f" (>= {driver} works through CUDA minor-version compatibility for most libraries)"
 
 
 rule(
@@ -87,8 +95,7 @@ rule(
     "cuda-driver",
     Severity.WARNING,
     message="CUDA {subject} needs an NVIDIA driver >= {driver} on the host",
-    fix="use GPU hosts with driver >= {driver} (>= {compat} works through CUDA "
-    "minor-version compatibility for most libraries), or pin an older CUDA",
+    fix="use GPU hosts with driver >= {driver}{compat}, or pin an older CUDA",
     example="""
 dependencies:
   - cudatoolkit=11.8
