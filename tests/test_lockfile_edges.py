@@ -105,10 +105,24 @@ def test_written_out_credentials_are_refused_even_where_the_environment_holds_th
     ("https://conda.anaconda.org/conda-forge/linux-64/numpy", "https://[oops/conda-forge/linux-64/numpy",
      "package 'numpy': conda package URL 'https://[oops/conda-forge/linux-64/numpy-1.26.4-py311h64a7726_0"
      ".conda' is not a URL (Invalid IPv6 URL)"),
-], ids=["channel", "package"])
+    # with a ${NAME} credential: the placeholders are taken out by splitting the URL first
+    ("  - url: conda-forge\n", "  - url: 'https://ana:${CHANNEL_PASSWORD}@[oops/private'\n",
+     "channel URL 'https://****@[oops/private' is not a URL (Invalid IPv6 URL)"),
+    ("https://conda.anaconda.org/conda-forge/linux-64/numpy",
+     "https://ana:${CHANNEL_PASSWORD}@[oops/conda-forge/linux-64/numpy",
+     "package 'numpy': conda package URL 'https://****@[oops/conda-forge/linux-64/numpy-1.26.4-"
+     "py311h64a7726_0.conda' is not a URL (Invalid IPv6 URL)"),
+    ("https://conda.anaconda.org/conda-forge/linux-64/numpy",
+     "https://[conda.example.org]/t/${CONDA_TOKEN}/conda-forge/linux-64/numpy",
+     "package 'numpy': conda package URL 'https://[conda.example.org]/t/***/conda-forge/linux-64/"
+     "numpy-1.26.4-py311h64a772…' is not a URL ('conda.example.org' does not appear to be an IPv4 "
+     "or IPv6 address)"),
+], ids=["channel", "package", "channel-with-a-password", "package-with-a-password",
+        "package-with-a-token-and-a-bracketed-name"])
 def test_a_url_with_an_unclosed_ipv6_bracket_is_a_problem_at_its_line(
         tmp_path: Path, old: str, new: str, start: str) -> None:
-    """Python cannot split such a URL at all (ValueError): it was an internal error."""
+    """Python cannot split such a URL at all (ValueError), nor one whose bracketed host is no
+    IP address: it was an internal error."""
     text = BASE.replace(old, new)
     path = tmp_path / "conda-lock.yml"
     [problem] = _problems(path, text)
