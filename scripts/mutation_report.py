@@ -163,7 +163,11 @@ def render(results: list[ModuleResult], equivalents: dict[str, str], seconds: in
     for name, module in survivors:
         out += [f"### `{name}`", "", "```diff", diff_of(name, module), "```", ""]
     documented = [n for r in results for n in r.equivalent]
-    out += ["", f"## Documented equivalent mutants ({len(documented)})", ""]
+    contrived = [n for n in documented if "not observable" in equivalents[n]]
+    out += ["", f"## Documented equivalent mutants ({len(documented)})", "",
+            f"Of these, {len(contrived)} are not strictly equivalent: only an input no user writes "
+            "(an upper-case X where mutmut adds \"XX\", a name made up to match the mutant), or "
+            "only a slow test, tells them apart; their lines say \"not observable\" and why.", ""]
     for name in documented:
         out += [f"- `{name}`: {equivalents[name]}"]
     return "\n".join(out).rstrip() + "\n"

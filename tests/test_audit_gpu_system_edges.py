@@ -237,6 +237,35 @@ def test_what_a_windows_export_loses_on_linux_is_reported_with_the_readers_reaso
     ]
 
 
+def test_pip_requirements_a_linux_image_cannot_install_point_at_their_lines(
+        tmp_path: Path) -> None:
+    """The pip table of the reader: a macOS export's tensorflow-macos is replaced by
+    tensorflow with the same pin (S302), tensorflow-metal and a Windows pywin32 are dropped
+    (S301); each finding points at its pip line and keeps the requirement (as written, or
+    as it is installed instead) as evidence, so the user sees which line changed and how."""
+    env_file = tmp_path / "environment.yml"
+    env_file.write_text("name: tf\nchannels: [conda-forge]\ndependencies:\n  - python=3.11\n"
+                        "  - pip\n  - pip:\n    - tensorflow-macos==2.13.0\n"
+                        "    - tensorflow-metal==1.0.1\n    - pywin32==306\n")
+    found = audit(ctx(read_input(env_file)), select=["S301", "S302"])
+    assert [(f.code, f.subject, f.message, f.evidence, where(f)) for f in found] == [
+        ("S301", "pywin32",
+         "pywin32 was dropped: a Windows-only package; not installable on linux-64",
+         ("dropped: a Windows-only package; not installable on linux-64", "pywin32==306"),
+         (env_file, 9)),
+        ("S301", "tensorflow-metal",
+         "tensorflow-metal was dropped: Apple's Metal plugin for TensorFlow (macOS only); "
+         "not installable on linux-64",
+         ("dropped: Apple's Metal plugin for TensorFlow (macOS only); not installable on "
+          "linux-64", "tensorflow-metal==1.0.1"),
+         (env_file, 8)),
+        ("S302", "tensorflow-macos", "tensorflow-macos was replaced for Linux: tensorflow==2.13.0",
+         ("mapped: Apple's macOS build of TensorFlow; Linux uses the regular package: "
+          "tensorflow", "tensorflow==2.13.0"),
+         (env_file, 7)),
+    ]
+
+
 # -- S303: wheels that load libraries from the system ----------------------------------------
 
 
