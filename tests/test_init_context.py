@@ -25,6 +25,9 @@ from conda2docker.init.targets import (
     render_record,
 )
 from conda2docker.init.tracked import tracked_files
+from conda2docker.lockfile import read_conda_lock, write_conda_lock
+from support.locks import lock_pure_conda
+from support.shared import shared_path
 
 SECRETS = (".env", ".ssh/id_rsa", ".aws/credentials", "secrets.pem", "sub/.env.local",
            "keys/id_ed25519", ".netrc")
@@ -199,6 +202,21 @@ def test_force_backs_up_a_lock_conda2docker_did_not_write(tmp_path: Path) -> Non
     (tmp_path / lock).write_text("metadata:\n  custom_metadata:\n    generator: conda2docker\n")
     assert choose_targets(tmp_path, "Dockerfile", force=True, lock=lock).backups == ()
     assert choose_targets(tmp_path, "Dockerfile", force=True).backups == ()
+
+
+def test_force_replaces_a_lock_conda2docker_wrote_without_a_backup(tmp_path: Path) -> None:
+    """init --force knows a lock conda2docker wrote by the generator the lock records (a real
+    five-platform lock written again carries it as early), and keeps no backup of it; the
+    same lock as conda-lock wrote it is backed up."""
+    lock = Path("conda-lock.yml")
+    write_conda_lock(lock_pure_conda(), tmp_path / lock)
+    assert choose_targets(tmp_path, "Dockerfile", force=True, lock=lock).backups == ()
+    real = shared_path("locks", "Cantera__cantera-papers__conda-lock.yml")
+    write_conda_lock(read_conda_lock(real), tmp_path / lock)
+    assert choose_targets(tmp_path, "Dockerfile", force=True, lock=lock).backups == ()
+    (tmp_path / lock).write_text(real.read_text())
+    assert choose_targets(tmp_path, "Dockerfile", force=True, lock=lock).backups == (
+        Backup(lock, Path("conda-lock.yml.orig")),)
 
 
 def test_force_that_cannot_back_up_writes_nothing(tmp_path: Path) -> None:

@@ -105,10 +105,24 @@ def test_written_out_credentials_are_refused_even_where_the_environment_holds_th
     ("https://conda.anaconda.org/conda-forge/linux-64/numpy", "https://[oops/conda-forge/linux-64/numpy",
      "package 'numpy': conda package URL 'https://[oops/conda-forge/linux-64/numpy-1.26.4-py311h64a7726_0"
      ".conda' is not a URL (Invalid IPv6 URL)"),
-], ids=["channel", "package"])
+    # with a ${NAME} credential: the placeholders are taken out by splitting the URL first
+    ("  - url: conda-forge\n", "  - url: 'https://ana:${CHANNEL_PASSWORD}@[oops/private'\n",
+     "channel URL 'https://****@[oops/private' is not a URL (Invalid IPv6 URL)"),
+    ("https://conda.anaconda.org/conda-forge/linux-64/numpy",
+     "https://ana:${CHANNEL_PASSWORD}@[oops/conda-forge/linux-64/numpy",
+     "package 'numpy': conda package URL 'https://****@[oops/conda-forge/linux-64/numpy-1.26.4-"
+     "py311h64a7726_0.conda' is not a URL (Invalid IPv6 URL)"),
+    ("https://conda.anaconda.org/conda-forge/linux-64/numpy",
+     "https://[conda.example.org]/t/${CONDA_TOKEN}/conda-forge/linux-64/numpy",
+     "package 'numpy': conda package URL 'https://[conda.example.org]/t/***/conda-forge/linux-64/"
+     "numpy-1.26.4-py311h64a772…' is not a URL ('conda.example.org' does not appear to be an IPv4 "
+     "or IPv6 address)"),
+], ids=["channel", "package", "channel-with-a-password", "package-with-a-password",
+        "package-with-a-token-and-a-bracketed-name"])
 def test_a_url_with_an_unclosed_ipv6_bracket_is_a_problem_at_its_line(
         tmp_path: Path, old: str, new: str, start: str) -> None:
-    """Python cannot split such a URL at all (ValueError): it was an internal error."""
+    """Python cannot split such a URL at all (ValueError), nor one whose bracketed host is no
+    IP address: it was an internal error."""
     text = BASE.replace(old, new)
     path = tmp_path / "conda-lock.yml"
     [problem] = _problems(path, text)
@@ -220,6 +234,111 @@ def test_channels_written_as_plain_names_are_read_as_channels(tmp_path: Path) ->
     assert lock.channels == ("conda-forge", "bioconda")
     write_conda_lock(lock, path)
     assert "  channels:\n  - url: conda-forge\n    used_env_vars: []\n  - url: bioconda\n" in path.read_text()
+
+
+def test_an_entry_with_a_bad_url_and_a_bad_name_reports_both(tmp_path: Path) -> None:
+    """A conda-lock entry writes its name: it is checked beside its URL (only an explicit
+    lock's name is cut from the URL, where a bad URL is its one problem)."""
+    text = BASE.replace("- name: numpy\n", "- name: numpy!\n").replace(
+        _NUMPY, "ftp://h.example/conda-forge/linux-64/numpy-1.26.4-py311h64a7726_0.conda")
+    path = tmp_path / "conda-lock.yml"
+    problems = _problems(path, text)
+    assert [p.split(": ")[0] for p in problems] == [
+        f"{path}:{_line_of(text, 'numpy!')}:9", f"{path}:{_line_of(text, 'ftp://')}:8"], problems
+    assert problems[0].split(": ", 1)[1].startswith("package 'numpy!': invalid conda package name 'numpy!'")
+    assert problems[1].split(": ", 1)[1].startswith(
+        "package 'numpy!': conda package URL 'ftp://h.example/conda-forge/linux-64/numpy-1.26.4-"
+        "py311h64a7726_0.conda' has scheme 'ftp'")
+
+
+_NUMPY_MD5 = "0e09be56bfb2ab85b213e5edf9af10df"
+_NUMPY_SHA256 = "470f748cbf9145e6520491ee8e9adcd350f251d1ad16dadb1f0f3718dfa584f2"
+
+
+@pytest.mark.parametrize("capitals", [("md5",), ("sha256",), ("md5", "sha256")],
+                         ids=["md5", "sha256", "both"])
+def test_hashes_written_in_capitals_are_read_and_written_back_in_lowercase(
+        tmp_path: Path, capitals: tuple[str, ...]) -> None:
+    """A hand-edited lock (or another tool's) may write a digest in capitals: the same digest,
+    read and written back in lowercase, as conda-lock writes it."""
+    text = BASE
+    for kind, digest in (("md5", _NUMPY_MD5), ("sha256", _NUMPY_SHA256)):
+        if kind in capitals:
+            text = text.replace(digest, digest.upper())
+    path = tmp_path / "conda-lock.yml"
+    path.write_text(text)
+    lock = read_conda_lock(path)
+    [numpy] = [p for p in lock.packages if p.name == "numpy"]
+    assert (numpy.md5, numpy.sha256) == (_NUMPY_MD5, _NUMPY_SHA256)
+    again = tmp_path / "again" / "conda-lock.yml"
+    write_conda_lock(lock, again)
+    assert again.read_text() == BASE
+
+
+
+# ------------------------------------------------------------------- values at their limits
+
+
+_PIP_DEPENDENCY = "    python: '>=3.8'\n"
+_LONG_NAME = "r-" + "bioconductor-" * 7 + "annotationhub"  # 106 characters, a valid conda name
+
+
+def _constraint(length: int) -> str:
+    return (">=3.8" + ",!=3.9.*" * 200)[:length]
+
+
+@pytest.mark.parametrize("name", ["python", _LONG_NAME], ids=["short-name", "long-name"])
+def test_a_dependency_constraint_at_1024_characters_is_read_and_one_more_is_refused(
+        tmp_path: Path, name: str) -> None:
+    """The message names the dependency, cut at 80 characters as a package's name is."""
+    path = tmp_path / "conda-lock.yml"
+    path.write_text(BASE.replace(_PIP_DEPENDENCY, f"    {name}: '{_constraint(1024)}'\n"))
+    [pip] = [p for p in read_conda_lock(path).packages if p.name == "pip"]
+    assert pip.dependencies == {name: _constraint(1024)}
+    longer = BASE.replace(_PIP_DEPENDENCY, f"    {name}: '{_constraint(1025)}'\n")
+    [problem] = _problems(path, longer)
+    assert problem.startswith(f"{path}:{_line_of(longer, _constraint(1025))}:"), problem[:200]
+    assert problem.split(": ", 1)[1] == (f"package 'pip': dependency '{name[:80]}' is 1025 characters "
+                                         "long (the limit is 1024); fix: shorten it")
+
+
+def test_a_dependency_name_at_1024_characters_is_read_and_one_more_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "conda-lock.yml"
+    path.write_text(BASE.replace(_PIP_DEPENDENCY, f"    {'p' * 1024}: '>=3.8'\n"))
+    [pip] = [p for p in read_conda_lock(path).packages if p.name == "pip"]
+    assert pip.dependencies == {"p" * 1024: ">=3.8"}
+    longer = BASE.replace(_PIP_DEPENDENCY, f"    {'p' * 1025}: '>=3.8'\n")
+    [problem] = _problems(path, longer)
+    assert problem.startswith(f"{path}:{_line_of(longer, 'p' * 1025)}:"), problem[:200]
+    assert problem.split(": ", 1)[1] == ("package 'pip': dependency is 1025 characters long "
+                                         "(the limit is 1024); fix: shorten it")
+
+
+_NUMPY_FIELDS = {  # the line of numpy's entry that holds the field, as a template
+    "version": ("  version: 1.26.4\n", "  version: {}\n"),
+    "build": ("  build: py311h64a7726_0\n", "  build: {}\n"),
+    "category": ("  build: py311h64a7726_0\n  category: main\n", "  build: py311h64a7726_0\n  category: {}\n"),
+}
+
+
+@pytest.mark.parametrize("field", list(_NUMPY_FIELDS))
+def test_an_entrys_text_at_1024_characters_is_read_and_one_more_is_refused(
+        tmp_path: Path, field: str) -> None:
+    """version, build and category reach messages and generated files: one line each, 1024
+    characters at most."""
+    written, template = _NUMPY_FIELDS[field]
+    start = {"version": "1.26.4+", "build": "py311h64a7726_0_", "category": "main-"}[field]
+    path = tmp_path / "conda-lock.yml"
+    value = start.ljust(1024, "x")
+    path.write_text(BASE.replace(written, template.format(value)))
+    [numpy] = [p for p in read_conda_lock(path).packages if p.name == "numpy"]
+    assert getattr(numpy, field) == value
+    value = start.ljust(1025, "x")
+    longer = BASE.replace(written, template.format(value))
+    [problem] = _problems(path, longer)
+    assert problem.startswith(f"{path}:{_line_of(longer, value)}:"), problem[:200]
+    assert problem.split(": ", 1)[1] == (f"package 'numpy': {field} is 1025 characters long "
+                                         "(the limit is 1024); fix: shorten it")
 
 
 # ------------------------------------------------------------------- writing

@@ -508,6 +508,8 @@ def test_pip_duplicates() -> None:
         ("channels: conda-forge\ndependencies: [a]\n", (1, 11), "`channels` must be a list"),
         ("channels: [two words]\ndependencies: [a]\n", (1, 12), "contains spaces"),
         ("channels:\n  - https://[oops/channel\ndependencies: [a]\n", (2, 5), "is not a URL"),
+        ("channels:\n  - https://ana:${CHANNEL_PASSWORD}@[oops/channel\ndependencies: [a]\n", (2, 5),
+         "is not a URL"),
         ("channels:\n  - ftp://host/channel\ndependencies: [a]\n", (2, 5), "has scheme 'ftp'"),
         ("channels:\n  - -c\ndependencies: [a]\n", (2, 5), "invalid channel '-c'"),
         ("dependencies:\n  - 1.5\n", (2, 5), "found a number (1.5)"),

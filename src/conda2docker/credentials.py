@@ -235,10 +235,15 @@ def without_placeholders(url: str) -> str:
     """``url`` with the placeholders (``${NAME}``, ``$NAME``) of its credential parts (only
     there) replaced by a plain word, for the checks of a URL's characters and of template
     placeholders: ``{`` and ``}`` stay refused anywhere else (pip would expand them in a path,
-    and send a build arg anywhere)."""
+    and send a build arg anywhere). A URL Python cannot split (an unclosed ``[``, a bracketed
+    host that is no IP address) has every placeholder replaced: its check refuses it as no URL
+    (an ``x`` makes no bracketed host an address, so the replaced text cannot split either)."""
     if "$" not in url or "://" not in url:
         return url
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return _PLACEHOLDER.sub("x", url)
     netloc, path = parts.netloc, parts.path
     if "@" in netloc:
         auth, _, host = netloc.rpartition("@")
