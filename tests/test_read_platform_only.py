@@ -114,6 +114,24 @@ def test_linux_cross_compilers_follow_the_target() -> None:
         (["numpy"], "C:\\Users\\me\\envs\\x", "environment.yml", {"win"}),
         (["numpy"], None, "env-win-cuda.yml", {"win"}),
         (["numpy"], None, "winni2k_env.yml", set()),
+        # every prefix a macOS or Windows export records: Homebrew's, an app bundle's, a drive
+        # letter, a network share
+        (["numpy"], "/opt/homebrew/Caskroom/miniforge/base/envs/x", "environment.yml", {"osx"}),
+        (["numpy"], "/Applications/anaconda3/envs/x", "environment.yml", {"osx"}),
+        (["numpy"], "D:\\envs\\x", "environment.yml", {"win"}),
+        (["numpy"], "C:\\", "environment.yml", {"win"}),
+        (["numpy"], "\\\\labserver\\conda\\envs\\x", "environment.yml", {"win"}),
+        (["numpy"], "/home/me/miniconda3/envs/x", "environment.yml", set()),
+        (["numpy"], "/opt/conda/envs/x", "environment.yml", set()),
+        # every word of a file name that says where it was written
+        (["numpy"], None, "environment-macos.yml", {"osx"}),
+        (["numpy"], None, "env_osx_arm64.yml", {"osx"}),
+        (["numpy"], None, "darwin-env.yml", {"osx"}),
+        (["numpy"], None, "apple-silicon.yml", {"osx"}),
+        (["numpy"], None, "environment_windows.yml", {"win"}),
+        (["numpy"], None, "env-win64.yml", {"win"}),
+        (["numpy"], None, "env-win32-py38.yml", {"win"}),
+        (["numpy"], None, "Environment-MacOS.yml", {"osx"}),
     ],
 )
 def test_origin_evidence(
