@@ -215,9 +215,10 @@ class Fetcher:
 
         ``local_anywhere``: a ``file://`` conda package from a local channel may lie anywhere
         (its name is a package's and its hash is checked); other local files only inside the
-        input's tree or an ``--allow-path``. ``item``'s hashes: the download cache keeps only
-        a file that has them, under them (a URL that served other bytes before, such as a
-        local server on a port used again, is fetched again).
+        input's tree or an ``--allow-path``. The file must have ``item``'s hashes, or it is
+        not kept (:func:`_verify`); the download cache keeps only such a file, under them (a
+        URL that served other bytes before, such as a local server on a port used again, is
+        fetched again), and its check is the only one a download gets.
         """
         from conda2docker.resolve.pypi import FetchError
 
@@ -233,10 +234,12 @@ class Fetcher:
                         fix=f"pass --allow-path {local.parent} if you trust that directory",
                     )
                 _copy_regular(local, tmp, url)
+                _verify(tmp, item)
             else:
                 try:
-                    self.client.download_to(url, tmp, digest=item.sha256 or item.md5 or "",
-                                            accept=lambda path: _mismatch(path, item) is None)
+                    if not self.client.download_to(url, tmp, digest=item.sha256 or item.md5 or "",
+                                                   accept=lambda path: _mismatch(path, item) is None):
+                        _verify(tmp, item)  # says how it differs
                 except FetchError as exc:
                     raise ResolveError(
                         f"cannot download {redact(url)}: {exc.reason}",
@@ -271,8 +274,7 @@ def vendor_item(item: VendorItem, context: Path, fetcher: Fetcher,
     is_conda = (item.dest.startswith(f"{VENDOR_DIR}/channel/") if conda_package is None
                 else conda_package)
     fetcher.fetch(fetcher.source_url(item.url, channels) if is_conda else item.url, dest, item,
-                  local_anywhere=is_conda)
-    _verify(dest, item)
+                  local_anywhere=is_conda)  # checked against the item's hashes
     return dest.stat().st_size
 
 

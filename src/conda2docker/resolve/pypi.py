@@ -468,18 +468,18 @@ class IndexClient:
         self._bodies[file.url] = body
         return body
 
-    def download_to(self, url: str, dest: Path, *, digest: str = "",
-                    accept: Callable[[Path], bool] | None = None) -> None:
+    def download_to(self, url: str, dest: Path, *, digest: str,
+                    accept: Callable[[Path], bool]) -> bool:
         """Stream ``url`` into ``dest`` (large files: conda packages, wheels), through a disk
         cache keyed by URL and the ``digest`` the caller expects. Honours ``offline`` (the
         cache only). ``accept`` judges the file's content: a cached copy it refuses is
-        dropped and fetched again, a download it refuses is left in ``dest`` but not cached
-        (the caller reports it)."""
-        cached = self._cache_path("files", _key("file", url, digest) if digest else _key("file", url))
+        dropped and fetched again, a download it refuses is left in ``dest`` but not cached.
+        Returns whether the file in ``dest`` was accepted (the caller reports a refusal)."""
+        cached = self._cache_path("files", _key("file", url, digest))
         if self.use_cache and cached.is_file():
             shutil.copyfile(cached, dest)
-            if accept is None or accept(dest):
-                return
+            if accept(dest):
+                return True
             cached.unlink(missing_ok=True)
         if url.startswith("file:"):
             raise FetchError(redact(url), "local files are not downloaded")
@@ -489,7 +489,9 @@ class IndexClient:
                 shutil.copyfileobj(response, out, 1 << 20)
 
         self._open(url, save, timeout=max(self.timeout, 120.0))
-        if self.use_cache and (accept is None or accept(dest)):
+        if not accept(dest):
+            return False
+        if self.use_cache:
             try:
                 cached.parent.mkdir(parents=True, exist_ok=True)
                 tmp = cached.with_suffix(f".{os.getpid()}.tmp")
@@ -497,6 +499,7 @@ class IndexClient:
                 tmp.replace(cached)
             except OSError:  # a read-only cache must not break vendoring
                 pass
+        return True
 
     def sha256(self, file: DistFile) -> str:
         """The file's sha256: the index's, else computed from its bytes."""
