@@ -101,6 +101,42 @@ def test_linux_cross_compilers_follow_the_target() -> None:
     assert kept is not None and kept.name == "nvcc_linux-64"
 
 
+# conda's own Linux subdirs (conda.base.constants.PLATFORMS): an environment exported on any of
+# them names its compilers' activation packages after it
+@pytest.mark.parametrize(
+    "subdir",
+    [
+        "linux-32",
+        "linux-aarch64",
+        "linux-ppc64le",
+        "linux-armv6l",
+        "linux-armv7l",
+        "linux-s390x",
+        "linux-riscv64",
+    ],
+)
+def test_an_export_from_every_other_linux_arch_gets_the_targets_compilers(subdir: str) -> None:
+    for package in ("gcc", "gxx", "sysroot"):
+        name = f"{package}_{subdir}"
+        written = CondaDependency(
+            name=name, version="12.*", channel="conda-forge", raw=f"conda-forge::{name}=12"
+        )
+        kept, change = adapt_conda(written, "linux-64", NONE)
+        assert kept is not None
+        assert kept.matchspec == f"conda-forge::{package}_linux-64 12.*"
+        assert change is not None
+        assert (change.code, change.action, change.subject, change.detail) == (
+            "S302",
+            "mapped",
+            name,
+            f"conda-forge::{package}_linux-64 12.*",
+        )
+        assert change.reason == (
+            "built for another Linux architecture; the linux-64 counterpart is "
+            f"{package}_linux-64"
+        )
+
+
 @pytest.mark.parametrize(
     ("names", "prefix", "file_name", "expected"),
     [
