@@ -230,6 +230,8 @@ def test_linux_cross_packages_map_to_the_target_arch() -> None:
         "clang ==16.0.6",
     ]
     assert codes(spec) == [("S302", "gcc_linux-64"), ("S302", "sysroot_linux-64")]
+    # each S302 points at the line that names the package (where the audit shows it)
+    assert [c.location for c in spec.changes] == [SourceLocation(SRC, 3, 3), SourceLocation(SRC, 4, 3)]
 
 
 # -- selectors and markers ----------------------------------------------------------------

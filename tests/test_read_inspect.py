@@ -70,6 +70,34 @@ def test_json_shape_is_documented_and_stable(capsys: pytest.CaptureFixture[str])
     assert again == out
 
 
+def test_json_a_mapped_package_keeps_what_was_written_and_where(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # a macOS export's compiler activation becomes Linux's c-compiler; the request still shows
+    # the line the user wrote and where, so the table's AT column and every finding about
+    # c-compiler point into the file
+    path = FIXTURES / "export_macos.yml"
+    code, out, err = run(capsys, str(path), "--format", "json")
+    assert (code, err) == (0, "")
+    data = json.loads(out)
+    compiler = next(d for d in data["conda"] if d["name"] == "c-compiler")
+    assert compiler == {
+        "name": "c-compiler",
+        "version": "",
+        "build": None,
+        "channel": None,
+        "matchspec": "c-compiler",
+        "raw": "clang_osx-64=16.0.6=hb91bd55_5",
+        "location": f"{path}:6:5",
+    }
+    mapped = next(c for c in data["changes"] if c["subject"] == "clang_osx-64")
+    assert (mapped["code"], mapped["detail"], mapped["location"]) == (
+        "S302",
+        "c-compiler",
+        f"{path}:6:5",
+    )
+
+
 def test_json_for_a_lock(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, str(FIXTURES / "conda-lock.yml"), "--format", "json")
     assert code == 0
