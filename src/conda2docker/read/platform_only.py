@@ -50,6 +50,7 @@ from fnmatch import fnmatchcase
 from typing import Literal
 
 from conda2docker.model import CondaDependency, PipRequirement, ReaderChange
+from conda2docker.platforms import KNOWN_PLATFORMS
 from conda2docker.values import frozen
 
 Origin = Literal["win", "osx"]
@@ -170,7 +171,7 @@ def _other_linux_arch(name: str, target: str) -> str | None:
     base, sep, suffix = name.rpartition("_linux-")
     if not sep or not base or f"linux-{suffix}" == target:
         return None
-    if suffix not in ("64", "32", "aarch64", "ppc64le", "armv7l", "armv6l", "s390x", "riscv64"):
+    if f"linux-{suffix}" not in KNOWN_PLATFORMS:
         return None
     return f"{base}_{target}"
 
