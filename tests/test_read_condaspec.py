@@ -219,8 +219,15 @@ def test_a_path_to_a_package_file_is_its_file_url(text: str, channel: str) -> No
 
 
 def test_a_relative_path_to_a_package_file_is_taken_from_the_files_folder(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Relative to the file that names it; with no file, to the working directory, and ``~``
+    is the home directory (conda's ``expand``)."""
+    spec = "channel/linux-64/zlib-1.3.1-h4ab18f5_1.conda"
     where = SourceLocation(tmp_path / "env" / "environment.yml", 4, 5)
-    dependency = parse_conda_spec("channel/linux-64/zlib-1.3.1-h4ab18f5_1.conda", where).dependency
-    assert dependency.channel == (tmp_path / "env" / "channel").as_uri()
+    assert parse_conda_spec(spec, where).dependency.channel == (tmp_path / "env" / "channel").as_uri()
+    monkeypatch.chdir(tmp_path)
+    assert parse_conda_spec(spec).dependency.channel == (tmp_path / "channel").as_uri()
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert parse_conda_spec(f"~/{spec}", where).dependency.channel == (
+        tmp_path / "home" / "channel").as_uri()
