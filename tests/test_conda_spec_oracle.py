@@ -22,6 +22,7 @@ from conda2docker.read.condaspec import parse_conda_spec
 MS = "conda tests/models/test_match_spec.py"
 VS = "conda tests/models/test_version.py"
 SANITIZE = "conda conda/models/match_spec.py::_sanitize_version_str"
+VERSION_PY = "conda conda/models/version.py::VersionSpec.get_matcher"
 MAMBA = "mamba libmamba/tests/src/specs/test_match_spec.cpp"
 
 
@@ -153,6 +154,10 @@ CASES: list[tuple[str, tuple[str, ...], tuple[str, ...], str]] = [
      f"{VS}::test_compatible_release_versions"),
     ("numpy ~=3.3.2|==2.2", ("2.2.0", "3.3.3"), ("2.2.1",),
      f"{VS}::test_compatible_release_versions"),
+    # conda/models/version.py (VersionSpec.get_matcher): '.*' after a relational operator is
+    # ignored: conda warns that it is superfluous and reads `>=1.7.1`
+    ("numpy >=1.7.1.*", ("1.7.1", "1.8"), ("1.7.0",), f"{VERSION_PY}"),
+    ("numpy <2.0.*", ("1.26.4",), ("2.0", "2.0.1"), f"{VERSION_PY}"),
     ("numpy 1.7.0.post123+gabcdef9", ("1.7.0.post123+gabcdef9",), (),
      f"{VS}::test_local_identifier"),
     # mamba's parser tests: spacing, comments, `=` prefixes, brackets
@@ -213,6 +218,12 @@ FIELDS: list[tuple[str, str, str, str | None, str | None]] = [
     ("FOO-Bar >=1.0", "foo-bar", ">=1.0", None, None),
     ("numpy[version=1.7.*]", "numpy", "1.7.*", None, None),
     ("numpy[version='1.7*']", "numpy", "1.7.*", None, None),
+    # test_comment, and MatchSpec step 1: everything from the first '#' is a comment
+    ("foo # comment", "foo", "", None, None),
+    ("foo ## comment", "foo", "", None, None),
+    ("numpy >=1.20  # see #123", "numpy", ">=1.20", None, None),
+    ("numpy=1.26.4=py311h64a7726_0#pinned, see #123", "numpy", "==1.26.4", "py311h64a7726_0",
+     None),
 ]
 
 

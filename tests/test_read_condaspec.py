@@ -67,6 +67,7 @@ def test_conda_spec_forms(
 
 def test_lenient_rewrites_are_reported() -> None:
     assert parse_conda_spec("pandoc=<2.0.0").rewrites == ("'=<' read as '<='",)
+    assert parse_conda_spec("tool=>1.0").rewrites == ("'=>' read as '>='",)
     assert parse_conda_spec("python='3.10'").rewrites == ("quotes removed from the version",)
     assert parse_conda_spec("python=3.10").rewrites == ()
 
@@ -114,6 +115,13 @@ def test_matchspec_round_trips_through_the_parser() -> None:
         ("https://example.org/c/linux-64/x-1.0-0.conda/", "must point to a package file"),
         ("https://example.org/c/linux-64/x-1..2-0.conda", "invalid version '1..2'"),
         ("numpy[version=1,bad,build=2]", "invalid bracket item 'bad'"),
+        # a bracket section with one side missing, or in the middle, is said to be one
+        ("numpy=1.26]", "brackets are only allowed at the end"),
+        ("numpy >=1.0 [build=py3*", "brackets are only allowed at the end"),
+        ("numpy [build=py3*] >=1.0", "brackets are only allowed at the end"),
+        ("pytorch[version='>=2.0'][build=cuda*]", "invalid bracket item \"version='>=2.0']["),
+        # rattler's reason, in its own words on the same line
+        ("numpy 1.*.1", "invalid version '1.*.1' (regex constraints are not supported)"),
     ],
 )
 def test_unparsable_specs_are_input_errors_with_location(text: str, problem: str) -> None:
@@ -156,3 +164,70 @@ def test_a_package_urls_channel_is_the_path_above_its_subdir(url: str, channel: 
     dependency = parse_conda_spec(url).dependency
     assert (dependency.name, dependency.version, dependency.build) == ("x", "==1.0", "0")
     assert dependency.channel == channel
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "foo V0.9.24",
+        "xorg-libx11 1.8.9 hb9d3cd8_1",
+        "libblas 3.9.0 20_linux64_MKL",
+        "tool 1.0 build_ABCDEFGHIJKLMNOPQRSTUVWXYZ_0",
+        "numpy >=1.20,<2",
+    ],
+)
+def test_a_spec_without_quotes_is_not_reported_as_rewritten(text: str) -> None:
+    """Only quotes around a version are a rewrite ("quotes removed"): a version or build with
+    capital letters (conda compares versions case-insensitively) is read as written, and
+    `inspect` lists no change for it."""
+    assert parse_conda_spec(text).rewrites == ()
+
+
+def test_a_version_rattler_reads_as_any_is_no_pin() -> None:
+    """``*.*`` is any version for rattler (the solver): the dependency is unpinned, written
+    back as the bare name, the same as ``*`` and no version at all."""
+    for text in ("numpy", "numpy *", "numpy *.*", "numpy[version='*.*']"):
+        dependency = parse_conda_spec(text).dependency
+        assert (dependency.version, dependency.matchspec) == ("", "numpy"), text
+
+
+def test_a_channel_url_with_an_ipv6_host_keeps_its_colons() -> None:
+    """The channel is everything before the last ``::`` (conda's ``rsplit``), so a local
+    channel served on the IPv6 loopback address is read whole."""
+    dependency = parse_conda_spec("http://[::1]:8000/local::numpy >=1.26", AT).dependency
+    assert (dependency.channel, dependency.name, dependency.version) == (
+        "http://[::1]:8000/local", "numpy", ">=1.26")
+
+
+@pytest.mark.parametrize(
+    ("text", "channel"),
+    [
+        ("/srv/chan/linux-64/zlib-1.3.1-h4ab18f5_1.conda", "file:///srv/chan"),
+        ("/srv/my chan/noarch/zlib-1.3.1-h4ab18f5_1.tar.bz2", "file:///srv/my%20chan"),
+    ],
+)
+def test_a_path_to_a_package_file_is_its_file_url(text: str, channel: str) -> None:
+    """conda reads a dependency that is a path to a package file as its ``file://`` URL
+    (conda ``tests/models/test_match_spec.py::test_matchspec_errors``:
+    ``/some/file/on/disk/package-1.2.3-2.tar.bz2`` is ``url=file:///some/file/on/disk/…``),
+    so the package comes from the local channel above its subdir, not from a channel named
+    like the path on anaconda.org."""
+    dependency = parse_conda_spec(text, AT).dependency
+    assert (dependency.name, dependency.version, dependency.build, dependency.channel) == (
+        "zlib", "==1.3.1", "h4ab18f5_1", channel)
+    assert dependency.raw == text
+
+
+def test_a_relative_path_to_a_package_file_is_taken_from_the_files_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Relative to the file that names it; with no file, to the working directory, and ``~``
+    is the home directory (conda's ``expand``)."""
+    spec = "channel/linux-64/zlib-1.3.1-h4ab18f5_1.conda"
+    where = SourceLocation(tmp_path / "env" / "environment.yml", 4, 5)
+    assert parse_conda_spec(spec, where).dependency.channel == (tmp_path / "env" / "channel").as_uri()
+    monkeypatch.chdir(tmp_path)
+    assert parse_conda_spec(spec).dependency.channel == (tmp_path / "channel").as_uri()
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert parse_conda_spec(f"~/{spec}", where).dependency.channel == (
+        tmp_path / "home" / "channel").as_uri()

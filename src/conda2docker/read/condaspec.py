@@ -12,6 +12,7 @@ validated and normalised by rattler's lenient ``VersionSpec``.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from conda2docker.errors import InputError, SourceLocation
@@ -26,6 +27,7 @@ _VERSION_PLUS_BUILD = re.compile(r"((?:.+?)[^><!,|]?)(?:(?<![=!|,<>~])(?:[ =])([
 _PACKAGE_FILE = re.compile(
     r"^(?P<name>.+)-(?P<version>[^-]+)-(?P<build>[^-]+)\.(?:conda|tar\.bz2)\Z"
 )
+_URL_SCHEME = re.compile(r"^[a-z][a-z0-9+.\-]*://")
 _OPERATOR_SPACE = re.compile(r"(==|!=|~=|<=|>=|<|>|,|\|)\s+")
 _EXACT_PYTHON = re.compile(r"^(?:==)?(\d+\.\d+(?:\.\d+)?)(?:\.\*)?\Z")
 _BRACKET_ITEM = re.compile(r"""\s*([A-Za-z0-9_-]+?)\s*=\s*(["']?)([^'"]*?)\2\s*(?:,|\s|\Z)""")
@@ -55,7 +57,7 @@ def parse_conda_spec(text: str, location: SourceLocation | None = None) -> Parse
             "empty conda dependency", fix="remove the empty '-' entry", location=location
         )
     if spec.endswith((".conda", ".tar.bz2")) or (
-        re.match(r"^[a-z][a-z0-9+.\-]*://", spec) and "::" not in spec
+        _URL_SCHEME.match(spec) and "::" not in spec
     ):
         return ParsedSpec(_from_package_url(spec, raw, location))
     if "#" in spec:  # conda drops a comment (MatchSpec step 1)
@@ -203,6 +205,13 @@ def _without_subdir(channel: str, rewrites: list[str]) -> str:
 
 
 def _from_package_url(spec: str, raw: str, location: SourceLocation | None) -> CondaDependency:
+    if not _URL_SCHEME.match(spec):
+        # A path to a package file is its file:// URL, as conda reads it (``path_to_url``);
+        # a relative path is taken from the folder of the file that names it.
+        path = Path(spec).expanduser()
+        if not path.is_absolute() and location is not None:
+            path = location.file.parent / path
+        spec = path.absolute().as_uri()
     try:
         url = urlsplit(spec)
     except ValueError as exc:
