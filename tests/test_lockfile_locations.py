@@ -649,3 +649,41 @@ def test_an_unusual_head_is_read_as_yaml_reads_it(head: str) -> None:
     fast = fast_parse(text)
     assert fast is not None
     assert fast == _plain(yaml.load(text, Loader=yaml.CSafeLoader))
+
+
+def _quoted_head(content_hash: str, channel: str, platform: str, source: str) -> str:
+    return (f"version: 1\nmetadata:\n  content_hash:\n    linux-64: {content_hash}\n  channels:\n"
+            f"  - url: {channel}\n    used_env_vars: []\n  platforms:\n  - {platform}\n"
+            f"  sources:\n  - {source}\n")
+
+
+_HASH = "b8ba2ec7e90713c1043778164af3250820943c2165c9f19fa29987e016aae5dd"
+# (id, head, "same": the line reader reads it as YAML does; "yaml": it hands it to YAML)
+QUOTED_HEADS = [
+    ("double-quoted", _quoted_head(f'"{_HASH}"', '"conda-forge"', '"linux-64"', '"environment.yml"'),
+     "same"),
+    ("single-quoted", _quoted_head(f"'{_HASH}'", "'conda-forge'", "'linux-64'", "'environment.yml'"),
+     "same"),
+    ("double-quoted-number", _quoted_head('"0123"', '"conda-forge"', '"linux-64"', '"2024"'), "same"),
+    ("single-quoted-date", _quoted_head(_HASH, "conda-forge", "linux-64", "'2024-01-01'"), "same"),
+    ("double-quoted-empty", _quoted_head(_HASH, "conda-forge", "linux-64", '""'), "same"),
+    ("double-quoted-escape", _quoted_head(_HASH, "conda-forge", "linux-64", '"envir\\u00f6nment.yml"'),
+     "yaml"),
+]
+
+
+@pytest.mark.parametrize(("head", "expected"), [pytest.param(h, e, id=i) for i, h, e in QUOTED_HEADS])
+def test_quoted_values_of_a_head_are_read_by_the_line_reader_as_yaml_reads_them(
+        head: str, expected: str) -> None:
+    """A hand-edited head quotes its values either way (``url: "conda-forge"``): the line
+    reader reads them itself, as YAML does (the quotes keep ``"2024"`` text), so the head of a
+    large lock stays off PyYAML; only an escape is handed to YAML."""
+    from conda2docker.lockfile import _parse_head, _Unexpected
+
+    if expected == "same":
+        assert _parse_head(head) == yaml.load(head, Loader=yaml.CSafeLoader)
+    else:
+        with pytest.raises(_Unexpected):
+            _parse_head(head)
+    text = head + "package:\n" + _ENTRY
+    assert fast_parse(text) == _plain(yaml.load(text, Loader=yaml.CSafeLoader))
