@@ -16,7 +16,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conda2docker.lock_writer import channel_entry, render_conda_lock
-from conda2docker.lockfile import lock_custom_metadata, read_conda_lock, write_conda_lock
+from conda2docker.lockfile import (
+    conda_lock_text,
+    lock_custom_metadata,
+    read_conda_lock,
+    write_conda_lock,
+)
 from conda2docker.model import Lock, LockedPackage
 from support.condalock_writer import write_with_conda_lock
 from support.locks import lock_pure_conda, lock_with_builds, lock_with_pip_wheels
@@ -94,6 +99,18 @@ def test_a_shared_conda_lock_file_is_written_as_conda_lock_writes_it(
 def test_hand_made_locks_give_conda_lock_s_bytes(tmp_path: Path, make) -> None:  # type: ignore[no-untyped-def]
     ours, theirs = _both(make(), tmp_path)
     assert ours.read_bytes() == theirs.read_bytes()
+
+
+def test_a_lock_text_without_a_file_name_is_conda_locks_default_file(tmp_path: Path) -> None:
+    """``conda_lock_text`` without a file name gives the file conda-lock itself writes under
+    its default name (conda-lock.yml): the header's commands name that file, byte for byte."""
+    from conda_lock.conda_lock import DEFAULT_LOCKFILE_NAME
+
+    theirs = tmp_path / DEFAULT_LOCKFILE_NAME
+    write_with_conda_lock(lock_pure_conda(), theirs)
+    text = conda_lock_text(lock_pure_conda())
+    assert text == theirs.read_text(encoding="utf-8")
+    assert f"conda-lock install -n YOURENV {DEFAULT_LOCKFILE_NAME}\n" in text
 
 
 def _package(name: str, **fields: object) -> LockedPackage:

@@ -393,6 +393,34 @@ def test_text_that_is_no_yaml_is_reported_at_the_place_yaml_stops(
         f"{path}:{where[0]}:{where[1]}: invalid YAML in lock file: {problem}{_YAML_FIX}"]
 
 
+# a quote typed inside a quoted value: YAML's value ends at it and the rest is no YAML
+QUOTE_INSIDE = [
+    pytest.param(NUMPY, "  version: ", "  version: ", "'1.26.4'x'", id="single-quoted-version"),
+    pytest.param(NUMPY, "  build: ", "  build: ", '"py311"h64a7726_0"', id="double-quoted-build"),
+    pytest.param(NUMPY, "    python: ", "    python: ", "'>=3.11,<3.12.0a0'x'", id="single-quoted-dependency"),
+    pytest.param(NUMPY, "    python: ", "    python: ", "'>=3.11'''x'", id="doubled-then-lone-quote"),
+    pytest.param(None, "  - url: ", "  - url: ", '"conda"forge"', id="double-quoted-channel"),
+    pytest.param(None, "  - linux-64", "  - ", "'linux'-64'", id="single-quoted-platform"),
+]
+
+
+@pytest.mark.parametrize(("where", "prefix", "kept", "value"), QUOTE_INSIDE)
+@pytest.mark.parametrize("scope", SCOPES)
+def test_a_quote_inside_a_quoted_value_is_refused_where_yaml_stops(
+        tmp_path: Path, where: tuple[str, str] | None, prefix: str, kept: str, value: str,
+        scope: str) -> None:
+    """``version: '1.26.4'x'`` is no YAML (conda-lock refuses the file): the lock is refused at
+    the place YAML stops, in conda-lock's own layout too, not read as the version ``1.26.4'x``."""
+    text, _ = _put(BASE, where, prefix, kept, value)
+    with pytest.raises(yaml.MarkedYAMLError) as info:
+        yaml.load(text, Loader=yaml.CSafeLoader)
+    mark, problem = info.value.problem_mark, info.value.problem
+    assert mark is not None
+    path = tmp_path / "conda-lock.yml"
+    assert _problems(path, text, SCOPES[scope]) == [
+        f"{path}:{mark.line + 1}:{mark.column + 1}: invalid YAML in lock file: {problem}{_YAML_FIX}"]
+
+
 @pytest.mark.parametrize("scope", SCOPES)
 def test_a_control_character_in_a_lock_names_the_character_and_the_file(tmp_path: Path, scope: str) -> None:
     """A terminal colour code pasted into a value: YAML refuses the character (with no line,
@@ -603,7 +631,8 @@ _ENTRY = ("- name: x\n  version: '1'\n  manager: conda\n  platform: linux-64\n  
           "    md5: 0123456789abcdef0123456789abcdef\n  build: '0'\n")
 _HEAD = "version: 1\nmetadata:\n  platforms:\n  - linux-64\n"
 
-# (id, text, "same": the line reader reads it as YAML does; "yaml": it hands it to YAML)
+# (id, text, "same": the line reader reads it as YAML does; "yaml": it hands it to YAML;
+# "no-yaml": it hands over what YAML then refuses)
 ODD_LAYOUTS = [
     ("empty-single-quoted", _ENTRY.replace("  build: '0'", "  build: ''"), "same"),
     ("empty-double-quoted", _ENTRY.replace("  build: '0'", '  build: ""'), "same"),
@@ -611,6 +640,14 @@ ODD_LAYOUTS = [
     ("quote-inside-plain", _ENTRY.replace("    python: '>=3'", "    python: a''b'"), "same"),
     ("quote-at-end-plain", _ENTRY.replace("    python: '>=3'", "    python: a'"), "same"),
     ("doubled-quote", _ENTRY.replace("    python: '>=3'", "    python: 'x''y'"), "same"),
+    ("doubled-quote-last", _ENTRY.replace("    python: '>=3'", "    python: 'x'''"), "same"),
+    ("doubled-quote-build", _ENTRY.replace("  build: '0'", "  build: 'b''0'''"), "same"),
+    ("lone-quote-inside", _ENTRY.replace("    python: '>=3'", "    python: 'x'y'"), "no-yaml"),
+    ("lone-quote-inside-build", _ENTRY.replace("  build: '0'", "  build: 'b'0'"), "no-yaml"),
+    ("quote-inside-double", _ENTRY.replace("  build: '0'", '  build: "b"0"'), "no-yaml"),
+    ("quote-first-inside-double", _ENTRY.replace("  build: '0'", '  build: ""b0"'), "no-yaml"),
+    ("quote-last-inside-double", _ENTRY.replace("  build: '0'", '  build: "b0""'), "no-yaml"),
+    ("quote-first-inside-single", _ENTRY.replace("  build: '0'", "  build: ''b0'"), "no-yaml"),
     ("escape", _ENTRY.replace("  build: '0'", '  build: "a\\"b"'), "yaml"),
     ("comment", _ENTRY.replace("  build: '0'", "  build: b0 # a comment"), "yaml"),
     ("unclosed-single", _ENTRY.replace("  build: '0'", "  build: 'b0"), "yaml"),
@@ -636,8 +673,11 @@ def test_the_line_reader_reads_a_layout_as_yaml_or_hands_it_over(text: str, expe
     """What the line reader reads, it reads as YAML does; what it cannot, it hands over."""
     text = _HEAD + "package:\n" + text
     fast = fast_parse(text)
-    if expected == "yaml":
+    if expected != "same":
         assert fast is None
+        if expected == "no-yaml":
+            with pytest.raises(yaml.YAMLError):
+                yaml.load(text, Loader=yaml.CSafeLoader)
     else:
         assert fast is not None
         assert fast == _plain(yaml.load(text, Loader=yaml.CSafeLoader))
@@ -649,3 +689,41 @@ def test_an_unusual_head_is_read_as_yaml_reads_it(head: str) -> None:
     fast = fast_parse(text)
     assert fast is not None
     assert fast == _plain(yaml.load(text, Loader=yaml.CSafeLoader))
+
+
+def _quoted_head(content_hash: str, channel: str, platform: str, source: str) -> str:
+    return (f"version: 1\nmetadata:\n  content_hash:\n    linux-64: {content_hash}\n  channels:\n"
+            f"  - url: {channel}\n    used_env_vars: []\n  platforms:\n  - {platform}\n"
+            f"  sources:\n  - {source}\n")
+
+
+_HASH = "b8ba2ec7e90713c1043778164af3250820943c2165c9f19fa29987e016aae5dd"
+# (id, head, "same": the line reader reads it as YAML does; "yaml": it hands it to YAML)
+QUOTED_HEADS = [
+    ("double-quoted", _quoted_head(f'"{_HASH}"', '"conda-forge"', '"linux-64"', '"environment.yml"'),
+     "same"),
+    ("single-quoted", _quoted_head(f"'{_HASH}'", "'conda-forge'", "'linux-64'", "'environment.yml'"),
+     "same"),
+    ("double-quoted-number", _quoted_head('"0123"', '"conda-forge"', '"linux-64"', '"2024"'), "same"),
+    ("single-quoted-date", _quoted_head(_HASH, "conda-forge", "linux-64", "'2024-01-01'"), "same"),
+    ("double-quoted-empty", _quoted_head(_HASH, "conda-forge", "linux-64", '""'), "same"),
+    ("double-quoted-escape", _quoted_head(_HASH, "conda-forge", "linux-64", '"envir\\u00f6nment.yml"'),
+     "yaml"),
+]
+
+
+@pytest.mark.parametrize(("head", "expected"), [pytest.param(h, e, id=i) for i, h, e in QUOTED_HEADS])
+def test_quoted_values_of_a_head_are_read_by_the_line_reader_as_yaml_reads_them(
+        head: str, expected: str) -> None:
+    """A hand-edited head quotes its values either way (``url: "conda-forge"``): the line
+    reader reads them itself, as YAML does (the quotes keep ``"2024"`` text), so the head of a
+    large lock stays off PyYAML; only an escape is handed to YAML."""
+    from conda2docker.lockfile import _parse_head, _Unexpected
+
+    if expected == "same":
+        assert _parse_head(head) == yaml.load(head, Loader=yaml.CSafeLoader)
+    else:
+        with pytest.raises(_Unexpected):
+            _parse_head(head)
+    text = head + "package:\n" + _ENTRY
+    assert fast_parse(text) == _plain(yaml.load(text, Loader=yaml.CSafeLoader))

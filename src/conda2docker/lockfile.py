@@ -699,6 +699,16 @@ class _Unexpected(Exception):
     """The fast path met something outside conda-lock's own layout."""
 
 
+def _single_quoted(inner: str) -> str:
+    """The value of ``'inner'`` where ``inner`` has a quote: each ``''`` is one quote; a lone
+    quote would end the value before the closing one, which YAML refuses (``'1.2'x'``), so
+    the text is left to YAML."""
+    value = inner.replace("''", "'")
+    if inner.count("'") != 2 * value.count("'"):
+        raise _Unexpected(inner)
+    return value
+
+
 def _scalar(text: str) -> Any:
     text = text.strip()
     if not text:
@@ -706,10 +716,11 @@ def _scalar(text: str) -> Any:
     if text[0] == "'":
         if len(text) < 2 or text[-1] != "'":
             raise _Unexpected(text)
-        return text[1:-1].replace("''", "'")
+        inner = text[1:-1]
+        return inner if "'" not in inner else _single_quoted(inner)
     if text[0] == '"':
-        if len(text) < 2 or text[-1] != '"' or "\\" in text:
-            raise _Unexpected(text)
+        if len(text) < 2 or text[-1] != '"' or "\\" in text or '"' in text[1:-1]:
+            raise _Unexpected(text)  # an escape for YAML; a quote inside ends the value early
         return text[1:-1]
     if text in ("null", "~"):
         return None
@@ -760,7 +771,8 @@ def _parse_packages(lines: list[str]) -> list[dict[str, Any]]:
                 key = _scalar(key)
             text = value.strip()
             if len(text) > 1 and text[0] == "'" and text[-1] == "'":
-                nested[key] = text[1:-1].replace("''", "'")
+                inner = text[1:-1]
+                nested[key] = inner if "'" not in inner else _single_quoted(inner)
             else:
                 nested[key] = _scalar(text)
             current[block] = nested
