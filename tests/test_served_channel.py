@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -55,8 +56,8 @@ def served(small_channel: TestChannel, tmp_path: Path) -> Iterator[tuple[str, li
         server.server_close()
 
 
-def env(channel: str) -> EnvSpec:
-    return EnvSpec(source=Path("/work/environment.yml"), channels=(channel,),
+def env(*channels: str) -> EnvSpec:
+    return EnvSpec(source=Path("/work/environment.yml"), channels=channels,
                    conda=(CondaDependency(name="hello-noarch", raw="hello-noarch"),))
 
 
@@ -89,3 +90,28 @@ def test_a_channel_that_is_gone_is_still_reported(
     with pytest.raises(ResolveError) as caught:
         resolve(env(url + "-gone"), ResolveOptions(default_channels=(), cache_dir=tmp_path / "cache"))
     assert "cannot read channel repodata" in str(caught.value)
+
+
+def closed_port() -> int:
+    """A local port nothing listens on: connecting to it is refused at once."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def test_a_stale_cache_does_not_drop_the_served_channel_when_another_cannot_be_read(
+        served: tuple[str, list[tuple[str, int]]], tmp_path: Path) -> None:
+    """The solve fails on the channel that cannot be reached; the channels are then probed
+    one by one, and the served one, whose cached index is stale by then, is read afresh
+    instead of being left out as unreadable (C106) with its packages."""
+    url, answers = served
+    gone = f"http://127.0.0.1:{closed_port()}/gone"
+    options = ResolveOptions(default_channels=(), cache_dir=tmp_path / "cache")
+    resolve(env(url), options)
+    time.sleep(0.5)
+    resolution = resolve(env(url, gone), options)
+    assert [(c.code, c.subject) for c in resolution.changes if c.code in {"C106", "C107"}] == [
+        ("C106", gone)]
+    assert {p.name for p in resolution.lock.packages} == {"hello-noarch", "chello"}
+    assert any(status == 304 for _, status in answers), "the stale index was not revalidated"

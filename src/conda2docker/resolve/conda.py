@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import replace
@@ -183,22 +183,34 @@ async def _available(
     return {name: [r.version for r in found] for name, found in records.items()}, matching
 
 
-async def _readable_channels(
-    gateway: Any, refs: Sequence[ChannelRef], platform: str, offline: bool,
-    appended: Sequence[str] = (),
-) -> tuple[list[ChannelRef], list[ReaderChange]]:
-    """Drop channels whose repodata cannot be read (each with a C106 change); fail only
-    when none is left."""
+async def _probe(gateway: Any, ref: ChannelRef, platform: str) -> Exception | None:
+    """The gateway's error reading ``ref``'s repodata for ``platform``, or None."""
     from rattler import Channel, MatchSpec
     from rattler.exceptions import GatewayError
 
+    try:
+        await gateway.query([Channel(ref.source_url)], [platform, "noarch"],
+                            [MatchSpec("python")], recursive=False)
+    except GatewayError as exc:
+        return cast(Exception, exc)
+    return None
+
+
+async def _readable_channels(
+    gateway: Any, refs: Sequence[ChannelRef], platform: str, offline: bool,
+    appended: Sequence[str], *, afresh: Callable[[Exception], Any],
+) -> tuple[list[ChannelRef], list[ReaderChange]]:
+    """Drop channels whose repodata cannot be read (each with a C106 change); fail only
+    when none is left. A channel whose probe fails is probed once more with the gateway
+    ``afresh`` gives for that error (None: the error stands)."""
     readable: list[ChannelRef] = []
     changes: list[ReaderChange] = []
     for ref in refs:
-        try:
-            await gateway.query([Channel(ref.source_url)], [platform, "noarch"],
-                                [MatchSpec("python")], recursive=False)
-        except GatewayError as exc:
+        exc = await _probe(gateway, ref, platform)
+        if exc is not None and (fresh := afresh(exc)) is not None:
+            gateway = fresh
+            exc = await _probe(gateway, ref, platform)
+        if exc is not None:
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             if ref.source_url in appended:
                 changes.append(ReaderChange(
@@ -254,8 +266,17 @@ async def _solve_async(request: CondaSolveRequest) -> CondaSolveResult:
         "disabled": RattlerPriority.Disabled,
     }[request.priority]
 
-    async def attempt(deps: Sequence[CondaDependency]) -> list[Any]:
+    def afresh(exc: Exception) -> Any:
+        """The gateway to ask again after ``exc``, which every later read then uses: one that
+        fetches afresh after a refused revalidation (never offline: that never revalidates),
+        else None."""
         nonlocal gateway
+        if request.offline or not _revalidation_refused(exc):
+            return None
+        gateway = _gateway(request, revalidate=False)
+        return gateway
+
+    async def attempt(deps: Sequence[CondaDependency]) -> list[Any]:
         specs = [_match_spec(d, _dependency_channel(d, request)) for d in deps]
 
         async def solve() -> list[Any]:
@@ -265,9 +286,8 @@ async def _solve_async(request: CondaSolveRequest) -> CondaSolveResult:
         try:
             return await solve()
         except GatewayError as exc:
-            if request.offline or not _revalidation_refused(exc):
+            if afresh(exc) is None:
                 raise
-        gateway = _gateway(request, revalidate=False)
         return await solve()
 
     unavailable: list[Unavailable] = []
@@ -280,7 +300,8 @@ async def _solve_async(request: CondaSolveRequest) -> CondaSolveResult:
             records = await attempt(request.dependencies)
         except GatewayError:
             refs, channel_changes = await _readable_channels(gateway, refs, platform,
-                                                             request.offline, request.appended)
+                                                             request.offline, request.appended,
+                                                             afresh=afresh)
             sources = [Channel(ref.source_url) for ref in refs]
             records = await attempt(request.dependencies)
     except SolverError:
