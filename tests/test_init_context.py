@@ -219,6 +219,30 @@ def test_force_replaces_a_lock_conda2docker_wrote_without_a_backup(tmp_path: Pat
         Backup(lock, Path("conda-lock.yml.orig")),)
 
 
+def test_force_knows_its_lock_however_long_the_metadata(tmp_path: Path) -> None:
+    """The generator line comes after the lock's channels, platforms and sources: a lock of
+    conda2docker's listing many environment files is still known (no backup), while the same
+    words anywhere but on the metadata's own line (a source's path, a package) are not."""
+    lock = Path("conda-lock.yml")
+    write_conda_lock(lock_pure_conda(), tmp_path / lock)
+    text = (tmp_path / lock).read_text()
+    sources = "".join(f"  - labs/group-{n:03d}/projects/analysis/environment.yml\n" for n in range(300))
+    long_head = text.replace("  sources:\n", "  sources:\n" + sources, 1)
+    assert long_head.index("generator: conda2docker") > 8192
+    (tmp_path / lock).write_text(long_head)
+    assert choose_targets(tmp_path, "Dockerfile", force=True, lock=lock).backups == ()
+    backed_up = (Backup(lock, Path("conda-lock.yml.orig")),)
+    not_ours = text.replace("    generator: conda2docker\n", "    generator: conda-lock\n", 1)
+    assert not_ours != text
+    for foreign in (
+        not_ours.replace("  sources:\n", "  sources:\n  - 'generator: conda2docker'\n", 1),
+        not_ours.replace("package:\n", "package:\n# generator: conda2docker\n", 1),
+        not_ours + "    generator: conda2docker\n",  # in the packages, not the metadata
+    ):
+        (tmp_path / lock).write_text(foreign)
+        assert choose_targets(tmp_path, "Dockerfile", force=True, lock=lock).backups == backed_up
+
+
 def test_force_that_cannot_back_up_writes_nothing(tmp_path: Path) -> None:
     (tmp_path / "Dockerfile").mkdir()  # a directory cannot be hard-linked: no backup, no write
     targets = choose_targets(tmp_path, "Dockerfile", force=True)
