@@ -248,7 +248,8 @@ def test_a_git_source_that_wants_a_login_fails_without_prompting_on_the_terminal
     (bin_dir / "git").write_text(
         f"#!{sys.executable}\n"
         "import fcntl, os, sys, termios\n"
-        "os.setsid()\n"
+        "if os.getsid(0) != os.getpid():\n"  # already a session leader when run in a session of its own
+        "    os.setsid()\n"
         f"fd = os.open({os.ttyname(slave)!r}, os.O_RDWR)\n"
         "fcntl.ioctl(fd, termios.TIOCSCTTY, 0)\n"
         "os.close(fd)\n"
@@ -291,14 +292,18 @@ def test_a_git_source_that_wants_a_login_fails_without_prompting_on_the_terminal
 def test_a_git_clone_that_hangs_is_stopped_and_leaves_no_file(
         tmp_path: Path, repo: tuple[Path, str], monkeypatch: pytest.MonkeyPatch) -> None:
     """A git that never finishes (a server that stalls mid-clone) is stopped after GIT_TIMEOUT
-    seconds (10 minutes; one here): the source cannot be vendored, said with git's time."""
+    seconds (10 minutes; one here), with the helper it runs (git-remote-https): the source
+    cannot be vendored, said with git's time."""
     import conda2docker.context
+    from support.processes import gone, stalling_program, wait_for
 
     root, first = repo
     monkeypatch.setattr(conda2docker.context, "GIT_TIMEOUT", 1)
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    (bin_dir / "git").write_text(f"#!{sys.executable}\nimport time\ntime.sleep(20)\n")
+    helper_pid = tmp_path / "git-remote-https.pid"
+    program = stalling_program(helper_pid)
+    (bin_dir / "git").write_text(f"#!{program[0]}\n{program[2]}")
     (bin_dir / "git").chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     context = tmp_path / "out"
@@ -308,6 +313,7 @@ def test_a_git_clone_that_hangs_is_stopped_and_leaves_no_file(
                                     "finish within 1 s")
     assert caught.value.fix == "check that the repository and commit are reachable"
     assert list((context / "vendor" / "src").iterdir()) == []
+    assert gone(wait_for(helper_pid))
 
 
 def test_a_git_source_without_a_full_commit_cannot_be_vendored(
@@ -527,14 +533,16 @@ def test_a_pip_that_dies_without_a_word_still_fails_the_download_clearly(
 def test_a_pip_that_hangs_is_stopped_and_the_download_fails_clearly(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A pip that never finishes (an index that stalls mid-answer) is stopped after
-    PIP_TIMEOUT seconds (30 minutes; one here) and the conversion fails as a download does,
-    with the way out, never as an internal error."""
+    PIP_TIMEOUT seconds (30 minutes; one here), with the build backend it runs, and the
+    conversion fails as a download does, with the way out, never as an internal error."""
     import conda2docker.context
+    from support.processes import gone, stalling_program, wait_for
 
     monkeypatch.setattr(conda2docker.context, "PIP_TIMEOUT", 1)
     monkeypatch.setenv("CONDA2DOCKER_CACHE", str(tmp_path / "cache"))
+    backend_pid = tmp_path / "backend.pid"
     monkeypatch.setenv("PYTHONPATH", str(_stand_in_pip(tmp_path / "stand-in",
-                                                       "import time\ntime.sleep(20)\n")))
+                                                       stalling_program(backend_pid)[2])))
     options = ContextOptions(input_root=tmp_path)
     with pytest.raises(ResolveError) as caught:
         vendor_build_requirements(["hatchling"], "linux-64", "3.11", tmp_path / "out", options=options)
@@ -542,6 +550,7 @@ def test_a_pip_that_hangs_is_stopped_and_the_download_fails_clearly(
                                     "not finish within 1 s")
     assert caught.value.fix == "check access to the package index"
     assert not (tmp_path / "out" / "vendor").exists()
+    assert gone(wait_for(backend_pid))
 
 
 def test_no_build_requirements_means_no_download_and_no_directory(tmp_path: Path) -> None:

@@ -31,6 +31,7 @@ from conda2docker.model import Lock, LockedPackage
 from conda2docker.outputs import confine, make_dirs, remove_tree
 from conda2docker.plan import BuildPlan, VendorItem
 from conda2docker.platforms import KNOWN_PLATFORMS, TARGET_PLATFORMS
+from conda2docker.processes import run_bounded
 from conda2docker.validate import (
     check_file_name,
     check_git_commit,
@@ -302,9 +303,8 @@ def _vcs_archive(url: str, dest: Path, options: ContextOptions) -> None:
              commit, "--"],
         ):
             try:
-                result = subprocess.run(argv, capture_output=True, text=True, check=False,
-                                        env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
-                                        stdin=subprocess.DEVNULL, timeout=GIT_TIMEOUT)
+                result = run_bounded(argv, text=True, env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+                                     timeout=GIT_TIMEOUT)
             except subprocess.TimeoutExpired:
                 raise ResolveError(
                     f"cannot vendor {redact(url)}: git did not finish within {GIT_TIMEOUT} s",
@@ -554,8 +554,7 @@ def _pip_download(argv_tail: list[str], dest: Path, what: str, options: ContextO
     argv = [sys.executable, "-m", "pip", "download", "--disable-pip-version-check",
             "--dest", str(dest), *offline, *argv_tail]
     try:
-        result = subprocess.run(argv, capture_output=True, text=True, check=False,
-                                stdin=subprocess.DEVNULL, timeout=PIP_TIMEOUT)
+        result = run_bounded(argv, text=True, timeout=PIP_TIMEOUT)
     except subprocess.TimeoutExpired:
         raise ResolveError(f"cannot download {what}: pip did not finish within {PIP_TIMEOUT} s",
                            fix=fix) from None

@@ -56,6 +56,7 @@ from conda2docker.credentials import (
     userinfo,
 )
 from conda2docker.model import PipOptions
+from conda2docker.processes import run_bounded
 from conda2docker.values import frozen
 
 PEP691_JSON = "application/vnd.pypi.simple.v1+json"
@@ -641,10 +642,7 @@ def build_metadata(source: Path, pip_args: Sequence[str], *, timeout: float = 60
         env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
         env["PIP_CONFIG_FILE"] = os.devnull
         try:
-            done = subprocess.run(
-                [*command, str(source)], capture_output=True, text=True, timeout=timeout,
-                env=env, check=False,
-            )
+            done = run_bounded([*command, str(source)], text=True, timeout=timeout, env=env)
         except subprocess.TimeoutExpired:
             raise ValueError(f"preparing metadata took more than {timeout:.0f} s") from None
         if done.returncode != 0 or not report.is_file():

@@ -15,6 +15,7 @@ from packaging.version import Version
 from conda2docker.credentials import expand, literal_credentials, redact, strip_auth
 from conda2docker.errors import ResolveError
 from conda2docker.model import PipRequirement, ReaderChange
+from conda2docker.processes import run_bounded
 from conda2docker.resolve.pip.candidates import Direct, is_version
 from conda2docker.resolve.pip.context import Context, serialise_metadata
 from conda2docker.resolve.pip.target import GIT_TIMEOUT, wheel_priority
@@ -35,10 +36,9 @@ from conda2docker.vcs import is_full_commit
 
 
 def _git(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["git", *args], capture_output=True, text=True, timeout=GIT_TIMEOUT, cwd=cwd,
+    return run_bounded(
+        ["git", *args], text=True, timeout=GIT_TIMEOUT, cwd=cwd,
         env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true"},
-        check=False,
     )
 
 
