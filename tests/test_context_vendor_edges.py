@@ -1,16 +1,22 @@
-"""Edges of ``--vendor``: a file already in the context with the lock's hash is reused, and only
-git sources can be vendored from a version-control URL."""
+"""Edges of ``--vendor``: a file already in the context with the lock's hash is reused, only git
+sources can be vendored from a version-control URL, and the installer's bootstrap python holds
+all that python depends on."""
 
 from __future__ import annotations
 
 import hashlib
+import tarfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from conda2docker.context import ContextOptions, Fetcher, vendor_item
+from conda2docker.context import ContextOptions, Fetcher, build_bootstrap, vendor_item
 from conda2docker.errors import InputError
+from conda2docker.model import CondaDependency, EnvSpec
 from conda2docker.plan import VendorItem
+from conda2docker.resolve import ResolveOptions, resolve
+from support.channel import TestChannel
 
 SDIST = b"attrs-23.1.0 sdist stand-in\n"
 DEST = "vendor/pip/attrs-23.1.0.tar.gz"
@@ -48,3 +54,28 @@ def test_a_source_of_another_version_control_system_cannot_be_vendored(tmp_path:
                                     "can be vendored")
     assert caught.value.fix == "re-lock so the source is a git URL with @<full commit id>"
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow  # installs a python with py-rattler (20-40 s)
+def test_the_bootstrap_python_holds_every_package_python_depends_on_through_others(
+        tmp_path: Path, test_channel: TestChannel, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The installer's python gets all it depends on, also what two of its dependencies share
+    (as a real python's readline and ncurses both need ncurses): python → ca-certificates,
+    chello, hello-noarch, and hello-noarch → chello again. Nothing else of the lock."""
+    monkeypatch.setenv("CONDA2DOCKER_CACHE", str(tmp_path / "cache"))
+    env = EnvSpec(source=Path("/nonexistent/environment.yml"), channels=(test_channel.name,),
+                  conda=tuple(CondaDependency(name=n, version="", raw=n)
+                              for n in ("python", "hello-noarch", "ca-certificates", "packaging")))
+    lock = resolve(env, ResolveOptions(channel_alias=test_channel.alias, offline=True)).lock
+    depends = {"ca-certificates": "", "chello": ">=0.1", "hello-noarch": ">=1.0", "__glibc": ">=2.36"}
+    lock = replace(lock, packages=tuple(replace(p, dependencies=depends) if p.name == "python" else p
+                                        for p in lock.packages))
+    options = ContextOptions(input_root=tmp_path, offline=True, channel_alias=test_channel.alias)
+    build_bootstrap(lock, "linux-64", tmp_path / "out", Fetcher(options))
+
+    with tarfile.open(tmp_path / "out" / "vendor" / "bootstrap-python.tar.gz") as tar:
+        records = {m.name.split("/")[-1] for m in tar
+                   if m.name.startswith("conda-meta/") and m.name.endswith(".json")}
+    wanted = {"python", "ca-certificates", "chello", "hello-noarch"}
+    assert records == {f"{p.file_name.removesuffix('.conda').removesuffix('.tar.bz2')}.json"
+                       for p in lock.conda_packages("linux-64") if p.name in wanted}
