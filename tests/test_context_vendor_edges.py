@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conda2docker.context import ContextOptions, Fetcher, build_bootstrap, vendor_item
-from conda2docker.errors import InputError
+from conda2docker.errors import InputError, ResolveError
 from conda2docker.model import CondaDependency, EnvSpec
 from conda2docker.plan import VendorItem
 from conda2docker.resolve import ResolveOptions, resolve
@@ -79,3 +79,24 @@ def test_the_bootstrap_python_holds_every_package_python_depends_on_through_othe
     wanted = {"python", "ca-certificates", "chello", "hello-noarch"}
     assert records == {f"{p.file_name.removesuffix('.conda').removesuffix('.tar.bz2')}.json"
                        for p in lock.conda_packages("linux-64") if p.name in wanted}
+
+
+@pytest.mark.slow  # installs a python with py-rattler (20-40 s)
+def test_a_bootstrap_built_for_other_package_bytes_is_never_reused(
+        tmp_path: Path, test_channel: TestChannel, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cached bootstrap archive belongs to the package files' hashes, not only their URLs:
+    a lock that carries only md5s (an explicit lock) and now expects other bytes for python is
+    checked against the channel again (and refused here), never given the archive built before."""
+    monkeypatch.setenv("CONDA2DOCKER_CACHE", str(tmp_path / "cache"))
+    env = EnvSpec(source=Path("/nonexistent/environment.yml"), channels=(test_channel.name,),
+                  conda=(CondaDependency(name="python", version="", raw="python"),))
+    lock = resolve(env, ResolveOptions(channel_alias=test_channel.alias, offline=True)).lock
+    lock = replace(lock, packages=tuple(replace(p, sha256=None) for p in lock.packages))
+    options = ContextOptions(input_root=tmp_path, offline=True, channel_alias=test_channel.alias)
+    build_bootstrap(lock, "linux-64", tmp_path / "one", Fetcher(options))
+
+    other = replace(lock, packages=tuple(replace(p, md5="0" * 32) if p.name == "python" else p
+                                         for p in lock.packages))
+    with pytest.raises(ResolveError, match="does not match"):
+        build_bootstrap(other, "linux-64", tmp_path / "two", Fetcher(options))
+    assert not (tmp_path / "two" / "vendor" / "bootstrap-python.tar.gz").exists()
