@@ -1,6 +1,6 @@
 """Edges of ``--vendor``: a file already in the context with the lock's hash is reused, only git
-sources can be vendored from a version-control URL, and the installer's bootstrap python holds
-all that python depends on."""
+sources can be vendored from a version-control URL, a pip file's URL is read as written, and the
+installer's bootstrap python holds all that python depends on."""
 
 from __future__ import annotations
 
@@ -100,3 +100,17 @@ def test_a_bootstrap_built_for_other_package_bytes_is_never_reused(
     with pytest.raises(ResolveError, match="does not match"):
         build_bootstrap(other, "linux-64", tmp_path / "two", Fetcher(options))
     assert not (tmp_path / "two" / "vendor" / "bootstrap-python.tar.gz").exists()
+
+
+def test_a_dollar_in_a_pip_files_url_is_read_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``$NAME`` stands for a credential only in a conda channel's URL: a pip file whose URL has
+    a ``$`` in it (here a local sdist in a directory named ``$RELEASES``) is read from that very
+    path, never from wherever the variable of that name points."""
+    root = tmp_path / "input"
+    (root / "$RELEASES").mkdir(parents=True)
+    (root / "$RELEASES" / "attrs-23.1.0.tar.gz").write_bytes(SDIST)
+    monkeypatch.setenv("RELEASES", str(tmp_path / "elsewhere"))
+    item = VendorItem(f"file://{root}/$RELEASES/attrs-23.1.0.tar.gz", DEST,
+                      sha256=hashlib.sha256(SDIST).hexdigest())
+    assert vendor_item(item, tmp_path / "out", Fetcher(ContextOptions(input_root=root))) == len(SDIST)
+    assert (tmp_path / "out" / DEST).read_bytes() == SDIST
