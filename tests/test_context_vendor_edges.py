@@ -5,6 +5,7 @@ installer's bootstrap python holds all that python depends on."""
 from __future__ import annotations
 
 import hashlib
+import json
 import tarfile
 from dataclasses import replace
 from pathlib import Path
@@ -79,6 +80,15 @@ def test_the_bootstrap_python_holds_every_package_python_depends_on_through_othe
     wanted = {"python", "ca-certificates", "chello", "hello-noarch"}
     assert records == {f"{p.file_name.removesuffix('.conda').removesuffix('.tar.bz2')}.json"
                        for p in lock.conda_packages("linux-64") if p.name in wanted}
+    # each record names the package's channel and both of its hashes, as conda's own records do
+    for package in lock.conda_packages("linux-64"):
+        if package.name in wanted:
+            with tarfile.open(tmp_path / "out" / "vendor" / "bootstrap-python.tar.gz") as tar:
+                member = tar.extractfile(f"conda-meta/{package.file_name.removesuffix('.conda')}.json")
+                assert member is not None
+                record = json.loads(member.read())
+            assert (record["channel"], record["md5"], record["sha256"]) == (
+                package.channel, package.md5, package.sha256)
 
 
 @pytest.mark.slow  # installs a python with py-rattler (20-40 s)
