@@ -659,6 +659,8 @@ ODD_LAYOUTS = [
     ("false", _ENTRY.replace("  build: '0'", "  build: '0'\n  optional: false"), "same"),
     ("empty-mapping", _ENTRY.replace("  dependencies:\n    python: '>=3'\n", "  dependencies: {}\n"),
      "same"),
+    ("doubled-quote-then-text-nested", _ENTRY.replace("    python: '>=3'", "    python: '''x"), "no-yaml"),
+    ("text-after-doubled-quote-nested", _ENTRY.replace("    python: '>=3'", "    python: 'x''c"), "no-yaml"),
     ("escape", _ENTRY.replace("  build: '0'", '  build: "a\\"b"'), "yaml"),
     ("comment", _ENTRY.replace("  build: '0'", "  build: b0 # a comment"), "yaml"),
     ("unclosed-single", _ENTRY.replace("  build: '0'", "  build: 'b0"), "yaml"),
