@@ -661,6 +661,8 @@ ODD_LAYOUTS = [
      "same"),
     ("doubled-quote-then-text-nested", _ENTRY.replace("    python: '>=3'", "    python: '''x"), "no-yaml"),
     ("text-after-doubled-quote-nested", _ENTRY.replace("    python: '>=3'", "    python: 'x''c"), "no-yaml"),
+    ("single-quoted-key", _ENTRY.replace("  build: '0'", "  'build': '0'"), "same"),
+    ("double-quoted-key", _ENTRY.replace("  build: '0'", '  "build": \'0\''), "same"),
     ("escape", _ENTRY.replace("  build: '0'", '  build: "a\\"b"'), "yaml"),
     ("comment", _ENTRY.replace("  build: '0'", "  build: b0 # a comment"), "yaml"),
     ("unclosed-single", _ENTRY.replace("  build: '0'", "  build: 'b0"), "yaml"),
@@ -725,6 +727,8 @@ QUOTED_HEADS = [
     ("double-quoted-number", _quoted_head('"0123"', '"conda-forge"', '"linux-64"', '"2024"'), "same"),
     ("single-quoted-date", _quoted_head(_HASH, "conda-forge", "linux-64", "'2024-01-01'"), "same"),
     ("double-quoted-empty", _quoted_head(_HASH, "conda-forge", "linux-64", '""'), "same"),
+    ("quoted-platform-keys", _quoted_head(_HASH, "conda-forge", "linux-64", "environment.yml").replace(
+        f"    linux-64: {_HASH}", f"    'linux-64': {_HASH}\n    \"osx-64\": {_HASH}"), "same"),
     ("double-quoted-escape", _quoted_head(_HASH, "conda-forge", "linux-64", '"envir\\u00f6nment.yml"'),
      "yaml"),
 ]
