@@ -663,6 +663,7 @@ ODD_LAYOUTS = [
     ("text-after-doubled-quote-nested", _ENTRY.replace("    python: '>=3'", "    python: 'x''c"), "no-yaml"),
     ("single-quoted-key", _ENTRY.replace("  build: '0'", "  'build': '0'"), "same"),
     ("double-quoted-key", _ENTRY.replace("  build: '0'", '  "build": \'0\''), "same"),
+    ("capitalised-name", _ENTRY.replace("- name: x", "- name: XlsxWriter"), "same"),
     ("escape", _ENTRY.replace("  build: '0'", '  build: "a\\"b"'), "yaml"),
     ("comment", _ENTRY.replace("  build: '0'", "  build: b0 # a comment"), "yaml"),
     ("unclosed-single", _ENTRY.replace("  build: '0'", "  build: 'b0"), "yaml"),
