@@ -685,6 +685,7 @@ ODD_HEADS = [
     ("version-float", "version: 1.0\nmetadata:\n  platforms:\n  - linux-64\n"),
     ("metadata-scalar", "version: 1\nmetadata: x\n"),
     ("unknown-key-first", "x-tool: {}\nversion: 1\nmetadata:\n  platforms:\n  - linux-64\n"),
+    ("over-indented-metadata-key", "version: 1\nmetadata:\n    used_env_vars: []\n"),
     ("env-vars-flow", "version: 1\nmetadata:\n  channels:\n  - url: c\n    used_env_vars: [TOKEN]\n"),
 ]
 
@@ -750,3 +751,21 @@ def test_quoted_values_of_a_head_are_read_by_the_line_reader_as_yaml_reads_them(
             _parse_head(head)
     text = head + "package:\n" + _ENTRY
     assert fast_parse(text) == _plain(yaml.load(text, Loader=yaml.CSafeLoader))
+
+
+@pytest.mark.parametrize(("head", "where", "problem"), [
+    pytest.param("version: 1\n  platforms:\n  - linux-64\n", "2:12",
+                 "mapping values are not allowed in this context", id="under-the-version"),
+    pytest.param("    used_env_vars: []\nversion: 1\nmetadata:\n  platforms:\n  - linux-64\n", "2:1",
+                 "did not find expected <document start>", id="before-the-version"),
+])
+@pytest.mark.parametrize("scope", SCOPES)
+def test_a_head_key_indented_where_no_mapping_holds_it_is_no_yaml_and_reported_where_yaml_stops(
+        tmp_path: Path, head: str, where: str, problem: str, scope: str) -> None:
+    """``platforms:`` pasted under ``version: 1`` (before any ``metadata:``), or a channel's
+    ``used_env_vars`` pasted at the top, is no YAML: the lock is refused at the place YAML
+    stops, one line, never read as metadata (nor a crash)."""
+    path = tmp_path / "conda-lock.yml"
+    text = head + "package:\n" + _ENTRY
+    assert _problems(path, text, SCOPES[scope]) == [
+        f"{path}:{where}: invalid YAML in lock file: {problem}{_YAML_FIX}"]
