@@ -769,3 +769,28 @@ def test_a_head_key_indented_where_no_mapping_holds_it_is_no_yaml_and_reported_w
     text = head + "package:\n" + _ENTRY
     assert _problems(path, text, SCOPES[scope]) == [
         f"{path}:{where}: invalid YAML in lock file: {problem}{_YAML_FIX}"]
+
+
+def test_a_lock_written_without_sources_has_its_head_read_by_the_line_reader() -> None:
+    """A lock made from no environment file (``sources: []``): its head is read without
+    YAML, as YAML reads it."""
+    from conda2docker.lockfile import _parse_head
+
+    text = conda_lock_text(replace(lock_with_pip_wheels(), sources=()))
+    head = text[:text.index("package:\n")]
+    assert "\n  sources: []\n" in head
+    assert _parse_head(head) == yaml.load(head, Loader=yaml.CSafeLoader)
+
+
+@pytest.mark.parametrize(("written", "problem"), [
+    ("  platforms: {}\n", "metadata.platforms must be a list, found dict"),
+    ("  content_hash: []\n", "metadata.content_hash must be a dict, found list"),
+])
+def test_an_empty_head_value_of_the_wrong_kind_is_refused_as_yaml_reads_it(
+        tmp_path: Path, written: str, problem: str) -> None:
+    """``platforms: {}`` is an empty mapping, not an empty list (and ``content_hash: []`` an
+    empty list): the lock is refused, at the value, as conda-lock would refuse it."""
+    path = tmp_path / "conda-lock.yml"
+    text = "version: 1\nmetadata:\n" + written + "package:\n" + _ENTRY
+    assert _problems(path, text, None) == [
+        f"{path}:3:{len(written.split(':')[0]) + 3}: {problem}; fix: regenerate the lock with `conda2docker lock`"]
