@@ -772,13 +772,13 @@ def test_a_head_key_indented_where_no_mapping_holds_it_is_no_yaml_and_reported_w
 
 
 def test_a_lock_written_without_sources_has_its_head_read_by_the_line_reader() -> None:
-    """A lock made from no environment file (``sources: []``): its head is read without
-    YAML, as YAML reads it."""
+    """A lock made from no environment file (``sources: []``) and with no input hash
+    (``content_hash: {}``): its head is read without YAML, as YAML reads it."""
     from conda2docker.lockfile import _parse_head
 
-    text = conda_lock_text(replace(lock_with_pip_wheels(), sources=()))
+    text = conda_lock_text(replace(lock_with_pip_wheels(), sources=(), content_hash={}))
     head = text[:text.index("package:\n")]
-    assert "\n  sources: []\n" in head
+    assert "\n  sources: []\n" in head and "\n  content_hash: {}\n" in head
     assert _parse_head(head) == yaml.load(head, Loader=yaml.CSafeLoader)
 
 
