@@ -794,3 +794,13 @@ def test_an_empty_head_value_of_the_wrong_kind_is_refused_as_yaml_reads_it(
     text = "version: 1\nmetadata:\n" + written + "package:\n" + _ENTRY
     assert _problems(path, text, None) == [
         f"{path}:3:{len(written.split(':')[0]) + 3}: {problem}; fix: regenerate the lock with `conda2docker lock`"]
+
+
+def test_a_lock_with_its_version_after_the_packages_is_read_by_the_line_reader() -> None:
+    """Older conda-lock wrote ``version: 1`` after the package list: the whole lock is read by
+    the line reader (the packages end where the next top-level key starts), as YAML reads it."""
+    text = _variant(conda_lock_text(replace(lock_with_pip_wheels(), platforms=("linux-64",))), "version-last")
+    assert text.endswith("\nversion: 1\n")
+    fast = fast_parse(text)
+    assert fast is not None
+    assert fast == _plain(yaml.load(text, Loader=yaml.CSafeLoader))
