@@ -518,3 +518,17 @@ def test_an_explicit_package_without_a_hash_has_none(tmp_path: Path) -> None:
     path.write_text("@EXPLICIT\nhttps://x/linux-64/a-1-0.conda\n")
     (package,) = read_explicit(path).packages
     assert (package.md5, package.sha256) == (None, None)
+
+
+def test_dependencies_are_placed_in_the_order_the_packages_were_given_not_by_name() -> None:
+    """python depends on bzip2 and libzlib, and the packages list libzlib before bzip2: both
+    are placed before python in the packages' own order, not by name, so an explicit lock as
+    conda wrote it keeps its order."""
+    def conda(name: str, depends: dict[str, str]) -> LockedPackage:
+        return LockedPackage(name, "1.0", "conda", "linux-64",
+                             f"https://conda.anaconda.org/conda-forge/linux-64/{name}-1.0-0.conda",
+                             md5="0" * 32, build="0", dependencies=depends)
+
+    python = conda("python", {"bzip2": "", "libzlib": ""})
+    packages = [python, conda("libzlib", {}), conda("bzip2", {})]
+    assert [p.name for p in topological_order(packages)] == ["libzlib", "bzip2", "python"]
