@@ -804,3 +804,22 @@ def test_a_lock_with_its_version_after_the_packages_is_read_by_the_line_reader()
     fast = fast_parse(text)
     assert fast is not None
     assert fast == _plain(yaml.load(text, Loader=yaml.CSafeLoader))
+
+
+def test_custom_metadata_keys_quoted_to_stay_text_are_read_by_the_line_reader() -> None:
+    """Another tool's custom metadata quotes a key that YAML would read otherwise ('2024', a
+    number; "yes", a boolean in YAML 1.1): the line reader reads it as the text YAML gives."""
+    from conda2docker.lockfile import _parse_head
+
+    head = "version: 1\nmetadata:\n  custom_metadata:\n    '2024': a\n    \"yes\": b\n"
+    assert _parse_head(head) == yaml.load(head, Loader=yaml.CSafeLoader)
+    assert _parse_head(head)["metadata"]["custom_metadata"] == {"2024": "a", "yes": "b"}
+
+
+def test_a_content_hash_with_an_empty_key_is_refused_where_yaml_stops(tmp_path: Path) -> None:
+    """``: abc`` under content_hash (a platform name lost in an edit) is no YAML a block
+    mapping holds: the lock is refused where YAML stops, one line (never a crash)."""
+    path = tmp_path / "conda-lock.yml"
+    text = "version: 1\nmetadata:\n  content_hash:\n    : " + "a" * 64 + "\npackage:\n" + _ENTRY
+    assert _problems(path, text, None) == [
+        f"{path}:4:5: invalid YAML in lock file: did not find expected key{_YAML_FIX}"]
