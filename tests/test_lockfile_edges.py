@@ -397,3 +397,19 @@ def test_a_lock_is_written_as_utf8_whatever_the_locale(tmp_path: Path) -> None:
     here = tmp_path / "here" / "conda-lock.yml"  # the same lock written in this process's locale
     write_conda_lock(replace(lock_pure_conda(), sources=("umgebung-f\u00fcr-kurs.yml",)), here)
     assert path.read_bytes() == here.read_bytes()
+
+
+def test_an_earlier_lock_is_reused_only_when_there_is_one_that_reads(tmp_path: Path) -> None:
+    """`lock` and `convert` reuse the lock already written when its inputs match: a lock that
+    reads is offered for reuse; no path, a missing file, a folder or a broken lock is not
+    (the environment is solved again, never a crash)."""
+    from conda2docker.lockfile import read_reusable_lock
+
+    path = tmp_path / "conda-lock.yml"
+    write_conda_lock(lock_pure_conda(), path)
+    reused = read_reusable_lock(path)
+    assert reused is not None and reused.packages == read_conda_lock(path).packages
+    broken = tmp_path / "broken.yml"
+    broken.write_text("version: 1\npackage: 3\n", encoding="utf-8")
+    for nothing in (None, tmp_path / "missing.yml", tmp_path, broken):
+        assert read_reusable_lock(nothing) is None, nothing

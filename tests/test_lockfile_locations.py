@@ -648,12 +648,33 @@ ODD_LAYOUTS = [
     ("quote-first-inside-double", _ENTRY.replace("  build: '0'", '  build: ""b0"'), "no-yaml"),
     ("quote-last-inside-double", _ENTRY.replace("  build: '0'", '  build: "b0""'), "no-yaml"),
     ("quote-first-inside-single", _ENTRY.replace("  build: '0'", "  build: ''b0'"), "no-yaml"),
+    ("lone-single-quote", _ENTRY.replace("  build: '0'", "  build: '"), "no-yaml"),
+    ("lone-double-quote", _ENTRY.replace("  build: '0'", '  build: "'), "no-yaml"),
+    ("lone-double-quote-nested", _ENTRY.replace("    python: '>=3'", '    python: "'), "no-yaml"),
+    ("null", _ENTRY.replace("  build: '0'", "  build: null"), "same"),
+    ("tilde", _ENTRY.replace("  build: '0'", "  build: ~"), "same"),
+    ("null-nested", _ENTRY.replace("    python: '>=3'", "    python: null"), "same"),
+    ("tilde-nested", _ENTRY.replace("    python: '>=3'", "    python: ~"), "same"),
+    ("true", _ENTRY.replace("  build: '0'", "  build: '0'\n  optional: true"), "same"),
+    ("false", _ENTRY.replace("  build: '0'", "  build: '0'\n  optional: false"), "same"),
+    ("empty-mapping", _ENTRY.replace("  dependencies:\n    python: '>=3'\n", "  dependencies: {}\n"),
+     "same"),
+    ("doubled-quote-then-text-nested", _ENTRY.replace("    python: '>=3'", "    python: '''x"), "no-yaml"),
+    ("text-after-doubled-quote-nested", _ENTRY.replace("    python: '>=3'", "    python: 'x''c"), "no-yaml"),
+    ("single-quoted-key", _ENTRY.replace("  build: '0'", "  'build': '0'"), "same"),
+    ("double-quoted-key", _ENTRY.replace("  build: '0'", '  "build": \'0\''), "same"),
+    ("capitalised-name", _ENTRY.replace("- name: x", "- name: XlsxWriter"), "same"),
     ("escape", _ENTRY.replace("  build: '0'", '  build: "a\\"b"'), "yaml"),
     ("comment", _ENTRY.replace("  build: '0'", "  build: b0 # a comment"), "yaml"),
     ("unclosed-single", _ENTRY.replace("  build: '0'", "  build: 'b0"), "yaml"),
     ("unclosed-double", _ENTRY.replace("  build: '0'", '  build: "b0'), "yaml"),
     ("lone-quote-nested", _ENTRY.replace("    python: '>=3'", "    python: '"), "yaml"),
     ("unclosed-nested", _ENTRY.replace("    python: '>=3'", "    python: 'abc"), "yaml"),
+    ("space-before-colon", _ENTRY.replace("  build: '0'", "  build : '0'"), "yaml"),
+    ("space-before-colon-nested", _ENTRY.replace("    python: '>=3'", "    python : '>=3'"), "yaml"),
+    ("tab-before-colon-nested", _ENTRY.replace("    python: '>=3'", "    python\t: '>=3'"), "yaml"),
+    ("comment-in-key", _ENTRY.replace("  build: '0'", "  build #0: '0'"), "no-yaml"),
+    ("comment-in-key-nested", _ENTRY.replace("    python: '>=3'", "    python #3: '>=3'"), "yaml"),
     ("no-space-after-colon", _ENTRY.replace("  build: '0'", "  build:b0"), "yaml"),
     ("no-space-nested", _ENTRY.replace("    python: '>=3'", "    python:x"), "yaml"),
     ("indented-under-scalar", _ENTRY.replace("  build: '0'", "  build: b0\n    more: x"), "yaml"),
@@ -664,6 +685,7 @@ ODD_HEADS = [
     ("version-float", "version: 1.0\nmetadata:\n  platforms:\n  - linux-64\n"),
     ("metadata-scalar", "version: 1\nmetadata: x\n"),
     ("unknown-key-first", "x-tool: {}\nversion: 1\nmetadata:\n  platforms:\n  - linux-64\n"),
+    ("over-indented-metadata-key", "version: 1\nmetadata:\n    used_env_vars: []\n"),
     ("env-vars-flow", "version: 1\nmetadata:\n  channels:\n  - url: c\n    used_env_vars: [TOKEN]\n"),
 ]
 
@@ -707,6 +729,8 @@ QUOTED_HEADS = [
     ("double-quoted-number", _quoted_head('"0123"', '"conda-forge"', '"linux-64"', '"2024"'), "same"),
     ("single-quoted-date", _quoted_head(_HASH, "conda-forge", "linux-64", "'2024-01-01'"), "same"),
     ("double-quoted-empty", _quoted_head(_HASH, "conda-forge", "linux-64", '""'), "same"),
+    ("quoted-platform-keys", _quoted_head(_HASH, "conda-forge", "linux-64", "environment.yml").replace(
+        f"    linux-64: {_HASH}", f"    'linux-64': {_HASH}\n    \"osx-64\": {_HASH}"), "same"),
     ("double-quoted-escape", _quoted_head(_HASH, "conda-forge", "linux-64", '"envir\\u00f6nment.yml"'),
      "yaml"),
 ]
@@ -727,3 +751,88 @@ def test_quoted_values_of_a_head_are_read_by_the_line_reader_as_yaml_reads_them(
             _parse_head(head)
     text = head + "package:\n" + _ENTRY
     assert fast_parse(text) == _plain(yaml.load(text, Loader=yaml.CSafeLoader))
+
+
+@pytest.mark.parametrize(("head", "where", "problem"), [
+    pytest.param("version: 1\n  platforms:\n  - linux-64\n", "2:12",
+                 "mapping values are not allowed in this context", id="under-the-version"),
+    pytest.param("    used_env_vars: []\nversion: 1\nmetadata:\n  platforms:\n  - linux-64\n", "2:1",
+                 "did not find expected <document start>", id="before-the-version"),
+])
+@pytest.mark.parametrize("scope", SCOPES)
+def test_a_head_key_indented_where_no_mapping_holds_it_is_no_yaml_and_reported_where_yaml_stops(
+        tmp_path: Path, head: str, where: str, problem: str, scope: str) -> None:
+    """``platforms:`` pasted under ``version: 1`` (before any ``metadata:``), or a channel's
+    ``used_env_vars`` pasted at the top, is no YAML: the lock is refused at the place YAML
+    stops, one line, never read as metadata (nor a crash)."""
+    path = tmp_path / "conda-lock.yml"
+    text = head + "package:\n" + _ENTRY
+    assert _problems(path, text, SCOPES[scope]) == [
+        f"{path}:{where}: invalid YAML in lock file: {problem}{_YAML_FIX}"]
+
+
+def test_a_lock_written_without_sources_has_its_head_read_by_the_line_reader() -> None:
+    """A lock made from no environment file (``sources: []``) and with no input hash
+    (``content_hash: {}``): its head is read without YAML, as YAML reads it."""
+    from conda2docker.lockfile import _parse_head
+
+    text = conda_lock_text(replace(lock_with_pip_wheels(), sources=(), content_hash={}))
+    head = text[:text.index("package:\n")]
+    assert "\n  sources: []\n" in head and "\n  content_hash: {}\n" in head
+    assert _parse_head(head) == yaml.load(head, Loader=yaml.CSafeLoader)
+
+
+@pytest.mark.parametrize(("written", "problem"), [
+    ("  platforms: {}\n", "metadata.platforms must be a list, found dict"),
+    ("  content_hash: []\n", "metadata.content_hash must be a dict, found list"),
+])
+def test_an_empty_head_value_of_the_wrong_kind_is_refused_as_yaml_reads_it(
+        tmp_path: Path, written: str, problem: str) -> None:
+    """``platforms: {}`` is an empty mapping, not an empty list (and ``content_hash: []`` an
+    empty list): the lock is refused, at the value, as conda-lock would refuse it."""
+    path = tmp_path / "conda-lock.yml"
+    text = "version: 1\nmetadata:\n" + written + "package:\n" + _ENTRY
+    assert _problems(path, text, None) == [
+        f"{path}:3:{len(written.split(':')[0]) + 3}: {problem}; fix: regenerate the lock with `conda2docker lock`"]
+
+
+def test_a_lock_with_its_version_after_the_packages_is_read_by_the_line_reader() -> None:
+    """Older conda-lock wrote ``version: 1`` after the package list: the whole lock is read by
+    the line reader (the packages end where the next top-level key starts), as YAML reads it."""
+    text = _variant(conda_lock_text(replace(lock_with_pip_wheels(), platforms=("linux-64",))), "version-last")
+    assert text.endswith("\nversion: 1\n")
+    fast = fast_parse(text)
+    assert fast is not None
+    assert fast == _plain(yaml.load(text, Loader=yaml.CSafeLoader))
+
+
+def test_custom_metadata_keys_quoted_to_stay_text_are_read_by_the_line_reader() -> None:
+    """Another tool's custom metadata quotes a key that YAML would read otherwise ('2024', a
+    number; "yes", a boolean in YAML 1.1): the line reader reads it as the text YAML gives."""
+    from conda2docker.lockfile import _parse_head
+
+    head = "version: 1\nmetadata:\n  custom_metadata:\n    '2024': a\n    \"yes\": b\n"
+    assert _parse_head(head) == yaml.load(head, Loader=yaml.CSafeLoader)
+    assert _parse_head(head)["metadata"]["custom_metadata"] == {"2024": "a", "yes": "b"}
+
+
+def test_a_content_hash_with_an_empty_key_is_refused_where_yaml_stops(tmp_path: Path) -> None:
+    """``: abc`` under content_hash (a platform name lost in an edit) is no YAML a block
+    mapping holds: the lock is refused where YAML stops, one line (never a crash)."""
+    path = tmp_path / "conda-lock.yml"
+    text = "version: 1\nmetadata:\n  content_hash:\n    : " + "a" * 64 + "\npackage:\n" + _ENTRY
+    assert _problems(path, text, None) == [
+        f"{path}:4:5: invalid YAML in lock file: did not find expected key{_YAML_FIX}"]
+
+
+def test_a_head_yaml_reads_is_read_without_libyaml_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A head the line reader hands to YAML (here an escape in another tool's metadata) is read
+    by PyYAML's pure-Python loader where PyYAML was built without libyaml, as by the C one."""
+    text = conda_lock_text(replace(lock_with_pip_wheels(), platforms=("linux-64",)))
+    text = text.replace("  custom_metadata:\n", '  custom_metadata:\n    note: "tab\\there"\n', 1)
+    expected = _plain(yaml.load(text, Loader=yaml.CSafeLoader))
+    assert expected["metadata"]["custom_metadata"]["note"] == "tab\there"
+    with_libyaml = fast_parse(text)
+    monkeypatch.delattr(yaml, "CSafeLoader")
+    assert with_libyaml is not None
+    assert fast_parse(text) == with_libyaml == expected

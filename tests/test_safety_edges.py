@@ -738,3 +738,58 @@ def test_long_evidence_is_cut_with_a_count_of_the_rest(count: int, last: str | N
     shown = listing("abcdef"[:count], limit=3)
     assert len(shown) == min(count, 4)
     assert (shown[-1] if shown else None) == last
+
+
+# -- where the tool may write ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("path", "why"), [
+    ("/etc/passwd", "an absolute path where a path inside the output directory belongs"),
+    ("vendor//x.whl", "the path component '' could leave the output directory"),
+    ("vendor/", "the path component '' could leave the output directory"),
+    ("./Dockerfile", "the path component '.' could leave the output directory"),
+    ("vendor/../Dockerfile", "the path component '..' could leave the output directory"),
+    ("vendor\\x.whl", "the path holds '\\' or control characters"),
+    ("vendor/x\n.whl", "the path holds '\\' or control characters"),
+])
+def test_a_context_path_is_refused_with_the_reason_even_where_it_would_stay_inside(
+        tmp_path: Path, path: str, why: str) -> None:
+    """A plan names context files relative to the output (``vendor/pip/x.whl``, taken from a
+    lock): an absolute path, an empty, '.' or '..' component, a backslash or a control
+    character is refused with its reason, even where the path would resolve inside."""
+    from conda2docker.outputs import confine
+
+    root = tmp_path / "out"
+    root.mkdir()
+    with pytest.raises(UnsafePath) as caught:
+        confine(root, path)
+    assert why in caught.value.message
+    assert caught.value.message.startswith("refusing to write ")
+
+
+def test_a_path_is_confined_to_the_output_as_given_or_as_resolved(tmp_path: Path) -> None:
+    """A file name with a space is one file; the output may be named through a link
+    (``/tmp`` → ``/private/tmp`` on macOS) and a path under either name is inside it; the
+    output itself and a path beside it are refused."""
+    from conda2docker.outputs import confine, make_dirs
+
+    real = tmp_path / "real-out"
+    real.mkdir()
+    link = tmp_path / "out"
+    link.symlink_to(real)
+    resolved = Path(os.path.realpath(real))
+    assert confine(real, "vendor/pip/my package-1.0.tar.gz") == resolved / "vendor" / "pip" / "my package-1.0.tar.gz"
+    assert confine(link, link / "Dockerfile") == resolved / "Dockerfile"
+    assert confine(link, real / "Dockerfile") == resolved / "Dockerfile"
+    with pytest.raises(UnsafePath, match="the output directory itself"):
+        confine(link, real)
+    with pytest.raises(UnsafePath, match="outside the output directory"):
+        confine(link, tmp_path / "elsewhere" / "Dockerfile")
+    with pytest.raises(UnsafePath, match="control characters"):
+        confine(link, link / "vendor\\x.whl")  # a Path is checked as a name is
+    made = make_dirs(link, "vendor/conda/linux-64")  # parents made as needed
+    assert made == resolved / "vendor" / "conda" / "linux-64" and made.is_dir()
+    assert make_dirs(link, link / "vendor" / "conda") == resolved / "vendor" / "conda"  # exists: fine
+    (real / "vendor" / "pip").write_bytes(b"")
+    with pytest.raises(OutputConflict, match="exists and is not a directory"):
+        make_dirs(link, "vendor/pip")

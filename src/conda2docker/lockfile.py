@@ -735,8 +735,8 @@ def _scalar(text: str) -> Any:
 
 def _split(line: str) -> tuple[str, str]:
     key, sep, value = line.partition(":")
-    if not sep or (value and value[0] != " "):
-        raise _Unexpected(line)
+    if not sep or (value and value[0] != " ") or key != key.strip() or "#" in key:
+        raise _Unexpected(line)  # a space before the colon, a comment: YAML reads the key
     if key[:1] in "'\"":
         key = _scalar(key)
     return key, value
@@ -765,7 +765,7 @@ def _parse_packages(lines: list[str]) -> list[dict[str, Any]]:
             if nested is None or line[4:5] == " ":
                 raise _Unexpected(line)
             key, sep, value = line[4:].partition(":")
-            if not sep or (value and value[0] != " "):
+            if not sep or (value and value[0] != " ") or key != key.strip() or "#" in key:
                 raise _Unexpected(line)
             if key[:1] in "'\"":
                 key = _scalar(key)
