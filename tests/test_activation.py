@@ -108,6 +108,9 @@ def test_measured_variables_replace_the_table() -> None:
     assert env(table)["CPL_ZIP_ENCODING"] == "UTF-8" and "GDAL_DRIVER_PATH" not in env(table)
     assert env(measured)["GDAL_DRIVER_PATH"] == "/opt/env/lib/gdalplugins"
     assert "CPL_ZIP_ENCODING" not in env(measured)  # the packages' scripts said so, not the table
+    # only the table is replaced: the environment on PATH and Python's settings stay
+    for key in ("PATH", "PYTHONDONTWRITEBYTECODE"):
+        assert env(measured)[key] == env(table)[key], key
 
 
 def test_the_table_knows_the_common_activation_variables() -> None:
@@ -125,6 +128,22 @@ def test_the_table_knows_the_common_activation_variables() -> None:
         "PROJ_NETWORK": "OFF",  # the grids are installed (proj-data)
         "RSTUDIO_WHICH_R": "/opt/env/bin/R",
     }
+
+
+def test_proj_network_is_turned_off_only_where_proj_reads_the_installed_grids() -> None:
+    """``PROJ_NETWORK=OFF`` (no grid downloads at run time) is set when both ``proj`` and its
+    grids (``proj-data``) are locked; with proj alone it stays ``ON`` as proj's own script sets
+    it, and with the grids alone (no proj to read them) no PROJ variable is set at all."""
+    base = lock_pure_conda()
+
+    def got(*names: str) -> dict[str, str]:
+        lock = replace(base, packages=(*base.packages, *(conda(n, "1.0", "h0_0") for n in names)))
+        return {k: v for k, v in activation_environment(lock, "linux-64", "/opt/env")
+                if k.startswith("PROJ_")}
+
+    assert got("proj", "proj-data") == {"PROJ_DATA": "/opt/env/share/proj", "PROJ_NETWORK": "OFF"}
+    assert got("proj") == {"PROJ_DATA": "/opt/env/share/proj", "PROJ_NETWORK": "ON"}
+    assert got("proj-data") == {}
 
 
 def test_verify_judges_the_image_env_against_the_scripts() -> None:

@@ -13,7 +13,7 @@ from conda2docker.plan.apt import apt_install_missing, present_test, require_com
 from conda2docker.plan.instructions import Copy, Run, Shell
 from conda2docker.render.dockerfile import render_dockerfile
 from support.lint import assert_lints_clean
-from support.locks import base_conda, pip
+from support.locks import base_conda, conda, pip
 
 SPEC = EnvSpec(source=Path("/work/environment.yml"), name="shapes")
 
@@ -102,3 +102,21 @@ def test_a_tool_no_apt_package_provides_is_required_with_the_fix(tmp_path: Path)
     (tmp_path / "nvcc").write_text("#!/bin/sh\n")
     (tmp_path / "nvcc").chmod(0o755)
     assert subprocess.run(["/bin/sh", "-c", step.text], env={"PATH": str(tmp_path)}).returncode == 0
+
+
+def test_a_command_given_in_the_options_is_the_images_cmd_even_with_jupyter() -> None:
+    """``PlanOptions(command=…)`` is the image's ``CMD`` as given, in exec form, in place of
+    the default (Jupyter when the lock has it); without one the default stays."""
+    jupyter_lock = Lock(packages=(*base_conda(), conda("notebook", "7.2.2", "pyhd8ed1ab_0",
+                                                       subdir="noarch")),
+                        platforms=("linux-64",), channels=("conda-forge",),
+                        content_hash={"linux-64": "0" * 64}, sources=("environment.yml",),
+                        roots=("python", "notebook"))
+    given = render_dockerfile(make_plan(SPEC, jupyter_lock,
+                                        PlanOptions(command=("python", "-m", "app"))))
+    cmds = [line for line in given.splitlines() if line.startswith("CMD ")]
+    assert cmds == ['CMD ["python", "-m", "app"]']
+    default = render_dockerfile(make_plan(SPEC, jupyter_lock, PlanOptions()))
+    assert [line for line in default.splitlines() if line.startswith("CMD ")] == [
+        'CMD ["/opt/env/bin/jupyter", "notebook", "--ip=0.0.0.0", "--port=8888", "--no-browser",'
+        ' "--ServerApp.root_dir=/home/app/work"]']

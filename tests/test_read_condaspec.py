@@ -231,3 +231,46 @@ def test_a_relative_path_to_a_package_file_is_taken_from_the_files_folder(
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert parse_conda_spec(f"~/{spec}", where).dependency.channel == (
         tmp_path / "home" / "channel").as_uri()
+
+
+@pytest.mark.parametrize(
+    ("text", "version"),
+    [
+        ('python="3.10"', "3.10.*"),
+        ("python='3.10'", "3.10.*"),
+        ('numpy ">=1.20,<2"', ">=1.20,<2"),
+        ('pandas="2.1.4"', "2.1.4.*"),
+    ],
+)
+def test_double_quotes_around_a_version_are_read_like_single_ones(text: str, version: str) -> None:
+    """Quotes around a version (``- python="3.10"`` is a plain YAML scalar, quotes included)
+    are dropped whether single or double, as conda treats the two alike around a bracket
+    value (conda ``conda/models/match_spec.py``, ``MatchSpec`` docstring: a value "may be
+    wrapped in single or double quotes"; ``tests/models/test_match_spec.py::
+    test_parse_spec_str_with_brackets`` reads ``version=\\">=1.8,<2|1.9\\"`` and
+    ``channel='anaconda'`` alike)."""
+    parsed = parse_conda_spec(text, AT)
+    assert (parsed.dependency.name, parsed.dependency.version) == (text.split()[0].split("=")[0],
+                                                                   version)
+    assert parsed.rewrites == ("quotes removed from the version",)
+
+
+@pytest.mark.parametrize(
+    ("text", "without"),
+    [
+        ("numpy=1.8=*", "numpy==1.8"),  # with a build, =1.8 is exact (as conda)
+        ("numpy 1.8 *", "numpy 1.8"),
+        ("scipy=*=*", "scipy"),
+        ("defaults::numpy=1.8.*=*", "defaults::numpy=1.8"),
+    ],
+)
+def test_a_build_of_star_is_no_build(text: str, without: str) -> None:
+    """A build ``*`` matches every build (conda ``conda/models/match_spec.py``:
+    ``GlobStrMatch.matches_all`` is ``raw_value == "*"``; ``tests/models/
+    test_match_spec.py::test_parse_spec_str_no_brackets`` reads ``* 1 *`` with build ``*``):
+    the dependency is the same as the one written without it, no build at all."""
+    dependency = parse_conda_spec(text, AT).dependency
+    plain = parse_conda_spec(without, AT).dependency
+    assert dependency.build is None
+    assert (dependency.version, dependency.channel, dependency.matchspec) == (
+        plain.version, plain.channel, plain.matchspec)

@@ -147,3 +147,23 @@ def test_bad_platform_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, str(FIXTURES / "full.yml"), "--platform", "osx-arm64")
     assert code == 2
     assert "images are Linux" in err
+
+
+def test_json_a_star_build_and_a_double_quoted_version_as_written_in_yaml(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """``- python="3.11"`` keeps its quotes in YAML (a plain scalar) and reads as
+    ``python=3.11``, with the rewrite said; ``scipy=*=*`` has no version and no build (a build
+    ``*`` matches every build, as in conda), so it is shown as the bare name, unpinned."""
+    env = tmp_path / "environment.yml"
+    env.write_text('name: q\nchannels: [conda-forge]\ndependencies:\n'
+                   '  - python="3.11"\n  - scipy=*=*\n')
+    code, out, err = run(capsys, str(env), "--format", "json")
+    assert (code, err) == (0, "")
+    data = json.loads(out)
+    shown = {d["name"]: (d["version"], d["build"], d["matchspec"]) for d in data["conda"]}
+    assert shown["python"] == ("3.11.*", None, "python 3.11.*")
+    assert shown["scipy"] == ("", None, "scipy")
+    quoted = [c for c in data["changes"] if c["location"] == f"{env}:4:5"]
+    assert [c["reason"] for c in quoted] == [
+        "lenient spec 'python=\"3.11\"': quotes removed from the version"]

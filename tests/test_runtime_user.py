@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from conda2docker.image import home_dir, work_dir
-from conda2docker.plan.runtime import user_commands
+from conda2docker.plan.runtime import jupyter_command, user_commands
+from fixtures.audit.cases import PLATFORM, cpkg, lock
 
 DEBIAN_PASSWD = ("root:x:0:0:root:/root:/bin/bash\n"
                  "www-data:x:33:33:www-data:/var/www:/usr/sbin/nologin\n"
@@ -124,3 +125,27 @@ def test_a_system_account_with_the_uid_is_refused_not_taken_over(tmp_path: Path,
     code, err, calls = _run(tmp_path, DEBIAN_PASSWD, DEBIAN_GROUP, uid, "10001")
     assert (code, calls) == (1, [])
     assert err == f"APP_UID {uid} is the system account {account} of the base image: pass another APP_UID\n"
+
+
+@pytest.mark.parametrize(
+    ("packages", "app"),
+    [
+        (("jupyterlab", "notebook"), "lab"),
+        (("notebook",), "notebook"),
+        (("jupyter",), "notebook"),   # the metapackage: classic notebook server
+        (("ipykernel",), None),
+    ],
+)
+def test_the_default_command_is_the_jupyter_server_the_lock_holds(
+    packages: tuple[str, ...], app: str | None
+) -> None:
+    """An image whose lock holds JupyterLab starts `jupyter lab`; one with only `notebook` or
+    the `jupyter` metapackage starts `jupyter notebook` (an image started with `lab` without
+    JupyterLab exits at once); with neither there is no Jupyter command."""
+    locked = lock(*(cpkg(name, "1.0") for name in packages))
+    command = jupyter_command(locked, PLATFORM, "/opt/env", "/home/app/work")
+    if app is None:
+        assert command is None
+    else:
+        assert command is not None
+        assert command[:2] == ("/opt/env/bin/jupyter", app)
