@@ -105,9 +105,8 @@ def runtime_facts(lock: Lock, options: PlanOptions) -> RuntimeFacts:
     command = options.command if options.command is not None else default_command(
         lock, options.platform, options.prefix, workdir)
     return RuntimeFacts(
-        user_name=options.user_name, uid=options.uid, gid=options.gid, workdir=workdir,
+        uid=options.uid, gid=options.gid, workdir=workdir,
         command=command, jupyter=jupyter_command(lock, options.platform, options.prefix, workdir),
-        cuda_version=options.cuda_version if options.variant == "gpu" else None,
     )
 
 

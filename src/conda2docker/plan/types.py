@@ -131,14 +131,12 @@ class Part:
 class RuntimeFacts:
     """What the files around the Dockerfile (compose, Apptainer) need to know of the image."""
 
-    user_name: str = image.USER_NAME
     uid: int = image.UID
     gid: int = image.GID
     workdir: str = image.home_dir()
     command: tuple[str, ...] | None = None
     jupyter: tuple[str, ...] | None = None
     """argv of the Jupyter server when the lock has jupyterlab or notebook."""
-    cuda_version: str | None = None
 
 
 @frozen
