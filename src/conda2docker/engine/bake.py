@@ -37,6 +37,7 @@ from conda2docker import image as contract
 from conda2docker.bakefile import BakeFile, BakeTarget, read_bake_file, registries
 from conda2docker.credentials import redact
 from conda2docker.errors import EngineError, InputError, Problems, SourceLocation
+from conda2docker.processes import run_bounded
 from conda2docker.values import frozen
 
 Status = Literal["built", "failed", "skipped", "not finished"]
@@ -95,9 +96,8 @@ def buildx_version(environ: Mapping[str, str] | None = None) -> tuple[str | None
     if docker is None:
         return None, "no docker CLI on PATH"
     try:
-        done = subprocess.run([docker, "buildx", "version"], capture_output=True, text=True,
-                              timeout=60, check=False, env=dict(environ or os.environ),
-                              stdin=subprocess.DEVNULL)
+        done = run_bounded([docker, "buildx", "version"], text=True, timeout=60,
+                           env=environ or os.environ)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return None, f"`docker buildx version` failed: {exc}"
     if done.returncode != 0:

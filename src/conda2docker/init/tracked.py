@@ -13,6 +13,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from conda2docker.processes import run_bounded
+
 _SAFE_CONFIG = ("-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null",
                 "-c", "core.untrackedCache=false", "--no-optional-locks")
 
@@ -27,10 +29,8 @@ def tracked_files(root: Path, *, timeout: float = 60.0) -> tuple[tuple[str, ...]
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
     env.update(GIT_CONFIG_NOSYSTEM="1", GIT_TERMINAL_PROMPT="0", GIT_PAGER="cat")
     try:
-        done = subprocess.run(
-            [git, *_SAFE_CONFIG, "-C", str(root), "ls-files", "-z", "--cached", "--"],
-            capture_output=True, timeout=timeout, env=env, check=False, stdin=subprocess.DEVNULL,
-        )
+        done = run_bounded([git, *_SAFE_CONFIG, "-C", str(root), "ls-files", "-z", "--cached", "--"],
+                           timeout=timeout, env=env)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return None, f"git ls-files failed: {exc.__class__.__name__}"
     if done.returncode != 0:
