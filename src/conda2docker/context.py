@@ -85,7 +85,7 @@ class ContextReport:
 def _digests(path: Path) -> tuple[str, str]:
     md5, sha256 = hashlib.md5(), hashlib.sha256()
     with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
+        while block := handle.read(1 << 20):
             md5.update(block)
             sha256.update(block)
     return md5.hexdigest(), sha256.hexdigest()
