@@ -23,6 +23,7 @@ from dataclasses import replace
 from functools import partial
 from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import pytest
 
@@ -618,6 +619,9 @@ def test_the_bootstrap_python_is_the_locks_own_python_installed_for_its_prefix(
     record = json.loads(_read(archive, f"conda-meta/{python.file_name.removesuffix('.conda')}.json"))
     assert record["url"].endswith(python.file_name)
     assert record["sha256"] == python.sha256
+    # the record of the package file as conda writes it: its size and its channel
+    assert record["size"] == Path(unquote(urlsplit(python.url).path)).stat().st_size
+    assert record["channel"] == python.channel
     with tarfile.open(archive) as tar:
         leaked = [m.name for m in tar if m.isfile() and str(tmp_path).encode() in
                   (tar.extractfile(m) or io.BytesIO()).read()]

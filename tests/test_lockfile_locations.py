@@ -680,6 +680,8 @@ ODD_LAYOUTS = [
     ("indented-under-scalar", _ENTRY.replace("  build: '0'", "  build: b0\n    more: x"), "yaml"),
     ("indent-five", _ENTRY.replace("    md5: ", "     md5: "), "yaml"),
     ("indent-three", _ENTRY.replace("  build: '0'", "   build: b0"), "yaml"),
+    ("indent-one", _ENTRY.replace("  build: '0'", " build: b0"), "no-yaml"),
+    ("dash-glued-to-key", _ENTRY.replace("  build: '0'", "-build: b0"), "yaml"),
 ]
 ODD_HEADS = [
     ("version-float", "version: 1.0\nmetadata:\n  platforms:\n  - linux-64\n"),
@@ -823,6 +825,19 @@ def test_a_content_hash_with_an_empty_key_is_refused_where_yaml_stops(tmp_path: 
     text = "version: 1\nmetadata:\n  content_hash:\n    : " + "a" * 64 + "\npackage:\n" + _ENTRY
     assert _problems(path, text, None) == [
         f"{path}:4:5: invalid YAML in lock file: did not find expected key{_YAML_FIX}"]
+
+
+def test_a_head_with_trailing_tabs_is_read_as_libyaml_reads_it() -> None:
+    """A hand-edited head with a tab after its values (which PyYAML's pure-Python loader
+    refuses, libyaml not) is read as the full reader, libyaml, reads it: on the fast path, not
+    refused there and read again."""
+    text = conda_lock_text(replace(lock_with_pip_wheels(), platforms=("linux-64",)))
+    text = text.replace("  custom_metadata:\n", '  custom_metadata:\n    note: "tab\\there"\t\n', 1)
+    text = text.replace("version: 1\n", "version: 1\t\n", 1)
+    assert "\t\n" in text
+    expected = _plain(yaml.load(text, Loader=yaml.CSafeLoader))
+    assert expected["version"] == 1 and expected["metadata"]["custom_metadata"]["note"] == "tab\there"
+    assert fast_parse(text) == expected
 
 
 def test_a_head_yaml_reads_is_read_without_libyaml_too(monkeypatch: pytest.MonkeyPatch) -> None:

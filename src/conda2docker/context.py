@@ -196,15 +196,13 @@ class Fetcher:
         mirrors = dict(options.mirrors)
         self._refs = expand_channels(list(mirrors), mirrors=mirrors)
 
-    def source_url(self, url: str, channels: Iterable[str] = ()) -> str:
+    def source_url(self, url: str) -> str:
         """Where to read ``url`` (a locked, canonical URL) from: its ``--mirror``, if any, with
         the channel's ``${NAME}`` credentials expanded from the environment."""
         from conda2docker.credentials import expand_channel_url
-        from conda2docker.resolve.channels import expand_channels, source_url
+        from conda2docker.resolve.channels import source_url
 
-        mirrors = dict(self.options.mirrors)
-        refs = [*self._refs, *expand_channels([c for c in channels if c in mirrors], mirrors=mirrors)]
-        found, missing = expand_channel_url(source_url(url, refs))  # a channel's ${NAME} credentials
+        found, missing = expand_channel_url(source_url(url, self._refs))  # a channel's ${NAME} credentials
         if missing:
             raise InputError(f"{redact(url)} takes its channel's credentials from ${{{missing[0]}}}, "
                              "which is not set", fix=f"export {missing[0]}=… to vendor it (the value "
@@ -254,8 +252,8 @@ class Fetcher:
             tmp.unlink(missing_ok=True)
 
 
-def vendor_item(item: VendorItem, context: Path, fetcher: Fetcher,
-                channels: Iterable[str] = (), *, conda_package: bool | None = None) -> int:
+def vendor_item(item: VendorItem, context: Path, fetcher: Fetcher, *,
+                conda_package: bool | None = None) -> int:
     """Fetch ``item`` into ``context`` and check its hash. A conda package (by default: an item
     under ``vendor/channel/``) is read from its ``--mirror`` and may come from a local channel
     anywhere; any other local file only from the input's tree or an ``--allow-path``."""
@@ -274,7 +272,7 @@ def vendor_item(item: VendorItem, context: Path, fetcher: Fetcher,
         return dest.stat().st_size
     is_conda = (item.dest.startswith(f"{VENDOR_DIR}/channel/") if conda_package is None
                 else conda_package)
-    fetcher.fetch(fetcher.source_url(item.url, channels) if is_conda else item.url, dest, item,
+    fetcher.fetch(fetcher.source_url(item.url) if is_conda else item.url, dest, item,
                   local_anywhere=is_conda)  # checked against the item's hashes
     return dest.stat().st_size
 
@@ -460,13 +458,12 @@ def build_bootstrap(lock: Lock, platform: str, context: Path, fetcher: Fetcher) 
     ).hexdigest()[:24]
     cached = cache_root() / "bootstrap" / f"{key}.tar.gz"
     if not cached.is_file():
-        _install_bootstrap(packages, cached, fetcher, lock.channels)
+        _install_bootstrap(packages, cached, fetcher)
     make_dirs(context, VENDOR_DIR)
     shutil.copyfile(cached, dest)
 
 
-def _install_bootstrap(packages: list[LockedPackage], dest: Path, fetcher: Fetcher,
-                       channels: Iterable[str]) -> None:
+def _install_bootstrap(packages: list[LockedPackage], dest: Path, fetcher: Fetcher) -> None:
     """Install ``packages`` for ``/opt/c2d-bootstrap`` and pack them (built once per package set,
     so the archive — and the image layers after it — stay the same between conversions)."""
     import asyncio
@@ -477,7 +474,7 @@ def _install_bootstrap(packages: list[LockedPackage], dest: Path, fetcher: Fetch
         records = []
         for package in packages:
             item = VendorItem(package.url, f"pkgs/{package.file_name}", package.md5, package.sha256)
-            vendor_item(item, Path(tmp), fetcher, channels, conda_package=True)
+            vendor_item(item, Path(tmp), fetcher, conda_package=True)
             local = confine(Path(tmp), item.dest)
             records.append(_record_for(local, package))
         prefix = Path(tmp) / "prefix"
@@ -736,7 +733,7 @@ def populate(
     for needed in ("pip", "src"):
         make_dirs(context, f"{VENDOR_DIR}/{needed}")
     for item in plan.vendor_items:
-        total += vendor_item(item, context, fetcher, lock.channels)
+        total += vendor_item(item, context, fetcher)
     sources = [confine(context, item.dest) for item in plan.vendor_items
                if item.dest.startswith((f"{VENDOR_DIR}/src/", f"{VENDOR_DIR}/pip/"))
                and not item.dest.endswith(".whl")]

@@ -30,7 +30,7 @@ MAX_LOCK_FILE = 64 * 1024 * 1024
 MAX_INCLUDE_DEPTH = 32
 
 
-def read_limited(path: Path, *, limit: int, what: str = "input file",
+def read_limited(path: Path, *, limit: int, what: str,
                  location: SourceLocation | None = None) -> bytes:
     """The bytes of a regular file of at most ``limit`` bytes.
 
