@@ -326,6 +326,7 @@ def test_a_git_source_without_a_full_commit_cannot_be_vendored(
             vendor_item(VendorItem(url, "vendor/src/mypkg-src.tar.gz"), tmp_path / "out", fetcher)
 
 
+@pytest.mark.never_blocks
 def test_the_archive_of_a_tree_is_reproducible_and_leaves_special_files_out(tmp_path: Path) -> None:
     tree = tmp_path / "tree"
     (tree / "bin").mkdir(parents=True)
@@ -887,6 +888,7 @@ def _tree(root: Path) -> dict[str, bytes | None]:
             for p in sorted(root.rglob("*"))}
 
 
+@pytest.mark.never_blocks
 def test_a_local_source_is_copied_without_build_debris_links_out_or_special_files(
         tmp_path: Path) -> None:
     src = tmp_path / "input" / "mytool"

@@ -63,6 +63,7 @@ def _link(path: Path, target: Path) -> Path:
     return path
 
 
+@pytest.mark.never_blocks
 @pytest.mark.parametrize("command", ["inspect", "convert", "audit", "lock"])
 @pytest.mark.parametrize("kind", sorted(SPECIAL_INPUTS))
 def test_a_special_input_file_is_one_line_and_never_blocks(ws: Workspace, capsys: Any, kind: str,
@@ -460,6 +461,7 @@ LOCAL_PIP = {
 }
 
 
+@pytest.mark.never_blocks
 @pytest.mark.parametrize("case", sorted(LOCAL_PIP))
 def test_a_hostile_local_pip_file_is_one_line_while_locking(ws: Workspace, capsys: Any, test_channel: TestChannel,
                                                            case: str) -> None:

@@ -198,6 +198,7 @@ def test_allow_path_names_a_trusted_directory(ws: Workspace, capsys: Any) -> Non
     assert (ws.out / "sources" / "mypkg" / "src" / "mod.py").read_text() == "VALUE = 1\n"
 
 
+@pytest.mark.never_blocks
 def test_a_local_source_inside_the_input_tree_is_copied_without_escaping_links(
         ws: Workspace, capsys: Any) -> None:
     package = local_package(ws.proj)
@@ -275,6 +276,7 @@ def test_a_file_that_fails_its_hash_is_deleted(ws: Workspace, capsys: Any, which
     outside_unchanged(ws, before)
 
 
+@pytest.mark.never_blocks
 def test_a_special_file_as_a_local_channel_package_is_refused_without_blocking(
         ws: Workspace, capsys: Any) -> None:
     fifo = ws.chan / "linux-64" / "fifo-1-0.conda"
@@ -320,6 +322,7 @@ def test_force_keeps_a_read_only_file_read_only(ws: Workspace, capsys: Any) -> N
     assert dockerfile.read_text() != "# mine\n"
 
 
+@pytest.mark.never_blocks
 def test_a_fifo_in_place_of_an_output_file_never_blocks(ws: Workspace, capsys: Any) -> None:
     (ws.proj / "conda-lock.yml").write_text(base_lock(ws))
     ws.out.mkdir()

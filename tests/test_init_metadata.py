@@ -214,6 +214,7 @@ def test_setup_cfg_errors_name_the_line_not_its_text(tmp_path: Path) -> None:
     assert "setup.cfg:1" in line and "c2d-secret" not in line
 
 
+@pytest.mark.never_blocks
 def test_a_fifo_named_dockerfile_is_not_opened(tmp_path: Path) -> None:
     import os
 
