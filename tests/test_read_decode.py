@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import codecs
+import os
 from pathlib import Path
 
 import pytest
 
 from conda2docker.errors import InputError
-from conda2docker.read.decode import decode
+from conda2docker.read.decode import decode, read_limited, size_text
 
 SRC = Path("env.yml")
 TEXT = "name: é\ndependencies:\n  - numpy  # ✓\n"
@@ -60,3 +61,79 @@ def test_invalid_utf8_names_the_line_and_column() -> None:
 def test_truncated_utf16_is_an_input_error() -> None:
     with pytest.raises(InputError, match="UTF-16"):
         decode(codecs.BOM_UTF16_LE + "ab".encode("utf-16-le") + b"\x00", SRC)
+
+
+# ------------------------------------------------ reading a file within its size limit
+
+
+def _refusal(path: Path, limit: int) -> str:
+    with pytest.raises(InputError) as caught:
+        read_limited(path, limit=limit, what="lock file")
+    return caught.value.message
+
+
+def test_a_file_of_exactly_its_limit_is_read_whole_and_one_byte_more_is_refused(tmp_path: Path) -> None:
+    """The limit is the largest size read: a file of exactly that many bytes (here more than
+    one read's worth) comes back byte for byte; one byte more is refused before reading."""
+    limit = (1 << 20) + 5
+    data = bytes(range(256)) * (limit // 256) + b"x" * (limit % 256)
+    exact = tmp_path / "exact.yml"
+    exact.write_bytes(data)
+    assert read_limited(exact, limit=limit, what="lock file") == data
+    over = tmp_path / "over.yml"
+    over.write_bytes(data + b"y")
+    assert _refusal(over, limit) == f"lock file {over} is larger than the {limit} bytes limit"
+
+
+def test_a_file_that_says_it_is_empty_is_still_held_to_its_limit() -> None:
+    """Files under /proc report size 0 and hold more: the limit is kept while reading (as for a
+    file that grows after it was checked), and such a file within its limit is read whole."""
+    maps = Path("/proc/self/maps")
+    if not maps.is_file() or maps.stat().st_size != 0:
+        pytest.skip("needs Linux's /proc, whose files report size 0")
+    assert _refusal(maps, 16) == f"lock file {maps} is larger than the 16 bytes limit"
+    status = read_limited(Path("/proc/self/status"), limit=1 << 20, what="file")
+    assert status.startswith(b"Name:") and b"\nPid:" in status
+
+
+@pytest.mark.parametrize(("size", "text"), [
+    (64 << 20, "64 MB"), (10 << 20, "10 MB"), (1 << 20, "1 MB"), (64 << 10, "64 KB"),
+    (1 << 10, "1 KB"), ((1 << 20) + (1 << 10), "1025 KB"), ((1 << 20) + 5, "1048581 bytes"),
+    (1023, "1023 bytes"), (0, "0 bytes"),
+])
+def test_a_size_limit_is_named_in_the_largest_whole_unit(size: int, text: str) -> None:
+    """A 64 KB limit is said as such, never rounded down to "0 MB"."""
+    assert size_text(size) == text
+
+
+@pytest.mark.never_blocks
+def test_a_terminal_given_as_an_input_never_becomes_the_controlling_terminal(tmp_path: Path) -> None:
+    """A terminal device passed as a file is refused; opening it to find out must not make it
+    the controlling terminal of a process that has none (a service, a CI runner), which then
+    gets the terminal's hangups and signals. Checked in a child started in a session of its
+    own, with no controlling terminal."""
+    master, slave = os.openpty()
+    name = Path(os.ttyname(slave))
+    os.close(slave)
+    pid = os.fork()
+    if pid == 0:  # the child: report through the exit status only
+        code = 3
+        try:
+            os.setsid()
+            try:
+                read_limited(name, limit=1 << 20, what="file")
+                code = 2  # read as a file: wrong
+            except InputError as exc:
+                code = 4 if "not a regular file" not in exc.message else 0
+            try:
+                os.close(os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY))
+                code = code or 1  # the terminal became the child's controlling terminal
+            except OSError:
+                pass
+        finally:
+            os._exit(code)
+    try:
+        _, status = os.waitpid(pid, 0)
+    finally:
+        os.close(master)
+    assert os.waitstatus_to_exitcode(status) == 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import codecs
-import errno
 import os
 import stat
 from pathlib import Path
@@ -60,24 +59,21 @@ def read_limited(path: Path, *, limit: int, what: str,
             raise InputError(f"{what} {path} is not a regular file (a pipe, socket or device)",
                              fix="save the content to a file and pass that", location=where)
         if info.st_size > limit:
-            raise _too_large(what, path, limit, where)
+            raise too_large(what, path, limit, where)
         chunks: list[bytes] = []
         size = 0
-        while size <= limit:
+        while True:  # to the end: a file can grow after fstat, and /proc files say size 0
             try:
-                chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+                chunk = os.read(fd, 1 << 20)
             except OSError as exc:
-                if exc.errno == errno.EAGAIN:
-                    continue
                 raise InputError(f"cannot read {what} {path}: {exc.strerror or exc}",
                                  fix="check the file", location=where) from exc
             if not chunk:
-                break
-            chunks.append(chunk)
+                return b"".join(chunks)
             size += len(chunk)
-        if size > limit:
-            raise _too_large(what, path, limit, where)
-        return b"".join(chunks)
+            if size > limit:
+                raise too_large(what, path, limit, where)
+            chunks.append(chunk)
     finally:
         os.close(fd)
 
@@ -88,9 +84,18 @@ def read_text(path: Path, *, limit: int = MAX_REQUIREMENTS_FILE, what: str = "fi
     return decode(read_limited(path, limit=limit, what=what), path).text
 
 
-def _too_large(what: str, path: Path, limit: int, where: SourceLocation) -> InputError:
-    return InputError(f"{what} {path} is larger than the {limit // (1024 * 1024)} MB limit",
+def too_large(what: str, path: Path, limit: int, where: SourceLocation) -> InputError:
+    """The one message for an input over its size limit."""
+    return InputError(f"{what} {path} is larger than the {size_text(limit)} limit",
                       fix="split it, or pass the file it was generated from", location=where)
+
+
+def size_text(size: int) -> str:
+    """``64 MB``, ``64 KB`` (units of 1024) when the size is a whole number of them, else bytes."""
+    for unit, scale in (("MB", 1 << 20), ("KB", 1 << 10)):
+        if size >= scale and size % scale == 0:
+            return f"{size // scale} {unit}"
+    return f"{size} bytes"
 
 
 @frozen

@@ -61,7 +61,7 @@ def read_input(path: Path, *, platform: str = DEFAULT_PLATFORM,
     check_target(platform)
     if path.is_dir():
         path = _from_folder(path)
-    from conda2docker.read.decode import MAX_ENV_FILE, MAX_LOCK_FILE, read_limited
+    from conda2docker.read.decode import MAX_ENV_FILE, MAX_LOCK_FILE, read_limited, too_large
 
     data = read_limited(path, limit=MAX_LOCK_FILE, what="file")
     text = decode(data, path).text
@@ -74,9 +74,7 @@ def read_input(path: Path, *, platform: str = DEFAULT_PLATFORM,
         )
     kind = detect_kind(path, text)
     if kind in ("environment", "requirements") and len(data) > MAX_ENV_FILE:
-        raise InputError(f"file {path} is larger than the {MAX_ENV_FILE // (1024 * 1024)} MB limit",
-                         fix="split it, or pass the file it was generated from",
-                         location=SourceLocation(path))
+        raise too_large("file", path, MAX_ENV_FILE, SourceLocation(path))
     # each reader is imported when its kind is read (a lock needs none of the others')
     if kind == "requirements":
         from conda2docker.read.requirements import read_requirements
