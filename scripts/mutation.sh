@@ -3,8 +3,8 @@
 #
 #   bash scripts/mutation.sh            run (or resume) mutmut, then write docs/mutation.md
 #   bash scripts/mutation.sh --report   only rewrite docs/mutation.md from the last run
-#   bash scripts/mutation.sh --fresh    forget earlier results (rm -rf mutants/) first
-#   bash scripts/mutation.sh --only NAME...  re-check the named mutants (globs allowed)
+#   bash scripts/mutation.sh --fresh    forget earlier results (mutants/, benchmarks/mutation/) first
+#   bash scripts/mutation.sh --only NAME...  check only the named mutants (globs allowed)
 #
 # Not part of CI: a full run takes an hour or more on 2 cores. The modules mutated and the
 # lines left alone (message text only) are configured under [tool.mutmut] in pyproject.toml.
@@ -27,7 +27,7 @@ python -c 'import mutmut' 2>/dev/null || python -m pip install -q 'mutmut==3.8.1
 mode=run
 case "${1:-}" in
 --report) mode=report ;;
---fresh) rm -rf mutants; shift ;;
+--fresh) rm -rf mutants; python scripts/mutation_state.py forget; shift ;;
 --only) mode=only; shift ;;
 "") ;;
 *) echo "usage: $0 [--report|--fresh|--only MUTANT_NAME...]" >&2; exit 2 ;;
@@ -42,6 +42,13 @@ if [[ $mode != report && ! -d $CONDA2DOCKER_CACHE ]]; then
     mkdir -p mutants
     if [[ -d $user_cache ]]; then cp -al "$user_cache" "$CONDA2DOCKER_CACHE"; else mkdir "$CONDA2DOCKER_CACHE"; fi
 fi
+
+# The verdicts are kept in benchmarks/mutation/verdicts.json (tracked), saved each minute of a
+# run: on a new machine, mutants/ is seeded from them and only the mutants of functions changed
+# since (mutmut compares a hash of each function's source) are checked again.
+STATE=benchmarks/mutation
+mkdir -p "$STATE"
+[[ $mode == report ]] || python scripts/mutation_state.py seed
 
 # mutmut copies src/ into mutants/ only once (an existing file is kept): a data file changed
 # since (src/conda2docker/data/*.json) must be brought over, or a resumed run tests stale data.
@@ -77,20 +84,21 @@ fi
 
 if [[ $mode == run ]]; then
     # The machine is shared: the 1-minute load average, sampled each minute, goes in the report.
-    (while :; do cut -d' ' -f1 /proc/loadavg; sleep 60; done) >>mutants/.c2d-load &
+    (while :; do cut -d' ' -f1 /proc/loadavg >>"$STATE/load.txt"; python scripts/mutation_state.py save >/dev/null || true; sleep 60; done) &
     sampler=$!
     trap 'kill "$sampler" 2>/dev/null || true' EXIT
     start=$EPOCHREALTIME
     mutmut run || true   # survivors make mutmut exit non-zero; the report says what survived
     # A run stopped and resumed is several segments; the report adds them up.
     awk -v a="$start" -v b="$EPOCHREALTIME" -v c="$(git rev-parse --short HEAD)" \
-        'BEGIN { printf "%d %s\n", b - a, c }' >>mutants/.c2d-segments
+        'BEGIN { printf "%d %s\n", b - a, c }' >>"$STATE/segments.txt"
 elif [[ $mode == only ]]; then
-    # Re-check the named mutants (e.g. survivors after new tests); counted as segments too.
+    # Check the named mutants only (survivors after new tests, or one module first); a segment too.
     start=$EPOCHREALTIME
     mutmut run "$@" || true
     awk -v a="$start" -v b="$EPOCHREALTIME" -v c="$(git rev-parse --short HEAD)" \
-        'BEGIN { printf "%d %s re-check\n", b - a, c }' >>mutants/.c2d-segments
+        'BEGIN { printf "%d %s selected\n", b - a, c }' >>"$STATE/segments.txt"
 fi
+[[ $mode == report ]] || python scripts/mutation_state.py save
 python scripts/mutation_report.py --out docs/mutation.md
 echo "wrote docs/mutation.md"

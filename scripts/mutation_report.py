@@ -21,6 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 MUTANTS = REPO / "mutants"
 EQUIVALENT = REPO / "scripts" / "mutation_equivalent.txt"
 NOTE = REPO / "scripts" / "mutation_note.md"  # what this run was (commit, conditions, gaps)
+STATE = REPO / "benchmarks" / "mutation"  # tracked: verdicts, segments and load samples
 
 DETECTED = {1: "killed", 3: "killed", 36: "timeout", -24: "timeout", 24: "timeout",
             152: "timeout", 255: "timeout", 37: "caught by type check"}
@@ -174,8 +175,8 @@ def render(results: list[ModuleResult], equivalents: dict[str, str], seconds: in
 
 
 def read_segments() -> list[tuple[int, str, str]]:
-    """The run's segments (seconds, commit, kind) from ``mutants/.c2d-segments``."""
-    path = MUTANTS / ".c2d-segments"
+    """The run's segments (seconds, commit, kind) from ``benchmarks/mutation/segments.txt``."""
+    path = STATE / "segments.txt"
     out: list[tuple[int, str, str]] = []
     if path.is_file():
         for line in path.read_text(encoding="utf-8").splitlines():
@@ -187,7 +188,7 @@ def read_segments() -> list[tuple[int, str, str]]:
 
 
 def read_load() -> list[float]:
-    path = MUTANTS / ".c2d-load"
+    path = STATE / "load.txt"
     if not path.is_file():
         return []
     return [float(x) for x in path.read_text(encoding="utf-8").split() if x.replace(".", "", 1).isdigit()]
