@@ -82,22 +82,22 @@ if unstable:
 PY
 fi
 
-if [[ $mode == run ]]; then
+if [[ $mode != report ]]; then
     # The machine is shared: the 1-minute load average, sampled each minute, goes in the report.
-    (while :; do cut -d' ' -f1 /proc/loadavg >>"$STATE/load.txt"; python scripts/mutation_state.py save >/dev/null || true; sleep 60; done) &
+    # The verdicts are saved each minute too: a run cut off keeps what it had checked.
+    (while :; do
+        cut -d' ' -f1 /proc/loadavg >>"$STATE/load.txt"
+        python scripts/mutation_state.py save >/dev/null 2>&1 || true
+        sleep 60
+    done) &
     sampler=$!
     trap 'kill "$sampler" 2>/dev/null || true' EXIT
     start=$EPOCHREALTIME
-    mutmut run || true   # survivors make mutmut exit non-zero; the report says what survived
+    # survivors make mutmut exit non-zero; the report says what survived
+    if [[ $mode == run ]]; then mutmut run || true; kind=""; else mutmut run "$@" || true; kind=" selected"; fi
     # A run stopped and resumed is several segments; the report adds them up.
-    awk -v a="$start" -v b="$EPOCHREALTIME" -v c="$(git rev-parse --short HEAD)" \
-        'BEGIN { printf "%d %s\n", b - a, c }' >>"$STATE/segments.txt"
-elif [[ $mode == only ]]; then
-    # Check the named mutants only (survivors after new tests, or one module first); a segment too.
-    start=$EPOCHREALTIME
-    mutmut run "$@" || true
-    awk -v a="$start" -v b="$EPOCHREALTIME" -v c="$(git rev-parse --short HEAD)" \
-        'BEGIN { printf "%d %s selected\n", b - a, c }' >>"$STATE/segments.txt"
+    awk -v a="$start" -v b="$EPOCHREALTIME" -v c="$(git rev-parse --short HEAD)" -v k="$kind" \
+        'BEGIN { printf "%d %s%s\n", b - a, c, k }' >>"$STATE/segments.txt"
 fi
 [[ $mode == report ]] || python scripts/mutation_state.py save
 python scripts/mutation_report.py --out docs/mutation.md
