@@ -63,6 +63,51 @@ def test_truncated_utf16_is_an_input_error() -> None:
         decode(codecs.BOM_UTF16_LE + "ab".encode("utf-16-le") + b"\x00", SRC)
 
 
+@pytest.mark.parametrize("text", ["a\n", "name: x\n" * 60], ids=["two-characters", "longer-than-the-sample"])
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_bom_is_recognised_from_two_characters_to_any_length(text: str, codec: str) -> None:
+    """The guess needs two code units, and reads a long file (over the 400 bytes it looks at)
+    as well as a short one."""
+    decoded = decode(text.encode(codec), SRC)
+    assert decoded.text == text
+    (change,) = decoded.changes
+    assert change.reason == f"read as UTF-16 {codec[-2:].upper()} without byte-order mark"
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_bom_tolerates_one_character_in_ten_outside_latin1(codec: str) -> None:
+    """A comment in Chinese: U+4E00 (一) has a NUL where ASCII has its letter and a letter where
+    ASCII has its NUL. One such character in ten still reads as UTF-16, not as bytes of UTF-8."""
+    text = "# 一 numpy\n"
+    assert len(text) == 10
+    decoded = decode(text.encode(codec), SRC)
+    assert decoded.text == text
+    assert decoded.changes[0].reason == f"read as UTF-16 {codec[-2:].upper()} without byte-order mark"
+
+
+@pytest.mark.parametrize("length", [21, 1001])
+def test_a_utf16_file_cut_off_after_an_odd_byte_is_refused_as_truncated_at_any_length(length: int) -> None:
+    """A file copied short by one byte is reported as broken UTF-16, short or long, never read
+    as UTF-8 text full of NUL characters."""
+    data = ("dependencies: [numpy]\n" * 50).encode("utf-16-le")[:length]
+    with pytest.raises(InputError, match="not valid UTF-16-LE text"):
+        decode(data, SRC)
+
+
+@pytest.mark.parametrize("data", [
+    b"name: demos\x00\ndependencies:\n  - numpy\n",  # one stray NUL, at an odd offset
+    b"name: demo\x00\ndependencies:\n  - numpy\n",  # and at an even one
+    b"\x00" * 64,  # a file of zeros, as a crash leaves one
+], ids=["stray-nul-odd", "stray-nul-even", "zeros"])
+def test_nul_bytes_alone_do_not_make_a_file_utf16(data: bytes) -> None:
+    """UTF-16 is guessed from NULs in every other byte and letters in the rest: a stray NUL in
+    UTF-8 text, or a file of zeros, is read as the bytes it holds (the YAML reader then names
+    the NUL's place), never with a note that it was UTF-16."""
+    decoded = decode(data, SRC)
+    assert decoded.text == data.decode()
+    assert decoded.changes == ()
+
+
 # ------------------------------------------------ reading a file within its size limit
 
 
@@ -92,6 +137,10 @@ def test_a_file_that_says_it_is_empty_is_still_held_to_its_limit() -> None:
     if not maps.is_file() or maps.stat().st_size != 0:
         pytest.skip("needs Linux's /proc, whose files report size 0")
     assert _refusal(maps, 16) == f"lock file {maps} is larger than the 16 bytes limit"
+    # smaps comes a page (about 4 KB) per read, 20 or more of them: the limit holds for the sum
+    smaps = Path("/proc/self/smaps")
+    if smaps.is_file():
+        assert _refusal(smaps, 16 << 10) == f"lock file {smaps} is larger than the 16 KB limit"
     status = read_limited(Path("/proc/self/status"), limit=1 << 20, what="file")
     assert status.startswith(b"Name:") and b"\nPid:" in status
 

@@ -142,9 +142,10 @@ def decode(data: bytes, source: Path) -> Decoded:
 
 
 def _bomless_utf16(data: bytes) -> tuple[str, str] | None:
-    """UTF-16 without a BOM: ASCII-heavy text has a NUL in every other byte."""
+    """UTF-16 without a BOM: ASCII-heavy text has a NUL in every other byte. A file cut off
+    after an odd byte is recognised too (and then refused as truncated UTF-16)."""
     sample = data[:400]
-    if len(sample) < 4 or len(sample) % 2:
+    if len(sample) < 4:
         return None
     even, odd = sample[0::2], sample[1::2]
     half = len(odd)
