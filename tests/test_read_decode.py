@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conda2docker.errors import InputError
+from conda2docker.errors import InputError, SourceLocation
 from conda2docker.read.decode import decode, read_limited, size_text
 
 SRC = Path("env.yml")
@@ -29,11 +29,13 @@ TEXT = "name: é\ndependencies:\n  - numpy  # ✓\n"
     ],
 )
 def test_encodings_decode_to_the_same_text_with_a_change(data: bytes, note: str) -> None:
+    """The change the report shows says exactly what was read, and points at the file."""
     decoded = decode(data, SRC)
     assert decoded.text == TEXT
     (change,) = decoded.changes
-    assert change.action == "decoded"
-    assert note in change.reason
+    assert (change.action, change.subject) == ("decoded", SRC.name)
+    assert change.reason == f"read as {note}"
+    assert change.location == SourceLocation(SRC)
 
 
 def test_utf16_with_bom_and_crlf_names_both() -> None:
