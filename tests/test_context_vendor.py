@@ -606,8 +606,12 @@ def _bootstrap(tmp_path: Path, channel: TestChannel, lock: Lock, context: Path) 
 def test_the_bootstrap_python_is_the_locks_own_python_installed_for_its_prefix(
         tmp_path: Path, test_channel: TestChannel, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CONDA2DOCKER_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("RATTLER_CACHE_DIR", str(tmp_path / "rattler-cache"))
     lock = _lock_of(test_channel, "python", "hello-noarch")
     archive = _bootstrap(tmp_path, test_channel, lock, tmp_path / "out")
+    # installed from the files just checked against the lock, never through (or into) the
+    # user's own package cache, which other tools write
+    assert not (tmp_path / "rattler-cache").exists()
     members = _members(archive)
     python = next(p for p in lock.packages if p.name == "python")
     # python and what it depends on, installed (conda-meta records), nothing else of the lock

@@ -72,7 +72,12 @@ def test_the_bootstrap_python_holds_every_package_python_depends_on_through_othe
     lock = replace(lock, packages=tuple(replace(p, dependencies=depends) if p.name == "python" else p
                                         for p in lock.packages))
     options = ContextOptions(input_root=tmp_path, offline=True, channel_alias=test_channel.alias)
+    earlier = tmp_path / "cache" / "bootstrap" / "0123456789abcdef01234567.tar.gz"
+    earlier.parent.mkdir(parents=True)  # another environment's bootstrap, built before
+    earlier.write_bytes(b"another environment's python")
     build_bootstrap(lock, "linux-64", tmp_path / "out", Fetcher(options))
+    assert earlier.read_bytes() == b"another environment's python"
+    assert len(list(earlier.parent.iterdir())) == 2
 
     with tarfile.open(tmp_path / "out" / "vendor" / "bootstrap-python.tar.gz") as tar:
         records = {m.name.split("/")[-1] for m in tar

@@ -347,7 +347,6 @@ def _write_tar_gz(root: Path, dest: Path, *, arcname: str, exclude: set[str] = f
                     tar.addfile(info, handle)
             else:
                 tar.addfile(info)
-    dest.parent.mkdir(parents=True, exist_ok=True)
     with dest.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as gz:
         gz.write(buffer.getvalue())
 
