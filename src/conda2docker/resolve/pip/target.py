@@ -142,7 +142,7 @@ def glibc_needed(filename: str, target: PipTarget) -> str | None:
     relaxed = supported_tags(target, "2.99")
     _, _, _, tags = parse_wheel_filename(filename)
     needs = []
-    for tag in tags:
+    for tag in sorted(tags, key=str):  # in one order whatever the hash seed
         if tag not in relaxed:
             continue
         legacy = [v for alias, v in LEGACY_MANYLINUX.items() if tag.platform.startswith(alias + "_")]
