@@ -20,6 +20,7 @@ from hypothesis import Phase, settings  # noqa: E402 - reads the storage directo
 pytest_plugins = [
     "support.shared",
     "support.blocking",
+    "support.filesystems",
     "support.engine",
     "support.podman",
     "support.channel",

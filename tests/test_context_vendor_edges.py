@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import tarfile
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -134,22 +132,14 @@ def test_a_dollar_in_a_pip_files_url_is_read_as_written(tmp_path: Path, monkeypa
 
 
 def test_files_are_vendored_when_the_temporary_folder_is_on_another_filesystem(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, tempdir_on_another_filesystem: Path) -> None:
     """/tmp is often a tmpfs and the output a disk: a vendored file is written beside its place
     in the context and renamed there, never renamed across filesystems (which fails)."""
-    shm = Path("/dev/shm")
-    if not shm.is_dir() or shm.stat().st_dev == tmp_path.stat().st_dev:
-        pytest.skip("needs /dev/shm on another filesystem than the test's folder")
-    elsewhere = Path(tempfile.mkdtemp(dir=shm))
-    try:
-        monkeypatch.setattr(tempfile, "tempdir", str(elsewhere))
-        source = tmp_path / "input" / "attrs-23.1.0.tar.gz"
-        source.parent.mkdir()
-        source.write_bytes(SDIST)
-        item = VendorItem(source.as_uri(), DEST, sha256=hashlib.sha256(SDIST).hexdigest())
-        context = tmp_path / "out"
-        assert vendor_item(item, context, Fetcher(ContextOptions(input_root=source.parent))) == len(SDIST)
-        assert [p.name for p in (context / DEST).parent.iterdir()] == ["attrs-23.1.0.tar.gz"]
-        assert list(elsewhere.iterdir()) == []
-    finally:
-        shutil.rmtree(elsewhere)
+    source = tmp_path / "input" / "attrs-23.1.0.tar.gz"
+    source.parent.mkdir()
+    source.write_bytes(SDIST)
+    item = VendorItem(source.as_uri(), DEST, sha256=hashlib.sha256(SDIST).hexdigest())
+    context = tmp_path / "out"
+    assert vendor_item(item, context, Fetcher(ContextOptions(input_root=source.parent))) == len(SDIST)
+    assert [p.name for p in (context / DEST).parent.iterdir()] == ["attrs-23.1.0.tar.gz"]
+    assert list(tempdir_on_another_filesystem.iterdir()) == []
