@@ -142,6 +142,20 @@ def test_defaults_the_file_does_not_list_point_at_its_conda_forge_line(tmp_path:
     assert finding.location == SourceLocation(env_file, 3, 5)
 
 
+def test_every_defaults_channel_packages_come_from_is_named(tmp_path: Path) -> None:
+    """C103 with packages from two of Anaconda's channels: both are named, in order, so the
+    user sees every channel to drop."""
+    env_file = tmp_path / "environment.yml"
+    env_file.write_text("name: lab\nchannels:\n  - conda-forge\ndependencies:\n"
+                        "  - python=3.11\n  - openssl\n  - r-base\n")
+    locked = lock(*BASE, cpkg("openssl", "3.0.13", "h7f8727e_0",
+                              channel="https://repo.anaconda.com/pkgs/main"),
+                  cpkg("r-base", "4.2.0", "h1ae530e_0", channel="https://repo.anaconda.com/pkgs/r"))
+    (finding,) = audit(ctx(read_input(env_file), locked), select=["C103"])
+    assert finding.subject == "pkgs/main + pkgs/r and conda-forge"
+    assert finding.message == "packages come from both pkgs/main + pkgs/r and conda-forge"
+
+
 # -- R502: requirements that follow a moving ref -------------------------------------------
 
 _LINE = SourceLocation(ENV, 9, 7)
