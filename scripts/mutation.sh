@@ -6,8 +6,9 @@
 #   bash scripts/mutation.sh --fresh    forget earlier results (mutants/, benchmarks/mutation/) first
 #   bash scripts/mutation.sh --only NAME...  check only the named mutants (globs allowed)
 #
-# Not part of CI: a full run takes an hour or more on 2 cores. The modules mutated and the
-# lines left alone (message text only) are configured under [tool.mutmut] in pyproject.toml.
+# Not part of CI: a full run takes hours on 2 cores (it resumes from benchmarks/mutation/, on any
+# machine). The modules mutated and the lines left alone (message text only) are configured
+# under [tool.mutmut] in pyproject.toml.
 # mutmut runs the tests from a copy of the tree (mutants/), where ../shared is not beside the
 # checkout: CONDA2DOCKER_SHARED points the tests at it, and C2D_REQUIRE_SHARED=1 turns a
 # missing ../shared into a failure instead of a silent skip.
