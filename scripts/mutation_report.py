@@ -9,7 +9,6 @@ are listed in scripts/mutation_equivalent.txt (``mutant-name  reason``) and show
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -17,11 +16,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mutation_state import MUTANTS, STATE, read_metas  # beside this script
+
 REPO = Path(__file__).resolve().parents[1]
-MUTANTS = REPO / "mutants"
 EQUIVALENT = REPO / "scripts" / "mutation_equivalent.txt"
 NOTE = REPO / "scripts" / "mutation_note.md"  # what this run was (commit, conditions, gaps)
-STATE = REPO / "benchmarks" / "mutation"  # tracked: verdicts, segments and load samples
 
 DETECTED = {1: "killed", 3: "killed", 36: "timeout", -24: "timeout", 24: "timeout",
             152: "timeout", 255: "timeout", 37: "caught by type check"}
@@ -71,11 +70,9 @@ def status_of(code: int | None) -> str:
 
 def collect(equivalents: dict[str, str]) -> list[ModuleResult]:
     results: list[ModuleResult] = []
-    for meta in sorted(MUTANTS.glob("src/**/*.py.meta")):
-        module = meta.relative_to(MUTANTS).as_posix().removesuffix(".meta")
-        data = json.loads(meta.read_text(encoding="utf-8"))
+    for module, entry in read_metas().items():
         result = ModuleResult(module)
-        for name, code in sorted(data.get("exit_code_by_key", {}).items()):
+        for name, code in entry["verdicts"].items():
             status = status_of(code)
             result.statuses[status] += 1
             if status in set(DETECTED.values()) or status == "not checked":

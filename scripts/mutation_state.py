@@ -13,24 +13,24 @@ unchanged and checks again only the mutants of functions changed since.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from pathlib import Path
+from typing import TypedDict
+
+from conda2docker.outputs import atomic_write
 
 REPO = Path(__file__).resolve().parents[1]
 MUTANTS = REPO / "mutants"
 STATE = REPO / "benchmarks" / "mutation"
 VERDICTS = STATE / "verdicts.json"
 
-Record = dict[str, dict[str, dict[str, "int | str | None"]]]
+class ModuleRecord(TypedDict):
+    functions: dict[str, str]  # function name -> hash of its source, as mutmut computes it
+    verdicts: dict[str, int | None]  # mutant name -> mutmut's exit code (None: not checked)
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temp.write_text(text, encoding="utf-8")
-    os.replace(temp, path)
+Record = dict[str, ModuleRecord]  # keyed by the module's path, src/conda2docker/...
 
 
 def read_metas() -> Record:
@@ -54,7 +54,7 @@ def save() -> int:
     if not record:
         print("mutation_state: no mutants/src/**/*.py.meta to save", file=sys.stderr)
         return 2
-    _write_atomically(VERDICTS, json.dumps(record, indent=1, sort_keys=True) + "\n")
+    atomic_write(VERDICTS, (json.dumps(record, indent=1, sort_keys=True) + "\n").encode())
     decided = sum(v is not None for r in record.values() for v in r["verdicts"].values())
     total = sum(len(r["verdicts"]) for r in record.values())
     print(f"mutation_state: saved {decided} of {total} verdicts to {VERDICTS.relative_to(REPO)}")
@@ -70,13 +70,13 @@ def seed() -> int:
         meta = MUTANTS / f"{module}.meta"
         if meta.exists():
             continue
-        _write_atomically(meta, json.dumps({
+        atomic_write(meta, json.dumps({
             "exit_code_by_key": entry["verdicts"],
             "hash_by_function_name": entry["functions"],
             "type_check_error_by_key": {},
             "durations_by_key": {},
             "estimated_durations_by_key": {},
-        }, indent=4))
+        }, indent=4).encode())
         seeded += 1
     if seeded:
         print(f"mutation_state: seeded {seeded} module(s) from {VERDICTS.relative_to(REPO)}")
