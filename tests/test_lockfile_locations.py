@@ -275,7 +275,7 @@ def test_odd_entries_are_read_and_placed_when_one_platform_is_read(tmp_path: Pat
     assert [p.split(": ", 1)[0] for p in found] == [
         f"{path}:{first.start + 1}:3", f"{path}:{first.start + 2}:3", f"{path}:{platform + 1}:13",
         f"{path}:{line}:{column}"], found
-    assert "package #1 is not a mapping" in found[0] and "package 'libzlib': 'platform' must be" in found[1]
+    assert "package #1 is not a mapping, found list;" in found[0] and "package 'libzlib': 'platform' must be" in found[1]
     assert "package 'numpy': 'platform' must be a str, found int" in found[2]
 
 

