@@ -15,7 +15,6 @@ import shutil
 import subprocess
 import sys
 import tarfile
-import tempfile
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -1177,27 +1176,15 @@ def test_a_local_file_outside_the_input_tree_is_refused_by_name_before_anything_
         copy_local_sources(lock, "linux-64", tmp_path / "out", elsewhere)
 
 
-@pytest.fixture
-def temp_on_another_filesystem(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """The temporary directory ($TMPDIR) on another filesystem than the output (a tmpfs)."""
-    other = Path("/dev/shm")
-    if not other.is_dir() or other.stat().st_dev == tmp_path.stat().st_dev:
-        pytest.skip("needs /dev/shm on a filesystem of its own")
-    temp = Path(tempfile.mkdtemp(dir=other))
-    monkeypatch.setattr(tempfile, "tempdir", str(temp))
-    yield temp
-    shutil.rmtree(temp)
-
-
 def test_a_local_source_is_copied_when_the_temporary_directory_is_elsewhere(
-        tmp_path: Path, temp_on_another_filesystem: Path) -> None:
+        tmp_path: Path, tempdir_on_another_filesystem: Path) -> None:
     src = tmp_path / "input" / "mytool"
     src.mkdir(parents=True)
     (src / "setup.py").write_text("v1")
     copy_local_sources(_local_lock(src), "linux-64", tmp_path / "out",
                        ContextOptions(input_root=tmp_path / "input"))
     assert (tmp_path / "out" / "sources" / "mytool" / "setup.py").read_text() == "v1"
-    assert list(temp_on_another_filesystem.iterdir()) == []
+    assert list(tempdir_on_another_filesystem.iterdir()) == []
 
 
 def test_every_local_source_is_brought_up_to_date_not_only_the_first(tmp_path: Path) -> None:
