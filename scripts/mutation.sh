@@ -2,7 +2,7 @@
 # scripts/mutation.sh - mutation testing of conda2docker's safety-critical modules (issue 16).
 #
 #   bash scripts/mutation.sh            run (or resume) mutmut, then write docs/mutation.md
-#   bash scripts/mutation.sh --report   only rewrite docs/mutation.md from the last run
+#   bash scripts/mutation.sh --report   only rewrite docs/mutation.md from the last run's verdicts
 #   bash scripts/mutation.sh --fresh    forget earlier results (mutants/, benchmarks/mutation/) first
 #   bash scripts/mutation.sh --only NAME...  check only the named mutants (globs allowed)
 #
@@ -46,10 +46,11 @@ fi
 
 # The verdicts are kept in benchmarks/mutation/verdicts.json (tracked), saved each minute of a
 # run: on a new machine, mutants/ is seeded from them and only the mutants of functions changed
-# since (mutmut compares a hash of each function's source) are checked again.
+# since (mutmut compares a hash of each function's source) are checked again. --report seeds
+# too, so that a fresh clone writes the report from them without a run.
 STATE=benchmarks/mutation
 mkdir -p "$STATE"
-[[ $mode == report ]] || python scripts/mutation_state.py seed
+python scripts/mutation_state.py seed
 
 # mutmut copies src/ into mutants/ only once (an existing file is kept): a data file changed
 # since (src/conda2docker/data/*.json) must be brought over, or a resumed run tests stale data.
